@@ -1,0 +1,1 @@
+/* placeholder */ typedef int seg_placeholder_sha256;

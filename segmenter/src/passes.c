@@ -1,1 +1,361 @@
-/* placeholder */ typedef int seg_placeholder_passes;
+/* Load-time graph passes: make the imported graph cheap to run without
+ * changing what it computes.
+ *
+ * Order matters: Identity removal and constant folding first (DEQUANTIZE of
+ * f16 weights and Constant-only subgraphs become plain f32 constants), then
+ * BatchNorm folding into the conv before it (needs constant weights), then the
+ * HardSigmoid·Mul -> HardSwish rewrite, then activation fusion (which must
+ * see the HardSwish). Shape subgraphs that depend on an activation's shape are
+ * left in place: the session evaluates them once per input size.
+ */
+#include "passes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+/* Number of live nodes reading each tensor; graph outputs count as readers. */
+static int *
+count_uses (const seg_graph *g)
+{
+  int *uses = calloc ((size_t) g->ntensors + 1, sizeof *uses);
+  if (!uses)
+    return NULL;
+  for (int i = 0; i < g->nnodes; i++) {
+    const seg_node *n = &g->nodes[i];
+    if (n->dead)
+      continue;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0)
+        uses[n->in[j]]++;
+  }
+  for (int i = 0; i < g->noutputs; i++)
+    uses[g->outputs[i]]++;
+  return uses;
+}
+
+static bool
+is_graph_output (const seg_graph *g, int t)
+{
+  for (int i = 0; i < g->noutputs; i++)
+    if (g->outputs[i] == t)
+      return true;
+  return false;
+}
+
+static void
+replace_uses (seg_graph *g, int from, int to)
+{
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *n = &g->nodes[i];
+    if (n->dead)
+      continue;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] == from)
+        n->in[j] = to;
+  }
+}
+
+static void
+remove_identities (seg_graph *g)
+{
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *n = &g->nodes[i];
+    if (n->dead || n->op != SEG_OP_IDENTITY || n->nin < 1 || n->in[0] < 0)
+      continue;
+    if (is_graph_output (g, n->out[0]))
+      continue;
+    replace_uses (g, n->out[0], n->in[0]);
+    n->dead = true;
+  }
+}
+
+/* Evaluates every node whose inputs are all constants and turns its outputs
+ * into constants. */
+static seg_status
+fold_constants (seg_graph *g, const char *file, seg_err *err)
+{
+  seg_value *v = calloc ((size_t) g->ntensors + 1, sizeof *v);
+  if (!v)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  seg_status st = SEG_OK;
+
+  for (int i = 0; i < g->nnodes && st == SEG_OK; i++) {
+    seg_node *n = &g->nodes[i];
+    const seg_op_vtable *vt = seg_op_vtable_get (n->op);
+    if (n->dead || !vt->eval || !vt->infer)
+      continue;
+    bool all_const = true;
+    for (int j = 0; j < n->nin; j++) {
+      if (n->in[j] >= 0 && !g->tensors[n->in[j]].data)
+        all_const = false;
+    }
+    if (!all_const)
+      continue;
+    for (int j = 0; j < n->nin; j++) {
+      if (n->in[j] < 0)
+        continue;
+      const seg_tensor *t = &g->tensors[n->in[j]];
+      seg_value *val = &v[n->in[j]];
+      val->kind = SEG_VAL_CONST;
+      val->dtype = t->dtype;
+      val->rank = t->rank;
+      memcpy (val->dims, t->dims, sizeof val->dims);
+      val->data = t->data;
+      val->nbytes = t->nbytes;
+    }
+    seg_node_plan plan = { 0 };
+    st = vt->infer (n, v, &plan, err);
+    if (st == SEG_OK)
+      st = vt->eval (n, v, err);
+    if (st != SEG_OK)
+      break;
+    for (int j = 0; j < n->nout; j++) {
+      seg_value *o = &v[n->out[j]];
+      seg_tensor *t = &g->tensors[n->out[j]];
+      t->dtype = o->dtype;
+      t->rank = o->rank;
+      memcpy (t->dims, o->dims, sizeof t->dims);
+      free (t->data);
+      /* A zero-sized result still needs non-NULL data to count as const. */
+      t->data = o->data ? o->data : malloc (1);
+      t->nbytes = o->nbytes;
+      o->data = NULL;
+      if (!t->data)
+        st = seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+    }
+    n->dead = true;
+  }
+  /* Inputs were borrowed; outputs were moved into the graph. */
+  free (v);
+  return st;
+}
+
+/* Output-channel axis of a conv weight and its stride in elements. */
+static bool
+weight_channel_axis (const seg_node *conv, const seg_tensor *w, int *count,
+    int *inner, int *outer)
+{
+  if (w->rank != 4)
+    return false;
+  int64_t d0 = w->dims[0], d1 = w->dims[1], d2 = w->dims[2], d3 = w->dims[3];
+  switch (conv->a.wlayout) {
+    case SEG_WL_OIHW:
+    case SEG_WL_OHWI:
+      *count = (int) d0;
+      *inner = (int) (d1 * d2 * d3);
+      *outer = 1;
+      return true;
+    case SEG_WL_1HWO:
+      *count = (int) d3;
+      *inner = 1;
+      *outer = (int) (d0 * d1 * d2);
+      return true;
+    case SEG_WL_IOHW:
+      break;
+  }
+  return false;
+}
+
+static bool
+const_f32 (const seg_graph *g, int t, int64_t count)
+{
+  if (t < 0)
+    return false;
+  const seg_tensor *x = &g->tensors[t];
+  return x->data && x->dtype == SEG_DT_F32
+      && x->nbytes == (size_t) count * sizeof (float);
+}
+
+static seg_status
+fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *bn = &g->nodes[i];
+    if (bn->dead || bn->op != SEG_OP_BATCHNORM || bn->nin != 5)
+      continue;
+    int p = seg_graph_producer (g, bn->in[0]);
+    if (p < 0)
+      continue;
+    seg_node *conv = &g->nodes[p];
+    if (conv->op != SEG_OP_CONV || conv->a.act != SEG_ACT_NONE
+        || uses[bn->in[0]] != 1 || is_graph_output (g, bn->in[0]))
+      continue;
+    int wt = conv->in[1];
+    if (wt < 0 || !g->tensors[wt].data || g->tensors[wt].dtype != SEG_DT_F32
+        || uses[wt] != 1)
+      continue;
+    int count, inner, outer;
+    if (!weight_channel_axis (conv, &g->tensors[wt], &count, &inner, &outer))
+      continue;
+    bool ok = true;
+    for (int j = 1; j < 5; j++)
+      ok = ok && const_f32 (g, bn->in[j], count);
+    int bt = conv->nin > 2 ? conv->in[2] : -1;
+    if (bt >= 0 && (!const_f32 (g, bt, count) || uses[bt] != 1))
+      ok = false;
+    if (!ok)
+      continue;
+
+    const float *scale = g->tensors[bn->in[1]].data;
+    const float *beta = g->tensors[bn->in[2]].data;
+    const float *mean = g->tensors[bn->in[3]].data;
+    const float *var = g->tensors[bn->in[4]].data;
+    float eps = bn->a.alpha;
+
+    if (bt < 0) {
+      float *zero = calloc ((size_t) count, sizeof *zero);
+      int64_t dims[1] = { count };
+      char name[64];
+      snprintf (name, sizeof name, "bias#%d", p);
+      bt = zero ? seg_graph_add_tensor (g, name, SEG_DT_F32, 1, dims, zero,
+                      (size_t) count * sizeof *zero)
+                : -1;
+      if (bt < 0) {
+        free (uses);
+        return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+      }
+      /* add_tensor may move the tensor array; node pointers are stable. */
+      conv->in[2] = bt;
+      if (conv->nin < 3)
+        conv->nin = 3;
+      int *grown = realloc (uses, ((size_t) g->ntensors + 1) * sizeof *uses);
+      if (!grown) {
+        free (uses);
+        return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+      }
+      uses = grown;
+      uses[bt] = 1;
+    }
+    float *w = g->tensors[wt].data;
+    float *b = g->tensors[bt].data;
+    for (int c = 0; c < count; c++) {
+      float k = scale[c] / sqrtf (var[c] + eps);
+      for (int o = 0; o < outer; o++)
+        for (int e = 0; e < inner; e++)
+          w[((size_t) o * count + c) * inner + e] *= k;
+      b[c] = (b[c] - mean[c]) * k + beta[c];
+    }
+    conv->out[0] = bn->out[0];
+    bn->dead = true;
+  }
+  free (uses);
+  return SEG_OK;
+}
+
+/* torch before opset 14 writes hardswish as x * HardSigmoid(x, 1/6, 0.5). */
+static seg_status
+fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *mul = &g->nodes[i];
+    if (mul->dead || mul->op != SEG_OP_MUL || mul->nin != 2
+        || mul->a.act != SEG_ACT_NONE)
+      continue;
+    for (int side = 0; side < 2; side++) {
+      int hs_t = mul->in[side], x_t = mul->in[1 - side];
+      int p = seg_graph_producer (g, hs_t);
+      if (p < 0)
+        continue;
+      seg_node *hs = &g->nodes[p];
+      if (hs->op != SEG_OP_HARDSIGMOID || hs->in[0] != x_t
+          || uses[hs_t] != 1 || is_graph_output (g, hs_t))
+        continue;
+      if (fabsf (hs->a.alpha - 1.0f / 6.0f) > 1e-6f
+          || fabsf (hs->a.beta - 0.5f) > 1e-6f)
+        continue;
+      mul->op = SEG_OP_HARDSWISH;
+      mul->nin = 1;
+      mul->in[0] = x_t;
+      mul->in[1] = -1;
+      hs->dead = true;
+      break;
+    }
+  }
+  free (uses);
+  return SEG_OK;
+}
+
+static bool
+activation_of (const seg_node *n, seg_act *act, float *a, float *b)
+{
+  switch (n->op) {
+    case SEG_OP_RELU: *act = SEG_ACT_RELU; *a = *b = 0; return true;
+    case SEG_OP_CLIP: *act = SEG_ACT_CLIP; *a = n->a.alpha; *b = n->a.beta; return true;
+    case SEG_OP_HARDSIGMOID:
+      *act = SEG_ACT_HARDSIGMOID; *a = n->a.alpha; *b = n->a.beta; return true;
+    case SEG_OP_HARDSWISH: *act = SEG_ACT_HARDSWISH; *a = *b = 0; return true;
+    case SEG_OP_SIGMOID: *act = SEG_ACT_SIGMOID; *a = *b = 0; return true;
+    default: return false;
+  }
+}
+
+static seg_status
+fuse_activations (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *an = &g->nodes[i];
+    seg_act act;
+    float a, b;
+    if (an->dead || an->nin < 1 || an->in[0] < 0 || !activation_of (an, &act, &a, &b))
+      continue;
+    int p = seg_graph_producer (g, an->in[0]);
+    if (p < 0)
+      continue;
+    seg_node *prod = &g->nodes[p];
+    switch (prod->op) {
+      case SEG_OP_CONV: case SEG_OP_CONV_TRANSPOSE: case SEG_OP_ADD:
+      case SEG_OP_MUL: case SEG_OP_GLOBAL_AVG_POOL:
+        break;
+      default:
+        continue;
+    }
+    if (prod->a.act != SEG_ACT_NONE || prod->nout != 1
+        || uses[an->in[0]] != 1 || is_graph_output (g, an->in[0]))
+      continue;
+    prod->a.act = act;
+    prod->a.act_a = a;
+    prod->a.act_b = b;
+    prod->out[0] = an->out[0];
+    an->dead = true;
+  }
+  free (uses);
+  return SEG_OK;
+}
+
+seg_status
+seg_passes_run (seg_graph *g, const char *file, seg_err *err)
+{
+  seg_status st;
+  remove_identities (g);
+  if ((st = fold_constants (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fold_batchnorm (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_hardswish (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_activations (g, file, err)) != SEG_OK)
+    return st;
+  seg_graph_compact (g);
+
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *n = &g->nodes[i];
+    const seg_op_vtable *vt = seg_op_vtable_get (n->op);
+    if (vt->pack && (st = vt->pack (n, g, err)) != SEG_OK)
+      return st;
+  }
+  return SEG_OK;
+}

@@ -279,9 +279,9 @@ check_io (const seg_graph *g, seg_err *err)
         g->ninputs, g->noutputs);
   const seg_tensor *in = &g->tensors[g->inputs[0]];
   if (in->rank != 4 || in->dtype != SEG_DT_F32 || in->dims[3] <= 0
-      || in->dims[3] > 4 || (in->dims[0] != 1 && in->dims[0] != -1))
+      || in->dims[3] > SEG_MAX_DIM || (in->dims[0] != 1 && in->dims[0] != -1))
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
-        "input '%s' must be a float32 image tensor with batch 1 and 1..4 channels",
+        "input '%s' must be a float32 NHWC/NCHW tensor with batch 1 and known channels",
         in->name);
   return SEG_OK;
 }
@@ -493,7 +493,7 @@ seg_model_load (const char *path, seg_model **model, char **error)
     free (sidecar);
     /* info.name: the file name without directories */
     if (st == SEG_OK) {
-      const char *base = strrchr (path, '/');
+      const char *base = strrchr ((*model)->name, '/');
       (*model)->info.name = base ? base + 1 : (*model)->name;
     }
   }

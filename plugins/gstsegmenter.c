@@ -1,0 +1,1196 @@
+/* segmenter — runs a segmentation network on video frames and attaches the
+ * mask to each buffer as a GstSegMeta; the pixels pass through untouched.
+ *
+ * The model and its session form a reference-counted "engine": the thread
+ * that runs inference holds a reference for the duration of one run, so a
+ * new model loaded off the streaming thread (property `model` while
+ * PLAYING) is swapped in by replacing one pointer under the lock. In `sync`
+ * mode the streaming thread runs the network itself; in `latest` mode a
+ * worker thread does, on a private copy of the newest frame, and buffers
+ * carry the newest finished mask with its age — the streaming thread never
+ * waits for inference.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstsegmenter.h"
+#include "segmeta.h"
+
+#include <math.h>
+#include <segmenter/seg.h>
+#include <stdlib.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
+#define GST_CAT_DEFAULT gst_segmenter_debug
+
+#ifndef SEG_DEFAULT_MODEL
+#define SEG_DEFAULT_MODEL "selfie_segmentation.tflite"
+#endif
+
+#define DEFAULT_MODEL SEG_DEFAULT_MODEL
+#define DEFAULT_THREADS 0
+#define DEFAULT_MODE GST_SEGMENTER_MODE_SYNC
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_THRESHOLD 0.5
+#define DEFAULT_OUTPUT_SIZE GST_SEGMENTER_OUTPUT_SIZE_MODEL
+#define DEFAULT_SMOOTHING 0.0
+
+/* Number of recent inference times kept for the p99. */
+#define LATENCY_RING 256
+
+/* A probability change of this much (out of 255) or more between two
+ * inferences counts as motion and is followed at once by the smoother. */
+#define SMOOTH_MOTION 64.0f
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_THREADS,
+  PROP_MODE,
+  PROP_INTERVAL,
+  PROP_THRESHOLD,
+  PROP_OUTPUT_SIZE,
+  PROP_SMOOTHING,
+  PROP_STATS,
+};
+
+typedef struct
+{
+  gint refcount;
+  guint generation;
+  gchar *path;
+  seg_model *model;
+  seg_session *session;
+  const seg_model_info *info;
+  GstClockTime warm_latency;
+} Engine;
+
+typedef enum
+{
+  SLOT_IDLE,                    /* the worker waits; the staging frame is free */
+  SLOT_FILLING,                 /* the streaming thread copies a frame in */
+  SLOT_PENDING,                 /* a frame waits for the worker */
+  SLOT_RUNNING,                 /* the worker reads the staging frame */
+} SlotState;
+
+struct _GstSegmenter
+{
+  GstBaseTransform parent;
+
+  /* Properties, under the object lock. */
+  gchar *model_path;
+  gint threads;
+  GstSegmenterMode mode;
+  guint interval;
+  gdouble threshold;
+  GstSegmenterOutputSize output_size;
+  gdouble smoothing;
+
+  /* Streaming thread only. */
+  GstVideoInfo info;
+  GstSegmenterMode run_mode;    /* `mode` latched at start */
+  guint64 frame_index;
+  GstClockTime stats_last_time;
+  guint64 stats_last_frames, stats_last_inferences, stats_last_dropped;
+  gdouble stats_last_latency_sum;
+
+  /* Inference thread only (streaming thread in sync mode, worker in
+   * latest mode): temporal smoothing state. */
+  gfloat *smooth;
+  guint smooth_width, smooth_height, smooth_generation;
+
+  /* Everything below under `lock`. */
+  GMutex lock;
+  GCond cond;
+  Engine *engine;
+  guint generation;
+  GThreadPool *loader;
+  GThread *worker;
+  gboolean worker_quit;
+  SlotState slot;
+  GstBuffer *staging;
+  GstVideoInfo staging_info;
+  guint64 staging_index;
+  GstClockTime staging_pts;
+  GstSegMask *result;
+  guint64 result_index;
+  GstClockTime result_pts;
+  GstClockTime result_latency;
+  guint64 frames_in, inferences, dropped;
+  gdouble latency_sum;          /* ms */
+  gdouble ring[LATENCY_RING];   /* ms */
+  guint ring_len, ring_pos;
+};
+
+#define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+#define gst_segmenter_parent_class parent_class
+G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (segmenter, "segmenter", GST_RANK_NONE,
+    GST_TYPE_SEGMENTER);
+
+#define GST_TYPE_SEGMENTER_MODE (gst_segmenter_mode_get_type ())
+static GType
+gst_segmenter_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SEGMENTER_MODE_SYNC, "Every frame waits for its own mask", "sync"},
+    {GST_SEGMENTER_MODE_LATEST,
+        "Inference runs in a worker on the newest frame; buffers carry the "
+          "newest finished mask", "latest"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSegmenterMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_SEGMENTER_OUTPUT_SIZE (gst_segmenter_output_size_get_type ())
+static GType
+gst_segmenter_output_size_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_SEGMENTER_OUTPUT_SIZE_MODEL, "The model's output resolution",
+        "model"},
+    {GST_SEGMENTER_OUTPUT_SIZE_FRAME, "The video frame's resolution",
+        "frame"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSegmenterOutputSize", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static Engine *
+engine_ref (Engine *engine)
+{
+  g_atomic_int_inc (&engine->refcount);
+  return engine;
+}
+
+static void
+engine_unref (Engine *engine)
+{
+  if (!engine || !g_atomic_int_dec_and_test (&engine->refcount))
+    return;
+  seg_session_free (engine->session);
+  seg_model_free (engine->model);
+  g_free (engine->path);
+  g_free (engine);
+}
+
+static gboolean
+video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
+{
+  switch (GST_VIDEO_FRAME_FORMAT (vf)) {
+    case GST_VIDEO_FORMAT_RGB:
+      sf->format = SEG_PIXEL_RGB;
+      break;
+    case GST_VIDEO_FORMAT_BGR:
+      sf->format = SEG_PIXEL_BGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBx:
+      sf->format = SEG_PIXEL_RGBX;
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      sf->format = SEG_PIXEL_BGRX;
+      break;
+    case GST_VIDEO_FORMAT_xRGB:
+      sf->format = SEG_PIXEL_XRGB;
+      break;
+    case GST_VIDEO_FORMAT_xBGR:
+      sf->format = SEG_PIXEL_XBGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBA:
+      sf->format = SEG_PIXEL_RGBA;
+      break;
+    case GST_VIDEO_FORMAT_BGRA:
+      sf->format = SEG_PIXEL_BGRA;
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      sf->format = SEG_PIXEL_NV12;
+      break;
+    case GST_VIDEO_FORMAT_I420:
+      sf->format = SEG_PIXEL_I420;
+      break;
+    case GST_VIDEO_FORMAT_YUY2:
+      sf->format = SEG_PIXEL_YUY2;
+      break;
+    default:
+      return FALSE;
+  }
+  sf->width = GST_VIDEO_FRAME_WIDTH (vf);
+  sf->height = GST_VIDEO_FRAME_HEIGHT (vf);
+  for (guint i = 0; i < 3; i++) {
+    if (i < GST_VIDEO_FRAME_N_PLANES (vf)) {
+      sf->planes[i] = GST_VIDEO_FRAME_PLANE_DATA (vf, i);
+      sf->strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE (vf, i);
+    } else {
+      sf->planes[i] = NULL;
+      sf->strides[i] = 0;
+    }
+  }
+  return TRUE;
+}
+
+/* Loads the model, plans a session and runs it once: the first real frame
+ * then does not pay for cold caches, and the latency query has a number
+ * before any frame has arrived. */
+static gboolean
+engine_load (const gchar *path, gint threads, guint generation,
+    Engine **out, gchar **error)
+{
+  Engine *engine = g_new0 (Engine, 1);
+  seg_session_options options = { 0 };
+  seg_frame frame = { 0 };
+  guint8 *gray = NULL;
+  char *msg = NULL;
+  seg_status st;
+  GstClockTime t0;
+
+  engine->refcount = 1;
+  engine->generation = generation;
+  engine->path = g_strdup (path);
+
+  if (!path || !*path)
+    goto no_path;
+
+  /* engine->path, not path: seg_model_load() currently leaves info->name
+   * pointing into the string it was given, so that must live as long as
+   * the model does. */
+  st = seg_model_load (engine->path, &engine->model, &msg);
+  if (st != SEG_OK)
+    goto failed;
+  engine->info = seg_model_get_info (engine->model);
+
+  options.threads = threads > 0 ? threads : (gint) g_get_num_processors ();
+  st = seg_session_new (engine->model, &options, &engine->session, &msg);
+  if (st != SEG_OK)
+    goto failed;
+
+  frame.format = SEG_PIXEL_GRAY8;
+  frame.width = engine->info->input_width;
+  frame.height = engine->info->input_height;
+  gray = g_malloc0 ((gsize) frame.width * frame.height);
+  frame.planes[0] = gray;
+  frame.strides[0] = frame.width;
+  t0 = gst_util_get_timestamp ();
+  st = seg_session_run_frame (engine->session, &frame);
+  engine->warm_latency = gst_util_get_timestamp () - t0;
+  g_free (gray);
+  if (st != SEG_OK)
+    goto failed;
+
+  *out = engine;
+  return TRUE;
+
+  /* ERRORS */
+no_path:
+  {
+    *error = g_strdup ("no model file given");
+    engine_unref (engine);
+    return FALSE;
+  }
+failed:
+  {
+    *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
+        msg ? msg : "no details");
+    free (msg);
+    engine_unref (engine);
+    return FALSE;
+  }
+}
+
+/* Motion-gated exponential smoothing of the probability plane, in place.
+ * Each pixel moves from its previous value towards the new one by a weight
+ * that is (1 - s) for a small change and grows with the size of the change,
+ * reaching 1 at SMOOTH_MOTION: small frame-to-frame jitter on a still scene
+ * is averaged over several inferences, while a real edge moving across a
+ * pixel (a large change) is followed at once, so motion does not lag. */
+static void
+smooth_probability (GstSegmenter *self, guint generation, guint8 *prob,
+    guint width, guint height, guint stride, gdouble strength)
+{
+  gfloat s = (gfloat) strength;
+  gsize n = (gsize) width * height;
+
+  if (strength <= 0.0) {
+    self->smooth_width = 0;
+    return;
+  }
+  if (!self->smooth || self->smooth_width != width
+      || self->smooth_height != height
+      || self->smooth_generation != generation) {
+    g_free (self->smooth);
+    self->smooth = g_new (gfloat, n);
+    for (guint y = 0; y < height; y++)
+      for (guint x = 0; x < width; x++)
+        self->smooth[(gsize) y * width + x] = prob[(gsize) y * stride + x];
+    self->smooth_width = width;
+    self->smooth_height = height;
+    self->smooth_generation = generation;
+    return;
+  }
+  for (guint y = 0; y < height; y++) {
+    gfloat *state = self->smooth + (gsize) y * width;
+    guint8 *row = prob + (gsize) y * stride;
+
+    for (guint x = 0; x < width; x++) {
+      gfloat d = row[x] - state[x];
+      gfloat gate = fminf (fabsf (d) / SMOOTH_MOTION, 1.0f);
+      gfloat w = (1.0f - s) + s * gate * gate;
+
+      state[x] += w * d;
+      row[x] = (guint8) lrintf (fminf (fmaxf (state[x], 0.0f), 255.0f));
+    }
+  }
+}
+
+/* Runs the network on `vf` and builds a new mask (transfer full), or
+ * returns NULL with *error set. */
+static GstSegMask *
+run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
+    GstClockTime *latency, gchar **error)
+{
+  const seg_model_info *mi = engine->info;
+  GstSegmenterOutputSize output_size;
+  gdouble threshold, smoothing;
+  GstSegMask *mask;
+  GstClockTime t0;
+  seg_frame sf;
+  seg_status st;
+  guint8 *prob, *classes;
+  gint oh, ow, oc;
+  guint w, h, stride;
+
+  GST_OBJECT_LOCK (self);
+  output_size = self->output_size;
+  threshold = self->threshold;
+  smoothing = self->smoothing;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!video_to_seg_frame (vf, &sf))
+    goto bad_format;
+
+  t0 = gst_util_get_timestamp ();
+  st = seg_session_run_frame (engine->session, &sf);
+  if (st != SEG_OK)
+    goto run_failed;
+
+  seg_session_output (engine->session, &oh, &ow, &oc);
+  if (output_size == GST_SEGMENTER_OUTPUT_SIZE_FRAME) {
+    w = sf.width;
+    h = sf.height;
+  } else {
+    w = ow;
+    h = oh;
+  }
+  mask = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
+      (const gchar * const *) mi->labels, mi->name, mi->sha256);
+  if (!mask)
+    goto no_mask;
+  prob = gst_seg_mask_get_probability (mask);
+  classes = gst_seg_mask_get_classes (mask);
+  stride = gst_seg_mask_get_stride (mask);
+
+  if (mi->output_kind == SEG_OUTPUT_PROBABILITY) {
+    guint cut = (guint) ceil (threshold * 255.0);
+
+    st = seg_session_probability (engine->session, 1, prob, w, h, stride);
+    if (st != SEG_OK)
+      goto mask_failed;
+    smooth_probability (self, engine->generation, prob, w, h, stride,
+        smoothing);
+    /* Derived from the (smoothed) probability so both planes agree. */
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++)
+        classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
+  } else {
+    st = seg_session_probability (engine->session, 0, prob, w, h, stride);
+    if (st == SEG_OK)
+      st = seg_session_class_map (engine->session, classes, w, h, stride,
+          (float) threshold);
+    if (st != SEG_OK)
+      goto mask_failed;
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++)
+        prob[(gsize) y * stride + x] = 255 - prob[(gsize) y * stride + x];
+    smooth_probability (self, engine->generation, prob, w, h, stride,
+        smoothing);
+  }
+  *latency = gst_util_get_timestamp () - t0;
+  return mask;
+
+  /* ERRORS */
+bad_format:
+  {
+    *error = g_strdup ("unsupported video format");
+    return NULL;
+  }
+run_failed:
+  {
+    *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
+    return NULL;
+  }
+no_mask:
+  {
+    *error = g_strdup_printf ("cannot make a %ux%u mask", w, h);
+    return NULL;
+  }
+mask_failed:
+  {
+    gst_seg_mask_unref (mask);
+    *error = g_strdup_printf ("mask extraction failed: %s",
+        seg_status_str (st));
+    return NULL;
+  }
+}
+
+/* Called with `lock` held. Takes ownership of `mask`. */
+static void
+publish_result (GstSegmenter *self, GstSegMask *mask, guint64 index,
+    GstClockTime pts, GstClockTime latency)
+{
+  gdouble ms = (gdouble) latency / GST_MSECOND;
+
+  g_clear_pointer (&self->result, gst_seg_mask_unref);
+  self->result = mask;
+  self->result_index = index;
+  self->result_pts = pts;
+  self->result_latency = latency;
+  self->inferences++;
+  self->latency_sum += ms;
+  self->ring[self->ring_pos] = ms;
+  self->ring_pos = (self->ring_pos + 1) % LATENCY_RING;
+  if (self->ring_len < LATENCY_RING)
+    self->ring_len++;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  GstSegmenter *self = data;
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    GstVideoFrame vf;
+    GstSegMask *mask = NULL;
+    GstClockTime latency = 0;
+    gchar *error = NULL;
+    Engine *engine;
+    guint64 index;
+    GstClockTime pts;
+
+    while (!self->worker_quit && self->slot != SLOT_PENDING)
+      g_cond_wait (&self->cond, &self->lock);
+    if (self->worker_quit)
+      break;
+    self->slot = SLOT_RUNNING;
+    engine = engine_ref (self->engine);
+    index = self->staging_index;
+    pts = self->staging_pts;
+    g_mutex_unlock (&self->lock);
+
+    /* RUNNING keeps the streaming thread away from the staging frame. */
+    if (gst_video_frame_map (&vf, &self->staging_info, self->staging,
+            GST_MAP_READ)) {
+      mask = run_inference (self, engine, &vf, &latency, &error);
+      gst_video_frame_unmap (&vf);
+    } else {
+      error = g_strdup ("cannot map the staging frame");
+    }
+    engine_unref (engine);
+
+    if (!mask) {
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("Segmentation of a frame failed."), ("%s", error));
+      g_free (error);
+    }
+
+    g_mutex_lock (&self->lock);
+    self->slot = SLOT_IDLE;
+    if (mask)
+      publish_result (self, mask, index, pts, latency);
+  }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+static void
+post_model_message (GstSegmenter *self, Engine *engine)
+{
+  GstStructure *s = gst_structure_new ("segmenter-model",
+      "location", G_TYPE_STRING, engine->path,
+      "name", G_TYPE_STRING, engine->info->name,
+      "sha256", G_TYPE_STRING, engine->info->sha256,
+      NULL);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Runs on the loader thread: a slow load never stalls the stream, and a
+ * failed one leaves the running model in place. */
+static void
+loader_main (gpointer data, gpointer user_data)
+{
+  GstSegmenter *self = user_data;
+  gchar *path = data;
+  Engine *engine = NULL, *old;
+  gchar *error = NULL;
+  gchar *current;
+  guint generation;
+  gint threads;
+
+  GST_OBJECT_LOCK (self);
+  threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  generation = ++self->generation;
+  current = g_strdup (self->engine ? self->engine->path : "");
+  g_mutex_unlock (&self->lock);
+
+  if (!engine_load (path, threads, generation, &engine, &error))
+    goto load_failed;
+
+  g_mutex_lock (&self->lock);
+  old = self->engine;
+  self->engine = engine;
+  g_mutex_unlock (&self->lock);
+  engine_unref (old);
+
+  GST_INFO_OBJECT (self, "switched to model %s", path);
+  post_model_message (self, engine);
+  if (self->run_mode == GST_SEGMENTER_MODE_SYNC)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  g_free (current);
+  g_free (path);
+  return;
+
+  /* ERRORS */
+load_failed:
+  {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Could not load the segmentation model \"%s\": %s; still using "
+            "\"%s\".", path, error, current), (NULL));
+    g_free (error);
+    g_free (current);
+    g_free (path);
+  }
+}
+
+static gboolean
+gst_segmenter_start (GstBaseTransform *trans)
+{
+  GstSegmenter *self = GST_SEGMENTER (trans);
+  Engine *engine = NULL;
+  gchar *path, *error = NULL;
+  guint generation;
+  gint threads;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->model_path);
+  threads = self->threads;
+  self->run_mode = self->mode;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  generation = ++self->generation;
+  g_mutex_unlock (&self->lock);
+
+  if (!engine_load (path, threads, generation, &engine, &error))
+    goto load_failed;
+
+  self->frame_index = 0;
+  self->stats_last_time = GST_CLOCK_TIME_NONE;
+
+  g_mutex_lock (&self->lock);
+  self->engine = engine;
+  self->frames_in = self->inferences = self->dropped = 0;
+  self->latency_sum = 0;
+  self->ring_len = self->ring_pos = 0;
+  self->slot = SLOT_IDLE;
+  self->worker_quit = FALSE;
+  self->loader = g_thread_pool_new (loader_main, self, 1, FALSE, NULL);
+  if (self->run_mode == GST_SEGMENTER_MODE_LATEST)
+    self->worker = g_thread_new ("segmenter-worker", worker_main, self);
+  g_mutex_unlock (&self->lock);
+
+  GST_INFO_OBJECT (self, "loaded model %s (%s)", path, engine->info->sha256);
+  post_model_message (self, engine);
+  g_free (path);
+  return TRUE;
+
+  /* ERRORS */
+load_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the segmentation model \"%s\": %s.", path, error),
+        (NULL));
+    g_free (error);
+    g_free (path);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_segmenter_stop (GstBaseTransform *trans)
+{
+  GstSegmenter *self = GST_SEGMENTER (trans);
+  GThreadPool *loader;
+  GThread *worker;
+
+  g_mutex_lock (&self->lock);
+  worker = g_steal_pointer (&self->worker);
+  loader = g_steal_pointer (&self->loader);
+  self->worker_quit = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (worker)
+    g_thread_join (worker);
+  /* Lets a load in progress finish, so its thread never outlives us. */
+  if (loader)
+    g_thread_pool_free (loader, FALSE, TRUE);
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->engine, engine_unref);
+  g_clear_pointer (&self->result, gst_seg_mask_unref);
+  gst_clear_buffer (&self->staging);
+  g_mutex_unlock (&self->lock);
+  g_clear_pointer (&self->smooth, g_free);
+  return TRUE;
+}
+
+static gboolean
+gst_segmenter_set_caps (GstBaseTransform *trans, GstCaps *incaps,
+    GstCaps *outcaps)
+{
+  GstSegmenter *self = GST_SEGMENTER (trans);
+
+  if (!gst_video_info_from_caps (&self->info, incaps))
+    goto invalid_caps;
+  return TRUE;
+
+  /* ERRORS */
+invalid_caps:
+  {
+    GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+}
+
+/* The pixels are never written, so a buffer shared with someone else only
+ * needs a new GstBuffer around the same memory to take our meta. */
+static GstFlowReturn
+gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
+    GstBuffer *input, GstBuffer **outbuf)
+{
+  if (gst_buffer_is_writable (input))
+    *outbuf = input;
+  else
+    *outbuf = gst_buffer_copy (input);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
+{
+  GstVideoFrame vf;
+  GstSegMask *mask;
+  GstClockTime latency = 0;
+  gchar *error = NULL;
+  Engine *engine;
+
+  if (!gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+    goto map_failed;
+  g_mutex_lock (&self->lock);
+  engine = engine_ref (self->engine);
+  g_mutex_unlock (&self->lock);
+  mask = run_inference (self, engine, &vf, &latency, &error);
+  engine_unref (engine);
+  gst_video_frame_unmap (&vf);
+  if (!mask)
+    goto inference_failed;
+
+  g_mutex_lock (&self->lock);
+  publish_result (self, mask, index, GST_BUFFER_PTS (buf), latency);
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not read the video frame."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+inference_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Segmentation of a frame failed: %s.", error), (NULL));
+    g_free (error);
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Hands a copy of the frame to the worker if it is idle; never waits. */
+static void
+submit_latest (GstSegmenter *self, GstBuffer *buf, guint64 index)
+{
+  GstVideoFrame src, dst;
+  gboolean copied = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->slot != SLOT_IDLE) {
+    self->dropped++;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->slot = SLOT_FILLING;
+  g_mutex_unlock (&self->lock);
+
+  /* FILLING gives this thread the staging frame; no lock needed. */
+  if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
+          &self->info)) {
+    gst_clear_buffer (&self->staging);
+    self->staging_info = self->info;
+    self->staging = gst_buffer_new_allocate (NULL, self->info.size, NULL);
+  }
+  if (self->staging
+      && gst_video_frame_map (&src, &self->info, buf, GST_MAP_READ)) {
+    if (gst_video_frame_map (&dst, &self->staging_info, self->staging,
+            GST_MAP_WRITE)) {
+      copied = gst_video_frame_copy (&dst, &src);
+      gst_video_frame_unmap (&dst);
+    }
+    gst_video_frame_unmap (&src);
+  }
+
+  g_mutex_lock (&self->lock);
+  if (copied) {
+    self->slot = SLOT_PENDING;
+    self->staging_index = index;
+    self->staging_pts = GST_BUFFER_PTS (buf);
+    g_cond_broadcast (&self->cond);
+  } else {
+    self->slot = SLOT_IDLE;
+    self->dropped++;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+maybe_post_stats (GstSegmenter *self)
+{
+  GstClockTime now = gst_util_get_timestamp ();
+  guint64 frames, inferences, dropped;
+  gdouble latency_sum, seconds, ms;
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  frames = self->frames_in;
+  inferences = self->inferences;
+  dropped = self->dropped;
+  latency_sum = self->latency_sum;
+  g_mutex_unlock (&self->lock);
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->stats_last_time))
+    goto reset;
+  if (now - self->stats_last_time < GST_SECOND)
+    return;
+
+  seconds = (gdouble) (now - self->stats_last_time) / GST_SECOND;
+  ms = inferences > self->stats_last_inferences
+      ? (latency_sum - self->stats_last_latency_sum)
+      / (inferences - self->stats_last_inferences) : 0.0;
+  s = gst_structure_new ("segmenter-stats",
+      "fps", G_TYPE_DOUBLE, (frames - self->stats_last_frames) / seconds,
+      "inference-fps", G_TYPE_DOUBLE,
+      (inferences - self->stats_last_inferences) / seconds,
+      "inference-ms", G_TYPE_DOUBLE, ms,
+      "dropped", G_TYPE_UINT64, dropped - self->stats_last_dropped,
+      "frames-in", G_TYPE_UINT64, frames,
+      "inferences", G_TYPE_UINT64, inferences, NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+
+reset:
+  self->stats_last_time = now;
+  self->stats_last_frames = frames;
+  self->stats_last_inferences = inferences;
+  self->stats_last_dropped = dropped;
+  self->stats_last_latency_sum = latency_sum;
+}
+
+static GstFlowReturn
+gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstSegmenter *self = GST_SEGMENTER (trans);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime rpts = GST_CLOCK_TIME_NONE, rlatency = 0, age = 0;
+  GstSegMask *mask = NULL;
+  guint64 index, rindex = 0;
+  gboolean due;
+  guint interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+
+  index = self->frame_index++;
+  due = index % interval == 0;
+
+  if (self->run_mode == GST_SEGMENTER_MODE_SYNC) {
+    gboolean have;
+
+    g_mutex_lock (&self->lock);
+    have = self->result != NULL;
+    g_mutex_unlock (&self->lock);
+    if (due || !have) {
+      GstFlowReturn ret = infer_sync (self, buf, index);
+
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+  } else if (due) {
+    submit_latest (self, buf, index);
+  }
+
+  g_mutex_lock (&self->lock);
+  self->frames_in++;
+  if (self->result) {
+    mask = gst_seg_mask_ref (self->result);
+    rindex = self->result_index;
+    rpts = self->result_pts;
+    rlatency = self->result_latency;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (mask) {
+    if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (rpts)
+        && pts >= rpts)
+      age = pts - rpts;
+    gst_buffer_add_seg_meta (buf, mask, rpts, rlatency, index - rindex, age);
+    gst_seg_mask_unref (mask);
+  }
+
+  maybe_post_stats (self);
+  return GST_FLOW_OK;
+}
+
+static GstClockTime
+inference_latency (GstSegmenter *self)
+{
+  GstClockTime latency = 0;
+
+  g_mutex_lock (&self->lock);
+  if (self->inferences > 0)
+    latency = (GstClockTime) (self->latency_sum / self->inferences
+        * GST_MSECOND);
+  else if (self->engine)
+    latency = self->engine->warm_latency;
+  g_mutex_unlock (&self->lock);
+  return latency;
+}
+
+static gboolean
+gst_segmenter_query (GstBaseTransform *trans, GstPadDirection direction,
+    GstQuery *query)
+{
+  GstSegmenter *self = GST_SEGMENTER (trans);
+  GstClockTime min, max, ours;
+  gboolean live;
+
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+        query);
+
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  /* In latest mode frames do not wait for the network. */
+  if (self->run_mode != GST_SEGMENTER_MODE_SYNC)
+    return TRUE;
+  gst_query_parse_latency (query, &live, &min, &max);
+  ours = inference_latency (self);
+  GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of latency",
+      GST_TIME_ARGS (ours));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return (x > y) - (x < y);
+}
+
+static GstStructure *
+make_stats (GstSegmenter *self)
+{
+  gdouble sorted[LATENCY_RING];
+  gdouble mean = 0.0, p99 = 0.0;
+  guint64 frames, inferences, dropped;
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  frames = self->frames_in;
+  inferences = self->inferences;
+  dropped = self->dropped;
+  if (inferences > 0)
+    mean = self->latency_sum / inferences;
+  n = self->ring_len;
+  memcpy (sorted, self->ring, n * sizeof sorted[0]);
+  g_mutex_unlock (&self->lock);
+
+  if (n > 0) {
+    qsort (sorted, n, sizeof sorted[0], compare_double);
+    p99 = sorted[MIN (n - 1, (guint) ceil (0.99 * n) - 1)];
+  }
+  return gst_structure_new ("segmenter-stats",
+      "frames-in", G_TYPE_UINT64, frames,
+      "inferences", G_TYPE_UINT64, inferences,
+      "mean-inference-ms", G_TYPE_DOUBLE, mean,
+      "p99-inference-ms", G_TYPE_DOUBLE, p99,
+      "dropped", G_TYPE_UINT64, dropped, NULL);
+}
+
+static void
+gst_segmenter_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  GstSegmenter *self = GST_SEGMENTER (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+      GST_OBJECT_LOCK (self);
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->lock);
+      if (self->loader)
+        g_thread_pool_push (self->loader, g_value_dup_string (value), NULL);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      self->threads = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MODE:
+      GST_OBJECT_LOCK (self);
+      self->mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->threshold = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_OUTPUT_SIZE:
+      GST_OBJECT_LOCK (self);
+      self->output_size = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SMOOTHING:
+      GST_OBJECT_LOCK (self);
+      self->smoothing = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_segmenter_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  GstSegmenter *self = GST_SEGMENTER (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->model_path);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->threads);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MODE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->mode);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->threshold);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_OUTPUT_SIZE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->output_size);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SMOOTHING:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->smoothing);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, make_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_segmenter_finalize (GObject *object)
+{
+  GstSegmenter *self = GST_SEGMENTER (object);
+
+  g_free (self->model_path);
+  g_free (self->smooth);
+  g_clear_pointer (&self->result, gst_seg_mask_unref);
+  g_clear_pointer (&self->engine, engine_unref);
+  gst_clear_buffer (&self->staging);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_segmenter_class_init (GstSegmenterClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  GST_DEBUG_CATEGORY_INIT (gst_segmenter_debug, "segmenter", 0,
+      "segmentation network element");
+
+  gobject_class->set_property = gst_segmenter_set_property;
+  gobject_class->get_property = gst_segmenter_get_property;
+  gobject_class->finalize = gst_segmenter_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Path of the segmentation model (ONNX or TFLite); setting it "
+          "while playing loads the new model in the background and swaps "
+          "it in when ready", DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "Inference threads (0 = one per CPU core); used when a model is "
+          "loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "sync: every frame waits for its mask; latest: a worker segments "
+          "the newest frame and buffers never wait (applies at start)",
+          GST_TYPE_SEGMENTER_MODE, DEFAULT_MODE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+      g_param_spec_uint ("interval", "Interval",
+          "Run the network on every Nth frame and reuse the mask in "
+          "between", 1, 10000, DEFAULT_INTERVAL,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Foreground probability from which a pixel belongs to the class "
+          "map's foreground (single-output models)", 0.0, 1.0,
+          DEFAULT_THRESHOLD, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_OUTPUT_SIZE,
+      g_param_spec_enum ("output-size", "Output size",
+          "Resolution of the attached mask", GST_TYPE_SEGMENTER_OUTPUT_SIZE,
+          DEFAULT_OUTPUT_SIZE, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_double ("smoothing", "Smoothing",
+          "Temporal filter strength on the probability (0 = off): small "
+          "changes are averaged over inferences, large ones followed at once",
+          0.0, 0.99, DEFAULT_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "frames-in, inferences, mean-inference-ms, p99-inference-ms "
+          "(over the last 256 inferences), dropped (frames due for "
+          "inference while the worker was busy)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_set_static_metadata (element_class,
+      "Video segmentation", "Filter/Analyzer/Video",
+      "Runs a MobileNetV3 + LR-ASPP segmentation network (ONNX or TFLite) "
+      "on each frame and attaches the class map and probability mask as a "
+      "GstSegMeta; the video passes through unchanged",
+      "segd developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_segmenter_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_segmenter_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_segmenter_set_caps);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_segmenter_prepare_output_buffer);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_segmenter_transform_ip);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_segmenter_query);
+  trans_class->transform_ip_on_passthrough = TRUE;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SEGMENTER_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SEGMENTER_OUTPUT_SIZE, 0);
+}
+
+static void
+gst_segmenter_init (GstSegmenter *self)
+{
+  self->model_path = g_strdup (DEFAULT_MODEL);
+  self->threads = DEFAULT_THREADS;
+  self->mode = DEFAULT_MODE;
+  self->interval = DEFAULT_INTERVAL;
+  self->threshold = DEFAULT_THRESHOLD;
+  self->output_size = DEFAULT_OUTPUT_SIZE;
+  self->smoothing = DEFAULT_SMOOTHING;
+  self->stats_last_time = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  gst_video_info_init (&self->info);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+}

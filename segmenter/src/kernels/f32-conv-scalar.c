@@ -1,1 +1,0 @@
-/* placeholder */ typedef int seg_kernels_placeholder;

@@ -1,0 +1,21 @@
+/* Portable bilinear interpolation of one output row from two source rows,
+ * channels innermost (NHWC). */
+#include "kernels.h"
+
+void
+seg_f32_ibilinear_ukernel__scalar (size_t width, size_t channels,
+    const float *top, const float *bottom, float wy,
+    const seg_f32_bilinear_tap *taps, float *out)
+{
+  for (size_t x = 0; x < width; x++) {
+    const float *tl = top + taps[x].left, *tr = top + taps[x].right;
+    const float *bl = bottom + taps[x].left, *br = bottom + taps[x].right;
+    float wx = taps[x].weight;
+    for (size_t ch = 0; ch < channels; ch++) {
+      float t = tl[ch] + (tr[ch] - tl[ch]) * wx;
+      float b = bl[ch] + (br[ch] - bl[ch]) * wx;
+      out[ch] = t + (b - t) * wy;
+    }
+    out += channels;
+  }
+}

@@ -6,6 +6,7 @@
  * turned into errors too, so a truncated JPEG is refused instead of decoded
  * into grey. */
 #include "image.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -21,23 +22,6 @@
 
 /* Compressed input above this is refused before decoding. */
 #define IMAGE_MAX_FILE ((size_t) 256 << 20)
-
-static int
-fail (char *err, size_t err_len, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-fail (char *err, size_t err_len, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err && err_len > 0) {
-    va_start (ap, fmt);
-    vsnprintf (err, err_len, fmt, ap);
-    va_end (ap);
-  }
-  return -1;
-}
 
 int
 image_alloc (image *img, int width, int height, int channels)
@@ -69,10 +53,10 @@ check_size (const char *path, unsigned long width, unsigned long height,
     char *err, size_t err_len)
 {
   if (width == 0 || height == 0)
-    return fail (err, err_len, "%s: image has no pixels", path);
+    return seg_tool_fail (err, err_len, "%s: image has no pixels", path);
   if (width > IMAGE_MAX_SIDE || height > IMAGE_MAX_SIDE
       || (size_t) width * (size_t) height > IMAGE_MAX_PIXELS)
-    return fail (err, err_len, "%s: image of %lux%lu exceeds the limit of "
+    return seg_tool_fail (err, err_len, "%s: image of %lux%lu exceeds the limit of "
         "%d pixels a side and %zu in all", path, width, height,
         IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS);
   return 0;
@@ -88,7 +72,7 @@ load_png (const char *path, const uint8_t *buf, size_t len, int channels,
   memset (&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory (&png, buf, len))
-    return fail (err, err_len, "%s: bad PNG: %s", path, png.message);
+    return seg_tool_fail (err, err_len, "%s: bad PNG: %s", path, png.message);
   if (check_size (path, png.width, png.height, err, err_len) < 0) {
     png_image_free (&png);
     return -1;
@@ -96,13 +80,13 @@ load_png (const char *path, const uint8_t *buf, size_t len, int channels,
   png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   if (image_alloc (out, (int) png.width, (int) png.height, channels) < 0) {
     png_image_free (&png);
-    return fail (err, err_len, "%s: out of memory for %ux%u image", path,
+    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image", path,
         png.width, png.height);
   }
   if (!png_image_finish_read (&png, &black, out->pixels,
           (png_int_32) (png.width * (unsigned) channels), NULL)) {
     image_clear (out);
-    return fail (err, err_len, "%s: bad PNG: %s", path, png.message);
+    return seg_tool_fail (err, err_len, "%s: bad PNG: %s", path, png.message);
   }
   return 0;
 }
@@ -147,7 +131,7 @@ load_jpeg (const char *path, const uint8_t *buf, size_t len, int channels,
   if (setjmp (jerr.jump)) {
     free (pixels);
     jpeg_destroy_decompress (&cinfo);
-    return fail (err, err_len, "%s: bad JPEG: %s", path, jerr.message);
+    return seg_tool_fail (err, err_len, "%s: bad JPEG: %s", path, jerr.message);
   }
   jpeg_create_decompress (&cinfo);
   jpeg_mem_src (&cinfo, buf, (unsigned long) len);
@@ -159,7 +143,7 @@ load_jpeg (const char *path, const uint8_t *buf, size_t len, int channels,
   }
   if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress (&cinfo);
-    return fail (err, err_len, "%s: CMYK JPEG images are not supported",
+    return seg_tool_fail (err, err_len, "%s: CMYK JPEG images are not supported",
         path);
   }
   cinfo.out_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
@@ -168,7 +152,7 @@ load_jpeg (const char *path, const uint8_t *buf, size_t len, int channels,
       * (size_t) channels);
   if (!pixels) {
     jpeg_destroy_decompress (&cinfo);
-    return fail (err, err_len, "%s: out of memory for %ux%u image", path,
+    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image", path,
         cinfo.output_width, cinfo.output_height);
   }
   while (cinfo.output_scanline < cinfo.output_height) {
@@ -199,32 +183,32 @@ image_load (const char *path, int channels, image *out, char *err,
 
   memset (out, 0, sizeof *out);
   if (channels != 1 && channels != 3)
-    return fail (err, err_len, "%s: cannot decode to %d channels", path,
+    return seg_tool_fail (err, err_len, "%s: cannot decode to %d channels", path,
         channels);
   f = fopen (path, "rb");
   if (!f)
-    return fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
+    return seg_tool_fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
   if (fstat (fileno (f), &st) < 0) {
-    fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
+    seg_tool_fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
     goto out;
   }
   if (!S_ISREG (st.st_mode)) {
-    fail (err, err_len, "%s: not a regular file", path);
+    seg_tool_fail (err, err_len, "%s: not a regular file", path);
     goto out;
   }
   if ((uint64_t) st.st_size > IMAGE_MAX_FILE) {
-    fail (err, err_len, "%s: file of %jd bytes is too large", path,
+    seg_tool_fail (err, err_len, "%s: file of %jd bytes is too large", path,
         (intmax_t) st.st_size);
     goto out;
   }
   len = (size_t) st.st_size;
   buf = malloc (len > 0 ? len : 1);
   if (!buf) {
-    fail (err, err_len, "%s: out of memory", path);
+    seg_tool_fail (err, err_len, "%s: out of memory", path);
     goto out;
   }
   if (fread (buf, 1, len, f) != len) {
-    fail (err, err_len, "%s: read error", path);
+    seg_tool_fail (err, err_len, "%s: read error", path);
     goto out;
   }
   if (len >= sizeof png_sig && memcmp (buf, png_sig, sizeof png_sig) == 0)
@@ -232,7 +216,7 @@ image_load (const char *path, int channels, image *out, char *err,
   else if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
     ret = load_jpeg (path, buf, len, channels, out, err, err_len);
   else
-    fail (err, err_len, "%s: not a PNG or JPEG image", path);
+    seg_tool_fail (err, err_len, "%s: not a PNG or JPEG image", path);
 
 out:
   free (buf);
@@ -247,7 +231,7 @@ image_write_png (const char *path, const image *img, const uint8_t *palette,
   png_image png;
 
   if (img->channels != 1 && img->channels != 3)
-    return fail (err, err_len, "%s: cannot write %d channels", path,
+    return seg_tool_fail (err, err_len, "%s: cannot write %d channels", path,
         img->channels);
   memset (&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
@@ -266,7 +250,7 @@ image_write_png (const char *path, const image *img, const uint8_t *palette,
           (png_int_32) (img->width * img->channels),
           img->channels == 1 ? palette : NULL)) {
     unlink (path);
-    return fail (err, err_len, "%s: cannot write PNG: %s", path,
+    return seg_tool_fail (err, err_len, "%s: cannot write PNG: %s", path,
         png.message);
   }
   return 0;

@@ -4,6 +4,7 @@
  * bounds the dims and their product, and requires the data to be exactly
  * product * 4 bytes long. */
 #include "npy.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,23 +20,6 @@
 #define NPY_MAX_HEADER 65536
 
 static const unsigned char npy_magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
-
-static int
-fail (char *err, size_t err_len, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-fail (char *err, size_t err_len, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err && err_len > 0) {
-    va_start (ap, fmt);
-    vsnprintf (err, err_len, fmt, ap);
-    va_end (ap);
-  }
-  return -1;
-}
 
 /* A cursor over the header text; `end` is one past its last byte. */
 typedef struct {
@@ -109,7 +93,7 @@ parse_shape (cursor *c, npy_array *a, const char *name, char *err,
   int trailing_comma = 0;
 
   if (!accept (c, '('))
-    return fail (err, err_len, "%s: header field 'shape' is not a tuple",
+    return seg_tool_fail (err, err_len, "%s: header field 'shape' is not a tuple",
         name);
   for (;;) {
     int64_t v = 0;
@@ -118,31 +102,31 @@ parse_shape (cursor *c, npy_array *a, const char *name, char *err,
     if (accept (c, ')'))
       break;
     if (rank > 0 && !trailing_comma)
-      return fail (err, err_len, "%s: header field 'shape' is malformed",
+      return seg_tool_fail (err, err_len, "%s: header field 'shape' is malformed",
           name);
     skip_space (c);
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
       v = v * 10 + (*c->p - '0');
       if (v > INT32_MAX)
-        return fail (err, err_len,
+        return seg_tool_fail (err, err_len,
             "%s: header field 'shape' has a dimension over %d", name,
             INT32_MAX);
       c->p++;
       digits++;
     }
     if (digits == 0)
-      return fail (err, err_len,
+      return seg_tool_fail (err, err_len,
           "%s: header field 'shape' holds something other than "
           "non-negative integers", name);
     if (rank == NPY_MAX_RANK)
-      return fail (err, err_len,
+      return seg_tool_fail (err, err_len,
           "%s: header field 'shape' has more than %d dimensions", name,
           NPY_MAX_RANK);
     a->shape[rank++] = v;
     trailing_comma = accept (c, ',');
   }
   if (rank == 1 && !trailing_comma)
-    return fail (err, err_len,
+    return seg_tool_fail (err, err_len,
         "%s: header field 'shape' is malformed (a 1-tuple needs a comma)",
         name);
   a->rank = rank;
@@ -160,33 +144,33 @@ parse_header (const char *text, size_t len, const char *name, npy_array *a,
   for (size_t i = 0; i < len; i++) {
     unsigned char ch = (unsigned char) text[i];
     if (ch >= 0x7f || (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r'))
-      return fail (err, err_len, "%s: header holds a non-ASCII byte at "
+      return seg_tool_fail (err, err_len, "%s: header holds a non-ASCII byte at "
           "offset %zu", name, i);
   }
   if (!accept (&c, '{'))
-    return fail (err, err_len, "%s: header is not a dict", name);
+    return seg_tool_fail (err, err_len, "%s: header is not a dict", name);
   for (;;) {
     if (accept (&c, '}'))
       break;
     if (parse_string (&c, key, sizeof key) < 0)
-      return fail (err, err_len, "%s: header has a malformed key", name);
+      return seg_tool_fail (err, err_len, "%s: header has a malformed key", name);
     if (!accept (&c, ':'))
-      return fail (err, err_len, "%s: header lacks ':' after key '%s'", name,
+      return seg_tool_fail (err, err_len, "%s: header lacks ':' after key '%s'", name,
           key);
     if (strcmp (key, "descr") == 0 && !have_descr) {
       if (parse_string (&c, descr, sizeof descr) < 0)
-        return fail (err, err_len,
+        return seg_tool_fail (err, err_len,
             "%s: header field 'descr' is not a simple dtype string", name);
       if (strcmp (descr, "<f4") != 0)
-        return fail (err, err_len, "%s: header field 'descr' is '%s'; only "
+        return seg_tool_fail (err, err_len, "%s: header field 'descr' is '%s'; only "
             "'<f4' (little-endian float32) is supported", name, descr);
       have_descr = 1;
     } else if (strcmp (key, "fortran_order") == 0 && !have_order) {
       if (parse_word (&c, "True"))
-        return fail (err, err_len, "%s: header field 'fortran_order' is "
+        return seg_tool_fail (err, err_len, "%s: header field 'fortran_order' is "
             "True; only C order is supported", name);
       if (!parse_word (&c, "False"))
-        return fail (err, err_len,
+        return seg_tool_fail (err, err_len,
             "%s: header field 'fortran_order' is not True or False", name);
       have_order = 1;
     } else if (strcmp (key, "shape") == 0 && !have_shape) {
@@ -194,27 +178,27 @@ parse_header (const char *text, size_t len, const char *name, npy_array *a,
         return -1;
       have_shape = 1;
     } else {
-      return fail (err, err_len, "%s: header has an unexpected or repeated "
+      return seg_tool_fail (err, err_len, "%s: header has an unexpected or repeated "
           "key '%s'", name, key);
     }
     if (!accept (&c, ',')) {
       if (!accept (&c, '}'))
-        return fail (err, err_len, "%s: header dict is malformed after key "
+        return seg_tool_fail (err, err_len, "%s: header dict is malformed after key "
             "'%s'", name, key);
       break;
     }
   }
   skip_space (&c);
   if (c.p != c.end)
-    return fail (err, err_len, "%s: header has trailing text after the dict",
+    return seg_tool_fail (err, err_len, "%s: header has trailing text after the dict",
         name);
   if (!have_descr)
-    return fail (err, err_len, "%s: header lacks the field 'descr'", name);
+    return seg_tool_fail (err, err_len, "%s: header lacks the field 'descr'", name);
   if (!have_order)
-    return fail (err, err_len, "%s: header lacks the field 'fortran_order'",
+    return seg_tool_fail (err, err_len, "%s: header lacks the field 'fortran_order'",
         name);
   if (!have_shape)
-    return fail (err, err_len, "%s: header lacks the field 'shape'", name);
+    return seg_tool_fail (err, err_len, "%s: header lacks the field 'shape'", name);
   return 0;
 }
 
@@ -238,25 +222,25 @@ npy_parse (const void *buf, size_t len, const char *name, npy_array *out,
 
   memset (out, 0, sizeof *out);
   if (len < 10 || memcmp (b, npy_magic, sizeof npy_magic) != 0)
-    return fail (err, err_len, "%s: not a .npy file (bad magic)", name);
+    return seg_tool_fail (err, err_len, "%s: not a .npy file (bad magic)", name);
   if (b[6] == 1 && b[7] == 0) {
     hlen = (size_t) b[8] | (size_t) b[9] << 8;
     prefix = 10;
   } else if (b[6] == 2 && b[7] == 0) {
     if (len < 12)
-      return fail (err, err_len, "%s: truncated header length", name);
+      return seg_tool_fail (err, err_len, "%s: truncated header length", name);
     hlen = (size_t) b[8] | (size_t) b[9] << 8 | (size_t) b[10] << 16
         | (size_t) b[11] << 24;
     prefix = 12;
   } else {
-    return fail (err, err_len, "%s: format version %u.%u is not supported "
+    return seg_tool_fail (err, err_len, "%s: format version %u.%u is not supported "
         "(need 1.0 or 2.0)", name, b[6], b[7]);
   }
   if (hlen > NPY_MAX_HEADER)
-    return fail (err, err_len, "%s: header length %zu exceeds the limit of "
+    return seg_tool_fail (err, err_len, "%s: header length %zu exceeds the limit of "
         "%d bytes", name, hlen, NPY_MAX_HEADER);
   if (len - prefix < hlen)
-    return fail (err, err_len, "%s: truncated header (%zu of %zu bytes)",
+    return seg_tool_fail (err, err_len, "%s: truncated header (%zu of %zu bytes)",
         name, len - prefix, hlen);
   if (parse_header ((const char *) b + prefix, hlen, name, &a, err,
           err_len) < 0)
@@ -264,19 +248,19 @@ npy_parse (const void *buf, size_t len, const char *name, npy_array *out,
 
   for (int i = 0; i < a.rank; i++) {
     if (a.shape[i] != 0 && count > NPY_MAX_COUNT / (size_t) a.shape[i])
-      return fail (err, err_len, "%s: header field 'shape' describes more "
+      return seg_tool_fail (err, err_len, "%s: header field 'shape' describes more "
           "than %zu elements", name, NPY_MAX_COUNT);
     count *= (size_t) a.shape[i];
   }
   if (len - prefix - hlen != count * 4)
-    return fail (err, err_len, "%s: data is %zu bytes but header field "
+    return seg_tool_fail (err, err_len, "%s: data is %zu bytes but header field "
         "'shape' needs %zu (%s)", name, len - prefix - hlen, count * 4,
         len - prefix - hlen < count * 4 ? "truncated file" : "trailing bytes");
 
   a.count = count;
   a.data = malloc (count > 0 ? count * sizeof (float) : 1);
   if (!a.data)
-    return fail (err, err_len, "%s: out of memory for %zu elements", name,
+    return seg_tool_fail (err, err_len, "%s: out of memory for %zu elements", name,
         count);
   memcpy (a.data, b + prefix + hlen, count * 4);
   if (!host_is_little_endian ()) {
@@ -300,28 +284,28 @@ npy_read (const char *path, npy_array *out, char *err, size_t err_len)
   memset (out, 0, sizeof *out);
   f = fopen (path, "rb");
   if (!f)
-    return fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
+    return seg_tool_fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
   if (fstat (fileno (f), &st) < 0) {
-    fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
+    seg_tool_fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
     goto out;
   }
   if (!S_ISREG (st.st_mode)) {
-    fail (err, err_len, "%s: not a regular file", path);
+    seg_tool_fail (err, err_len, "%s: not a regular file", path);
     goto out;
   }
   if ((uint64_t) st.st_size > NPY_MAX_COUNT * 4 + NPY_MAX_HEADER + 12) {
-    fail (err, err_len, "%s: file of %jd bytes is too large", path,
+    seg_tool_fail (err, err_len, "%s: file of %jd bytes is too large", path,
         (intmax_t) st.st_size);
     goto out;
   }
   size = (size_t) st.st_size;
   buf = malloc (size > 0 ? size : 1);
   if (!buf) {
-    fail (err, err_len, "%s: out of memory", path);
+    seg_tool_fail (err, err_len, "%s: out of memory", path);
     goto out;
   }
   if (fread (buf, 1, size, f) != size) {
-    fail (err, err_len, "%s: read error", path);
+    seg_tool_fail (err, err_len, "%s: read error", path);
     goto out;
   }
   ret = npy_parse (buf, size, path, out, err, err_len);
@@ -343,13 +327,13 @@ npy_write (const char *path, const float *data, int rank,
   int ok;
 
   if (rank < 0 || rank > NPY_MAX_RANK)
-    return fail (err, err_len, "%s: rank %d is not supported", path, rank);
+    return seg_tool_fail (err, err_len, "%s: rank %d is not supported", path, rank);
   /* Leave 10 bytes for the prefix; the dict is padded below. */
   n = snprintf (header, sizeof header,
       "{'descr': '<f4', 'fortran_order': False, 'shape': (");
   for (int i = 0; i < rank; i++) {
     if (shape[i] < 0)
-      return fail (err, err_len, "%s: negative dimension", path);
+      return seg_tool_fail (err, err_len, "%s: negative dimension", path);
     count *= (size_t) shape[i];
     n += snprintf (header + n, sizeof header - (size_t) n, "%s%lld",
         i ? ", " : "", (long long) shape[i]);
@@ -359,13 +343,13 @@ npy_write (const char *path, const float *data, int rank,
   /* NumPy aligns the data to 64 bytes and ends the header with '\n'. */
   total = ((10 + (size_t) n + 1 + 63) / 64) * 64;
   if (total - 10 > sizeof header || total - 10 > 65535)
-    return fail (err, err_len, "%s: header too long", path);
+    return seg_tool_fail (err, err_len, "%s: header too long", path);
   memset (header + n, ' ', total - 10 - (size_t) n);
   header[total - 10 - 1] = '\n';
 
   f = fopen (path, "wb");
   if (!f)
-    return fail (err, err_len, "%s: cannot create: %s", path,
+    return seg_tool_fail (err, err_len, "%s: cannot create: %s", path,
         strerror (errno));
   {
     unsigned char prefix[10];
@@ -394,7 +378,7 @@ npy_write (const char *path, const float *data, int rank,
   if (!ok) {
     int e = errno;
     unlink (path);
-    return fail (err, err_len, "%s: write error: %s", path, strerror (e));
+    return seg_tool_fail (err, err_len, "%s: write error: %s", path, strerror (e));
   }
   return 0;
 }

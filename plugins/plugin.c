@@ -7,6 +7,10 @@
 
 #include "gstsegmenter.h"
 #include "gstsegoverlay.h"
+#ifdef SEGD_HAVE_ZMQ
+#include "gstzmqmasksink.h"
+#include "gstzmqmasksrc.h"
+#endif
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -15,6 +19,10 @@ plugin_init (GstPlugin *plugin)
 
   ret |= GST_ELEMENT_REGISTER (segmenter, plugin);
   ret |= GST_ELEMENT_REGISTER (segoverlay, plugin);
+#ifdef SEGD_HAVE_ZMQ
+  ret |= GST_ELEMENT_REGISTER (zmqmasksink, plugin);
+  ret |= GST_ELEMENT_REGISTER (zmqmasksrc, plugin);
+#endif
   return ret;
 }
 

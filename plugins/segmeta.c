@@ -234,3 +234,10 @@ gst_buffer_get_seg_meta (GstBuffer *buffer)
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   return (GstSegMeta *) gst_buffer_get_meta (buffer, GST_SEG_META_API_TYPE);
 }
+
+GstSegMask *
+gst_seg_meta_get_mask (GstSegMeta *meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return meta->mask;
+}

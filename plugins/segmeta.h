@@ -103,6 +103,11 @@ GstSegMeta *gst_buffer_add_seg_meta (GstBuffer *buffer, GstSegMask *mask,
 /* The mask of `buffer`, or NULL if it has none. (transfer none) */
 GstSegMeta *gst_buffer_get_seg_meta (GstBuffer *buffer);
 
+/* The shared mask storage behind `meta` (transfer none): take a reference
+ * with gst_seg_mask_ref() to keep the mask beyond the buffer's life without
+ * holding on to the video buffer itself. */
+GstSegMask *gst_seg_meta_get_mask (GstSegMeta *meta);
+
 G_END_DECLS
 
 #endif /* GST_SEG_META_H */

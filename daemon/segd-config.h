@@ -1,0 +1,121 @@
+/* segd-config — the daemon's configuration: one typed struct filled from
+ * layers (built-in defaults, DIR/segd.conf, DIR/segd.conf.d/ *.conf in
+ * lexical order, --config files, --set overrides), each key checked against
+ * one schema table so an error names the file, the line and what is
+ * expected, and configs/segd.conf can be checked against the same table.
+ */
+#ifndef SEGD_CONFIG_H
+#define SEGD_CONFIG_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SEGD_CONFIG_ERROR (segd_config_error_quark ())
+GQuark segd_config_error_quark (void);
+
+typedef enum
+{
+  SEGD_CONFIG_ERROR_SYNTAX,  /* not a key file */
+  SEGD_CONFIG_ERROR_UNKNOWN, /* section or key we do not have */
+  SEGD_CONFIG_ERROR_VALUE,   /* wrong type or out of range */
+  SEGD_CONFIG_ERROR_IO,      /* a named file could not be read */
+} SegdConfigError;
+
+typedef enum
+{
+  SEGD_SOURCE_AUTO,
+  SEGD_SOURCE_DEMO,
+  SEGD_SOURCE_TEST,
+  SEGD_SOURCE_FILE,
+  SEGD_SOURCE_URI,
+  SEGD_SOURCE_V4L2,
+} SegdSourceType;
+
+typedef struct
+{
+  /* [source] */
+  SegdSourceType source_type;
+  gchar *device;
+  gint width, height, framerate;
+  gchar *pixel_format;
+  gchar *location;
+  gchar *uri;
+  gboolean loop;
+  gchar *pattern;
+  gint num_buffers;
+  gchar *demo_image;
+  gboolean on_demand;
+  gdouble on_demand_grace;
+  gdouble retry_max;
+
+  /* [segmenter] */
+  gchar *model;
+  gint threads;
+  gchar *mode;
+  gint interval;
+  gdouble threshold;
+  gchar *output_size;
+  gdouble smoothing;
+
+  /* [output] */
+  gchar *sink;
+  gchar *stream_name;
+  gchar *endpoint;
+  gchar *encoding;
+  gint sndhwm;
+  gint queue_size;
+
+  /* [preview] */
+  gboolean preview;
+  gchar *preview_sink;
+  gchar *preview_overlay;
+
+  /* [record] */
+  gboolean record;
+  gchar *record_location;
+  gchar *record_encoder;
+
+  /* [daemon] */
+  gdouble stall_timeout;
+} SegdConfig;
+
+typedef struct
+{
+  /* Directory holding segd.conf and segd.conf.d/ (NULL: the built-in
+   * SEGD_CONFIG_DIR). */
+  const gchar *config_dir;
+  /* Further files, applied in order after the drop-ins; a named file that
+   * is missing is an error (the system ones are optional). */
+  const gchar *const *files;
+  /* "section.key=value" overrides, applied last. */
+  const gchar *const *overrides;
+} SegdConfigSources;
+
+/* Builds the configuration from all layers. Returns NULL and sets `error`
+ * (SEGD_CONFIG_ERROR, one line: "FILE:LINE: [section] key: expected ...")
+ * on the first bad layer. The model file is not opened here.
+ * (transfer full): free with segd_config_free. */
+SegdConfig *segd_config_load (const SegdConfigSources *sources,
+    GError **error);
+
+/* NULL is a no-op. */
+void segd_config_free (SegdConfig *config);
+
+/* The effective configuration as a key file, every key present
+ * (transfer full). */
+gchar *segd_config_to_string (const SegdConfig *config);
+
+/* Calls `func` for every key of the schema in documentation order with its
+ * section, key, default as text and a one-line description. */
+typedef void (*SegdConfigKeyFunc) (const gchar *section, const gchar *key,
+    const gchar *default_value, const gchar *description, gpointer user_data);
+void segd_config_foreach_key (SegdConfigKeyFunc func, gpointer user_data);
+
+const gchar *segd_source_type_to_string (SegdSourceType type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SegdConfig, segd_config_free)
+
+G_END_DECLS
+
+#endif /* SEGD_CONFIG_H */

@@ -1,0 +1,1067 @@
+/* segd-daemon — owns the pipeline and everything that happens to it over
+ * months of running.
+ *
+ *   [source bin] -> queue (leaky) -> segmenter -> queue (leaky) -> [tee] -> sink
+ *
+ * The part from the first queue on is built once and stays PLAYING; the
+ * source bin is added and removed as cameras come and go, subscribers
+ * arrive and leave (on-demand) or the configuration changes. Both queues
+ * drop the oldest frame when full, so neither a slow network nor a slow
+ * network model ever backs up into the camera. Every decision runs on the
+ * main loop; streaming threads only count masks and post messages.
+ */
+#include "segd-daemon.h"
+
+#include "segd-notify.h"
+#include "segd-source.h"
+#include "segd-v4l2.h"
+
+#include <glib-unix.h>
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <segmenter/seg.h>
+#include <segmeta.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LATENCY_SAMPLES 1024
+#define RETRY_FIRST_MS 250
+
+typedef enum
+{
+  STATE_STARTING, /* source added, no mask yet */
+  STATE_RUNNING,  /* masks flow */
+  STATE_WAITING,  /* the source is missing or failed; retrying */
+  STATE_IDLE,     /* on-demand, nobody subscribed */
+  STATE_ENDED,    /* the source stopped sending (test num-buffers) */
+  STATE_STOPPING,
+} State;
+
+struct _SegdDaemon
+{
+  SegdConfig *config;
+  gchar *config_dir;
+  GStrv files, overrides;
+
+  GMainLoop *loop;
+  GstElement *pipeline, *head, *segmenter, *sink;
+  GstElement *source; /* NULL while waiting or idle */
+  gchar *source_desc;
+  SegdSourceType source_type; /* what the source currently is */
+  gchar *device_path;         /* v4l2: the device we wait for */
+
+  State state;
+  gchar *state_detail;
+  gboolean ready_sent;
+  int exit_status;
+
+  guint retry_id, grace_id, status_id, watchdog_id, stop_id, bus_id;
+  guint sig_ids[3];
+  guint retry_ms;
+  gint64 last_retry_us;
+
+  /* Written by the sink pad probe (streaming thread). */
+  GMutex lock;
+  guint64 masks;
+  gint64 last_mask_us;
+  GstClockTime latency[LATENCY_SAMPLES];
+  guint latency_n, latency_pos;
+  GstSegment segment;
+  gboolean first_mask_posted;
+
+  /* From bus messages, main loop only. */
+  gdouble fps, inference_ms;
+  gint subscribers;
+  gchar *model_name;
+  gchar *model_error;
+  guint64 masks_at_stall_check;
+};
+
+static void start_source (SegdDaemon *d);
+static void stop_source (SegdDaemon *d);
+static void set_state (SegdDaemon *d, State state, const gchar *detail);
+static void update_status (SegdDaemon *d);
+
+static gboolean
+lifecycle_source (SegdSourceType type)
+{
+  return type == SEGD_SOURCE_V4L2 || type == SEGD_SOURCE_URI;
+}
+
+static gboolean
+has_property (GstElement *element, const gchar *name)
+{
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      name) != NULL;
+}
+
+/* ---- masks, latency: the sink pad probe ---- */
+
+static gboolean
+first_mask_idle (gpointer data)
+{
+  SegdDaemon *d = data;
+
+  if (d->state == STATE_STARTING)
+    set_state (d, STATE_RUNNING, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+sink_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SegdDaemon *d = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      const GstSegment *seg;
+
+      gst_event_parse_segment (event, &seg);
+      g_mutex_lock (&d->lock);
+      gst_segment_copy_into (seg, &d->segment);
+      g_mutex_unlock (&d->lock);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstElement *sink = GST_ELEMENT (GST_PAD_PARENT (pad));
+    GstClock *clock;
+    GstClockTime now = GST_CLOCK_TIME_NONE, base, rt;
+    gboolean first;
+
+    if (!gst_buffer_get_seg_meta (buf))
+      return GST_PAD_PROBE_OK;
+
+    clock = gst_element_get_clock (sink);
+    if (clock) {
+      now = gst_clock_get_time (clock);
+      gst_object_unref (clock);
+    }
+    base = gst_element_get_base_time (sink);
+
+    g_mutex_lock (&d->lock);
+    d->masks++;
+    d->last_mask_us = g_get_monotonic_time ();
+    rt = d->segment.format == GST_FORMAT_TIME ? gst_segment_to_running_time
+        (&d->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf))
+        : GST_CLOCK_TIME_NONE;
+    /* Capture (the PTS, in running time) to publish (now). */
+    if (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (rt)
+        && now >= base + rt) {
+      d->latency[d->latency_pos] = now - base - rt;
+      d->latency_pos = (d->latency_pos + 1) % LATENCY_SAMPLES;
+      d->latency_n = MIN (d->latency_n + 1, LATENCY_SAMPLES);
+    }
+    first = !d->first_mask_posted;
+    d->first_mask_posted = TRUE;
+    g_mutex_unlock (&d->lock);
+
+    if (first)
+      g_idle_add (first_mask_idle, d);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static gint
+compare_times (gconstpointer a, gconstpointer b)
+{
+  GstClockTime x = *(const GstClockTime *) a, y = *(const GstClockTime *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* p50 and p99 of the recent capture-to-publish latencies, in ms. */
+static gboolean
+latency_percentiles (SegdDaemon *d, gdouble *p50, gdouble *p99)
+{
+  GstClockTime copy[LATENCY_SAMPLES];
+  guint n;
+
+  g_mutex_lock (&d->lock);
+  n = d->latency_n;
+  memcpy (copy, d->latency, n * sizeof copy[0]);
+  g_mutex_unlock (&d->lock);
+  if (!n)
+    return FALSE;
+  qsort (copy, n, sizeof copy[0], compare_times);
+  *p50 = copy[n / 2] / 1e6;
+  *p99 = copy[MIN (n - 1, n * 99 / 100)] / 1e6;
+  return TRUE;
+}
+
+/* ---- status ---- */
+
+static const gchar *
+camera_state (SegdDaemon *d)
+{
+  switch (d->state) {
+    case STATE_RUNNING:
+    case STATE_STARTING:
+      return "ok";
+    case STATE_WAITING:
+      return d->state_detail ? d->state_detail : "waiting";
+    case STATE_IDLE:
+      return "idle";
+    case STATE_ENDED:
+      return "stalled";
+    case STATE_STOPPING:
+    default:
+      return "stopping";
+  }
+}
+
+static gchar *
+status_line (SegdDaemon *d)
+{
+  GString *s = g_string_new (NULL);
+  gdouble p50, p99;
+
+  switch (d->state) {
+    case STATE_RUNNING:
+      g_string_append_printf (s, "streaming %.1f fps, inference %.1f ms",
+          d->fps, d->inference_ms);
+      if (latency_percentiles (d, &p50, &p99))
+        g_string_append_printf (s, ", latency p50 %.1f ms p99 %.1f ms",
+            p50, p99);
+      break;
+    case STATE_STARTING:
+      g_string_append (s, "starting");
+      break;
+    case STATE_WAITING:
+      g_string_append (s, d->state_detail ? d->state_detail : "waiting");
+      break;
+    case STATE_IDLE:
+      g_string_append (s, "idle, source closed until a subscriber connects");
+      break;
+    case STATE_ENDED:
+      g_string_append (s, "stalled: the source sends no frames");
+      break;
+    case STATE_STOPPING:
+      g_string_append (s, "stopping");
+      break;
+  }
+  g_string_append_printf (s, ", %d subscriber%s, %" G_GUINT64_FORMAT
+      " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
+      d->masks, d->model_name ? d->model_name : "?");
+  if (d->model_error)
+    g_string_append_printf (s, ", model reload failed: %s", d->model_error);
+  return g_string_free (s, FALSE);
+}
+
+static void
+update_status (SegdDaemon *d)
+{
+  g_autofree gchar *line = status_line (d);
+
+  if (d->sink && has_property (d->sink, "camera-state"))
+    g_object_set (d->sink, "camera-state", camera_state (d), NULL);
+  segd_notify_status (line);
+}
+
+static gboolean
+status_tick (gpointer data)
+{
+  update_status (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_state (SegdDaemon *d, State state, const gchar *detail)
+{
+  g_autofree gchar *line = NULL;
+
+  d->state = state;
+  g_free (d->state_detail);
+  d->state_detail = g_strdup (detail);
+  line = status_line (d);
+
+  if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
+          || state == STATE_IDLE)) {
+    d->ready_sent = TRUE;
+    segd_notify_ready (line);
+  }
+  update_status (d);
+}
+
+/* Pings only while the stream is healthy: masks arrived within
+ * stall-timeout, or segd is deliberately without a source (waiting with a
+ * live retry timer, or idle on demand). A stalled pipeline gets no ping,
+ * and systemd restarts it. */
+static gboolean
+watchdog_tick (gpointer data)
+{
+  SegdDaemon *d = data;
+  gint64 now = g_get_monotonic_time (), last;
+  gboolean healthy = FALSE;
+
+  g_mutex_lock (&d->lock);
+  last = d->last_mask_us;
+  g_mutex_unlock (&d->lock);
+
+  switch (d->state) {
+    case STATE_RUNNING:
+      healthy = now - last < (gint64) (d->config->stall_timeout * 1e6);
+      if (!healthy && d->masks != d->masks_at_stall_check) {
+        g_warning ("no mask published for %.1f s: the stream is stalled",
+            (now - last) / 1e6);
+        d->masks_at_stall_check = d->masks;
+      }
+      break;
+    case STATE_WAITING:
+      healthy = now - d->last_retry_us
+          < (gint64) ((d->config->retry_max + 2) * 1e6);
+      break;
+    case STATE_IDLE:
+      healthy = TRUE;
+      break;
+    default:
+      break;
+  }
+  if (healthy)
+    segd_notify_watchdog ();
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- the source and its lifecycle ---- */
+
+static GstPadProbeReturn
+source_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SegdDaemon *d = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstElement *bin;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  /* A file that plays once ends the daemon; any other end is a source
+   * that went away, and the rest of the pipeline must stay open for the
+   * next one. */
+  if (d->state == STATE_STOPPING || (d->source_type == SEGD_SOURCE_FILE
+          && !d->config->loop))
+    return GST_PAD_PROBE_OK;
+  bin = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (pad)));
+  if (bin) {
+    gst_element_post_message (bin, gst_message_new_application
+        (GST_OBJECT (bin), gst_structure_new_empty ("segd-source-ended")));
+    gst_object_unref (bin);
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+static gboolean
+retry_source (gpointer data)
+{
+  SegdDaemon *d = data;
+
+  d->retry_id = 0;
+  start_source (d);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for_source (SegdDaemon *d, const gchar *what, const gchar *reason)
+{
+  g_autofree gchar *detail = g_strdup_printf ("waiting for %s", what);
+
+  if (d->state != STATE_WAITING || g_strcmp0 (d->state_detail, detail))
+    g_message ("%s: %s; retrying up to every %.1f s", detail, reason,
+        d->config->retry_max);
+  else
+    g_debug ("%s: %s", detail, reason);
+  set_state (d, STATE_WAITING, detail);
+
+  d->last_retry_us = g_get_monotonic_time ();
+  if (!d->retry_ms)
+    d->retry_ms = RETRY_FIRST_MS;
+  else
+    d->retry_ms = MIN (d->retry_ms * 2,
+        (guint) (d->config->retry_max * 1000));
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  d->retry_id = g_timeout_add (d->retry_ms, retry_source, d);
+}
+
+static void
+fatal (SegdDaemon *d, int status, const gchar *format, ...) G_GNUC_PRINTF (3,
+    4);
+
+static void
+fatal (SegdDaemon *d, int status, const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_critical ("%s", msg);
+  d->exit_status = status;
+  g_main_loop_quit (d->loop);
+}
+
+static void
+start_source (SegdDaemon *d)
+{
+  g_autoptr (SegdV4l2Device) device = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  SegdSourceType type = d->config->source_type;
+  GstElement *bin;
+  GstPad *src, *sink;
+
+  if (d->source || d->state == STATE_STOPPING)
+    return;
+
+  /* Once auto found a camera, it waits for that camera to come back. */
+  if (type == SEGD_SOURCE_AUTO && d->device_path
+      && d->source_type == SEGD_SOURCE_V4L2)
+    type = SEGD_SOURCE_V4L2;
+  if (type == SEGD_SOURCE_AUTO) {
+    g_autofree gchar *path = d->config->device[0]
+        ? segd_v4l2_resolve (d->config->device) : segd_v4l2_resolve (NULL);
+
+    type = path ? SEGD_SOURCE_V4L2 : SEGD_SOURCE_DEMO;
+    if (type == SEGD_SOURCE_DEMO && d->state == STATE_STARTING)
+      g_message ("no camera found: using the demo source");
+    g_free (d->device_path);
+    d->device_path = g_steal_pointer (&path);
+  } else if (type == SEGD_SOURCE_V4L2 && d->config->source_type
+      == SEGD_SOURCE_V4L2) {
+    g_free (d->device_path);
+    d->device_path = segd_v4l2_resolve (d->config->device);
+    if (!d->device_path) {
+      d->source_type = type;
+      wait_for_source (d, "a V4L2 capture device", "none found");
+      return;
+    }
+  }
+  d->source_type = type;
+
+  if (type == SEGD_SOURCE_V4L2) {
+    device = segd_v4l2_probe (d->device_path, &error);
+    if (!device) {
+      wait_for_source (d, d->device_path, error->message);
+      return;
+    }
+  }
+
+  bin = segd_source_make (d->config, type, device, &desc, &error);
+  if (!bin) {
+    if (lifecycle_source (type)) {
+      wait_for_source (d, d->device_path ? d->device_path : d->config->uri,
+          error->message);
+    } else {
+      fatal (d, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+          ? SEGD_EXIT_UNAVAILABLE : SEGD_EXIT_SOFTWARE, "source: %s",
+          error->message);
+    }
+    return;
+  }
+
+  gst_bin_add (GST_BIN (d->pipeline), bin);
+  d->source = gst_object_ref (bin);
+  src = gst_element_get_static_pad (bin, "src");
+  sink = gst_element_get_static_pad (d->head, "sink");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      source_eos_probe, d, NULL);
+  gst_pad_link (src, sink);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+
+  g_free (d->source_desc);
+  d->source_desc = g_steal_pointer (&desc);
+  g_message ("source: %s", d->source_desc);
+
+  g_mutex_lock (&d->lock);
+  d->first_mask_posted = FALSE;
+  g_mutex_unlock (&d->lock);
+  d->state = STATE_STARTING;
+  if (gst_element_set_state (bin, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    /* The error message on the bus says why and drives the retry. */
+    g_debug ("source failed to start");
+  }
+  update_status (d);
+}
+
+static void
+stop_source (SegdDaemon *d)
+{
+  GstElement *bin = g_steal_pointer (&d->source);
+  GstPad *src, *peer;
+
+  if (!bin)
+    return;
+  src = gst_element_get_static_pad (bin, "src");
+  gst_element_set_state (bin, GST_STATE_NULL);
+  peer = gst_pad_get_peer (src);
+  if (peer) {
+    gst_pad_unlink (src, peer);
+    gst_object_unref (peer);
+  }
+  gst_object_unref (src);
+  gst_bin_remove (GST_BIN (d->pipeline), bin);
+  gst_object_unref (bin);
+}
+
+static void
+source_lost (SegdDaemon *d, const gchar *reason)
+{
+  const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path
+      : d->config->uri;
+
+  stop_source (d);
+  d->retry_ms = 0;
+  wait_for_source (d, what ? what : "the source", reason);
+}
+
+/* ---- on demand ---- */
+
+static gboolean
+grace_over (gpointer data)
+{
+  SegdDaemon *d = data;
+
+  d->grace_id = 0;
+  if (d->subscribers > 0)
+    return G_SOURCE_REMOVE;
+  g_message ("no subscriber for %.0f s: closing the source",
+      d->config->on_demand_grace);
+  stop_source (d);
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  set_state (d, STATE_IDLE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+subscribers_changed (SegdDaemon *d, gint count)
+{
+  if (count == d->subscribers)
+    return;
+  g_message ("%d subscriber%s", count, count == 1 ? "" : "s");
+  d->subscribers = count;
+  if (!d->config->on_demand)
+    return;
+  if (count > 0) {
+    g_clear_handle_id (&d->grace_id, g_source_remove);
+    if (d->state == STATE_IDLE) {
+      d->retry_ms = 0;
+      start_source (d);
+    }
+  } else if (!d->grace_id && d->state != STATE_IDLE) {
+    d->grace_id = g_timeout_add ((guint) (d->config->on_demand_grace * 1000),
+        grace_over, d);
+  }
+  update_status (d);
+}
+
+/* ---- bus ---- */
+
+static void
+handle_error (SegdDaemon *d, GstMessage *msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+
+  gst_message_parse_error (msg, &err, &debug);
+  g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src),
+      err->message, debug ? debug : "");
+
+  if (d->source && gst_object_has_as_ancestor (msg->src,
+          GST_OBJECT (d->source))) {
+    if (lifecycle_source (d->source_type)) {
+      source_lost (d, err->message);
+      return;
+    }
+    fatal (d, SEGD_EXIT_SOFTWARE, "source %s: %s", d->source_desc,
+        err->message);
+    return;
+  }
+  if (d->state == STATE_STOPPING)
+    return;
+  fatal (d, SEGD_EXIT_SOFTWARE, "%s: %s", GST_OBJECT_NAME (msg->src),
+      err->message);
+}
+
+static void
+handle_element (SegdDaemon *d, GstMessage *msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  const gchar *name = gst_structure_get_name (s);
+
+  if (!strcmp (name, "segmenter-stats")) {
+    gst_structure_get_double (s, "fps", &d->fps);
+    gst_structure_get_double (s, "inference-ms", &d->inference_ms);
+  } else if (!strcmp (name, "segmenter-model")) {
+    const gchar *model = gst_structure_get_string (s, "name");
+
+    g_free (d->model_name);
+    d->model_name = g_strdup (model);
+    if (d->model_error)
+      g_message ("model %s loaded; the earlier reload failure is resolved",
+          model);
+    else
+      g_message ("model %s (sha256 %s)", model,
+          gst_structure_get_string (s, "sha256"));
+    g_clear_pointer (&d->model_error, g_free);
+    update_status (d);
+  } else if (!strcmp (name, "zmqmasksink-subscribers")) {
+    gint n = 0;
+
+    if (gst_structure_get_int (s, "subscribers", &n))
+      subscribers_changed (d, n);
+  }
+}
+
+static gboolean
+bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  SegdDaemon *d = data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      handle_error (d, msg);
+      break;
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_warning ("%s: %s", GST_OBJECT_NAME (msg->src), err->message);
+      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (d->segmenter)) {
+        g_free (d->model_error);
+        d->model_error = g_strdup (err->message);
+        update_status (d);
+      }
+      break;
+    }
+    case GST_MESSAGE_ELEMENT:
+      handle_element (d, msg);
+      break;
+    case GST_MESSAGE_APPLICATION:
+      if (gst_message_has_name (msg, "segd-source-ended")
+          && d->source && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
+        if (lifecycle_source (d->source_type)) {
+          source_lost (d, "end of stream");
+        } else {
+          g_warning ("the source stopped sending frames");
+          set_state (d, STATE_ENDED, NULL);
+        }
+      }
+      break;
+    case GST_MESSAGE_EOS:
+      if (d->state == STATE_STOPPING) {
+        g_debug ("flushed");
+      } else {
+        g_message ("end of the file: done");
+        d->state = STATE_STOPPING;
+      }
+      g_main_loop_quit (d->loop);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- signals ---- */
+
+static gboolean
+stop_timeout (gpointer data)
+{
+  SegdDaemon *d = data;
+
+  d->stop_id = 0;
+  g_warning ("the pipeline did not flush in time; stopping anyway");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  SegdDaemon *d = data;
+  GstPad *pad;
+
+  if (d->state == STATE_STOPPING)
+    return G_SOURCE_CONTINUE;
+  g_message ("stopping");
+  segd_notify_stopping ();
+  d->state = STATE_STOPPING;
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  g_clear_handle_id (&d->grace_id, g_source_remove);
+
+  /* EOS straight into the head queue: it works with no source at all,
+   * and the sink tells subscribers the stream ended. */
+  pad = gst_element_get_static_pad (d->head, "sink");
+  gst_pad_send_event (pad, gst_event_new_eos ());
+  gst_object_unref (pad);
+  d->stop_id = g_timeout_add (1500, stop_timeout, d);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+apply_segmenter (SegdDaemon *d, const SegdConfig *c)
+{
+  if (c->model[0])
+    g_object_set (d->segmenter, "model", c->model, NULL);
+  gst_util_set_object_arg (G_OBJECT (d->segmenter), "output-size",
+      c->output_size);
+  g_object_set (d->segmenter, "threads", c->threads, "interval",
+      (guint) c->interval, "threshold", c->threshold, "smoothing",
+      c->smoothing, NULL);
+}
+
+static gboolean
+source_changed (const SegdConfig *a, const SegdConfig *b)
+{
+  return a->source_type != b->source_type || g_strcmp0 (a->device, b->device)
+      || a->width != b->width || a->height != b->height
+      || a->framerate != b->framerate
+      || g_strcmp0 (a->pixel_format, b->pixel_format)
+      || g_strcmp0 (a->location, b->location) || g_strcmp0 (a->uri, b->uri)
+      || a->loop != b->loop || g_strcmp0 (a->pattern, b->pattern)
+      || a->num_buffers != b->num_buffers
+      || g_strcmp0 (a->demo_image, b->demo_image);
+}
+
+static gboolean
+output_changed (const SegdConfig *a, const SegdConfig *b)
+{
+  return g_strcmp0 (a->sink, b->sink) || g_strcmp0 (a->stream_name,
+      b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
+      || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
+      || a->queue_size != b->queue_size || a->preview != b->preview
+      || a->record != b->record || g_strcmp0 (a->mode, b->mode);
+}
+
+static gboolean
+on_reload_signal (gpointer data)
+{
+  SegdDaemon *d = data;
+  SegdConfigSources sources = { d->config_dir,
+    (const gchar * const *) d->files, (const gchar * const *) d->overrides
+  };
+  g_autoptr (GError) error = NULL;
+  SegdConfig *config;
+  gboolean restart;
+
+  if (d->state == STATE_STOPPING)
+    return G_SOURCE_CONTINUE;
+  segd_notify_reloading (TRUE);
+  config = segd_config_load (&sources, &error);
+  if (!config) {
+    g_warning ("reload: %s; keeping the running configuration",
+        error->message);
+    segd_notify_reloading (FALSE);
+    return G_SOURCE_CONTINUE;
+  }
+  g_message ("reloading the configuration");
+  if (output_changed (d->config, config))
+    g_warning ("reload: [output], [preview], [record] and segmenter.mode "
+        "changes take effect at the next start");
+  restart = source_changed (d->config, config);
+
+  /* The element loads the model on its own thread and swaps it in only
+   * if it loads; a failure comes back as a WARNING and the old model
+   * keeps serving. Set even when the path is unchanged: the file may
+   * have been replaced. */
+  apply_segmenter (d, config);
+  if (!config->model[0]) {
+    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (d->segmenter), "model");
+
+    g_object_set (d->segmenter, "model", g_value_get_string
+        (g_param_spec_get_default_value (spec)), NULL);
+  }
+  segd_config_free (d->config);
+  d->config = config;
+
+  if (restart && d->state != STATE_IDLE) {
+    g_message ("reload: the source changed, reopening it");
+    stop_source (d);
+    g_clear_handle_id (&d->retry_id, g_source_remove);
+    d->retry_ms = 0;
+    start_source (d);
+  }
+  segd_notify_reloading (FALSE);
+  update_status (d);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- construction ---- */
+
+static GstElement *
+make_element (const gchar *factory, const gchar *name, int *exit_status,
+    GError **error)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e) {
+    *exit_status = SEGD_EXIT_UNAVAILABLE;
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "GStreamer element \"%s\" is not installed (GST_PLUGIN_PATH: %s)",
+        factory, g_getenv ("GST_PLUGIN_PATH") ? g_getenv ("GST_PLUGIN_PATH")
+        : "unset");
+  }
+  return e;
+}
+
+static void
+make_leaky (GstElement *queue, gint size)
+{
+  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */ ,
+      "max-size-buffers", (guint) size, "max-size-bytes", 0,
+      "max-size-time", (guint64) 0, NULL);
+}
+
+/* A branch off the tee: leaky queue ! videoconvert ! segoverlay !
+ * videoconvert ! TAIL, where TAIL is a launch description. */
+static gboolean
+add_branch (SegdDaemon *d, GstElement *tee, const gchar *name,
+    const gchar *overlay, const gchar *tail, GError **error)
+{
+  g_autofree gchar *desc = g_strdup_printf ("queue name=%s-queue ! "
+      "videoconvert ! segoverlay mode=%s ! videoconvert ! %s", name, overlay,
+      tail);
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
+  g_autofree gchar *queue_name = g_strdup_printf ("%s-queue", name);
+  GstElement *queue;
+
+  if (!bin) {
+    g_prefix_error (error, "[%s]: ", name);
+    return FALSE;
+  }
+  queue = gst_bin_get_by_name (GST_BIN (bin), queue_name);
+  make_leaky (queue, d->config->queue_size);
+  gst_object_unref (queue);
+  gst_bin_add (GST_BIN (d->pipeline), bin);
+  if (!gst_element_link (tee, bin)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "[%s]: cannot link the branch", name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+configure_sink (SegdDaemon *d)
+{
+  const SegdConfig *c = d->config;
+  GstElement *s = d->sink;
+
+  if (has_property (s, "stream-name"))
+    g_object_set (s, "stream-name", c->stream_name, NULL);
+  if (c->endpoint[0]) {
+    if (has_property (s, "endpoint"))
+      g_object_set (s, "endpoint", c->endpoint, NULL);
+    else
+      g_warning ("[output] endpoint: %s has no endpoint property", c->sink);
+  }
+  if (has_property (s, "encoding"))
+    gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
+  if (c->sndhwm && has_property (s, "sndhwm"))
+    g_object_set (s, "sndhwm", c->sndhwm, NULL);
+  /* Publish at once (no clock wait) and reach PLAYING with no source
+   * attached, so status keeps flowing while we wait for a camera. */
+  if (has_property (s, "sync"))
+    g_object_set (s, "sync", FALSE, NULL);
+  if (has_property (s, "async"))
+    g_object_set (s, "async", FALSE, NULL);
+}
+
+gboolean
+segd_daemon_check_model (const SegdConfig *config, GError **error)
+{
+  g_autofree gchar *path = NULL;
+  seg_model *model = NULL;
+  char *msg = NULL;
+  seg_status st;
+
+  if (config->model[0]) {
+    path = g_strdup (config->model);
+  } else {
+    GstElementFactory *f = gst_element_factory_find ("segmenter");
+    GstElement *e = f ? gst_element_factory_create (f, NULL) : NULL;
+
+    if (f)
+      gst_object_unref (f);
+    if (!e) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+          "the segmenter element is not installed");
+      return FALSE;
+    }
+    g_object_get (e, "model", &path, NULL);
+    gst_object_unref (gst_object_ref_sink (e));
+  }
+  st = seg_model_load (path, &model, &msg);
+  if (st != SEG_OK) {
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "[segmenter] model: cannot load %s: %s", path, msg ? msg
+        : seg_status_str (st));
+    free (msg);
+    return FALSE;
+  }
+  seg_model_free (model);
+  return TRUE;
+}
+
+SegdDaemon *
+segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
+    int *exit_status, GError **error)
+{
+  SegdDaemon *d = g_new0 (SegdDaemon, 1);
+  GstElement *q1 = NULL, *q2 = NULL, *tee = NULL;
+  GstBus *bus;
+  GstPad *pad;
+
+  *exit_status = SEGD_EXIT_SOFTWARE;
+  g_mutex_init (&d->lock);
+  gst_segment_init (&d->segment, GST_FORMAT_UNDEFINED);
+  d->config = config;
+  d->config_dir = g_strdup (sources ? sources->config_dir : NULL);
+  d->files = g_strdupv (sources ? (gchar **) sources->files : NULL);
+  d->overrides = g_strdupv (sources ? (gchar **) sources->overrides : NULL);
+  d->loop = g_main_loop_new (NULL, FALSE);
+  d->pipeline = gst_pipeline_new ("segd");
+  d->state = STATE_STARTING;
+
+  if (!(q1 = make_element ("queue", "frames", exit_status, error))
+      || !(d->segmenter = make_element ("segmenter", "segmenter",
+              exit_status, error))
+      || !(q2 = make_element ("queue", "masks", exit_status, error))
+      || !(d->sink = make_element (config->sink, "sink", exit_status,
+              error))) {
+    goto failed;
+  }
+  d->head = q1;
+  make_leaky (q1, config->queue_size);
+  make_leaky (q2, config->queue_size);
+  gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
+  apply_segmenter (d, config);
+  configure_sink (d);
+
+  gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,
+      NULL);
+  if (config->preview || config->record) {
+    if (!(tee = make_element ("tee", "branches", exit_status, error)))
+      goto failed;
+    g_object_set (tee, "allow-not-linked", TRUE, NULL);
+    gst_bin_add (GST_BIN (d->pipeline), tee);
+    gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL);
+    if (config->preview && !add_branch (d, tee, "preview",
+            config->preview_overlay, config->preview_sink, error))
+      goto failed;
+    if (config->record) {
+      g_autofree gchar *quoted = g_strescape (config->record_location, NULL);
+      g_autofree gchar *tail = g_strdup_printf ("%s ! filesink "
+          "location=\"%s\"", config->record_encoder, quoted);
+
+      if (!add_branch (d, tee, "record", "tint", tail, error))
+        goto failed;
+    }
+  } else if (!gst_element_link_many (q1, d->segmenter, q2, d->sink, NULL)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "cannot link segmenter to %s", config->sink);
+    goto failed;
+  }
+
+  pad = gst_element_get_static_pad (d->sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
+      | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_probe, d, NULL);
+  gst_object_unref (pad);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (d->pipeline));
+  d->bus_id = gst_bus_add_watch (bus, bus_watch, d);
+  gst_object_unref (bus);
+
+  *exit_status = SEGD_EXIT_OK;
+  return d;
+
+failed:
+  /* Whatever is not in the pipeline yet is still floating. */
+  {
+    GstElement *loose[] = { q1, d->segmenter, q2, d->sink, tee };
+
+    for (guint i = 0; i < G_N_ELEMENTS (loose); i++)
+      if (loose[i] && !GST_OBJECT_PARENT (loose[i]))
+        gst_object_unref (gst_object_ref_sink (loose[i]));
+    d->sink = NULL;
+  }
+  segd_daemon_free (d);
+  return NULL;
+}
+
+int
+segd_daemon_run (SegdDaemon *d)
+{
+  guint64 wd_usec = segd_notify_watchdog_usec ();
+
+  d->sig_ids[0] = g_unix_signal_add (SIGTERM, on_stop_signal, d);
+  d->sig_ids[1] = g_unix_signal_add (SIGINT, on_stop_signal, d);
+  d->sig_ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, d);
+  d->status_id = g_timeout_add_seconds (1, status_tick, d);
+  if (wd_usec)
+    d->watchdog_id = g_timeout_add (MAX (wd_usec / 2000, 1), watchdog_tick,
+        d);
+
+  if (gst_element_set_state (d->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    /* The bus has the reason; let the loop report it. */
+    g_debug ("pipeline failed to start");
+  }
+  if (d->config->on_demand) {
+    g_message ("on demand: the source opens when a subscriber connects");
+    set_state (d, STATE_IDLE, NULL);
+  } else {
+    start_source (d);
+  }
+
+  if (d->exit_status == SEGD_EXIT_OK)
+    g_main_loop_run (d->loop);
+
+  {
+    gdouble p50, p99;
+
+    if (latency_percentiles (d, &p50, &p99))
+      g_message ("%" G_GUINT64_FORMAT " masks published; capture to "
+          "publish p50 %.1f ms, p99 %.1f ms", d->masks, p50, p99);
+  }
+  gst_element_set_state (d->pipeline, GST_STATE_NULL);
+  return d->exit_status;
+}
+
+void
+segd_daemon_free (SegdDaemon *d)
+{
+  if (!d)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (d->sig_ids); i++)
+    g_clear_handle_id (&d->sig_ids[i], g_source_remove);
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  g_clear_handle_id (&d->grace_id, g_source_remove);
+  g_clear_handle_id (&d->status_id, g_source_remove);
+  g_clear_handle_id (&d->watchdog_id, g_source_remove);
+  g_clear_handle_id (&d->stop_id, g_source_remove);
+  g_clear_handle_id (&d->bus_id, g_source_remove);
+  if (d->pipeline) {
+    gst_element_set_state (d->pipeline, GST_STATE_NULL);
+    gst_object_unref (d->pipeline);
+  }
+  g_clear_object (&d->source);
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+  segd_config_free (d->config);
+  g_free (d->config_dir);
+  g_strfreev (d->files);
+  g_strfreev (d->overrides);
+  g_free (d->source_desc);
+  g_free (d->device_path);
+  g_free (d->state_detail);
+  g_free (d->model_name);
+  g_free (d->model_error);
+  g_mutex_clear (&d->lock);
+  g_free (d);
+}

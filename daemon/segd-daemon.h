@@ -1,0 +1,39 @@
+/* segd-daemon — the running service: the pipeline source -> segmenter ->
+ * publishing sink, the source's lifecycle (waiting with backoff, on-demand),
+ * signals, config reload, systemd notifications and status.
+ */
+#ifndef SEGD_DAEMON_H
+#define SEGD_DAEMON_H
+
+#include "segd-config.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _SegdDaemon SegdDaemon;
+
+/* Exit statuses (sysexits.h). */
+#define SEGD_EXIT_OK 0
+#define SEGD_EXIT_SOFTWARE 70    /* the pipeline failed while running */
+#define SEGD_EXIT_UNAVAILABLE 69 /* a GStreamer element is missing */
+#define SEGD_EXIT_CONFIG 78
+
+/* Builds the pipeline for `config` (transfer full). `sources` is kept (the
+ * strings are copied) to read the configuration again on SIGHUP. Returns
+ * NULL with `error` set when the pipeline cannot be built; *exit_status
+ * then says why. (transfer full): free with segd_daemon_free. */
+SegdDaemon *segd_daemon_new (SegdConfig *config,
+    const SegdConfigSources *sources, int *exit_status, GError **error);
+
+/* Runs until SIGTERM/SIGINT or a fatal error; returns the exit status. */
+int segd_daemon_run (SegdDaemon *daemon);
+
+void segd_daemon_free (SegdDaemon *daemon);
+
+/* Loads the model file to check it, as --check-config does. */
+gboolean segd_daemon_check_model (const SegdConfig *config, GError **error);
+
+G_END_DECLS
+
+#endif /* SEGD_DAEMON_H */

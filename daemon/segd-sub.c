@@ -1,0 +1,350 @@
+/* segd-sub — subscribes to a segd mask stream with libsegmask and prints
+ * one line per mask (or, with --stats, one line per second), optionally
+ * saving each mask as a GRAY8 PNG of its raw values. Exit status: 0 after
+ * --count masks or an end-of-stream message, 69 (EX_UNAVAILABLE) when
+ * --timeout passes without a mask, 64 on bad usage, 70 on other errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <segmask.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+
+#define EX_OK 0
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+
+typedef struct
+{
+  const char *endpoint;
+  const char *stream;
+  const char *save_dir;
+  long count;
+  double timeout;
+  int stats;
+  int latest;
+  const char *server_key, *public_key, *secret_key;
+} Options;
+
+typedef struct
+{
+  double start;
+  uint64_t masks;
+  double latency_sum, e2e_sum;
+  uint64_t missed_at_start;
+} Window;
+
+static double
+mono_now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+real_now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "usage: segd-sub ENDPOINT [--stream NAME] [--count N] "
+      "[--save DIR] [--stats]\n"
+      "                [--timeout SEC] [--latest] [--curve-server-key KEY "
+      "--curve-public-key KEY\n"
+      "                --curve-secret-key KEY]\n");
+}
+
+static int
+parse_args (int argc, char **argv, Options *o)
+{
+  static const struct option longopts[] = {
+    {"stream", required_argument, NULL, 's'},
+    {"count", required_argument, NULL, 'n'},
+    {"save", required_argument, NULL, 'o'},
+    {"stats", no_argument, NULL, 'S'},
+    {"timeout", required_argument, NULL, 't'},
+    {"latest", no_argument, NULL, 'l'},
+    {"curve-server-key", required_argument, NULL, 1},
+    {"curve-public-key", required_argument, NULL, 2},
+    {"curve-secret-key", required_argument, NULL, 3},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  int c;
+  char *end;
+
+  memset (o, 0, sizeof (*o));
+  o->count = -1;
+  o->timeout = -1;
+  while ((c = getopt_long (argc, argv, "s:n:o:St:lh", longopts, NULL)) != -1) {
+    switch (c) {
+      case 's':
+        o->stream = optarg;
+        break;
+      case 'n':
+        errno = 0;
+        o->count = strtol (optarg, &end, 10);
+        if (errno || *end || o->count < 0)
+          return EX_USAGE;
+        break;
+      case 'o':
+        o->save_dir = optarg;
+        break;
+      case 'S':
+        o->stats = 1;
+        break;
+      case 't':
+        o->timeout = strtod (optarg, &end);
+        if (*end || o->timeout < 0)
+          return EX_USAGE;
+        break;
+      case 'l':
+        o->latest = 1;
+        break;
+      case 1:
+        o->server_key = optarg;
+        break;
+      case 2:
+        o->public_key = optarg;
+        break;
+      case 3:
+        o->secret_key = optarg;
+        break;
+      case 'h':
+        usage (stdout);
+        exit (EX_OK);
+      default:
+        return EX_USAGE;
+    }
+  }
+  if (optind != argc - 1)
+    return EX_USAGE;
+  o->endpoint = argv[optind];
+  return EX_OK;
+}
+
+static int
+png_chunk (FILE *f, const char *type, const uint8_t *data, uint32_t len)
+{
+  uint8_t be[4] = { len >> 24, len >> 16, len >> 8, len };
+  uLong crc = crc32 (0, (const Bytef *) type, 4);
+
+  if (len)
+    crc = crc32 (crc, data, len);
+  if (fwrite (be, 1, 4, f) != 4 || fwrite (type, 1, 4, f) != 4
+      || (len && fwrite (data, 1, len, f) != len))
+    return -1;
+  be[0] = crc >> 24;
+  be[1] = crc >> 16;
+  be[2] = crc >> 8;
+  be[3] = crc;
+  return fwrite (be, 1, 4, f) == 4 ? 0 : -1;
+}
+
+/* A minimal 8-bit greyscale PNG: one zlib stream of filter-0 rows. */
+static int
+save_png (const char *path, const segmask_msg *m)
+{
+  const segmask_header *h = &m->header;
+  size_t rows_len = (size_t) (h->width + 1) * h->height;
+  uLongf z_len = compressBound (rows_len);
+  uint8_t *rows = malloc (rows_len), *z = malloc (z_len);
+  uint8_t ihdr[13] = { 0 };
+  static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  FILE *f = NULL;
+  int ret = -1;
+
+  if (!rows || !z)
+    goto out;
+  for (uint32_t y = 0; y < h->height; y++) {
+    rows[(size_t) y * (h->width + 1)] = 0;
+    memcpy (rows + (size_t) y * (h->width + 1) + 1,
+        m->data + (size_t) y * h->stride, h->width);
+  }
+  if (compress2 (z, &z_len, rows, rows_len, 6) != Z_OK)
+    goto out;
+  for (int i = 0; i < 4; i++) {
+    ihdr[i] = (uint8_t) (h->width >> (24 - 8 * i));
+    ihdr[4 + i] = (uint8_t) (h->height >> (24 - 8 * i));
+  }
+  ihdr[8] = 8;                  /* bit depth; colour type 0 = grey */
+  if (!(f = fopen (path, "wb")))
+    goto out;
+  if (fwrite (sig, 1, 8, f) != 8 || png_chunk (f, "IHDR", ihdr, 13) != 0
+      || png_chunk (f, "IDAT", z, (uint32_t) z_len) != 0
+      || png_chunk (f, "IEND", NULL, 0) != 0)
+    goto out;
+  ret = 0;
+out:
+  if (f && fclose (f) != 0)
+    ret = -1;
+  free (rows);
+  free (z);
+  return ret;
+}
+
+static void
+print_mask (const segmask_msg *m)
+{
+  const segmask_header *h = &m->header;
+  uint64_t hist[256] = { 0 };
+  uint64_t total = (uint64_t) h->width * h->height;
+  uint64_t now = real_now_ns ();
+
+  for (uint32_t y = 0; y < h->height; y++)
+    for (uint32_t x = 0; x < h->width; x++)
+      hist[m->data[(size_t) y * h->stride + x]]++;
+  printf ("stream=%s seq=%" PRIu64 " size=%ux%u enc=%s bytes=%u age=%.1fms "
+      "latency=%.1fms e2e=%.1fms", h->stream, h->seq, h->width, h->height,
+      segmask_encoding_name (h->encoding), h->payload_len,
+      h->mask_age_ns / 1e6, h->inference_ns / 1e6,
+      h->capture_realtime_ns && now > h->capture_realtime_ns
+      ? (now - h->capture_realtime_ns) / 1e6 : 0.0);
+  if (h->kind == SEGMASK_KIND_PROBABILITY) {
+    uint64_t fg = 0;
+
+    for (int v = 128; v < 256; v++)
+      fg += hist[v];
+    printf (" foreground=%.1f%%", 100.0 * fg / total);
+  } else {
+    for (int c = 0; c < 256; c++) {
+      if (!hist[c])
+        continue;
+      if (c < (int) h->num_classes && h->labels[c][0])
+        printf (" %s=%.1f%%", h->labels[c], 100.0 * hist[c] / total);
+      else
+        printf (" class%d=%.1f%%", c, 100.0 * hist[c] / total);
+    }
+  }
+  putchar ('\n');
+  fflush (stdout);
+}
+
+static void
+window_flush (Window *w, const segmask_sub *sub, double now)
+{
+  segmask_sub_stats s;
+  double secs = now - w->start;
+
+  segmask_sub_get_stats (sub, &s);
+  printf ("fps=%.1f latency=%.1fms e2e=%.1fms gaps=%" PRIu64 " invalid=%"
+      PRIu64 "\n", secs > 0 ? w->masks / secs : 0.0,
+      w->masks ? w->latency_sum / w->masks : 0.0,
+      w->masks ? w->e2e_sum / w->masks : 0.0, s.missed - w->missed_at_start,
+      s.invalid);
+  fflush (stdout);
+  w->start = now;
+  w->masks = 0;
+  w->latency_sum = w->e2e_sum = 0;
+  w->missed_at_start = s.missed;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options o;
+  segmask_sub_options opt;
+  segmask_sub *sub = NULL;
+  char err[256];
+  long got = 0;
+  double last_mask;
+  Window w = { 0 };
+  int ret = EX_OK;
+
+  if (parse_args (argc, argv, &o) != EX_OK) {
+    usage (stderr);
+    return EX_USAGE;
+  }
+  if (o.save_dir && mkdir (o.save_dir, 0777) != 0 && errno != EEXIST) {
+    fprintf (stderr, "segd-sub: cannot create %s: %s\n", o.save_dir,
+        strerror (errno));
+    return EX_SOFTWARE;
+  }
+  signal (SIGPIPE, SIG_IGN);
+  segmask_sub_options_init (&opt);
+  opt.endpoint = o.endpoint;
+  opt.stream = o.stream;
+  opt.latest_only = o.latest;
+  opt.curve_server_key = o.server_key;
+  opt.curve_public_key = o.public_key;
+  opt.curve_secret_key = o.secret_key;
+  if (segmask_sub_new (&opt, &sub, err, sizeof (err)) != SEGMASK_OK) {
+    fprintf (stderr, "segd-sub: %s\n", err);
+    return EX_SOFTWARE;
+  }
+
+  last_mask = w.start = mono_now ();
+  while (o.count < 0 || got < o.count) {
+    segmask_msg *m = NULL;
+    segmask_status st = segmask_sub_recv (sub, 250, &m);
+    double now = mono_now ();
+
+    if (o.stats && now - w.start >= 1.0)
+      window_flush (&w, sub, now);
+    if (st == SEGMASK_TIMEOUT) {
+      if (o.timeout >= 0 && now - last_mask >= o.timeout) {
+        fprintf (stderr, "segd-sub: no mask within %.1f s\n", o.timeout);
+        ret = EX_UNAVAILABLE;
+        break;
+      }
+      continue;
+    }
+    if (st != SEGMASK_OK) {
+      fprintf (stderr, "segd-sub: %s\n", segmask_status_string (st));
+      ret = EX_SOFTWARE;
+      break;
+    }
+    if (m->header.type == SEGMASK_MSG_EOS) {
+      segmask_msg_free (&m);
+      break;
+    }
+    if (m->header.type != SEGMASK_MSG_MASK) {
+      segmask_msg_free (&m);
+      continue;
+    }
+    got++;
+    last_mask = now;
+    w.masks++;
+    w.latency_sum += m->header.inference_ns / 1e6;
+    if (m->header.capture_realtime_ns)
+      w.e2e_sum += (real_now_ns () - m->header.capture_realtime_ns) / 1e6;
+    if (!o.stats)
+      print_mask (m);
+    if (o.save_dir) {
+      char path[4096], name[SEGMASK_MAX_STRING + 1];
+
+      /* The stream name is untrusted: no path separators or dot-dots. */
+      snprintf (name, sizeof (name), "%s", m->header.stream);
+      for (char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+                || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+          *c = '_';
+      snprintf (path, sizeof (path), "%s/%s-%06" PRIu64 ".png", o.save_dir,
+          name, m->header.seq);
+      if (save_png (path, m) != 0) {
+        fprintf (stderr, "segd-sub: cannot write %s\n", path);
+        segmask_msg_free (&m);
+        ret = EX_SOFTWARE;
+        break;
+      }
+    }
+    segmask_msg_free (&m);
+  }
+  segmask_sub_free (&sub);
+  return ret;
+}

@@ -1,0 +1,605 @@
+/* Integration tests that run the real segd binary: `test-segd CASE`. The
+ * test owns the NOTIFY_SOCKET and asserts on the READY, STATUS and
+ * WATCHDOG datagrams segd sends, on its exit status and its stderr.
+ * Timeouts are generous; nothing is asserted from a sleep.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CHECK(cond, ...) \
+  do { \
+    if (!(cond)) { \
+      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf (stderr, __VA_ARGS__); \
+      fputc ('\n', stderr); \
+      exit (1); \
+    } \
+  } while (0)
+
+typedef struct
+{
+  gchar *dir;
+  int sock;
+  GSubprocess *proc;
+  gchar *last_status;
+  guint watchdogs;
+  gboolean ready;
+} Segd;
+
+static gchar *
+model (const gchar *name)
+{
+  return g_build_filename (g_getenv ("SEG_MODEL_DIR"), name, NULL);
+}
+
+static void
+segd_start (Segd *s, const gchar *const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *sock_path = NULL;
+  g_autofree gchar *etc = NULL;
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  g_autofree gchar *set_model = g_strdup_printf ("segmenter.model=%s", m);
+  struct sockaddr_un addr = { AF_UNIX, {0} };
+
+  s->dir = g_dir_make_tmp ("segd-test-XXXXXX", &error);
+  CHECK (s->dir, "%s", error->message);
+  etc = g_build_filename (s->dir, "etc", NULL);
+  g_mkdir (etc, 0700);
+  sock_path = g_build_filename (s->dir, "notify", NULL);
+  s->sock = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK (s->sock >= 0, "socket");
+  g_strlcpy (addr.sun_path, sock_path, sizeof addr.sun_path);
+  CHECK (bind (s->sock, (struct sockaddr *) &addr, sizeof addr) == 0,
+      "bind %s", sock_path);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", sock_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "WATCHDOG_USEC", "400000", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("SEGD"));
+  g_ptr_array_add (argv, (gpointer) "--config-dir");
+  g_ptr_array_add (argv, etc);
+  /* A test that passes --config names its own model there. */
+  if (!args || !g_strv_contains (args, "--config")) {
+    g_ptr_array_add (argv, (gpointer) "--set");
+    g_ptr_array_add (argv, set_model);
+  }
+  g_ptr_array_add (argv, (gpointer) "--set");
+  g_ptr_array_add (argv, (gpointer) "output.sink=fakesink");
+  for (guint i = 0; args && args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  s->proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  CHECK (s->proc, "%s", error->message);
+}
+
+/* Reads datagrams until one contains `needle` (or the deadline); returns
+ * it (transfer full) or NULL. Counts READY and WATCHDOG on the way. */
+static gchar *
+segd_wait (Segd *s, const gchar *needle, gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+
+  while (g_get_monotonic_time () < end) {
+    struct timeval tv = { 0, 100000 };
+    char buf[4096];
+    ssize_t n;
+
+    setsockopt (s->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    n = recv (s->sock, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+      continue;
+    buf[n] = '\0';
+    if (strstr (buf, "WATCHDOG=1"))
+      s->watchdogs++;
+    if (strstr (buf, "READY=1"))
+      s->ready = TRUE;
+    {
+      char *st = strstr (buf, "STATUS=");
+
+      if (st) {
+        g_free (s->last_status);
+        s->last_status = g_strdup (st + 7);
+      }
+    }
+    if (strstr (buf, needle))
+      return g_strdup (buf);
+  }
+  return NULL;
+}
+
+/* The "N masks" count of the last STATUS. */
+static guint64
+segd_masks (Segd *s)
+{
+  const gchar *p = s->last_status ? strstr (s->last_status, " masks") : NULL;
+
+  while (p && p > s->last_status && g_ascii_isdigit (p[-1]))
+    p--;
+  return p ? g_ascii_strtoull (p, NULL, 10) : 0;
+}
+
+/* Waits until STATUS reports at least `n` masks. */
+static void
+segd_wait_masks (Segd *s, guint64 n, gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+
+  while (segd_masks (s) < n && g_get_monotonic_time () < end)
+    g_free (segd_wait (s, "STATUS=", 0.5));
+  CHECK (segd_masks (s) >= n, "wanted %" G_GUINT64_FORMAT " masks, status: "
+      "%s", n, s->last_status);
+}
+
+static gboolean
+exit_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for the process to exit; returns its exit status, -1 on timeout. */
+static int
+segd_wait_exit (Segd *s, gdouble seconds)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add ((guint) (seconds * 1000), exit_timeout,
+      &timed_out);
+  GMainContext *ctx = g_main_context_default ();
+  gboolean done = FALSE;
+
+  /* GLib reaps the child on its worker thread; the identifier goes
+   * NULL once it has. */
+  while (!timed_out && !done) {
+    g_main_context_iteration (ctx, FALSE);
+    done = g_subprocess_get_identifier (s->proc) == NULL;
+    if (!done)
+      g_usleep (10000);
+  }
+  if (!timed_out)
+    g_source_remove (id);
+  if (timed_out) {
+    g_subprocess_force_exit (s->proc);
+    return -1;
+  }
+  if (g_subprocess_get_if_signaled (s->proc))
+    return 128 + g_subprocess_get_term_sig (s->proc);
+  return g_subprocess_get_exit_status (s->proc);
+}
+
+static gchar *
+segd_stderr (Segd *s)
+{
+  GInputStream *in = g_subprocess_get_stderr_pipe (s->proc);
+  gchar buf[65536];
+  gsize n = 0;
+
+  g_input_stream_read_all (in, buf, sizeof buf - 1, &n, NULL, NULL);
+  buf[n] = '\0';
+  return g_strdup (buf);
+}
+
+/* SIGTERM: exit status 0 within 2 s. */
+static void
+segd_stop (Segd *s)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  int status;
+
+  g_subprocess_send_signal (s->proc, SIGTERM);
+  status = segd_wait_exit (s, 5);
+  CHECK (status == 0, "exit status %d after SIGTERM", status);
+  CHECK (g_get_monotonic_time () - t0 < 2000000, "took %.2f s to stop",
+      (g_get_monotonic_time () - t0) / 1e6);
+}
+
+static void
+segd_clear (Segd *s)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", s->dir);
+
+  close (s->sock);
+  g_clear_object (&s->proc);
+  g_free (s->last_status);
+  if (system (cmd) != 0)
+    fprintf (stderr, "could not remove %s\n", s->dir);
+  g_free (s->dir);
+}
+
+/* Source streams: READY with a streaming STATUS, masks counted upwards,
+ * watchdog pinged, clean stop. */
+static void
+run_streaming (const gchar *const *args, guint64 masks)
+{
+  Segd s = { 0 };
+  g_autofree gchar *ready = NULL;
+
+  segd_start (&s, args);
+  ready = segd_wait (&s, "READY=1", 60);
+  CHECK (ready, "no READY=1; status: %s", s.last_status);
+  CHECK (strstr (ready, "STATUS=streaming"), "READY without streaming "
+      "status: %s", ready);
+  segd_wait_masks (&s, masks, 60);
+  g_free (segd_wait (&s, "WATCHDOG=1", 5));
+  CHECK (s.watchdogs > 0, "no WATCHDOG=1 while frames flow");
+  segd_stop (&s);
+  segd_clear (&s);
+}
+
+static void
+case_file_video (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-video-XXXXXX", &error);
+  g_autofree gchar *video = g_build_filename (dir, "clip.avi", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=10 "
+      "pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "jpegenc ! avimux ! filesink location=%s", video);
+  g_autofree gchar *set = g_strdup_printf ("source.location=%s", video);
+  GstElement *pipe;
+  GstMessage *msg;
+
+  pipe = gst_parse_launch (desc, &error);
+  CHECK (pipe, "%s", error->message);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "writing %s",
+      video);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+
+  /* Ten frames in the file: 35 masks means it looped three times. */
+  run_streaming ((const gchar *[]) { "--set", "source.type=file", "--set",
+        set, NULL }, 35);
+  g_unlink (video);
+  g_rmdir (dir);
+}
+
+/* The source stops (num-buffers): status says stalled and the watchdog
+ * pings stop, while segd stays up. */
+static void
+case_stall (void)
+{
+  Segd s = { 0 };
+  guint before;
+  gchar *msg;
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "source.num-buffers=20", "--set", "daemon.stall-timeout=0.5", NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY=1");
+  msg = segd_wait (&s, "stalled", 30);
+  CHECK (msg, "no stalled status; last: %s", s.last_status);
+  g_free (msg);
+  /* Let pings already in flight drain, then none may come for 2 s. */
+  g_free (segd_wait (&s, "never-sent", 0.6));
+  before = s.watchdogs;
+  g_free (segd_wait (&s, "never-sent", 2.0));
+  CHECK (s.watchdogs == before, "%u WATCHDOG=1 while stalled",
+      s.watchdogs - before);
+  CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
+  segd_stop (&s);
+  segd_clear (&s);
+}
+
+static void
+write_config (const gchar *path, const gchar *model_path)
+{
+  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
+      "[segmenter]\nmodel=%s\n", model_path);
+
+  CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
+}
+
+static void
+case_sighup (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-hup-XXXXXX", &error);
+  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
+  g_autofree gchar *junk = g_build_filename (dir, "junk.tflite", NULL);
+  g_autofree gchar *square = model ("selfie_segmentation.tflite");
+  g_autofree gchar *landscape = model ("selfie_segmentation_landscape.tflite");
+  guint64 masks;
+  gchar *msg;
+
+  write_config (conf, square);
+  CHECK (g_file_set_contents (junk, "TFL3 this is not a model", -1, NULL),
+      "junk");
+  /* The daemon re-reads this file on SIGHUP. */
+  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY");
+
+  write_config (conf, landscape);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  msg = segd_wait (&s, "model selfie_segmentation_landscape.tflite", 30);
+  CHECK (msg, "good model not swapped in; last: %s", s.last_status);
+  g_free (msg);
+
+  write_config (conf, junk);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  msg = segd_wait (&s, "model reload failed", 30);
+  CHECK (msg, "broken model not reported; last: %s", s.last_status);
+  CHECK (strstr (msg, "model selfie_segmentation_landscape.tflite"),
+      "the old model must keep serving: %s", msg);
+  g_free (msg);
+  masks = segd_masks (&s);
+  segd_wait_masks (&s, masks + 20, 30);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_unlink (conf);
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
+/* A missing camera: segd stays up, READY says waiting, the watchdog keeps
+ * being pinged (retrying is healthy), SIGTERM still stops it at once. */
+static void
+case_missing_v4l2 (void)
+{
+  Segd s = { 0 };
+  gchar *ready;
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2", "--set",
+        "source.device=/dev/video-segd-test-missing", "--set",
+        "source.retry-max=0.5", NULL });
+  ready = segd_wait (&s, "READY=1", 30);
+  CHECK (ready && strstr (ready, "waiting for /dev/video-segd-test-missing"),
+      "READY: %s", ready);
+  g_free (ready);
+  g_free (segd_wait (&s, "never-sent", 3.0));
+  CHECK (s.watchdogs >= 3, "only %u WATCHDOG=1 while waiting", s.watchdogs);
+  CHECK (strstr (s.last_status, "waiting for"), "%s", s.last_status);
+  segd_stop (&s);
+  segd_clear (&s);
+}
+
+/* The real zmqmasksink: a zmqmasksrc subscriber receives masks over ipc
+ * and segd's STATUS counts it as a subscriber. */
+static void
+case_zmq (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-zmq-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
+  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
+  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=%s "
+      "stream-name=cam num-buffers=20 ! fakesink", endpoint);
+  GstElement *sub;
+  GstMessage *msg;
+  gchar *status;
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
+        "--set", set, NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY");
+
+  sub = gst_parse_launch (desc, &error);
+  CHECK (sub, "%s", error->message);
+  gst_element_set_state (sub, GST_STATE_PLAYING);
+  status = segd_wait (&s, "1 subscriber,", 30);
+  CHECK (status, "subscriber not counted; last: %s", s.last_status);
+  g_free (status);
+  /* num-buffers=20: EOS after twenty masks arrived. */
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (sub), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "subscriber got no 20 masks");
+  gst_message_unref (msg);
+  gst_element_set_state (sub, GST_STATE_NULL);
+  gst_object_unref (sub);
+
+  segd_stop (&s);
+  segd_clear (&s);
+  g_rmdir (dir);
+}
+
+/* on-demand: idle (source closed) until a subscriber connects, streaming
+ * while it is there, idle again after the grace period. */
+static void
+case_on_demand (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-od-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
+  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
+  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=%s "
+      "stream-name=cam ! fakesink", endpoint);
+  GstElement *sub;
+  gchar *msg;
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
+        "--set", set, "--set", "source.on-demand=true", "--set",
+        "source.on-demand-grace=0.5", NULL });
+  msg = segd_wait (&s, "READY=1", 60);
+  CHECK (msg && strstr (msg, "STATUS=idle"), "READY: %s", msg);
+  g_free (msg);
+  CHECK (segd_masks (&s) == 0, "masks while idle: %s", s.last_status);
+
+  sub = gst_parse_launch (desc, &error);
+  CHECK (sub, "%s", error->message);
+  gst_element_set_state (sub, GST_STATE_PLAYING);
+  msg = segd_wait (&s, "STATUS=streaming", 30);
+  CHECK (msg, "source not opened for a subscriber; last: %s",
+      s.last_status);
+  g_free (msg);
+  segd_wait_masks (&s, 10, 30);
+  gst_element_set_state (sub, GST_STATE_NULL);
+  gst_object_unref (sub);
+
+  msg = segd_wait (&s, "STATUS=idle", 30);
+  CHECK (msg, "source not closed after the grace period; last: %s",
+      s.last_status);
+  g_free (msg);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_rmdir (dir);
+}
+
+static glong
+rss_kb (Segd *s)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%s/status",
+      g_subprocess_get_identifier (s->proc));
+  g_autofree gchar *text = NULL;
+  const gchar *p;
+
+  CHECK (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
+  p = strstr (text, "VmRSS:");
+  CHECK (p, "no VmRSS");
+  return strtol (p + 6, NULL, 10);
+}
+
+/* 640x480 at 30 fps for SEGD_SOAK_SECONDS (600): RSS after the first
+ * minute (warm-up, caches) must stay within 4 MiB to the end. */
+static void
+case_soak (void)
+{
+  const gchar *env = g_getenv ("SEGD_SOAK_SECONDS");
+  gdouble seconds = env ? g_ascii_strtod (env, NULL) : 600;
+  gint64 t0, end;
+  glong start_kb = 0, warm_kb = 0, end_kb, max_kb = 0;
+  Segd s = { 0 };
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY");
+  t0 = g_get_monotonic_time ();
+  end = t0 + (gint64) (seconds * 1e6);
+  start_kb = rss_kb (&s);
+  while (g_get_monotonic_time () < end) {
+    glong kb;
+
+    g_free (segd_wait (&s, "never-sent", 10));
+    kb = rss_kb (&s);
+    max_kb = MAX (max_kb, kb);
+    if (!warm_kb && g_get_monotonic_time () - t0 > MIN (60e6, seconds * 1e6
+            / 4))
+      warm_kb = kb;
+    printf ("t=%.0f s RSS %ld kB, %s\n", (g_get_monotonic_time () - t0)
+        / 1e6, kb, s.last_status);
+    fflush (stdout);
+  }
+  end_kb = rss_kb (&s);
+  printf ("RSS start %ld kB, after warm-up %ld kB, end %ld kB, max %ld kB, "
+      "%" G_GUINT64_FORMAT " masks\n", start_kb, warm_kb, end_kb, max_kb,
+      segd_masks (&s));
+  CHECK (segd_masks (&s) >= (guint64) (seconds * 30 * 0.9),
+      "only %" G_GUINT64_FORMAT " masks", segd_masks (&s));
+  CHECK (end_kb - warm_kb < 4096, "RSS grew by %ld kB", end_kb - warm_kb);
+  segd_stop (&s);
+  segd_clear (&s);
+}
+
+static void
+expect_exit (const gchar *const *args, int want, const gchar *const *needles)
+{
+  Segd s = { 0 };
+  g_autofree gchar *err = NULL;
+  int status;
+
+  segd_start (&s, args);
+  status = segd_wait_exit (&s, 60);
+  err = segd_stderr (&s);
+  CHECK (status == want, "exit %d, want %d; stderr: %s", status, want, err);
+  for (guint i = 0; needles && needles[i]; i++)
+    CHECK (strstr (err, needles[i]), "\"%s\" not in stderr: %s", needles[i],
+        err);
+  segd_clear (&s);
+}
+
+static void
+case_bad_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-bad-XXXXXX", &error);
+  g_autofree gchar *conf = g_build_filename (dir, "bad.conf", NULL);
+  g_autofree gchar *junk = g_build_filename (dir, "junk.onnx", NULL);
+  g_autofree gchar *set_junk = g_strdup_printf ("segmenter.model=%s", junk);
+
+  CHECK (g_file_set_contents (conf, "[source]\ntype=test\n"
+          "[segmenter]\nthreads = lots\n", -1, NULL), "write");
+  CHECK (g_file_set_contents (junk, "\x08\x07junk", -1, NULL), "write");
+
+  expect_exit ((const gchar *[]) { "--config", conf, NULL }, 78,
+      (const gchar *[]) { "bad.conf:4", "threads", "integer", NULL });
+  expect_exit ((const gchar *[]) { "--set", "source.colour=red", NULL }, 78,
+      (const gchar *[]) { "unknown key \"colour\"", NULL });
+  expect_exit ((const gchar *[]) { "--set", "source.framerate=0", NULL }, 78,
+      (const gchar *[]) { "framerate", "from 1 to 240", NULL });
+  expect_exit ((const gchar *[]) { "--set", set_junk, "--check-config",
+        NULL }, 78, (const gchar *[]) { "model", "junk.onnx", NULL });
+  expect_exit ((const gchar *[]) { "--set", "source.type=test",
+        "--check-config", NULL }, 0, NULL);
+  g_unlink (conf);
+  g_unlink (junk);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  const gchar *c = argc > 1 ? argv[1] : "";
+  g_autofree gchar *image = NULL;
+
+  gst_init (NULL, NULL);
+  CHECK (g_getenv ("SEGD") && g_getenv ("SEG_MODEL_DIR"),
+      "SEGD and SEG_MODEL_DIR must be set");
+  signal (SIGPIPE, SIG_IGN);
+
+  if (!strcmp (c, "test")) {
+    run_streaming ((const gchar *[]) { "--set", "source.type=test", NULL },
+        30);
+  } else if (!strcmp (c, "demo")) {
+    run_streaming ((const gchar *[]) { "--set", "source.type=demo", NULL },
+        30);
+  } else if (!strcmp (c, "file-image")) {
+    image = g_strdup_printf ("source.location=%s", g_getenv
+        ("SEG_TEST_IMAGE"));
+    run_streaming ((const gchar *[]) { "--set", "source.type=file", "--set",
+          image, NULL }, 30);
+  } else if (!strcmp (c, "file-video")) {
+    case_file_video ();
+  } else if (!strcmp (c, "stall")) {
+    case_stall ();
+  } else if (!strcmp (c, "sighup")) {
+    case_sighup ();
+  } else if (!strcmp (c, "missing-v4l2")) {
+    case_missing_v4l2 ();
+  } else if (!strcmp (c, "zmq")) {
+    case_zmq ();
+  } else if (!strcmp (c, "on-demand")) {
+    case_on_demand ();
+  } else if (!strcmp (c, "soak")) {
+    case_soak ();
+  } else if (!strcmp (c, "bad-config")) {
+    case_bad_config ();
+  } else {
+    fprintf (stderr, "unknown case \"%s\"\n", c);
+    return 2;
+  }
+  printf ("PASS %s\n", c);
+  return 0;
+}

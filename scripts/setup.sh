@@ -12,9 +12,12 @@ builddir=${1:-build}
 [ $# -gt 0 ] && shift
 
 packages="gcc meson ninja-build pkg-config ca-certificates
-  libpng-dev libjpeg-dev
+  libpng-dev libjpeg-dev zlib1g-dev
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev systemd
   python3 python3-numpy python3-torch python3-torchvision python3-skimage
-  python-matplotlib-data"
+  python3-zmq python3-zstandard python-matplotlib-data"
 
 missing=""
 for p in $packages; do
@@ -34,7 +37,9 @@ fi
 "$top/scripts/fetch-models.sh" "$top/models"
 
 cd "$top"
+# Every part is required here, so a missing package fails the set-up
+# instead of quietly building (and testing) less.
 if [ ! -f "$builddir/build.ninja" ]; then
-  meson setup "$builddir" "$@"
+  meson setup "$builddir" -Dplugin=enabled -Dzmq=enabled -Dsystemd=enabled "$@"
 fi
 ninja -C "$builddir"

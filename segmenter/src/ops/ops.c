@@ -4,6 +4,8 @@
 
 #include "ops-impl.h"
 
+#include <stdlib.h>
+
 static const seg_op_vtable none;
 
 const seg_op_vtable *
@@ -40,4 +42,25 @@ seg_op_vtable_get (seg_op op)
     case SEG_OP_COUNT_: break;
   }
   return &none;
+}
+
+void *
+seg_value_alloc (const seg_node *n, const seg_value *o, size_t *nbytes,
+    seg_err *err)
+{
+  *nbytes = (size_t) seg_shape_elements (o->rank, o->dims)
+      * seg_dtype_size (o->dtype);
+  void *p = malloc (*nbytes ? *nbytes : 1);
+  if (!p)
+    seg_fail (err, SEG_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
+        seg_op_name (n->op));
+  return p;
+}
+
+void
+seg_value_publish (seg_value *o, void *data, size_t nbytes)
+{
+  o->kind = SEG_VAL_STATIC;
+  o->data = data;
+  o->nbytes = nbytes;
 }

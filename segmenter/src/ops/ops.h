@@ -66,6 +66,15 @@ typedef struct {
  * eval. */
 const seg_op_vtable *seg_op_vtable_get (seg_op op);
 
+/* For eval: allocates the data of output value o (its shape and dtype set by
+ * infer), storing the size in *nbytes; NULL with err set on failure. */
+void *seg_value_alloc (const seg_node *n, const seg_value *o, size_t *nbytes,
+    seg_err *err);
+
+/* For eval: makes data (malloc'd, nbytes long; transfer full) the plan-time
+ * value of o. */
+void seg_value_publish (seg_value *o, void *data, size_t nbytes);
+
 /* Applies a fused activation in place to n floats. */
 void seg_apply_act (seg_act act, float a, float b, float *x, size_t n);
 

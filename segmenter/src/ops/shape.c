@@ -140,28 +140,6 @@ set_out (const seg_node *n, seg_value *v, seg_dtype dtype, int rank,
   return SEG_OK;
 }
 
-static void *
-alloc_out (const seg_node *n, const seg_value *o, size_t *nbytes,
-    seg_err *err)
-{
-  *nbytes = (size_t) seg_shape_elements (o->rank, o->dims)
-      * seg_dtype_size (o->dtype);
-  void *p = malloc (*nbytes ? *nbytes : 1);
-  if (!p)
-    seg_fail (err, SEG_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
-        seg_op_name (n->op));
-  return p;
-}
-
-/* Takes over data (malloc'ed, nbytes long) as the node's plan-time output. */
-static void
-publish (seg_value *o, void *data, size_t nbytes)
-{
-  o->kind = SEG_VAL_STATIC;
-  o->data = data;
-  o->nbytes = nbytes;
-}
-
 static int64_t
 product (const int64_t *dims, int begin, int end)
 {
@@ -236,11 +214,11 @@ shape_eval (const seg_node *n, seg_value *v, seg_err *err)
     return st;
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  int64_t *data = alloc_out (n, o, &nbytes, err);
+  int64_t *data = seg_value_alloc (n, o, &nbytes, err);
   if (!data)
     return SEG_ERR_NOMEM;
   memcpy (data, dims, nbytes);
-  publish (o, data, nbytes);
+  seg_value_publish (o, data, nbytes);
   return SEG_OK;
 }
 
@@ -299,7 +277,7 @@ gather_eval (const seg_node *n, seg_value *v, seg_err *err)
   seg_value *o = &v[n->out[0]];
   int axis = (int) (n->a.axis < 0 ? n->a.axis + x->rank : n->a.axis);
   size_t nbytes;
-  uint8_t *dst = alloc_out (n, o, &nbytes, err);
+  uint8_t *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
   int64_t outer = product (x->dims, 0, axis), size = x->dims[axis];
@@ -316,7 +294,7 @@ gather_eval (const seg_node *n, seg_value *v, seg_err *err)
       p += inner;
     }
   }
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 
@@ -422,7 +400,7 @@ slice_eval (const seg_node *n, seg_value *v, seg_err *err)
   const seg_value *x = &v[n->in[0]];
   seg_value *o = &v[n->out[0]];
   size_t esize = seg_dtype_size (x->dtype), nbytes;
-  uint8_t *dst = alloc_out (n, o, &nbytes, err);
+  uint8_t *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
 
@@ -445,7 +423,7 @@ slice_eval (const seg_node *n, seg_value *v, seg_err *err)
       idx[d] = 0;
     }
   }
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 
@@ -495,7 +473,7 @@ concat_eval (const seg_node *n, seg_value *v, seg_err *err)
   seg_value *o = &v[n->out[0]];
   int axis = (int) (n->a.axis < 0 ? n->a.axis + o->rank : n->a.axis);
   size_t nbytes;
-  uint8_t *dst = alloc_out (n, o, &nbytes, err);
+  uint8_t *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
   int64_t outer = product (o->dims, 0, axis);
@@ -511,7 +489,7 @@ concat_eval (const seg_node *n, seg_value *v, seg_err *err)
       p += chunk;
     }
   }
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 
@@ -619,7 +597,7 @@ cast_eval (const seg_node *n, seg_value *v, seg_err *err)
   const seg_value *x = &v[n->in[0]];
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  void *dst = alloc_out (n, o, &nbytes, err);
+  void *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
   size_t count = nbytes / seg_dtype_size (o->dtype);
@@ -627,7 +605,7 @@ cast_eval (const seg_node *n, seg_value *v, seg_err *err)
   for (size_t i = 0; i < count; i++)
     store (dst, o->dtype, i, is_f, is_f ? load_float (x->data, x->dtype, i)
         : 0.0, is_f ? 0 : load_int (x->data, x->dtype, i));
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 
@@ -660,13 +638,13 @@ constant_of_shape_eval (const seg_node *n, seg_value *v, seg_err *err)
     return st;
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  void *dst = alloc_out (n, o, &nbytes, err);
+  void *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
   size_t count = nbytes / seg_dtype_size (o->dtype);
   for (size_t i = 0; i < count; i++)
     store (dst, o->dtype, i, true, n->a.value, 0);
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 
@@ -834,12 +812,12 @@ relabel_eval (const seg_node *n, seg_value *v, seg_err *err)
     return st;
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  void *dst = alloc_out (n, o, &nbytes, err);
+  void *dst = seg_value_alloc (n, o, &nbytes, err);
   if (!dst)
     return SEG_ERR_NOMEM;
   if (nbytes)
     memcpy (dst, v[n->in[0]].data, nbytes);
-  publish (o, dst, nbytes);
+  seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
 

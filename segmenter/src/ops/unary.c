@@ -154,28 +154,6 @@ same_shape (seg_value *o, const seg_value *x, seg_dtype dtype)
     o->dims[i] = x->dims[i];
 }
 
-/* Takes over data (malloc'ed, nbytes long) as the node's plan-time output. */
-static void
-publish (seg_value *o, void *data, size_t nbytes)
-{
-  o->kind = SEG_VAL_STATIC;
-  o->data = data;
-  o->nbytes = nbytes;
-}
-
-static void *
-alloc_out (const seg_node *n, const seg_value *o, size_t *nbytes,
-    seg_err *err)
-{
-  *nbytes = (size_t) seg_shape_elements (o->rank, o->dims)
-      * seg_dtype_size (o->dtype);
-  void *p = malloc (*nbytes ? *nbytes : 1);
-  if (!p)
-    seg_fail (err, SEG_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
-        seg_op_name (n->op));
-  return p;
-}
-
 /* ---- parallel elementwise run ------------------------------------------ */
 
 typedef struct {
@@ -284,7 +262,7 @@ act_eval (const seg_node *n, seg_value *v, seg_err *err)
     return st;
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  void *data = alloc_out (n, o, &nbytes, err);
+  void *data = seg_value_alloc (n, o, &nbytes, err);
   if (!data)
     return SEG_ERR_NOMEM;
   if (nbytes)
@@ -298,7 +276,7 @@ act_eval (const seg_node *n, seg_value *v, seg_err *err)
     };
     map_range (&job, 0, job.count);
   }
-  publish (o, data, nbytes);
+  seg_value_publish (o, data, nbytes);
   return SEG_OK;
 }
 
@@ -331,13 +309,13 @@ round_eval (const seg_node *n, seg_value *v, seg_err *err)
     return st;
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  float *y = alloc_out (n, o, &nbytes, err);
+  float *y = seg_value_alloc (n, o, &nbytes, err);
   if (!y)
     return SEG_ERR_NOMEM;
   const float *x = v[n->in[0]].data;
   for (size_t i = 0; i < nbytes / sizeof *y; i++)
     y[i] = n->op == SEG_OP_FLOOR ? floorf (x[i]) : ceilf (x[i]);
-  publish (o, y, nbytes);
+  seg_value_publish (o, y, nbytes);
   return SEG_OK;
 }
 
@@ -430,7 +408,7 @@ bn_eval (const seg_node *n, seg_value *v, seg_err *err)
   const seg_value *x = &v[n->in[0]];
   size_t channels = (size_t) x->dims[x->rank - 1];
   size_t nbytes;
-  float *y = alloc_out (n, o, &nbytes, err);
+  float *y = seg_value_alloc (n, o, &nbytes, err);
   float *fold = malloc (2 * channels * sizeof *fold + 1);
   if (!y || !fold) {
     free (y);
@@ -452,7 +430,7 @@ bn_eval (const seg_node *n, seg_value *v, seg_err *err)
     map_range (&job, 0, job.count);
   }
   free (fold);
-  publish (o, y, nbytes);
+  seg_value_publish (o, y, nbytes);
   return SEG_OK;
 }
 
@@ -486,7 +464,7 @@ dequantize_eval (const seg_node *n, seg_value *v, seg_err *err)
   const seg_value *x = &v[n->in[0]];
   seg_value *o = &v[n->out[0]];
   size_t nbytes;
-  float *y = alloc_out (n, o, &nbytes, err);
+  float *y = seg_value_alloc (n, o, &nbytes, err);
   if (!y)
     return SEG_ERR_NOMEM;
   if (x->dtype == SEG_DT_F32) {
@@ -497,7 +475,7 @@ dequantize_eval (const seg_node *n, seg_value *v, seg_err *err)
     for (size_t i = 0; i < nbytes / sizeof *y; i++)
       y[i] = seg_f16_to_f32 (h[i]);
   }
-  publish (o, y, nbytes);
+  seg_value_publish (o, y, nbytes);
   return SEG_OK;
 }
 

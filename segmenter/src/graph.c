@@ -57,6 +57,8 @@ seg_op_name (seg_op op)
     [SEG_OP_UNSQUEEZE] = "Unsqueeze", [SEG_OP_SQUEEZE] = "Squeeze",
     [SEG_OP_RESHAPE] = "Reshape", [SEG_OP_FLOOR] = "Floor", [SEG_OP_CEIL] = "Ceil",
     [SEG_OP_CONSTANT_OF_SHAPE] = "ConstantOfShape",
+    [SEG_OP_INVERTED_RESIDUAL] = "InvertedResidual",
+    [SEG_OP_SE_PROJECT] = "SeProject",
   };
   return (unsigned) op < SEG_OP_COUNT_ && names[op] ? names[op] : "?";
 }

@@ -96,6 +96,9 @@ typedef enum {
   SEG_OP_FLOOR,
   SEG_OP_CEIL,
   SEG_OP_CONSTANT_OF_SHAPE,
+  /* made by the load-time passes only, never by an importer */
+  SEG_OP_INVERTED_RESIDUAL, /* see seg_attrs.irb_* */
+  SEG_OP_SE_PROJECT,        /* conv1x1 (x * gate) [+ residual]: se-project.c */
   SEG_OP_COUNT_
 } seg_op;
 
@@ -162,6 +165,14 @@ typedef struct {
   bool has_end;
   seg_dtype to;               /* Cast target; ConstantOfShape value dtype */
   float value;                /* ConstantOfShape fill value */
+  /* InvertedResidual: inputs x, expand W, b, depthwise W, b, project W, b
+   * (biases may be -1). The depthwise conv's geometry, weight layout and
+   * activation are the conv fields above; the 1x1 convs' activations and
+   * the one after the optional residual add (output = project + x) are
+   * here. */
+  seg_act irb_act[3];         /* expand, project, after the residual add */
+  float irb_act_a[3], irb_act_b[3];
+  bool irb_residual;
 } seg_attrs;
 
 typedef struct seg_node {

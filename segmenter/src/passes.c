@@ -5,7 +5,8 @@
  * f16 weights and Constant-only subgraphs become plain f32 constants), then
  * BatchNorm folding into the conv before it (needs constant weights), then the
  * HardSigmoid·Mul -> HardSwish rewrite, then activation fusion (which must
- * see the HardSwish). Shape subgraphs that depend on an activation's shape are
+ * see the HardSwish), then inverted-residual fusion (which must see the
+ * fused activations). Shape subgraphs that depend on an activation's shape are
  * left in place: the session evaluates them once per input size.
  */
 #include "passes.h"
@@ -336,6 +337,292 @@ fuse_activations (seg_graph *g, const char *file, seg_err *err)
   return SEG_OK;
 }
 
+/* A constant float32 1x1 conv without stride, padding or groups: a GEMM
+ * over pixels whose output can be produced row by row. Returns its output
+ * channel count, or 0. */
+static int
+pointwise_conv (const seg_graph *g, const seg_node *n)
+{
+  if (n->dead || n->op != SEG_OP_CONV || n->nin < 2 || n->nout != 1
+      || n->in[0] < 0 || n->in[1] < 0 || n->a.groups != 1
+      || n->a.stride[0] != 1 || n->a.stride[1] != 1)
+    return 0;
+  if (n->a.pad_mode == SEG_PAD_EXPLICIT
+      && (n->a.pads[0] || n->a.pads[1] || n->a.pads[2] || n->a.pads[3]))
+    return 0;
+  const seg_tensor *w = &g->tensors[n->in[1]];
+  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4 || w->dims[2] != 1
+      || (w->dims[1] != 1 && w->dims[3] != 1)
+      || (n->a.wlayout != SEG_WL_OIHW && n->a.wlayout != SEG_WL_OHWI))
+    return 0;
+  return (int) w->dims[0];
+}
+
+/* A constant float32 depthwise conv with one weight per channel and tap;
+ * returns its channel count, or 0. */
+static int
+depthwise_conv (const seg_graph *g, const seg_node *n)
+{
+  if (n->dead || n->op != SEG_OP_CONV || n->nin < 2 || n->nout != 1
+      || n->in[0] < 0 || n->in[1] < 0)
+    return 0;
+  const seg_tensor *w = &g->tensors[n->in[1]];
+  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4)
+    return 0;
+  int64_t c;
+  if (n->a.wlayout == SEG_WL_OIHW && w->dims[1] == 1)
+    c = w->dims[0];
+  else if (n->a.wlayout == SEG_WL_1HWO && w->dims[0] == 1)
+    c = w->dims[3];
+  else
+    return 0;
+  return n->a.groups == c ? (int) c : 0;
+}
+
+/* True when a stride-1 conv's padding keeps the spatial size, so that a
+ * residual add of its block input is elementwise. */
+static bool
+keeps_size (const seg_node *d, const seg_tensor *w)
+{
+  int kh = (int) (d->a.wlayout == SEG_WL_OIHW ? w->dims[2] : w->dims[1]);
+  int kw = (int) (d->a.wlayout == SEG_WL_OIHW ? w->dims[3] : w->dims[2]);
+  if (d->a.stride[0] != 1 || d->a.stride[1] != 1)
+    return false;
+  if (d->a.pad_mode == SEG_PAD_SAME_UPPER
+      || d->a.pad_mode == SEG_PAD_SAME_LOWER)
+    return true;
+  return d->a.pad_mode == SEG_PAD_EXPLICIT
+      && d->a.pads[0] + d->a.pads[2] == (kh - 1) * d->a.dilation[0]
+      && d->a.pads[1] + d->a.pads[3] == (kw - 1) * d->a.dilation[1];
+}
+
+/* [expand 1x1 ->] depthwise -> project 1x1 [-> Add of the block input]
+ * becomes one InvertedResidual node (ops/irb.c) in the project conv's
+ * place, so that the expanded tensor and the depthwise output are never
+ * materialised. Blocks with
+ * squeeze-and-excite between depthwise and project read the depthwise
+ * output twice and are left alone. */
+static seg_status
+fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *pn = &g->nodes[i];
+    int cout = pointwise_conv (g, pn);
+    if (!cout)
+      continue;
+    int td = pn->in[0];
+    int di = seg_graph_producer (g, td);
+    if (di < 0 || uses[td] != 1 || is_graph_output (g, td))
+      continue;
+    seg_node *dn = &g->nodes[di];
+    int cexp = depthwise_conv (g, dn);
+    if (!cexp)
+      continue;
+    /* The expand conv, if the depthwise input is a 1x1 conv's output that
+     * nothing else reads; otherwise the block starts at the depthwise. */
+    int te = dn->in[0];
+    int ei = seg_graph_producer (g, te);
+    seg_node *en = ei >= 0 ? &g->nodes[ei] : NULL;
+    if (!en || uses[te] != 1 || is_graph_output (g, te)
+        || pointwise_conv (g, en) != cexp)
+      en = NULL;
+    int x = en ? en->in[0] : te;
+    const seg_tensor *pw = &g->tensors[pn->in[1]];
+    int cin = cexp;
+    if (en) {
+      const seg_tensor *ew = &g->tensors[en->in[1]];
+      cin = (int) (ew->dims[1] * ew->dims[3]);
+    }
+    if ((int) (pw->dims[1] * pw->dims[3]) != cexp)
+      continue;
+
+    /* The residual Add: the projection's only reader, adding x. */
+    seg_node *add = NULL;
+    int ty = pn->out[0];
+    if (cin == cout && uses[ty] == 1 && !is_graph_output (g, ty)
+        && pn->a.act == SEG_ACT_NONE
+        && keeps_size (dn, &g->tensors[dn->in[1]])) {
+      for (int k = i + 1; k < g->nnodes && !add; k++) {
+        seg_node *an = &g->nodes[k];
+        if (!an->dead && an->op == SEG_OP_ADD && an->nin == 2
+            && an->nout == 1 && ((an->in[0] == ty && an->in[1] == x)
+                || (an->in[1] == ty && an->in[0] == x)))
+          add = an;
+      }
+    }
+
+    seg_attrs a = dn->a;
+    if (en) {
+      a.irb_act[0] = en->a.act;
+      a.irb_act_a[0] = en->a.act_a;
+      a.irb_act_b[0] = en->a.act_b;
+    }
+    a.irb_act[1] = pn->a.act;
+    a.irb_act_a[1] = pn->a.act_a;
+    a.irb_act_b[1] = pn->a.act_b;
+    a.irb_residual = add != NULL;
+    if (add) {
+      a.irb_act[2] = add->a.act;
+      a.irb_act_a[2] = add->a.act_a;
+      a.irb_act_b[2] = add->a.act_b;
+      pn->out[0] = add->out[0];
+      add->dead = true;
+    }
+    int in[7] = { x, en ? en->in[1] : -1,
+      en && en->nin > 2 ? en->in[2] : -1, dn->in[1],
+      dn->nin > 2 ? dn->in[2] : -1, pn->in[1], pn->nin > 2 ? pn->in[2] : -1 };
+    pn->op = SEG_OP_INVERTED_RESIDUAL;
+    pn->nin = 7;
+    memcpy (pn->in, in, sizeof in);
+    pn->a = a;
+    if (en)
+      en->dead = true;
+    dn->dead = true;
+  }
+  free (uses);
+  return SEG_OK;
+}
+
+/* True when t is a squeeze-and-excite gate, (N, 1, 1, channels): a 1x1
+ * conv output whose input comes, through at most two more 1x1 convs (and
+ * activations fused into them), from a GlobalAveragePool. */
+static bool
+se_gate (const seg_graph *g, int t, int channels)
+{
+  int p = seg_graph_producer (g, t);
+  if (p < 0 || pointwise_conv (g, &g->nodes[p]) != channels)
+    return false;
+  for (int depth = 0; depth < 3; depth++) {
+    int q = seg_graph_producer (g, g->nodes[p].in[0]);
+    if (q < 0)
+      return false;
+    if (g->nodes[q].op == SEG_OP_GLOBAL_AVG_POOL && !g->nodes[q].dead)
+      return true;
+    if (!pointwise_conv (g, &g->nodes[q]))
+      return false;
+    p = q;
+  }
+  return false;
+}
+
+/* Mul (x, gate) -> project 1x1 [-> Add of the block input] becomes one
+ * SeProject node (ops/se-project.c) in the conv's place, so that neither
+ * the gated tensor nor the pre-add projection is written out. */
+static seg_status
+fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *pn = &g->nodes[i];
+    int cout = pointwise_conv (g, pn);
+    if (!cout)
+      continue;
+    const seg_tensor *pw = &g->tensors[pn->in[1]];
+    int cin = (int) (pw->dims[1] * pw->dims[3]);
+    int tm = pn->in[0];
+    int mi = seg_graph_producer (g, tm);
+    if (mi < 0 || uses[tm] != 1 || is_graph_output (g, tm))
+      continue;
+    seg_node *mul = &g->nodes[mi];
+    if (mul->op != SEG_OP_MUL || mul->nin != 2 || mul->nout != 1
+        || mul->a.act != SEG_ACT_NONE)
+      continue;
+    int side = se_gate (g, mul->in[1], cin) ? 1
+        : se_gate (g, mul->in[0], cin) ? 0 : -1;
+    if (side < 0)
+      continue;
+    int x = mul->in[1 - side], gate = mul->in[side];
+
+    /* The block input: x = depthwise (expand (xb)) or depthwise (xb),
+     * with the depthwise and 1x1 convs keeping the spatial size; the add
+     * is elementwise when xb also has the output's channel count. */
+    int xb = -1, xb_ch = 0;
+    int di = seg_graph_producer (g, x);
+    if (di >= 0 && depthwise_conv (g, &g->nodes[di]) == cin
+        && keeps_size (&g->nodes[di], &g->tensors[g->nodes[di].in[1]])) {
+      int te = g->nodes[di].in[0];
+      int ei = seg_graph_producer (g, te);
+      xb = te, xb_ch = cin;
+      if (ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cin) {
+        const seg_tensor *ew = &g->tensors[g->nodes[ei].in[1]];
+        xb = g->nodes[ei].in[0];
+        xb_ch = (int) (ew->dims[1] * ew->dims[3]);
+      }
+    }
+    seg_node *add = NULL;
+    int ty = pn->out[0];
+    if (xb >= 0 && xb_ch == cout && uses[ty] == 1
+        && !is_graph_output (g, ty)) {
+      for (int k = i + 1; k < g->nnodes && !add; k++) {
+        seg_node *an = &g->nodes[k];
+        if (!an->dead && an->op == SEG_OP_ADD && an->nin == 2
+            && an->nout == 1 && ((an->in[0] == ty && an->in[1] == xb)
+                || (an->in[1] == ty && an->in[0] == xb)))
+          add = an;
+      }
+    }
+
+    int in[5] = { x, gate, pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
+      add ? xb : -1 };
+    pn->op = SEG_OP_SE_PROJECT;
+    pn->nin = 5;
+    memcpy (pn->in, in, sizeof in);
+    if (add) {
+      pn->a.irb_act[2] = add->a.act;
+      pn->a.irb_act_a[2] = add->a.act_a;
+      pn->a.irb_act_b[2] = add->a.act_b;
+      pn->out[0] = add->out[0];
+      add->dead = true;
+    }
+    mul->dead = true;
+  }
+  free (uses);
+  return SEG_OK;
+}
+
+/* What is left of squeeze-and-excite blocks after the two fusions above:
+ * expand 1x1 -> depthwise whose output several nodes read (the global
+ * pool and the gate). The pair becomes an InvertedResidual node without
+ * project inputs, so that the expanded tensor streams through a ring of
+ * rows instead of being written out. */
+static seg_status
+fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *dn = &g->nodes[i];
+    int cexp = depthwise_conv (g, dn);
+    if (!cexp)
+      continue;
+    int te = dn->in[0];
+    int ei = seg_graph_producer (g, te);
+    if (ei < 0 || uses[te] != 1 || is_graph_output (g, te)
+        || pointwise_conv (g, &g->nodes[ei]) != cexp)
+      continue;
+    seg_node *en = &g->nodes[ei];
+    seg_attrs a = dn->a;
+    a.irb_act[0] = en->a.act;
+    a.irb_act_a[0] = en->a.act_a;
+    a.irb_act_b[0] = en->a.act_b;
+    int in[7] = { en->in[0], en->in[1], en->nin > 2 ? en->in[2] : -1,
+      dn->in[1], dn->nin > 2 ? dn->in[2] : -1, -1, -1 };
+    dn->op = SEG_OP_INVERTED_RESIDUAL;
+    dn->nin = 7;
+    memcpy (dn->in, in, sizeof in);
+    dn->a = a;
+    en->dead = true;
+  }
+  free (uses);
+  return SEG_OK;
+}
+
 seg_status
 seg_passes_run (seg_graph *g, const char *file, seg_err *err)
 {
@@ -348,6 +635,12 @@ seg_passes_run (seg_graph *g, const char *file, seg_err *err)
   if ((st = fuse_hardswish (g, file, err)) != SEG_OK)
     return st;
   if ((st = fuse_activations (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_inverted_residuals (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_se_projects (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_expand_depthwise (g, file, err)) != SEG_OK)
     return st;
   seg_graph_compact (g);
 

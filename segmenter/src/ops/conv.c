@@ -411,15 +411,31 @@ im2col_task (void *data, size_t task, int thread)
     size_t count = j->ow - x0 < chunk ? j->ow - x0 : chunk;
     for (size_t g = 0; g < (size_t) j->p->groups; g++) {
       float *dst = col;
+      size_t kw = geo->kw, span = kw * cin_g;
       for (size_t i = 0; i < count; i++) {
+        size_t ix0 = (x0 + i) * j->sw - j->pl;
+        /* With one group and no dilation a kernel row's taps are one
+         * contiguous run of input (the 3-channel stem: 9 floats), copied
+         * by a plain loop: a libc call per 3 floats costs more than the
+         * copy. */
+        bool run = j->dw == 1 && cin_g == j->cin && ix0 < j->w
+            && ix0 + kw <= j->w;
         for (size_t ky = 0; ky < (size_t) geo->kh; ky++) {
           /* Unsigned wrap-around makes rows above the input fail iy < h. */
           size_t iy = oy * j->sh + ky * j->dh - j->pt;
-          for (size_t kx = 0; kx < (size_t) geo->kw; kx++) {
-            size_t ix = (x0 + i) * j->sw + kx * j->dw - j->pl;
-            if (iy < j->h && ix < j->w)
-              memcpy (dst, j->in + ((b * j->h + iy) * j->w + ix) * j->cin
-                  + g * cin_g, cin_g * sizeof (float));
+          const float *src = iy < j->h
+              ? j->in + ((b * j->h + iy) * j->w) * j->cin + g * cin_g : NULL;
+          if (run && src) {
+            src += ix0 * j->cin;
+            for (size_t q = 0; q < span; q++)
+              dst[q] = src[q];
+            dst += span;
+            continue;
+          }
+          for (size_t kx = 0; kx < kw; kx++) {
+            size_t ix = ix0 + kx * j->dw;
+            if (src && ix < j->w)
+              memcpy (dst, src + ix * j->cin, cin_g * sizeof (float));
             else
               memset (dst, 0, cin_g * sizeof (float));
             dst += cin_g;

@@ -10,6 +10,10 @@ extern const seg_op_vtable seg_op_conv_transpose;
 extern const seg_op_vtable seg_op_global_avg_pool;
 extern const seg_op_vtable seg_op_resize;
 
+/* irb.c, se-project.c */
+extern const seg_op_vtable seg_op_inverted_residual;
+extern const seg_op_vtable seg_op_se_project;
+
 /* binary.c */
 extern const seg_op_vtable seg_op_add;
 extern const seg_op_vtable seg_op_sub;

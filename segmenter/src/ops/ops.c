@@ -39,6 +39,8 @@ seg_op_vtable_get (seg_op op)
     case SEG_OP_FLOOR: return &seg_op_floor;
     case SEG_OP_CEIL: return &seg_op_ceil;
     case SEG_OP_CONSTANT_OF_SHAPE: return &seg_op_constant_of_shape;
+    case SEG_OP_INVERTED_RESIDUAL: return &seg_op_inverted_residual;
+    case SEG_OP_SE_PROJECT: return &seg_op_se_project;
     case SEG_OP_COUNT_: break;
   }
   return &none;

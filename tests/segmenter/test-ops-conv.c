@@ -2,7 +2,8 @@
  * microkernels. Every op runs through its vtable (pack, infer, run) on a
  * one-node graph and is compared with a naive reference in this file that
  * accumulates in double. The op suite runs once with the best kernels for
- * this CPU and once with SEG_KERNELS=scalar; the SIMD kernels are also
+ * this CPU, once more capped at AVX2 when that is a different table, and
+ * once with SEG_KERNELS=scalar; the SIMD kernels are also
  * compared with the scalar ones directly, with NaN-filled outputs to catch
  * missed or stray stores.
  *
@@ -1090,7 +1091,8 @@ test_resize_rejects (env *e)
 static void
 test_gemm_kernel (env *e, const seg_f32_kernels *k)
 {
-  static const size_t ncs[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48 };
+  static const size_t ncs[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48,
+    63, 64, 65, 80 };
   static const size_t kcs[] = { 0, 1, 2, 5, 16, 37 };
   const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
   int index = 0;
@@ -1270,6 +1272,73 @@ test_act_kernel (env *e, const seg_f32_kernels *k)
   free (ones);
 }
 
+/* Global average pooling and bilinear rows against the scalar kernels,
+ * outputs NaN-filled one float past the channels to catch stray stores. */
+static void
+test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
+{
+  static const size_t chans[] = { 1, 5, 15, 16, 17, 21, 33, 64, 65, 100 };
+  const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
+  for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
+    size_t ch = chans[ci], stride = ch + 3, pixels = 1 + ci * 7;
+    seg_f32_act_params act = { (seg_act) (ci % 6), 0, 0 };
+    act_params (act.act, &act.a, &act.b);
+    float *in = random_floats (e, pixels * stride, 2.0f);
+    float *got = malloc ((ch + 1) * sizeof *got);
+    float *want = malloc ((ch + 1) * sizeof *want);
+    for (size_t i = 0; i <= ch; i++)
+      got[i] = want[i] = NAN;
+    k->gavgpool (pixels, ch, in, stride, 1.0f / (float) pixels, got, &act);
+    ref_k->gavgpool (pixels, ch, in, stride, 1.0f / (float) pixels, want,
+        &act);
+    e->checks++;
+    for (size_t i = 0; i <= ch; i++) {
+      bool bad = i == ch ? !isnan (got[i])
+          : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
+      if (bad) {
+        fail (e, "gavgpool %s ch%zu px%zu act%d: channel %zu is %.9g, "
+            "scalar %.9g", k->name, ch, pixels, (int) act.act, i,
+            (double) got[i], (double) want[i]);
+        break;
+      }
+    }
+    free (in);
+    free (got);
+    free (want);
+
+    /* Three source pixels per row, five output pixels between them. */
+    enum { SW = 3, OW = 5 };
+    float *top = random_floats (e, SW * ch, 1.0f);
+    float *bottom = random_floats (e, SW * ch, 1.0f);
+    seg_f32_bilinear_tap taps[OW];
+    for (size_t x = 0; x < OW; x++) {
+      taps[x].left = (x / 2) * ch;
+      taps[x].right = (x / 2 + 1 < SW ? x / 2 + 1 : SW - 1) * ch;
+      taps[x].weight = (float) x * 0.23f - (float) (x / 2) * 0.4f;
+    }
+    got = malloc ((OW * ch + 1) * sizeof *got);
+    want = malloc ((OW * ch + 1) * sizeof *want);
+    for (size_t i = 0; i <= OW * ch; i++)
+      got[i] = want[i] = NAN;
+    k->ibilinear (OW, ch, top, bottom, 0.3f, taps, got);
+    ref_k->ibilinear (OW, ch, top, bottom, 0.3f, taps, want);
+    e->checks++;
+    for (size_t i = 0; i <= OW * ch; i++) {
+      bool bad = i == OW * ch ? !isnan (got[i])
+          : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
+      if (bad) {
+        fail (e, "ibilinear %s ch%zu: value %zu is %.9g, scalar %.9g",
+            k->name, ch, i, (double) got[i], (double) want[i]);
+        break;
+      }
+    }
+    free (top);
+    free (bottom);
+    free (got);
+    free (want);
+  }
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void
@@ -1300,7 +1369,8 @@ main (void)
 
   /* Kernels first: a broken SIMD kernel is easier to read here than
    * through an op. */
-  const seg_f32_kernels *simd[] = { seg_f32_kernels_avx2 () };
+  const seg_f32_kernels *simd[] = { seg_f32_kernels_avx2 (),
+    seg_f32_kernels_avx512 (), seg_f32_kernels_neon () };
   for (size_t i = 0; i < sizeof simd / sizeof simd[0]; i++) {
     if (!simd[i])
       continue;
@@ -1309,6 +1379,7 @@ main (void)
     test_gemm_kernel (&e, simd[i]);
     test_dwconv_kernel (&e, simd[i]);
     test_act_kernel (&e, simd[i]);
+    test_pool_resize_kernels (&e, simd[i]);
     printf ("%s kernels against scalar: %d checks\n", simd[i]->name,
         e.checks - checks);
   }
@@ -1320,6 +1391,11 @@ main (void)
   e.isa = seg_f32_kernels_get ()->name;
   run_op_suite (&e);
   if (strcmp (e.isa, "scalar") != 0) {
+    setenv ("SEG_KERNELS", "avx2", 1);
+    if (strcmp (seg_f32_kernels_get ()->name, e.isa) != 0) {
+      e.isa = seg_f32_kernels_get ()->name;
+      run_op_suite (&e);
+    }
     setenv ("SEG_KERNELS", "scalar", 1);
     e.isa = seg_f32_kernels_get ()->name;
     run_op_suite (&e);

@@ -28,6 +28,30 @@ static const seg_f32_kernels avx2_kernels = {
 };
 #endif
 
+#ifdef SEG_KERNELS_HAVE_AVX512
+static const seg_f32_kernels avx512_kernels = {
+  .name = "avx512",
+  .gemm = seg_f32_gemm_ukernel__avx512_12x32,
+  .gemm_mr = 12,
+  .gemm_nr = 32,
+  .dwconv = seg_f32_dwconv_ukernel__avx512,
+  .gavgpool = seg_f32_gavgpool_ukernel__avx512,
+  .ibilinear = seg_f32_ibilinear_ukernel__avx512,
+};
+#endif
+
+#ifdef SEG_KERNELS_HAVE_NEON
+static const seg_f32_kernels neon_kernels = {
+  .name = "neon",
+  .gemm = seg_f32_gemm_ukernel__neon_8x8,
+  .gemm_mr = 8,
+  .gemm_nr = 8,
+  .dwconv = seg_f32_dwconv_ukernel__neon,
+  .gavgpool = seg_f32_gavgpool_ukernel__scalar,
+  .ibilinear = seg_f32_ibilinear_ukernel__scalar,
+};
+#endif
+
 const seg_f32_kernels *
 seg_f32_kernels_scalar (void)
 {
@@ -46,12 +70,39 @@ seg_f32_kernels_avx2 (void)
 }
 
 const seg_f32_kernels *
+seg_f32_kernels_avx512 (void)
+{
+#ifdef SEG_KERNELS_HAVE_AVX512
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f"))
+    return &avx512_kernels;
+#endif
+  return NULL;
+}
+
+const seg_f32_kernels *
+seg_f32_kernels_neon (void)
+{
+#ifdef SEG_KERNELS_HAVE_NEON
+  return &neon_kernels; /* every arm64 CPU has NEON */
+#else
+  return NULL;
+#endif
+}
+
+const seg_f32_kernels *
 seg_f32_kernels_get (void)
 {
   const char *force = getenv ("SEG_KERNELS");
   if (force && strcmp (force, "scalar") == 0)
     return &scalar_kernels;
-  const seg_f32_kernels *k = seg_f32_kernels_avx2 ();
+  const seg_f32_kernels *k = NULL;
+  if (!force || strcmp (force, "avx2") != 0)
+    k = seg_f32_kernels_avx512 ();
+  if (!k)
+    k = seg_f32_kernels_avx2 ();
+  if (!k)
+    k = seg_f32_kernels_neon ();
   return k ? k : &scalar_kernels;
 }
 

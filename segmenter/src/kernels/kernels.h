@@ -58,7 +58,7 @@ typedef void (*seg_f32_ibilinear_ukernel_fn) (size_t width, size_t channels,
     const seg_f32_bilinear_tap *taps, float *out);
 
 typedef struct {
-  const char *name; /* "scalar", "avx2" */
+  const char *name; /* "scalar", "avx2", "avx512", "neon" */
   seg_f32_gemm_ukernel_fn gemm;
   size_t gemm_mr, gemm_nr;
   seg_f32_dwconv_ukernel_fn dwconv;
@@ -67,8 +67,8 @@ typedef struct {
 } seg_f32_kernels;
 
 /* The best table for this CPU. The environment variable SEG_KERNELS=scalar
- * forces the portable kernels (for tests and for ruling out a SIMD bug).
- * (transfer none): static. */
+ * forces the portable kernels (for tests and for ruling out a SIMD bug);
+ * SEG_KERNELS=avx2 caps an AVX-512 machine at AVX2. (transfer none): static. */
 const seg_f32_kernels *seg_f32_kernels_get (void);
 
 /* The portable kernels; never NULL. */
@@ -76,6 +76,12 @@ const seg_f32_kernels *seg_f32_kernels_scalar (void);
 
 /* AVX2+FMA kernels, or NULL when not built or the CPU lacks them. */
 const seg_f32_kernels *seg_f32_kernels_avx2 (void);
+
+/* AVX-512F kernels, or NULL when not built or the CPU lacks them. */
+const seg_f32_kernels *seg_f32_kernels_avx512 (void);
+
+/* NEON kernels, or NULL when not built (anything but arm64). */
+const seg_f32_kernels *seg_f32_kernels_neon (void);
 
 /* Floats seg_f32_gemm_pack writes for an nc x kc weight matrix. */
 size_t seg_f32_gemm_packed_size (size_t nr, size_t nc, size_t kc);
@@ -150,6 +156,26 @@ void seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__avx2 (size_t channels, size_t width,
+    size_t taps, const float *const *in, const float *w, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
+/* Only built on x86-64; call through seg_f32_kernels_avx512. */
+void seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
+    const float *a, size_t a_stride, const float *w, float *c,
+    size_t c_stride, const seg_f32_act_params *act);
+void seg_f32_dwconv_ukernel__avx512 (size_t channels, size_t width,
+    size_t taps, const float *const *in, const float *w, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
+void seg_f32_gavgpool_ukernel__avx512 (size_t pixels, size_t channels,
+    const float *in, size_t in_stride, float scale, float *out,
+    const seg_f32_act_params *act);
+void seg_f32_ibilinear_ukernel__avx512 (size_t width, size_t channels,
+    const float *top, const float *bottom, float wy,
+    const seg_f32_bilinear_tap *taps, float *out);
+/* Only built on arm64; call through seg_f32_kernels_neon. */
+void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
+    const float *a, size_t a_stride, const float *w, float *c,
+    size_t c_stride, const seg_f32_act_params *act);
+void seg_f32_dwconv_ukernel__neon (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
 

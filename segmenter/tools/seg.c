@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,7 @@ static const char usage_run[] =
 
 static const char usage_bench[] =
     "Usage: seg bench MODEL [--size HxW] [--threads N] [--iters N] [--warmup N]\n"
+    "                 [--per-run]\n"
     "\n"
     "Runs the model on a fixed pseudo-random input, raw tensor path (no\n"
     "pre- or postprocessing), and prints the median and 90th percentile\n"
@@ -86,6 +88,8 @@ static const char usage_bench[] =
     "  --threads N   worker threads, 0..256 (default 1)\n"
     "  --iters N     timed runs, 1..1000000 (default 20)\n"
     "  --warmup N    untimed runs first, 0..100000 (default 3)\n"
+    "  --per-run     also print 'run: MS' for every timed run, in order (for\n"
+    "                scripts that pool runs from several invocations)\n"
     "  -h, --help    show this help\n";
 
 static int
@@ -679,10 +683,12 @@ cmd_bench (int argc, char **argv)
     { "threads", required_argument, NULL, 't' },
     { "iters", required_argument, NULL, 'n' },
     { "warmup", required_argument, NULL, 'w' },
+    { "per-run", no_argument, NULL, 'r' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int height = 0, width = 0, threads = 1, c, ret = EXIT_FAILURE;
+  bool per_run = false;
   long iters = 20, warmup = 3, v;
   seg_model *model = NULL;
   seg_session *session = NULL;
@@ -716,6 +722,9 @@ cmd_bench (int argc, char **argv)
         if (parse_int (optarg, 0, 100000, &warmup) < 0)
           return usage_error ("bench", "--warmup '%s' is not an integer in "
               "0..100000", optarg);
+        break;
+      case 'r':
+        per_run = true;
         break;
       case 'h':
         fputs (usage_bench, stdout);
@@ -753,6 +762,9 @@ cmd_bench (int argc, char **argv)
     if (i >= warmup)
       times[i - warmup] = now_seconds () - t0;
   }
+  if (per_run)
+    for (long i = 0; i < iters; i++)
+      printf ("run:          %.3f\n", times[i] * 1e3);
   qsort (times, (size_t) iters, sizeof *times, compare_double);
   median = iters % 2 ? times[iters / 2]
       : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);

@@ -232,6 +232,28 @@ out:
   return st;
 }
 
+/* Drops a trailing bilinear half-pixel Resize from the execution list and
+ * makes its input the session output. postprocess.h samples exactly as that
+ * Resize would, so masks come out the same. */
+static void
+skip_final_resize (seg_session *s)
+{
+  if (s->nexec < 1)
+    return;
+  const seg_node *n = &s->g->nodes[s->exec[s->nexec - 1]];
+  if (n->op != SEG_OP_RESIZE || n->out[0] != s->out_t || n->a.act != SEG_ACT_NONE
+      || (n->a.coord != SEG_COORD_HALF_PIXEL
+          && n->a.coord != SEG_COORD_PYTORCH_HALF_PIXEL))
+    return;
+  const seg_value *in = &s->v[n->in[0]];
+  /* pytorch_half_pixel differs from half_pixel only for a 1-pixel output */
+  if (in->kind != SEG_VAL_ACT || in->rank != 4 || n->in[0] == s->in_t
+      || s->v[s->out_t].dims[1] < 2 || s->v[s->out_t].dims[2] < 2)
+    return;
+  s->out_t = n->in[0];
+  s->nexec--;
+}
+
 static char *
 dup_error (const char *name, const seg_err *e)
 {
@@ -299,6 +321,8 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec, &s->nexec, &err);
   if (st != SEG_OK)
     goto fail;
+  if (options && options->skip_final_resize)
+    skip_final_resize (s);
   if ((st = plan_memory (s, &err)) != SEG_OK)
     goto fail;
 

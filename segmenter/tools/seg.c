@@ -227,7 +227,7 @@ load_model (const char *path, seg_model **model)
 
 static int
 new_session (const seg_model *model, int threads, int height, int width,
-    seg_session **session)
+    int mask_only, seg_session **session)
 {
   seg_session_options opts = { 0 };
   char *msg = NULL;
@@ -244,6 +244,7 @@ new_session (const seg_model *model, int threads, int height, int width,
   opts.threads = threads;
   opts.input_height = height;
   opts.input_width = width;
+  opts.skip_final_resize = mask_only;
   st = seg_session_new (model, &opts, session, &msg);
   if (st != SEG_OK)
     return lib_error (mi->name, st, msg);
@@ -292,8 +293,10 @@ cmd_info (int argc, char **argv)
   int height = 0, width = 0, c, ret = EXIT_FAILURE;
   seg_model *model = NULL;
   seg_session *session = NULL;
+  seg_session *mask_session = NULL;
   const seg_model_info *mi;
   seg_session_info si;
+  seg_session_info msi;
   int64_t dims[4];
   char ops[4096];
 
@@ -318,9 +321,11 @@ cmd_info (int argc, char **argv)
   if (load_model (argv[optind], &model) != 0)
     goto out;
   mi = seg_model_get_info (model);
-  if (new_session (model, 1, height, width, &session) != 0)
+  if (new_session (model, 1, height, width, 0, &session) != 0
+      || new_session (model, 1, height, width, 1, &mask_session) != 0)
     goto out;
   seg_session_get_info (session, &si);
+  seg_session_get_info (mask_session, &msi);
   seg_model_describe_ops (model, ops, sizeof ops);
 
   printf ("model:        %s\n", mi->name);
@@ -359,6 +364,8 @@ cmd_info (int argc, char **argv)
       (unsigned long long) si.macs, (double) si.macs * 1e-9);
   printf ("activations:  %zu bytes planned (+ %zu bytes kernel scratch)\n",
       si.arena_bytes, si.scratch_bytes);
+  printf ("  for masks:  %zu bytes planned (final resize fused into the mask)\n",
+      msi.arena_bytes);
   printf ("labels:       %d:", mi->num_classes);
   for (int i = 0; i < mi->num_classes; i++)
     printf (" %d=%s", i, mi->labels[i]);
@@ -371,6 +378,7 @@ cmd_info (int argc, char **argv)
 
 out:
   seg_session_free (session);
+  seg_session_free (mask_session);
   seg_model_free (model);
   return ret;
 }
@@ -427,7 +435,7 @@ run_npy (const char *model_path, const char *in_path, const char *out_path,
         mi->resizable ? " (height and width may vary)" : "");
     goto out;
   }
-  if (new_session (model, threads, h, w, &session) != 0)
+  if (new_session (model, threads, h, w, 0, &session) != 0)
     goto out;
   st = seg_session_run (session, in.data, in.count);
   if (st != SEG_OK) {
@@ -501,7 +509,7 @@ run_image (const char *model_path, const char *image_path,
     goto out;
   mi = seg_model_get_info (model);
   probability = mi->output_kind == SEG_OUTPUT_PROBABILITY;
-  if (new_session (model, threads, 0, 0, &session) != 0)
+  if (new_session (model, threads, 0, 0, 1, &session) != 0)
     goto out;
 
   frame.format = SEG_PIXEL_RGB;
@@ -692,7 +700,9 @@ cmd_bench (int argc, char **argv)
   long iters = 20, warmup = 3, v;
   seg_model *model = NULL;
   seg_session *session = NULL;
+  seg_session *mask_session = NULL;
   seg_session_info si;
+  seg_session_info msi;
   float *input = NULL;
   double *times = NULL, median, p90;
   size_t count;
@@ -738,9 +748,13 @@ cmd_bench (int argc, char **argv)
 
   if (load_model (argv[optind], &model) != 0)
     goto out;
-  if (new_session (model, threads, height, width, &session) != 0)
+  if (new_session (model, threads, height, width, 0, &session) != 0
+      || new_session (model, threads, height, width, 1, &mask_session) != 0)
     goto out;
   seg_session_get_info (session, &si);
+  seg_session_get_info (mask_session, &msi);
+  seg_session_free (mask_session);
+  mask_session = NULL;
   count = (size_t) si.input_channels * (size_t) si.input_height
       * (size_t) si.input_width;
   input = malloc (count * sizeof *input);
@@ -782,6 +796,8 @@ cmd_bench (int argc, char **argv)
       median > 0 ? 2.0 * (double) si.macs / median * 1e-9 : 0.0,
       (unsigned long long) si.macs);
   printf ("activations:  %zu bytes planned\n", si.arena_bytes);
+  printf ("  for masks:  %zu bytes planned (final resize fused into the mask)\n",
+      msi.arena_bytes);
   printf ("peak RSS:     %ld KiB\n", ru.ru_maxrss);
   if (fflush (stdout) != 0 || ferror (stdout)) {
     error_line ("bench: cannot write to standard output");
@@ -793,6 +809,7 @@ out:
   free (times);
   free (input);
   seg_session_free (session);
+  seg_session_free (mask_session);
   seg_model_free (model);
   return ret;
 }

@@ -318,7 +318,7 @@ test_shape_subgraph (void)
   CHECK (info->output_height == 12 && info->output_width == 20,
       "declared output %dx%d", info->output_width, info->output_height);
   seg_session *s = NULL;
-  seg_session_options opt = { 2, 7, 5 };
+  seg_session_options opt = { .threads = 2, .input_width = 7, .input_height = 5 };
   CHECK (seg_session_new (m, &opt, &s, NULL) == SEG_OK, "session at 7x5");
   if (s) {
     seg_session_info si;
@@ -337,6 +337,41 @@ test_shape_subgraph (void)
         "NCHW output order");
   }
   seg_session_free (s);
+
+  /* Skipping the final resize: raw output stays at the pre-resize size, and
+   * masks at the full size come out as the full session's do. */
+  seg_session *full = NULL, *skip = NULL;
+  seg_session_options fo = { 1, 9, 11, 0 }, so = { 2, 9, 11, 1 };
+  CHECK (seg_session_new (m, &fo, &full, NULL) == SEG_OK, "full session");
+  CHECK (seg_session_new (m, &so, &skip, NULL) == SEG_OK, "skip session");
+  if (full && skip) {
+    seg_session_info fi, si;
+    seg_session_get_info (full, &fi);
+    seg_session_get_info (skip, &si);
+    CHECK (si.output_height == 11 && si.output_width == 9 && fi.output_height == 22,
+        "skip output %dx%d, full %dx%d", si.output_width, si.output_height,
+        fi.output_width, fi.output_height);
+    CHECK (si.arena_bytes < fi.arena_bytes, "skip plans less memory (%zu vs %zu)",
+        si.arena_bytes, fi.arena_bytes);
+    float *in = rand_floats (2 * 11 * 9);
+    seg_session_run (full, in, 2 * 11 * 9);
+    seg_session_run (skip, in, 2 * 11 * 9);
+    uint8_t a[22 * 18], b[22 * 18], pa[22 * 18], pb[22 * 18];
+    seg_session_class_map (full, a, 18, 22, 18, 0.5f);
+    seg_session_class_map (skip, b, 18, 22, 18, 0.5f);
+    seg_session_probability (full, 1, pa, 18, 22, 18);
+    seg_session_probability (skip, 1, pb, 18, 22, 18);
+    int diff = 0, pdiff = 0;
+    for (int i = 0; i < 22 * 18; i++) {
+      diff += a[i] != b[i];
+      pdiff = abs (pa[i] - pb[i]) > pdiff ? abs (pa[i] - pb[i]) : pdiff;
+    }
+    CHECK (diff == 0, "%d class-map pixels differ", diff);
+    CHECK (pdiff <= 1, "probabilities differ by up to %d", pdiff);
+    free (in);
+  }
+  seg_session_free (full);
+  seg_session_free (skip);
   seg_model_free (m);
 }
 
@@ -370,7 +405,7 @@ test_api_errors (void)
   if (!m)
     return;
   seg_session *s = NULL;
-  seg_session_options opt = { 1, 8, 8 };
+  seg_session_options opt = { .threads = 1, .input_width = 8, .input_height = 8 };
   /* elementwise graphs follow any size */
   CHECK (seg_session_new (m, &opt, &s, &error) == SEG_OK, "resizable elementwise graph");
   float in[8 * 8 * 3] = { 0 };

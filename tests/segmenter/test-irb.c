@@ -197,7 +197,7 @@ run_graph (const irb_case *c, const char *what, seg_graph *g, const float *x,
         want_fused);
     goto done;
   }
-  seg_session_options opt = { c->threads, c->w, c->h };
+  seg_session_options opt = { .threads = c->threads, .input_width = c->w, .input_height = c->h };
   if (seg_session_new (m, &opt, &s, &error) != SEG_OK) {
     fail ("%s: session: %s", what, error ? error : "?");
     goto done;

@@ -103,6 +103,14 @@ typedef struct {
   int threads;      /* 0 or 1: run on the calling thread only */
   int input_width;  /* 0: the model's declared size */
   int input_height;
+  /* 1: when the graph ends in a bilinear, half-pixel Resize (torchvision's
+   * final upsample), stop before it. seg_session_output() and
+   * seg_session_copy_output() then give the scores at the pre-resize size,
+   * and class maps / probabilities upsample from them inside the mask pass
+   * itself, with the same sampling; the full-resolution score tensor (21 x
+   * 520 x 520 floats for LR-ASPP at 520) is never stored. For callers that
+   * want masks, not raw scores. */
+  int skip_final_resize;
 } seg_session_options;
 
 /* Plans memory for the input size and starts the worker threads.

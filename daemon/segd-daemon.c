@@ -249,7 +249,7 @@ status_line (SegdDaemon *d)
       " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
       d->masks, d->model_name ? d->model_name : "?");
   if (d->model_error)
-    g_string_append_printf (s, ", model reload failed: %s", d->model_error);
+    g_string_append_printf (s, ", %s", d->model_error);
   return g_string_free (s, FALSE);
 }
 
@@ -260,6 +260,9 @@ update_status (SegdDaemon *d)
 
   if (d->sink && has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
+  if (d->sink && has_property (d->sink, "model-state"))
+    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
+        : "ok", NULL);
   segd_notify_status (line);
 }
 
@@ -628,12 +631,25 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
       break;
     case GST_MESSAGE_WARNING:{
       g_autoptr (GError) err = NULL;
+      const GstStructure *details = NULL;
+      const gchar *path, *reason;
 
       gst_message_parse_warning (msg, &err, NULL);
+      gst_message_parse_warning_details (msg, &details);
       g_warning ("%s: %s", GST_OBJECT_NAME (msg->src), err->message);
       if (GST_MESSAGE_SRC (msg) == GST_OBJECT (d->segmenter)) {
+        /* The element names the file and the reason in the details; the
+         * sentence is the fallback for other warnings. */
+        path = details ? gst_structure_get_string (details, "model") : NULL;
+        reason = details ? gst_structure_get_string (details, "reason")
+            : NULL;
         g_free (d->model_error);
-        d->model_error = g_strdup (err->message);
+        if (path && reason)
+          d->model_error = g_strdup_printf ("reload of %s failed: %s", path,
+              reason);
+        else
+          d->model_error = g_strdup_printf ("model reload failed: %s",
+              err->message);
         update_status (d);
       }
       break;

@@ -260,7 +260,7 @@ engine_load (const gchar *path, gint threads, guint generation,
     Engine **out, gchar **error)
 {
   Engine *engine = g_new0 (Engine, 1);
-  seg_session_options options = { 0 };
+  seg_session_options options = { .skip_final_resize = 1 };
   seg_frame frame = { 0 };
   guint8 *gray = NULL;
   char *msg = NULL;
@@ -591,9 +591,13 @@ loader_main (gpointer data, gpointer user_data)
   /* ERRORS */
 load_failed:
   {
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+    /* The details let an application (segd) report the path and the
+     * reason without parsing the sentence. */
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, OPEN_READ,
         ("Could not load the segmentation model \"%s\": %s; still using "
-            "\"%s\".", path, error, current), (NULL));
+            "\"%s\".", path, error, current), (NULL),
+        ("model", G_TYPE_STRING, path, "reason", G_TYPE_STRING, error,
+            NULL));
     g_free (error);
     g_free (current);
     g_free (path);

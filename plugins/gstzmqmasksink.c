@@ -39,6 +39,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_zmq_mask_sink_debug);
 #define DEFAULT_LATEST_ONLY FALSE
 #define DEFAULT_IPC_MODE 0
 #define DEFAULT_CAMERA_STATE "ok"
+#define DEFAULT_MODEL_STATE "ok"
 #define DEFAULT_MASK_KIND GST_ZMQ_MASK_KIND_AUTO
 #define DEFAULT_ZSTD_LEVEL 1
 #define DEFAULT_IPC_DIR "/run/segd"
@@ -67,6 +68,7 @@ enum
   PROP_SUBSCRIBERS,
   PROP_STATS,
   PROP_CAMERA_STATE,
+  PROP_MODEL_STATE,
   PROP_MASK_KIND,
   PROP_ZSTD_LEVEL,
   PROP_BOUND_ENDPOINT,
@@ -104,6 +106,7 @@ struct _GstZmqMaskSink
   guint ipc_mode;
   gchar *ipc_group;
   gchar *camera_state;
+  gchar *model_state;
   GstZmqMaskKind mask_kind;
   gint zstd_level;
   gchar *bound_endpoint;        /* what bind/connect resolved to */
@@ -512,7 +515,7 @@ publish_status (GstZmqMaskSink *self)
   gdouble secs = (now - self->status_time) / (gdouble) G_USEC_PER_SEC;
   guint64 published, dropped;
   gint subscribers;
-  gchar *camera, *text;
+  gchar *camera, *model_state, *text;
 
   g_mutex_lock (&self->lock);
   published = self->published;
@@ -521,22 +524,26 @@ publish_status (GstZmqMaskSink *self)
   g_mutex_unlock (&self->lock);
   GST_OBJECT_LOCK (self);
   camera = g_strdup (self->camera_state ? self->camera_state : "");
+  model_state = g_strdup (self->model_state ? self->model_state : "");
   GST_OBJECT_UNLOCK (self);
   /* One line per key: no line breaks inside a value. */
   g_strdelimit (camera, "\r\n", ' ');
+  g_strdelimit (model_state, "\r\n", ' ');
 
   text = g_strdup_printf ("fps=%.2f\ninference_ms=%.3f\ndrops=%"
       G_GUINT64_FORMAT "\nmask_age_ms=%.3f\nmodel=%s\nmodel_sha256=%s\n"
-      "subscribers=%d\ncamera_state=%s\npublished=%" G_GUINT64_FORMAT
+      "subscribers=%d\ncamera_state=%s\nmodel_state=%s\npublished=%"
+      G_GUINT64_FORMAT
       "\nseq=%" G_GUINT64_FORMAT "\n",
       secs > 0 ? (published - self->status_published) / secs : 0.0,
       self->last_info.inference / 1e6, dropped, self->last_info.age / 1e6,
       self->last_model_name ? self->last_model_name : "",
       self->last_model_sha256 ? self->last_model_sha256 : "",
-      subscribers, camera, published, self->seq);
+      subscribers, camera, model_state, published, self->seq);
   publish_simple (self, SEGMASK_MSG_STATUS, text, strlen (text));
   g_free (text);
   g_free (camera);
+  g_free (model_state);
   self->status_time = now;
   self->status_published = published;
 }
@@ -1253,6 +1260,9 @@ gst_zmq_mask_sink_set_property (GObject *object, guint prop_id,
     case PROP_CAMERA_STATE:
       set_string (self, &self->camera_state, value);
       break;
+    case PROP_MODEL_STATE:
+      set_string (self, &self->model_state, value);
+      break;
     case PROP_ENCODING:
       GST_OBJECT_LOCK (self);
       self->encoding = g_value_get_enum (value);
@@ -1321,6 +1331,9 @@ gst_zmq_mask_sink_get_property (GObject *object, guint prop_id,
     case PROP_CAMERA_STATE:
       g_value_set_string (value, self->camera_state);
       break;
+    case PROP_MODEL_STATE:
+      g_value_set_string (value, self->model_state);
+      break;
     case PROP_ENCODING:
       g_value_set_enum (value, self->encoding);
       break;
@@ -1371,6 +1384,7 @@ gst_zmq_mask_sink_finalize (GObject *object)
   g_free (self->curve_allowed_keys_file);
   g_free (self->ipc_group);
   g_free (self->camera_state);
+  g_free (self->model_state);
   g_free (self->bound_endpoint);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1449,6 +1463,12 @@ gst_zmq_mask_sink_class_init (GstZmqMaskSinkClass *klass)
           "Text sent in the status message", DEFAULT_CAMERA_STATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
           | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL_STATE,
+      g_param_spec_string ("model-state", "Model state",
+          "Text sent in the status message as model_state (\"ok\", or why "
+          "the last model reload failed)", DEFAULT_MODEL_STATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_BOUND_ENDPOINT,
       g_param_spec_string ("bound-endpoint", "Bound endpoint",
           "The endpoint as libzmq resolved it (e.g. the port of tcp://*:*)",
@@ -1489,6 +1509,7 @@ gst_zmq_mask_sink_init (GstZmqMaskSink *self)
   self->latest_only = DEFAULT_LATEST_ONLY;
   self->ipc_mode = DEFAULT_IPC_MODE;
   self->camera_state = g_strdup (DEFAULT_CAMERA_STATE);
+  self->model_state = g_strdup (DEFAULT_MODEL_STATE);
   self->mask_kind = DEFAULT_MASK_KIND;
   self->zstd_level = DEFAULT_ZSTD_LEVEL;
   self->wake_fd = -1;

@@ -106,12 +106,13 @@ test_layers (void)
   {
     g_autofree gchar *text = segd_config_to_string (c);
     g_autoptr (GKeyFile) kf = g_key_file_new ();
+    g_autofree gchar *type = NULL;
 
     CHECK (g_key_file_load_from_data (kf, text, -1, 0, NULL), "%s", text);
     CHECK (g_key_file_get_integer (kf, "source", "height", NULL) == 240,
         "%s", text);
-    CHECK (!strcmp (g_key_file_get_value (kf, "source", "type", NULL),
-            "test"), "%s", text);
+    type = g_key_file_get_value (kf, "source", "type", NULL);
+    CHECK (type && !strcmp (type, "test"), "%s", text);
   }
   g_clear_pointer (&c, segd_config_free);
 

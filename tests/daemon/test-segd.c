@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <segmask.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +88,24 @@ segd_start (Segd *s, const gchar *const *args)
   CHECK (s->proc, "%s", error->message);
 }
 
+/* Counts READY and WATCHDOG in one datagram and keeps its STATUS. */
+static void
+segd_take (Segd *s, const char *buf)
+{
+  const char *st = strstr (buf, "STATUS=");
+
+  if (strstr (buf, "WATCHDOG=1"))
+    s->watchdogs++;
+  if (strstr (buf, "READY=1"))
+    s->ready = TRUE;
+  if (st) {
+    g_free (s->last_status);
+    s->last_status = g_strdup (st + 7);
+  }
+}
+
 /* Reads datagrams until one contains `needle` (or the deadline); returns
- * it (transfer full) or NULL. Counts READY and WATCHDOG on the way. */
+ * it (transfer full) or NULL. */
 static gchar *
 segd_wait (Segd *s, const gchar *needle, gdouble seconds)
 {
@@ -104,22 +121,26 @@ segd_wait (Segd *s, const gchar *needle, gdouble seconds)
     if (n <= 0)
       continue;
     buf[n] = '\0';
-    if (strstr (buf, "WATCHDOG=1"))
-      s->watchdogs++;
-    if (strstr (buf, "READY=1"))
-      s->ready = TRUE;
-    {
-      char *st = strstr (buf, "STATUS=");
-
-      if (st) {
-        g_free (s->last_status);
-        s->last_status = g_strdup (st + 7);
-      }
-    }
+    segd_take (s, buf);
     if (strstr (buf, needle))
       return g_strdup (buf);
   }
   return NULL;
+}
+
+/* Reads what segd has sent without waiting. sd_notify blocks on a full
+ * datagram queue (10 deep by default), so a test that waits on something
+ * else must keep draining or it would stall segd's main loop. */
+static void
+segd_drain (Segd *s)
+{
+  char buf[4096];
+  ssize_t n;
+
+  while ((n = recv (s->sock, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+    buf[n] = '\0';
+    segd_take (s, buf);
+  }
 }
 
 /* The "N masks" count of the last STATUS. */
@@ -307,12 +328,66 @@ write_config (const gchar *path, const gchar *model_path)
   CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
 }
 
+/* Subscribes to the status (only) of `stream` at `endpoint`. */
+static segmask_sub *
+status_sub_new (const gchar *endpoint, const gchar *stream)
+{
+  segmask_sub_options opt;
+  segmask_sub *sub = NULL;
+  char err[256];
+
+  segmask_sub_options_init (&opt);
+  opt.endpoint = endpoint;
+  opt.stream = stream;
+  opt.status = 1;
+  CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
+  return sub;
+}
+
+/* Waits for a status message on `sub` whose model_state line starts with
+ * `want`; returns that line's value (transfer full) or NULL. Keeps
+ * draining segd's notify socket meanwhile. */
+static gchar *
+status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
+    gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+
+  while (g_get_monotonic_time () < end) {
+    segmask_msg *m = NULL;
+    const char *line;
+
+    segd_drain (s);
+    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
+      continue;
+    line = m->header.type == SEGMASK_MSG_STATUS && m->text
+        ? strstr (m->text, "\nmodel_state=") : NULL;
+    if (line && g_str_has_prefix (line + 13, want)) {
+      gchar *value = g_strndup (line + 13, strcspn (line + 13, "\n"));
+
+      segmask_msg_free (&m);
+      return value;
+    }
+    segmask_msg_free (&m);
+  }
+  return NULL;
+}
+
+/* SIGHUP: a good model is swapped in; a broken one keeps the old model
+ * serving and the failure shows in STATUS and, as model_state, in the
+ * ZeroMQ status; the next good load resets model_state to "ok". */
 static void
 case_sighup (void)
 {
   Segd s = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("segd-hup-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
+  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
+  g_autofree gchar *want = NULL;
+  g_autofree gchar *state = NULL;
+  segmask_sub *sub;
   g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
   g_autofree gchar *junk = g_build_filename (dir, "junk.tflite", NULL);
   g_autofree gchar *square = model ("selfie_segmentation.tflite");
@@ -324,9 +399,15 @@ case_sighup (void)
   CHECK (g_file_set_contents (junk, "TFL3 this is not a model", -1, NULL),
       "junk");
   /* The daemon re-reads this file on SIGHUP. */
-  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  segd_start (&s, (const gchar *[]) { "--config", conf, "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
+        "--set", set, NULL });
   g_free (segd_wait (&s, "READY=1", 60));
   CHECK (s.ready, "no READY");
+  sub = status_sub_new (endpoint, "cam");
+  state = status_wait_model_state (sub, &s, "ok", 30);
+  CHECK (state && !strcmp (state, "ok"), "model_state at start: %s", state);
+  g_clear_pointer (&state, g_free);
 
   write_config (conf, landscape);
   g_subprocess_send_signal (s.proc, SIGHUP);
@@ -336,13 +417,30 @@ case_sighup (void)
 
   write_config (conf, junk);
   g_subprocess_send_signal (s.proc, SIGHUP);
-  msg = segd_wait (&s, "model reload failed", 30);
+  want = g_strdup_printf ("reload of %s failed: ", junk);
+  msg = segd_wait (&s, want, 30);
   CHECK (msg, "broken model not reported; last: %s", s.last_status);
   CHECK (strstr (msg, "model selfie_segmentation_landscape.tflite"),
       "the old model must keep serving: %s", msg);
   g_free (msg);
+  state = status_wait_model_state (sub, &s, want, 30);
+  CHECK (state, "no model_state \"%s...\" in the ZeroMQ status", want);
+  CHECK (strlen (state) > strlen (want), "no reason given: %s", state);
+  g_clear_pointer (&state, g_free);
   masks = segd_masks (&s);
   segd_wait_masks (&s, masks + 20, 30);
+
+  /* The next good load clears the failure everywhere. */
+  write_config (conf, square);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  state = status_wait_model_state (sub, &s, "ok", 30);
+  CHECK (state && !strcmp (state, "ok"), "model_state after a good "
+      "reload: %s", state);
+  g_free (segd_wait (&s, "STATUS=", 5));
+  CHECK (s.last_status && strstr (s.last_status,
+          "model selfie_segmentation.tflite") && !strstr (s.last_status,
+          "failed"), "STATUS after a good reload: %s", s.last_status);
+  segmask_sub_free (&sub);
   segd_stop (&s);
   segd_clear (&s);
   g_unlink (conf);
@@ -411,6 +509,139 @@ case_zmq (void)
 
   segd_stop (&s);
   segd_clear (&s);
+  g_rmdir (dir);
+}
+
+/* Starts segd publishing stream `name` from the test source on
+ * ipc://DIR/NAME.sock; returns the endpoint (transfer full) once READY. */
+static gchar *
+start_publisher (Segd *s, const gchar *dir, const gchar *name)
+{
+  gchar *endpoint = g_strdup_printf ("ipc://%s/%s.sock", dir, name);
+  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s",
+      endpoint);
+  g_autofree gchar *set_name = g_strdup_printf ("output.stream-name=%s",
+      name);
+
+  segd_start (s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "output.sink=zmqmasksink", "--set", set_name, "--set", set_ep,
+        NULL });
+  g_free (segd_wait (s, "READY=1", 60));
+  CHECK (s->ready, "%s: no READY; status: %s", name, s->last_status);
+  return endpoint;
+}
+
+/* The real segd-sub against the real segd: --count N exits 0 after N
+ * masks with exactly N lines, each naming the stream. */
+static void
+case_sub_count (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-sub-XXXXXX", &error);
+  g_autofree gchar *endpoint = NULL;
+  g_autoptr (GSubprocess) sub = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_auto (GStrv) lines = NULL;
+  const guint n = 25;
+  g_autofree gchar *count = g_strdup_printf ("%u", n);
+  gint64 end;
+  guint got = 0;
+
+  CHECK (g_getenv ("SEGD_SUB"), "SEGD_SUB must be set");
+  endpoint = start_publisher (&s, dir, "cam");
+  sub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("SEGD_SUB"),
+      endpoint, "--stream", "cam", "--count", count, "--timeout", "30",
+      NULL);
+  CHECK (sub, "%s", error->message);
+  /* communicate() keeps both pipes drained; segd's notify socket is
+   * drained on the way by polling for the exit first. */
+  end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (g_subprocess_get_identifier (sub) && g_get_monotonic_time () < end) {
+    segd_drain (&s);
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (10000);
+  }
+  CHECK (!g_subprocess_get_identifier (sub), "segd-sub still running after "
+      "60 s");
+  CHECK (g_subprocess_communicate_utf8 (sub, NULL, NULL, &out, &err,
+          &error), "%s", error->message);
+  CHECK (g_subprocess_get_if_exited (sub)
+      && g_subprocess_get_exit_status (sub) == 0, "segd-sub failed: %s",
+      err);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    if (!lines[i][0])
+      continue;
+    CHECK (g_str_has_prefix (lines[i], "stream=cam seq="), "line %u: %s", i,
+        lines[i]);
+    got++;
+  }
+  CHECK (got == n, "%u lines for --count %u:\n%s", got, n, out);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_rmdir (dir);
+}
+
+/* The multi-camera example: two segd processes publish two streams; one
+ * subscriber connected to both receives each stream's masks in order. */
+static void
+case_two_instances (void)
+{
+  Segd a = { 0 }, b = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-two-XXXXXX", &error);
+  g_autofree gchar *ep0 = start_publisher (&a, dir, "cam0");
+  g_autofree gchar *ep1 = start_publisher (&b, dir, "cam1");
+  segmask_sub_options opt;
+  segmask_sub_stats stats;
+  segmask_sub *sub = NULL;
+  char err[256];
+  guint64 last[2] = { 0, 0 };
+  guint got[2] = { 0, 0 };
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  segmask_sub_options_init (&opt);
+  opt.endpoint = ep0;
+  CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
+  CHECK (segmask_sub_connect (sub, ep1, err, sizeof err) == SEGMASK_OK,
+      "%s", err);
+  while ((got[0] < 20 || got[1] < 20) && g_get_monotonic_time () < end) {
+    segmask_msg *m = NULL;
+    int i;
+
+    segd_drain (&a);
+    segd_drain (&b);
+    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
+      continue;
+    if (m->header.type == SEGMASK_MSG_MASK) {
+      CHECK (!strcmp (m->header.stream, "cam0")
+          || !strcmp (m->header.stream, "cam1"), "stream %s",
+          m->header.stream);
+      i = m->header.stream[3] - '0';
+      CHECK (m->header.seq > last[i], "%s: seq %" G_GUINT64_FORMAT " after %"
+          G_GUINT64_FORMAT, m->header.stream, (guint64) m->header.seq,
+          last[i]);
+      CHECK (m->data && m->header.width > 0 && m->header.height > 0,
+          "empty mask");
+      last[i] = m->header.seq;
+      got[i]++;
+    }
+    segmask_msg_free (&m);
+  }
+  CHECK (got[0] >= 20 && got[1] >= 20, "masks: cam0 %u, cam1 %u", got[0],
+      got[1]);
+  segmask_sub_get_stats (sub, &stats);
+  CHECK (stats.invalid == 0, "%" G_GUINT64_FORMAT " invalid messages",
+      (guint64) stats.invalid);
+  segmask_sub_free (&sub);
+  segd_stop (&a);
+  segd_stop (&b);
+  segd_clear (&a);
+  segd_clear (&b);
   g_rmdir (dir);
 }
 
@@ -590,6 +821,10 @@ main (int argc, char **argv)
     case_missing_v4l2 ();
   } else if (!strcmp (c, "zmq")) {
     case_zmq ();
+  } else if (!strcmp (c, "sub-count")) {
+    case_sub_count ();
+  } else if (!strcmp (c, "two-instances")) {
+    case_two_instances ();
   } else if (!strcmp (c, "on-demand")) {
     case_on_demand ();
   } else if (!strcmp (c, "soak")) {

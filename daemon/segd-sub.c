@@ -1,7 +1,9 @@
 /* segd-sub — subscribes to a segd mask stream with libsegmask and prints
  * one line per mask (or, with --stats, one line per second), optionally
- * saving each mask as a GRAY8 PNG of its raw values. Exit status: 0 after
- * --count masks or an end-of-stream message, 69 (EX_UNAVAILABLE) when
+ * saving each mask as a GRAY8 PNG of its raw values. Several endpoints
+ * share one socket, so one subscriber reads several segd instances. Exit
+ * status: 0 after --count masks or an end-of-stream message from every
+ * endpoint, 69 (EX_UNAVAILABLE) when
  * --timeout passes without a mask, 64 on bad usage, 70 on other errors.
  */
 #include <errno.h>
@@ -23,7 +25,8 @@
 
 typedef struct
 {
-  const char *endpoint;
+  char **endpoints;
+  int n_endpoints;
   const char *stream;
   const char *save_dir;
   long count;
@@ -62,7 +65,7 @@ real_now_ns (void)
 static void
 usage (FILE *f)
 {
-  fprintf (f, "usage: segd-sub ENDPOINT [--stream NAME] [--count N] "
+  fprintf (f, "usage: segd-sub ENDPOINT... [--stream NAME] [--count N] "
       "[--save DIR] [--stats]\n"
       "                [--timeout SEC] [--latest] [--curve-server-key KEY "
       "--curve-public-key KEY\n"
@@ -132,9 +135,10 @@ parse_args (int argc, char **argv, Options *o)
         return EX_USAGE;
     }
   }
-  if (optind != argc - 1)
+  if (optind >= argc)
     return EX_USAGE;
-  o->endpoint = argv[optind];
+  o->endpoints = argv + optind;
+  o->n_endpoints = argc - optind;
   return EX_OK;
 }
 
@@ -262,6 +266,7 @@ main (int argc, char **argv)
   segmask_sub *sub = NULL;
   char err[256];
   long got = 0;
+  int eos = 0;
   double last_mask;
   Window w = { 0 };
   int ret = EX_OK;
@@ -277,7 +282,7 @@ main (int argc, char **argv)
   }
   signal (SIGPIPE, SIG_IGN);
   segmask_sub_options_init (&opt);
-  opt.endpoint = o.endpoint;
+  opt.endpoint = o.endpoints[0];
   opt.stream = o.stream;
   opt.latest_only = o.latest;
   opt.curve_server_key = o.server_key;
@@ -286,6 +291,14 @@ main (int argc, char **argv)
   if (segmask_sub_new (&opt, &sub, err, sizeof (err)) != SEGMASK_OK) {
     fprintf (stderr, "segd-sub: %s\n", err);
     return EX_SOFTWARE;
+  }
+  for (int i = 1; i < o.n_endpoints; i++) {
+    if (segmask_sub_connect (sub, o.endpoints[i], err, sizeof (err))
+        != SEGMASK_OK) {
+      fprintf (stderr, "segd-sub: %s\n", err);
+      segmask_sub_free (&sub);
+      return EX_SOFTWARE;
+    }
   }
 
   last_mask = w.start = mono_now ();
@@ -311,7 +324,9 @@ main (int argc, char **argv)
     }
     if (m->header.type == SEGMASK_MSG_EOS) {
       segmask_msg_free (&m);
-      break;
+      if (++eos >= o.n_endpoints)
+        break;
+      continue;
     }
     if (m->header.type != SEGMASK_MSG_MASK) {
       segmask_msg_free (&m);

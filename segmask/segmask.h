@@ -196,6 +196,13 @@ void segmask_sub_options_init (segmask_sub_options *opt);
 segmask_status segmask_sub_new (const segmask_sub_options *opt,
     segmask_sub **out, char *err, size_t err_len);
 
+/* Connects the same socket to one more publisher (e.g. a second segd
+ * instance), so one subscriber reads several streams; sequence gaps are
+ * tracked per stream. Returns OK, ERR_INVALID or ERR_ZMQ with a sentence
+ * in `err`. */
+segmask_status segmask_sub_connect (segmask_sub *sub, const char *endpoint,
+    char *err, size_t err_len);
+
 /* Waits up to `timeout_ms` (-1: forever) for the next valid message.
  * Malformed ones are counted and skipped; `*why` (if not NULL) keeps the
  * reason of the last rejection. Returns OK with `*out` (transfer full,

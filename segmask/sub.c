@@ -170,6 +170,24 @@ fail:
   return SEGMASK_ERR_ZMQ;
 }
 
+segmask_status
+segmask_sub_connect (segmask_sub *sub, const char *endpoint, char *err,
+    size_t err_len)
+{
+  if (!sub || !endpoint) {
+    if (err && err_len)
+      snprintf (err, err_len, "no endpoint given");
+    return SEGMASK_ERR_INVALID;
+  }
+  if (zmq_connect (sub->sock, endpoint) != 0) {
+    if (err && err_len)
+      snprintf (err, err_len, "cannot connect to %s: %s", endpoint,
+          zmq_strerror (zmq_errno ()));
+    return SEGMASK_ERR_ZMQ;
+  }
+  return SEGMASK_OK;
+}
+
 static void
 msg_destroy (Msg *m)
 {

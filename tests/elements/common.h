@@ -1,33 +1,11 @@
-/* Helpers shared by the element tests: failure reporting, a deterministic
- * RNG and model paths from the environment meson sets. */
+/* Helpers shared by the element tests: model paths from the environment
+ * meson sets and random buffers; CHECK and the RNG come from check.h. */
 #ifndef SEGD_TEST_ELEMENTS_COMMON_H
 #define SEGD_TEST_ELEMENTS_COMMON_H
 
 #include <gst/gst.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      exit (1); \
-    } \
-  } while (0)
-
-static inline guint32
-test_rand (guint32 *state)
-{
-  /* xorshift32: the same frames on every run. */
-  guint32 x = *state;
-
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  return *state = x;
-}
+#include "../check.h"
 
 /* (transfer full) path of a model in SEG_MODEL_DIR. */
 static inline gchar *

@@ -6,7 +6,7 @@
  * masks/s and MB/s (decoded mask bytes and bytes on the wire). At most
  * WINDOW masks are in flight, so nothing is dropped and the figure is
  * what a subscriber sustains, not how fast a publisher can discard. */
-#include "common.h"
+#include "../check.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/check/gstharness.h>

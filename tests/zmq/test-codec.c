@@ -2,7 +2,7 @@
  * every encoding, each documented rejection, and 10,000 random and
  * mutated messages through parse + decode (no crash; a message that
  * passes must decode to exactly raw_len bytes). */
-#include "common.h"
+#include "../check.h"
 
 #include <segmask.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * status / end-of-stream / subscriber-count messages, CURVE with an
  * allowed-key list, and the error for an unwritable default endpoint.
  * Every wait is for a count, bounded by a generous deadline. */
-#include "common.h"
+#include "../check.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/check/gstharness.h>

@@ -5,7 +5,7 @@
  * test predicts: each category's verdict is known, flipped ones are
  * judged by the codec itself (their seq/session bytes are never flipped,
  * so gap and replay rules do not blur the counts). */
-#include "common.h"
+#include "../check.h"
 
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>

@@ -1,8 +1,7 @@
-/* Helpers shared by the ZeroMQ tests: failure reporting and a
- * deterministic RNG. No GStreamer, so the codec test links only
- * libsegmask. */
-#ifndef SEGD_TEST_ZMQ_COMMON_H
-#define SEGD_TEST_ZMQ_COMMON_H
+/* Failure reporting and a deterministic RNG for the element and ZeroMQ
+ * tests. Plain C, no GLib, so tests that link only libsegmask can use it. */
+#ifndef SEGD_TEST_CHECK_H
+#define SEGD_TEST_CHECK_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 static inline uint32_t
 test_rand (uint32_t *state)
 {
-  /* xorshift32: the same messages on every run. */
+  /* xorshift32: the same inputs on every run. */
   uint32_t x = *state;
 
   x ^= x << 13;

@@ -3,6 +3,7 @@
 #ifndef SEGD_TEST_ELEMENTS_COMMON_H
 #define SEGD_TEST_ELEMENTS_COMMON_H
 
+#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 
 #include "../check.h"
@@ -27,6 +28,34 @@ test_random_buffer (gsize size, guint32 *rng)
     map.data[i] = (guint8) (test_rand (rng) >> 24);
   gst_buffer_unmap (buf, &map);
   return buf;
+}
+
+/* A harness around `e` (transfer full), configured before the harness
+ * starts it from `props` (space-separated name=value pairs), with video
+ * caps of `format` at w x h pushed in. (transfer full) */
+static inline GstHarness *
+test_harness_new (GstElement *e, const gchar *props, const gchar *format,
+    gint w, gint h)
+{
+  gchar **pairs = g_strsplit (props, " ", -1);
+  GstHarness *hr;
+  gchar *caps;
+
+  for (guint i = 0; pairs[i]; i++) {
+    gchar **kv = g_strsplit (pairs[i], "=", 2);
+
+    if (kv[0] && kv[1])
+      gst_util_set_object_arg (G_OBJECT (e), kv[0], kv[1]);
+    g_strfreev (kv);
+  }
+  g_strfreev (pairs);
+  hr = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=30/1", format, w, h);
+  gst_harness_set_src_caps_str (hr, caps);
+  g_free (caps);
+  return hr;
 }
 
 #endif

@@ -15,32 +15,13 @@
 
 typedef void (*PixelFn) (guint x, guint y, guint8 rgb[3], gpointer data);
 
-/* `props`: space-separated name=value pairs, set before the harness starts
- * the element. */
 static GstHarness *
 new_overlay (const gchar *props, const gchar *format, guint w, guint h)
 {
   GstElement *e = gst_element_factory_make ("segoverlay", NULL);
-  gchar **pairs = g_strsplit (props, " ", -1);
-  GstHarness *hr;
-  gchar *caps;
 
   CHECK (e != NULL, "no segoverlay element");
-  for (guint i = 0; pairs[i]; i++) {
-    gchar **kv = g_strsplit (pairs[i], "=", 2);
-
-    if (kv[0] && kv[1])
-      gst_util_set_object_arg (G_OBJECT (e), kv[0], kv[1]);
-    g_strfreev (kv);
-  }
-  g_strfreev (pairs);
-  hr = gst_harness_new_with_element (e, "sink", "src");
-  gst_object_unref (e);
-  caps = g_strdup_printf ("video/x-raw,format=%s,width=%u,height=%u,"
-      "framerate=30/1", format, w, h);
-  gst_harness_set_src_caps_str (hr, caps);
-  g_free (caps);
-  return hr;
+  return test_harness_new (e, props, format, (gint) w, (gint) h);
 }
 
 static GstBuffer *

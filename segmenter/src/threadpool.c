@@ -1,7 +1,15 @@
-/* Fixed worker pool. One job at a time: the caller publishes (fn, ctx,
- * ntasks) under a new generation number, every thread (the caller too)
- * claims task indices from an atomic counter, and the caller waits until all
- * workers have checked out of the generation.
+/* Fixed worker pool. One job at a time: the caller publishes (fn, ctx) and
+ * a new state word holding a generation number, the task count and the
+ * next task index; every thread (the caller too) claims tasks by
+ * incrementing that word, and the caller returns once all tasks are done.
+ *
+ * The caller waits for tasks, never for workers: a worker that the OS has
+ * descheduled (the machine is often shared) simply claims nothing, and the
+ * caller and the other workers run its share. Because generation, count and
+ * index change together in one atomic word, a worker waking late cannot
+ * run a task of the wrong job: a claim that lands in a job's range pins
+ * that job (it cannot finish without the claimed task), so its fn and ctx
+ * stay valid to read.
  *
  * A network run issues ~100 small jobs back to back, so workers spin for a
  * short while before sleeping on the condition variable: waking a sleeping
@@ -12,24 +20,43 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-#define SPIN_ITERATIONS 20000
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause ()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__ ("yield")
+#else
+#define cpu_relax() ((void) 0)
+#endif
+
+/* About 0.1-0.2 ms of pause instructions. */
+#define SPIN_ITERATIONS 4000
+
+/* state = generation << 44 | count << 22 | next. A job's index field
+ * overshoots its count by at most one claim per thread, so counts leave
+ * headroom below 2^22; bigger jobs run as several batches. */
+#define INDEX_BITS 22
+#define INDEX_MASK ((UINT64_C (1) << INDEX_BITS) - 1)
+#define GEN_SHIFT (2 * INDEX_BITS)
+#define MAX_BATCH (INDEX_MASK - 1024)
 
 struct seg_threadpool {
   int nthreads;
   pthread_t *threads;
   pthread_mutex_t lock;
   pthread_cond_t wake;  /* workers wait here for a new generation */
-  pthread_cond_t done;  /* the caller waits here for checked-out workers */
-  atomic_uint generation;
-  atomic_size_t next_task;
-  atomic_int active;    /* workers still inside the current generation */
+  pthread_cond_t done;  /* the caller waits here for the last task */
+  _Atomic uint64_t state;
+  atomic_size_t remaining; /* tasks of the current batch not yet finished */
+  uint64_t generation;  /* the caller's count of published batches */
   bool quit;
-  /* the current job; written by the caller before bumping generation */
+  /* the current job; written by the caller before publishing state */
   seg_task_fn fn;
   void *ctx;
-  size_t ntasks;
+  size_t base;          /* task index of the batch's first task */
 };
 
 typedef struct {
@@ -37,15 +64,30 @@ typedef struct {
   int index;
 } worker_arg;
 
-static void
+static uint64_t
+gen_of (uint64_t state)
+{
+  return state >> GEN_SHIFT;
+}
+
+/* Claims and runs tasks until a claim falls past the end of its batch;
+ * returns that batch's generation. */
+static uint64_t
 drain (seg_threadpool *pool, int thread)
 {
   for (;;) {
-    size_t t = atomic_fetch_add_explicit (&pool->next_task, 1,
-        memory_order_relaxed);
-    if (t >= pool->ntasks)
-      break;
-    pool->fn (pool->ctx, t, thread);
+    uint64_t s = atomic_fetch_add_explicit (&pool->state, 1,
+        memory_order_acquire);
+    uint64_t index = s & INDEX_MASK, count = (s >> INDEX_BITS) & INDEX_MASK;
+    if (index >= count)
+      return gen_of (s);
+    pool->fn (pool->ctx, pool->base + index, thread);
+    if (atomic_fetch_sub_explicit (&pool->remaining, 1,
+            memory_order_acq_rel) == 1 && thread != 0) {
+      pthread_mutex_lock (&pool->lock);
+      pthread_cond_signal (&pool->done);
+      pthread_mutex_unlock (&pool->lock);
+    }
   }
 }
 
@@ -55,31 +97,27 @@ worker_main (void *data)
   worker_arg *arg = data;
   seg_threadpool *pool = arg->pool;
   int index = arg->index;
-  unsigned seen = 0;
+  uint64_t seen = 0;
   free (arg);
 
   for (;;) {
-    unsigned gen = atomic_load_explicit (&pool->generation,
-        memory_order_acquire);
-    for (int i = 0; gen == seen && i < SPIN_ITERATIONS; i++)
-      gen = atomic_load_explicit (&pool->generation, memory_order_acquire);
+    uint64_t gen = gen_of (atomic_load_explicit (&pool->state,
+            memory_order_relaxed));
+    for (int i = 0; gen == seen && i < SPIN_ITERATIONS; i++) {
+      cpu_relax ();
+      gen = gen_of (atomic_load_explicit (&pool->state, memory_order_relaxed));
+    }
     if (gen == seen) {
       pthread_mutex_lock (&pool->lock);
-      while (!pool->quit && (gen = atomic_load_explicit (&pool->generation,
-                  memory_order_acquire)) == seen)
+      while (!pool->quit && gen_of (atomic_load_explicit (&pool->state,
+                  memory_order_relaxed)) == seen)
         pthread_cond_wait (&pool->wake, &pool->lock);
       bool quit = pool->quit;
       pthread_mutex_unlock (&pool->lock);
       if (quit)
         return NULL;
     }
-    seen = gen;
-    drain (pool, index);
-    if (atomic_fetch_sub_explicit (&pool->active, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock (&pool->lock);
-      pthread_cond_signal (&pool->done);
-      pthread_mutex_unlock (&pool->lock);
-    }
+    seen = drain (pool, index);
   }
 }
 
@@ -149,6 +187,33 @@ seg_threadpool_threads (const seg_threadpool *pool)
   return pool->nthreads;
 }
 
+static void
+run_batch (seg_threadpool *pool, size_t base, size_t count)
+{
+  pool->base = base;
+  atomic_store_explicit (&pool->remaining, count, memory_order_relaxed);
+  pool->generation++;
+  /* Publish under the lock so a worker about to sleep cannot miss it. The
+   * release orders fn, ctx, base and remaining before any claim. */
+  pthread_mutex_lock (&pool->lock);
+  atomic_store_explicit (&pool->state, pool->generation << GEN_SHIFT
+      | (uint64_t) count << INDEX_BITS, memory_order_release);
+  pthread_cond_broadcast (&pool->wake);
+  pthread_mutex_unlock (&pool->lock);
+
+  drain (pool, 0);
+
+  for (int i = 0; i < SPIN_ITERATIONS; i++) {
+    if (atomic_load_explicit (&pool->remaining, memory_order_acquire) == 0)
+      return;
+    cpu_relax ();
+  }
+  pthread_mutex_lock (&pool->lock);
+  while (atomic_load_explicit (&pool->remaining, memory_order_acquire) != 0)
+    pthread_cond_wait (&pool->done, &pool->lock);
+  pthread_mutex_unlock (&pool->lock);
+}
+
 void
 seg_threadpool_run (seg_threadpool *pool, seg_task_fn fn, void *ctx,
     size_t ntasks)
@@ -162,23 +227,6 @@ seg_threadpool_run (seg_threadpool *pool, seg_task_fn fn, void *ctx,
   }
   pool->fn = fn;
   pool->ctx = ctx;
-  pool->ntasks = ntasks;
-  atomic_store_explicit (&pool->next_task, 0, memory_order_relaxed);
-  atomic_store_explicit (&pool->active, pool->nthreads - 1,
-      memory_order_relaxed);
-  /* Bump under the lock so a worker about to sleep cannot miss it. */
-  pthread_mutex_lock (&pool->lock);
-  atomic_fetch_add_explicit (&pool->generation, 1, memory_order_release);
-  pthread_cond_broadcast (&pool->wake);
-  pthread_mutex_unlock (&pool->lock);
-
-  drain (pool, 0);
-
-  for (int i = 0; i < SPIN_ITERATIONS; i++)
-    if (atomic_load_explicit (&pool->active, memory_order_acquire) == 0)
-      return;
-  pthread_mutex_lock (&pool->lock);
-  while (atomic_load_explicit (&pool->active, memory_order_acquire) != 0)
-    pthread_cond_wait (&pool->done, &pool->lock);
-  pthread_mutex_unlock (&pool->lock);
+  for (size_t base = 0; base < ntasks; base += MAX_BATCH)
+    run_batch (pool, base, ntasks - base < MAX_BATCH ? ntasks - base : MAX_BATCH);
 }

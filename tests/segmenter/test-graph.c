@@ -425,37 +425,78 @@ typedef struct {
   atomic_int hits[1000];
   atomic_int bad_thread;
   int nthreads;
+  int spin;   /* busy work per task, so that tasks overlap across threads */
 } pool_ctx;
 
 static void
 pool_task (void *data, size_t task, int thread)
 {
   pool_ctx *c = data;
+  volatile unsigned sink = 0;
+  for (int i = 0; i < c->spin; i++)
+    sink += (unsigned) i;
   atomic_fetch_add (&c->hits[task], 1);
   if (thread < 0 || thread >= c->nthreads)
     atomic_fetch_add (&c->bad_thread, 1);
 }
 
+typedef struct {
+  atomic_ullong sum;
+  atomic_ullong count;
+} big_ctx;
+
+static void
+big_task (void *data, size_t task, int thread)
+{
+  big_ctx *c = data;
+  (void) thread;
+  atomic_fetch_add_explicit (&c->sum, task, memory_order_relaxed);
+  atomic_fetch_add_explicit (&c->count, 1, memory_order_relaxed);
+}
+
 static void
 test_threadpool (void)
 {
-  for (int threads = 1; threads <= 4; threads++) {
+  /* More threads than cores too: workers then often wake after the job
+   * they were woken for has finished, and must not run a task of the
+   * next one twice or with the old job's context. */
+  static const int sizes[] = { 1, 2, 3, 4, 8 };
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    int threads = sizes[si];
     seg_threadpool *pool = seg_threadpool_new (threads);
     CHECK (pool && seg_threadpool_threads (pool) == threads, "pool of %d", threads);
-    static pool_ctx c;
-    memset (&c, 0, sizeof c);
-    c.nthreads = threads;
-    /* many short jobs back to back, as a network run issues them */
-    for (int round = 0; round < 2000; round++)
-      seg_threadpool_run (pool, pool_task, &c, (size_t) (round % 7) * 100 % 1000 + 1);
-    long total = 0;
-    for (int i = 0; i < 1000; i++)
-      total += atomic_load (&c.hits[i]);
-    long expect = 0;
-    for (int round = 0; round < 2000; round++)
-      expect += (round % 7) * 100 % 1000 + 1;
-    CHECK (total == expect, "%d threads: %ld tasks ran, expected %ld", threads, total, expect);
-    CHECK (atomic_load (&c.bad_thread) == 0, "thread index in range");
+    if (!pool)
+      continue;
+    static pool_ctx c[2];
+    memset (c, 0, sizeof c);
+    /* many short jobs back to back, as a network run issues them; two
+     * contexts alternate so a task run with a stale one shows up */
+    int bad_rounds = 0;
+    for (int round = 0; round < 2000; round++) {
+      pool_ctx *cc = &c[round & 1];
+      size_t n = (size_t) (round % 7) * 100 % 1000 + 1;
+      cc->nthreads = threads;
+      cc->spin = round % 3 == 0 ? 200 : 0;
+      seg_threadpool_run (pool, pool_task, cc, n);
+      for (size_t i = 0; i < 1000; i++) {
+        int hits = atomic_exchange (&cc->hits[i], 0);
+        if (hits != (i < n ? 1 : 0))
+          bad_rounds++;
+      }
+    }
+    CHECK (bad_rounds == 0, "%d threads: %d task counts were not exactly once",
+        threads, bad_rounds);
+    CHECK (atomic_load (&c[0].bad_thread) + atomic_load (&c[1].bad_thread) == 0,
+        "thread index in range");
+    if (threads == 2) {
+      /* more tasks than one batch of the pool's state word holds */
+      static big_ctx b;
+      size_t n = ((size_t) 1 << 22) + 1000;
+      seg_threadpool_run (pool, big_task, &b, n);
+      CHECK (atomic_load (&b.count) == n && atomic_load (&b.sum)
+          == (unsigned long long) n * (n - 1) / 2, "%zu tasks ran once each "
+          "(%llu ran)", n, (unsigned long long) atomic_load (&b.count));
+    }
     seg_threadpool_free (pool);
   }
 }

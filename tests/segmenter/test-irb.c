@@ -524,6 +524,12 @@ main (void)
     { 17, 13, 16, 40, 12, 24, 2, false, 2 },
     { 33, 31, 40, 120, 32, 40, 1, true, 2 },
     { 5, 7, 24, 96, 24, 32, 1, false, 1 },
+    /* with threads, SE blocks split the expanded channels into slices of
+     * whole GEMM panels where row ranges would repeat many halo rows;
+     * these have a short last slice */
+    { 9, 10, 24, 200, 16, 24, 2, false, 3 },
+    { 13, 10, 24, 200, 16, 24, 1, false, 3 },
+    { 7, 19, 32, 600, 24, 32, 1, true, 2 },
   };
   for (size_t i = 0; i < sizeof se_cases / sizeof se_cases[0]; i++)
     test_se_case (&se_cases[i]);

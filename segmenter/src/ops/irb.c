@@ -19,6 +19,14 @@
  * chosen so that ring and band buffer fit in about half of the L2 cache.
  * The kernels and their summation order are those of the unfused convs, so
  * the results are bit-identical to the unfused graph's.
+ *
+ * With several threads, row ranges cost the halo rows twice: at the low
+ * resolutions of the last stages (33 rows at 520 input, 5x5 kernels dilated
+ * by 2) that is a quarter more expand work. Blocks that end at the
+ * depthwise conv (SE blocks) need no channel mixing after the expansion, so
+ * there each task takes all rows of one slice of the expanded channels
+ * instead: no halo is computed twice, and the slices are several per thread
+ * so that a thread the OS deschedules costs little.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +40,9 @@ typedef struct {
   int cin, cexp, cout, kh, kw;
   float *we, *wd, *wp; /* packed expand GEMM (NULL: none), depthwise,
                           project GEMM (NULL: none) */
+  float *wds;          /* depthwise weights packed slice by slice, or NULL */
+  size_t slice;        /* channels per slice for wds (a multiple of the
+                          GEMM panel width) */
   float *zero;         /* cexp zeros standing in for padding */
   size_t budget;       /* scratch bytes to aim for per thread */
   size_t force_rows;   /* band height from SEG_IRB_ROWS, or 0 */
@@ -46,6 +57,7 @@ irb_packed_free (void *data)
   free (p->we);
   free (p->wd);
   free (p->wp);
+  free (p->wds);
   free (p->zero);
   free (p);
 }
@@ -234,6 +246,25 @@ irb_pack (seg_node *n, const seg_graph *g, seg_err *err)
       dw[c * taps + t] = n->a.wlayout == SEG_WL_OIHW ? src[c * taps + t]
                                                       : src[t * cexp + c];
   seg_f32_dwconv_pack (cexp, taps, dw, bias[1], p->wd);
+  if (p->we && !p->wp) {
+    /* About eight slices: enough for four threads to balance. */
+    size_t panels = (cexp + nr - 1) / nr;
+    p->slice = (panels + 7) / 8 * nr;
+    p->wds = seg_f32_alloc ((1 + taps) * cexp);
+    if (!p->wds)
+      goto nomem;
+    for (size_t c0 = 0; c0 < (size_t) cexp; c0 += p->slice) {
+      size_t cs = cexp - c0 < p->slice ? cexp - c0 : p->slice;
+      float *sw = malloc (cs * taps * sizeof *sw);
+      if (!sw)
+        goto nomem;
+      for (size_t c = 0; c < cs; c++)
+        memcpy (sw + c * taps, dw + (c0 + c) * taps, taps * sizeof *sw);
+      seg_f32_dwconv_pack (cs, taps, sw, bias[1] ? bias[1] + c0 : NULL,
+          p->wds + (1 + taps) * c0);
+      free (sw);
+    }
+  }
   free (dw);
   if (n->packed_free)
     n->packed_free (n->packed);
@@ -287,12 +318,13 @@ align64 (size_t x)
   return (x + 63) / 64 * 64;
 }
 
+/* channels: cexp, or the slice width when tasks split the channels. */
 static irb_layout
-irb_plan_layout (const irb_packed *p, size_t h, size_t w, size_t oh,
-    size_t ow, size_t sh, size_t dh)
+irb_plan_layout (const irb_packed *p, size_t channels, size_t h, size_t w,
+    size_t oh, size_t ow, size_t sh, size_t dh)
 {
   irb_layout l;
-  size_t cexp = p->cexp, kh = p->kh, kw = p->kw;
+  size_t cexp = channels, kh = p->kh, kw = p->kw;
   size_t row = w * cexp * sizeof (float);
   size_t orow = ow * cexp * sizeof (float);
   size_t halo = (kh - 1) * dh + 1;
@@ -401,9 +433,15 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     return seg_fail (err, SEG_ERR_INVALID,
         "node '%s' (InvertedResidual): planned before its weights were "
         "packed", n->name);
-  irb_layout l = irb_plan_layout (p, x->dims[1], x->dims[2], oh, ow,
-      a->stride[0], a->dilation[0]);
+  irb_layout l = irb_plan_layout (p, p->cexp, x->dims[1], x->dims[2], oh,
+      ow, a->stride[0], a->dilation[0]);
   plan->scratch_bytes = l.total;
+  if (p->wds) {
+    l = irb_plan_layout (p, p->slice, x->dims[1], x->dims[2], oh, ow,
+        a->stride[0], a->dilation[0]);
+    if (l.total > plan->scratch_bytes)
+      plan->scratch_bytes = l.total;
+  }
   return SEG_OK;
 }
 
@@ -414,6 +452,7 @@ typedef struct {
   const float *in;
   float *out;
   size_t n, h, w, oh, ow, parts;
+  size_t slices;       /* channel slices (p->wds), or 0 for row ranges */
   size_t sh, sw, dh, dw, pt, pl;
   irb_layout l;
   seg_f32_act_params act_e, act_d, act_p, act_r;
@@ -437,15 +476,32 @@ irb_task (void *data, size_t task, int thread)
   const seg_f32_kernels *k = p->k;
   size_t cin = p->cin, cexp = p->cexp, cout = p->cout;
   size_t kh = p->kh, kw = p->kw, taps = kh * kw;
+  /* This task's expanded channels [c0, c0 + cs), their packed expand and
+   * depthwise weights, and the floats a pixel takes in the ring (or in
+   * the input, without expansion). */
+  size_t c0 = 0, cs = cexp;
+  const float *we = p->we, *wd = p->wd;
   uint8_t *scratch = j->ctx->scratch + (size_t) thread * j->ctx->scratch_stride;
   float *ring = (float *) (void *) (scratch + j->l.ring_off);
   float *band = (float *) (void *) (scratch + j->l.band_off);
   const float **ind = (const float **) (void *) (scratch + j->l.ind_off);
-  size_t b = task / j->parts, part = task % j->parts;
-  size_t y0 = part * j->oh / j->parts, y1 = (part + 1) * j->oh / j->parts;
+  size_t b, y0 = 0, y1 = j->oh;
+  if (j->slices) {
+    size_t s = task % j->slices;
+    b = task / j->slices;
+    c0 = s * p->slice;
+    cs = cexp - c0 < p->slice ? cexp - c0 : p->slice;
+    we = p->we + c0 / k->gemm_nr * (cin + 1) * k->gemm_nr;
+    wd = p->wds + (1 + taps) * c0;
+  } else {
+    size_t part = task % j->parts;
+    b = task / j->parts;
+    y0 = part * j->oh / j->parts;
+    y1 = (part + 1) * j->oh / j->parts;
+  }
   const float *x = j->in + b * j->h * j->w * cin;
   float *y = j->out + b * j->oh * j->ow * cout;
-  size_t row_floats = j->w * cexp, R = j->l.ring_rows;
+  size_t row_floats = j->w * cs, R = j->l.ring_rows;
   /* The ring holds input rows up to next - 1 (at most R of them). In the
    * indirection below, unsigned wrap-around makes rows above the input
    * fail iy < h. */
@@ -472,7 +528,7 @@ irb_task (void *data, size_t task, int thread)
       size_t slot = next % R, rows = (size_t) hi - next + 1;
       if (rows > R - slot)
         rows = R - slot;
-      gemm_rows (k, rows * j->w, cexp, cin, x + next * j->w * cin, p->we,
+      gemm_rows (k, rows * j->w, cs, cin, x + next * j->w * cin, we,
           ring + slot * row_floats, &j->act_e);
       next += rows;
     }
@@ -480,7 +536,7 @@ irb_task (void *data, size_t task, int thread)
     for (size_t oy = b0; oy < b1; oy++) {
       /* Kernel row by kernel row, so that the source row is looked up
        * once; pixels whose taps all fall inside the row skip the checks.
-       * Either source (ring row or input row) has cexp floats a pixel. */
+       * A ring row has cs floats a pixel, an input row cexp (= cs). */
       size_t span = (kw - 1) * j->dw;
       for (size_t ky = 0; ky < kh; ky++) {
         size_t iy = oy * j->sh + ky * j->dh - j->pt;
@@ -491,18 +547,18 @@ irb_task (void *data, size_t task, int thread)
           size_t ix0 = ox * j->sw - j->pl;
           if (row && ix0 < j->w && ix0 + span < j->w) {
             for (size_t kx = 0; kx < kw; kx++)
-              t[kx] = row + (ix0 + kx * j->dw) * cexp;
+              t[kx] = row + (ix0 + kx * j->dw) * cs;
             continue;
           }
           for (size_t kx = 0; kx < kw; kx++) {
             size_t ix = ix0 + kx * j->dw;
-            t[kx] = row && ix < j->w ? row + ix * cexp : p->zero;
+            t[kx] = row && ix < j->w ? row + ix * cs : p->zero;
           }
         }
       }
-      k->dwconv (cexp, j->ow, taps, ind, p->wd, p->wp
-          ? band + (oy - b0) * j->ow * cexp : y + oy * j->ow * cexp, cexp,
-          &j->act_d);
+      k->dwconv (cs, j->ow, taps, ind, wd, p->wp
+          ? band + (oy - b0) * j->ow * cexp : y + oy * j->ow * cexp + c0,
+          cexp, &j->act_d);
     }
     if (!p->wp)
       continue;
@@ -543,10 +599,25 @@ irb_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .act_p = { a->irb_act[1], a->irb_act_a[1], a->irb_act_b[1] },
     .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
   };
-  j.l = irb_plan_layout (p, j.h, j.w, j.oh, j.ow, j.sh, j.dh);
+  size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
+  size_t slices = p->wds ? (p->cexp + p->slice - 1) / p->slice : 0;
+  size_t halo = (p->kh - 1) * j.dh + 1;
+  /* Channel slices where row ranges would expand a fifth more rows and
+   * there are slices enough to balance. Slices cost too (narrower GEMMs
+   * and depthwise calls, the input read once per slice): measured on
+   * LR-ASPP-Large with two threads they win on the 5x5 dilated blocks at
+   * 33 and 16 rows (8 halo rows) and lose on 3x3 blocks at 16 rows and
+   * 5x5 blocks at 32. */
+  if (threads > 1 && slices >= 2 * threads && halo > j.sh
+      && (threads - 1) * (halo - j.sh) * 5 > j.h) {
+    j.slices = slices;
+    j.l = irb_plan_layout (p, p->slice, j.h, j.w, j.oh, j.ow, j.sh, j.dh);
+    seg_threadpool_run (ctx->pool, irb_task, &j, j.n * j.slices);
+    return;
+  }
+  j.l = irb_plan_layout (p, p->cexp, j.h, j.w, j.oh, j.ow, j.sh, j.dh);
   /* One contiguous row range per thread: every split recomputes the halo
    * rows at its top, so more parts than threads would only cost. */
-  size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
   j.parts = threads < j.oh ? threads : j.oh;
   seg_threadpool_run (ctx->pool, irb_task, &j, j.n * j.parts);
 }

@@ -18,7 +18,8 @@
 #include "kernels/kernels.h"
 #include "ops-impl.h"
 
-/* Pixels per task and per gated tile: a multiple of every kernel's rows. */
+/* Most pixels per task and per gated tile: a multiple of every kernel's
+ * rows. */
 #define TILE_PIXELS 96
 
 typedef struct {
@@ -159,7 +160,9 @@ typedef struct {
   const seg_run_ctx *ctx;
   const float *x, *gate, *res;
   float *y;
-  size_t pixels, tiles; /* per batch item */
+  size_t pixels;        /* per batch item */
+  size_t tiles;         /* GEMM row tiles per batch item */
+  size_t parts;         /* tasks per batch item */
   seg_f32_act_params act, act_r;
 } se_job;
 
@@ -172,9 +175,10 @@ se_task (void *data, size_t task, int thread)
   size_t cin = p->cin, cout = p->cout;
   float *a = (float *) (void *) (j->ctx->scratch
       + (size_t) thread * j->ctx->scratch_stride);
-  size_t b = task / j->tiles;
-  size_t p0 = task % j->tiles * TILE_PIXELS;
-  size_t np = j->pixels - p0 < TILE_PIXELS ? j->pixels - p0 : TILE_PIXELS;
+  size_t b = task / j->parts, part = task % j->parts;
+  size_t p0 = part * j->tiles / j->parts * k->gemm_mr;
+  size_t p1 = (part + 1) * j->tiles / j->parts * k->gemm_mr;
+  size_t np = (p1 < j->pixels ? p1 : j->pixels) - p0;
   const float *x = j->x + (b * j->pixels + p0) * cin;
   const float *gate = j->gate + b * cin;
   for (size_t i = 0; i < np; i++)
@@ -209,8 +213,18 @@ se_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .act = { a->act, a->act_a, a->act_b },
     .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
   };
-  j.tiles = (j.pixels + TILE_PIXELS - 1) / TILE_PIXELS;
-  seg_threadpool_run (ctx->pool, se_task, &j, (size_t) x->dims[0] * j.tiles);
+  /* Whole GEMM row tiles, at most TILE_PIXELS a task, in a multiple of
+   * the thread count of tasks so that the last round does not leave a
+   * thread idle (at 256x256 input the last blocks have 256 pixels: three
+   * 96-pixel tasks on two threads would take two rounds). */
+  size_t mr = j.p->k->gemm_mr, most = TILE_PIXELS / mr;
+  size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
+  j.tiles = (j.pixels + mr - 1) / mr;
+  j.parts = (j.tiles + most - 1) / most;
+  j.parts = (j.parts + threads - 1) / threads * threads;
+  if (j.parts > j.tiles)
+    j.parts = j.tiles;
+  seg_threadpool_run (ctx->pool, se_task, &j, (size_t) x->dims[0] * j.parts);
 }
 
 const seg_op_vtable seg_op_se_project = {

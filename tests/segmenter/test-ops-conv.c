@@ -644,7 +644,9 @@ test_deconv (env *e)
 {
   /* cin, cout, groups, kh, kw, sh, sw: MediaPipe's 2x2/2 head, grouped,
    * stride 1, a 4x4/2 upsampler, a 1x1/2 whose odd outputs get no taps,
-   * unequal strides (3 along W, where -pad and +pad residues differ). */
+   * unequal strides (3 along W, where -pad and +pad residues differ),
+   * MediaPipe's head as it is (one output channel) and with a channel
+   * count that leaves a SIMD tail. */
   static const int shapes[][7] = {
     { 5, 3, 1, 2, 2, 2, 2 },
     { 4, 6, 2, 3, 3, 2, 2 },
@@ -652,6 +654,8 @@ test_deconv (env *e)
     { 6, 4, 1, 4, 4, 2, 2 },
     { 2, 17, 1, 1, 1, 2, 2 },
     { 3, 2, 1, 3, 4, 2, 3 },
+    { 16, 1, 1, 2, 2, 2, 2 }, /* one output channel: the vdot kernel */
+    { 37, 1, 1, 2, 2, 2, 2 },
   };
   static const int sizes[][2] = { { 1, 1 }, { 7, 5 }, { 13, 17 } };
   static const seg_pad_mode modes[] = { SEG_PAD_EXPLICIT, SEG_PAD_SAME_UPPER,

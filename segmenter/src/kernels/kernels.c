@@ -14,6 +14,7 @@ static const seg_f32_kernels scalar_kernels = {
   .dwconv = seg_f32_dwconv_ukernel__scalar,
   .gavgpool = seg_f32_gavgpool_ukernel__scalar,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar,
+  .vdot = seg_f32_vdot_ukernel__scalar,
 };
 
 #ifdef SEG_KERNELS_HAVE_AVX2
@@ -25,6 +26,7 @@ static const seg_f32_kernels avx2_kernels = {
   .dwconv = seg_f32_dwconv_ukernel__avx2,
   .gavgpool = seg_f32_gavgpool_ukernel__scalar,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar,
+  .vdot = seg_f32_vdot_ukernel__avx2_8,
 };
 #endif
 
@@ -37,6 +39,7 @@ static const seg_f32_kernels avx512_kernels = {
   .dwconv = seg_f32_dwconv_ukernel__avx512,
   .gavgpool = seg_f32_gavgpool_ukernel__avx512,
   .ibilinear = seg_f32_ibilinear_ukernel__avx512,
+  .vdot = seg_f32_vdot_ukernel__avx512_16,
 };
 #endif
 
@@ -49,6 +52,7 @@ static const seg_f32_kernels neon_kernels = {
   .dwconv = seg_f32_dwconv_ukernel__neon,
   .gavgpool = seg_f32_gavgpool_ukernel__scalar,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar,
+  .vdot = seg_f32_vdot_ukernel__scalar,
 };
 #endif
 

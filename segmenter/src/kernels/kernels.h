@@ -57,6 +57,15 @@ typedef void (*seg_f32_ibilinear_ukernel_fn) (size_t width, size_t channels,
     const float *top, const float *bottom, float wy,
     const seg_f32_bilinear_tap *taps, float *out);
 
+/* One output channel: out[i * out_stride] = act (bias + sum_k
+ * in[i * in_stride + k] * w[k]) for i < n, k < kc (kc >= 1). The GEMM
+ * would spend a whole panel of lanes on that one column (MediaPipe's final
+ * 2x2/2 transposed conv); this kernel spreads the channels over the lanes
+ * instead. */
+typedef void (*seg_f32_vdot_ukernel_fn) (size_t n, size_t kc,
+    const float *in, size_t in_stride, const float *w, float bias,
+    float *out, size_t out_stride, const seg_f32_act_params *act);
+
 typedef struct {
   const char *name; /* "scalar", "avx2", "avx512", "neon" */
   seg_f32_gemm_ukernel_fn gemm;
@@ -64,6 +73,7 @@ typedef struct {
   seg_f32_dwconv_ukernel_fn dwconv;
   seg_f32_gavgpool_ukernel_fn gavgpool;
   seg_f32_ibilinear_ukernel_fn ibilinear;
+  seg_f32_vdot_ukernel_fn vdot;
 } seg_f32_kernels;
 
 /* The best table for this CPU. The environment variable SEG_KERNELS=scalar
@@ -151,12 +161,18 @@ void seg_f32_gavgpool_ukernel__scalar (size_t pixels, size_t channels,
 void seg_f32_ibilinear_ukernel__scalar (size_t width, size_t channels,
     const float *top, const float *bottom, float wy,
     const seg_f32_bilinear_tap *taps, float *out);
+void seg_f32_vdot_ukernel__scalar (size_t n, size_t kc, const float *in,
+    size_t in_stride, const float *w, float bias, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx2. */
 void seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__avx2 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
+void seg_f32_vdot_ukernel__avx2_8 (size_t n, size_t kc, const float *in,
+    size_t in_stride, const float *w, float bias, float *out,
     size_t out_stride, const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx512. */
 void seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
@@ -171,6 +187,9 @@ void seg_f32_gavgpool_ukernel__avx512 (size_t pixels, size_t channels,
 void seg_f32_ibilinear_ukernel__avx512 (size_t width, size_t channels,
     const float *top, const float *bottom, float wy,
     const seg_f32_bilinear_tap *taps, float *out);
+void seg_f32_vdot_ukernel__avx512_16 (size_t n, size_t kc, const float *in,
+    size_t in_stride, const float *w, float bias, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
 /* Only built on arm64; call through seg_f32_kernels_neon. */
 void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,

@@ -7,6 +7,10 @@
  * just those taps; a row of outputs of one class is then an im2col of the
  * matching input pixels times that matrix, with no scatter and no zeros
  * multiplied for the holes a stride leaves.
+ *
+ * With a single output channel (MediaPipe's 2x2/2 head) the GEMM would use
+ * one lane of each panel, so one-tap classes go through the vdot kernel
+ * instead, which puts the input channels across the lanes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,8 @@ typedef struct {
   int (*taps)[2];        /* kh * kw (ky, kx), grouped by class */
   size_t max_kc;
   float *w;
+  float *dot;            /* one output channel, one group: per class the
+                            bias, then max_kc weights; else NULL */
 } deconv_packed;
 
 static seg_status
@@ -166,6 +172,7 @@ deconv_packed_free (void *data)
   free (p->classes);
   free (p->taps);
   free (p->w);
+  free (p->dot);
   free (p);
 }
 
@@ -269,6 +276,11 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
   b = malloc ((p->max_kc ? p->max_kc : 1) * cout_g * sizeof *b);
   if (!p->w || !b)
     goto out;
+  if (geo.out_ch == 1 && p->groups == 1) {
+    p->dot = calloc (nclasses * (1 + p->max_kc), sizeof *p->dot);
+    if (!p->dot)
+      goto out;
+  }
   for (size_t c = 0; c < nclasses; c++) {
     const deconv_class *cl = &p->classes[c];
     size_t kc = cl->ntaps * geo.cin_g;
@@ -282,6 +294,11 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
       seg_f32_gemm_pack (nr, cout_g, kc, b, kc,
           bias ? bias + gi * cout_g : NULL,
           p->w + cl->w_off + gi * cl->group_stride);
+    }
+    if (p->dot) {
+      float *d = p->dot + c * (1 + p->max_kc);
+      d[0] = bias ? bias[0] : 0.0f;
+      memcpy (d + 1, b, kc * sizeof *b);
     }
   }
   if (n->packed_free)
@@ -521,9 +538,16 @@ deconv_row (void *data, size_t task, int thread)
       hi = count;
     class_im2col (j, cl, col, b, oy, out_row, x_first, 0, lo);
     const float *a = j->in + ((b * j->h + iy) * j->w + ix0 + lo) * j->cin;
-    for (size_t g = 0; g < (size_t) p->groups; g++)
-      class_gemm (j, cl, g, a + g * p->geo.cin_g, j->cin, out_row, x_first,
-          lo, hi);
+    if (p->dot) {
+      const float *d = p->dot + (ry * sw + rx) * (1 + p->max_kc);
+      p->k->vdot ((size_t) (hi - lo), j->cin, a, j->cin, d + 1, d[0],
+          out_row + (x_first + (size_t) lo * sw) * j->cout, sw * j->cout,
+          &j->act);
+    } else {
+      for (size_t g = 0; g < (size_t) p->groups; g++)
+        class_gemm (j, cl, g, a + g * p->geo.cin_g, j->cin, out_row,
+            x_first, lo, hi);
+    }
     class_im2col (j, cl, col, b, oy, out_row, x_first, hi, count);
   }
 }

@@ -1205,7 +1205,8 @@ need_no_act (ctx *c, const onnx_node *n)
 
 /* ---- ops --------------------------------------------------------------- */
 
-typedef seg_status (*op_import) (ctx *c, const onnx_node *n);
+/* op: the seg_op of the table entry, for handlers that serve several. */
+typedef seg_status (*op_import) (ctx *c, const onnx_node *n, seg_op op);
 
 static seg_status
 conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
@@ -1301,18 +1302,12 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
 }
 
 static seg_status
-op_conv (ctx *c, const onnx_node *n)
+op_conv (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
-  return conv_common (c, n, SEG_OP_CONV, &node);
+  return conv_common (c, n, op, &node);
 }
 
-static seg_status
-op_conv_transpose (ctx *c, const onnx_node *n)
-{
-  seg_node *node;
-  return conv_common (c, n, SEG_OP_CONV_TRANSPOSE, &node);
-}
 
 /* Writes a rank-3/4 NCHW constant as rank-4 NHWC, once per constant. */
 static seg_status
@@ -1421,29 +1416,9 @@ op_binary (ctx *c, const onnx_node *n, seg_op op)
   return emit (c, n, op, 2, vin, SEG_DT_F32, KIND_ACT, 4, -1, &node);
 }
 
-static seg_status
-op_add (ctx *c, const onnx_node *n)
-{
-  return op_binary (c, n, SEG_OP_ADD);
-}
 
-static seg_status
-op_sub (ctx *c, const onnx_node *n)
-{
-  return op_binary (c, n, SEG_OP_SUB);
-}
 
-static seg_status
-op_mul (ctx *c, const onnx_node *n)
-{
-  return op_binary (c, n, SEG_OP_MUL);
-}
 
-static seg_status
-op_div (ctx *c, const onnx_node *n)
-{
-  return op_binary (c, n, SEG_OP_DIV);
-}
 
 
 /* One-input ops that keep shape and kind. */
@@ -1458,29 +1433,18 @@ op_unary (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
       x->len, node);
 }
 
+/* Relu, Sigmoid, HardSwish: no attributes. */
 static seg_status
-op_relu (ctx *c, const onnx_node *n)
+op_activation (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
-  return op_unary (c, n, SEG_OP_RELU, &node);
+  return op_unary (c, n, op, &node);
 }
 
-static seg_status
-op_sigmoid (ctx *c, const onnx_node *n)
-{
-  seg_node *node;
-  return op_unary (c, n, SEG_OP_SIGMOID, &node);
-}
+
 
 static seg_status
-op_hardswish (ctx *c, const onnx_node *n)
-{
-  seg_node *node;
-  return op_unary (c, n, SEG_OP_HARDSWISH, &node);
-}
-
-static seg_status
-op_hardsigmoid (ctx *c, const onnx_node *n)
+op_hardsigmoid (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
   float alpha, beta;
@@ -1495,7 +1459,7 @@ op_hardsigmoid (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_identity (ctx *c, const onnx_node *n)
+op_identity (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
   seg_status st = op_unary (c, n, SEG_OP_IDENTITY, &node);
@@ -1545,7 +1509,7 @@ scalar_of (ctx *c, const onnx_node *n, int i, float *out)
 }
 
 static seg_status
-op_clip (ctx *c, const onnx_node *n)
+op_clip (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1566,7 +1530,7 @@ op_clip (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_global_avg_pool (ctx *c, const onnx_node *n)
+op_global_avg_pool (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1577,7 +1541,7 @@ op_global_avg_pool (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_reduce_mean (ctx *c, const onnx_node *n)
+op_reduce_mean (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   int64_t axes[SEG_MAX_INTS], keep;
@@ -1595,11 +1559,11 @@ op_reduce_mean (ctx *c, const onnx_node *n)
   if (cnt != 2 || !h || !w || keep != 1)
     return node_fail (c, n, SEG_ERR_UNSUPPORTED,
         "only the mean over axes (2, 3) with keepdims=1 is supported");
-  return op_global_avg_pool (c, n);
+  return op_global_avg_pool (c, n, op);
 }
 
 static seg_status
-op_resize (ctx *c, const onnx_node *n)
+op_resize (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1647,7 +1611,7 @@ op_resize (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_batchnorm (ctx *c, const onnx_node *n)
+op_batchnorm (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1690,7 +1654,7 @@ define_const (ctx *c, const onnx_node *n, seg_dtype dt, int rank,
 }
 
 static seg_status
-op_constant (ctx *c, const onnx_node *n)
+op_constant (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   onnx_attr a;
@@ -1774,7 +1738,7 @@ op_constant (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_shape (ctx *c, const onnx_node *n)
+op_shape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1804,7 +1768,7 @@ op_shape (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_gather (ctx *c, const onnx_node *n)
+op_gather (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1826,7 +1790,7 @@ op_gather (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_slice (ctx *c, const onnx_node *n)
+op_slice (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1837,7 +1801,7 @@ op_slice (ctx *c, const onnx_node *n)
 }
 
 static seg_status
-op_concat (ctx *c, const onnx_node *n)
+op_concat (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1989,7 +1953,7 @@ fold_cast (const seg_tensor *src, seg_dtype to, void **out, size_t *nbytes)
 }
 
 static seg_status
-op_cast (ctx *c, const onnx_node *n)
+op_cast (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2014,9 +1978,9 @@ op_cast (ctx *c, const onnx_node *n)
     return define_const (c, n, dt, src->rank, dims, folded, nbytes);
   }
   /* f16 weights cast up to f32: the form the passes fold at load. */
-  seg_op op = src && src->dtype == SEG_DT_F16 && dt == SEG_DT_F32
-      ? SEG_OP_DEQUANTIZE : SEG_OP_CAST;
-  if ((st = emit_range (c, n, op, 0, 1, dt, x->kind, x->rank, x->len, &node)) != SEG_OK)
+  seg_op emitted = src && src->dtype == SEG_DT_F16 && dt == SEG_DT_F32
+      ? SEG_OP_DEQUANTIZE : op;
+  if ((st = emit_range (c, n, emitted, 0, 1, dt, x->kind, x->rank, x->len, &node)) != SEG_OK)
     return st;
   node->a.to = dt;
   return SEG_OK;
@@ -2077,17 +2041,7 @@ op_squeeze_like (ctx *c, const onnx_node *n, seg_op op)
   return SEG_OK;
 }
 
-static seg_status
-op_unsqueeze (ctx *c, const onnx_node *n)
-{
-  return op_squeeze_like (c, n, SEG_OP_UNSQUEEZE);
-}
 
-static seg_status
-op_squeeze (ctx *c, const onnx_node *n)
-{
-  return op_squeeze_like (c, n, SEG_OP_SQUEEZE);
-}
 
 
 /* The length of a 1-D shape input, which is the rank of what it shapes. */
@@ -2110,7 +2064,7 @@ shape_input_len (ctx *c, const onnx_node *n, int i, int *rank)
 }
 
 static seg_status
-op_reshape (ctx *c, const onnx_node *n)
+op_reshape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2136,20 +2090,10 @@ op_rounding (ctx *c, const onnx_node *n, seg_op op)
   return op_unary (c, n, op, &node);
 }
 
-static seg_status
-op_floor (ctx *c, const onnx_node *n)
-{
-  return op_rounding (c, n, SEG_OP_FLOOR);
-}
+
 
 static seg_status
-op_ceil (ctx *c, const onnx_node *n)
-{
-  return op_rounding (c, n, SEG_OP_CEIL);
-}
-
-static seg_status
-op_constant_of_shape (ctx *c, const onnx_node *n)
+op_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2218,35 +2162,36 @@ op_constant_of_shape (ctx *c, const onnx_node *n)
 static const struct {
   const char *name;
   op_import fn;
+  seg_op op; /* what fn emits (Constant emits no node) */
 } op_table[] = {
-  { "Conv", op_conv },
-  { "ConvTranspose", op_conv_transpose },
-  { "Add", op_add },
-  { "Sub", op_sub },
-  { "Mul", op_mul },
-  { "Div", op_div },
-  { "Relu", op_relu },
-  { "Clip", op_clip },
-  { "HardSigmoid", op_hardsigmoid },
-  { "HardSwish", op_hardswish },
-  { "Sigmoid", op_sigmoid },
-  { "GlobalAveragePool", op_global_avg_pool },
-  { "ReduceMean", op_reduce_mean },
-  { "Resize", op_resize },
-  { "BatchNormalization", op_batchnorm },
-  { "Identity", op_identity },
-  { "Constant", op_constant },
-  { "Shape", op_shape },
-  { "Gather", op_gather },
-  { "Slice", op_slice },
-  { "Concat", op_concat },
-  { "Cast", op_cast },
-  { "Unsqueeze", op_unsqueeze },
-  { "Squeeze", op_squeeze },
-  { "Reshape", op_reshape },
-  { "Floor", op_floor },
-  { "Ceil", op_ceil },
-  { "ConstantOfShape", op_constant_of_shape },
+  { "Conv", op_conv, SEG_OP_CONV },
+  { "ConvTranspose", op_conv, SEG_OP_CONV_TRANSPOSE },
+  { "Add", op_binary, SEG_OP_ADD },
+  { "Sub", op_binary, SEG_OP_SUB },
+  { "Mul", op_binary, SEG_OP_MUL },
+  { "Div", op_binary, SEG_OP_DIV },
+  { "Relu", op_activation, SEG_OP_RELU },
+  { "Clip", op_clip, SEG_OP_CLIP },
+  { "HardSigmoid", op_hardsigmoid, SEG_OP_HARDSIGMOID },
+  { "HardSwish", op_activation, SEG_OP_HARDSWISH },
+  { "Sigmoid", op_activation, SEG_OP_SIGMOID },
+  { "GlobalAveragePool", op_global_avg_pool, SEG_OP_GLOBAL_AVG_POOL },
+  { "ReduceMean", op_reduce_mean, SEG_OP_GLOBAL_AVG_POOL },
+  { "Resize", op_resize, SEG_OP_RESIZE },
+  { "BatchNormalization", op_batchnorm, SEG_OP_BATCHNORM },
+  { "Identity", op_identity, SEG_OP_IDENTITY },
+  { "Constant", op_constant, SEG_OP_IDENTITY },
+  { "Shape", op_shape, SEG_OP_SHAPE },
+  { "Gather", op_gather, SEG_OP_GATHER },
+  { "Slice", op_slice, SEG_OP_SLICE },
+  { "Concat", op_concat, SEG_OP_CONCAT },
+  { "Cast", op_cast, SEG_OP_CAST },
+  { "Unsqueeze", op_squeeze_like, SEG_OP_UNSQUEEZE },
+  { "Squeeze", op_squeeze_like, SEG_OP_SQUEEZE },
+  { "Reshape", op_reshape, SEG_OP_RESHAPE },
+  { "Floor", op_rounding, SEG_OP_FLOOR },
+  { "Ceil", op_rounding, SEG_OP_CEIL },
+  { "ConstantOfShape", op_constant_of_shape, SEG_OP_CONSTANT_OF_SHAPE },
 };
 
 static seg_status
@@ -2255,6 +2200,7 @@ import_node (ctx *c, span msg, int index)
   onnx_node *n = malloc (sizeof *n);
   seg_status st;
   op_import fn = NULL;
+  seg_op op = SEG_OP_IDENTITY;
   char nb[MAX_NAME + 1];
 
   if (!n)
@@ -2267,9 +2213,12 @@ import_node (ctx *c, span msg, int index)
         n->op, span_str (n->domain, nb, sizeof nb));
     goto out;
   }
-  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
-    if (span_eq (n->op_s, op_table[i].name))
+  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
+    if (span_eq (n->op_s, op_table[i].name)) {
       fn = op_table[i].fn;
+      op = op_table[i].op;
+    }
+  }
   if (!fn) {
     st = fail (c, SEG_ERR_UNSUPPORTED, "node '%s' uses op '%s' which segd does not run",
         n->name, n->op);
@@ -2306,7 +2255,7 @@ import_node (ctx *c, span msg, int index)
         span_str (n->out[0], nb, sizeof nb));
     goto out;
   }
-  st = fn (c, n);
+  st = fn (c, n, op);
 out:
   free (n);
   return st;

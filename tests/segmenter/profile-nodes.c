@@ -6,6 +6,7 @@
  *
  *   profile-nodes MODEL [HEIGHT WIDTH] [THREADS] [RUNS]
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +87,15 @@ main (int argc, char **argv)
     times[k].node = exec[k];
     times[k].best = 1e30;
   }
+  bool warm = getenv ("PROFILE_WARM") != NULL;
   for (int r = 0; r < runs + 2; r++) {
     double t0 = now_ms ();
     for (int k = 0; k < nexec; k++) {
       const seg_node *n = &g->nodes[exec[k]];
+      /* PROFILE_WARM=1 runs each node once before timing it: the
+       * difference from a cold run is what its weights cost to fetch. */
+      if (warm)
+        seg_op_vtable_get (n->op)->run (n, v, &plans[exec[k]], &ctx);
       double a = now_ms ();
       seg_op_vtable_get (n->op)->run (n, v, &plans[exec[k]], &ctx);
       double d = now_ms () - a;
@@ -106,7 +112,11 @@ main (int argc, char **argv)
   double sum_best = 0;
   for (int k = 0; k < nexec; k++)
     sum_best += times[k].best;
-  qsort (times, (size_t) nexec, sizeof *times, by_best_desc);
+  /* PROFILE_GRAPH=1 keeps execution order and names each node's inputs,
+   * which is what a fusion pass has to look at. */
+  bool graph_order = getenv ("PROFILE_GRAPH") != NULL;
+  if (!graph_order)
+    qsort (times, (size_t) nexec, sizeof *times, by_best_desc);
   printf ("%s %dx%d, %d threads: best run %.3f ms, sum of node minima %.3f ms\n",
       argv[1], h, w, threads, total_best, sum_best);
   for (int k = 0; k < nexec; k++) {
@@ -116,6 +126,10 @@ main (int argc, char **argv)
         times[k].best, times[k].sum / runs, 100 * times[k].best / sum_best,
         seg_op_name (n->op), n->name, (long long) o->dims[1],
         (long long) o->dims[2], (long long) o->dims[3]);
+    if (graph_order)
+      for (int i = 0; i < n->nin; i++)
+        if (n->in[i] >= 0 && !g->tensors[n->in[i]].data)
+          printf ("%60s <- %s\n", "", g->tensors[n->in[i]].name);
   }
   seg_threadpool_free (pool);
   free (scr);

@@ -1158,6 +1158,19 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
               ok = false;
             }
           }
+        /* The fused blocks project bands whose last tile has fewer rows
+         * than the unfused conv's tiles: a row must get the same bits
+         * whatever the tile height (the few-row paths sum in order). */
+        float *cf = malloc (rows * c_stride * sizeof *cf);
+        k->gemm (k->gemm_mr, nc, kc, a, a_stride, pk, cf, c_stride, &act);
+        for (size_t i = 0; i < mr && ok; i++)
+          if (memcmp (cf + i * c_stride, ck + i * c_stride,
+                  nc * sizeof *cf) != 0) {
+            fail (e, "%s: row %zu differs from the same row in a full "
+                "%zu-row tile", what, i, k->gemm_mr);
+            ok = false;
+          }
+        free (cf);
         free (a);
         free (b);
         free (bias);

@@ -63,6 +63,35 @@ narrow_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
   _mm256_maskstore_ps (cr[1], m, v1), _mm256_maskstore_ps (cr[0], m, v0);
 }
 
+/* One row (the squeeze-and-excite convs on one pixel): a 6-row tile would
+ * compute it six times. Their weight panels come from memory once per frame
+ * and are not reused, so the loop prefetches ahead of the hardware
+ * prefetcher. One accumulator per output summed over k in order, as the
+ * 6-row path does, so the row gets the same bits either way. */
+static void
+one_row (size_t nc, size_t kc, const float *a, const float *w, float *c,
+    const act_avx2 *p)
+{
+  for (size_t col = 0; col < nc; col += 16) {
+    __m256 v0 = _mm256_loadu_ps (w), v1 = _mm256_loadu_ps (w + 8);
+    w += 16;
+    for (size_t k = 0; k < kc; k++, w += 16) {
+      _mm_prefetch ((const char *) (w + 1024), _MM_HINT_T0);
+      const __m256 x = _mm256_broadcast_ss (a + k);
+      v0 = _mm256_fmadd_ps (x, _mm256_loadu_ps (w), v0);
+      v1 = _mm256_fmadd_ps (x, _mm256_loadu_ps (w + 8), v1);
+    }
+    v0 = act_avx2_apply (p, v0), v1 = act_avx2_apply (p, v1);
+    size_t live = nc - col < 16 ? nc - col : 16;
+    const __m256i m0 = _mm256_loadu_si256 ((const __m256i *)
+        (mask_table + 8 - (live < 8 ? live : 8)));
+    const __m256i m1 = _mm256_loadu_si256 ((const __m256i *)
+        (mask_table + 8 - (live > 8 ? live - 8 : 0)));
+    _mm256_maskstore_ps (c + col, m0, v0);
+    _mm256_maskstore_ps (c + col + 8, m1, v1);
+  }
+}
+
 void
 seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
@@ -83,6 +112,10 @@ seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
   const float *a5 = mr > 5 ? a4 + a_stride : a4;
   float *c5 = mr > 5 ? c4 + c_stride : c4;
   const act_avx2 p = act_avx2_init (act);
+  if (mr == 1) {
+    one_row (nc, kc, a, w, c, &p);
+    return;
+  }
 
   while (nc > 0) {
     if (nc <= 8) {

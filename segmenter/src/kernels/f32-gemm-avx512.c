@@ -79,6 +79,46 @@ half_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
     _mm512_mask_storeu_ps (cr[i], m, act_avx512_apply (p, v[i]));
 }
 
+/* Weight distance the few-row path prefetches ahead, in floats. Its
+ * callers are mostly squeeze-and-excite convs on one pixel, whose panels
+ * (up to 960 x 240 floats) come from memory once per frame and are never
+ * reused: with four FMAs per weight line the hardware prefetcher alone
+ * leaves the core waiting on each line. */
+#define FEW_PREFETCH 2048
+
+/* 1 to 4 rows (rows past mr alias the last one): a 12-row tile would
+ * compute every row of a one-pixel conv twelve times. Each output keeps one
+ * accumulator summed over k in order, as the 12-row path does, so a row
+ * gets the same bits whichever path computes it. */
+static void
+few_rows (size_t nc, size_t kc, const float *const *ar, const float *w,
+    float *const *cr, const act_avx512 *p)
+{
+  const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
+  for (size_t col = 0; col < nc; col += 32) {
+    const size_t live = nc - col < 32 ? nc - col : 32;
+    __m512 v00 = _mm512_loadu_ps (w), v01 = _mm512_loadu_ps (w + 16);
+    __m512 v10 = v00, v11 = v01, v20 = v00, v21 = v01, v30 = v00, v31 = v01;
+    w += 32;
+    for (size_t k = 0; k < kc; k++) {
+      _mm_prefetch ((const char *) (w + FEW_PREFETCH), _MM_HINT_T0);
+      _mm_prefetch ((const char *) (w + FEW_PREFETCH + 16), _MM_HINT_T0);
+      const __m512 b0 = _mm512_loadu_ps (w), b1 = _mm512_loadu_ps (w + 16);
+      w += 32;
+      FMA_ROW (0); FMA_ROW (1); FMA_ROW (2); FMA_ROW (3);
+    }
+    __m512 lo[4] = { v00, v10, v20, v30 }, hi[4] = { v01, v11, v21, v31 };
+    const __mmask16 ml = mask_avx512 (live < 16 ? live : 16);
+    const __mmask16 mh = mask_avx512 (live > 16 ? live - 16 : 0);
+    for (size_t i = 4; i-- > 0;) {
+      _mm512_mask_storeu_ps (cr[i] + col, ml, act_avx512_apply (p, lo[i]));
+      if (live > 16)
+        _mm512_mask_storeu_ps (cr[i] + col + 16, mh,
+            act_avx512_apply (p, hi[i]));
+    }
+  }
+}
+
 void
 seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
@@ -88,6 +128,10 @@ seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
   float *cr[MR];
   rows_setup (mr, a, a_stride, c, c_stride, ar, cr);
   const act_avx512 p = act_avx512_init (act);
+  if (mr <= 4 && !(act->act == SEG_ACT_SIGMOID && nc < 16)) {
+    few_rows (nc, kc, ar, w, cr, &p);
+    return;
+  }
   const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
   const float *a4 = ar[4], *a5 = ar[5], *a6 = ar[6], *a7 = ar[7];
   const float *a8 = ar[8], *a9 = ar[9], *a10 = ar[10], *a11 = ar[11];

@@ -1343,7 +1343,7 @@ nhwc_copy (ctx *c, const onnx_node *n, int v, int *copy)
   int64_t dims[4] = { N, H, W, C };
   char name[MAX_NAME + 16];
   snprintf (name, sizeof name, "%s:nhwc", src->name);
-  int t;
+  int t = -1;
   seg_status st = add_tensor (c, name, src->dtype, 4, dims, dst, src->nbytes, &t);
   if (st != SEG_OK)
     return st;
@@ -1642,7 +1642,7 @@ define_const (ctx *c, const onnx_node *n, seg_dtype dt, int rank,
     const int64_t *dims, void *data, size_t nbytes)
 {
   char nb[MAX_NAME + 1];
-  int t, v;
+  int t = -1, v;
   seg_status st = add_tensor (c, span_str (n->out[0], nb, sizeof nb), dt, rank, dims,
       data, nbytes, &t);
   if (st != SEG_OK)
@@ -2336,7 +2336,7 @@ import_initializers (ctx *c, const graph_parts *gp)
   seg_status st;
   for (int i = 0; i < gp->ninit; i++) {
     tensor_in t;
-    int ti, v;
+    int ti = -1, v;
     snprintf (w, sizeof w, "graph.initializer[%d]", i);
     if ((st = read_tensor (c, gp->init[i], w, &t)) != SEG_OK)
       return st;
@@ -2404,7 +2404,7 @@ import_inputs (ctx *c, const graph_parts *gp)
         "%s '%s': %s; segd needs an N,C,H,W image tensor", w, nb,
         real.rank < 0 ? "no shape" : "not rank 4");
   int64_t dims[4];
-  int t, v;
+  int t = -1, v;
   nchw_to_nhwc (real.dims, dims);
   if ((st = add_tensor (c, nb, SEG_DT_F32, 4, dims, NULL, 0, &t)) != SEG_OK)
     return st;

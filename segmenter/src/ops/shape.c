@@ -234,7 +234,7 @@ gather_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (st != SEG_OK)
     return st;
   const seg_value *x = &v[n->in[0]], *idx = &v[n->in[1]];
-  int64_t axis;
+  int64_t axis = 0;
   if (x->rank < 1)
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (%s): data must have rank >= 1", n->name,
@@ -341,7 +341,7 @@ slice_params (const seg_node *n, const seg_value *v, int64_t *start,
     dims[d] = x->dims[d];
   }
   for (int i = 0; i < k; i++) {
-    int64_t a, s = starts[i], e = ends[i], t = steps[i], count;
+    int64_t a = 0, s = starts[i], e = ends[i], t = steps[i], count;
     if ((st = norm_axis (n, axes[i], r, &a, err)))
       return st;
     if (seen[a])
@@ -439,7 +439,7 @@ concat_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (st != SEG_OK)
     return st;
   const seg_value *x0 = &v[n->in[0]];
-  int64_t axis, dims[SEG_MAX_RANK];
+  int64_t axis = 0, dims[SEG_MAX_RANK];
   if (x0->rank < 1)
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (%s): inputs must have rank >= 1", n->name,
@@ -691,7 +691,7 @@ unsqueeze_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
         seg_op_name (n->op), rank, SEG_MAX_RANK);
   bool ones[SEG_MAX_RANK] = { false };
   for (int i = 0; i < k; i++) {
-    int64_t a;
+    int64_t a = 0;
     if ((st = norm_axis (n, axes[i], rank, &a, err)))
       return st;
     if (ones[a])
@@ -722,7 +722,7 @@ squeeze_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     return st;
   bool drop[SEG_MAX_RANK] = { false };
   for (int i = 0; i < k; i++) {
-    int64_t a;
+    int64_t a = 0;
     if ((st = norm_axis (n, axes[i], x->rank, &a, err)))
       return st;
     if (x->dims[a] != 1)

@@ -196,7 +196,10 @@ test_latest (void)
   for (guint i = 0; i < n; i++)
     gst_buffer_unref (gst_harness_pull (hr));
 
-  /* Wait (bounded) for one result, then a buffer must carry it, aged. */
+  /* Wait (bounded) for one result, then a buffer must carry a mask whose
+   * age matches its frame count. The new frame goes to the idle worker
+   * before the element reads the newest result, so a fast worker may
+   * already have segmented this very frame: age 0 is a valid answer. */
   for (guint i = 0; i < 2000 && stat_u64 (hr, "inferences") == 0; i++)
     g_usleep (10000);
   CHECK (stat_u64 (hr, "inferences") > 0, "worker never finished");
@@ -205,7 +208,7 @@ test_latest (void)
   out = gst_harness_pull (hr);
   meta = gst_buffer_get_seg_meta (out);
   CHECK (meta != NULL, "no mask after the worker finished");
-  CHECK (meta->age_frames >= 1 && meta->age_frames <= n, "age %"
+  CHECK (meta->age_frames <= n, "age %"
       G_GUINT64_FORMAT, meta->age_frames);
   /* PTS are rounded down to the ns, hence the slack. */
   CHECK (ABS ((gint64) meta->age - (gint64) (meta->age_frames * GST_SECOND

@@ -477,6 +477,23 @@ test_conv (env *e)
     test_conv_case (e, &c);
   }
 
+  /* Stems wide enough for the in-place path's 16-pixel tiles and their
+   * overlapping last tile, with ONNX's symmetric padding, TFLite's SAME
+   * (bottom/right only) and none, at strides 1 and 2, and 3 -> 40 channels
+   * for the two-vector path. */
+  for (int i = 0; i < 8; i++) {
+    conv_case c = {
+      .n = 1 + i % 2, .h = 5 + i, .w = 37 + 9 * i, .cin = i == 7 ? 5 : 3,
+      .cout = i == 6 ? 40 : 16, .groups = 1, .kh = 3, .kw = 3,
+      .sh = 1 + (i / 2) % 2, .sw = 1 + (i / 2) % 2, .dh = 1, .dw = 1,
+      .pad_mode = i % 3 == 0 ? SEG_PAD_EXPLICIT : i % 3 == 1
+          ? SEG_PAD_SAME_UPPER : SEG_PAD_VALID,
+      .pads = { 1, 1, 1, 1 }, .layout = i % 2 ? SEG_WL_OHWI : SEG_WL_OIHW,
+      .bias = true, .act = SEG_ACT_HARDSWISH, .pool = i % 2,
+    };
+    test_conv_case (e, &c);
+  }
+
   /* A big pointwise conv on two pixels: too few row tiles to keep two
    * threads busy, so the output channels are split between tasks. */
   for (int i = 0; i < 2; i++) {
@@ -718,6 +735,31 @@ test_deconv (env *e)
     test_deconv_case (e, &c);
   }
 
+  /* One output channel with kernel == stride: whole blocks per input
+   * pixel in one kernel call. 16 channels (MediaPipe's head), another
+   * multiple of 4, one that is not, and 3x3/3; widths around the 8-pixel
+   * step; SAME_LOWER with output_padding 1 shifts the blocks by a pixel,
+   * which the blocks path must leave to the general one. */
+  static const int blocks[][6] = {
+    /* cin, k, h, w, out_pad, same_lower */
+    { 16, 2, 13, 17, 0, 0 }, { 16, 2, 4, 8, 0, 0 }, { 12, 2, 3, 9, 0, 0 },
+    { 6, 2, 5, 7, 0, 0 }, { 16, 3, 4, 5, 0, 0 }, { 16, 2, 5, 9, 1, 0 },
+    { 16, 2, 5, 9, 1, 1 },
+  };
+  for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+    const int *b = blocks[i];
+    deconv_case c = {
+      .n = i % 3 == 1 ? 2 : 1, .h = b[2], .w = b[3], .cin = b[0],
+      .cout = 1, .groups = 1, .kh = b[1], .kw = b[1], .sh = b[1],
+      .sw = b[1], .dh = 1, .dw = 1,
+      .pad_mode = b[5] ? SEG_PAD_SAME_LOWER : SEG_PAD_SAME_UPPER,
+      .out_pad = { b[4], b[4] },
+      .layout = i % 2 ? SEG_WL_IOHW : SEG_WL_OHWI, .bias = i != 2,
+      .act = i % 2 ? SEG_ACT_SIGMOID : SEG_ACT_NONE, .pool = (int) i % 2,
+    };
+    test_deconv_case (e, &c);
+  }
+
   /* Likewise two im2col chunks per residue class. */
   for (int i = 0; i < 2; i++) {
     deconv_case c = {
@@ -919,6 +961,26 @@ test_resize (env *e)
           (float) scales[s][0], (float) scales[s][1], (seg_coord_mode) mode,
           BY_SCALES_NCHW, index % 2);
     }
+  }
+
+  /* Long runs of output rows on one source pair: LR-ASPP's final 8x with
+   * 21 channels, two images (a run must not cross into the next: with one
+   * source row, every output row of both has the same pair), 20x (runs
+   * longer than the kernel takes at once), and H down with W up (runs of
+   * one row). */
+  static const int runs[][7] = {
+    /* n, ih, iw, c, oh, ow, coord */
+    { 1, 9, 10, 21, 72, 80, SEG_COORD_PYTORCH_HALF_PIXEL },
+    { 2, 5, 6, 21, 40, 90, SEG_COORD_ALIGN_CORNERS },
+    { 2, 1, 6, 3, 4, 9, SEG_COORD_HALF_PIXEL }, /* one thread: one band */
+    { 2, 3, 4, 5, 60, 8, SEG_COORD_HALF_PIXEL },
+    { 1, 40, 20, 21, 20, 30, SEG_COORD_ASYMMETRIC },
+  };
+  for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+    const int *b = runs[i];
+    test_resize_case (e, b[0], b[1], b[2], b[3], b[4], b[5],
+        (double) b[4] / b[1], (double) b[5] / b[2], (seg_coord_mode) b[6],
+        BY_SIZES_I64_NCHW, (int) i % 2 && i != 2);
   }
 }
 
@@ -1251,6 +1313,111 @@ test_dwconv_kernel (env *e, const seg_f32_kernels *k)
       }
 }
 
+/* The in-place kernels against the same ISA's table kernels on gathered
+ * inputs: the same sums in the same order, so the bits must match. Sizes
+ * go below, at and above the 16-pixel tile with steps the AVX-512 kernel
+ * specialises (3, 6) and one it does not, and columns below and above one
+ * vector. */
+static void
+test_inplace_kernels (env *e, const seg_f32_kernels *k)
+{
+  static const size_t ms[] = { 1, 5, 12, 16, 17, 34, 45 };
+  static const size_t steps[][3] = { { 3, 3, 3 }, { 3, 9, 6 }, { 5, 10, 5 },
+    { 1, 2, 1 } }; /* cin, run_len, a_step */
+  static const size_t ncs[] = { 1, 16, 19, 40 };
+  int index = 0;
+  for (size_t si = 0; si < 4; si++)
+    for (size_t mi = 0; mi < 7; mi++)
+      for (size_t ni = 0; ni < 4; ni++, index++) {
+        size_t runs = 3, len = steps[si][1], step = steps[si][2];
+        size_t m = ms[mi], nc = ncs[ni], kc = runs * len, nr = k->gemm_nr;
+        size_t row = (m - 1) * step + len;
+        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        act_params (act.act, &act.a, &act.b);
+        float *in = random_floats (e, runs * row, 1.0f);
+        float *wt = random_floats (e, nc * kc, 0.5f);
+        float *bias = random_floats (e, nc, 1.0f);
+        float *packed = seg_f32_alloc (seg_f32_gemm_packed_size (nr, nc, kc));
+        float *col = malloc (m * kc * sizeof *col);
+        float *got = malloc (m * (nc + 3) * sizeof *got);
+        float *want = malloc (m * (nc + 3) * sizeof *want);
+        seg_f32_gemm_pack (nr, nc, kc, wt, kc, bias, packed);
+        const float *a[3] = { in, in + row, in + 2 * row };
+        for (size_t i = 0; i < m; i++)
+          for (size_t r = 0; r < runs; r++)
+            memcpy (col + i * kc + r * len, a[r] + i * step,
+                len * sizeof *col);
+        for (size_t i = 0; i < m * (nc + 3); i++)
+          got[i] = want[i] = NAN;
+        for (size_t i = 0; i < m; i += k->gemm_mr)
+          k->gemm (m - i < k->gemm_mr ? m - i : k->gemm_mr, nc, kc,
+              col + i * kc, kc, packed, want + i * (nc + 3), nc + 3, &act);
+        k->igemm (m, nc, runs, len, a, step, packed, got, nc + 3, &act);
+        e->checks++;
+        if (memcmp (got, want, m * (nc + 3) * sizeof *got)) {
+          size_t i = 0;
+          while (i < m * (nc + 3) && (got[i] == want[i]
+                  || (isnan (got[i]) && isnan (want[i]))))
+            i++;
+          fail (e, "igemm %s m%zu nc%zu len%zu step%zu act%d: element "
+              "%zu is %.9g, gathered GEMM %.9g", k->name, m, nc, len, step,
+              (int) act.act, i, (double) got[i], (double) want[i]);
+        }
+        free (in);
+        free (wt);
+        free (bias);
+        free (packed);
+        free (col);
+        free (got);
+        free (want);
+      }
+
+  static const size_t chans[] = { 1, 7, 16, 17, 40 };
+  for (size_t ci = 0; ci < 5; ci++)
+    for (size_t width = 1; width <= 9; width += 4)
+      for (size_t s = 1; s <= 2; s++, index++) {
+        size_t ch = chans[ci], kh = 3, kw = 3, taps = kh * kw, dil = 3 - s;
+        size_t xs = s * ch, ks = dil * ch, stride = ch + 2;
+        size_t row = (width - 1) * xs + (kw - 1) * ks + ch;
+        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        act_params (act.act, &act.a, &act.b);
+        float *in = random_floats (e, kh * row, 1.0f);
+        float *kwt = random_floats (e, ch * taps, 0.5f);
+        float *bias = random_floats (e, ch, 1.0f);
+        float *packed = malloc ((1 + taps) * ch * sizeof *packed);
+        const float **ind = malloc (width * taps * sizeof *ind);
+        float *got = malloc (width * stride * sizeof *got);
+        float *want = malloc (width * stride * sizeof *want);
+        seg_f32_dwconv_pack (ch, taps, kwt, bias, packed);
+        const float *rows[3] = { in, in + row, in + 2 * row };
+        for (size_t x = 0; x < width; x++)
+          for (size_t t = 0; t < taps; t++)
+            ind[x * taps + t] = rows[t / kw] + x * xs + t % kw * ks;
+        for (size_t i = 0; i < width * stride; i++)
+          got[i] = want[i] = NAN;
+        k->dwconv (ch, width, taps, ind, packed, want, stride, &act);
+        k->dwconv_rows (ch, width, kh, kw, rows, xs, ks, packed, got, stride,
+            &act);
+        e->checks++;
+        if (memcmp (got, want, width * stride * sizeof *got)) {
+          size_t i = 0;
+          while (i < width * stride && (got[i] == want[i]
+                  || (isnan (got[i]) && isnan (want[i]))))
+            i++;
+          fail (e, "dwconv_rows %s ch%zu width%zu step%zu act%d: element "
+              "%zu is %.9g, table kernel %.9g", k->name, ch, width, xs,
+              (int) act.act, i, (double) got[i], (double) want[i]);
+        }
+        free (in);
+        free (kwt);
+        free (bias);
+        free (packed);
+        free (ind);
+        free (got);
+        free (want);
+      }
+}
+
 /* Every activation over a wide range through a 1-tap depthwise kernel
  * (weight 1, bias 0): the SIMD epilogues evaluate exp by polynomial and
  * must stay within the tolerance everywhere, saturation included. */
@@ -1289,6 +1456,60 @@ test_act_kernel (env *e, const seg_f32_kernels *k)
   free (ones);
 }
 
+/* One-output-channel dots over blocks of taps against the scalar kernel:
+ * the 2x2 path and its channel-count limits, one tap at a time, strided
+ * pixels (kernel smaller than the stride); NaN-filled output rows with a
+ * gap between them catch stray stores. */
+static void
+test_vdot_kernel (env *e, const seg_f32_kernels *k)
+{
+  static const size_t kcs[] = { 1, 4, 5, 16, 20, 37, 64, 68 };
+  static const size_t ns[] = { 1, 7, 8, 9, 17, 33 };
+  static const size_t blocks[][3] = {
+    /* th, tw, px_stride */
+    { 2, 2, 2 }, { 1, 1, 1 }, { 1, 1, 2 }, { 2, 3, 3 }, { 2, 2, 3 },
+  };
+  const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
+  int index = 0;
+  for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++)
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+      for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0];
+          bi++, index++) {
+        size_t kc = kcs[ki], n = ns[ni], th = blocks[bi][0];
+        size_t tw = blocks[bi][1], px = blocks[bi][2];
+        size_t in_stride = kc + index % 3, row = n * px + 3;
+        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        act_params (act.act, &act.a, &act.b);
+        float *in = random_floats (e, n * in_stride, 1.0f);
+        float *w = random_floats (e, th * tw * kc, 0.5f);
+        float bias = rng_float (e);
+        float *got = malloc (th * row * sizeof *got);
+        float *want = malloc (th * row * sizeof *want);
+        for (size_t i = 0; i < th * row; i++)
+          got[i] = want[i] = NAN;
+        k->vdot (n, kc, in, in_stride, th, tw, w, bias, got, row, px, &act);
+        ref_k->vdot (n, kc, in, in_stride, th, tw, w, bias, want, row, px,
+            &act);
+        e->checks++;
+        for (size_t i = 0; i < th * row; i++) {
+          bool written = i % row < n * px && i % row % px < tw;
+          bool bad = written
+              ? !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])))
+              : !isnan (got[i]);
+          if (bad) {
+            fail (e, "vdot %s n%zu kc%zu block %zux%zu px%zu act%d: float "
+                "%zu is %.9g, scalar %.9g", k->name, n, kc, th, tw, px,
+                (int) act.act, i, (double) got[i], (double) want[i]);
+            break;
+          }
+        }
+        free (in);
+        free (w);
+        free (got);
+        free (want);
+      }
+}
+
 /* Global average pooling and bilinear rows against the scalar kernels,
  * outputs NaN-filled one float past the channels to catch stray stores. */
 static void
@@ -1325,35 +1546,46 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
 
     /* Three source pixels per row, five output pixels between them. */
     enum { SW = 3, OW = 5 };
-    float *top = random_floats (e, SW * ch, 1.0f);
-    float *bottom = random_floats (e, SW * ch, 1.0f);
+    float *row = random_floats (e, SW * ch, 1.0f);
     seg_f32_bilinear_tap taps[OW];
     for (size_t x = 0; x < OW; x++) {
       taps[x].left = (x / 2) * ch;
       taps[x].right = (x / 2 + 1 < SW ? x / 2 + 1 : SW - 1) * ch;
       taps[x].weight = (float) x * 0.23f - (float) (x / 2) * 0.4f;
     }
-    got = malloc ((OW * ch + 1) * sizeof *got);
-    want = malloc ((OW * ch + 1) * sizeof *want);
-    for (size_t i = 0; i <= OW * ch; i++)
-      got[i] = want[i] = NAN;
-    k->ibilinear (OW, ch, top, bottom, 0.3f, taps, got);
-    ref_k->ibilinear (OW, ch, top, bottom, 0.3f, taps, want);
-    e->checks++;
-    for (size_t i = 0; i <= OW * ch; i++) {
-      bool bad = i == OW * ch ? !isnan (got[i])
-          : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
-      if (bad) {
-        fail (e, "ibilinear %s ch%zu: value %zu is %.9g, scalar %.9g",
-            k->name, ch, i, (double) got[i], (double) want[i]);
-        break;
+    /* One to three output rows from one source pair, one float of gap
+     * between rows. */
+    enum { ROWS = 3 };
+    static const float wys[ROWS] = { 0.3f, 0.0f, 0.85f };
+    float *row2 = random_floats (e, SW * ch, 1.0f);
+    size_t out_stride = OW * ch + 1, total = ROWS * out_stride;
+    got = malloc (total * sizeof *got);
+    want = malloc (total * sizeof *want);
+    for (size_t rows = 1; rows <= ROWS; rows++) {
+      for (size_t i = 0; i < total; i++)
+        got[i] = want[i] = NAN;
+      k->ibilinear (OW, ch, row, row2, rows, wys, taps, got, out_stride);
+      ref_k->ibilinear (OW, ch, row, row2, rows, wys, taps, want,
+          out_stride);
+      e->checks++;
+      for (size_t i = 0; i < total; i++) {
+        bool written = i / out_stride < rows && i % out_stride < OW * ch;
+        bool bad = !written ? !isnan (got[i])
+            : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
+        if (bad) {
+          fail (e, "ibilinear %s ch%zu rows%zu: value %zu is %.9g, scalar "
+              "%.9g", k->name, ch, rows, i, (double) got[i],
+              (double) want[i]);
+          break;
+        }
       }
     }
-    free (top);
-    free (bottom);
+    free (row);
+    free (row2);
     free (got);
     free (want);
   }
+  test_vdot_kernel (e, k);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -1395,6 +1627,8 @@ main (void)
     int checks = e.checks;
     test_gemm_kernel (&e, simd[i]);
     test_dwconv_kernel (&e, simd[i]);
+    if (simd[i]->igemm && simd[i]->dwconv_rows)
+      test_inplace_kernels (&e, simd[i]);
     test_act_kernel (&e, simd[i]);
     test_pool_resize_kernels (&e, simd[i]);
     printf ("%s kernels against scalar: %d checks\n", simd[i]->name,
@@ -1403,6 +1637,7 @@ main (void)
   e.isa = "scalar";
   test_gemm_kernel (&e, seg_f32_kernels_scalar ());
   test_dwconv_kernel (&e, seg_f32_kernels_scalar ());
+  test_inplace_kernels (&e, seg_f32_kernels_scalar ());
   test_act_kernel (&e, seg_f32_kernels_scalar ());
 
   e.isa = seg_f32_kernels_get ()->name;

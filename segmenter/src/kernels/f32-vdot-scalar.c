@@ -5,14 +5,19 @@
 
 void
 seg_f32_vdot_ukernel__scalar (size_t n, size_t kc, const float *in,
-    size_t in_stride, const float *w, float bias, float *out,
-    size_t out_stride, const seg_f32_act_params *act)
+    size_t in_stride, size_t th, size_t tw, const float *w, float bias,
+    float *out, size_t row_stride, size_t px_stride,
+    const seg_f32_act_params *act)
 {
   for (size_t i = 0; i < n; i++) {
     const float *row = in + i * in_stride;
-    float acc = bias;
-    for (size_t k = 0; k < kc; k++)
-      acc += row[k] * w[k];
-    out[i * out_stride] = seg_f32_act (act->act, act->a, act->b, acc);
+    for (size_t t = 0; t < th * tw; t++) {
+      const float *wt = w + t * kc;
+      float acc = bias;
+      for (size_t k = 0; k < kc; k++)
+        acc += row[k] * wt[k];
+      out[t / tw * row_stride + i * px_stride + t % tw] =
+          seg_f32_act (act->act, act->a, act->b, acc);
+    }
   }
 }

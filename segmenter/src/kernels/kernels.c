@@ -15,6 +15,8 @@ static const seg_f32_kernels scalar_kernels = {
   .gavgpool = seg_f32_gavgpool_ukernel__scalar,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar,
   .vdot = seg_f32_vdot_ukernel__scalar,
+  .igemm = seg_f32_igemm_ukernel__scalar_4x8,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar,
 };
 
 #ifdef SEG_KERNELS_HAVE_AVX2
@@ -27,6 +29,8 @@ static const seg_f32_kernels avx2_kernels = {
   .gavgpool = seg_f32_gavgpool_ukernel__scalar,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar,
   .vdot = seg_f32_vdot_ukernel__avx2_8,
+  .igemm = seg_f32_igemm_ukernel__avx2_6x16,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2,
 };
 #endif
 
@@ -40,6 +44,8 @@ static const seg_f32_kernels avx512_kernels = {
   .gavgpool = seg_f32_gavgpool_ukernel__avx512,
   .ibilinear = seg_f32_ibilinear_ukernel__avx512,
   .vdot = seg_f32_vdot_ukernel__avx512_16,
+  .igemm = seg_f32_igemm_ukernel__avx512_16x16,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512,
 };
 #endif
 

@@ -51,20 +51,51 @@ typedef struct {
   float weight;
 } seg_f32_bilinear_tap;
 
-/* One output row of a bilinear resize over `channels` interleaved channels:
- * out[x] = lerp (lerp (top, bottom, wy) at tap x) between left and right. */
+/* Output rows of a bilinear resize that share their two source rows, over
+ * `channels` interleaved channels: for y < rows (>= 1), x < width,
+ * out[y * out_stride + x * channels + ch] = t + (b - t) * wy[y], where t
+ * and b are the top and bottom rows' lerps at tap x, src[left] +
+ * (src[right] - src[left]) * weight. Upsampling repeats each source pair
+ * for several output rows: t and b are computed once for all of them. */
 typedef void (*seg_f32_ibilinear_ukernel_fn) (size_t width, size_t channels,
-    const float *top, const float *bottom, float wy,
-    const seg_f32_bilinear_tap *taps, float *out);
+    const float *top, const float *bottom, size_t rows, const float *wy,
+    const seg_f32_bilinear_tap *taps, float *out, size_t out_stride);
 
-/* One output channel: out[i * out_stride] = act (bias + sum_k
- * in[i * in_stride + k] * w[k]) for i < n, k < kc (kc >= 1). The GEMM
- * would spend a whole panel of lanes on that one column (MediaPipe's final
- * 2x2/2 transposed conv); this kernel spreads the channels over the lanes
- * instead. */
+/* One output channel of a transposed conv whose kernel is no larger than
+ * its stride, so that each input pixel i feeds a th x tw block of outputs
+ * of its own: out[ty * row_stride + i * px_stride + tx] = act (bias +
+ * sum_k in[i * in_stride + k] * w[(ty * tw + tx) * kc + k]) for i < n,
+ * ty < th, tx < tw, k < kc (kc >= 1). The GEMM would spend a whole panel
+ * of lanes on that one column (MediaPipe's final 2x2/2 transposed conv);
+ * this kernel spreads the channels over the lanes instead, and reads each
+ * input pixel once for all the taps of its block. */
 typedef void (*seg_f32_vdot_ukernel_fn) (size_t n, size_t kc,
-    const float *in, size_t in_stride, const float *w, float bias,
-    float *out, size_t out_stride, const seg_f32_act_params *act);
+    const float *in, size_t in_stride, size_t th, size_t tw, const float *w,
+    float bias, float *out, size_t row_stride, size_t px_stride,
+    const seg_f32_act_params *act);
+
+/* The GEMM on an A that is never stored: row i (i < m, any m >= 1) is the
+ * concatenation of `runs` runs of run_len floats, run r of row i at
+ * a[r] + i * a_step. kc = runs * run_len; w, c and act are as for
+ * seg_f32_gemm_ukernel_fn, and each output is summed in the same order as
+ * that ISA's GEMM sums it, so the result has the same bits as gathering A
+ * first (im2col). A kxk conv without dilation has one run per kernel row
+ * (the 3-channel stem: 3 runs of 9 floats, a_step 6). */
+typedef void (*seg_f32_igemm_ukernel_fn) (size_t m, size_t nc, size_t runs,
+    size_t run_len, const float *const *a, size_t a_step, const float *w,
+    float *c, size_t c_stride, const seg_f32_act_params *act);
+
+/* The depthwise kernel on pixels read in place instead of through an
+ * indirection buffer: out[x][ch] = act (bias[ch] + sum over ky < kh,
+ * kx < kw of rows[ky][x * x_step + kx * kx_step + ch] * k[ky * kw + kx][ch])
+ * for x < width, ch < channels (steps in floats; w as for
+ * seg_f32_dwconv_ukernel_fn). Taps are summed in the same order as that
+ * ISA's dwconv sums them, so the bits are the same; the table costs as
+ * much as the convolution when a pixel is one vector (16 channels). */
+typedef void (*seg_f32_dwconv_rows_ukernel_fn) (size_t channels,
+    size_t width, size_t kh, size_t kw, const float *const *rows,
+    size_t x_step, size_t kx_step, const float *w, float *out,
+    size_t out_stride, const seg_f32_act_params *act);
 
 typedef struct {
   const char *name; /* "scalar", "avx2", "avx512", "neon" */
@@ -74,6 +105,8 @@ typedef struct {
   seg_f32_gavgpool_ukernel_fn gavgpool;
   seg_f32_ibilinear_ukernel_fn ibilinear;
   seg_f32_vdot_ukernel_fn vdot;
+  seg_f32_igemm_ukernel_fn igemm; /* NULL: the ops gather A themselves */
+  seg_f32_dwconv_rows_ukernel_fn dwconv_rows; /* NULL: use dwconv */
 } seg_f32_kernels;
 
 /* The best table for this CPU. The environment variable SEG_KERNELS=scalar
@@ -159,11 +192,19 @@ void seg_f32_gavgpool_ukernel__scalar (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act);
 void seg_f32_ibilinear_ukernel__scalar (size_t width, size_t channels,
-    const float *top, const float *bottom, float wy,
-    const seg_f32_bilinear_tap *taps, float *out);
+    const float *top, const float *bottom, size_t rows, const float *wy,
+    const seg_f32_bilinear_tap *taps, float *out, size_t out_stride);
 void seg_f32_vdot_ukernel__scalar (size_t n, size_t kc, const float *in,
-    size_t in_stride, const float *w, float bias, float *out,
-    size_t out_stride, const seg_f32_act_params *act);
+    size_t in_stride, size_t th, size_t tw, const float *w, float bias,
+    float *out, size_t row_stride, size_t px_stride,
+    const seg_f32_act_params *act);
+void seg_f32_igemm_ukernel__scalar_4x8 (size_t m, size_t nc, size_t runs,
+    size_t run_len, const float *const *a, size_t a_step, const float *w,
+    float *c, size_t c_stride, const seg_f32_act_params *act);
+void seg_f32_dwconv_rows_ukernel__scalar (size_t channels, size_t width,
+    size_t kh, size_t kw, const float *const *rows, size_t x_step,
+    size_t kx_step, const float *w, float *out, size_t out_stride,
+    const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx2. */
 void seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
@@ -172,8 +213,16 @@ void seg_f32_dwconv_ukernel__avx2 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
 void seg_f32_vdot_ukernel__avx2_8 (size_t n, size_t kc, const float *in,
-    size_t in_stride, const float *w, float bias, float *out,
-    size_t out_stride, const seg_f32_act_params *act);
+    size_t in_stride, size_t th, size_t tw, const float *w, float bias,
+    float *out, size_t row_stride, size_t px_stride,
+    const seg_f32_act_params *act);
+void seg_f32_igemm_ukernel__avx2_6x16 (size_t m, size_t nc, size_t runs,
+    size_t run_len, const float *const *a, size_t a_step, const float *w,
+    float *c, size_t c_stride, const seg_f32_act_params *act);
+void seg_f32_dwconv_rows_ukernel__avx2 (size_t channels, size_t width,
+    size_t kh, size_t kw, const float *const *rows, size_t x_step,
+    size_t kx_step, const float *w, float *out, size_t out_stride,
+    const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx512. */
 void seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
@@ -185,11 +234,19 @@ void seg_f32_gavgpool_ukernel__avx512 (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act);
 void seg_f32_ibilinear_ukernel__avx512 (size_t width, size_t channels,
-    const float *top, const float *bottom, float wy,
-    const seg_f32_bilinear_tap *taps, float *out);
+    const float *top, const float *bottom, size_t rows, const float *wy,
+    const seg_f32_bilinear_tap *taps, float *out, size_t out_stride);
 void seg_f32_vdot_ukernel__avx512_16 (size_t n, size_t kc, const float *in,
-    size_t in_stride, const float *w, float bias, float *out,
-    size_t out_stride, const seg_f32_act_params *act);
+    size_t in_stride, size_t th, size_t tw, const float *w, float bias,
+    float *out, size_t row_stride, size_t px_stride,
+    const seg_f32_act_params *act);
+void seg_f32_igemm_ukernel__avx512_16x16 (size_t m, size_t nc, size_t runs,
+    size_t run_len, const float *const *a, size_t a_step, const float *w,
+    float *c, size_t c_stride, const seg_f32_act_params *act);
+void seg_f32_dwconv_rows_ukernel__avx512 (size_t channels, size_t width,
+    size_t kh, size_t kw, const float *const *rows, size_t x_step,
+    size_t kx_step, const float *w, float *out, size_t out_stride,
+    const seg_f32_act_params *act);
 /* Only built on arm64; call through seg_f32_kernels_neon. */
 void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,

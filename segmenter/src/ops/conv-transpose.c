@@ -10,7 +10,10 @@
  *
  * With a single output channel (MediaPipe's 2x2/2 head) the GEMM would use
  * one lane of each panel, so one-tap classes go through the vdot kernel
- * instead, which puts the input channels across the lanes.
+ * instead, which puts the input channels across the lanes. When the kernel
+ * is exactly the stride, every input pixel owns a block of outputs: then a
+ * task is an input row, whose blocks the kernel computes whole, reading
+ * each pixel once instead of once per class.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +43,11 @@ typedef struct {
   int (*taps)[2];        /* kh * kw (ky, kx), grouped by class */
   size_t max_kc;
   float *w;
-  float *dot;            /* one output channel, one group: per class the
-                            bias, then max_kc weights; else NULL */
+  float *dot;            /* one output channel, one group: max_kc weights
+                            per class; else NULL */
+  float dot_bias;
+  bool blocks;           /* dot, and kernel == stride with dilation 1: the
+                            classes' taps are the kernel in order */
 } deconv_packed;
 
 static seg_status
@@ -277,9 +283,12 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
   if (!p->w || !b)
     goto out;
   if (geo.out_ch == 1 && p->groups == 1) {
-    p->dot = calloc (nclasses * (1 + p->max_kc), sizeof *p->dot);
+    p->dot = calloc (nclasses * p->max_kc + 1, sizeof *p->dot);
     if (!p->dot)
       goto out;
+    p->dot_bias = bias ? bias[0] : 0.0f;
+    p->blocks = geo.kh == p->sh && geo.kw == p->sw
+        && n->a.dilation[0] == 1 && n->a.dilation[1] == 1;
   }
   for (size_t c = 0; c < nclasses; c++) {
     const deconv_class *cl = &p->classes[c];
@@ -295,11 +304,8 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
           bias ? bias + gi * cout_g : NULL,
           p->w + cl->w_off + gi * cl->group_stride);
     }
-    if (p->dot) {
-      float *d = p->dot + c * (1 + p->max_kc);
-      d[0] = bias ? bias[0] : 0.0f;
-      memcpy (d + 1, b, kc * sizeof *b);
-    }
+    if (p->dot)
+      memcpy (p->dot + c * p->max_kc, b, kc * sizeof *b);
   }
   if (n->packed_free)
     n->packed_free (n->packed);
@@ -539,9 +545,9 @@ deconv_row (void *data, size_t task, int thread)
     class_im2col (j, cl, col, b, oy, out_row, x_first, 0, lo);
     const float *a = j->in + ((b * j->h + iy) * j->w + ix0 + lo) * j->cin;
     if (p->dot) {
-      const float *d = p->dot + (ry * sw + rx) * (1 + p->max_kc);
-      p->k->vdot ((size_t) (hi - lo), j->cin, a, j->cin, d + 1, d[0],
-          out_row + (x_first + (size_t) lo * sw) * j->cout, sw * j->cout,
+      p->k->vdot ((size_t) (hi - lo), j->cin, a, j->cin, 1, 1,
+          p->dot + (ry * sw + rx) * p->max_kc, p->dot_bias,
+          out_row + (x_first + (size_t) lo * sw) * j->cout, 0, sw * j->cout,
           &j->act);
     } else {
       for (size_t g = 0; g < (size_t) p->groups; g++)
@@ -550,6 +556,19 @@ deconv_row (void *data, size_t task, int thread)
     }
     class_im2col (j, cl, col, b, oy, out_row, x_first, hi, count);
   }
+}
+
+/* Blocks mode: input row `task` (over the batch) makes whole output
+ * blocks, sh rows of them, in one kernel call. */
+static void
+deconv_block_row (void *data, size_t task, int thread)
+{
+  const deconv_job *j = data;
+  const deconv_packed *p = j->p;
+  (void) thread;
+  p->k->vdot (j->w, j->cin, j->in + task * j->w * j->cin, j->cin,
+      (size_t) p->sh, (size_t) p->sw, p->dot, p->dot_bias,
+      j->out + task * p->sh * j->ow, j->ow, (size_t) p->sw, &j->act);
 }
 
 static void
@@ -571,6 +590,14 @@ deconv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .pt = plan->pads[0], .pl = plan->pads[1],
     .act = { n->a.act, n->a.act_a, n->a.act_b },
   };
+  /* Blocks tile the output exactly unless padding crops them or
+   * output_padding adds bias-only pixels: then the general path. */
+  if (p->blocks && j.oh == j.h * p->sh && j.ow == j.w * p->sw
+      && plan->pads[0] == 0 && plan->pads[1] == 0) {
+    seg_threadpool_run (ctx->pool, deconv_block_row, &j,
+        (size_t) y->dims[0] * j.h);
+    return;
+  }
   seg_threadpool_run (ctx->pool, deconv_row, &j, (size_t) y->dims[0] * j.oh);
 }
 

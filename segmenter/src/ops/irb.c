@@ -454,6 +454,7 @@ typedef struct {
   size_t n, h, w, oh, ow, parts;
   size_t slices;       /* channel slices (p->wds), or 0 for row ranges */
   size_t sh, sw, dh, dw, pt, pl;
+  size_t xa, xb;       /* output pixels whose taps lie inside the row */
   irb_layout l;
   seg_f32_act_params act_e, act_d, act_p, act_r;
 } irb_job;
@@ -466,6 +467,43 @@ gemm_rows (const seg_f32_kernels *k, size_t rows, size_t nc, size_t kc,
   for (size_t i = 0; i < rows; i += k->gemm_mr)
     k->gemm (rows - i < k->gemm_mr ? rows - i : k->gemm_mr, nc, kc,
         a + i * kc, kc, w, c + i * nc, nc, act);
+}
+
+/* Most kernel rows the in-place depthwise path handles. */
+#define IRB_MAX_KH 8
+
+/* Indirection entries of output row oy for pixels [x0, x1): input or ring
+ * pixels, or zeros where a tap falls in the padding. Unsigned wrap-around
+ * makes rows and columns above or left of the input fail the < h and < w
+ * tests. */
+static void
+fill_table (const irb_job *j, const float *ring, const float *x, size_t R,
+    size_t row_floats, size_t cs, size_t oy, size_t x0, size_t x1,
+    const float **ind)
+{
+  const irb_packed *p = j->p;
+  size_t kh = p->kh, kw = p->kw, taps = kh * kw, cin = p->cin;
+  size_t span = (kw - 1) * j->dw;
+  if (x0 >= x1)
+    return;
+  for (size_t ky = 0; ky < kh; ky++) {
+    size_t iy = oy * j->sh + ky * j->dh - j->pt;
+    const float *row = iy >= j->h ? NULL
+        : p->we ? ring + iy % R * row_floats : x + iy * j->w * cin;
+    for (size_t ox = x0; ox < x1; ox++) {
+      const float **t = ind + ox * taps + ky * kw;
+      size_t ix0 = ox * j->sw - j->pl;
+      if (row && ix0 < j->w && ix0 + span < j->w) {
+        for (size_t kx = 0; kx < kw; kx++)
+          t[kx] = row + (ix0 + kx * j->dw) * cs;
+        continue;
+      }
+      for (size_t kx = 0; kx < kw; kx++) {
+        size_t ix = ix0 + kx * j->dw;
+        t[kx] = row && ix < j->w ? row + ix * cs : p->zero;
+      }
+    }
+  }
 }
 
 static void
@@ -535,30 +573,35 @@ irb_task (void *data, size_t task, int thread)
 
     for (size_t oy = b0; oy < b1; oy++) {
       /* Kernel row by kernel row, so that the source row is looked up
-       * once; pixels whose taps all fall inside the row skip the checks.
-       * A ring row has cs floats a pixel, an input row cexp (= cs). */
-      size_t span = (kw - 1) * j->dw;
+       * once. A ring row has cs floats a pixel, an input row cexp (= cs).
+       * Unless a kernel row falls in the padding, the pixels whose taps
+       * all lie inside the row, [xa, xb), are read in place and only the
+       * edges go through the pointer table: with 16 channels filling the
+       * table for every pixel cost as much as the convolution. */
+      const float *rows[IRB_MAX_KH];
+      bool direct = k->dwconv_rows && j->xa < j->xb && kh <= IRB_MAX_KH;
       for (size_t ky = 0; ky < kh; ky++) {
         size_t iy = oy * j->sh + ky * j->dh - j->pt;
         const float *row = iy >= j->h ? NULL
             : p->we ? ring + iy % R * row_floats : x + iy * j->w * cin;
-        for (size_t ox = 0; ox < j->ow; ox++) {
-          const float **t = ind + ox * taps + ky * kw;
-          size_t ix0 = ox * j->sw - j->pl;
-          if (row && ix0 < j->w && ix0 + span < j->w) {
-            for (size_t kx = 0; kx < kw; kx++)
-              t[kx] = row + (ix0 + kx * j->dw) * cs;
-            continue;
-          }
-          for (size_t kx = 0; kx < kw; kx++) {
-            size_t ix = ix0 + kx * j->dw;
-            t[kx] = row && ix < j->w ? row + ix * cs : p->zero;
-          }
-        }
+        if (ky < IRB_MAX_KH)
+          rows[ky] = row ? row + (j->xa * j->sw - j->pl) * cs : NULL;
+        direct &= row != NULL;
       }
-      k->dwconv (cs, j->ow, taps, ind, wd, p->wp
-          ? band + (oy - b0) * j->ow * cexp : y + oy * j->ow * cexp + c0,
-          cexp, &j->act_d);
+      float *out = p->wp ? band + (oy - b0) * j->ow * cexp
+          : y + oy * j->ow * cexp + c0;
+      size_t xa = direct ? j->xa : j->ow, xb = direct ? j->xb : j->ow;
+      fill_table (j, ring, x, R, row_floats, cs, oy, 0, xa, ind);
+      fill_table (j, ring, x, R, row_floats, cs, oy, xb, j->ow, ind);
+      if (xa)
+        k->dwconv (cs, xa, taps, ind, wd, out, cexp, &j->act_d);
+      if (!direct)
+        continue;
+      k->dwconv_rows (cs, xb - xa, kh, kw, rows, j->sw * cs, j->dw * cs, wd,
+          out + xa * cexp, cexp, &j->act_d);
+      if (xb < j->ow)
+        k->dwconv (cs, j->ow - xb, taps, ind + xb * taps, wd,
+            out + xb * cexp, cexp, &j->act_d);
     }
     if (!p->wp)
       continue;
@@ -599,6 +642,13 @@ irb_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .act_p = { a->irb_act[1], a->irb_act_a[1], a->irb_act_b[1] },
     .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
   };
+  size_t span = (p->kw - 1) * j.dw;
+  j.xa = (j.pl + j.sw - 1) / j.sw;
+  j.xb = j.w + j.pl > span ? (j.w + j.pl - span - 1) / j.sw + 1 : 0;
+  if (j.xb > j.ow)
+    j.xb = j.ow;
+  if (j.xa > j.xb)
+    j.xa = j.xb;
   size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
   size_t slices = p->wds ? (p->cexp + p->slice - 1) / p->slice : 0;
   size_t halo = (p->kh - 1) * j.dh + 1;

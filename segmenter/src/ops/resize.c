@@ -4,6 +4,14 @@
  * at run time because the coordinate maths needs the scale as given, which
  * is not always out / in. Source coordinates are computed in double so that
  * large maps do not drift.
+ *
+ * Output rows that share their two source rows (upsampling repeats a pair
+ * for several rows: 8 for LR-ASPP's final 8x) go through the kernel
+ * together, so the horizontal lerps are computed once for all of them.
+ * Streaming stores for the big final output were tried and dropped: the
+ * node took half the time, but the arena reuses those addresses in the
+ * next frame, whose first nodes then missed the cache, and whole frames
+ * got no faster.
  */
 #include <math.h>
 
@@ -147,6 +155,8 @@ resize_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (count < 0)
     return seg_fail (err, SEG_ERR_SHAPE, "node '%s' (Resize): output too large",
         n->name);
+  /* The column taps, filled once per run by the caller: thread 0's slice
+   * (every task reads them). */
   plan->scratch_bytes = (size_t) geo.out_w * sizeof (seg_f32_bilinear_tap);
   /* Three lerps per output value, one multiply-add each. */
   plan->macs = (uint64_t) count * 3;
@@ -193,6 +203,7 @@ source_pair (seg_coord_mode mode, size_t i, size_t in, size_t out,
 typedef struct {
   const seg_f32_kernels *k;
   const seg_run_ctx *ctx;
+  const seg_f32_bilinear_tap *taps;
   const float *in;
   float *out;
   size_t h, w, c, oh, ow, rows, bands;
@@ -200,27 +211,36 @@ typedef struct {
   resize_geom geo;
 } resize_job;
 
+/* Runs of output rows that share their source rows, up to MAX_RUN at a
+ * time. */
+#define MAX_RUN 16
+
 static void
 resize_band (void *data, size_t task, int thread)
 {
   const resize_job *j = data;
-  uint8_t *scratch = j->ctx->scratch + (size_t) thread * j->ctx->scratch_stride;
-  seg_f32_bilinear_tap *taps = (seg_f32_bilinear_tap *) (void *) scratch;
-  for (size_t x = 0; x < j->ow; x++) {
-    size_t lo, hi;
-    source_pair (j->mode, x, j->w, j->ow, j->geo.scale_w, &lo, &hi,
-        &taps[x].weight);
-    taps[x].left = lo * j->c;
-    taps[x].right = hi * j->c;
-  }
   size_t r0 = task * j->rows / j->bands, r1 = (task + 1) * j->rows / j->bands;
-  for (size_t r = r0; r < r1; r++) {
-    size_t b = r / j->oh, y = r % j->oh, lo, hi;
-    float wy;
-    source_pair (j->mode, y, j->h, j->oh, j->geo.scale_h, &lo, &hi, &wy);
+  size_t row_floats = j->ow * j->c;
+  (void) thread;
+  for (size_t r = r0; r < r1;) {
+    size_t b = r / j->oh, lo, hi, lo2, hi2, run = 1;
+    float wy[MAX_RUN];
+    source_pair (j->mode, r % j->oh, j->h, j->oh, j->geo.scale_h, &lo, &hi,
+        &wy[0]);
+    /* A run stays within one image of the batch. */
+    size_t end = (b + 1) * j->oh < r1 ? (b + 1) * j->oh : r1;
+    while (run < MAX_RUN && r + run < end) {
+      source_pair (j->mode, (r + run) % j->oh, j->h, j->oh, j->geo.scale_h,
+          &lo2, &hi2, &wy[run]);
+      if (lo2 != lo || hi2 != hi)
+        break;
+      run++;
+    }
     const float *base = j->in + b * j->h * j->w * j->c;
     j->k->ibilinear (j->ow, j->c, base + lo * j->w * j->c,
-        base + hi * j->w * j->c, wy, taps, j->out + r * j->ow * j->c);
+        base + hi * j->w * j->c, run, wy, j->taps, j->out + r * row_floats,
+        row_floats);
+    r += run;
   }
 }
 
@@ -243,7 +263,18 @@ resize_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   /* infer accepted these values and they have not changed since. */
   if (resize_geometry (n, v, &j.geo, NULL) != SEG_OK)
     return;
-  /* Bands rather than rows: each band computes the column taps once. */
+  seg_f32_bilinear_tap *taps = (seg_f32_bilinear_tap *) (void *) ctx->scratch;
+  for (size_t ox = 0; ox < j.ow; ox++) {
+    size_t lo, hi;
+    source_pair (j.mode, ox, j.w, j.ow, j.geo.scale_w, &lo, &hi,
+        &taps[ox].weight);
+    taps[ox].left = lo * j.c;
+    taps[ox].right = hi * j.c;
+  }
+  j.taps = taps;
+  /* Bands of rows: a run of rows cut by a band boundary computes its
+   * horizontal lerps twice, so few bands, but enough to even out
+   * threads. */
   size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
   size_t want = threads > 1 ? threads * 4 : 1;
   j.bands = j.rows < want ? j.rows : want;

@@ -1,0 +1,66 @@
+/* AVX2+FMA depthwise kernel reading pixels in place: the channel blocking
+ * and tap order of the indirection kernel (16, then 8, then a masked
+ * tail), so the bits are the same, without a pointer table. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "act-avx2.h"
+
+static const int32_t mask_table[16] = {
+  -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+void
+seg_f32_dwconv_rows_ukernel__avx2 (size_t channels, size_t width,
+    size_t kh, size_t kw, const float *const *rows, size_t x_step,
+    size_t kx_step, const float *w, float *out, size_t out_stride,
+    const seg_f32_act_params *act)
+{
+  const act_avx2 p = act_avx2_init (act);
+  const __m256i tail = _mm256_loadu_si256 (
+      (const __m256i *) (mask_table + 8 - (channels & 7)));
+
+  for (size_t x = 0; x < width; x++) {
+    float *o = out + x * out_stride;
+    size_t ch = 0;
+    for (; ch + 16 <= channels; ch += 16) {
+      __m256 acc0 = _mm256_loadu_ps (w + ch);
+      __m256 acc1 = _mm256_loadu_ps (w + ch + 8);
+      const float *k = w + channels + ch;
+      for (size_t ky = 0; ky < kh; ky++) {
+        const float *i = rows[ky] + x * x_step + ch;
+        for (size_t kx = 0; kx < kw; kx++, i += kx_step, k += channels) {
+          acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k),
+              acc0);
+          acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (i + 8),
+              _mm256_loadu_ps (k + 8), acc1);
+        }
+      }
+      _mm256_storeu_ps (o + ch, act_avx2_apply (&p, acc0));
+      _mm256_storeu_ps (o + ch + 8, act_avx2_apply (&p, acc1));
+    }
+    if (ch + 8 <= channels) {
+      __m256 acc = _mm256_loadu_ps (w + ch);
+      const float *k = w + channels + ch;
+      for (size_t ky = 0; ky < kh; ky++) {
+        const float *i = rows[ky] + x * x_step + ch;
+        for (size_t kx = 0; kx < kw; kx++, i += kx_step, k += channels)
+          acc = _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k),
+              acc);
+      }
+      _mm256_storeu_ps (o + ch, act_avx2_apply (&p, acc));
+      ch += 8;
+    }
+    if (ch < channels) {
+      __m256 acc = _mm256_maskload_ps (w + ch, tail);
+      const float *k = w + channels + ch;
+      for (size_t ky = 0; ky < kh; ky++) {
+        const float *i = rows[ky] + x * x_step + ch;
+        for (size_t kx = 0; kx < kw; kx++, i += kx_step, k += channels)
+          acc = _mm256_fmadd_ps (_mm256_maskload_ps (i, tail),
+              _mm256_maskload_ps (k, tail), acc);
+      }
+      _mm256_maskstore_ps (o + ch, tail, act_avx2_apply (&p, acc));
+    }
+  }
+}

@@ -17,6 +17,12 @@
  * costs more in wake-ups than it gains. */
 #define MIN_TASK_MACS 65536
 
+/* Tasks per thread of a pointwise GEMM split by panels, and by rows: two
+ * rather than one let the caller make up for a worker that starts late;
+ * row splits at 520x520 input were slower with fewer than four. */
+#define FLAT_PANEL_TASKS 2
+#define FLAT_ROW_TASKS 4
+
 typedef struct {
   int out_ch, cin_g, kh, kw;
 } conv_geom;
@@ -307,6 +313,22 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     return seg_fail (err, SEG_ERR_SHAPE, "node '%s' (Conv): output too large",
         n->name);
 
+  if (n->nin > 3 && n->in[3] >= 0) {
+    const seg_value *r = &v[n->in[3]];
+    if (r->dtype != SEG_DT_F32 || r->rank != 4
+        || memcmp (r->dims, y->dims, 4 * sizeof y->dims[0]))
+      return seg_fail (err, SEG_ERR_SHAPE,
+          "node '%s' (Conv): the fused addend must have the output's shape",
+          n->name);
+    if (!is_depthwise (&geo, a->groups) && use_im2col (&geo, pads))
+      return seg_fail (err, SEG_ERR_UNSUPPORTED,
+          "node '%s' (Conv): a fused addend needs a depthwise or unpadded "
+          "1x1 conv", n->name);
+    if ((unsigned) a->irb_act[2] > SEG_ACT_SIGMOID)
+      return seg_fail (err, SEG_ERR_FORMAT,
+          "node '%s' (Conv): bad activation after the addend", n->name);
+  }
+
   memcpy (plan->pads, pads, sizeof pads);
   size_t taps = (size_t) geo.kh * geo.kw;
   plan->macs = (uint64_t) x->dims[0] * oh * ow * geo.out_ch * taps * geo.cin_g;
@@ -331,9 +353,44 @@ typedef struct {
   size_t sh, sw, dh, dw, pt, pl;
   size_t kc, cout_g;
   seg_f32_act_params act;
-  /* flat GEMM split: m_parts row ranges x n_parts panel ranges */
-  size_t m, m_parts, n_parts;
+  /* fused Add: output += add (same layout) after act, then act_add */
+  const float *add;
+  seg_f32_act_params act_add;
+  /* flat GEMM split: the grid of row tiles x panels, walked tile by tile
+   * or (by_panel) panel by panel, cut into `parts` equal runs */
+  size_t m, tiles, panels, parts;
+  bool by_panel;
 } conv_job;
+
+/* Rows of output pixels that flat_task hands the GEMM at a time before
+ * adding the fused addend to them, in GEMM row tiles: small enough that
+ * the rows are still in L1 when the add reads them back. */
+#define ADD_TILES 8
+
+/* The fused Add on output pixels [p0, p1), channels [c0, c1): the same
+ * sums the separate Add would have computed. */
+static void
+add_addend (const conv_job *j, size_t p0, size_t p1, size_t c0, size_t c1)
+{
+  if (c0 == 0 && c1 == j->cout) {
+    float *o = j->out + p0 * j->cout;
+    const float *r = j->add + p0 * j->cout;
+    size_t count = (p1 - p0) * j->cout;
+    for (size_t i = 0; i < count; i++)
+      o[i] += r[i];
+    if (j->act_add.act != SEG_ACT_NONE)
+      seg_f32_act_apply (&j->act_add, o, count);
+    return;
+  }
+  for (size_t p = p0; p < p1; p++) {
+    float *o = j->out + p * j->cout;
+    const float *r = j->add + p * j->cout;
+    for (size_t c = c0; c < c1; c++)
+      o[c] += r[c];
+    if (j->act_add.act != SEG_ACT_NONE)
+      seg_f32_act_apply (&j->act_add, o + c0, c1 - c0);
+  }
+}
 
 /* One group's GEMM over m rows of A (stride a_stride) into C, for panels
  * [panel0, panel1) of the group's output channels. */
@@ -361,24 +418,69 @@ panel_count (const conv_job *j)
 }
 
 /* Pointwise, stride 1, no padding: the activation is an [N*H*W x Cin]
- * matrix; a task is a range of row tiles times a range of panels. */
+ * matrix. Row tiles [t0, t1) times panels [p0, p1) of it. */
+static void
+flat_block (const conv_job *j, size_t t0, size_t t1, size_t p0, size_t p1)
+{
+  size_t mr = j->p->k->gemm_mr;
+  size_t r0 = t0 * mr, r1 = t1 * mr < j->m ? t1 * mr : j->m;
+  if (r0 >= r1 || p0 >= p1)
+    return;
+  size_t groups = (size_t) j->p->groups;
+  if (!j->add) {
+    for (size_t g = 0; g < groups; g++)
+      gemm_group (j, g, j->in + r0 * j->cin + g * j->kc, j->cin, r1 - r0,
+          j->out + r0 * j->cout, j->cout, p0, p1);
+    return;
+  }
+  size_t nr = j->p->k->gemm_nr, step = ADD_TILES * mr;
+  size_t c0 = p0 * nr, c1 = p1 * nr < j->cout_g ? p1 * nr : j->cout_g;
+  for (size_t r = r0; r < r1; r += step) {
+    size_t e = r1 - r < step ? r1 : r + step;
+    for (size_t g = 0; g < groups; g++)
+      gemm_group (j, g, j->in + r * j->cin + g * j->kc, j->cin, e - r,
+          j->out + r * j->cout, j->cout, p0, p1);
+    if (groups == 1)
+      add_addend (j, r, e, c0, c1);
+    else
+      for (size_t g = 0; g < groups; g++)
+        add_addend (j, r, e, g * j->cout_g + c0, g * j->cout_g + c1);
+  }
+}
+
+/* Grid rows [o0, o1) in the walk order, cells [i0, i1) of each. */
+static void
+flat_cells (const conv_job *j, size_t o0, size_t o1, size_t i0, size_t i1)
+{
+  if (j->by_panel)
+    flat_block (j, i0, i1, o0, o1);
+  else
+    flat_block (j, o0, o1, i0, i1);
+}
+
+/* A task is the run [u0, u1) of the grid's cells in walk order: the rest
+ * of one grid row, whole rows, then the start of another. Every output
+ * is still one kernel call's sum over all of kc, so where the cuts fall
+ * does not change any value. */
 static void
 flat_task (void *data, size_t task, int thread)
 {
   const conv_job *j = data;
-  size_t mr = j->p->k->gemm_mr;
-  size_t tiles = (j->m + mr - 1) / mr, panels = panel_count (j);
-  size_t im = task / j->n_parts, in = task % j->n_parts;
-  size_t r0 = im * tiles / j->m_parts * mr;
-  size_t r1 = (im + 1) * tiles / j->m_parts * mr;
-  if (r1 > j->m)
-    r1 = j->m;
-  if (r0 >= r1)
+  size_t inner = j->by_panel ? j->tiles : j->panels;
+  size_t cells = j->tiles * j->panels;
+  size_t u0 = task * cells / j->parts, u1 = (task + 1) * cells / j->parts;
+  size_t o0 = u0 / inner, i0 = u0 % inner, o1 = u1 / inner, i1 = u1 % inner;
+  if (o0 == o1) {
+    flat_cells (j, o0, o0 + 1, i0, i1);
     return;
-  size_t p0 = in * panels / j->n_parts, p1 = (in + 1) * panels / j->n_parts;
-  for (size_t g = 0; g < (size_t) j->p->groups; g++)
-    gemm_group (j, g, j->in + r0 * j->cin + g * j->kc, j->cin, r1 - r0,
-        j->out + r0 * j->cout, j->cout, p0, p1);
+  }
+  if (i0) {
+    flat_cells (j, o0, o0 + 1, i0, inner);
+    o0++;
+  }
+  flat_cells (j, o0, o1, 0, inner);
+  if (i1)
+    flat_cells (j, o1, o1 + 1, 0, i1);
 }
 
 /* Pointwise with a stride: one output row reads every sw-th input pixel of
@@ -393,25 +495,23 @@ strided_task (void *data, size_t task, int thread)
   for (size_t g = 0; g < (size_t) j->p->groups; g++)
     gemm_group (j, g, a + g * j->kc, j->sw * j->cin, j->ow, c, j->cout, 0,
         panel_count (j));
+  if (j->add)
+    add_addend (j, task * j->ow, (task + 1) * j->ow, 0, j->cout);
 }
 
+/* Gathers the receptive fields of output pixels [x0, x1) of row oy of
+ * image b into col in chunks of `chunk` pixels (kc floats each, zeros for
+ * padding) and runs every group's GEMM on each chunk. */
 static void
-im2col_task (void *data, size_t task, int thread)
+im2col_span (const conv_job *j, size_t b, size_t oy, size_t x0, size_t x1,
+    size_t chunk, float *col, float *out_row)
 {
-  const conv_job *j = data;
   const conv_geom *geo = &j->p->geo;
-  float *col = (float *) (j->ctx->scratch + (size_t) thread
-      * j->ctx->scratch_stride);
-  size_t b = task / j->oh, oy = task % j->oh;
-  size_t chunk = seg_f32_im2col_pixels (j->kc, j->ow);
-  size_t cin_g = geo->cin_g;
-  float *out_row = j->out + task * j->ow * j->cout;
-
-  for (size_t x0 = 0; x0 < j->ow; x0 += chunk) {
-    size_t count = j->ow - x0 < chunk ? j->ow - x0 : chunk;
+  size_t cin_g = geo->cin_g, kw = geo->kw, span = kw * cin_g;
+  for (; x0 < x1; x0 += chunk) {
+    size_t count = x1 - x0 < chunk ? x1 - x0 : chunk;
     for (size_t g = 0; g < (size_t) j->p->groups; g++) {
       float *dst = col;
-      size_t kw = geo->kw, span = kw * cin_g;
       for (size_t i = 0; i < count; i++) {
         size_t ix0 = (x0 + i) * j->sw - j->pl;
         /* With one group and no dilation a kernel row's taps are one
@@ -448,6 +548,85 @@ im2col_task (void *data, size_t task, int thread)
   }
 }
 
+/* Most kernel rows for which im2col_task reads windows in place. */
+#define IGEMM_MAX_RUNS 16
+
+static void
+im2col_task (void *data, size_t task, int thread)
+{
+  const conv_job *j = data;
+  const conv_geom *geo = &j->p->geo;
+  const seg_f32_kernels *k = j->p->k;
+  float *col = (float *) (j->ctx->scratch + (size_t) thread
+      * j->ctx->scratch_stride);
+  size_t b = task / j->oh, oy = task % j->oh;
+  size_t chunk = seg_f32_im2col_pixels (j->kc, j->ow);
+  float *out_row = j->out + task * j->ow * j->cout;
+  size_t kh = geo->kh, kw = geo->kw;
+
+  /* The stem's input frame and output rows are often not in L2 when it
+   * starts; asking for the next row's lines now keeps the hardware
+   * prefetcher's ramp-up at each page out of the loop (7% on a cold
+   * stem). Only for narrow rows, where that is a few hundred lines. */
+  size_t row_bytes = j->w * j->cin * sizeof (float);
+  size_t out_bytes = j->ow * j->cout * sizeof (float);
+  if (oy + 1 < j->oh && kh * row_bytes + out_bytes <= 32 * 1024) {
+    for (size_t ky = 0; ky < kh; ky++) {
+      size_t iy = (oy + 1) * j->sh + ky * j->dh - j->pt;
+      if (iy >= j->h)
+        continue;
+      const char *r = (const char *) (j->in + (b * j->h + iy) * j->w
+          * j->cin);
+      for (size_t o = 0; o < row_bytes; o += 64)
+        __builtin_prefetch (r + o, 0, 3);
+    }
+    const char *next = (const char *) (out_row + j->ow * j->cout);
+    for (size_t o = 0; o < out_bytes; o += 64)
+      __builtin_prefetch (next + o, 1, 3);
+  }
+
+  /* Copying the windows cost twice the GEMM on the 3-channel stem: with
+   * one group and no dilation a window's kernel rows are runs of the
+   * input rows, so the pixels whose windows lie inside the row, [xa, xb),
+   * are read in place; only the padded edges are gathered. */
+  size_t xa = 0, xb = 0;
+  if (k->igemm && j->p->groups == 1 && j->dw == 1 && kh <= IGEMM_MAX_RUNS
+      && j->w + j->pl >= kw) {
+    xa = (j->pl + j->sw - 1) / j->sw;
+    xb = (j->w + j->pl - kw) / j->sw + 1;
+    if (xb > j->ow)
+      xb = j->ow;
+    if (xa > xb)
+      xa = xb;
+  }
+  size_t step = j->sw * j->cin, run_len = kw * j->cin;
+  /* Kernel rows in the top or bottom padding read a run of zeros in col
+   * with the same step; where that does not fit, gather the whole row. */
+  bool padded = false;
+  for (size_t ky = 0; ky < kh; ky++)
+    padded |= oy * j->sh + ky * j->dh - j->pt >= j->h;
+  if (xa < xb && padded
+      && (xb - xa - 1) * step + run_len > chunk * j->kc)
+    xa = xb = 0;
+  if (xa == xb) {
+    im2col_span (j, b, oy, 0, j->ow, chunk, col, out_row);
+    return;
+  }
+  im2col_span (j, b, oy, 0, xa, chunk, col, out_row);
+  im2col_span (j, b, oy, xb, j->ow, chunk, col, out_row);
+  if (padded)
+    memset (col, 0, ((xb - xa - 1) * step + run_len) * sizeof (float));
+  const float *a[IGEMM_MAX_RUNS];
+  for (size_t ky = 0; ky < kh; ky++) {
+    size_t iy = oy * j->sh + ky * j->dh - j->pt;
+    a[ky] = iy < j->h
+        ? j->in + ((b * j->h + iy) * j->w + xa * j->sw - j->pl) * j->cin
+        : col;
+  }
+  k->igemm (xb - xa, j->cout, kh, run_len, a, step, j->p->w,
+      out_row + xa * j->cout, j->cout, &j->act);
+}
+
 static void
 depthwise_task (void *data, size_t task, int thread)
 {
@@ -464,27 +643,39 @@ depthwise_task (void *data, size_t task, int thread)
    * convolution itself. Unsigned wrap-around makes rows and columns left
    * of or above the input fail the < h and < w tests. */
   size_t kh = (size_t) geo->kh, kw = (size_t) geo->kw;
-  size_t span = (kw - 1) * j->dw;
+  size_t w = j->w, cin = j->cin, sw = j->sw, pl = j->pl, ow = j->ow;
+  size_t span = (kw - 1) * j->dw, step = j->dw * cin;
+  const float *zero = j->p->zero;
+  /* Locals, not j's fields: the compiler cannot tell the table stores
+   * from them and would reload every one per pixel. */
   for (size_t ky = 0; ky < kh; ky++) {
     size_t iy = oy * j->sh + ky * j->dh - j->pt;
-    const float *row = iy < j->h ? j->in + (b * j->h + iy) * j->w * j->cin
-        : NULL;
-    for (size_t ox = 0; ox < j->ow; ox++) {
-      const float **t = ind + ox * taps + ky * kw;
-      size_t ix0 = ox * j->sw - j->pl;
-      if (row && ix0 < j->w && ix0 + span < j->w) {
-        for (size_t kx = 0; kx < kw; kx++)
-          t[kx] = row + (ix0 + kx * j->dw) * j->cin;
+    const float *row = iy < j->h ? j->in + (b * j->h + iy) * w * cin : NULL;
+    const float **t = ind + ky * kw;
+    for (size_t ox = 0; ox < ow; ox++, t += taps) {
+      size_t ix0 = ox * sw - pl;
+      if (row && ix0 < w && ix0 + span < w) {
+        const float *p = row + ix0 * cin;
+        if (kw == 3) {
+          t[0] = p;
+          t[1] = p + step;
+          t[2] = p + 2 * step;
+        } else {
+          for (size_t kx = 0; kx < kw; kx++)
+            t[kx] = p + kx * step;
+        }
         continue;
       }
       for (size_t kx = 0; kx < kw; kx++) {
         size_t ix = ix0 + kx * j->dw;
-        t[kx] = row && ix < j->w ? row + ix * j->cin : j->p->zero;
+        t[kx] = row && ix < w ? row + ix * cin : zero;
       }
     }
   }
   j->p->k->dwconv (j->cout, j->ow, taps, ind, j->p->w,
       j->out + task * j->ow * j->cout, j->cout, &j->act);
+  if (j->add)
+    add_addend (j, task * j->ow, (task + 1) * j->ow, 0, j->cout);
 }
 
 static void
@@ -507,6 +698,8 @@ conv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .kc = (size_t) p->geo.kh * p->geo.kw * p->geo.cin_g,
     .cout_g = p->geo.out_ch / p->groups,
     .act = { n->a.act, n->a.act_a, n->a.act_b },
+    .add = n->nin > 3 && n->in[3] >= 0 ? v[n->in[3]].data : NULL,
+    .act_add = { n->a.irb_act[2], n->a.irb_act_a[2], n->a.irb_act_b[2] },
   };
   size_t rows = j.n * j.oh;
 
@@ -517,27 +710,32 @@ conv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   } else if (j.sh != 1 || j.sw != 1) {
     seg_threadpool_run (ctx->pool, strided_task, &j, rows);
   } else {
-    /* A few tasks per thread balance the load; with too few row tiles
-     * (squeeze-and-excite convs on one pixel) split the channels too. A
-     * job smaller than a few microseconds stays on one thread: waking the
-     * others would cost more than it saves. */
+    /* Equal runs of the tile x panel grid, a few per thread: whole row
+     * tiles alone left the threads up to a task apart
+     * (22 tiles at 256x256 input in 8 tasks of 2 or 3). The walk goes
+     * panel by panel when the weights outweigh the activation (the last
+     * blocks' 1x1 convs at low resolution), so that each thread fetches
+     * only its share of the weights, which come from memory once per
+     * frame: with rows, both threads fetched all of them. A job smaller
+     * than a few microseconds stays on one thread: waking the others
+     * would cost more than it saves. Work counts whole row tiles, as the
+     * kernels compute them: a one-pixel conv (squeeze-and-excite) streams
+     * its weights as a full tile would, so it is worth splitting. */
     size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
-    size_t want = threads * 4;
-    if (want > plan->macs / MIN_TASK_MACS)
-      want = plan->macs / MIN_TASK_MACS;
-    if (threads == 1 || want < 1)
-      want = 1;
-    size_t tiles = (rows * j.ow + p->k->gemm_mr - 1) / p->k->gemm_mr;
     j.m = rows * j.ow;
-    j.m_parts = tiles < want ? tiles : want;
-    j.n_parts = 1;
-    if (p->groups == 1 && j.m_parts < want) {
-      size_t panels = panel_count (&j);
-      j.n_parts = (want + j.m_parts - 1) / j.m_parts;
-      if (j.n_parts > panels)
-        j.n_parts = panels;
-    }
-    seg_threadpool_run (ctx->pool, flat_task, &j, j.m_parts * j.n_parts);
+    j.tiles = (j.m + p->k->gemm_mr - 1) / p->k->gemm_mr;
+    j.panels = panel_count (&j);
+    uint64_t work = (uint64_t) j.tiles * p->k->gemm_mr * p->geo.out_ch * j.kc;
+    j.by_panel = (uint64_t) j.kc * p->geo.out_ch >= (uint64_t) j.m * j.cin;
+    size_t want = threads * (j.by_panel ? FLAT_PANEL_TASKS : FLAT_ROW_TASKS);
+    if (want > work / MIN_TASK_MACS)
+      want = work / MIN_TASK_MACS;
+    if (want > j.tiles * j.panels)
+      want = j.tiles * j.panels;
+    if (want > threads)
+      want -= want % threads;
+    j.parts = threads == 1 || want < 1 ? 1 : want;
+    seg_threadpool_run (ctx->pool, flat_task, &j, j.parts);
   }
 }
 

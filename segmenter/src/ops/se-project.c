@@ -9,8 +9,10 @@
  * the rows are in cache.
  *
  * Inputs: x, gate, W (1x1, OIHW or OHWI), bias (may be -1), residual (may
- * be -1). a.act applies after the GEMM; with a residual, irb_act[2] after
- * the add.
+ * be -1), and optionally an addend of x's shape (may be -1): MediaPipe's
+ * decoder projects skip * gate + upsampled, and the pass folds that Add in
+ * too, so the tile holds x * gate + addend. a.act applies after the GEMM;
+ * with a residual, irb_act[2] after the add.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +20,12 @@
 #include "kernels/kernels.h"
 #include "ops-impl.h"
 
-/* Most pixels per task and per gated tile: a multiple of every kernel's
- * rows. */
+/* Most pixels per gated tile: a multiple of every kernel's rows. */
 #define TILE_PIXELS 96
+
+/* Most GEMM row tiles in one task when there are enough to share: 16
+ * (six tasks at 520x520 input) was 15% slower there than 8. */
+#define TASK_TILES 8
 
 typedef struct {
   const seg_f32_kernels *k;
@@ -54,8 +59,8 @@ weight_dims (int rank, const int64_t *d, int *o, int *i)
 static seg_status
 se_pack (seg_node *n, const seg_graph *g, seg_err *err)
 {
-  if (n->nin != 5 || n->in[0] < 0 || n->in[1] < 0 || n->in[2] < 0
-      || n->in[2] >= g->ntensors || n->in[3] >= g->ntensors)
+  if ((n->nin != 5 && n->nin != 6) || n->in[0] < 0 || n->in[1] < 0
+      || n->in[2] < 0 || n->in[2] >= g->ntensors || n->in[3] >= g->ntensors)
     return seg_fail (err, SEG_ERR_FORMAT, "node '%s' (SeProject): bad inputs",
         n->name);
   const seg_tensor *w = &g->tensors[n->in[2]];
@@ -99,8 +104,8 @@ static seg_status
 se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     seg_err *err)
 {
-  if (n->nin != 5 || n->nout < 1 || n->in[0] < 0 || n->in[1] < 0
-      || n->in[2] < 0)
+  if ((n->nin != 5 && n->nin != 6) || n->nout < 1 || n->in[0] < 0
+      || n->in[1] < 0 || n->in[2] < 0)
     return seg_fail (err, SEG_ERR_FORMAT, "node '%s' (SeProject): bad inputs",
         n->name);
   const seg_value *x = &v[n->in[0]], *gate = &v[n->in[1]];
@@ -150,6 +155,14 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
           "node '%s' (SeProject): residual must have the output's shape",
           n->name);
   }
+  if (n->nin > 5 && n->in[5] >= 0) {
+    const seg_value *r = &v[n->in[5]];
+    if (r->rank != 4 || r->dtype != SEG_DT_F32
+        || memcmp (r->dims, x->dims, 4 * sizeof x->dims[0]))
+      return seg_fail (err, SEG_ERR_SHAPE,
+          "node '%s' (SeProject): addend must have the input's shape",
+          n->name);
+  }
   plan->macs = (uint64_t) x->dims[0] * x->dims[1] * x->dims[2] * cin * cout;
   plan->scratch_bytes = (size_t) TILE_PIXELS * cin * sizeof (float);
   return SEG_OK;
@@ -158,7 +171,7 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
 typedef struct {
   const se_packed *p;
   const seg_run_ctx *ctx;
-  const float *x, *gate, *res;
+  const float *x, *gate, *res, *add;
   float *y;
   size_t pixels;        /* per batch item */
   size_t tiles;         /* GEMM row tiles per batch item */
@@ -166,24 +179,28 @@ typedef struct {
   seg_f32_act_params act, act_r;
 } se_job;
 
+/* Pixels [p0, p0 + np) of batch item b: at most TILE_PIXELS. */
 static void
-se_task (void *data, size_t task, int thread)
+se_tile (const se_job *j, float *a, size_t b, size_t p0, size_t np)
 {
-  const se_job *j = data;
   const se_packed *p = j->p;
   const seg_f32_kernels *k = p->k;
   size_t cin = p->cin, cout = p->cout;
-  float *a = (float *) (void *) (j->ctx->scratch
-      + (size_t) thread * j->ctx->scratch_stride);
-  size_t b = task / j->parts, part = task % j->parts;
-  size_t p0 = part * j->tiles / j->parts * k->gemm_mr;
-  size_t p1 = (part + 1) * j->tiles / j->parts * k->gemm_mr;
-  size_t np = (p1 < j->pixels ? p1 : j->pixels) - p0;
   const float *x = j->x + (b * j->pixels + p0) * cin;
   const float *gate = j->gate + b * cin;
-  for (size_t i = 0; i < np; i++)
-    for (size_t c = 0; c < cin; c++)
-      a[i * cin + c] = x[i * cin + c] * gate[c];
+  if (j->add) {
+    /* The product is rounded before the add, as the Mul stored it. */
+    const float *r = j->add + (b * j->pixels + p0) * cin;
+    for (size_t i = 0; i < np; i++)
+      for (size_t c = 0; c < cin; c++) {
+        float m = x[i * cin + c] * gate[c];
+        a[i * cin + c] = m + r[i * cin + c];
+      }
+  } else {
+    for (size_t i = 0; i < np; i++)
+      for (size_t c = 0; c < cin; c++)
+        a[i * cin + c] = x[i * cin + c] * gate[c];
+  }
   float *y = j->y + (b * j->pixels + p0) * cout;
   for (size_t i = 0; i < np; i += k->gemm_mr)
     k->gemm (np - i < k->gemm_mr ? np - i : k->gemm_mr, cout, cin,
@@ -194,6 +211,24 @@ se_task (void *data, size_t task, int thread)
       y[i] += r[i];
     seg_f32_act_apply (&j->act_r, y, np * cout);
   }
+}
+
+/* A task is a run of whole GEMM row tiles, gated and projected
+ * TILE_PIXELS at a time. */
+static void
+se_task (void *data, size_t task, int thread)
+{
+  const se_job *j = data;
+  size_t mr = j->p->k->gemm_mr, most = TILE_PIXELS / mr * mr;
+  float *a = (float *) (void *) (j->ctx->scratch
+      + (size_t) thread * j->ctx->scratch_stride);
+  size_t b = task / j->parts, part = task % j->parts;
+  size_t p0 = part * j->tiles / j->parts * mr;
+  size_t p1 = (part + 1) * j->tiles / j->parts * mr;
+  if (p1 > j->pixels)
+    p1 = j->pixels;
+  for (; p0 < p1; p0 += most)
+    se_tile (j, a, b, p0, p1 - p0 < most ? p1 - p0 : most);
 }
 
 static void
@@ -208,20 +243,20 @@ se_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     .x = x->data,
     .gate = v[n->in[1]].data,
     .res = n->in[4] >= 0 ? v[n->in[4]].data : NULL,
+    .add = n->nin > 5 && n->in[5] >= 0 ? v[n->in[5]].data : NULL,
     .y = v[n->out[0]].data,
     .pixels = (size_t) x->dims[1] * x->dims[2],
     .act = { a->act, a->act_a, a->act_b },
     .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
   };
-  /* Whole GEMM row tiles, at most TILE_PIXELS a task, in a multiple of
-   * the thread count of tasks so that the last round does not leave a
-   * thread idle (at 256x256 input the last blocks have 256 pixels: three
-   * 96-pixel tasks on two threads would take two rounds). */
-  size_t mr = j.p->k->gemm_mr, most = TILE_PIXELS / mr;
+  /* Equal runs of row tiles, as few per thread as keep a task within
+   * TASK_TILES and a multiple of the thread count, so that the last round
+   * does not leave a thread idle. */
+  size_t mr = j.p->k->gemm_mr;
   size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
   j.tiles = (j.pixels + mr - 1) / mr;
-  j.parts = (j.tiles + most - 1) / most;
-  j.parts = (j.parts + threads - 1) / threads * threads;
+  j.parts = (j.tiles + threads * TASK_TILES - 1) / (threads * TASK_TILES)
+      * threads;
   if (j.parts > j.tiles)
     j.parts = j.tiles;
   seg_threadpool_run (ctx->pool, se_task, &j, (size_t) x->dims[0] * j.parts);

@@ -98,7 +98,8 @@ typedef enum {
   SEG_OP_CONSTANT_OF_SHAPE,
   /* made by the load-time passes only, never by an importer */
   SEG_OP_INVERTED_RESIDUAL, /* see seg_attrs.irb_* */
-  SEG_OP_SE_PROJECT,        /* conv1x1 (x * gate) [+ residual]: se-project.c */
+  SEG_OP_SE_PROJECT,        /* conv1x1 (x * gate [+ addend]) [+ residual]:
+                             * se-project.c */
   SEG_OP_COUNT_
 } seg_op;
 
@@ -173,6 +174,13 @@ typedef struct {
   seg_act irb_act[3];         /* expand, project, after the residual add */
   float irb_act_a[3], irb_act_b[3];
   bool irb_residual;
+  /* Operands the passes fold into a node (fuse_elementwise in passes.c),
+   * each of exactly the shape named, so that the Add never runs:
+   * GlobalAvgPool input 1 (may be absent): pools in[0] + in[1], in[0]'s
+   * shape. Conv input 3 (may be absent): added to the output after
+   * a.act, then irb_act[2] applies; only on the depthwise and
+   * unpadded-pointwise paths. SeProject input 5 (may be absent): the
+   * projection reads x * gate + in[5], x's shape. */
 } seg_attrs;
 
 typedef struct seg_node {

@@ -5,8 +5,13 @@
  * f16 weights and Constant-only subgraphs become plain f32 constants), then
  * BatchNorm folding into the conv before it (needs constant weights), then the
  * HardSigmoid·Mul -> HardSwish rewrite, then activation fusion (which must
- * see the HardSwish), then inverted-residual fusion (which must see the
- * fused activations). Shape subgraphs that depend on an activation's shape are
+ * see the HardSwish), then the move of 1x1 convs before the bilinear
+ * upsample that feeds them (only convs shown to have no activation; before
+ * the block fusions, which then find an SE gate's Mul next to the conv),
+ * then inverted-residual fusion (which must see the fused activations),
+ * then the folding of the remaining elementwise Adds
+ * and Muls into their neighbours (after the block fusions, which remove
+ * more). Shape subgraphs that depend on an activation's shape are
  * left in place: the session evaluates them once per input size.
  */
 #include "passes.h"
@@ -623,6 +628,390 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
   return SEG_OK;
 }
 
+/* True when tensors a and b are known to have one shape: the same tensor,
+ * or every dim recorded (TFLite files record them) and equal. The fused
+ * ops check the planned shapes again and refuse a mismatch; this keeps
+ * them from being made where the Add might broadcast. */
+static bool
+same_shape (const seg_graph *g, int a, int b)
+{
+  if (a == b)
+    return true;
+  const seg_tensor *x = &g->tensors[a], *y = &g->tensors[b];
+  if (x->rank != 4 || y->rank != 4)
+    return false;
+  for (int i = 0; i < 4; i++)
+    if (x->dims[i] < 0 || x->dims[i] != y->dims[i])
+      return false;
+  return true;
+}
+
+/* The producer of t when it is a two-input elementwise node of type op
+ * without a fused activation and t has no other reader; else NULL. */
+static seg_node *
+sole_producer (seg_graph *g, const int *uses, int t, seg_op op)
+{
+  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
+  if (p < 0 || uses[t] != 1 || is_graph_output (g, t))
+    return NULL;
+  seg_node *n = &g->nodes[p];
+  if (n->op != op || n->nout != 1 || n->a.act != SEG_ACT_NONE || n->nin != 2
+      || n->in[0] < 0 || n->in[1] < 0)
+    return NULL;
+  return n;
+}
+
+/* Conv1x1 (Mul (x, gate) + y), MediaPipe's decoder: the gated skip plus
+ * the upsampled path, projected. The Mul and the Add become SeProject's
+ * tile fill, so neither full-size tensor is written. */
+static void
+fuse_gated_adds (seg_graph *g, const int *uses)
+{
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *pn = &g->nodes[i];
+    if (!pointwise_conv (g, pn))
+      continue;
+    const seg_tensor *pw = &g->tensors[pn->in[1]];
+    int cin = (int) (pw->dims[1] * pw->dims[3]);
+    seg_node *add = sole_producer (g, uses, pn->in[0], SEG_OP_ADD);
+    if (!add)
+      continue;
+    for (int side = 0; side < 2; side++) {
+      seg_node *mul = sole_producer (g, uses, add->in[side], SEG_OP_MUL);
+      if (!mul)
+        continue;
+      int gs = se_gate (g, mul->in[1], cin) ? 1
+          : se_gate (g, mul->in[0], cin) ? 0 : -1;
+      int x = gs >= 0 ? mul->in[1 - gs] : -1, y = add->in[1 - side];
+      if (x < 0 || !same_shape (g, x, y) || g->tensors[x].dims[3] != cin)
+        continue;
+      int in[6] = { x, mul->in[gs], pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
+        -1, y };
+      pn->op = SEG_OP_SE_PROJECT;
+      pn->nin = 6;
+      memcpy (pn->in, in, sizeof in);
+      add->dead = true;
+      mul->dead = true;
+      break;
+    }
+  }
+}
+
+/* A float32 constant-weight conv with a 1x1 kernel and no padding (any
+ * stride or groups): the conv op runs it as a GEMM straight on the
+ * activation rows, never through im2col. */
+static bool
+pointwise_kernel (const seg_graph *g, const seg_node *n)
+{
+  if (n->nin < 2 || n->in[1] < 0)
+    return false;
+  const seg_tensor *w = &g->tensors[n->in[1]];
+  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4)
+    return false;
+  bool oihw = n->a.wlayout == SEG_WL_OIHW;
+  if (!oihw && n->a.wlayout != SEG_WL_OHWI && n->a.wlayout != SEG_WL_1HWO)
+    return false;
+  if (w->dims[oihw ? 2 : 1] != 1 || w->dims[oihw ? 3 : 2] != 1)
+    return false;
+  return n->a.pad_mode != SEG_PAD_EXPLICIT || !(n->a.pads[0] || n->a.pads[1]
+      || n->a.pads[2] || n->a.pads[3]);
+}
+
+/* GlobalAvgPool (x + y) where the pool is the sum's only reader: the pool
+ * adds as it sums (MediaPipe's decoder pools skip + upsampled for the
+ * gate). */
+static void
+fuse_pool_adds (seg_graph *g, const int *uses)
+{
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *pool = &g->nodes[i];
+    if (pool->dead || pool->op != SEG_OP_GLOBAL_AVG_POOL || pool->nin != 1
+        || pool->in[0] < 0)
+      continue;
+    seg_node *add = sole_producer (g, uses, pool->in[0], SEG_OP_ADD);
+    if (!add || !same_shape (g, add->in[0], add->in[1]))
+      continue;
+    pool->nin = 2;
+    pool->in[0] = add->in[0];
+    pool->in[1] = add->in[1];
+    add->dead = true;
+  }
+}
+
+/* Add (act (Conv (...)), other) where the conv's output is read only by
+ * the Add and `other` exists before the conv runs: the conv adds `other`
+ * to each output row or tile as soon as its kernel wrote it, while it is
+ * in L1. Only the paths that write whole output rows or GEMM tiles
+ * themselves take it: depthwise convs and 1x1 convs without padding. */
+static void
+fuse_conv_adds (seg_graph *g, const int *uses)
+{
+  for (int i = 0; i < g->nnodes; i++) {
+    seg_node *an = &g->nodes[i];
+    if (an->dead || an->op != SEG_OP_ADD || an->nin != 2 || an->nout != 1
+        || an->in[0] < 0 || an->in[1] < 0)
+      continue;
+    for (int side = 0; side < 2; side++) {
+      int tc = an->in[side], other = an->in[1 - side];
+      int ci = seg_graph_producer (g, tc);
+      if (ci < 0 || uses[tc] != 1 || is_graph_output (g, tc))
+        continue;
+      seg_node *cn = &g->nodes[ci];
+      int po = seg_graph_producer (g, other);
+      if (cn->op != SEG_OP_CONV || cn->nin > 3 || cn->nout != 1 || po >= ci)
+        continue;
+      int dw = depthwise_conv (g, cn);
+      bool proven = same_shape (g, other, tc)
+          || (dw && other == cn->in[0]
+              && keeps_size (cn, &g->tensors[cn->in[1]]));
+      if (!proven || (!dw && !pointwise_kernel (g, cn)))
+        continue;
+      if (cn->nin < 3)
+        cn->in[2] = -1;
+      cn->in[3] = other;
+      cn->nin = 4;
+      cn->a.irb_act[2] = an->a.act;
+      cn->a.irb_act_a[2] = an->a.act_a;
+      cn->a.irb_act_b[2] = an->a.act_b;
+      cn->out[0] = an->out[0];
+      an->dead = true;
+      break;
+    }
+  }
+}
+
+static seg_status
+fuse_elementwise (seg_graph *g, const char *file, seg_err *err)
+{
+  /* Each pass only kills nodes and rewires the fused node's inputs to
+   * tensors it already read through the killed ones, so reader counts
+   * of what the later passes look at stay right. The gated form first:
+   * it removes the Mul as well as the Add. */
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  fuse_gated_adds (g, uses);
+  fuse_pool_adds (g, uses);
+  fuse_conv_adds (g, uses);
+  free (uses);
+  return SEG_OK;
+}
+
+/* ---- 1x1 convs moved before the bilinear upsample that feeds them ---- */
+
+/* The single integer held by constant t (int64 or int32), if it is one. */
+static bool
+const_int1 (const seg_graph *g, int t, int64_t *val)
+{
+  if (t < 0)
+    return false;
+  const seg_tensor *x = &g->tensors[t];
+  if (!x->data || seg_shape_elements (x->rank, x->dims) != 1)
+    return false;
+  if (x->dtype == SEG_DT_I64 && x->nbytes >= sizeof (int64_t))
+    *val = *(const int64_t *) x->data;
+  else if (x->dtype == SEG_DT_I32 && x->nbytes >= sizeof (int32_t))
+    *val = *(const int32_t *) x->data;
+  else
+    return false;
+  return true;
+}
+
+/* The producer of t when it is of type op and t has no other reader;
+ * else -1. */
+static int
+private_producer (const seg_graph *g, const int *uses, int t, seg_op op)
+{
+  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
+  if (p < 0 || uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
+    return -1;
+  return p;
+}
+
+/* torchvision's export of F.interpolate (x, size=...): sizes = Concat
+ * (Slice (Shape (x), 0, 2), hw), or Shape (x, end=2) with opset 15. The
+ * channel count reaches the Resize only through that Shape, so reading
+ * the conv's output there instead gives sizes of the conv's channels.
+ * Returns the Shape node, or -1 for any other form. */
+static int
+sizes_shape_node (const seg_graph *g, const int *uses, int sizes, int x)
+{
+  int si;
+  int ci = private_producer (g, uses, sizes, SEG_OP_CONCAT);
+  if (ci < 0 || g->nodes[ci].a.axis != 0 || g->nodes[ci].nin < 1)
+    return -1;
+  int lead = g->nodes[ci].in[0];
+  if ((si = private_producer (g, uses, lead, SEG_OP_SHAPE)) >= 0) {
+    const seg_node *sh = &g->nodes[si];
+    return sh->in[0] == x && sh->a.nchw && sh->a.start == 0
+        && sh->a.has_end && sh->a.end == 2 ? si : -1;
+  }
+  int li = private_producer (g, uses, lead, SEG_OP_SLICE);
+  if (li < 0)
+    return -1;
+  const seg_node *sl = &g->nodes[li];
+  int64_t start, end, axis = 0, step = 1;
+  if (!const_int1 (g, sl->in[1], &start) || !const_int1 (g, sl->in[2], &end)
+      || (sl->nin > 3 && sl->in[3] >= 0 && !const_int1 (g, sl->in[3], &axis))
+      || (sl->nin > 4 && sl->in[4] >= 0 && !const_int1 (g, sl->in[4], &step))
+      || start != 0 || end != 2 || axis != 0 || step != 1)
+    return -1;
+  si = private_producer (g, uses, sl->in[0], SEG_OP_SHAPE);
+  if (si < 0)
+    return -1;
+  const seg_node *sh = &g->nodes[si];
+  return sh->in[0] == x && sh->a.nchw && sh->a.start == 0 && !sh->a.has_end
+      ? si : -1;
+}
+
+/* How a Resize's sizes follow a change of its input's channel count:
+ * `shape` >= 0 is a Shape node to point at the new input, `channel` >= 0
+ * an element of the constant sizes to set to the new count. */
+typedef struct {
+  int shape, channel;
+} sizes_fix;
+
+/* False when the Resize states its input's channel count in a form this
+ * pass cannot rewrite. Scales (the channel's is 1) and TFLite's (H, W)
+ * sizes do not depend on it. */
+static bool
+resize_sizes_fixable (const seg_graph *g, const int *uses,
+    const seg_node *rn, int cin, sizes_fix *fix)
+{
+  fix->shape = fix->channel = -1;
+  int zi = rn->nin > 3 ? rn->in[3] : -1;
+  if (zi < 0)
+    return true;
+  const seg_tensor *z = &g->tensors[zi];
+  if (z->rank != 1)
+    return false;
+  if (z->dims[0] == 0 || (z->dims[0] == 2 && !rn->a.nchw))
+    return true;
+  if (!z->data) {
+    /* The importer leaves the length of computed sizes unknown; the
+     * Resize's plan insists on 4 values of which this Shape gives N, C. */
+    fix->shape = rn->a.nchw ? sizes_shape_node (g, uses, zi, rn->in[0]) : -1;
+    return fix->shape >= 0;
+  }
+  if (z->dims[0] != 4)
+    return false;
+  int c = rn->a.nchw ? 1 : 3;
+  int64_t have;
+  if (uses[zi] != 1 || is_graph_output (g, zi))
+    return false;
+  if (z->dtype == SEG_DT_I64 && z->nbytes >= 4 * sizeof (int64_t))
+    have = ((const int64_t *) z->data)[c];
+  else if (z->dtype == SEG_DT_I32 && z->nbytes >= 4 * sizeof (int32_t))
+    have = ((const int32_t *) z->data)[c];
+  else
+    return false;
+  fix->channel = c;
+  return have == cin;
+}
+
+/* False when the recorded dims or constant scales show the Resize
+ * shrinking an axis: the conv is cheaper after it then. */
+static bool
+may_grow (const seg_graph *g, const seg_node *rn)
+{
+  const seg_tensor *x = &g->tensors[rn->in[0]], *y = &g->tensors[rn->out[0]];
+  if (x->rank == 4 && y->rank == 4)
+    for (int i = 1; i <= 2; i++)
+      if (x->dims[i] > 0 && y->dims[i] > 0 && y->dims[i] < x->dims[i])
+        return false;
+  int si = rn->nin > 2 ? rn->in[2] : -1;
+  if (si < 0 || !g->tensors[si].data || g->tensors[si].dtype != SEG_DT_F32)
+    return true;
+  const seg_tensor *s = &g->tensors[si];
+  int64_t len = seg_shape_elements (s->rank, s->dims);
+  const float *v = s->data;
+  for (int64_t i = 0; i < len && (size_t) (i + 1) * sizeof *v <= s->nbytes;
+      i++)
+    if (v[i] < 1.0f)
+      return false;
+  return true;
+}
+
+/* Moves node `from` to slot `to` (< from), shifting the nodes between
+ * one slot later; their order among themselves is kept. */
+static void
+move_node_back (seg_graph *g, int from, int to)
+{
+  seg_node n = g->nodes[from];
+  memmove (&g->nodes[to + 1], &g->nodes[to],
+      (size_t) (from - to) * sizeof n);
+  g->nodes[to] = n;
+}
+
+/* Conv1x1 (Resize (x)) -> Resize (Conv1x1 (x)) for a bilinear Resize and
+ * a conv without activation. Bilinear weights are convex per output pixel
+ * (also where edges clamp), a 1x1 conv is affine per pixel, so the two
+ * commute up to rounding, and the conv then runs on the small tensor and
+ * the Resize moves the conv's channels (MediaPipe's decoder: 128 -> 24;
+ * LR-ASPP's high classifier: 128 -> 21). The conv takes the first slot
+ * where its output is needed (the Resize's, or the Shape that sizes it)
+ * and may then meet an SE gate's Mul, which fuse_se_projects folds.
+ * Runs after activation fusion, which shows the convs without one. */
+static seg_status
+commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
+{
+  int *uses = count_uses (g);
+  if (!uses)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int c = 0; c < g->nnodes; c++) {
+    const seg_node *cn = &g->nodes[c];
+    int cout = pointwise_conv (g, cn);
+    if (!cout || cn->a.act != SEG_ACT_NONE || cn->nin > 3
+        || cn->a.dilation[0] != 1 || cn->a.dilation[1] != 1)
+      continue;
+    int bt = cn->nin > 2 ? cn->in[2] : -1;
+    if (bt >= 0 && !g->tensors[bt].data)
+      continue;
+    int tr = cn->in[0];
+    int r = private_producer (g, uses, tr, SEG_OP_RESIZE);
+    if (r < 0)
+      continue;
+    const seg_node *rn = &g->nodes[r];
+    int x = rn->nin > 0 ? rn->in[0] : -1;
+    const seg_tensor *w = &g->tensors[cn->in[1]];
+    int cin = (int) (w->dims[1] * w->dims[3]);
+    sizes_fix fix;
+    if (x < 0 || rn->nout != 1 || !may_grow (g, rn)
+        || !resize_sizes_fixable (g, uses, rn, cin, &fix))
+      continue;
+
+    int tc = cn->out[0];
+    seg_tensor *mid = &g->tensors[tr];
+    const seg_tensor *xt = &g->tensors[x];
+    mid->rank = 4;
+    for (int i = 0; i < 3; i++)
+      mid->dims[i] = xt->rank == 4 ? xt->dims[i] : -1;
+    mid->dims[3] = cout;
+    if (fix.shape >= 0)
+      g->nodes[fix.shape].in[0] = tr;
+    if (fix.channel >= 0) {
+      seg_tensor *z = &g->tensors[rn->in[3]];
+      if (z->dtype == SEG_DT_I64)
+        ((int64_t *) z->data)[fix.channel] = cout;
+      else
+        ((int32_t *) z->data)[fix.channel] = cout;
+    }
+    int to = fix.shape >= 0 && fix.shape < r ? fix.shape : r;
+    move_node_back (g, c, to);
+    seg_node *conv = &g->nodes[to], *resize = &g->nodes[r + 1];
+    conv->in[0] = x;
+    conv->out[0] = tr;
+    resize->in[0] = tr;
+    resize->out[0] = tc;
+
+    free (uses);
+    if (!(uses = count_uses (g)))
+      return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  }
+  free (uses);
+  return SEG_OK;
+}
+
 seg_status
 seg_passes_run (seg_graph *g, const char *file, seg_err *err)
 {
@@ -636,11 +1025,15 @@ seg_passes_run (seg_graph *g, const char *file, seg_err *err)
     return st;
   if ((st = fuse_activations (g, file, err)) != SEG_OK)
     return st;
+  if ((st = commute_resize_convs (g, file, err)) != SEG_OK)
+    return st;
   if ((st = fuse_inverted_residuals (g, file, err)) != SEG_OK)
     return st;
   if ((st = fuse_se_projects (g, file, err)) != SEG_OK)
     return st;
   if ((st = fuse_expand_depthwise (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fuse_elementwise (g, file, err)) != SEG_OK)
     return st;
   seg_graph_compact (g);
 

@@ -1254,7 +1254,8 @@ test_dwconv_kernel (env *e, const seg_f32_kernels *k)
   int index = 0;
   for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
     for (size_t ti = 0; ti < 3; ti++)
-      for (size_t width = 1; width <= 5; width += 2, index++) {
+      for (size_t width = 1; width <= 13; width += width < 5 ? 2 : 4,
+          index++) {
         size_t ch = chans[ci], taps = tapss[ti], stride = ch + 3;
         seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
         act_params (act.act, &act.a, &act.b);
@@ -1374,7 +1375,7 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
 
   static const size_t chans[] = { 1, 7, 16, 17, 40 };
   for (size_t ci = 0; ci < 5; ci++)
-    for (size_t width = 1; width <= 9; width += 4)
+    for (size_t width = 1; width <= 17; width += 4)
       for (size_t s = 1; s <= 2; s++, index++) {
         size_t ch = chans[ci], kh = 3, kw = 3, taps = kh * kw, dil = 3 - s;
         size_t xs = s * ch, ks = dil * ch, stride = ch + 2;

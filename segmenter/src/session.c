@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "model.h"
 #include "postprocess.h"
@@ -395,6 +398,38 @@ execute (seg_session *s)
   }
 }
 
+/* Interleaves three planes (an NCHW RGB row) into n NHWC pixels. The
+ * scalar loop took ~1.5% of an LR-ASPP frame at 256x256; SSE2 shuffles
+ * build four pixels from four floats of each plane. */
+static void
+interleave3 (float *restrict dst, const float *restrict r, const float *restrict g,
+    const float *restrict b, size_t n)
+{
+  size_t x = 0;
+#ifdef __SSE2__
+  for (; x + 4 <= n; x += 4, dst += 12) {
+    const __m128 a = _mm_loadu_ps (r + x), e = _mm_loadu_ps (g + x);
+    const __m128 c = _mm_loadu_ps (b + x);
+    const __m128 ae_lo = _mm_unpacklo_ps (a, e); /* a0 e0 a1 e1 */
+    const __m128 ae_hi = _mm_unpackhi_ps (a, e); /* a2 e2 a3 e3 */
+    const __m128 ca01 = _mm_shuffle_ps (c, a, _MM_SHUFFLE (1, 1, 0, 0));
+    const __m128 ec11 = _mm_shuffle_ps (e, c, _MM_SHUFFLE (1, 1, 1, 1));
+    const __m128 ca23 = _mm_shuffle_ps (c, a, _MM_SHUFFLE (3, 3, 2, 2));
+    const __m128 ec33 = _mm_shuffle_ps (e, c, _MM_SHUFFLE (3, 3, 3, 3));
+    _mm_storeu_ps (dst, _mm_shuffle_ps (ae_lo, ca01, _MM_SHUFFLE (2, 0, 1, 0)));
+    _mm_storeu_ps (dst + 4, _mm_shuffle_ps (ec11, ae_hi,
+            _MM_SHUFFLE (1, 0, 2, 0)));
+    _mm_storeu_ps (dst + 8, _mm_shuffle_ps (ca23, ec33,
+            _MM_SHUFFLE (2, 0, 2, 0)));
+  }
+#endif
+  for (; x < n; x++, dst += 3) {
+    dst[0] = r[x];
+    dst[1] = g[x];
+    dst[2] = b[x];
+  }
+}
+
 seg_status
 seg_session_run (seg_session *s, const float *input, size_t count)
 {
@@ -405,7 +440,11 @@ seg_session_run (seg_session *s, const float *input, size_t count)
   if (count != h * w * c)
     return SEG_ERR_INVALID;
   float *dst = in->data;
-  if (s->g->layout == SEG_LAYOUT_NCHW) {
+  if (s->g->layout == SEG_LAYOUT_NCHW && c == 3) {
+    for (size_t y = 0; y < h; y++)
+      interleave3 (dst + y * w * 3, input + y * w, input + (h + y) * w,
+          input + (2 * h + y) * w, w);
+  } else if (s->g->layout == SEG_LAYOUT_NCHW) {
     for (size_t y = 0; y < h; y++)
       for (size_t x = 0; x < w; x++)
         for (size_t k = 0; k < c; k++)

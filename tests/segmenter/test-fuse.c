@@ -23,7 +23,6 @@
  * 3x3 kernel, shrinking Resize, sizes from another tensor's Shape).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,29 +33,7 @@
 #include "model.h"
 #include "segmenter/seg.h"
 
-static int failures, checks;
-static uint64_t rng;
-
-static void
-fail (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  fprintf (stderr, "FAIL: ");
-  vfprintf (stderr, fmt, ap);
-  fprintf (stderr, "\n");
-  va_end (ap);
-  failures++;
-}
-
-static float
-frand (void)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (float) ((rng >> 40) & 0xffffff) / (float) 0xffffff * 2.0f - 1.0f;
-}
+#include "harness.h"
 
 /* What a graph is being built for; every tensor gets known dims unless
  * `unknown` (ONNX importers leave them at -1). */

@@ -15,7 +15,6 @@
  * row ring wraps many times.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,31 +25,10 @@
 #include "model.h"
 #include "segmenter/seg.h"
 
+#include "harness.h"
+
 #define TOLERANCE 1e-5
 
-static int failures, checks;
-static uint64_t rng = 0x1bb5eedull;
-
-static void
-fail (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  fprintf (stderr, "FAIL: ");
-  vfprintf (stderr, fmt, ap);
-  fprintf (stderr, "\n");
-  va_end (ap);
-  failures++;
-}
-
-static float
-frand (void)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (float) ((rng >> 40) & 0xffffff) / (float) 0xffffff * 2.0f - 1.0f;
-}
 
 typedef struct {
   int h, w, cin, cexp, cout, k, stride, dilation;

@@ -52,6 +52,33 @@ is_graph_output (const seg_graph *g, int t)
   return false;
 }
 
+/* The node of type op that writes t when nothing else reads t (no other
+ * node, not a graph output), so that a pass may fold it into t's reader;
+ * else -1. */
+static int
+private_producer (const seg_graph *g, const int *uses, int t, seg_op op)
+{
+  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
+  if (p < 0 || uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
+    return -1;
+  return p;
+}
+
+/* The producer of t when it is a two-input elementwise node of type op
+ * without a fused activation and t has no other reader; else NULL. */
+static seg_node *
+sole_producer (seg_graph *g, const int *uses, int t, seg_op op)
+{
+  int p = private_producer (g, uses, t, op);
+  if (p < 0)
+    return NULL;
+  seg_node *n = &g->nodes[p];
+  if (n->nout != 1 || n->a.act != SEG_ACT_NONE || n->nin != 2
+      || n->in[0] < 0 || n->in[1] < 0)
+    return NULL;
+  return n;
+}
+
 static void
 replace_uses (seg_graph *g, int from, int to)
 {
@@ -187,12 +214,11 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
     seg_node *bn = &g->nodes[i];
     if (bn->dead || bn->op != SEG_OP_BATCHNORM || bn->nin != 5)
       continue;
-    int p = seg_graph_producer (g, bn->in[0]);
+    int p = private_producer (g, uses, bn->in[0], SEG_OP_CONV);
     if (p < 0)
       continue;
     seg_node *conv = &g->nodes[p];
-    if (conv->op != SEG_OP_CONV || conv->a.act != SEG_ACT_NONE
-        || uses[bn->in[0]] != 1 || is_graph_output (g, bn->in[0]))
+    if (conv->a.act != SEG_ACT_NONE)
       continue;
     int wt = conv->in[1];
     if (wt < 0 || !g->tensors[wt].data || g->tensors[wt].dtype != SEG_DT_F32
@@ -270,12 +296,11 @@ fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
       continue;
     for (int side = 0; side < 2; side++) {
       int hs_t = mul->in[side], x_t = mul->in[1 - side];
-      int p = seg_graph_producer (g, hs_t);
+      int p = private_producer (g, uses, hs_t, SEG_OP_HARDSIGMOID);
       if (p < 0)
         continue;
       seg_node *hs = &g->nodes[p];
-      if (hs->op != SEG_OP_HARDSIGMOID || hs->in[0] != x_t
-          || uses[hs_t] != 1 || is_graph_output (g, hs_t))
+      if (hs->in[0] != x_t)
         continue;
       if (fabsf (hs->a.alpha - 1.0f / 6.0f) > 1e-6f
           || fabsf (hs->a.beta - 0.5f) > 1e-6f)
@@ -418,9 +443,8 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
     int cout = pointwise_conv (g, pn);
     if (!cout)
       continue;
-    int td = pn->in[0];
-    int di = seg_graph_producer (g, td);
-    if (di < 0 || uses[td] != 1 || is_graph_output (g, td))
+    int di = private_producer (g, uses, pn->in[0], SEG_OP_CONV);
+    if (di < 0)
       continue;
     seg_node *dn = &g->nodes[di];
     int cexp = depthwise_conv (g, dn);
@@ -429,11 +453,9 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
     /* The expand conv, if the depthwise input is a 1x1 conv's output that
      * nothing else reads; otherwise the block starts at the depthwise. */
     int te = dn->in[0];
-    int ei = seg_graph_producer (g, te);
-    seg_node *en = ei >= 0 ? &g->nodes[ei] : NULL;
-    if (!en || uses[te] != 1 || is_graph_output (g, te)
-        || pointwise_conv (g, en) != cexp)
-      en = NULL;
+    int ei = private_producer (g, uses, te, SEG_OP_CONV);
+    seg_node *en = ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cexp
+        ? &g->nodes[ei] : NULL;
     int x = en ? en->in[0] : te;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = cexp;
@@ -529,13 +551,8 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
       continue;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = (int) (pw->dims[1] * pw->dims[3]);
-    int tm = pn->in[0];
-    int mi = seg_graph_producer (g, tm);
-    if (mi < 0 || uses[tm] != 1 || is_graph_output (g, tm))
-      continue;
-    seg_node *mul = &g->nodes[mi];
-    if (mul->op != SEG_OP_MUL || mul->nin != 2 || mul->nout != 1
-        || mul->a.act != SEG_ACT_NONE)
+    seg_node *mul = sole_producer (g, uses, pn->in[0], SEG_OP_MUL);
+    if (!mul)
       continue;
     int side = se_gate (g, mul->in[1], cin) ? 1
         : se_gate (g, mul->in[0], cin) ? 0 : -1;
@@ -607,9 +624,8 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
     if (!cexp)
       continue;
     int te = dn->in[0];
-    int ei = seg_graph_producer (g, te);
-    if (ei < 0 || uses[te] != 1 || is_graph_output (g, te)
-        || pointwise_conv (g, &g->nodes[ei]) != cexp)
+    int ei = private_producer (g, uses, te, SEG_OP_CONV);
+    if (ei < 0 || pointwise_conv (g, &g->nodes[ei]) != cexp)
       continue;
     seg_node *en = &g->nodes[ei];
     seg_attrs a = dn->a;
@@ -644,21 +660,6 @@ same_shape (const seg_graph *g, int a, int b)
     if (x->dims[i] < 0 || x->dims[i] != y->dims[i])
       return false;
   return true;
-}
-
-/* The producer of t when it is a two-input elementwise node of type op
- * without a fused activation and t has no other reader; else NULL. */
-static seg_node *
-sole_producer (seg_graph *g, const int *uses, int t, seg_op op)
-{
-  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
-  if (p < 0 || uses[t] != 1 || is_graph_output (g, t))
-    return NULL;
-  seg_node *n = &g->nodes[p];
-  if (n->op != op || n->nout != 1 || n->a.act != SEG_ACT_NONE || n->nin != 2
-      || n->in[0] < 0 || n->in[1] < 0)
-    return NULL;
-  return n;
 }
 
 /* Conv1x1 (Mul (x, gate) + y), MediaPipe's decoder: the gated skip plus
@@ -753,12 +754,12 @@ fuse_conv_adds (seg_graph *g, const int *uses)
       continue;
     for (int side = 0; side < 2; side++) {
       int tc = an->in[side], other = an->in[1 - side];
-      int ci = seg_graph_producer (g, tc);
-      if (ci < 0 || uses[tc] != 1 || is_graph_output (g, tc))
+      int ci = private_producer (g, uses, tc, SEG_OP_CONV);
+      if (ci < 0)
         continue;
       seg_node *cn = &g->nodes[ci];
       int po = seg_graph_producer (g, other);
-      if (cn->op != SEG_OP_CONV || cn->nin > 3 || cn->nout != 1 || po >= ci)
+      if (cn->nin > 3 || cn->nout != 1 || po >= ci)
         continue;
       int dw = depthwise_conv (g, cn);
       bool proven = same_shape (g, other, tc)
@@ -815,17 +816,6 @@ const_int1 (const seg_graph *g, int t, int64_t *val)
   else
     return false;
   return true;
-}
-
-/* The producer of t when it is of type op and t has no other reader;
- * else -1. */
-static int
-private_producer (const seg_graph *g, const int *uses, int t, seg_op op)
-{
-  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
-  if (p < 0 || uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
-    return -1;
-  return p;
 }
 
 /* torchvision's export of F.interpolate (x, size=...): sizes = Concat

@@ -224,10 +224,8 @@ nomem:
       n->name);
 }
 
-/* Output size and resolved padding along one axis; 0 when the kernel does
- * not fit the padded input. */
-static int64_t
-conv_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s, int64_t d,
+int64_t
+seg_conv_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s, int64_t d,
     int explicit_begin, int explicit_end, int *begin, int *end)
 {
   int64_t extent = (k - 1) * d + 1;
@@ -241,6 +239,8 @@ conv_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s, int64_t d,
       total = 0;
     pb = mode == SEG_PAD_SAME_UPPER ? total / 2 : total - total / 2;
     pe = total - pb;
+  } else if (mode != SEG_PAD_VALID) {
+    return 0;
   }
   if (pb > SEG_MAX_DIM || pe > SEG_MAX_DIM || in + pb + pe < extent)
     return 0;
@@ -292,9 +292,9 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   }
 
   int pads[4];
-  int64_t oh = conv_axis (a->pad_mode, x->dims[1], geo.kh, a->stride[0],
+  int64_t oh = seg_conv_axis (a->pad_mode, x->dims[1], geo.kh, a->stride[0],
       a->dilation[0], a->pads[0], a->pads[2], &pads[0], &pads[2]);
-  int64_t ow = conv_axis (a->pad_mode, x->dims[2], geo.kw, a->stride[1],
+  int64_t ow = seg_conv_axis (a->pad_mode, x->dims[2], geo.kw, a->stride[1],
       a->dilation[1], a->pads[1], a->pads[3], &pads[1], &pads[3]);
   if (oh < 1 || ow < 1)
     return seg_fail (err, SEG_ERR_SHAPE,

@@ -279,33 +279,6 @@ nomem:
       "node '%s' (InvertedResidual): out of memory", n->name);
 }
 
-/* Output size and resolved padding along one axis, as Conv computes them;
- * 0 when the kernel does not fit. */
-static int64_t
-irb_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s, int64_t d,
-    int explicit_begin, int explicit_end, int *begin, int *end)
-{
-  int64_t extent = (k - 1) * d + 1;
-  int64_t pb = 0, pe = 0;
-  if (mode == SEG_PAD_EXPLICIT) {
-    pb = explicit_begin;
-    pe = explicit_end;
-  } else if (mode == SEG_PAD_SAME_UPPER || mode == SEG_PAD_SAME_LOWER) {
-    int64_t total = ((in + s - 1) / s - 1) * s + extent - in;
-    if (total < 0)
-      total = 0;
-    pb = mode == SEG_PAD_SAME_UPPER ? total / 2 : total - total / 2;
-    pe = total - pb;
-  } else if (mode != SEG_PAD_VALID) {
-    return 0;
-  }
-  if (pb > SEG_MAX_DIM || pe > SEG_MAX_DIM || in + pb + pe < extent)
-    return 0;
-  *begin = (int) pb;
-  *end = (int) pe;
-  return (in + pb + pe - extent) / s + 1;
-}
-
 /* Scratch layout for one thread, all parts 64-byte aligned. */
 typedef struct {
   size_t ring_rows, band_rows;
@@ -397,9 +370,9 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
 
   const seg_attrs *a = &n->a;
   int pads[4];
-  int64_t oh = irb_axis (a->pad_mode, x->dims[1], kh, a->stride[0],
+  int64_t oh = seg_conv_axis (a->pad_mode, x->dims[1], kh, a->stride[0],
       a->dilation[0], a->pads[0], a->pads[2], &pads[0], &pads[2]);
-  int64_t ow = irb_axis (a->pad_mode, x->dims[2], kw, a->stride[1],
+  int64_t ow = seg_conv_axis (a->pad_mode, x->dims[2], kw, a->stride[1],
       a->dilation[1], a->pads[1], a->pads[3], &pads[1], &pads[3]);
   if (oh < 1 || ow < 1 || oh > SEG_MAX_DIM || ow > SEG_MAX_DIM)
     return seg_fail (err, SEG_ERR_SHAPE,

@@ -1,4 +1,5 @@
-/* Vtables defined by the op files; only ops.c includes this. */
+/* Vtables defined by the op files (ops.c puts them in its table) and the
+ * few helpers the op files share. */
 #ifndef SEG_OPS_IMPL_H
 #define SEG_OPS_IMPL_H
 
@@ -42,5 +43,13 @@ extern const seg_op_vtable seg_op_unsqueeze;
 extern const seg_op_vtable seg_op_squeeze;
 extern const seg_op_vtable seg_op_reshape;
 extern const seg_op_vtable seg_op_constant_of_shape;
+
+/* conv.c, for every op with a conv's geometry (Conv, InvertedResidual):
+ * the output size along one axis of extent in, kernel k, stride s and
+ * dilation d, with the padding resolved into *begin and *end (explicit
+ * pads as given; SAME_UPPER/LOWER put the odd pixel after/before); 0 when
+ * the kernel does not fit the padded input or the mode is unknown. */
+int64_t seg_conv_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s,
+    int64_t d, int explicit_begin, int explicit_end, int *begin, int *end);
 
 #endif

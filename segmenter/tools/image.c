@@ -8,13 +8,11 @@
 #include "image.h"
 #include "errbuf.h"
 
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jpeglib.h>
@@ -175,8 +173,6 @@ image_load (const char *path, int channels, image *out, char *err,
 {
   static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
     '\n' };
-  FILE *f;
-  struct stat st;
   uint8_t *buf = NULL;
   size_t len;
   int ret = -1;
@@ -185,42 +181,15 @@ image_load (const char *path, int channels, image *out, char *err,
   if (channels != 1 && channels != 3)
     return seg_tool_fail (err, err_len, "%s: cannot decode to %d channels", path,
         channels);
-  f = fopen (path, "rb");
-  if (!f)
-    return seg_tool_fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
-  if (fstat (fileno (f), &st) < 0) {
-    seg_tool_fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
-    goto out;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    seg_tool_fail (err, err_len, "%s: not a regular file", path);
-    goto out;
-  }
-  if ((uint64_t) st.st_size > IMAGE_MAX_FILE) {
-    seg_tool_fail (err, err_len, "%s: file of %jd bytes is too large", path,
-        (intmax_t) st.st_size);
-    goto out;
-  }
-  len = (size_t) st.st_size;
-  buf = malloc (len > 0 ? len : 1);
-  if (!buf) {
-    seg_tool_fail (err, err_len, "%s: out of memory", path);
-    goto out;
-  }
-  if (fread (buf, 1, len, f) != len) {
-    seg_tool_fail (err, err_len, "%s: read error", path);
-    goto out;
-  }
+  if (seg_tool_read_file (path, IMAGE_MAX_FILE, &buf, &len, err, err_len) < 0)
+    return -1;
   if (len >= sizeof png_sig && memcmp (buf, png_sig, sizeof png_sig) == 0)
     ret = load_png (path, buf, len, channels, out, err, err_len);
   else if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
     ret = load_jpeg (path, buf, len, channels, out, err, err_len);
   else
     seg_tool_fail (err, err_len, "%s: not a PNG or JPEG image", path);
-
-out:
   free (buf);
-  fclose (f);
   return ret;
 }
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Far above any tensor the tools exchange, low enough that a hostile header
@@ -275,44 +274,15 @@ npy_parse (const void *buf, size_t len, const char *name, npy_array *out,
 int
 npy_read (const char *path, npy_array *out, char *err, size_t err_len)
 {
-  FILE *f;
-  struct stat st;
-  unsigned char *buf = NULL;
+  unsigned char *buf;
   size_t size;
-  int ret = -1;
 
   memset (out, 0, sizeof *out);
-  f = fopen (path, "rb");
-  if (!f)
-    return seg_tool_fail (err, err_len, "%s: cannot open: %s", path, strerror (errno));
-  if (fstat (fileno (f), &st) < 0) {
-    seg_tool_fail (err, err_len, "%s: cannot stat: %s", path, strerror (errno));
-    goto out;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    seg_tool_fail (err, err_len, "%s: not a regular file", path);
-    goto out;
-  }
-  if ((uint64_t) st.st_size > NPY_MAX_COUNT * 4 + NPY_MAX_HEADER + 12) {
-    seg_tool_fail (err, err_len, "%s: file of %jd bytes is too large", path,
-        (intmax_t) st.st_size);
-    goto out;
-  }
-  size = (size_t) st.st_size;
-  buf = malloc (size > 0 ? size : 1);
-  if (!buf) {
-    seg_tool_fail (err, err_len, "%s: out of memory", path);
-    goto out;
-  }
-  if (fread (buf, 1, size, f) != size) {
-    seg_tool_fail (err, err_len, "%s: read error", path);
-    goto out;
-  }
-  ret = npy_parse (buf, size, path, out, err, err_len);
-
-out:
+  if (seg_tool_read_file (path, NPY_MAX_COUNT * 4 + NPY_MAX_HEADER + 12, &buf,
+          &size, err, err_len) < 0)
+    return -1;
+  int ret = npy_parse (buf, size, path, out, err, err_len);
   free (buf);
-  fclose (f);
   return ret;
 }
 

@@ -1,5 +1,5 @@
-/* Failure reporting and a deterministic RNG for the element and ZeroMQ
- * tests. Plain C, no GLib, so tests that link only libsegmask can use it. */
+/* Failure reporting and a deterministic RNG for the tests. Plain C, no
+ * GLib, so tests that link only libsegmask can use it. */
 #ifndef SEGD_TEST_CHECK_H
 #define SEGD_TEST_CHECK_H
 
@@ -7,13 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* CHECK (cond, fmt, ...): on failure prints the place, the condition and
+ * the message, then exits 1. A test that defines CHECK_CONTINUES before
+ * including this instead counts the failure in `failures` and goes on, so
+ * that one run lists every broken case; it must then exit non-zero when
+ * failures > 0. */
+#ifdef CHECK_CONTINUES
+static int failures;
+#define CHECK_FAILED() failures++
+#else
+#define CHECK_FAILED() exit (1)
+#endif
+
 #define CHECK(cond, ...) \
   do { \
     if (!(cond)) { \
       fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
       fprintf (stderr, __VA_ARGS__); \
       fputc ('\n', stderr); \
-      exit (1); \
+      CHECK_FAILED (); \
     } \
   } while (0)
 

@@ -10,15 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      exit (1); \
-    } \
-  } while (0)
+#include "../check.h"
 
 static gchar *tmp;
 

@@ -15,15 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      exit (1); \
-    } \
-  } while (0)
+#include "../check.h"
 
 typedef struct
 {

@@ -15,17 +15,9 @@
 /* From python-matplotlib-data; the JPEG checks are skipped without it. */
 #define JPEG_PHOTO "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"
 
-static int failures;
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      failures++; \
-    } \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 static uint32_t rng_state = 12345u;
 

@@ -90,19 +90,11 @@ static const photo photos[] = {
 #define EMPTY_MEAN_MAX 0.06
 #define EMPTY_FRACTION_MAX 0.06
 
-static int failures;
 static const char *seg;
 static char *dir;
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL: "); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      failures++; \
-    } \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 static char *
 path_in_dir (const char *name)

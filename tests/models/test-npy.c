@@ -12,17 +12,9 @@
 #include "npy.h"
 #include "util.h"
 
-static int failures;
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      failures++; \
-    } \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
 

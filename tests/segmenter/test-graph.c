@@ -10,17 +10,9 @@
 #include "model.h"
 #include "threadpool.h"
 
-static int failures;
 
-#define CHECK(cond, ...)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf (stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);                  \
-      fprintf (stderr, __VA_ARGS__);                                          \
-      fprintf (stderr, "\n");                                                 \
-      failures++;                                                             \
-    }                                                                         \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 

@@ -14,17 +14,9 @@
 
 #define FILE_NAME "t.onnx"
 
-static int failures;
 
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf (stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__);                                         \
-      fputc ('\n', stderr);                                                  \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 /* ---- a protobuf writer -------------------------------------------------- */
 

@@ -22,17 +22,9 @@
 
 #define FILE_NAME "t.tflite"
 
-static int failures;
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      failures++; \
-    } \
-  } while (0)
+#define CHECK_CONTINUES
+#include "../check.h"
 
 /* splitmix64: deterministic across platforms. */
 static uint64_t rng_state = 0x5e6d5e6d12345678ull;

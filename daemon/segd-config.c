@@ -24,6 +24,7 @@ typedef enum
   T_STRING,
   T_CHOICE, /* a string from `choices` */
   T_ENUM,   /* a string from `choices`, stored as its index */
+  T_MODE,   /* an octal file mode from min to max, stored as an int */
 } KeyType;
 
 typedef struct
@@ -116,7 +117,13 @@ static const KeyDef keys[] = {
       "stream name; empty: the base name of the last --config file, or "
       "segd"},
   {"output", "endpoint", T_STRING, OFF (endpoint), "", 0, 0, NULL,
-      "ZeroMQ endpoint; empty: ipc:///run/segd/<stream-name>.sock"},
+      "ZeroMQ endpoint; empty: ipc://$RUNTIME_DIRECTORY/<stream-name>.sock "
+      "(systemd sets it), else ipc:///run/segd/<stream-name>.sock"},
+  {"output", "ipc-mode", T_MODE, OFF (ipc_mode), "0660", 0, 0777, NULL,
+      "file mode of a bound ipc:// socket (octal); subscribers need write "
+      "permission"},
+  {"output", "ipc-group", T_STRING, OFF (ipc_group), "", 0, 0, NULL,
+      "group of a bound ipc:// socket; empty: segd's own group"},
   {"output", "encoding", T_CHOICE, OFF (encoding), "rle", 0, 0, encodings,
       "mask encoding on the wire"},
   {"output", "sndhwm", T_INT, OFF (sndhwm), "0", 0, 100000, NULL,
@@ -199,6 +206,9 @@ describe_expected (const KeyDef *def)
           def->max);
     case T_DOUBLE:
       return g_strdup_printf ("a number from %g to %g", def->min, def->max);
+    case T_MODE:
+      return g_strdup_printf ("an octal file mode from %04o to %04o",
+          (guint) def->min, (guint) def->max);
     case T_CHOICE:
     case T_ENUM:{
       gchar *list = g_strjoinv (", ", (gchar **) def->choices);
@@ -251,6 +261,15 @@ store_value (SegdConfig *config, const KeyDef *def, const gchar *value)
       *(gint *) field = (gint) v;
       return TRUE;
     }
+    case T_MODE:{
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (value, 8, (guint64) def->min,
+              (guint64) def->max, &v, NULL))
+        return FALSE;
+      *(gint *) field = (gint) v;
+      return TRUE;
+    }
     case T_DOUBLE:{
       gchar *end;
       gdouble v;
@@ -292,6 +311,8 @@ format_value (const SegdConfig *config, const KeyDef *def)
       return g_strdup (*(const gboolean *) field ? "true" : "false");
     case T_INT:
       return g_strdup_printf ("%d", *(const gint *) field);
+    case T_MODE:
+      return g_strdup_printf ("%04o", (guint) *(const gint *) field);
     case T_DOUBLE:{
       gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 

@@ -62,6 +62,8 @@ typedef struct
   gchar *sink;
   gchar *stream_name;
   gchar *endpoint;
+  gint ipc_mode;
+  gchar *ipc_group;
   gchar *encoding;
   gint sndhwm;
   gint queue_size;

@@ -22,8 +22,8 @@
 #include <segmenter/seg.h>
 #include <segmeta.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
+#include <stdlib.h>
 
 #define LATENCY_SAMPLES 1024
 #define RETRY_FIRST_MS 250
@@ -749,6 +749,7 @@ output_changed (const SegdConfig *a, const SegdConfig *b)
 {
   return g_strcmp0 (a->sink, b->sink) || g_strcmp0 (a->stream_name,
       b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
+      || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
       || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
       || a->queue_size != b->queue_size || a->preview != b->preview
       || a->record != b->record || g_strcmp0 (a->mode, b->mode);
@@ -863,6 +864,23 @@ add_branch (SegdDaemon *d, GstElement *tee, const gchar *name,
   return TRUE;
 }
 
+/* Under systemd the unit's RuntimeDirectory= is the socket's home: each
+ * segd@ instance has its own, readable by group segd only, so the socket
+ * never exists outside a directory that guards it. systemd passes the
+ * directories as a colon-separated list; the first is ours. */
+static gchar *
+default_endpoint (const gchar *stream_name)
+{
+  const gchar *env = g_getenv ("RUNTIME_DIRECTORY");
+  g_autofree gchar *dir = NULL;
+
+  if (env && env[0] == '/')
+    dir = g_strndup (env, strcspn (env, ":"));
+  else
+    dir = g_strdup ("/run/segd");
+  return g_strdup_printf ("ipc://%s/%s.sock", dir, stream_name);
+}
+
 static void
 configure_sink (SegdDaemon *d)
 {
@@ -876,7 +894,15 @@ configure_sink (SegdDaemon *d)
       g_object_set (s, "endpoint", c->endpoint, NULL);
     else
       g_warning ("[output] endpoint: %s has no endpoint property", c->sink);
+  } else if (has_property (s, "endpoint")) {
+    g_autofree gchar *endpoint = default_endpoint (c->stream_name);
+
+    g_object_set (s, "endpoint", endpoint, NULL);
   }
+  if (has_property (s, "ipc-mode"))
+    g_object_set (s, "ipc-mode", (guint) c->ipc_mode, NULL);
+  if (c->ipc_group[0] && has_property (s, "ipc-group"))
+    g_object_set (s, "ipc-group", c->ipc_group, NULL);
   if (has_property (s, "encoding"))
     gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
   if (c->sndhwm && has_property (s, "sndhwm"))

@@ -504,6 +504,50 @@ case_zmq (void)
   g_rmdir (dir);
 }
 
+/* Under systemd the endpoint defaults to the unit's RuntimeDirectory, and
+ * the socket is group-writable (0660) so that members of group segd can
+ * subscribe. */
+static void
+case_runtime_dir (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-rt-XXXXXX", &error);
+  g_autofree gchar *rt = g_strdup_printf ("%s:/nonexistent", dir);
+  g_autofree gchar *path = g_build_filename (dir, "cam.sock", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=ipc://%s "
+      "stream-name=cam num-buffers=3 ! fakesink", path);
+  GStatBuf st;
+  GstElement *sub;
+  GstMessage *msg;
+
+  /* systemd passes a list; the first entry is the service's own. */
+  g_setenv ("RUNTIME_DIRECTORY", rt, TRUE);
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam", NULL });
+  g_unsetenv ("RUNTIME_DIRECTORY");
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY");
+  CHECK (g_stat (path, &st) == 0, "no socket at %s", path);
+  CHECK ((st.st_mode & 0777) == 0660, "socket mode %04o, want 0660",
+      st.st_mode & 0777);
+
+  sub = gst_parse_launch (desc, &error);
+  CHECK (sub, "%s", error->message);
+  gst_element_set_state (sub, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (sub), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no masks on the default endpoint %s", path);
+  gst_message_unref (msg);
+  gst_element_set_state (sub, GST_STATE_NULL);
+  gst_object_unref (sub);
+
+  segd_stop (&s);
+  segd_clear (&s);
+  g_rmdir (dir);
+}
+
 /* Starts segd publishing stream `name` from the test source on
  * ipc://DIR/NAME.sock; returns the endpoint (transfer full) once READY. */
 static gchar *
@@ -813,6 +857,8 @@ main (int argc, char **argv)
     case_missing_v4l2 ();
   } else if (!strcmp (c, "zmq")) {
     case_zmq ();
+  } else if (!strcmp (c, "runtime-dir")) {
+    case_runtime_dir ();
   } else if (!strcmp (c, "sub-count")) {
     case_sub_count ();
   } else if (!strcmp (c, "two-instances")) {

@@ -11,28 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-build}
 [ $# -gt 0 ] && shift
 
-packages="gcc meson ninja-build pkg-config ca-certificates
-  libpng-dev libjpeg-dev zlib1g-dev
-  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
-  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev systemd
-  python3 python3-numpy python3-torch python3-torchvision python3-skimage
-  python3-zmq python3-zstandard python-matplotlib-data"
-
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: missing packages:$missing (run as root to install them)" >&2
-    exit 1
-  fi
-  echo "setup: installing$missing"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
-fi
+. "$top/scripts/packages.sh"
+ensure_packages setup $build_packages $test_packages
 
 "$top/scripts/fetch-models.sh" "$top/models"
 

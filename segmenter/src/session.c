@@ -290,11 +290,15 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   height = options && options->input_height > 0 ? options->input_height : model->declared_h;
   width = options && options->input_width > 0 ? options->input_width : model->declared_w;
   threads = options && options->threads > 1 ? options->threads : 1;
-  if (threads > 64 || height <= 0 || width <= 0 || height > 8192 || width > 8192) {
+  /* Callers ask for one thread per CPU (the element's threads=0); a host
+   * with more CPUs than the pool takes must still run models, so the count
+   * is capped, not refused. */
+  if (threads > SEG_MAX_THREADS)
+    threads = SEG_MAX_THREADS;
+  if (height <= 0 || width <= 0 || height > 8192 || width > 8192) {
     seg_fail (&err, SEG_ERR_INVALID,
-        "session options out of range (threads %d, input %dx%d; the model "
-        "declares %dx%d)", threads, width, height, model->declared_w,
-        model->declared_h);
+        "session input size %dx%d out of range (the model declares %dx%d)",
+        width, height, model->declared_w, model->declared_h);
     st = SEG_ERR_INVALID;
     goto fail_early;
   }

@@ -99,8 +99,14 @@ const seg_model_info *seg_model_get_info (const seg_model *model);
  * written into buf (NUL-terminated, truncated to size). */
 void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
 
+/* The most worker threads a session runs (the calling thread included). */
+#define SEG_MAX_THREADS 64
+
 typedef struct {
-  int threads;      /* 0 or 1: run on the calling thread only */
+  /* 0 or 1: run on the calling thread only. More than SEG_MAX_THREADS runs
+   * SEG_MAX_THREADS, so that "one per CPU" works on any host; the number
+   * used is seg_session_info.threads. */
+  int threads;
   int input_width;  /* 0: the model's declared size */
   int input_height;
   /* 1: when the graph ends in a bilinear, half-pixel Resize (torchvision's

@@ -380,10 +380,14 @@ pointwise_conv (const seg_graph *g, const seg_node *n)
   if (n->a.pad_mode == SEG_PAD_EXPLICIT
       && (n->a.pads[0] || n->a.pads[1] || n->a.pads[2] || n->a.pads[3]))
     return 0;
+  /* Both spatial kernel dims must be 1: testing "one of I, KW is 1" took
+   * a 1x3 (or 3x1) kernel on one input channel for a 1x1 conv on three,
+   * which commute_resize_convs then moved before the upsample. */
   const seg_tensor *w = &g->tensors[n->in[1]];
-  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4 || w->dims[2] != 1
-      || (w->dims[1] != 1 && w->dims[3] != 1)
-      || (n->a.wlayout != SEG_WL_OIHW && n->a.wlayout != SEG_WL_OHWI))
+  bool oihw = n->a.wlayout == SEG_WL_OIHW;
+  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4
+      || (!oihw && n->a.wlayout != SEG_WL_OHWI)
+      || w->dims[oihw ? 2 : 1] != 1 || w->dims[oihw ? 3 : 2] != 1)
     return 0;
   return (int) w->dims[0];
 }
@@ -432,6 +436,15 @@ keeps_size (const seg_node *d, const seg_tensor *w)
  * materialised. Blocks with
  * squeeze-and-excite between depthwise and project read the depthwise
  * output twice and are left alone. */
+/* InvertedResidual reads its 1x1 weights in the layout that goes with its
+ * depthwise one (ops/irb.c): OIHW with OIHW, OHWI with TFLite's 1HWO. */
+static bool
+irb_layouts_match (const seg_node *dn, const seg_node *pn)
+{
+  return pn->a.wlayout
+      == (dn->a.wlayout == SEG_WL_OIHW ? SEG_WL_OIHW : SEG_WL_OHWI);
+}
+
 static seg_status
 fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
 {
@@ -448,14 +461,14 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
       continue;
     seg_node *dn = &g->nodes[di];
     int cexp = depthwise_conv (g, dn);
-    if (!cexp)
+    if (!cexp || !irb_layouts_match (dn, pn))
       continue;
     /* The expand conv, if the depthwise input is a 1x1 conv's output that
      * nothing else reads; otherwise the block starts at the depthwise. */
     int te = dn->in[0];
     int ei = private_producer (g, uses, te, SEG_OP_CONV);
     seg_node *en = ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cexp
-        ? &g->nodes[ei] : NULL;
+        && irb_layouts_match (dn, &g->nodes[ei]) ? &g->nodes[ei] : NULL;
     int x = en ? en->in[0] : te;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = cexp;
@@ -625,7 +638,8 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
       continue;
     int te = dn->in[0];
     int ei = private_producer (g, uses, te, SEG_OP_CONV);
-    if (ei < 0 || pointwise_conv (g, &g->nodes[ei]) != cexp)
+    if (ei < 0 || pointwise_conv (g, &g->nodes[ei]) != cexp
+        || !irb_layouts_match (dn, &g->nodes[ei]))
       continue;
     seg_node *en = &g->nodes[ei];
     seg_attrs a = dn->a;
@@ -862,21 +876,25 @@ typedef struct {
 } sizes_fix;
 
 /* False when the Resize states its input's channel count in a form this
- * pass cannot rewrite. Scales (the channel's is 1) and TFLite's (H, W)
- * sizes do not depend on it. */
+ * pass cannot rewrite, or when nothing shows that count is cin. Scales
+ * (the channel's is 1) and TFLite's (H, W) sizes do not depend on it, so
+ * there the input's recorded channel count must be cin: the conv, once
+ * moved, reads that input. */
 static bool
 resize_sizes_fixable (const seg_graph *g, const int *uses,
     const seg_node *rn, int cin, sizes_fix *fix)
 {
   fix->shape = fix->channel = -1;
+  const seg_tensor *x = &g->tensors[rn->in[0]];
+  bool recorded = x->rank == 4 && x->dims[3] == cin;
   int zi = rn->nin > 3 ? rn->in[3] : -1;
   if (zi < 0)
-    return true;
+    return recorded;
   const seg_tensor *z = &g->tensors[zi];
   if (z->rank != 1)
     return false;
   if (z->dims[0] == 0 || (z->dims[0] == 2 && !rn->a.nchw))
-    return true;
+    return recorded;
   if (!z->data) {
     /* The importer leaves the length of computed sizes unknown; the
      * Resize's plan insists on 4 values of which this Shape gives N, C. */

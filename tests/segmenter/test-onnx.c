@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "import/import.h"
 #include "import/pb.h"
+#include "segmenter/seg.h"
 
 #define FILE_NAME "t.onnx"
 
@@ -1770,6 +1772,54 @@ test_byte_flips (void)
   free (m.p);
 }
 
+/* ---- whole loads of hostile files ----------------------------------- */
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Trust finding 10: x -> Identity -> Relu -> Identity -> ... -> y, n nodes
+ * (~34 bytes each: the longest chain the tensor limit lets in is a 3.4 MB
+ * file). The passes used to find producers and readers by scanning all
+ * nodes, ~10^10 steps here (about a minute); now they must load it. The
+ * time is printed, not asserted: a wall-clock bound would be flaky on a
+ * shared machine, and meson's timeout catches a return to quadratic. */
+static void
+test_long_chain (int n)
+{
+  buf g = END;
+  char in[32], out[32], name[32];
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  for (int i = 0; i < n; i++) {
+    snprintf (in, sizeof in, i ? "t%d" : "x", i - 1);
+    snprintf (out, sizeof out, i + 1 < n ? "t%d" : "y", i);
+    snprintf (name, sizeof name, "n%d", i);
+    g_node (&g, node (i % 2 ? "Relu" : "Identity", name, in, out, END));
+  }
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  buf m = model (13, g);
+  seg_model *sm = NULL;
+  char *error = NULL;
+  double t0 = now_s ();
+  seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
+  double t1 = now_s ();
+  printf ("test-onnx: %d-node chain (%zu bytes) loaded in %.3f s: %s\n", n,
+      m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+  CHECK (st == SEG_OK && sm, "%d-node chain: %s", n, error ? error : "?");
+  if (sm) {
+    /* the Relus stay, the Identities go but one writing the output */
+    CHECK (seg_model_get_info (sm)->num_nodes == n / 2 + n % 2,
+        "%d nodes left", seg_model_get_info (sm)->num_nodes);
+  }
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+}
+
 int
 main (void)
 {
@@ -1787,6 +1837,7 @@ main (void)
   test_pb_reader ();
   test_truncation ();
   test_byte_flips ();
+  test_long_chain (SEG_MAX_TENSORS - 1);
   if (failures) {
     fprintf (stderr, "test-onnx: %d check(s) failed\n", failures);
     return 1;

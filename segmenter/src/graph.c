@@ -18,6 +18,22 @@ seg_fail (seg_err *err, seg_status status, const char *fmt, ...)
   return status;
 }
 
+seg_status
+seg_budget_charge (seg_budget *b, size_t bytes, const seg_node *n,
+    const char *what, seg_status status, seg_err *err)
+{
+  if (bytes <= b->limit && b->used <= b->limit - bytes) {
+    b->used += bytes;
+    return SEG_OK;
+  }
+  if (n)
+    return seg_fail (err, status, "node '%s' (%s): %s needs %zu bytes, over "
+        "the memory budget of %zu bytes (%zu in use)", n->name,
+        seg_op_name (n->op), what, bytes, b->limit, b->used);
+  return seg_fail (err, status, "%s needs %zu bytes, over the memory budget "
+      "of %zu bytes (%zu in use)", what, bytes, b->limit, b->used);
+}
+
 size_t
 seg_dtype_size (seg_dtype dt)
 {

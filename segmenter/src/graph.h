@@ -39,6 +39,25 @@ typedef struct {
 seg_status seg_fail (seg_err *err, seg_status status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* ---- memory budget ----------------------------------------------------- */
+
+/* What one load may create (seg_load_options.memory_budget): charged
+ * before each allocation whose size a file decides, so that a 24-byte
+ * shape cannot make us allocate gigabytes. */
+typedef struct {
+  size_t limit; /* bytes */
+  size_t used;
+} seg_budget;
+
+struct seg_node;
+
+/* Adds `bytes` to b->used, or, when that would pass b->limit, fails with
+ * `status` and a message naming node n (may be NULL) and `what` ("its
+ * folded output", ...) and leaves b alone. */
+seg_status seg_budget_charge (seg_budget *b, size_t bytes,
+    const struct seg_node *n, const char *what, seg_status status,
+    seg_err *err);
+
 /* ---- tensors ----------------------------------------------------------- */
 
 typedef enum {

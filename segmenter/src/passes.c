@@ -188,9 +188,11 @@ remove_identities (seg_graph *g, const char *file, seg_err *err)
 }
 
 /* Evaluates every node whose inputs are all constants and turns its outputs
- * into constants. */
+ * into constants. Each output is charged to the budget before it is made:
+ * ConstantOfShape turns 24 bytes of shape into up to 2 GiB. */
 static seg_status
-fold_constants (seg_graph *g, const char *file, seg_err *err)
+fold_constants (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   seg_value *v = calloc ((size_t) g->ntensors + 1, sizeof *v);
   if (!v)
@@ -223,6 +225,14 @@ fold_constants (seg_graph *g, const char *file, seg_err *err)
     }
     seg_node_plan plan = { 0 };
     st = vt->infer (n, v, &plan, err);
+    for (int j = 0; j < n->nout && st == SEG_OK; j++) {
+      const seg_value *o = &v[n->out[j]];
+      int64_t count = seg_shape_elements (o->rank, o->dims);
+      if (count > 0) /* else eval refuses it */
+        st = seg_budget_charge (budget, (size_t) count
+            * seg_dtype_size (o->dtype), n, "its folded output",
+            SEG_ERR_FORMAT, err);
+    }
     if (st == SEG_OK)
       st = vt->eval (n, v, err);
     if (st != SEG_OK)
@@ -1136,12 +1146,13 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
 }
 
 seg_status
-seg_passes_run (seg_graph *g, const char *file, seg_err *err)
+seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   seg_status st;
   if ((st = remove_identities (g, file, err)) != SEG_OK)
     return st;
-  if ((st = fold_constants (g, file, err)) != SEG_OK)
+  if ((st = fold_constants (g, file, budget, err)) != SEG_OK)
     return st;
   if ((st = fold_batchnorm (g, file, err)) != SEG_OK)
     return st;
@@ -1161,10 +1172,20 @@ seg_passes_run (seg_graph *g, const char *file, seg_err *err)
     return st;
   seg_graph_compact (g);
 
+  /* Packing copies the weights into the kernels' layout, a few bytes of
+   * padding aside: charged as one more copy of the node's constants. */
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *n = &g->nodes[i];
     const seg_op_vtable *vt = seg_op_vtable_get (n->op);
-    if (vt->pack && (st = vt->pack (n, g, err)) != SEG_OK)
+    if (!vt->pack)
+      continue;
+    size_t bytes = 0;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0 && g->tensors[n->in[j]].data)
+        bytes += g->tensors[n->in[j]].nbytes;
+    if ((st = seg_budget_charge (budget, bytes, n, "packing its weights",
+             SEG_ERR_FORMAT, err)) != SEG_OK
+        || (st = vt->pack (n, g, err)) != SEG_OK)
       return st;
   }
   return SEG_OK;

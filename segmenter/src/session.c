@@ -64,7 +64,8 @@ value_known (const seg_value *x)
 
 seg_status
 seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
-    seg_node_plan *plans, int *exec, int *nexec, seg_err *err)
+    seg_node_plan *plans, int *exec, int *nexec, seg_budget *budget,
+    seg_err *err)
 {
   *nexec = 0;
   for (int t = 0; t < g->ntensors; t++) {
@@ -105,6 +106,15 @@ seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
     if ((st = vt->infer (n, v, &plans[i], err)) != SEG_OK)
       return st;
     if (known && vt->eval) {
+      for (int j = 0; j < n->nout; j++) {
+        const seg_value *o = &v[n->out[j]];
+        int64_t count = seg_shape_elements (o->rank, o->dims);
+        if (count > 0 /* else eval refuses it */
+            && (st = seg_budget_charge (budget, (size_t) count
+                        * seg_dtype_size (o->dtype), n, "its plan-time value",
+                        SEG_ERR_FORMAT, err)) != SEG_OK)
+          return st;
+      }
       if ((st = vt->eval (n, v, err)) != SEG_OK)
         return st;
       for (int j = 0; j < n->nout; j++)
@@ -151,9 +161,10 @@ by_size_desc (const void *a, const void *b)
   return x->t - y->t;
 }
 
-/* Assigns arena offsets to every activation; returns the arena size. */
+/* Assigns arena offsets to every activation and allocates the arena,
+ * once the budget allows its size. */
 static seg_status
-plan_memory (seg_session *s, seg_err *err)
+plan_memory (seg_session *s, seg_budget *budget, seg_err *err)
 {
   const seg_graph *g = s->g;
   int *first = malloc ((size_t) g->ntensors * sizeof *first);
@@ -219,6 +230,13 @@ plan_memory (seg_session *s, seg_err *err)
       total = best + slots[i].size;
   }
 
+  const seg_value *in = &s->v[s->in_t];
+  char what[96];
+  snprintf (what, sizeof what, "the activation arena for a %lldx%lld input",
+      (long long) in->dims[2], (long long) in->dims[1]);
+  if ((st = seg_budget_charge (budget, total, NULL, what, SEG_ERR_SHAPE,
+           err)) != SEG_OK)
+    goto out;
   s->arena_bytes = total;
   s->arena = total ? aligned_alloc (ALIGN, total) : NULL;
   if (total && !s->arena) {
@@ -313,6 +331,8 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   seg_session *s = calloc (1, sizeof *s);
   if (!s)
     return SEG_ERR_NOMEM;
+  /* The model's budget, less what the model holds. */
+  seg_budget budget = { model->memory_budget, model->memory_used };
   s->model = model;
   s->g = g;
   s->in_t = g->inputs[0];
@@ -325,12 +345,13 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     st = seg_fail (&err, SEG_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec, &s->nexec, &err);
+  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec,
+      &s->nexec, &budget, &err);
   if (st != SEG_OK)
     goto fail;
   if (options && options->skip_final_resize)
     skip_final_resize (s);
-  if ((st = plan_memory (s, &err)) != SEG_OK)
+  if ((st = plan_memory (s, &budget, &err)) != SEG_OK)
     goto fail;
 
   size_t scratch = 0;
@@ -341,6 +362,11 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     s->macs += p->macs;
   }
   s->scratch_stride = align_up (scratch);
+  char what[64];
+  snprintf (what, sizeof what, "kernel scratch for %d threads", threads);
+  if ((st = seg_budget_charge (&budget, s->scratch_stride * (size_t) threads,
+           NULL, what, SEG_ERR_SHAPE, &err)) != SEG_OK)
+    goto fail;
   if (scratch) {
     s->scratch = aligned_alloc (ALIGN, s->scratch_stride * (size_t) threads);
     if (!s->scratch) {

@@ -413,6 +413,42 @@ test_api_errors (void)
   seg_model_free (m);
 }
 
+/* Trust finding 4, the session's share: a session's arena is held to what
+ * the model leaves of its budget, and refused (SEG_ERR_SHAPE, before it is
+ * allocated) when the caller's input size needs more. */
+static void
+test_session_budget (void)
+{
+  seg_graph *g = seg_graph_new (SEG_LAYOUT_NHWC);
+  int64_t dims[4] = { 1, 4, 4, 3 };
+  int x = seg_graph_add_tensor (g, "x", SEG_DT_F32, 4, dims, NULL, 0);
+  int y = add_act (g, "y");
+  seg_graph_add_node (g, SEG_OP_SIGMOID, "sig", 1, &x, 1, &y);
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  seg_model *m = make_model (g);
+  if (!m)
+    return;
+  m->memory_budget = m->memory_used + (64 << 10);
+  seg_session *s = NULL;
+  char *error = NULL;
+  /* 2 x 64x64x3 floats: 96 KiB > 64 KiB; 32x32 needs 24 KiB */
+  seg_session_options opt = { .input_width = 32, .input_height = 32 };
+  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_OK, "32x32 session: %s",
+      error ? error : "?");
+  seg_session_free (s);
+  free (error);
+  s = NULL;
+  error = NULL;
+  opt.input_width = opt.input_height = 64;
+  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_ERR_SHAPE && !s,
+      "64x64 session over the budget");
+  CHECK (error && strstr (error, "arena") && strstr (error, "memory budget"),
+      "message: %s", error ? error : "(null)");
+  free (error);
+  seg_model_free (m);
+}
+
 /* Trust finding 5: the element asks for one thread per CPU, and hosts
  * with more than 64 CPUs could not create any session. More threads than
  * the pool takes are capped, and the session runs. */
@@ -541,6 +577,7 @@ main (void)
   test_threadpool ();
   test_api_errors ();
   test_many_threads ();
+  test_session_budget ();
   test_batchnorm_and_relu_fold ();
   test_hardswish_fusion ();
   test_memory_plan ();

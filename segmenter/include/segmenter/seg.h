@@ -77,6 +77,27 @@ typedef struct {
   int num_nodes;
 } seg_model_info;
 
+/* Default of seg_load_options.memory_budget: 1 GiB. A fixed amount, not a
+ * multiple of the file size: beyond the weights, what a load and a session
+ * need grows with the input size, not the file. LR-ASPP MobileNetV3-Large
+ * (13 MB) holds 26 MB once loaded, weights and their packed copy, and an
+ * 8-thread session at 97x97 adds 7 MB, activations growing with the pixel
+ * count (~180 MB at 1080p). A 24-byte ConstantOfShape shape asks for 2 GiB
+ * and is refused. */
+#define SEG_DEFAULT_MEMORY_BUDGET ((size_t) 1 << 30)
+
+typedef struct {
+  /* Most bytes a load may create: the constants copied from the file, the
+   * ones the load-time passes fold and pack, the values planned from
+   * shapes, and the activations a session at the declared input size
+   * needs. Each session then gets what the model leaves of it for its own
+   * plan-time values, arena and kernel scratch. Going over fails the load
+   * with SEG_ERR_FORMAT (a session with SEG_ERR_SHAPE for its arena or
+   * scratch) and a message naming the node, before the memory is
+   * allocated. 0: SEG_DEFAULT_MEMORY_BUDGET. */
+  size_t memory_budget;
+} seg_load_options;
+
 /* Loads a model. The format is taken from the file's content, not its name.
  * Metadata defaults come from the model family (torchvision LR-ASPP: ImageNet
  * mean/std, VOC labels for 21 classes; MediaPipe selfie: pixel/255,
@@ -88,6 +109,14 @@ seg_status seg_model_load (const char *path, seg_model **model, char **error);
 /* Same from memory; `name` is used in messages. The data is copied. */
 seg_status seg_model_load_from_memory (const void *data, size_t size,
     const char *name, seg_model **model, char **error);
+
+/* The two above with options; NULL options are the defaults, which the two
+ * above use. */
+seg_status seg_model_load_with_options (const char *path,
+    const seg_load_options *options, seg_model **model, char **error);
+seg_status seg_model_load_from_memory_with_options (const void *data,
+    size_t size, const char *name, const seg_load_options *options,
+    seg_model **model, char **error);
 
 /* NULL is a no-op. The model must outlive its sessions. */
 void seg_model_free (seg_model *model);

@@ -203,20 +203,6 @@ seg_shape_elements (int rank, const int64_t *dims)
   return n;
 }
 
-int
-seg_graph_producer (const seg_graph *g, int t)
-{
-  for (int i = 0; i < g->nnodes; i++) {
-    const seg_node *n = &g->nodes[i];
-    if (n->dead)
-      continue;
-    for (int j = 0; j < n->nout; j++)
-      if (n->out[j] == t)
-        return i;
-  }
-  return -1;
-}
-
 seg_status
 seg_graph_validate (const seg_graph *g, const char *file, seg_err *err)
 {

@@ -22,7 +22,8 @@
 #define SEG_MAX_INTS 8
 
 /* Bounds on untrusted files: far above any real model, far below what
- * would hurt (a hostile file must not make us allocate gigabytes). */
+ * would hurt. They bound each tensor; what a load creates in all is
+ * bounded by its seg_budget. */
 #define SEG_MAX_TENSORS 100000
 #define SEG_MAX_NODES 100000
 #define SEG_MAX_DIM 65536
@@ -243,9 +244,6 @@ seg_node *seg_graph_add_node (seg_graph *g, seg_op op, const char *name,
 /* Element count of a fully known shape; -1 if a dim is unknown or the
  * product exceeds SEG_MAX_ELEMENTS. */
 int64_t seg_shape_elements (int rank, const int64_t *dims);
-
-/* Node index producing tensor t, or -1 (graph input or constant). */
-int seg_graph_producer (const seg_graph *g, int t);
 
 /* Checks every node's tensor indices are in range and that nodes are in
  * topological order (each input produced earlier, or constant/input). */

@@ -7,7 +7,9 @@
  * activation then gets an arena offset: tensors whose lifetimes (first write
  * to last read in that list) do not overlap share memory, placed largest
  * first at the lowest offset that fits (the greedy-by-size heuristic TFLite's
- * arena planner popularised; near-optimal for chain-like CNN graphs).
+ * arena planner popularised; near-optimal for chain-like CNN graphs). A
+ * hostile graph with thousands of activations gets them unshared instead,
+ * in linear time (place_apart).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 #include "threadpool.h"
 
 #define ALIGN 64
+/* Activations past which the arena is not shared (place_apart): 20 times
+ * what any model we run has. */
+#define MAX_SHARED_SLOTS 4096
 
 struct seg_session {
   const seg_model *model;
@@ -161,6 +166,63 @@ by_size_desc (const void *a, const void *b)
   return x->t - y->t;
 }
 
+/* Largest first, each at the lowest offset where it overlaps no placed
+ * slot that is live at the same time; returns the arena size. Each slot
+ * is compared with every slot placed before it, cubic at worst: right for
+ * the few hundred activations of real models, not for a hostile file's
+ * 10^5 (one with 20k tensors live at once did not finish). */
+static size_t
+place_greedy (slot *slots, int nslots)
+{
+  qsort (slots, (size_t) nslots, sizeof *slots, by_size_desc);
+  size_t total = 0;
+  for (int i = 0; i < nslots; i++) {
+    /* Candidate offsets: 0 and the end of every placed, overlapping slot;
+     * take the lowest that collides with none of them. */
+    size_t best = SIZE_MAX;
+    for (int c = -1; c < i; c++) {
+      size_t off;
+      if (c >= 0) {
+        if (slots[c].last < slots[i].first || slots[i].last < slots[c].first)
+          continue;
+        off = slots[c].offset + slots[c].size;
+      } else {
+        off = 0;
+      }
+      if (off >= best)
+        continue;
+      bool fits = true;
+      for (int p = 0; p < i && fits; p++) {
+        if (slots[p].last < slots[i].first || slots[i].last < slots[p].first)
+          continue;
+        if (off < slots[p].offset + slots[p].size
+            && slots[p].offset < off + slots[i].size)
+          fits = false;
+      }
+      if (fits)
+        best = off;
+    }
+    slots[i].offset = best;
+    if (best + slots[i].size > total)
+      total = best + slots[i].size;
+  }
+  return total;
+}
+
+/* Past MAX_SHARED_SLOTS: every slot its own range, in one pass; the
+ * memory budget bounds the sum (SIZE_MAX when it overflows). */
+static size_t
+place_apart (slot *slots, int nslots)
+{
+  size_t total = 0;
+  for (int i = 0; i < nslots; i++) {
+    slots[i].offset = total;
+    total = total <= SIZE_MAX - slots[i].size ? total + slots[i].size
+                                               : SIZE_MAX;
+  }
+  return total;
+}
+
 /* Assigns arena offsets to every activation and allocates the arena,
  * once the budget allows its size. */
 static seg_status
@@ -196,39 +258,8 @@ plan_memory (seg_session *s, seg_budget *budget, seg_err *err)
       continue;
     slots[nslots++] = (slot) { t, first[t], last[t], align_up (s->v[t].nbytes), 0 };
   }
-  qsort (slots, (size_t) nslots, sizeof *slots, by_size_desc);
-
-  size_t total = 0;
-  for (int i = 0; i < nslots; i++) {
-    /* Candidate offsets: 0 and the end of every placed, overlapping slot;
-     * take the lowest that collides with none of them. */
-    size_t best = SIZE_MAX;
-    for (int c = -1; c < i; c++) {
-      size_t off;
-      if (c >= 0) {
-        if (slots[c].last < slots[i].first || slots[i].last < slots[c].first)
-          continue;
-        off = slots[c].offset + slots[c].size;
-      } else {
-        off = 0;
-      }
-      if (off >= best)
-        continue;
-      bool fits = true;
-      for (int p = 0; p < i && fits; p++) {
-        if (slots[p].last < slots[i].first || slots[i].last < slots[p].first)
-          continue;
-        if (off < slots[p].offset + slots[p].size
-            && slots[p].offset < off + slots[i].size)
-          fits = false;
-      }
-      if (fits)
-        best = off;
-    }
-    slots[i].offset = best;
-    if (best + slots[i].size > total)
-      total = best + slots[i].size;
-  }
+  size_t total = nslots > MAX_SHARED_SLOTS ? place_apart (slots, nslots)
+                                           : place_greedy (slots, nslots);
 
   const seg_value *in = &s->v[s->in_t];
   char what[96];

@@ -1799,6 +1799,22 @@ now_s (void)
   return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
+/* Lets the process use 20 more seconds of CPU, then SIGXCPU ends it;
+ * *saved is the limit to restore. */
+static void
+cpu_bound (struct rlimit *saved)
+{
+  struct rlimit bounded;
+  struct rusage ru;
+  CHECK (getrlimit (RLIMIT_CPU, saved) == 0 && getrusage (RUSAGE_SELF, &ru) == 0,
+      "getrlimit/getrusage");
+  bounded = *saved;
+  bounded.rlim_cur = (rlim_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 21);
+  if (saved->rlim_max != RLIM_INFINITY && bounded.rlim_cur > saved->rlim_max)
+    bounded.rlim_cur = saved->rlim_max;
+  CHECK (setrlimit (RLIMIT_CPU, &bounded) == 0, "setrlimit RLIMIT_CPU");
+}
+
 /* Trust finding 10: x -> Identity -> Relu -> Identity -> ... -> y, n nodes
  * (~34 bytes each: the longest chain the tensor limit lets in is a 3.4 MB
  * file). The passes used to find producers and readers by scanning all
@@ -1825,15 +1841,8 @@ test_long_chain (int n)
     write_seed ("identity-relu-chain.onnx", &m);
   seg_model *sm = NULL;
   char *error = NULL;
-  struct rlimit cpu, bounded;
-  struct rusage ru;
-  CHECK (getrlimit (RLIMIT_CPU, &cpu) == 0 && getrusage (RUSAGE_SELF, &ru) == 0,
-      "getrlimit/getrusage");
-  bounded = cpu;
-  bounded.rlim_cur = (rlim_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 21);
-  if (cpu.rlim_max != RLIM_INFINITY && bounded.rlim_cur > cpu.rlim_max)
-    bounded.rlim_cur = cpu.rlim_max;
-  CHECK (setrlimit (RLIMIT_CPU, &bounded) == 0, "setrlimit RLIMIT_CPU");
+  struct rlimit cpu;
+  cpu_bound (&cpu);
   double t0 = now_s ();
   seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
   double t1 = now_s ();
@@ -1846,6 +1855,59 @@ test_long_chain (int n)
     CHECK (seg_model_get_info (sm)->num_nodes == n / 2 + n % 2,
         "%d nodes left", seg_model_get_info (sm)->num_nodes);
   }
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+}
+
+/* k Relus of x all live until a chain of Adds sums them into y: k
+ * activations live at once, which made the arena's greedy placement
+ * cubic (20k did not finish). The session must plan it and sum right. */
+static void
+test_wide_graph (int k)
+{
+  buf g = END;
+  char in[32], out[32], name[32];
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  for (int i = 0; i < k; i++) {
+    snprintf (out, sizeof out, "r%d", i);
+    snprintf (name, sizeof name, "relu%d", i);
+    g_node (&g, node ("Relu", name, "x", out, END));
+  }
+  for (int i = 1; i < k; i++) {
+    snprintf (in, sizeof in, i == 1 ? "r0,r1" : "a%d,r%d", i - 1, i);
+    snprintf (out, sizeof out, i + 1 < k ? "a%d" : "y", i);
+    snprintf (name, sizeof name, "add%d", i);
+    g_node (&g, node ("Add", name, in, out, END));
+  }
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  buf m = model (13, g);
+  seg_model *sm = NULL;
+  seg_session *ss = NULL;
+  char *error = NULL;
+  struct rlimit cpu;
+  cpu_bound (&cpu);
+  double t0 = now_s ();
+  seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
+  if (st == SEG_OK)
+    st = seg_session_new (sm, NULL, &ss, &error);
+  double t1 = now_s ();
+  setrlimit (RLIMIT_CPU, &cpu);
+  printf ("test-onnx: %d Relus summed (%zu bytes): model and session in "
+      "%.3f s: %s\n", k, m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+  CHECK (st == SEG_OK, "%d live activations: %s", k, error ? error : "?");
+  if (ss) {
+    float x[3 * 8 * 8], y[3 * 8 * 8];
+    for (int i = 0; i < 3 * 8 * 8; i++)
+      x[i] = i % 2 ? 0.5f : -1.0f;
+    CHECK (seg_session_run (ss, x, 3 * 8 * 8) == SEG_OK
+            && seg_session_copy_output (ss, y, 3 * 8 * 8) == SEG_OK,
+        "run");
+    for (int i = 0; i < 3 * 8 * 8; i++)
+      CHECK (y[i] == (i % 2 ? 0.5f * (float) k : 0.0f), "y[%d] = %g", i,
+          (double) y[i]);
+  }
+  seg_session_free (ss);
   seg_model_free (sm);
   free (error);
   free (m.p);
@@ -2013,6 +2075,7 @@ main (void)
   test_byte_flips ();
   test_long_chain (1000);
   test_long_chain (SEG_MAX_TENSORS - 1);
+  test_wide_graph (20000);
   test_memory_budget ();
   if (failures) {
     fprintf (stderr, "test-onnx: %d check(s) failed\n", failures);

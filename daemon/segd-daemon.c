@@ -574,6 +574,15 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src),
       err->message, debug ? debug : "");
 
+  /* A source that fails usually posts more than one error (v4l2src:
+   * "Could not read from resource", then "Failed to allocate a buffer");
+   * the first one already removed its bin, and the rest come from
+   * elements that are no longer ours. */
+  if (!gst_object_has_as_ancestor (msg->src, GST_OBJECT (d->pipeline))) {
+    g_debug ("ignored: %s is no longer in the pipeline",
+        GST_OBJECT_NAME (msg->src));
+    return;
+  }
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {

@@ -586,6 +586,15 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
+      gboolean streamed;
+
+      g_mutex_lock (&d->lock);
+      streamed = d->first_mask_posted;
+      g_mutex_unlock (&d->lock);
+      /* Failed to start while the camera is still there: the mode. */
+      if (!streamed && d->source_type == SEGD_SOURCE_V4L2 && d->device_path
+          && g_file_test (d->device_path, G_FILE_TEST_EXISTS))
+        segd_source_refused (d->source);
       source_lost (d, err->message);
       return;
     }

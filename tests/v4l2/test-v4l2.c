@@ -623,6 +623,9 @@ case_refuse (void)
       refused);
   CHECK (got && !strcmp (got, "streamon MJPG 640x480 1/30"), "streams %s; "
       "segd said:\n%s", got, err);
+  CHECK (strstr (err, "/dev/video0 did not start in YUYV 640x480 at 30/1 "
+          "fps: trying the next best mode"), "the refusal is not logged:\n%s",
+      err);
   segd_clear (&s);
 }
 

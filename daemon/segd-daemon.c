@@ -12,6 +12,7 @@
  */
 #include "segd-daemon.h"
 
+#include "segd-hotplug.h"
 #include "segd-notify.h"
 #include "segd-source.h"
 #include "segd-v4l2.h"
@@ -76,6 +77,8 @@ struct _SegdDaemon
   gchar *model_name;
   gchar *model_error;
   guint64 masks_at_stall_check;
+
+  SegdHotplug *hotplug; /* udev: a returning camera retries at once */
 };
 
 static void start_source (SegdDaemon *d);
@@ -520,6 +523,27 @@ source_lost (SegdDaemon *d, const gchar *reason)
   stop_source (d);
   d->retry_ms = 0;
   wait_for_source (d, what ? what : "the source", reason);
+}
+
+/* ---- hotplug ---- */
+
+/* udev announced a capture device: if segd waits for it (or, with no
+ * device named, for any), retry now rather than at the next backoff
+ * step. */
+static void
+camera_appeared (const gchar *devnode, const gchar *devlinks, gpointer data)
+{
+  SegdDaemon *d = data;
+  const gchar *wanted = d->config->device[0] ? d->device_path : NULL;
+
+  if (d->state != STATE_WAITING || !d->retry_id
+      || d->source_type != SEGD_SOURCE_V4L2
+      || !segd_hotplug_matches (wanted, devnode, devlinks))
+    return;
+  g_message ("%s appeared: opening it", devnode);
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  d->retry_ms = 0;
+  d->retry_id = g_idle_add (retry_source, d);
 }
 
 /* ---- on demand ---- */
@@ -1011,6 +1035,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   bus = gst_pipeline_get_bus (GST_PIPELINE (d->pipeline));
   d->bus_id = gst_bus_add_watch (bus, bus_watch, d);
   gst_object_unref (bus);
+  d->hotplug = segd_hotplug_new (camera_appeared, d);
 
   *exit_status = SEGD_EXIT_OK;
   return d;
@@ -1081,6 +1106,7 @@ segd_daemon_free (SegdDaemon *d)
   g_clear_handle_id (&d->watchdog_id, g_source_remove);
   g_clear_handle_id (&d->stop_id, g_source_remove);
   g_clear_handle_id (&d->bus_id, g_source_remove);
+  g_clear_pointer (&d->hotplug, segd_hotplug_free);
   if (d->pipeline) {
     gst_element_set_state (d->pipeline, GST_STATE_NULL);
     gst_object_unref (d->pipeline);

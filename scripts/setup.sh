@@ -15,7 +15,7 @@ packages="gcc meson ninja-build pkg-config ca-certificates
   libpng-dev libjpeg-dev zlib1g-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
-  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev systemd
+  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev libgudev-1.0-dev systemd
   python3 python3-numpy python3-torch python3-torchvision python3-skimage
   python3-zmq python3-zstandard python-matplotlib-data"
 

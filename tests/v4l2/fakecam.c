@@ -1976,8 +1976,8 @@ opendir (const char *path)
     struct dirent *e;
 
     while ((e = real_readdir (d)))
-      if (e->d_name[0] != '.')
-        unlinkat (dirfd (d), e->d_name, 0);
+      if (e->d_name[0] != '.' && unlinkat (dirfd (d), e->d_name, 0) < 0)
+        debug ("unlink %s/%s: %s", dir, e->d_name, strerror (errno));
     real_closedir (d);
   }
   pthread_mutex_lock (&lock);

@@ -199,11 +199,27 @@ latency_percentiles (SegdDaemon *d, gdouble *p50, gdouble *p99)
 
 /* ---- status ---- */
 
+/* Seconds since the last mask while running and past stall-timeout (a
+ * live camera that stopped sending frames without an error), else 0. */
+static gdouble
+stalled_for (SegdDaemon *d)
+{
+  gint64 age;
+
+  if (d->state != STATE_RUNNING)
+    return 0;
+  g_mutex_lock (&d->lock);
+  age = g_get_monotonic_time () - d->last_mask_us;
+  g_mutex_unlock (&d->lock);
+  return age >= (gint64) (d->config->stall_timeout * 1e6) ? age / 1e6 : 0;
+}
+
 static const gchar *
 camera_state (SegdDaemon *d)
 {
   switch (d->state) {
     case STATE_RUNNING:
+      return stalled_for (d) > 0 ? "stalled" : "ok";
     case STATE_STARTING:
       return "ok";
     case STATE_WAITING:
@@ -226,6 +242,11 @@ status_line (SegdDaemon *d)
 
   switch (d->state) {
     case STATE_RUNNING:
+      if (stalled_for (d) > 0) {
+        g_string_append_printf (s, "stalled: no mask for %.1f s",
+            stalled_for (d));
+        break;
+      }
       g_string_append_printf (s, "streaming %.1f fps, inference %.1f ms",
           d->fps, d->inference_ms);
       if (latency_percentiles (d, &p50, &p99))

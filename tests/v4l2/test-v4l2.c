@@ -506,14 +506,17 @@ run_masks (const gchar *device, const gchar *want_source)
   segd_clear (&s);
 }
 
-/* Unplugged: camera_state says so, segd stays up, the mask count stands
- * still and STATUS no longer says streaming. Plugged back: masks again
+/* Unplugged (the camera named by `device`, waited for as `path`):
+ * camera_state says so, segd stays up, no mask comes and STATUS no
+ * longer says streaming. Plugged back: masks again
  * within 2 s. Without udev events (the fake cannot send them) the retry
  * timer finds it, so retry-max is 1 s here. */
 static void
-case_unplug (void)
+case_unplug (const gchar *device, const gchar *path)
 {
   Segd s = { 0 };
+  g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
+  g_autofree gchar *waiting = g_strdup_printf ("waiting for %s", path);
   g_autofree gchar *state = NULL;
   g_autofree gchar *err = NULL;
   segmask_sub *sub;
@@ -521,7 +524,7 @@ case_unplug (void)
   guint stale;
 
   cam_setup (&s);
-  segd_start (&s, (const gchar *[]) { "--set", "source.device=/dev/video0",
+  segd_start (&s, (const gchar *[]) { "--set", set,
         "--set", "source.retry-max=1", "--set", "daemon.stall-timeout=1",
         NULL });
   g_free (segd_wait (&s, "READY=1", 60));
@@ -537,7 +540,7 @@ case_unplug (void)
     gdouble dt;
 
     cam_unplug (&s, 0);
-    state = sub_wait_camera (sub, &s, "waiting for /dev/video0", 10, NULL);
+    state = sub_wait_camera (sub, &s, waiting, 10, NULL);
     CHECK (state, "camera_state does not say the camera is gone");
     g_clear_pointer (&state, g_free);
     /* Two seconds without the camera: no mask (nothing stale from the
@@ -545,8 +548,7 @@ case_unplug (void)
     stale = sub_count_masks (sub, &s, 2.0);
     CHECK (stale == 0, "%u masks without a camera", stale);
     CHECK (!exited (&s), "segd exited without its camera");
-    CHECK (strstr (s.last_status, "waiting for /dev/video0"), "STATUS: %s",
-        s.last_status);
+    CHECK (strstr (s.last_status, waiting), "STATUS: %s", s.last_status);
 
     s.plug++;
     cam_write (&s, 0, NULL);
@@ -562,18 +564,20 @@ case_unplug (void)
   }
   segmask_sub_free (&sub);
   err = segd_stop (&s);
-  CHECK (strstr (err, "waiting for /dev/video0"), "no log of the wait:\n%s",
-      err);
+  CHECK (strstr (err, waiting), "no log of the wait:\n%s", err);
   segd_clear (&s);
 }
 
 /* Frames stop while the camera stays: no mask, so no watchdog ping after
- * stall-timeout, the stall is logged; frames again: pings again. */
+ * stall-timeout, STATUS and camera_state say stalled, the stall is
+ * logged; frames again: pings and "ok" again. */
 static void
 case_stall (void)
 {
   Segd s = { 0 };
   g_autofree gchar *err = NULL;
+  g_autofree gchar *state = NULL;
+  segmask_sub *sub;
   guint before;
   guint64 masks;
 
@@ -585,6 +589,7 @@ case_stall (void)
       s.last_status);
   CHECK (segd_wait_masks (&s, 10, 30), "no masks: %s", s.last_status);
 
+  sub = sub_new (&s);
   cam_write (&s, 0, "fault=stall\n");
   /* stall-timeout plus a ping period, then none may come for 2 s. */
   g_free (segd_wait (&s, "never-sent", 1.0));
@@ -594,11 +599,20 @@ case_stall (void)
   CHECK (s.watchdogs == before, "%u WATCHDOG=1 while the camera is stalled",
       s.watchdogs - before);
   CHECK (segd_masks (&s) <= masks + 1, "masks while stalled");
+  CHECK (g_str_has_prefix (s.last_status, "stalled: no mask for "),
+      "STATUS while stalled: %s", s.last_status);
+  state = sub_wait_camera (sub, &s, "stalled", 5, NULL);
+  CHECK (state, "camera_state does not say stalled");
+  g_clear_pointer (&state, g_free);
   CHECK (!exited (&s), "segd exited");
 
   cam_write (&s, 0, NULL);
   CHECK (segd_wait_masks (&s, segd_masks (&s), 10), "no masks after the "
       "stall: %s", s.last_status);
+  state = sub_wait_camera (sub, &s, "ok", 10, NULL);
+  CHECK (state, "camera_state not ok once frames flow again");
+  g_clear_pointer (&state, g_free);
+  segmask_sub_free (&sub);
   g_free (segd_wait (&s, "WATCHDOG=1", 5));
   CHECK (s.watchdogs > before, "no ping once frames flow");
   err = segd_stop (&s);
@@ -657,7 +671,9 @@ main (int argc, char **argv)
   else if (!strcmp (c, "by-id"))
     run_masks (BY_ID, "source: v4l2 /dev/v4l/by-id/" BY_ID);
   else if (!strcmp (c, "unplug"))
-    case_unplug ();
+    case_unplug ("/dev/video0", "/dev/video0");
+  else if (!strcmp (c, "unplug-by-id"))
+    case_unplug (BY_ID, "/dev/v4l/by-id/" BY_ID);
   else if (!strcmp (c, "stall"))
     case_stall ();
   else if (!strcmp (c, "refuse"))

@@ -5,7 +5,8 @@
  * It interposes the libc entry points those libraries were seen to use
  * (nm -D, strace): open/openat (also through syscall(), which libv4l2
  * uses for everything), the stat family, access, readlink, opendir/readdir,
- * ioctl, mmap, poll/ppoll, read, close. A path /dev/videoN, or a
+ * ioctl, mmap, poll/ppoll, read, close, and dup/dup2/dup3/fcntl (v4l2src's
+ * buffer pool works on a dup of the device fd). A path /dev/videoN, or a
  * /dev/v4l/by-{id,path} link, is the fake camera N while the control file
  * $FAKECAM_DIR/videoN exists; every other path and fd goes to libc.
  *
@@ -34,7 +35,8 @@
  *
  * What a real uvcvideo does and this does not: USERPTR and DMABUF import,
  * CREATE_BUFS (answered ENOTTY), read(), controls other than brightness
- * and contrast, dup() of a camera fd (the dup is a plain eventfd).
+ * and contrast. Only poll and ppoll see a camera's state: select and
+ * epoll would see a plain eventfd.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -451,7 +451,8 @@ case_mode_choice (void)
 /* Masks of the person in the photo, from the camera named by its by-id
  * link: about a third of the frame, never empty, never all of it. */
 static void
-run_masks (const gchar *device, const gchar *want_source)
+run_masks (const gchar *device, const gchar *control,
+    const gchar *want_source)
 {
   Segd s = { 0 };
   g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
@@ -462,6 +463,7 @@ run_masks (const gchar *device, const gchar *want_source)
   gdouble sum = 0, lo = 1, hi = 0;
 
   cam_setup (&s);
+  cam_write (&s, 0, control);
   segd_start (&s, (const gchar *[]) { "--set", set, NULL });
   g_free (segd_wait (&s, "READY=1", 60));
   CHECK (s.ready && strstr (s.last_status, "streaming"), "status %s",
@@ -667,9 +669,16 @@ main (int argc, char **argv)
   else if (!strcmp (c, "mode-choice"))
     case_mode_choice ();
   else if (!strcmp (c, "masks"))
-    run_masks ("/dev/video0", "source: v4l2 /dev/video0 (Fake Webcam C920)");
+    run_masks ("/dev/video0", NULL,
+        "source: v4l2 /dev/video0 (Fake Webcam C920)");
+  else if (!strcmp (c, "masks-mmap"))   /* a driver without EXPBUF */
+    run_masks ("/dev/video0", "expbuf=no\n",
+        "source: v4l2 /dev/video0 (Fake Webcam C920)");
+  else if (!strcmp (c, "masks-mjpeg"))
+    run_masks ("/dev/video0", "mode=MJPG 640x480 30\n",
+        "source: v4l2 /dev/video0 (Fake Webcam C920): MJPG 640x480");
   else if (!strcmp (c, "by-id"))
-    run_masks (BY_ID, "source: v4l2 /dev/v4l/by-id/" BY_ID);
+    run_masks (BY_ID, NULL, "source: v4l2 /dev/v4l/by-id/" BY_ID);
   else if (!strcmp (c, "unplug"))
     case_unplug ("/dev/video0", "/dev/video0");
   else if (!strcmp (c, "unplug-by-id"))

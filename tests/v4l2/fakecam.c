@@ -265,7 +265,8 @@ parse_mode (Device *dev, const char *line)
       continue;
     /* 7.5 fps is 2/15 s; whole rates are 1/fps. */
     if (fps != (unsigned) fps)
-      f->size[f->n_sizes].iv[n] = (struct v4l2_fract) { 2, (unsigned) (fps * 2) };
+      f->size[f->n_sizes].iv[n] = (struct v4l2_fract) { 2,
+        (unsigned) (fps * 2) };
     else
       f->size[f->n_sizes].iv[n] = (struct v4l2_fract) { 1, (unsigned) fps };
     f->size[f->n_sizes].n_rates++;
@@ -1823,7 +1824,8 @@ fstatat (int dirfd, const char *path, struct stat *st, int flags)
     fake_fstat (cam_of (dirfd), st);
     return 0;
   }
-  if (absolute (path) && (r = fake_stat (path, st, !(flags & AT_SYMLINK_NOFOLLOW))))
+  if (absolute (path)
+      && (r = fake_stat (path, st, !(flags & AT_SYMLINK_NOFOLLOW))))
     return r > 0 ? 0 : -1;
   return real_fstatat (dirfd, path, st, flags);
 }

@@ -9,12 +9,19 @@
  * worker thread does, on a private copy of the newest frame, and buffers
  * carry the newest finished mask with its age — the streaming thread never
  * waits for inference.
+ *
+ * With `engine=NAME` the element instead joins the process-wide engine of
+ * that name (segengine.h): one model, one set of workers and one scheduler
+ * for every element naming it. The streaming thread hands its frame to the
+ * scheduler and waits; the frame is either run (and carries its own mask)
+ * or dropped as stale, because it could no longer meet `max-latency`.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstsegmenter.h"
+#include "segengine.h"
 #include "segmeta.h"
 
 #include <math.h>
@@ -36,6 +43,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
 #define DEFAULT_THRESHOLD 0.5
 #define DEFAULT_OUTPUT_SIZE GST_SEGMENTER_OUTPUT_SIZE_MODEL
 #define DEFAULT_SMOOTHING 0.0
+#define DEFAULT_WEIGHT 1.0
+#define DEFAULT_MAX_LATENCY 0
 
 /* Number of recent inference times kept for the p99. */
 #define LATENCY_RING 256
@@ -55,6 +64,9 @@ enum
   PROP_OUTPUT_SIZE,
   PROP_SMOOTHING,
   PROP_STATS,
+  PROP_ENGINE,
+  PROP_WEIGHT,
+  PROP_MAX_LATENCY,
 };
 
 typedef struct
@@ -88,6 +100,9 @@ struct _GstSegmenter
   gdouble threshold;
   GstSegmenterOutputSize output_size;
   gdouble smoothing;
+  gchar *engine_name;
+  gdouble weight;
+  guint64 max_latency;
 
   /* Streaming thread only. */
   GstVideoInfo info;
@@ -123,6 +138,12 @@ struct _GstSegmenter
   gdouble latency_sum;          /* ms */
   gdouble ring[LATENCY_RING];   /* ms */
   guint ring_len, ring_pos;
+
+  /* The shared engine, from start to stop when `engine` is set; `stream`
+   * also under `lock` for change_state and the properties. */
+  SegEngine *shared;
+  SegEngineStream *stream;
+  guint64 stale;
 };
 
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
@@ -134,6 +155,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+static gboolean start_shared (GstSegmenter *self, const gchar *name,
+    const gchar *path, gint threads);
+static void stop_shared (GstSegmenter *self);
 
 #define gst_segmenter_parent_class parent_class
 G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
@@ -609,7 +634,7 @@ gst_segmenter_start (GstBaseTransform *trans)
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
   Engine *engine = NULL;
-  gchar *path, *error = NULL;
+  gchar *path, *engine_name, *error = NULL;
   guint generation;
   gint threads;
 
@@ -617,7 +642,17 @@ gst_segmenter_start (GstBaseTransform *trans)
   path = g_strdup (self->model_path);
   threads = self->threads;
   self->run_mode = self->mode;
+  engine_name = g_strdup (self->engine_name);
   GST_OBJECT_UNLOCK (self);
+
+  if (engine_name && *engine_name) {
+    gboolean ok = start_shared (self, engine_name, path, threads);
+
+    g_free (engine_name);
+    g_free (path);
+    return ok;
+  }
+  g_free (engine_name);
 
   g_mutex_lock (&self->lock);
   generation = ++self->generation;
@@ -665,6 +700,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   GThreadPool *loader;
   GThread *worker;
 
+  stop_shared (self);
   g_mutex_lock (&self->lock);
   worker = g_steal_pointer (&self->worker);
   loader = g_steal_pointer (&self->loader);
@@ -757,6 +793,211 @@ inference_failed:
     g_free (error);
     return GST_FLOW_ERROR;
   }
+}
+
+/* ---- the shared engine (engine=NAME) ---- */
+
+typedef struct
+{
+  GstSegmenter *self;
+  const GstVideoFrame *vf;
+  GstSegMask *mask;
+  GstClockTime latency;
+  gchar *error;
+} SharedJob;
+
+/* Runs on an engine worker while the streaming thread waits for it, so
+ * the element's inference state (smoothing) is still used by one thread at
+ * a time. */
+static gboolean
+shared_job_run (seg_session *session, const seg_model_info *info,
+    gpointer data)
+{
+  SharedJob *job = data;
+  /* All run_inference reads of an Engine. */
+  Engine view = {.session = session,.info = info };
+
+  job->mask = run_inference (job->self, &view, job->vf, &job->latency,
+      &job->error);
+  return job->mask != NULL;
+}
+
+/* When the frame was captured, on the engine's clock (monotonic ns): its
+ * running time against the pipeline clock, so time spent in queues before
+ * us counts against the budget. Arrival time when there is no clock. */
+static guint64
+capture_time (GstSegmenter *self, GstBuffer *buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  guint64 now = g_get_monotonic_time () * 1000;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime rt = GST_CLOCK_TIME_NONE, cnow, base, age;
+
+  if (!clock)
+    return now;
+  if (trans->segment.format == GST_FORMAT_TIME
+      && GST_BUFFER_PTS_IS_VALID (buf))
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+  cnow = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  gst_object_unref (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (rt) || cnow < base + rt)
+    return now;
+  age = cnow - base - rt;
+  return age < now ? now - age : 0;
+}
+
+static GstFlowReturn
+infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
+{
+  SharedJob job = {.self = self };
+  SegEngineResult res;
+  GstVideoFrame vf;
+
+  if (!gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+    goto map_failed;
+  job.vf = &vf;
+  res = seg_engine_stream_run (self->stream, capture_time (self, buf),
+      shared_job_run, &job);
+  gst_video_frame_unmap (&vf);
+
+  switch (res) {
+    case SEG_ENGINE_DONE:
+      g_mutex_lock (&self->lock);
+      publish_result (self, job.mask, index, GST_BUFFER_PTS (buf),
+          job.latency);
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_OK;
+    case SEG_ENGINE_DROPPED:
+      /* Too late for its budget: the frame goes, so that no stale mask
+       * is published as if it were new. */
+      g_mutex_lock (&self->lock);
+      self->dropped++;
+      self->stale++;
+      g_mutex_unlock (&self->lock);
+      return GST_BASE_TRANSFORM_FLOW_DROPPED;
+    case SEG_ENGINE_CANCELLED:
+      return GST_FLOW_FLUSHING;
+    case SEG_ENGINE_FAILED:
+    default:
+      goto inference_failed;
+  }
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not read the video frame."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+inference_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Segmentation of a frame failed: %s.", job.error), (NULL));
+    g_free (job.error);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static gboolean
+start_shared (GstSegmenter *self, const gchar *name, const gchar *path,
+    gint threads)
+{
+  SegEngine *shared;
+  SegEngineStream *stream;
+  gchar *error = NULL;
+  gdouble weight;
+  guint64 max_latency;
+
+  GST_OBJECT_LOCK (self);
+  weight = self->weight;
+  max_latency = self->max_latency;
+  self->run_mode = GST_SEGMENTER_MODE_SYNC;
+  GST_OBJECT_UNLOCK (self);
+
+  shared = seg_engine_get (name, path, threads, &error);
+  if (!shared)
+    goto load_failed;
+  stream = seg_engine_stream_new (shared, GST_OBJECT_NAME (self), weight,
+      max_latency);
+
+  self->frame_index = 0;
+  self->stats_last_time = GST_CLOCK_TIME_NONE;
+  g_mutex_lock (&self->lock);
+  self->shared = shared;
+  self->stream = stream;
+  self->frames_in = self->inferences = self->dropped = self->stale = 0;
+  self->latency_sum = 0;
+  self->ring_len = self->ring_pos = 0;
+  g_mutex_unlock (&self->lock);
+
+  {
+    Engine view = {.path = (gchar *) path,.info = seg_engine_get_info
+          (shared) };
+
+    GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
+        seg_engine_get_workers (shared), path);
+    post_model_message (self, &view);
+  }
+  return TRUE;
+
+  /* ERRORS */
+load_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the segmentation model \"%s\" for engine \"%s\": "
+            "%s.", path, name, error), (NULL));
+    g_free (error);
+    return FALSE;
+  }
+}
+
+static void
+stop_shared (GstSegmenter *self)
+{
+  SegEngineStream *stream;
+  SegEngine *shared;
+
+  g_mutex_lock (&self->lock);
+  stream = g_steal_pointer (&self->stream);
+  shared = g_steal_pointer (&self->shared);
+  g_mutex_unlock (&self->lock);
+  seg_engine_stream_free (stream);
+  seg_engine_unref (shared);
+}
+
+/* A streaming thread waiting on the engine must let go before its pad
+ * can deactivate. */
+static void
+set_shared_flushing (GstSegmenter *self, gboolean flushing)
+{
+  g_mutex_lock (&self->lock);
+  if (self->stream) {
+    if (flushing)
+      seg_engine_stream_unblock (self->stream);
+    else
+      seg_engine_stream_unblock_stop (self->stream);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static GstStateChangeReturn
+gst_segmenter_change_state (GstElement *element, GstStateChange transition)
+{
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    set_shared_flushing (GST_SEGMENTER (element), TRUE);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+static gboolean
+gst_segmenter_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    set_shared_flushing (GST_SEGMENTER (trans), TRUE);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    set_shared_flushing (GST_SEGMENTER (trans), FALSE);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
 /* Hands a copy of the frame to the worker if it is idle; never waits. */
@@ -873,8 +1114,15 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     have = self->result != NULL;
     g_mutex_unlock (&self->lock);
     if (due || !have) {
-      GstFlowReturn ret = infer_sync (self, buf, index);
+      GstFlowReturn ret = self->stream ? infer_shared (self, buf, index)
+          : infer_sync (self, buf, index);
 
+      if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
+        g_mutex_lock (&self->lock);
+        self->frames_in++;
+        g_mutex_unlock (&self->lock);
+        maybe_post_stats (self);
+      }
       if (ret != GST_FLOW_OK)
         return ret;
     }
@@ -956,12 +1204,37 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* The scheduler's view of this element's stream: budget and weight, and
+ * latency from capture to mask rather than inference time alone. */
+static void
+add_shared_stats (GstSegmenter *self, GstStructure *s)
+{
+  SegSchedStats st;
+  const gchar *name;
+
+  g_mutex_lock (&self->lock);
+  if (!self->stream) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  seg_engine_stream_get_stats (self->stream, &st);
+  name = seg_engine_get_name (self->shared);
+  gst_structure_set (s, "engine", G_TYPE_STRING, name,
+      "weight", G_TYPE_DOUBLE, st.weight,
+      "max-latency", G_TYPE_UINT64, st.max_latency_ns,
+      "stale", G_TYPE_UINT64, self->stale,
+      "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
+      "latency-p99-ms", G_TYPE_DOUBLE, st.p99_ms, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
 static GstStructure *
 make_stats (GstSegmenter *self)
 {
   gdouble sorted[LATENCY_RING];
   gdouble mean = 0.0, p99 = 0.0;
   guint64 frames, inferences, dropped;
+  GstStructure *s;
   guint n;
 
   g_mutex_lock (&self->lock);
@@ -978,12 +1251,14 @@ make_stats (GstSegmenter *self)
     qsort (sorted, n, sizeof sorted[0], compare_double);
     p99 = sorted[MIN (n - 1, (guint) ceil (0.99 * n) - 1)];
   }
-  return gst_structure_new ("segmenter-stats",
+  s = gst_structure_new ("segmenter-stats",
       "frames-in", G_TYPE_UINT64, frames,
       "inferences", G_TYPE_UINT64, inferences,
       "mean-inference-ms", G_TYPE_DOUBLE, mean,
       "p99-inference-ms", G_TYPE_DOUBLE, p99,
       "dropped", G_TYPE_UINT64, dropped, NULL);
+  add_shared_stats (self, s);
+  return s;
 }
 
 static void
@@ -1032,6 +1307,26 @@ gst_segmenter_set_property (GObject *object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->smoothing = g_value_get_double (value);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      g_free (self->engine_name);
+      self->engine_name = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WEIGHT:
+    case PROP_MAX_LATENCY:
+      GST_OBJECT_LOCK (self);
+      if (prop_id == PROP_WEIGHT)
+        self->weight = g_value_get_double (value);
+      else
+        self->max_latency = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->lock);
+      if (self->stream)
+        seg_engine_stream_configure (self->stream, self->weight,
+            self->max_latency);
+      g_mutex_unlock (&self->lock);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1084,6 +1379,21 @@ gst_segmenter_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_STATS:
       g_value_take_boxed (value, make_stats (self));
       break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->engine_name);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WEIGHT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->weight);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_LATENCY:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->max_latency);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1096,6 +1406,7 @@ gst_segmenter_finalize (GObject *object)
   GstSegmenter *self = GST_SEGMENTER (object);
 
   g_free (self->model_path);
+  g_free (self->engine_name);
   g_free (self->smooth);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   g_clear_pointer (&self->engine, engine_unref);
@@ -1159,6 +1470,25 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           "(over the last 256 inferences), dropped (frames due for "
           "inference while the worker was busy)", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ENGINE,
+      g_param_spec_string ("engine", "Engine",
+          "Name of a process-wide engine to share: elements naming the same "
+          "engine share one loaded model, its workers (`threads` of the "
+          "first one) and a scheduler that splits them by `weight` within "
+          "`max-latency`; `mode` and model changes while playing do not "
+          "apply. Empty: a private model, as without it", NULL,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_WEIGHT,
+      g_param_spec_double ("weight", "Weight",
+          "Share of a shared engine under overload, relative to the other "
+          "streams' weights", 0.01, 1000.0, DEFAULT_WEIGHT,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_LATENCY,
+      g_param_spec_uint64 ("max-latency", "Maximum latency",
+          "Shared engine: latency budget from capture to mask in ns; a "
+          "frame that cannot make it is dropped as stale (0: no budget)",
+          0, G_MAXUINT64, DEFAULT_MAX_LATENCY,
+          rw | GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_set_static_metadata (element_class,
       "Video segmentation", "Filter/Analyzer/Video",
@@ -1169,6 +1499,8 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_segmenter_change_state);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_segmenter_sink_event);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_segmenter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_segmenter_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_segmenter_set_caps);
@@ -1192,6 +1524,8 @@ gst_segmenter_init (GstSegmenter *self)
   self->threshold = DEFAULT_THRESHOLD;
   self->output_size = DEFAULT_OUTPUT_SIZE;
   self->smoothing = DEFAULT_SMOOTHING;
+  self->weight = DEFAULT_WEIGHT;
+  self->max_latency = DEFAULT_MAX_LATENCY;
   self->stats_last_time = GST_CLOCK_TIME_NONE;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

@@ -36,9 +36,13 @@
 #define TILES SEG_TEMPORAL_TILES
 #define SAMPLES 4               /* per thumbnail pixel side */
 #define SEARCH 3                /* block matching range, thumbnail pixels */
+/* The block matching window: a tile and a margin, 8 pixels wide so that
+ * a row is one vector of 16-bit values. */
+#define WIN_W (TILE + 4)
+#define WIN_H (TILE + 2)
 /* Thumbnails padded (edges replicated) for block matching: the window
- * reaches one pixel beyond its tile, the shifted one SEARCH further. */
-#define PAD (SEARCH + 1)
+ * reaches two pixels beyond its tile, the shifted one SEARCH further. */
+#define PAD (SEARCH + 2)
 #define PADDED (THUMB + 2 * PAD)
 /* A probability change of this much (of 255) or more is followed at once
  * even in a still tile. */
@@ -71,6 +75,8 @@ struct seg_temporal {
    * vectors. */
   uint8_t *col_t0, *col_t1;
   float *col_f;
+  /* One row of per-pixel gates and hysteresis bands. */
+  float *row_gate, *row_band;
   int have_state;
 };
 
@@ -83,6 +89,9 @@ free_shape (seg_temporal *t)
   free (t->col_t0);
   free (t->col_t1);
   free (t->col_f);
+  free (t->row_gate);
+  free (t->row_band);
+  t->row_gate = t->row_band = NULL;
   t->state = NULL;
   t->cls = NULL;
   t->col_tile = t->col_t0 = t->col_t1 = NULL;
@@ -298,8 +307,10 @@ ensure_shape (seg_temporal *t, int w, int h)
   t->col_t0 = malloc ((size_t) w);
   t->col_t1 = malloc ((size_t) w);
   t->col_f = malloc ((size_t) w * sizeof *t->col_f);
+  t->row_gate = malloc ((size_t) w * sizeof *t->row_gate);
+  t->row_band = malloc ((size_t) w * sizeof *t->row_band);
   if (!t->state || !t->cls || !t->col_tile || !t->col_t0 || !t->col_t1
-      || !t->col_f) {
+      || !t->col_f || !t->row_gate || !t->row_band) {
     free_shape (t);
     return 0;
   }
@@ -336,6 +347,46 @@ plain_classes (const uint8_t *prob, uint8_t *classes, int w, int h,
       classes[(size_t) y * stride + x] = prob[(size_t) y * stride + x] >= cut;
 }
 
+#define SPAN 16
+
+/* One span of a row: the recurrence on the probability, then the classes.
+ * restrict: the planes never overlap; saying so, and keeping each loop to
+ * one kind of work over plain arrays, lets the compiler vectorise them. */
+static inline void
+filter_span (const float *restrict gate, float *restrict band_x,
+    uint8_t *restrict p, float *restrict s, uint8_t *restrict c,
+    uint8_t *restrict out_c, int n, float k, float band, float half_cut,
+    int derive_classes)
+{
+  for (int x = 0; x < n; x++) {
+    float d = (float) p[x] - s[x];
+    float gp = fabsf (d) * (1.0f / PROB_MOTION);
+    float g;
+
+    /* Ternaries, not fminf/fmaxf: those are calls unless NaNs are ruled
+     * out. */
+    gp = gp < 1.0f ? gp * gp : 1.0f;
+    g = gate[x] > gp ? gate[x] : gp;
+    /* A convex combination of values in 0..255 stays in range. */
+    s[x] += ((1.0f - k) + k * g) * d;
+    p[x] = (uint8_t) (s[x] + 0.5f);
+    /* The band narrows as the tile starts moving and is gone at half the
+     * gate, so motion is never held. */
+    band_x[x] = g < 0.5f ? band * (1.0f - 2.0f * g) : 0.0f;
+  }
+  if (!derive_classes)
+    return;
+  /* Foreground above the band, background below, else unchanged; p >= cut
+   * with p = round (s) is s >= cut - 0.5. */
+  for (int x = 0; x < n; x++) {
+    uint8_t hi = s[x] >= half_cut + band_x[x];
+    uint8_t mid = s[x] >= half_cut - band_x[x];
+
+    c[x] = hi | (mid & c[x]);
+    out_c[x] = c[x];
+  }
+}
+
 seg_status
 seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
     uint8_t *prob, uint8_t *classes, int w, int h, int stride,
@@ -344,7 +395,6 @@ seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
   const float cut = ceilf (params->threshold * 255.0f);
   const float k = params->strength;
   const float band = params->hysteresis * 255.0f;
-  float half_cut;
 
   if (k <= 0.0f || !ensure_shape (t, w, h)) {
     if (derive_classes)
@@ -377,42 +427,25 @@ seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
   }
 
   compute_gates (t, params->motion);
-  half_cut = cut - 0.5f;
-  for (int y = 0; y < h; y++) {
-    /* restrict: the planes never overlap, and saying so lets the
-     * compiler keep values in registers across the byte stores. */
-    const float *restrict gates = t->gate + (int64_t) y * TILES / h * TILES;
-    const uint8_t *restrict col_tile = t->col_tile;
-    uint8_t *restrict p = prob + (size_t) y * stride;
-    uint8_t *restrict out_c = classes + (size_t) y * stride;
-    float *restrict s = t->state + (size_t) y * w;
-    uint8_t *restrict c = t->cls + (size_t) y * w;
+  for (int y = 0, tile_row = -1; y < h; y++) {
+    uint8_t *p = prob + (size_t) y * stride;
+    uint8_t *out_c = classes + (size_t) y * stride;
+    float *s = t->state + (size_t) y * w;
+    uint8_t *c = t->cls + (size_t) y * w;
+    int x = 0;
 
-    for (int x = 0; x < w; x++) {
-      float d = (float) p[x] - s[x];
-      float gp = fabsf (d) * (1.0f / PROB_MOTION);
-      float gt = gates[col_tile[x]];
-      float g, v, b;
-
-      /* Ternaries, not fminf/fmaxf: those are calls unless NaNs are ruled
-       * out, and this loop runs over every mask pixel. */
-      gp = gp < 1.0f ? gp * gp : 1.0f;
-      g = gt > gp ? gt : gp;
-      /* A convex combination of values in 0..255 stays in range. */
-      s[x] += ((1.0f - k) + k * g) * d;
-      p[x] = (uint8_t) (s[x] + 0.5f);
-      if (!derive_classes)
-        continue;
-      /* The band narrows as the tile starts moving and is gone at half
-       * the gate, so motion is never held. Foreground above the band,
-       * background below, else unchanged; written without branches,
-       * which edge pixels would mispredict. */
-      v = s[x];
-      b = g < 0.5f ? band * (1.0f - 2.0f * g) : 0.0f;
-      /* p >= cut with p = round (s) is s >= cut - 0.5. */
-      c[x] = (uint8_t) ((v >= half_cut + b) | ((v >= half_cut - b) & c[x]));
-      out_c[x] = c[x];
+    if ((int) ((int64_t) y * TILES / h) != tile_row) {
+      tile_row = (int) ((int64_t) y * TILES / h);
+      for (int i = 0; i < w; i++)
+        t->row_gate[i] = t->gate[tile_row * TILES + t->col_tile[i]];
     }
+    /* Spans of a constant SPAN pixels: at -O2 GCC vectorises only loops
+     * whose trip count the vector width divides (over 2x faster). */
+    for (; x + SPAN <= w; x += SPAN)
+      filter_span (t->row_gate + x, t->row_band + x, p + x, s + x, c + x,
+          out_c + x, SPAN, k, band, cut - 0.5f, derive_classes);
+    filter_span (t->row_gate + x, t->row_band + x, p + x, s + x, c + x,
+        out_c + x, w - x, k, band, cut - 0.5f, derive_classes);
   }
   promote_observed (t);
   return SEG_OK;
@@ -432,19 +465,18 @@ pad_thumb (const uint16_t *src, uint16_t *dst)
   }
 }
 
-/* Sum of absolute differences between the observed thumbnail's window
- * (tile plus one pixel around) at padded (x0, y0) and the reference
- * shifted by (dx, dy). */
+/* Sum of absolute differences between the observed thumbnail's window at
+ * padded (x0, y0) and the reference shifted by (dx, dy). */
 static uint32_t
 window_sad (const seg_temporal *t, int x0, int y0, int dx, int dy)
 {
   uint32_t sad = 0;
 
-  for (int y = 0; y < TILE + 2; y++) {
+  for (int y = 0; y < WIN_H; y++) {
     const uint16_t *c = t->pad_cur + (y0 + y) * PADDED + x0;
     const uint16_t *r = t->pad_ref + (y0 + y - dy) * PADDED + x0 - dx;
 
-    for (int x = 0; x < TILE + 2; x++)
+    for (int x = 0; x < WIN_W; x++)
       sad += (uint32_t) abs ((int) c[x] - (int) r[x]);
   }
   return sad;
@@ -468,7 +500,7 @@ vertex (float a, float b, float c)
 static float
 estimate_motion (seg_temporal *t, float motion)
 {
-  const int window = (TILE + 2) * (TILE + 2) * SAMPLES * SAMPLES;
+  const int window = WIN_W * WIN_H * SAMPLES * SAMPLES;
   /* A shift must beat standing still by a quarter level per sample and
    * pixel of displacement: flat tiles, where every shift matches, stay. */
   const uint32_t bias = (uint32_t) window / 4;
@@ -482,7 +514,8 @@ estimate_motion (seg_temporal *t, float motion)
       uint32_t cost[2 * SEARCH + 1][2 * SEARCH + 1];
       uint32_t best = UINT32_MAX;
       int bx = 0, by = 0, i = ty * TILES + tx;
-      int x0 = PAD + tx * TILE - 1, y0 = PAD + ty * TILE - 1;
+      int x0 = PAD + tx * TILE - (WIN_W - TILE) / 2;
+      int y0 = PAD + ty * TILE - (WIN_H - TILE) / 2;
       const uint32_t *row;
 
       t->vx[i] = t->vy[i] = 0.0f;
@@ -546,13 +579,22 @@ seg_temporal_track (seg_temporal *t, const seg_temporal_params *params,
     const uint8_t *c = src_classes + (size_t) y * stride;
     int row = (int) ((int64_t) y * TILES / h) * TILES;
 
-    for (int x = 0; x < w; x++) {
-      int i = row + t->col_tile[x];
+    /* Tile by tile, in locals: x is in tile tx from ceil (tx * w / TILES). */
+    for (int tx = 0; tx < TILES; tx++) {
+      int x0 = (tx * w + TILES - 1) / TILES, x1 = ((tx + 1) * w + TILES - 1)
+          / TILES, i = row + tx;
+      uint8_t a = lo[i], b = hi[i], ca = clo[i], cb = chi[i];
 
-      lo[i] = p[x] < lo[i] ? p[x] : lo[i];
-      hi[i] = p[x] > hi[i] ? p[x] : hi[i];
-      clo[i] = c[x] < clo[i] ? c[x] : clo[i];
-      chi[i] = c[x] > chi[i] ? c[x] : chi[i];
+      for (int x = x0; x < x1; x++) {
+        a = p[x] < a ? p[x] : a;
+        b = p[x] > b ? p[x] : b;
+        ca = c[x] < ca ? c[x] : ca;
+        cb = c[x] > cb ? c[x] : cb;
+      }
+      lo[i] = a;
+      hi[i] = b;
+      clo[i] = ca;
+      chi[i] = cb;
     }
   }
   for (int i = 0; i < TILES * TILES; i++)

@@ -40,7 +40,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
  * figures in docs/elements.md). */
 #define DEFAULT_SMOOTHING 0.7
 #define DEFAULT_HYSTERESIS 0.06
-#define DEFAULT_MOTION 6.0
+#define DEFAULT_MOTION 4.0
 
 /* Number of recent inference times kept for the p99. */
 #define LATENCY_RING 256

@@ -36,6 +36,7 @@
 #define TILES SEG_TEMPORAL_TILES
 #define SAMPLES 4               /* per thumbnail pixel side */
 #define SEARCH 3                /* block matching range, thumbnail pixels */
+#define CUT_RESIDUAL 8          /* see estimate_motion() */
 /* The block matching window: a tile and a margin, 8 pixels wide so that
  * a row is one vector of 16-bit values. */
 #define WIN_W (TILE + 4)
@@ -495,16 +496,20 @@ vertex (float a, float b, float c)
 
 /* Block matching per moving tile near an edge of the mask, and on a
  * sparse lattice of the others to tell a cut from motion. Returns the
- * fraction of searched tiles that no shift explains (residual above twice
- * `motion`): most of them means a cut. */
+ * fraction of searched tiles that no shift explains: most of them means a
+ * cut. */
 static float
-estimate_motion (seg_temporal *t, float motion)
+estimate_motion (seg_temporal *t)
 {
   const int window = WIN_W * WIN_H * SAMPLES * SAMPLES;
   /* A shift must beat standing still by a quarter level per sample and
    * pixel of displacement: flat tiles, where every shift matches, stay. */
   const uint32_t bias = (uint32_t) window / 4;
-  const uint32_t poor = (uint32_t) (2.0f * motion * window);
+  /* Unexplained: the best shift leaves more than CUT_RESIDUAL levels per
+   * sample and does not halve the change. Between two photos both hold;
+   * motion by a fraction of a thumbnail pixel leaves a residual of a few
+   * levels, but far below the change. */
+  const uint32_t poor = (uint32_t) (CUT_RESIDUAL * window);
   int unexplained = 0, searched = 0;
 
   pad_thumb (t->thumb[t->ref], t->pad_ref);
@@ -535,7 +540,8 @@ estimate_motion (seg_temporal *t, float motion)
           }
         }
       }
-      if (cost[by + SEARCH][bx + SEARCH] > poor) {
+      if (cost[by + SEARCH][bx + SEARCH] > poor
+          && 2 * cost[by + SEARCH][bx + SEARCH] > cost[SEARCH][SEARCH]) {
         unexplained++;
         continue;
       }
@@ -610,7 +616,7 @@ seg_temporal_track (seg_temporal *t, const seg_temporal_params *params,
       t->edge[ty * TILES + tx] = e;
     }
 
-  if (estimate_motion (t, params->motion) >= 0.5f)
+  if (estimate_motion (t) >= 0.5f)
     return 2;
   return 1;
 }

@@ -26,7 +26,7 @@
 #define CANVAS 512
 #define RAMP 6.0                /* mask pixels from p = 0 to 255 */
 
-static const seg_temporal_params defaults = { 0.7f, 0.06f, 0.5f, 6.0f };
+static const seg_temporal_params defaults = { 0.7f, 0.06f, 0.5f, 4.0f };
 
 /* A scene to pan over: smooth random texture, a brighter disc. */
 typedef struct {

@@ -9,7 +9,8 @@
  * - cut: the first mask of the new scene is the fresh one;
  * - between inferences: track says still / moved / cut, and the warped
  *   mask matches the new frame better than the reused one;
- * - packed RGB layouts, and the YUV layouts, give the same thumbnail.
+ * - packed RGB layouts, and the YUV layouts, give the same thumbnail;
+ * - multi-class masks keep their classes; a new mask size starts afresh.
  */
 #include "segtemporal.h"
 
@@ -415,6 +416,50 @@ test_formats (void)
   seg_temporal_free (NULL);
 }
 
+/* Multi-class models: classes stay the network's, only the probability
+ * is filtered, and a moved mask takes its classes by nearest sample. A
+ * new mask size starts the history afresh. */
+static void
+test_classes_kept_and_resize (void)
+{
+  seg_temporal *t = seg_temporal_new ();
+  uint8_t prob[MW * MH], cls[MW * MH], given[MW * MH], wprob[MW * MH];
+  uint8_t wcls[MW * MH];
+  uint32_t rng = 29;
+  seg_frame f = rgb_frame (rgb);
+
+  for (int k = 0; k < 3; k++) {
+    render (&canvas_a, 100, 100, 4.0, &rng, rgb);
+    fresh_mask (&canvas_a, 100, 100, 8.0, &rng, prob);
+    for (int i = 0; i < MW * MH; i++)
+      cls[i] = given[i] = (uint8_t) (prob[i] / 40);     /* classes 0..6 */
+    seg_temporal_observe (t, &f);
+    CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW, MH, MW, 0)
+        == SEG_OK, "filter");
+    CHECK (memcmp (cls, given, sizeof cls) == 0, "classes changed");
+  }
+  render (&canvas_a, 91, 95, 4.0, &rng, rgb);
+  seg_temporal_observe (t, &f);
+  CHECK (seg_temporal_track (t, &defaults, prob, cls, MW, MH, MW) == 1,
+      "pan not seen");
+  seg_temporal_warp (t, &defaults, prob, cls, wprob, wcls, MW, MH, MW, 0);
+  for (int i = 0; i < MW * MH; i++)
+    CHECK (wcls[i] <= 6, "class %d out of the set at %d", wcls[i], i);
+
+  /* Half the mask size: passed through as the first mask of a stream. */
+  fresh_mask (&canvas_a, 91, 95, 8.0, &rng, prob);
+  memcpy (given, prob, sizeof prob);
+  seg_temporal_observe (t, &f);
+  CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW / 2, MH / 2, MW,
+          1) == SEG_OK, "filter at another size");
+  for (int y = 0; y < MH / 2; y++)
+    for (int x = 0; x < MW / 2; x++)
+      CHECK (prob[y * MW + x] == given[y * MW + x]
+          && cls[y * MW + x] == (given[y * MW + x] >= 128), "resized mask "
+          "filtered at %d,%d", x, y);
+  seg_temporal_free (t);
+}
+
 int
 main (void)
 {
@@ -426,6 +471,7 @@ main (void)
   test_cut ();
   test_track_warp ();
   test_formats ();
+  test_classes_kept_and_resize ();
   printf ("segtemporal tests passed\n");
   return 0;
 }

@@ -1237,7 +1237,9 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint ("interval", "Interval",
           "Run the network on every Nth frame and reuse the mask in "
-          "between", 1, 10000, DEFAULT_INTERVAL,
+          "between (in sync mode with smoothing > 0: moved along the "
+          "scene's motion, and a cut is segmented at once)", 1, 10000,
+          DEFAULT_INTERVAL,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",

@@ -150,6 +150,68 @@ const char *segmask_encoding_name (segmask_encoding enc);
 int segmask_encoding_from_name (const char *name);
 const char *segmask_status_string (segmask_status st);
 
+/* ---- CURVE keys ----
+ *
+ * One loader for the publisher and every subscriber. Accepted: Z85 keys
+ * (40 characters; a bare list separated by white space or commas, with no
+ * comments since `#` is a Z85 character), czmq certificates (ZPL with a
+ * top-level `curve` section: `public-key`, and in a secret certificate
+ * also `secret-key`; `#` lines are comments there) and, for lists of
+ * public keys, a directory laid out as czmq's certificate store (every
+ * regular file but hidden ones and `*_secret`). Anything unusable is an
+ * error naming the file, the line and the reason; nothing is skipped. */
+
+typedef enum
+{
+  SEGMASK_KEY_PUBLIC = 0,       /* bare keys, or a certificate's public-key */
+  SEGMASK_KEY_SECRET = 1,       /* one bare key, or curve/secret-key */
+} segmask_key_kind;
+
+/* A set of 32-byte binary CURVE keys. */
+typedef struct segmask_keyring segmask_keyring;
+
+/* (transfer full) or NULL when out of memory. */
+segmask_keyring *segmask_keyring_new (void);
+/* Wipes and frees `*ring`, NULLs it; NULL is fine. */
+void segmask_keyring_free (segmask_keyring **ring);
+size_t segmask_keyring_count (const segmask_keyring *ring);
+/* The i-th key, 32 bytes (transfer none), or NULL past the end. */
+const uint8_t *segmask_keyring_get (const segmask_keyring *ring, size_t i);
+/* Whether the 32-byte `key` is in the ring. */
+int segmask_keyring_contains (const segmask_keyring *ring,
+    const uint8_t *key);
+
+/* Parses `len` bytes of key text (a key list or one certificate) named
+ * `origin` in messages and adds its keys; duplicates are kept once.
+ * Returns OK, ERR_INVALID with "origin:line: why" in `err`, or
+ * ERR_NOMEM. On error the ring may hold keys added before the error. */
+segmask_status segmask_keyring_add_text (segmask_keyring *ring,
+    segmask_key_kind kind, const char *text, size_t len, const char *origin,
+    char *err, size_t err_len);
+
+/* Adds the keys of a file, or (SEGMASK_KEY_PUBLIC only) of every
+ * certificate in a directory. Errors as segmask_keyring_add_text. */
+segmask_status segmask_keyring_add_path (segmask_keyring *ring,
+    segmask_key_kind kind, const char *path, char *err, size_t err_len);
+
+/* Loads one secret key, from `secret_key` (Z85 text) or from the file
+ * `secret_key_file` (exactly one of them), and derives its public key.
+ * Writes both as 40 Z85 characters + NUL. Returns OK, ERR_INVALID (with
+ * the reason in `err`), ERR_NOMEM or ERR_ZMQ (libzmq without CURVE). */
+segmask_status segmask_keypair_load (const char *secret_key,
+    const char *secret_key_file, char public_z85[41], char secret_z85[41],
+    char *err, size_t err_len);
+
+/* Loads exactly one public key from `key` (Z85) or `key_file` (exactly
+ * one of them) into `z85` (41 bytes). Errors as segmask_keypair_load. */
+segmask_status segmask_key_load (const char *key, const char *key_file,
+    char z85[41], char *err, size_t err_len);
+
+/* Copies `src` into `dst` (NUL-terminated, truncated to `cap`) so that
+ * it is safe on a terminal: printable ASCII stays, every other byte
+ * becomes \xNN. Returns `dst`. For printing strings a peer sent. */
+char *segmask_printable (const char *src, char *dst, size_t cap);
+
 /* ---- Subscriber ---- */
 
 typedef struct
@@ -160,11 +222,18 @@ typedef struct
   int rcvhwm;                   /* 0: libzmq default */
   int latest_only;              /* skip to the newest queued mask */
   size_t max_raw;               /* 0: SEGMASK_DEFAULT_MAX_RAW */
-  /* CURVE: all three Z85 keys (40 characters) or none. */
+  /* CURVE, inline: all three Z85 keys (40 characters) or none. Prefer
+   * the files below: a key given on a command line is visible in `ps`. */
   const char *curve_server_key;
   const char *curve_public_key;
   const char *curve_secret_key;
   int wake_fd;                  /* -1: none; readable => INTERRUPTED */
+  /* CURVE from files (segmask_key_load / segmask_keypair_load formats):
+   * the publisher's public key or certificate, and this client's secret
+   * key or czmq secret certificate (its public key is derived). Either
+   * both files, or the three inline keys, or nothing. */
+  const char *curve_server_key_file;
+  const char *curve_secret_key_file;
 } segmask_sub_options;
 
 typedef struct

@@ -164,9 +164,41 @@ test_zap (void)
   printf ("ZAP decisions: ok\n");
 }
 
+/* Header strings: control bytes are refused on decode, sent as '?'. */
+static void
+test_control_bytes (void)
+{
+  segmask_header h, d;
+  uint8_t buf[1024];
+  size_t len;
+  const char *why = NULL;
+
+  memset (&h, 0, sizeof (h));
+  h.type = SEGMASK_MSG_STATUS;
+  h.stream = "cam\x1b[2J";
+  h.model_name = "m";
+  CHECK (segmask_header_encode (&h, buf, sizeof (buf), &len) == SEGMASK_OK,
+      "encode");
+  CHECK (memchr (buf, 0x1b, len) == NULL, "ESC sent");
+  CHECK (segmask_header_decode (buf, len, &d, &why) == SEGMASK_OK
+      && strcmp (d.stream, "cam?[2J") == 0, "decode: %s", why);
+  /* A publisher that sends it anyway is rejected. */
+  buf[SEGMASK_FIXED_LEN + 4] = 0x1b;
+  CHECK (segmask_header_decode (buf, len, &d, &why) == SEGMASK_ERR_INVALID,
+      "ESC in a stream name accepted");
+  {
+    char out[64];
+
+    CHECK (!strcmp (segmask_printable ("a\x1b\x9b\\z", out, sizeof (out)),
+            "a\\x1b\\x9b\\x5cz"), "printable: %s", out);
+  }
+  printf ("control bytes in header strings: ok\n");
+}
+
 int
 main (void)
 {
+  test_control_bytes ();
   test_parser ();
   test_tracker ();
   test_zap ();

@@ -358,8 +358,9 @@ segmask_zap_decide (const segmask_frame *req, size_t n, int curve,
   }
   if (frame_is (&req[5], "NULL")) {
     /* libzmq only asks about NULL when the socket is not a CURVE server;
-     * refuse anyway if it ever did. */
-    if (curve || n != 6) {
+     * refuse anyway if it ever did, and whenever an allow-list is set:
+     * a list means listed keys only. */
+    if (curve || allowed || n != 6) {
       r->text = "CURVE required";
       return 0;
     }

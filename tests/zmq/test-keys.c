@@ -159,6 +159,8 @@ test_zap (void)
   f[5] = (segmask_frame) { (const uint8_t *) "NULL", 4 };
   CHECK (!segmask_zap_decide (f, 6, 1, NULL, 5, &rep), "NULL on CURVE");
   CHECK (segmask_zap_decide (f, 6, 0, NULL, 5, &rep), "NULL on plain");
+  /* Found by fuzz-segmask-pub: a set allow-list means listed keys only. */
+  CHECK (!segmask_zap_decide (f, 6, 0, none, 5, &rep), "NULL with a list");
   segmask_keyring_free (&r);
   segmask_keyring_free (&none);
   printf ("ZAP decisions: ok\n");

@@ -100,36 +100,36 @@ typedef struct
 
 typedef struct segmask_pub segmask_pub;
 
-void segmask_pub_options_init (segmask_pub_options *opt);
+SEGMASK_API void segmask_pub_options_init (segmask_pub_options *opt);
 
 /* Loads the keys, binds or connects, starts the publisher thread.
  * Returns OK with `*out` (transfer full), or ERR_INVALID (bad option,
  * unusable key, endpoint in use), ERR_ZMQ, ERR_NOMEM with a sentence in
  * `err` that names the option. */
-segmask_status segmask_pub_new (const segmask_pub_options *opt,
+SEGMASK_API segmask_status segmask_pub_new (const segmask_pub_options *opt,
     segmask_pub **out, char *err, size_t err_len);
 
 /* Hands a mask to the publisher thread; never blocks and never waits for
  * the network. When the ring is full the oldest mask is dropped and
  * counted. Takes over `mask->owner` in every case (transfer full). */
-void segmask_pub_push (segmask_pub *pub, const segmask_pub_mask *mask);
+SEGMASK_API void segmask_pub_push (segmask_pub *pub, const segmask_pub_mask *mask);
 
 /* Sends end-of-stream after the masks already pushed. */
-void segmask_pub_eos (segmask_pub *pub);
+SEGMASK_API void segmask_pub_eos (segmask_pub *pub);
 
 /* Sets the camera_state / model_state status values (copied; NULL keeps
  * the current one). Line breaks are sent as spaces. */
-segmask_status segmask_pub_set_state (segmask_pub *pub,
+SEGMASK_API segmask_status segmask_pub_set_state (segmask_pub *pub,
     const char *camera_state, const char *model_state);
 
-void segmask_pub_get_stats (segmask_pub *pub, segmask_pub_stats *stats);
+SEGMASK_API void segmask_pub_get_stats (segmask_pub *pub, segmask_pub_stats *stats);
 
 /* The endpoint as bound (e.g. the port of tcp://...:*). (transfer none) */
-const char *segmask_pub_endpoint (const segmask_pub *pub);
+SEGMASK_API const char *segmask_pub_endpoint (const segmask_pub *pub);
 
 /* Publishes what is queued, stops the thread, closes the socket (bounded
  * linger) and frees; NULLs `*pub`. NULL is fine. */
-void segmask_pub_free (segmask_pub **pub);
+SEGMASK_API void segmask_pub_free (segmask_pub **pub);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <netinet/in.h>
@@ -304,6 +305,69 @@ test_cert_files (void)
   g_free (store);
   g_free (ep);
   printf ("czmq secret certificate + certificate directory: ok\n");
+}
+
+/* zmqmasksrc takes its keys from the same kinds of files. */
+static void
+test_src_key_files (void)
+{
+  char srv_pub[41], srv_sec[41], a_pub[41], a_sec[41];
+  gchar *ep = g_strdup_printf ("ipc://%s/src.sock", tmpdir);
+  gchar *t, *srv_sec_path, *srv_pub_path, *a_sec_path, *props, *desc;
+  GstHarness *h;
+  GstElement *pipe, *out;
+  GstSample *sample = NULL;
+  gint64 end;
+
+  CHECK (zmq_curve_keypair (srv_pub, srv_sec) == 0
+      && zmq_curve_keypair (a_pub, a_sec) == 0, "keypair");
+  t = cert_text (srv_pub, srv_sec);
+  srv_sec_path = write_tmp ("srv.key_secret", t);
+  g_free (t);
+  t = cert_text (srv_pub, NULL);
+  srv_pub_path = write_tmp ("srv.key", t);
+  g_free (t);
+  t = cert_text (a_pub, a_sec);
+  a_sec_path = write_tmp ("a.key_secret", t);
+  g_free (t);
+  props = g_strdup_printf ("curve-secret-key-file=%s curve-allowed-keys=%s",
+      srv_sec_path, a_pub);
+  h = try_sink (ep, props, NULL);
+  CHECK (h, "sink");
+  desc = g_strdup_printf ("zmqmasksrc endpoint=%s stream-name=cam0 "
+      "curve-server-key-file=%s curve-secret-key-file=%s ! appsink name=out "
+      "sync=false", ep, srv_pub_path, a_sec_path);
+  pipe = gst_parse_launch (desc, NULL);
+  CHECK (pipe, "parse %s", desc);
+  out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  CHECK (gst_element_set_state (pipe, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE, "play");
+  wait_subscribers (h, 1);
+  end = g_get_monotonic_time () + DEADLINE_US;
+  for (guint i = 1; !sample && g_get_monotonic_time () < end; i++) {
+    GstSegMask *m = make_mask (40, 30, i);
+
+    gst_harness_push (h, make_buffer (m, i));
+    gst_seg_mask_unref (m);
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out),
+        100 * GST_MSECOND);
+  }
+  CHECK (sample, "zmqmasksrc with key files got nothing");
+  gst_sample_unref (sample);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (out);
+  gst_object_unref (pipe);
+  gst_harness_teardown (h);
+  g_unlink (srv_sec_path);
+  g_unlink (srv_pub_path);
+  g_unlink (a_sec_path);
+  g_free (srv_sec_path);
+  g_free (srv_pub_path);
+  g_free (a_sec_path);
+  g_free (props);
+  g_free (desc);
+  g_free (ep);
+  printf ("zmqmasksrc with czmq certificate files: ok\n");
 }
 
 /* ---- finding 2: allow-lists that are set admit only their keys ---- */
@@ -708,6 +772,8 @@ main (int argc, char **argv)
       test_ipc ();
     else if (!strcmp (argv[1], "zap"))
       test_zap_wedge ();
+    else if (!strcmp (argv[1], "src"))
+      test_src_key_files ();
   } else {
     test_bad_secret_keys ();
     test_cert_files ();
@@ -716,6 +782,7 @@ main (int argc, char **argv)
     test_replay_flood ();
     test_ipc ();
     test_zap_wedge ();
+    test_src_key_files ();
   }
   g_rmdir (tmpdir);
   g_free (tmpdir);

@@ -1167,6 +1167,10 @@ failed:
 void
 segd_daemon_start (SegdDaemon *d)
 {
+  /* segd_daemon_run has its own; a stream of several needs its counters
+   * in its status message every second too. */
+  if (d->embedded && !d->status_id)
+    d->status_id = g_timeout_add_seconds (1, status_tick, d);
   if (gst_element_set_state (d->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE) {
     /* The bus has the reason; let the loop report it. */

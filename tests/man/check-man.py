@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Fails when a manual page misses what it documents: every key of
 configs/segd.conf and of `segd --print-config` in segd.conf(5) (under its
-section), and every option `segd --help` / `segd-sub --help` prints in
-segd(8) / segd-sub(1) (and segd-proxy(1) when given).
+section), and every option `segd --help` / `segd-sub --help` / `seg COMMAND --help`
+prints in segd(8) / segd-sub(1) / seg(1) (and segd-proxy(1) when given).
 
-    check-man.py MANDIR SEGD_CONF SEGD SEGD_SUB [SEGD_PROXY]
+    check-man.py MANDIR SEGD_CONF SEGD SEGD_SUB SEG [SEGD_PROXY]
 """
 import os
 import re
@@ -71,9 +71,11 @@ def help_options(cmd):
     return opts
 
 
-def check_options(page, cmd):
+def check_options(page, cmd, subcommands=()):
     text = page_text(page)
-    opts = help_options(cmd)
+    opts = set()
+    for sub in subcommands or [None]:
+        opts |= help_options(cmd + ([sub] if sub else []))
     for o in sorted(opts):
         if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), text):
             fail("%s lacks option %s (from %s --help)"
@@ -83,7 +85,8 @@ def check_options(page, cmd):
 
 def main():
     mandir, conf, segd, segd_sub = sys.argv[1:5]
-    proxy = sys.argv[5] if len(sys.argv) > 5 else None
+    seg = sys.argv[5]
+    proxy = sys.argv[6] if len(sys.argv) > 6 else None
     conf5 = page_text(os.path.join(mandir, "segd.conf.5"))
     keys = conf_keys(conf)
     check_keys(conf5, keys, conf)
@@ -104,6 +107,12 @@ def main():
         check_keys(conf5, printed, "segd --print-config")
     n = check_options(os.path.join(mandir, "segd.8"), [segd])
     n += check_options(os.path.join(mandir, "segd-sub.1"), [segd_sub])
+    n += check_options(os.path.join(mandir, "seg.1"), [seg],
+                       ("info", "run", "bench"))
+    for command in ("info", "run", "bench"):
+        if not re.search(r"^seg %s " % command, page_text(
+                os.path.join(mandir, "seg.1")), re.M):
+            fail("seg.1 lacks the %s command in its synopsis" % command)
     if proxy:
         n += check_options(os.path.join(mandir, "segd-proxy.1"), [proxy])
     if failures:

@@ -11,7 +11,9 @@
 #     packaged config and model; the packaged segd publishes masks that the
 #     packaged Python client receives; a C program builds against the -dev
 #     packages (pkg-config with the extracted prefix) and runs;
-#   - lintian reported no error.
+#   - lintian reported no error;
+#   - as root with systemd-nspawn: tests/package/boot-debs.sh installs them
+#     with dpkg -i into a Debian 12 root, boots it and checks the service.
 # Skips (77) without dpkg-buildpackage or debhelper, or, when not root,
 # with build dependencies missing.
 #
@@ -255,6 +257,18 @@ if [ -f "$out/lintian.txt" ]; then
   else
     ok "lintian: no errors, $(grep -c '^W:' "$out/lintian.txt" || true) warnings"
   fi
+fi
+
+# --- installed with dpkg -i into a Debian 12 root and booted (root with
+# systemd-nspawn only; SEGD_PACKAGE_BOOT=0 leaves it out)
+if [ "${SEGD_PACKAGE_BOOT:-1}" != 0 ]; then
+  rc=0
+  "$top/tests/package/boot-debs.sh" "$out" || rc=$?
+  case $rc in
+    0) ok "dpkg -i, booted segd.service and segd@ under systemd, purge" ;;
+    77) echo "note: the boot test of the packages was skipped" ;;
+    *) fail "tests/package/boot-debs.sh" ;;
+  esac
 fi
 
 if [ "$fails" -ne 0 ]; then

@@ -34,25 +34,26 @@ def is_z85_key(text):
 
 def parse_zpl(text):
     """Reads the subset of ZPL (ZeroMQ RFC 4) czmq certificates use into a
-    dict of "section/key" -> value (top-level keys as "key")."""
+    dict of "section/key" -> value (top-level keys as "key"). Z85 uses '#',
+    so only whole-line comments and '#' after an unquoted value count."""
     out = {}
     path = []
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if not line.strip():
+        if not raw.strip() or raw.lstrip().startswith("#"):
             continue
-        indent = len(line) - len(line.lstrip(" "))
-        depth = indent // 4
-        body = line.strip()
-        name, sep, value = body.partition("=")
+        line = raw.rstrip()
+        depth = (len(line) - len(line.lstrip(" "))) // 4
+        name, sep, value = line.strip().partition("=")
         name = name.strip()
         del path[depth:]
         if not sep:
-            path.append(name)
+            path.append(name.split("#", 1)[0].strip())
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
+        if value[:1] in ("\"", "'") and value.find(value[0], 1) > 0:
+            value = value[1:value.find(value[0], 1)]
+        else:
+            value = value.split("#", 1)[0].strip()
         out["/".join(path + [name])] = value
     return out
 

@@ -211,7 +211,10 @@ class Subscriber:
         return True
 
     def _receive_one(self):
-        frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+        try:
+            frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return None
         if len(frames) != 3:
             self._reject("message does not have three frames")
             return None

@@ -86,6 +86,35 @@ def test_segd(tmp):
     return m
 
 
+def test_key_files(tmp):
+    """Certificates and Z85 files read back to the keys written, '#' and
+    all (Z85 uses it; ZPL comments start with it)."""
+    seen_hash = 0
+    for i in range(300):
+        pub, sec = (k.decode() for k in zmq.curve_keypair())
+        seen_hash += "#" in pub + sec
+        cert = os.path.join(tmp, "k.key_secret")
+        segmask.write_certificate(cert, pub, sec)
+        if segmask.read_key_file(cert, "public") != pub \
+                or segmask.read_key_file(cert, "secret") != sec:
+            fail("certificate round trip of %s / %s" % (pub, sec))
+        c = segmask.Curve(pub, cert)
+        if (c.public_key, c.secret_key) != (pub, sec):
+            fail("Curve from a secret certificate: %r" % vars(c))
+        z = os.path.join(tmp, "k.z85")
+        with open(z, "w") as f:
+            f.write("# a Z85 key file\n%s\n" % sec)
+        if segmask.Curve(pub, z).public_key != pub:
+            fail("public key derived from a Z85 secret key file")
+    if not seen_hash:
+        fail("no key with '#' among 300 key pairs")
+    try:
+        segmask.Curve(pub, os.path.join(tmp, "client.key"))
+        fail("a public certificate accepted as the client's secret")
+    except segmask.CurveKeyError:
+        pass
+
+
 def test_curve(tmp):
     launch = shutil.which("gst-launch-1.0")
     if not launch:
@@ -139,6 +168,7 @@ def main():
     try:
         m = test_segd(tmp)
         test_curve(tmp)
+        test_key_files(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("python: segd masks %dx%d (%s) with status and end-of-stream; "

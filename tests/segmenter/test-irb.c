@@ -11,7 +11,7 @@
  * way (expand -> depthwise fused, Mul + project + Add fused). Cases cover
  * odd sizes, strides 1 and 2, dilation 2, 3x3 and 5x5, SAME and explicit
  * padding, both weight layouts, with and without residual and biases, 1
- * and 2 threads, and band heights forced small (SEG_IRB_ROWS) so that the
+ * and 2 threads, and band heights forced small (seg_irb_force_rows) so that the
  * row ring wraps many times.
  */
 #include <math.h>
@@ -36,7 +36,7 @@ typedef struct {
   bool residual, bias, onnx_layout;
   seg_act expand_act, dw_act;
   int threads;
-  const char *rows; /* SEG_IRB_ROWS, or NULL for the cache-based height */
+  size_t rows;      /* forced band height, or 0 for the cache-based height */
   bool add_self;    /* output = project + project: an Add not to fuse */
 } irb_case;
 
@@ -202,10 +202,10 @@ test_case (const irb_case *c)
 {
   char what[200];
   snprintf (what, sizeof what, "%dx%d cin%d cexp%d cout%d k%d s%d d%d pad%d "
-      "res%d bias%d onnx%d act%d/%d t%d rows %s", c->h, c->w, c->cin,
+      "res%d bias%d onnx%d act%d/%d t%d rows %zu", c->h, c->w, c->cin,
       c->cexp, c->cout, c->k, c->stride, c->dilation, (int) c->pad_mode,
       c->residual, c->bias, c->onnx_layout, (int) c->expand_act,
-      (int) c->dw_act, c->threads, c->rows ? c->rows : "auto");
+      (int) c->dw_act, c->threads, c->rows);
   size_t taps = (size_t) c->k * c->k;
   weights w = { 0 };
   w.we = malloc ((size_t) c->cexp * c->cin * sizeof (float));
@@ -233,15 +233,12 @@ test_case (const irb_case *c)
   for (size_t i = 0; i < nx; i++)
     x[i] = frand () * 2.0f;
 
-  if (c->rows)
-    setenv ("SEG_IRB_ROWS", c->rows, 1);
-  else
-    unsetenv ("SEG_IRB_ROWS");
+  seg_irb_force_rows (c->rows);
   size_t nu = 0, nf[2] = { 0, 0 };
   float *apart = run_graph (c, what, build (c, &w, 2), x, 0, &nu);
   float *fused[2] = { run_graph (c, what, build (c, &w, 0), x, 2, &nf[0]),
     run_graph (c, what, build (c, &w, 1), x, 1, &nf[1]) };
-  unsetenv ("SEG_IRB_ROWS");
+  seg_irb_force_rows (0);
   for (int f = 0; f < 2; f++) {
     const char *form = f ? "without expand" : "whole";
     checks++;
@@ -278,7 +275,7 @@ static void
 test_not_residual (void)
 {
   irb_case c = { 9, 11, 8, 24, 8, 3, 1, 1, SEG_PAD_SAME_UPPER, false, true,
-    false, SEG_ACT_RELU, SEG_ACT_NONE, 2, "2", true };
+    false, SEG_ACT_RELU, SEG_ACT_NONE, 2, 2, true };
   test_case (&c);
   size_t taps = 9;
   weights w = { 0 };
@@ -465,33 +462,33 @@ main (void)
   static const irb_case cases[] = {
     /* h, w, cin, cexp, cout, k, s, d, pad, res, bias, onnx, acts, thr, rows */
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, NULL, false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, 0, false },
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "1", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 1, false },
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, "2", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 2, false },
     { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_EXPLICIT, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, "3", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 1, 3, false },
     { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, false, false,
-      SEG_ACT_RELU, SEG_ACT_NONE, 2, "1", false },
+      SEG_ACT_RELU, SEG_ACT_NONE, 2, 1, false },
     { 16, 14, 16, 40, 24, 5, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_CLIP, SEG_ACT_CLIP, 2, NULL, false },
+      SEG_ACT_CLIP, SEG_ACT_CLIP, 2, 0, false },
     { 11, 13, 20, 60, 20, 3, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "2", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 2, false },
     { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, false, true,
-      SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, "1", false },
+      SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, 1, false },
     { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_NONE, SEG_ACT_NONE, 2, "4", false },
+      SEG_ACT_NONE, SEG_ACT_NONE, 2, 4, false },
     { 7, 5, 3, 17, 5, 3, 2, 1, SEG_PAD_VALID, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, NULL, false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
     { 1, 1, 4, 12, 4, 3, 1, 1, SEG_PAD_SAME_UPPER, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, NULL, false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
     { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, NULL, false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 0, false },
     { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "5", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 5, false },
     { 40, 37, 24, 64, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, "7", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 1, 7, false },
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     test_case (&cases[i]);

@@ -3,7 +3,7 @@
  * one-node graph and is compared with a naive reference in this file that
  * accumulates in double. The op suite runs once with the best kernels for
  * this CPU, once more capped at AVX2 when that is a different table, and
- * once with SEG_KERNELS=scalar; the SIMD kernels are also
+ * once capped at scalar (seg_f32_kernels_cap); the SIMD kernels are also
  * compared with the scalar ones directly, with NaN-filled outputs to catch
  * missed or stray stores.
  *
@@ -1644,15 +1644,15 @@ main (void)
   e.isa = seg_f32_kernels_get ()->name;
   run_op_suite (&e);
   if (strcmp (e.isa, "scalar") != 0) {
-    setenv ("SEG_KERNELS", "avx2", 1);
+    seg_f32_kernels_cap ("avx2");
     if (strcmp (seg_f32_kernels_get ()->name, e.isa) != 0) {
       e.isa = seg_f32_kernels_get ()->name;
       run_op_suite (&e);
     }
-    setenv ("SEG_KERNELS", "scalar", 1);
+    seg_f32_kernels_cap ("scalar");
     e.isa = seg_f32_kernels_get ()->name;
     run_op_suite (&e);
-    unsetenv ("SEG_KERNELS");
+    seg_f32_kernels_cap (NULL);
   }
 
   seg_threadpool_free (e.pools[0]);

@@ -1,6 +1,6 @@
 /* Kernel dispatch and the weight packing every ISA shares. The table is
  * picked from CPU flags on each call (the ops call it once per model at
- * pack time), so there is no mutable global to initialise. */
+ * pack time); the one mutable global is the tests' cap. */
 #include "kernels.h"
 
 #include <stdlib.h>
@@ -100,14 +100,31 @@ seg_f32_kernels_neon (void)
 #endif
 }
 
+typedef enum { CAP_NONE, CAP_AVX2, CAP_SCALAR } kernel_cap;
+
+static kernel_cap cap;
+
+bool
+seg_f32_kernels_cap (const char *isa)
+{
+  if (!isa)
+    cap = CAP_NONE;
+  else if (strcmp (isa, "scalar") == 0)
+    cap = CAP_SCALAR;
+  else if (strcmp (isa, "avx2") == 0)
+    cap = CAP_AVX2;
+  else
+    return false;
+  return true;
+}
+
 const seg_f32_kernels *
 seg_f32_kernels_get (void)
 {
-  const char *force = getenv ("SEG_KERNELS");
-  if (force && strcmp (force, "scalar") == 0)
+  if (cap == CAP_SCALAR)
     return &scalar_kernels;
   const seg_f32_kernels *k = NULL;
-  if (!force || strcmp (force, "avx2") != 0)
+  if (cap != CAP_AVX2)
     k = seg_f32_kernels_avx512 ();
   if (!k)
     k = seg_f32_kernels_avx2 ();

@@ -10,6 +10,7 @@
 #define SEG_KERNELS_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "graph.h"
@@ -109,10 +110,19 @@ typedef struct {
   seg_f32_dwconv_rows_ukernel_fn dwconv_rows; /* NULL: use dwconv */
 } seg_f32_kernels;
 
-/* The best table for this CPU. The environment variable SEG_KERNELS=scalar
- * forces the portable kernels (for tests and for ruling out a SIMD bug);
- * SEG_KERNELS=avx2 caps an AVX-512 machine at AVX2. (transfer none): static. */
+/* The best table for this CPU, or the one seg_f32_kernels_cap chose.
+ * (transfer none): static. */
 const seg_f32_kernels *seg_f32_kernels_get (void);
+
+/* Test hook, not API: caps the table seg_f32_kernels_get returns for the
+ * ops packed from now on. "scalar" forces the portable kernels (to run
+ * every op through the reference, or rule out a SIMD bug), "avx2" caps an
+ * AVX-512 machine at AVX2, NULL restores the CPU's best. Returns false
+ * (and changes nothing) for any other name. Process-wide: call it while no
+ * model is loading. The library used to read SEG_KERNELS from the
+ * environment; a test switch is better not a hidden input of every
+ * process that links the library (tools/profile-nodes still reads it). */
+bool seg_f32_kernels_cap (const char *isa);
 
 /* The portable kernels; never NULL. */
 const seg_f32_kernels *seg_f32_kernels_scalar (void);

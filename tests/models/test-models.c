@@ -154,7 +154,8 @@ info_dims (const char *info, const char *key, int64_t dims[4])
 static int
 test_tensor (const char *model)
 {
-  char *argv_info[] = { (char *) seg, "info", (char *) model, NULL };
+  char *argv_info[] = { (char *) seg, "info", (char *) model, "--passes",
+    NULL };
   char *in = path_in_dir ("in.npy"), *o1 = path_in_dir ("o1.npy"),
       *o2 = path_in_dir ("o2.npy");
   char *argv_run[] = { (char *) seg, "run", (char *) model, "--input-npy",
@@ -182,6 +183,8 @@ test_tensor (const char *model)
   CHECK (strstr (info, "ops:") && strstr (info, "parameters:")
       && strstr (info, "MACs:") && strstr (info, "activations:")
       && strstr (info, "labels:"), "seg info lacks a section");
+  CHECK (strstr (info, "passes:") && strstr (info, "fold-constants")
+      && strstr (info, "pack-weights"), "seg info --passes lacks the passes");
 
   for (int i = 0; i < 4; i++)
     count *= (size_t) in_dims[i];

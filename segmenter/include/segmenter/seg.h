@@ -137,6 +137,19 @@ SEG_API const seg_model_info *seg_model_get_info (const seg_model *model);
  * written into buf (NUL-terminated, truncated to size). */
 SEG_API void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
 
+/* One load-time pass over the graph, as it ran when the model was loaded. */
+typedef struct {
+  const char *name;    /* "fold-batchnorm", ... (static) */
+  double milliseconds; /* wall time of the pass */
+  int nodes;           /* nodes left after it */
+} seg_pass_info;
+
+/* The passes that rewrote the graph after import, in the order they ran:
+ * stores the array in *passes (transfer none: valid while the model lives)
+ * and returns its length. */
+SEG_API int seg_model_get_passes (const seg_model *model,
+    const seg_pass_info **passes);
+
 /* The most worker threads a session runs (the calling thread included). */
 #define SEG_MAX_THREADS 64
 

@@ -1206,7 +1206,7 @@ need_no_act (ctx *c, const onnx_node *n)
 /* ---- ops --------------------------------------------------------------- */
 
 /* op: the seg_op of the table entry, for handlers that serve several. */
-typedef seg_status (*op_import) (ctx *c, const onnx_node *n, seg_op op);
+typedef seg_status (*map_fn) (ctx *c, const onnx_node *n, seg_op op);
 
 static seg_status
 conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
@@ -1302,7 +1302,7 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
 }
 
 static seg_status
-op_conv (ctx *c, const onnx_node *n, seg_op op)
+map_conv (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
   return conv_common (c, n, op, &node);
@@ -1369,7 +1369,7 @@ val_elements (ctx *c, int v)
 }
 
 static seg_status
-op_binary (ctx *c, const onnx_node *n, seg_op op)
+map_binary (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1423,7 +1423,7 @@ op_binary (ctx *c, const onnx_node *n, seg_op op)
 
 /* One-input ops that keep shape and kind. */
 static seg_status
-op_unary (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
+map_unary (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
 {
   seg_status st;
   if ((st = need_inputs (c, n, 1, 1)) != SEG_OK)
@@ -1435,23 +1435,23 @@ op_unary (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
 
 /* Relu, Sigmoid, HardSwish: no attributes. */
 static seg_status
-op_activation (ctx *c, const onnx_node *n, seg_op op)
+map_activation (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
-  return op_unary (c, n, op, &node);
+  return map_unary (c, n, op, &node);
 }
 
 
 
 static seg_status
-op_hardsigmoid (ctx *c, const onnx_node *n, seg_op op)
+map_hardsigmoid (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
   float alpha, beta;
   seg_status st;
   if ((st = get_float (c, n, "alpha", 0.2f, &alpha)) != SEG_OK
       || (st = get_float (c, n, "beta", 0.5f, &beta)) != SEG_OK
-      || (st = op_unary (c, n, SEG_OP_HARDSIGMOID, &node)) != SEG_OK)
+      || (st = map_unary (c, n, SEG_OP_HARDSIGMOID, &node)) != SEG_OK)
     return st;
   node->a.alpha = alpha;
   node->a.beta = beta;
@@ -1459,10 +1459,10 @@ op_hardsigmoid (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_identity (ctx *c, const onnx_node *n, seg_op op)
+map_identity (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_node *node;
-  seg_status st = op_unary (c, n, SEG_OP_IDENTITY, &node);
+  seg_status st = map_unary (c, n, SEG_OP_IDENTITY, &node);
   if (st != SEG_OK)
     return st;
   /* Passes the stored bytes on, so that weights behind an Identity still
@@ -1509,7 +1509,7 @@ scalar_of (ctx *c, const onnx_node *n, int i, float *out)
 }
 
 static seg_status
-op_clip (ctx *c, const onnx_node *n, seg_op op)
+map_clip (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1530,7 +1530,7 @@ op_clip (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_global_avg_pool (ctx *c, const onnx_node *n, seg_op op)
+map_global_avg_pool (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1541,7 +1541,7 @@ op_global_avg_pool (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_reduce_mean (ctx *c, const onnx_node *n, seg_op op)
+map_reduce_mean (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   int64_t axes[SEG_MAX_INTS], keep;
@@ -1559,11 +1559,11 @@ op_reduce_mean (ctx *c, const onnx_node *n, seg_op op)
   if (cnt != 2 || !h || !w || keep != 1)
     return node_fail (c, n, SEG_ERR_UNSUPPORTED,
         "only the mean over axes (2, 3) with keepdims=1 is supported");
-  return op_global_avg_pool (c, n, op);
+  return map_global_avg_pool (c, n, op);
 }
 
 static seg_status
-op_resize (ctx *c, const onnx_node *n, seg_op op)
+map_resize (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1611,7 +1611,7 @@ op_resize (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_batchnorm (ctx *c, const onnx_node *n, seg_op op)
+map_batchnorm (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1654,7 +1654,7 @@ define_const (ctx *c, const onnx_node *n, seg_dtype dt, int rank,
 }
 
 static seg_status
-op_constant (ctx *c, const onnx_node *n, seg_op op)
+map_constant (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   onnx_attr a;
@@ -1738,7 +1738,7 @@ op_constant (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_shape (ctx *c, const onnx_node *n, seg_op op)
+map_shape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1768,7 +1768,7 @@ op_shape (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_gather (ctx *c, const onnx_node *n, seg_op op)
+map_gather (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1790,7 +1790,7 @@ op_gather (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_slice (ctx *c, const onnx_node *n, seg_op op)
+map_slice (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1801,7 +1801,7 @@ op_slice (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_concat (ctx *c, const onnx_node *n, seg_op op)
+map_concat (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -1953,7 +1953,7 @@ fold_cast (const seg_tensor *src, seg_dtype to, void **out, size_t *nbytes)
 }
 
 static seg_status
-op_cast (ctx *c, const onnx_node *n, seg_op op)
+map_cast (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2018,7 +2018,7 @@ squeeze_axes (ctx *c, const onnx_node *n, int64_t *ints, int *nints,
 }
 
 static seg_status
-op_squeeze_like (ctx *c, const onnx_node *n, seg_op op)
+map_squeeze_like (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2064,7 +2064,7 @@ shape_input_len (ctx *c, const onnx_node *n, int i, int *rank)
 }
 
 static seg_status
-op_reshape (ctx *c, const onnx_node *n, seg_op op)
+map_reshape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2081,19 +2081,19 @@ op_reshape (ctx *c, const onnx_node *n, seg_op op)
 }
 
 static seg_status
-op_rounding (ctx *c, const onnx_node *n, seg_op op)
+map_rounding (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
   if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK)
     return st;
-  return op_unary (c, n, op, &node);
+  return map_unary (c, n, op, &node);
 }
 
 
 
 static seg_status
-op_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
+map_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
@@ -2161,37 +2161,37 @@ op_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
 
 static const struct {
   const char *name;
-  op_import fn;
+  map_fn fn;
   seg_op op; /* what fn emits (Constant emits no node) */
 } op_table[] = {
-  { "Conv", op_conv, SEG_OP_CONV },
-  { "ConvTranspose", op_conv, SEG_OP_CONV_TRANSPOSE },
-  { "Add", op_binary, SEG_OP_ADD },
-  { "Sub", op_binary, SEG_OP_SUB },
-  { "Mul", op_binary, SEG_OP_MUL },
-  { "Div", op_binary, SEG_OP_DIV },
-  { "Relu", op_activation, SEG_OP_RELU },
-  { "Clip", op_clip, SEG_OP_CLIP },
-  { "HardSigmoid", op_hardsigmoid, SEG_OP_HARDSIGMOID },
-  { "HardSwish", op_activation, SEG_OP_HARDSWISH },
-  { "Sigmoid", op_activation, SEG_OP_SIGMOID },
-  { "GlobalAveragePool", op_global_avg_pool, SEG_OP_GLOBAL_AVG_POOL },
-  { "ReduceMean", op_reduce_mean, SEG_OP_GLOBAL_AVG_POOL },
-  { "Resize", op_resize, SEG_OP_RESIZE },
-  { "BatchNormalization", op_batchnorm, SEG_OP_BATCHNORM },
-  { "Identity", op_identity, SEG_OP_IDENTITY },
-  { "Constant", op_constant, SEG_OP_IDENTITY },
-  { "Shape", op_shape, SEG_OP_SHAPE },
-  { "Gather", op_gather, SEG_OP_GATHER },
-  { "Slice", op_slice, SEG_OP_SLICE },
-  { "Concat", op_concat, SEG_OP_CONCAT },
-  { "Cast", op_cast, SEG_OP_CAST },
-  { "Unsqueeze", op_squeeze_like, SEG_OP_UNSQUEEZE },
-  { "Squeeze", op_squeeze_like, SEG_OP_SQUEEZE },
-  { "Reshape", op_reshape, SEG_OP_RESHAPE },
-  { "Floor", op_rounding, SEG_OP_FLOOR },
-  { "Ceil", op_rounding, SEG_OP_CEIL },
-  { "ConstantOfShape", op_constant_of_shape, SEG_OP_CONSTANT_OF_SHAPE },
+  { "Conv", map_conv, SEG_OP_CONV },
+  { "ConvTranspose", map_conv, SEG_OP_CONV_TRANSPOSE },
+  { "Add", map_binary, SEG_OP_ADD },
+  { "Sub", map_binary, SEG_OP_SUB },
+  { "Mul", map_binary, SEG_OP_MUL },
+  { "Div", map_binary, SEG_OP_DIV },
+  { "Relu", map_activation, SEG_OP_RELU },
+  { "Clip", map_clip, SEG_OP_CLIP },
+  { "HardSigmoid", map_hardsigmoid, SEG_OP_HARDSIGMOID },
+  { "HardSwish", map_activation, SEG_OP_HARDSWISH },
+  { "Sigmoid", map_activation, SEG_OP_SIGMOID },
+  { "GlobalAveragePool", map_global_avg_pool, SEG_OP_GLOBAL_AVG_POOL },
+  { "ReduceMean", map_reduce_mean, SEG_OP_GLOBAL_AVG_POOL },
+  { "Resize", map_resize, SEG_OP_RESIZE },
+  { "BatchNormalization", map_batchnorm, SEG_OP_BATCHNORM },
+  { "Identity", map_identity, SEG_OP_IDENTITY },
+  { "Constant", map_constant, SEG_OP_IDENTITY },
+  { "Shape", map_shape, SEG_OP_SHAPE },
+  { "Gather", map_gather, SEG_OP_GATHER },
+  { "Slice", map_slice, SEG_OP_SLICE },
+  { "Concat", map_concat, SEG_OP_CONCAT },
+  { "Cast", map_cast, SEG_OP_CAST },
+  { "Unsqueeze", map_squeeze_like, SEG_OP_UNSQUEEZE },
+  { "Squeeze", map_squeeze_like, SEG_OP_SQUEEZE },
+  { "Reshape", map_reshape, SEG_OP_RESHAPE },
+  { "Floor", map_rounding, SEG_OP_FLOOR },
+  { "Ceil", map_rounding, SEG_OP_CEIL },
+  { "ConstantOfShape", map_constant_of_shape, SEG_OP_CONSTANT_OF_SHAPE },
 };
 
 static seg_status
@@ -2199,7 +2199,7 @@ import_node (ctx *c, span msg, int index)
 {
   onnx_node *n = malloc (sizeof *n);
   seg_status st;
-  op_import fn = NULL;
+  map_fn fn = NULL;
   seg_op op = SEG_OP_IDENTITY;
   char nb[MAX_NAME + 1];
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "pb.h"
+#include "../ops/ops.h"
 
 #define MIN_OPSET 11
 #define MAX_OPSET 17
@@ -1833,122 +1834,65 @@ map_concat (ctx *c, const onnx_node *n, seg_op op)
   return SEG_OK;
 }
 
-/* Element i of stored data, as a double and, for integer types, exactly. */
-static void
-load_elem (seg_dtype dt, const void *data, size_t i, double *d, int64_t *iv,
-    bool *is_int)
-{
-  const uint8_t *p = (const uint8_t *) data + i * seg_dtype_size (dt);
-  *is_int = true;
-  switch (dt) {
-    case SEG_DT_F32: {
-      float f;
-      memcpy (&f, p, 4);
-      *d = f;
-      *is_int = false;
-      break;
-    }
-    case SEG_DT_F64:
-      memcpy (d, p, 8);
-      *is_int = false;
-      break;
-    case SEG_DT_F16: {
-      uint16_t h;
-      memcpy (&h, p, 2);
-      *d = seg_f16_to_f32 (h);
-      *is_int = false;
-      break;
-    }
-    case SEG_DT_I64: memcpy (iv, p, 8); break;
-    case SEG_DT_I32: {
-      int32_t x;
-      memcpy (&x, p, 4);
-      *iv = x;
-      break;
-    }
-    case SEG_DT_I8: *iv = (int8_t) *p; break;
-    case SEG_DT_U8: *iv = *p; break;
-    case SEG_DT_BOOL: *iv = *p != 0; break;
-  }
-  if (*is_int)
-    *d = (double) *iv;
-}
-
-/* Stores a value cast to `to`; false when the cast is not exact enough to
- * do here (out of range, NaN to an integer, f16 targets). */
-static bool
-store_cast (seg_dtype to, void *data, size_t i, double d, int64_t iv,
-    bool is_int)
-{
-  uint8_t *p = (uint8_t *) data + i * seg_dtype_size (to);
-  int64_t x = iv;
-  bool to_int = to != SEG_DT_F32 && to != SEG_DT_F64 && to != SEG_DT_F16;
-
-  if (to_int && !is_int) {
-    /* ONNX truncates toward zero; only values that fit are folded. */
-    if (!(d > -9.2e18 && d < 9.2e18))
-      return false;
-    x = (int64_t) d;
-  }
-  switch (to) {
-    case SEG_DT_F32: {
-      float f = (float) d;
-      memcpy (p, &f, 4);
-      return true;
-    }
-    case SEG_DT_F64: memcpy (p, &d, 8); return true;
-    case SEG_DT_F16: return false;
-    case SEG_DT_I64: memcpy (p, &x, 8); return true;
-    case SEG_DT_I32: {
-      if (x < INT32_MIN || x > INT32_MAX)
-        return false;
-      int32_t v = (int32_t) x;
-      memcpy (p, &v, 4);
-      return true;
-    }
-    case SEG_DT_I8:
-      if (x < INT8_MIN || x > INT8_MAX)
-        return false;
-      *p = (uint8_t) (int8_t) x;
-      return true;
-    case SEG_DT_U8:
-      if (x < 0 || x > UINT8_MAX)
-        return false;
-      *p = (uint8_t) x;
-      return true;
-    case SEG_DT_BOOL:
-      *p = is_int ? x != 0 : d != 0;
-      return true;
-  }
-  return false;
-}
-
 /* Small stored values cast at import, so that e.g. Clip bounds written as
  * Cast(Constant) are known here. Returns false to leave it to a node. */
 #define MAX_FOLD_ELEMENTS 64
 
+/* Runs the Cast op's eval on a stored tensor: v[0] is src, v[1] the
+ * result, which the caller then owns. */
+static bool
+eval_cast (const seg_tensor *src, seg_dtype to, seg_value v[2])
+{
+  seg_node n = { .op = SEG_OP_CAST, .name = (char *) "Cast", .nin = 1,
+    .nout = 1, .in = { 0 }, .out = { 1 } };
+  seg_err ignored;
+  n.a.to = to;
+  memset (v, 0, 2 * sizeof *v);
+  v[0] = (seg_value) { .kind = SEG_VAL_CONST, .dtype = src->dtype,
+    .rank = src->rank, .data = src->data, .nbytes = src->nbytes };
+  memcpy (v[0].dims, src->dims, sizeof v[0].dims);
+  return seg_op_vtable_get (SEG_OP_CAST)->eval (&n, v, &ignored) == SEG_OK;
+}
+
+/* The conversion is the Cast op's (ops/shape.c), so a folded Cast and one
+ * the passes evaluate agree. The import is stricter than the op: a value
+ * the integer target cannot hold after truncation toward zero, or NaN,
+ * which the op saturates or wraps as numpy does, leaves the Cast to a node
+ * (test-onnx's "out-of-range cast left as a node"); so does an f16 target,
+ * which the op refuses. The range is checked on the values cast to f64,
+ * which is exact for every integer the narrower targets can hold. */
 static bool
 fold_cast (const seg_tensor *src, seg_dtype to, void **out, size_t *nbytes)
 {
   int64_t count = seg_shape_elements (src->rank, src->dims);
   if (count < 0 || count > MAX_FOLD_ELEMENTS)
     return false;
-  size_t nb = (size_t) count * seg_dtype_size (to);
-  uint8_t *d = malloc (nb ? nb : 1);
-  if (!d)
-    return false;
-  for (int64_t i = 0; i < count; i++) {
-    double v;
-    int64_t iv = 0;
-    bool is_int;
-    load_elem (src->dtype, src->data, (size_t) i, &v, &iv, &is_int);
-    if (!store_cast (to, d, (size_t) i, v, iv, is_int)) {
-      free (d);
-      return false;
-    }
+  double lo = 0, hi = 0;
+  bool ranged = true, from_int = src->dtype != SEG_DT_F32
+      && src->dtype != SEG_DT_F64 && src->dtype != SEG_DT_F16;
+  switch (to) {
+    case SEG_DT_I64: lo = -9.2e18, hi = 9.2e18, ranged = !from_int; break;
+    case SEG_DT_I32: lo = INT32_MIN, hi = INT32_MAX; break;
+    case SEG_DT_I8: lo = INT8_MIN, hi = INT8_MAX; break;
+    case SEG_DT_U8: lo = 0, hi = UINT8_MAX; break;
+    default: ranged = false; break;
   }
-  *out = d;
-  *nbytes = nb;
+  seg_value v[2];
+  if (ranged) {
+    if (!eval_cast (src, SEG_DT_F64, v))
+      return false;
+    const double *d = v[1].data;
+    bool fits = true;
+    for (int64_t i = 0; i < count && fits; i++)
+      fits = trunc (d[i]) >= lo && trunc (d[i]) <= hi;
+    free (v[1].data);
+    if (!fits)
+      return false;
+  }
+  if (!eval_cast (src, to, v))
+    return false;
+  *out = v[1].data; /* never NULL: seg_value_alloc gives 1 byte for 0 */
+  *nbytes = v[1].nbytes;
   return true;
 }
 

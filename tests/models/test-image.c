@@ -24,8 +24,7 @@ static uint32_t rng_state = 12345u;
 static uint8_t
 rng_byte (void)
 {
-  rng_state = rng_state * 1664525u + 1013904223u;
-  return (uint8_t) (rng_state >> 24);
+  return (uint8_t) (test_rand (&rng_state) >> 24);
 }
 
 static void

@@ -190,8 +190,7 @@ test_tensor (const char *model)
     count *= (size_t) in_dims[i];
   x = malloc (count * sizeof *x);
   for (size_t i = 0; i < count; i++) {
-    s = s * 1664525u + 1013904223u;
-    x[i] = (float) (s >> 8) / 16777216.0f;
+    x[i] = test_randf (&s, 0.0f, 1.0f);
   }
   if (npy_write (in, x, 4, in_dims, err, sizeof err) < 0) {
     free (x);

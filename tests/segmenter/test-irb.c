@@ -25,7 +25,17 @@
 #include "model.h"
 #include "segmenter/seg.h"
 
-#include "harness.h"
+#define CHECK_CONTINUES
+#include "../check.h"
+
+static uint32_t rng = 0x1bb5eed;
+
+/* Uniform in [-1, 1). */
+static float
+frand (void)
+{
+  return test_randf (&rng, -1.0f, 1.0f);
+}
 
 #define TOLERANCE 1e-5
 
@@ -167,21 +177,21 @@ run_graph (const irb_case *c, const char *what, seg_graph *g, const float *x,
   float *out = NULL;
   if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
           &error) != SEG_OK) {
-    fail ("%s: model: %s", what, error ? error : "out of memory");
+    FAIL ("%s: model: %s", what, error ? error : "out of memory");
     goto done;
   }
   if (count_fused (m) != want_fused) {
-    fail ("%s: fused-node count %d, expected %d", what, count_fused (m),
+    FAIL ("%s: fused-node count %d, expected %d", what, count_fused (m),
         want_fused);
     goto done;
   }
   seg_session_options opt = { .threads = c->threads, .input_width = c->w, .input_height = c->h };
   if (seg_session_new (m, &opt, &s, &error) != SEG_OK) {
-    fail ("%s: session: %s", what, error ? error : "?");
+    FAIL ("%s: session: %s", what, error ? error : "?");
     goto done;
   }
   if (seg_session_run (s, x, (size_t) c->h * c->w * c->cin) != SEG_OK) {
-    fail ("%s: run failed", what);
+    FAIL ("%s: run failed", what);
     goto done;
   }
   int oh, ow, oc;
@@ -217,7 +227,7 @@ test_case (const irb_case *c)
   size_t nx = (size_t) c->h * c->w * c->cin;
   float *x = malloc (nx * sizeof *x);
   if (!w.we || !w.wd || !w.wp || !w.be || !w.bd || !w.bp || !x) {
-    fail ("%s: out of memory", what);
+    FAIL ("%s: out of memory", what);
     goto done;
   }
   for (size_t i = 0; i < (size_t) c->cexp * c->cin; i++)
@@ -245,13 +255,13 @@ test_case (const irb_case *c)
     if (!fused[f] || !apart)
       continue;
     if (nf[f] != nu) {
-      fail ("%s: %zu outputs fused %s, %zu unfused", what, nf[f], form, nu);
+      FAIL ("%s: %zu outputs fused %s, %zu unfused", what, nf[f], form, nu);
       continue;
     }
     for (size_t i = 0; i < nu; i++)
       if (!(fabs (fused[f][i] - apart[i])
               <= TOLERANCE * (1 + fabs (apart[i])))) {
-        fail ("%s: output %zu is %.9g fused %s, %.9g unfused", what, i,
+        FAIL ("%s: output %zu is %.9g fused %s, %.9g unfused", what, i,
             (double) fused[f][i], form, (double) apart[i]);
         break;
       }
@@ -291,7 +301,7 @@ test_not_residual (void)
   checks++;
   if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
           &error) != SEG_OK) {
-    fail ("add-self block: model: %s", error ? error : "out of memory");
+    FAIL ("add-self block: model: %s", error ? error : "out of memory");
   } else {
     int adds = 0, residual = 0;
     for (int i = 0; i < m->g->nnodes; i++) {
@@ -300,7 +310,7 @@ test_not_residual (void)
           && m->g->nodes[i].a.irb_residual;
     }
     if (count_fused (m) != 2 || adds != 1 || residual)
-      fail ("add-self block: %d fused (%d residual) and %d adds, expected "
+      FAIL ("add-self block: %d fused (%d residual) and %d adds, expected "
           "1 (0) and 1", count_fused (m), residual, adds);
   }
   free (error);
@@ -412,7 +422,7 @@ test_se_case (const se_case *c)
   /* Structure: the Mul, the projection and the add become one node. */
   if (seg_model_new_from_graph (build_se (c, (const float *const *) wts,
               0), SEG_FORMAT_TFLITE, "se", &m, &error) != SEG_OK) {
-    fail ("%s: model: %s", what, error ? error : "?");
+    FAIL ("%s: model: %s", what, error ? error : "?");
     goto done;
   }
   int se = 0, muls = 0, adds = 0;
@@ -422,7 +432,7 @@ test_se_case (const se_case *c)
     adds += m->g->nodes[i].op == SEG_OP_ADD;
   }
   if (se != 1 || muls != 0 || adds != 0)
-    fail ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se,
+    FAIL ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se,
         muls, adds);
   /* Whole: expand -> depthwise is one InvertedResidual (counted 2). */
   fused = run_graph (&rc, what, build_se (c, (const float *const *) wts, 0),
@@ -437,10 +447,10 @@ test_se_case (const se_case *c)
     if (!got || !apart)
       continue;
     if (ng != nu)
-      fail ("%s: %zu outputs fused, %zu unfused", what, ng, nu);
+      FAIL ("%s: %zu outputs fused, %zu unfused", what, ng, nu);
     for (size_t i = 0; i < ng && ng == nu; i++)
       if (!(fabs (got[i] - apart[i]) <= TOLERANCE * (1 + fabs (apart[i])))) {
-        fail ("%s: output %zu is %.9g fused%s, %.9g unfused", what, i,
+        FAIL ("%s: output %zu is %.9g fused%s, %.9g unfused", what, i,
             (double) got[i], f ? " (no SeProject)" : "", (double) apart[i]);
         break;
       }

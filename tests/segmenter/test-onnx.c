@@ -1702,17 +1702,7 @@ test_pb_reader (void)
 
 /* ---- hostile bytes ---------------------------------------------------------- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t
-rng (void)
-{
-  /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717u;
-}
+static uint32_t rng_state = 0x9e3779b9u;
 
 static void
 check_outcome (seg_status st, seg_graph *g, const seg_err *err, const char *what, size_t i)
@@ -1757,10 +1747,10 @@ test_byte_flips (void)
   int errors = 0;
   for (int i = 0; i < 4000; i++) {
     memcpy (copy, m.p, m.n);
-    int flips = 1 + (int) (rng () % 4);
+    int flips = 1 + (int) (test_rand (&rng_state) % 4);
     for (int k = 0; k < flips; k++) {
-      size_t at = (size_t) (rng () % m.n);
-      copy[at] = (i & 1) ? (uint8_t) rng () : (uint8_t) (copy[at] ^ (1u << (rng () % 8)));
+      size_t at = (size_t) (test_rand (&rng_state) % m.n);
+      copy[at] = (i & 1) ? (uint8_t) test_rand (&rng_state) : (uint8_t) (copy[at] ^ (1u << (test_rand (&rng_state) % 8)));
     }
     seg_graph *g = NULL;
     seg_err err;

@@ -19,40 +19,10 @@
 
 #define TOL 1e-6
 
-static int failures;
-static int checks;
+#define CHECK_CONTINUES
+#include "../check.h"
 
-static void
-fail (const char *file, int line, const char *fmt, ...)
-{
-  va_list ap;
-  fprintf (stderr, "%s:%d: ", file, line);
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fputc ('\n', stderr);
-  failures++;
-}
-
-#define CHECK(cond, ...) \
-  do { \
-    checks++; \
-    if (!(cond)) \
-      fail (__FILE__, __LINE__, __VA_ARGS__); \
-  } while (0)
-
-/* xorshift64*: deterministic across platforms */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static float
-frand (float lo, float hi)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  uint64_t r = rng_state * 0x2545f4914f6cdd1dull;
-  return lo + (hi - lo) * (float) ((r >> 40) / (double) (1u << 24));
-}
+static uint32_t rng_state = 0x9e3779b9u;
 
 static char node_name[] = "node_x";
 
@@ -101,7 +71,7 @@ random_floats (int64_t count, float lo, float hi)
 {
   float *p = malloc ((size_t) (count ? count : 1) * sizeof *p);
   for (int64_t i = 0; i < count; i++)
-    p[i] = frand (lo, hi);
+    p[i] = test_randf (&rng_state, lo, hi);
   return p;
 }
 

@@ -26,17 +26,7 @@
 #define CHECK_CONTINUES
 #include "../check.h"
 
-/* splitmix64: deterministic across platforms. */
-static uint64_t rng_state = 0x5e6d5e6d12345678ull;
-
-static uint64_t
-rng_next (void)
-{
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static uint32_t rng_state = 0x5e6d5e6du;
 
 static void *
 xmalloc (size_t n)
@@ -349,7 +339,7 @@ add_buffer_f32 (mdesc *m, int n, float scale)
   bdesc *b = &m->bufs[m->nbufs++];
   b->n = (uint32_t) n * 4;
   for (int i = 0; i < n; i++) {
-    float v = scale * (float) ((int) (rng_next () % 2001) - 1000) / 1000.0f;
+    float v = scale * (float) ((int) (test_rand (&rng_state) % 2001) - 1000) / 1000.0f;
     memcpy (b->bytes + 4 * i, &v, 4);
   }
 }
@@ -361,7 +351,7 @@ add_buffer_f16 (mdesc *m, int n)
   b->n = (uint32_t) n * 2;
   for (int i = 0; i < n; i++) {
     /* sign, exponent 13..15 (0.25 .. 1.99), random mantissa */
-    uint16_t h = (uint16_t) ((rng_next () & 0x83ff) | (13 + rng_next () % 3) << 10);
+    uint16_t h = (uint16_t) ((test_rand (&rng_state) & 0x83ff) | (13 + test_rand (&rng_state) % 3) << 10);
     put_le (b->bytes + 2 * i, h, 2);
   }
 }
@@ -746,10 +736,10 @@ flip_bytes (const char *what, const uint8_t *data, size_t size, int rounds,
   int ok = 0, bad = 0;
   for (int r = 0; r < rounds; r++) {
     memcpy (copy, data, size);
-    int nflips = 1 + (int) (rng_next () % 4);
+    int nflips = 1 + (int) (test_rand (&rng_state) % 4);
     for (int k = 0; k < nflips; k++) {
-      size_t at = from + (size_t) (rng_next () % (size - from));
-      copy[at] = (uint8_t) rng_next ();
+      size_t at = from + (size_t) (test_rand (&rng_state) % (size - from));
+      copy[at] = (uint8_t) test_rand (&rng_state);
     }
     seg_graph *g = NULL;
     seg_err err;

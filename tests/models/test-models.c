@@ -38,8 +38,6 @@
 #include "npy.h"
 #include "util.h"
 
-#define SKIP 77
-
 typedef struct {
   int x0, y0, x1, y1; /* pixels, x1 and y1 exclusive */
 } box;
@@ -458,7 +456,7 @@ main (int argc, char **argv)
     printf ("SKIP: %s not found (scripts/fetch-models.sh fetches the "
         "MediaPipe models; torch fixtures need python3-torchvision)\n",
         model);
-    return SKIP;
+    return TEST_SKIP;
   }
   if (strcmp (mode, "tensor") != 0) {
     if (argc < 5 || !(ph = find_photo (argv[4]))) {
@@ -468,7 +466,7 @@ main (int argc, char **argv)
     if (access (ph->path, R_OK) != 0) {
       printf ("SKIP: %s not found (install the Debian package %s)\n",
           ph->path, ph->package);
-      return SKIP;
+      return TEST_SKIP;
     }
   }
   dir = make_scratch_dir ("models");

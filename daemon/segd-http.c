@@ -48,6 +48,7 @@ struct _SegdHttp
   gpointer status_data;
   gint64 start_us;
   gchar *url;
+  GRegex *userinfo; /* scheme://user:password@ */
 };
 
 /* ---- helpers ---- */
@@ -108,6 +109,26 @@ host_allowed (SoupServerMessage *msg)
   }
   return g_hostname_is_ip_address (name)
       || !g_ascii_strcasecmp (name, "localhost");
+}
+
+static void json_string (GString *out, const gchar *s);
+
+/* Hides the password of a URI with credentials (an rtsp:// camera's,
+ * say) in text shown on the page. (transfer full) */
+static gchar *
+redact (SegdHttp *http, const gchar *text)
+{
+  if (!text)
+    return NULL;
+  return g_regex_replace (http->userinfo, text, -1, 0, "\\1:***@", 0, NULL);
+}
+
+static void
+json_redacted (SegdHttp *http, GString *out, const gchar *s)
+{
+  g_autofree gchar *r = redact (http, s);
+
+  json_string (out, r);
 }
 
 static void
@@ -195,19 +216,19 @@ serve_status (SegdHttp *http, SoupServerMessage *msg)
   g_string_append (out, ",\"state\":");
   json_string (out, st.state);
   g_string_append (out, ",\"status\":");
-  json_string (out, st.status_line);
+  json_redacted (http, out, st.status_line);
   g_string_append (out, ",\"source\":");
-  json_string (out, st.source);
+  json_redacted (http, out, st.source);
   g_string_append (out, ",\"camera_state\":");
   json_string (out, st.camera_state);
   g_string_append (out, ",\"camera_detail\":");
-  json_string (out, st.camera_detail);
+  json_redacted (http, out, st.camera_detail);
   g_string_append (out, ",\"model\":");
   json_string (out, st.model);
   g_string_append (out, ",\"model_state\":");
   json_string (out, st.model_error ? "error" : "ok");
   g_string_append (out, ",\"model_error\":");
-  json_string (out, st.model_error);
+  json_redacted (http, out, st.model_error);
   g_string_append (out, ",\"fps\":");
   json_number (out, st.fps);
   g_string_append (out, ",\"inference_ms\":");
@@ -376,6 +397,8 @@ segd_http_new (const SegdConfig *config, GstElement *pipeline,
   http->status_func = status_func;
   http->status_data = user_data;
   http->start_us = g_get_monotonic_time ();
+  http->userinfo = g_regex_new
+      ("([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\\s:]*):[^/@\\s]*@", 0, 0, NULL);
   /* A trailing space makes libsoup append its own name and version. */
   http->server = soup_server_new ("server-header", "segd/" SEGD_VERSION " ",
       NULL);
@@ -420,6 +443,7 @@ segd_http_free (SegdHttp *http)
     g_object_unref (http->server);
   }
   segd_metrics_free (http->metrics);
+  g_clear_pointer (&http->userinfo, g_regex_unref);
   g_free (http->url);
   g_free (http);
 }

@@ -307,11 +307,20 @@ def case_waiting():
         check(b"s3cret" not in body, "the password is on the page: %s" % body)
         check("alice:***@127.0.0.1" in s["camera_detail"],
               "detail %r" % s["camera_detail"])
-        fams = families(url)
-        check(value(fams, "segd_camera_state", state="waiting",
-                    stream="cam-http") == 1, "metrics: not waiting")
-        check(value(fams, "segd_camera_state", state="ok",
-                    stream="cam-http") == 0, "metrics: ok")
+        # segd retries the camera meanwhile (then it is "ok", starting):
+        # wait for a scrape that catches it waiting, with the set's other
+        # states 0.
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            fams = families(url)
+            if value(fams, "segd_camera_state", state="waiting",
+                     stream="cam-http") == 1:
+                break
+            time.sleep(0.2)
+        states = {s.labels["state"]: s.value
+                  for s in fams["segd_camera_state"].samples}
+        check(states == {"ok": 0, "waiting": 1, "idle": 0, "stalled": 0,
+                         "stopping": 0}, "metrics: camera states %s" % states)
         # No frame yet: the preview answers 204, not an error.
         code = get(url, "/streams/0/preview.jpg")[0]
         check(code == 204, "preview without a frame: HTTP %d" % code)

@@ -171,7 +171,7 @@ json_number (GString *out, gdouble v)
   if (!isfinite (v))
     g_string_append (out, "null");
   else
-    g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+    g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.15g", v));
 }
 
 /* ---- routes ---- */
@@ -274,9 +274,10 @@ serve_metrics (SegdHttp *http, SoupServerMessage *msg)
       soup_get_micro_version ());
   g_string_append (out, "# HELP segd_start_time_seconds When segd started, "
       "in seconds since the epoch.\n# TYPE segd_start_time_seconds gauge\n");
-  g_string_append_printf (out, "segd_start_time_seconds %.3f\n",
-      (g_get_real_time () - (g_get_monotonic_time () - http->start_us))
-      / 1e6);
+  g_string_append (out, "segd_start_time_seconds ");
+  json_number (out, (g_get_real_time () - (g_get_monotonic_time ()
+              - http->start_us)) / 1e6);
+  g_string_append_c (out, '\n');
   segd_metrics_render (http->metrics, &st, out);
   segd_status_clear (&st);
   /* The text format, version 0.0.4, as Prometheus asks for it. */

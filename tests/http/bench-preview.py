@@ -9,7 +9,7 @@ source at 640x480 and 30 fps:
                  the page does
   page open      the page itself in headless Chromium (skipped without it)
 
-Usage: bench-preview.py [SECONDS]   (default 20 per window)
+Usage: bench-preview.py [SECONDS [ROUNDS]]   (default 3 rounds of 10 s)
 """
 import os
 import shutil
@@ -38,46 +38,58 @@ def measure(segd, seconds, during=None):
     return (cpu_seconds(segd.proc.pid) - c0) / (time.monotonic() - t0)
 
 
-def run(label, seconds, *sets, during=None, page=False):
+def started(*sets):
     segd = Segd(*sets)
+    if "http.enabled=false" in sets:
+        time.sleep(6)
+    else:
+        wait_masks(segd.wait_url(), 30)
+        time.sleep(2)
+    return segd
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    pct = lambda xs: "%5.1f %%" % (100 * sorted(xs)[len(xs) // 2])
+
+    segd = started("http.enabled=false")
+    try:
+        off = [measure(segd, seconds) for _ in range(rounds)]
+    finally:
+        segd.stop()
+    print("http off        segd CPU %s of one core (median of %d x %g s)"
+          % (pct(off), rounds, seconds), flush=True)
+
+    # One process, windows alternating, so that the machine's other load
+    # and segd's warm-up fall on both sides alike.
+    segd = started()
+    url = segd.url
+    poll = lambda: (get(url, "/api/status"), get(url, "/streams/0/preview.jpg"))
+    idle, polled, page, blank = [], [], [], []
     browser = None
     try:
-        if "http.enabled=false" in sets:
-            time.sleep(6)
-        else:
-            url = segd.wait_url()
-            wait_masks(url, 30)
-            time.sleep(2)
-        if page:
-            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        for _ in range(rounds):
+            idle.append(measure(segd, seconds))
+            polled.append(measure(segd, seconds, poll))
+        print("nobody looks    segd CPU %s" % pct(idle), flush=True)
+        print("polled 1/s      segd CPU %s (what the page requests)"
+              % pct(polled), flush=True)
+        if shutil.which("chromium"):
             import importlib
-            tp = importlib.import_module("test-page")
-            browser = tp.Browser()
-            browser.call("Page.navigate", url=url + "/")
-            time.sleep(2)
-        cb = (lambda: (get(url, "/api/status"),
-                       get(url, "/streams/0/preview.jpg"))) if during else None
-        cpu = measure(segd, seconds, cb)
-        print("%-14s segd CPU %5.1f %% of one core" % (label, 100 * cpu),
-              flush=True)
-        return cpu
+            browser = importlib.import_module("test-page").Browser()
+            for _ in range(rounds):
+                browser.call("Page.navigate", url=url + "/")
+                page.append(measure(segd, seconds))
+                browser.call("Page.navigate", url="about:blank")
+                blank.append(measure(segd, seconds))
+            print("page open       segd CPU %s" % pct(page), flush=True)
+            print("page closed     segd CPU %s (browser still running)"
+                  % pct(blank), flush=True)
     finally:
         if browser:
             browser.close()
         segd.stop()
-
-
-def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20
-    off = run("http off", seconds, "http.enabled=false")
-    idle = run("nobody looks", seconds)
-    polled = run("polled 1/s", seconds, during=True)
-    print("nobody looks - http off: %+.1f %% of a core; polled - nobody "
-          "looks: %+.1f %%" % (100 * (idle - off), 100 * (polled - idle)))
-    if shutil.which("chromium"):
-        page = run("page open", seconds, page=True)
-        print("page open - nobody looks: %+.1f %% of a core"
-              % (100 * (page - idle)))
 
 
 if __name__ == "__main__":

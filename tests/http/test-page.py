@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from segd_http import SKIP, Segd, check, fail, wait_masks  # noqa: E402
+from segd_http import SKIP, Segd, check, wait_masks  # noqa: E402
 
 try:
     import websocket

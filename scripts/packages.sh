@@ -6,7 +6,7 @@ build_packages="gcc meson ninja-build pkg-config ca-certificates npm
   libpng-dev libjpeg-dev zlib1g-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
-  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev systemd
+  libzmq3-dev libzstd-dev libsystemd-dev libv4l-dev libgudev-1.0-dev systemd
   libsoup-3.0-dev"
 
 # Only for the tests: reference outputs, photos, the Python client tests,

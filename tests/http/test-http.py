@@ -6,6 +6,7 @@ status    /api/status parsed as JSON; methods, unknown paths, Host checks
 preview   the JPEG: live, decodable, with the mask tinted in
 config    [http] enabled = false, a bad listen, a port already taken
 waiting   a missing camera: states, no password shown, no preview yet
+stalled   a source that stops: states, the last picture marked stale
 """
 import json
 import os
@@ -329,9 +330,37 @@ def case_waiting():
         check(segd.stop() == 0, "segd exit status")
 
 
+def case_stalled():
+    """A source that stops sending frames: stalled on the page and in
+    /metrics, and the preview falls back to the last picture, marked."""
+    segd = Segd("source.num-buffers=60", source="test")
+    try:
+        url = segd.wait_url()
+        wait_masks(url, 5)
+        code, hdrs, _ = get(url, "/streams/0/preview.jpg")
+        check(code == 200 and hdrs["x-segd-preview"] == "live", "preview")
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            s = status(url)["streams"][0]
+            if s["state"] == "stalled":
+                break
+            time.sleep(0.3)
+        check(s["state"] == "stalled" and s["camera_state"] == "stalled",
+              "state %s/%s" % (s["state"], s["camera_state"]))
+        check(value(families(url), "segd_camera_state", state="stalled",
+                    stream="cam-http") == 1, "metrics: not stalled")
+        time.sleep(0.6)             # past the shared picture's half second
+        code, hdrs, body = get(url, "/streams/0/preview.jpg")
+        check(code == 200 and hdrs["x-segd-preview"] == "stale" and body,
+              "stalled preview: %d %s" % (code, hdrs.get("x-segd-preview")))
+        print("ok: %s" % s["status"])
+    finally:
+        check(segd.stop() == 0, "segd exit status")
+
+
 CASES = {"metrics": case_metrics, "status": case_status,
          "preview": case_preview, "config": case_config,
-         "waiting": case_waiting}
+         "waiting": case_waiting, "stalled": case_stalled}
 
 if __name__ == "__main__":
     CASES[sys.argv[1]]()

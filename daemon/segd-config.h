@@ -81,6 +81,11 @@ typedef struct
   /* [daemon] */
   gdouble stall_timeout;
 
+  /* [http] */
+  gboolean http_enabled;
+  gchar *http_listen;
+  gint http_port;
+
   /* [stream]: the defaults of every [stream NAME] */
   gdouble weight;
   gdouble max_latency; /* ms, 0: no budget */

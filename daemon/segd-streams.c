@@ -13,7 +13,9 @@
  *    The public XPUB is verbose: each subscriber's subscription reaches
  *    the publishers, so late joiners still get the newest mask;
  *  - signals, READY, STATUS= and the watchdog (pinged only while every
- *    stream is healthy).
+ *    stream is healthy);
+ *  - the [http] port: the first stream serves its page there; a page
+ *    over every stream is still to be written.
  *
  * SIGHUP reads the configuration again and compares stream by stream: a
  * removed stream's pipeline stops, a new one starts, a changed one gets
@@ -58,6 +60,7 @@ struct _SegdStreams
   Proxy *proxy;
   guint sig_ids[3], status_id, watchdog_id;
   gboolean ready_sent, stopping;
+  gboolean http_taken;          /* a stream serves [http] */
   int exit_status;
 };
 
@@ -235,6 +238,11 @@ add_stream (SegdStreams *ss, SegdStreamConfig *sc, GError **error)
     }
     g_message ("streams publish on %s", endpoint);
   }
+  /* One port, one page: the first stream's. The others would only fail
+   * to bind it. */
+  if (ss->http_taken)
+    config->http_enabled = FALSE;
+  ss->http_taken = ss->http_taken || config->http_enabled;
   d = segd_daemon_new_stream (config, ss->loop, ENGINE_NAME,
       sc->own_endpoint ? NULL : ss->proxy->inner, &status, error);
   if (!d) {
@@ -283,7 +291,7 @@ status_tick (gpointer data)
   for (guint i = 0; i < ss->names->len; i++) {
     const gchar *name = g_ptr_array_index (ss->names, i);
     SegdDaemon *d = g_hash_table_lookup (ss->daemons, name);
-    g_autofree gchar *one = segd_daemon_get_status (d);
+    g_autofree gchar *one = segd_daemon_get_status_line (d);
 
     healthy = healthy && segd_daemon_is_healthy (d);
     g_string_append_printf (line, "%s%s: %s", i ? "; " : "", name, one);

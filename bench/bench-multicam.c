@@ -301,27 +301,60 @@ measure (const gchar *self, const gchar *model, guint n, gboolean shared,
   return ok;
 }
 
+/* What each stream should get: every stream wants FPS masks/s; the
+ * delivered total is split by weight (max-min fair), a stream never
+ * getting more than it wants. */
+static void
+fair_shares (const Result *r, const gdouble *weight, gdouble total,
+    gdouble *share)
+{
+  gboolean capped[MAX_STREAMS] = { FALSE };
+  gdouble left = total;
+
+  for (guint round = 0; round < r->n; round++) {
+    gdouble wsum = 0;
+    gboolean changed = FALSE;
+
+    for (guint i = 0; i < r->n; i++)
+      if (!capped[i])
+        wsum += weight[i];
+    for (guint i = 0; i < r->n; i++)
+      if (!capped[i])
+        share[i] = wsum > 0 ? left * weight[i] / wsum : 0;
+    for (guint i = 0; i < r->n; i++)
+      if (!capped[i] && share[i] > FPS) {
+        share[i] = FPS;
+        capped[i] = TRUE;
+        left -= FPS;
+        changed = TRUE;
+      }
+    if (!changed)
+      break;
+  }
+}
+
 static void
 print_result (const gchar *tag, guint n, const Result *r, gdouble *cpm)
 {
-  gdouble total = 0, wsum = 0;
+  gboolean shared = !strcmp (tag, "shared");
+  gdouble weight[MAX_STREAMS], share[MAX_STREAMS];
+  gdouble total = 0;
 
   for (guint i = 0; i < r->n; i++) {
     total += r->masks[i] / r->wall;
-    wsum += r->weight[i];
+    weight[i] = shared ? r->weight[i] : 1.0;
   }
+  fair_shares (r, weight, total, share);
   *cpm = total > 0 ? r->cpu / r->wall / total * 1000 : 0;
   printf ("  %-6s %u streams: %.1f masks/s, CPU %.2f cores, %.1f ms CPU "
       "per mask\n", tag, n, total, r->cpu / r->wall, *cpm);
   for (guint i = 0; i < r->n; i++) {
     gdouble got = r->masks[i] / r->wall;
-    gdouble share = total * (!strcmp (tag, "shared") ? r->weight[i] / wsum
-        : 1.0 / r->n);
 
-    printf ("    stream %u%s: %5.1f masks/s (share %5.1f, %+5.1f%%), "
-        "latency p50 %6.1f ms p99 %6.1f ms\n", i, !strcmp (tag, "shared")
-        ? (r->weight[i] == 2 ? " (w2)" : " (w1)") : "", got, share,
-        share > 0 ? 100 * (got - share) / share : 0.0, r->p50[i],
+    printf ("    stream %u%s: %5.1f masks/s (fair share %5.1f, %+5.1f%%), "
+        "latency p50 %6.1f ms p99 %6.1f ms\n", i, shared
+        ? (r->weight[i] == 2 ? " (w2)" : " (w1)") : "     ", got, share[i],
+        share[i] > 0 ? 100 * (got - share[i]) / share[i] : 0.0, r->p50[i],
         r->p99[i]);
   }
 }

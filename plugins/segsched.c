@@ -42,6 +42,7 @@ struct _SegSched
   GPtrArray *streams;
   gdouble vclock;               /* virtual time of the last frame started */
   gdouble cost;                 /* ns, moving average; 0 until one ran */
+  gdouble cost_dev;             /* ns, moving average of |run - cost| */
 };
 
 SegSched *
@@ -154,16 +155,20 @@ seg_sched_expected_cost (SegSched *sched)
   return (guint64) sched->cost;
 }
 
-/* Whether a frame waiting since `capture` can still finish in budget. */
+/* Whether a frame waiting since `capture` can still finish in budget.
+ * The run is expected to take the mean cost plus two mean deviations: on
+ * a host shared with other work the cost varies, and the budget is about
+ * the tail (p99), not the mean. */
 static gboolean
 is_stale (SegSched *sched, SegSchedStream *s, guint64 now)
 {
   guint64 age = now > s->capture ? now - s->capture : 0;
+  gdouble expected = sched->cost + 2.0 * sched->cost_dev;
 
   if (!s->max_latency || sched->cost <= 0
-      || (gdouble) s->max_latency <= sched->cost)
+      || (gdouble) s->max_latency <= expected)
     return FALSE;
-  return age + (guint64) sched->cost > s->max_latency;
+  return (gdouble) age + expected > (gdouble) s->max_latency;
 }
 
 SegSchedStream *
@@ -216,6 +221,9 @@ seg_sched_finish (SegSched *sched, SegSchedStream *stream, guint64 capture_ns,
       / stream->weight;
   if (!ok)
     return;
+  if (sched->cost > 0)
+    sched->cost_dev = (1.0 - COST_ALPHA) * sched->cost_dev
+        + COST_ALPHA * ABS ((gdouble) cost - sched->cost);
   sched->cost = sched->cost <= 0 ? (gdouble) cost
       : (1.0 - COST_ALPHA) * sched->cost + COST_ALPHA * (gdouble) cost;
   stream->inferred++;

@@ -1243,6 +1243,13 @@ inference_latency (GstSegmenter *self)
 {
   GstClockTime latency = 0;
 
+  /* On a shared engine a frame may wait for others' up to its budget. */
+  GST_OBJECT_LOCK (self);
+  if (self->engine_name && *self->engine_name && self->max_latency)
+    latency = self->max_latency;
+  GST_OBJECT_UNLOCK (self);
+  if (latency)
+    return latency;
   g_mutex_lock (&self->lock);
   if (self->inferences > 0)
     latency = (GstClockTime) (self->latency_sum / self->inferences

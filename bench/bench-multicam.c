@@ -8,7 +8,8 @@
  * p50/p99, then the total masks/s, the CPU used (cores) and the CPU per
  * delivered mask. Frames are generated once and pushed by one thread into
  * live appsrcs that keep only the newest frame (a camera with a one-frame
- * queue), so the source costs next to nothing. "shared" runs every stream
+ * queue), so the source costs next to nothing; stream i's frames come i/N
+ * of a period after stream 0's (cameras are not phase-locked). "shared" runs every stream
  * in one process on engine "bench" (threads = one worker per core,
  * weights 1, 2, 1, 2, ..., max-latency 200 ms); "procs" runs each stream
  * in its own process with a private segmenter at the default threads.
@@ -116,19 +117,24 @@ done:
   return GST_PAD_PROBE_OK;
 }
 
+/* Cameras are not phase-locked: stream i's frames come i/N of a frame
+ * period after stream 0's, as independent cameras' would on average. */
 static gpointer
 pusher (gpointer data)
 {
-  gint64 next = g_get_monotonic_time ();
-  guint f = 0;
+  gint64 start = g_get_monotonic_time ();
+  guint64 tick = 0;
 
   (void) data;
   while (!g_atomic_int_get (&quit)) {
-    for (guint i = 0; i < n_streams; i++)
-      gst_app_src_push_buffer (GST_APP_SRC (streams[i].src),
-          gst_buffer_ref (frames[f % N_FRAMES]));
-    f++;
-    next += G_USEC_PER_SEC / FPS;
+    guint i = tick % n_streams;
+    gint64 next;
+
+    gst_app_src_push_buffer (GST_APP_SRC (streams[i].src),
+        gst_buffer_ref (frames[(tick / n_streams) % N_FRAMES]));
+    tick++;
+    next = start + (gint64) (tick * G_USEC_PER_SEC / ((guint64) FPS
+            * n_streams));
     if (next > g_get_monotonic_time ())
       g_usleep (next - g_get_monotonic_time ());
   }

@@ -45,6 +45,7 @@ cleanup () {
   for pid in $PIDS; do kill "$pid" 2>/dev/null; done
   sleep 0.3
   for pid in $PIDS; do kill -9 "$pid" 2>/dev/null; done
+  wait 2>/dev/null
   for ns in $NSES; do ip netns del "$ns" 2>/dev/null; done
   if [ "$FAILED" = 0 ]; then rm -rf "$T"; else echo "logs kept in $T"; fi
 }
@@ -77,7 +78,9 @@ host () {   # host NAME LAST-OCTET
   ip -n "${P}sw" link set "${P}$1b" up
 }
 host h1 1; host h2 2; host h3 3; host px 10; host sb 20
-inns () { ns="${P}$1"; shift; ip netns exec "$ns" "$@"; }
+# Background jobs are started as `ip netns exec ... &`, never through a
+# shell function: a function in the background is a subshell, and its PID
+# would not be the process that kill must reach.
 
 # ---- keys: one pair per publisher, proxy (server and client side),
 # subscriber, and a rogue subscriber nobody allowed.
@@ -95,7 +98,7 @@ gst-inspect-1.0 zmqmasksink >/dev/null 2>&1 || skip "zmqmasksink not found"
 
 start_pub () {   # start_pub HOST STREAM
   i=$(echo "$1" | tr -d h)
-  inns "$1" gst-launch-1.0 -q videotestsrc is-live=true pattern=ball \
+  ip netns exec "${P}$1" gst-launch-1.0 -q videotestsrc is-live=true pattern=ball \
     ! "video/x-raw,width=320,height=240,framerate=$FPS/1" \
     ! segmenter model="$SEG_MODEL" threads=1 interval=15 \
     ! zmqmasksink stream-name="$2" endpoint="tcp://10.231.0.$i:5601" \
@@ -138,9 +141,9 @@ for c in px px2; do
   "$SEGD_PROXY" --config-dir "$T/none" -c "$T/$c.conf" --check-config \
     >/dev/null || { fail "$c.conf does not validate"; exit 1; }
 done
-inns px "$SEGD_PROXY" --config-dir "$T/none" -c "$T/px.conf" -v > "$T/px.log" 2>&1 &
+ip netns exec "${P}px" "$SEGD_PROXY" --config-dir "$T/none" -c "$T/px.conf" -v > "$T/px.log" 2>&1 &
 PIDS="$PIDS $!"
-inns sb "$SEGD_PROXY" --config-dir "$T/none" -c "$T/px2.conf" > "$T/px2.log" 2>&1 &
+ip netns exec "${P}sb" "$SEGD_PROXY" --config-dir "$T/none" -c "$T/px2.conf" > "$T/px2.log" 2>&1 &
 PIDS="$PIDS $!"
 
 SUB="--server-key $K/px-server.pub --client-key $K/sub.key"
@@ -148,7 +151,7 @@ PX=tcp://10.231.0.10:5600
 ST="$T/status"
 # The status watcher: subscribes status/segd-proxy only (and
 # mask/segd-proxy, which nothing publishes), for the whole test.
-inns sb "$PROBE" sub --connect $PX $SUB --stream segd-proxy \
+ip netns exec "${P}sb" "$PROBE" sub --connect $PX $SUB --stream segd-proxy \
   --status-stream segd-proxy --status-file "$ST" --seconds 150 \
   > "$T/watch.out" 2>&1 &
 PIDS="$PIDS $!"
@@ -170,7 +173,7 @@ wait_until 40 all_up && pass "proxy status shows 3 upstreams up" \
 
 # ---- subscriptions flow upstream: with only cam1 wanted, h2 and h3 send
 # nothing (their bytes/s stay 0).
-inns sb "$PROBE" sub --connect $PX $SUB --stream cam1 --seconds 4 \
+ip netns exec "${P}sb" "$PROBE" sub --connect $PX $SUB --stream cam1 --seconds 4 \
   > "$T/only1.out" 2>&1 &
 ONLY=$!; PIDS="$PIDS $ONLY"
 sleep 3.2
@@ -187,25 +190,26 @@ fi
 
 # ---- the long run: a normal and a slow subscriber through the proxy.
 RUN=42
-inns sb "$PROBE" sub --connect $PX $SUB --seconds $RUN --gap-ms 1500 \
+ip netns exec "${P}sb" "$PROBE" sub --connect $PX $SUB --seconds $RUN --gap-ms 1500 \
   > "$T/main.out" 2>&1 &
 MAIN=$!; PIDS="$PIDS $MAIN"
-inns sb "$PROBE" sub --connect $PX --server-key "$K/px-server.pub" \
+ip netns exec "${P}sb" "$PROBE" sub --connect $PX --server-key "$K/px-server.pub" \
   --client-key "$K/slow.key" --seconds $RUN --slow 300 --rcvhwm 4 \
+  --gap-ms 100000 \
   > "$T/slow.out" 2>&1 &
 SLOW=$!; PIDS="$PIDS $SLOW"
 
 # The tree: everything through segd-proxy-2 too, and its status.
-inns sb "$PROBE" sub --connect tcp://10.231.0.20:5700 \
+ip netns exec "${P}sb" "$PROBE" sub --connect tcp://10.231.0.20:5700 \
   --server-key "$K/px2-server.pub" --client-key "$K/sub.key" --seconds 8 \
   --status-stream segd-proxy-2 --status-file "$T/status2" \
   > "$T/tree.out" 2>&1 &
 TREE=$!; PIDS="$PIDS $TREE"
 # Keys nobody allowed, at the proxy and straight at a publisher.
-inns sb "$PROBE" sub --connect $PX --server-key "$K/px-server.pub" \
+ip netns exec "${P}sb" "$PROBE" sub --connect $PX --server-key "$K/px-server.pub" \
   --client-key "$K/rogue.key" --seconds 5 > "$T/rogue-px.out" 2>&1 &
 R1=$!; PIDS="$PIDS $R1"
-inns sb "$PROBE" sub --connect tcp://10.231.0.1:5601 \
+ip netns exec "${P}sb" "$PROBE" sub --connect tcp://10.231.0.1:5601 \
   --server-key "$K/h1.pub" --client-key "$K/rogue.key" --seconds 5 \
   > "$T/rogue-h1.out" 2>&1 &
 R2=$!; PIDS="$PIDS $R2"

@@ -52,6 +52,10 @@
  * bound plus room for a header (protects the proxy's memory from a
  * compromised publisher). */
 #define MAX_FRAME ((int64_t) SEGMASK_DEFAULT_MAX_RAW + (1 << 20))
+/* Stream names tracked for gaps and duplicates. Names come from peers:
+ * past this many, new names are still forwarded but not tracked, so a
+ * publisher inventing names cannot grow the proxy without bound. */
+#define MAX_STREAMS 65536
 
 typedef struct
 {
@@ -306,6 +310,8 @@ account_stream (SegdProxy *p, guint idx, const segmask_header *h,
   Stream *s = g_hash_table_lookup (p->streams, h->stream);
 
   if (!s) {
+    if (g_hash_table_size (p->streams) >= MAX_STREAMS)
+      return;
     /* One allocation per new stream name, never per mask. */
     s = g_new0 (Stream, 1);
     s->owner = idx;

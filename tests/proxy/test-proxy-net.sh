@@ -96,7 +96,8 @@ cp "$K/sub.pub" "$K/px2-clients.d/"
 
 # One registry, written once, before the publishers share it.
 export GST_REGISTRY="$T/registry.bin"
-gst-inspect-1.0 zmqmasksink >/dev/null 2>&1 || skip "zmqmasksink not found"
+env ${PUB_PRELOAD:+LD_PRELOAD=$PUB_PRELOAD} ASAN_OPTIONS=detect_leaks=0 \
+  gst-inspect-1.0 zmqmasksink >/dev/null 2>&1 || skip "zmqmasksink not found"
 
 start_pub () {   # start_pub HOST STREAM
   i=$(echo "$1" | tr -d h)

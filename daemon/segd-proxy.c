@@ -209,7 +209,7 @@ setup_upstream (SegdProxy *p, guint i, GError **error)
 static void
 set_state (Upstream *u, const gchar *state)
 {
-  if (u->state == state)
+  if (!strcmp (u->state, state))
     return;
   /* Down and back are the events an operator looks for in the journal. */
   if (!strcmp (state, "up") || !strcmp (u->state, "up"))

@@ -112,17 +112,20 @@ capacity () {
   out=$(cat "$T/sub.out")
   mps=$(echo "$out" | sed -n 's/.*masks_per_s=\([0-9.]*\).*/\1/p')
   mbs=$(echo "$out" | sed -n 's/.*MB_per_s=\([0-9.]*\).*/\1/p')
-  masks=$(echo "$out" | sed -n 's/^masks=\([0-9]*\).*/\1/p')
+  handled=$(echo "$out" | sed -n 's/.*proxy_masks_per_s=\([0-9]*\).*/\1/p')
   size=$(sed -n 's/.*: \([0-9]*\) bytes.*/\1/p' "$T/pub.err" | head -n1)
   awk -v k="$kind" -v n="$n" -v c="$curve" -v m="$mps" -v b="$mbs" \
-    -v t0="$c0" -v t1="$c1" -v hz="$HZ" -v masks="${masks:-0}" -v s="$size" '
+    -v t0="$c0" -v t1="$c1" -v hz="$HZ" -v h="${handled:-0}" -v s="$size" \
+    -v secs="$SECS" '
     BEGIN {
       cpu = (t1 - t0) / hz
-      per = masks > 0 ? cpu / masks * 1e6 : 0
+      # CPU per mask the proxy handled (its own count), not per mask that
+      # reached our subscriber: under a flood it drops for a slow reader.
+      per = h > 0 ? cpu / (h * secs) * 1e6 : 0
       # (parentheses: a bare > in printf arguments is a redirection)
-      printf "| %-17s | %6s B | %2d | %-5s | %8.0f | %7.1f | %5.0f%% | %6.1f | %9.0f |\n",
+      printf "| %-17s | %6s B | %2d | %-5s | %8.0f | %7.1f | %8.0f | %5.0f%% | %6.1f | %9.0f |\n",
         (k == "prob" ? "probability zstd" : "class map rle"), s, n,
-        (c ? "CURVE" : "plain"), m, b, cpu / '"$SECS"' * 100, per,
+        (c ? "CURVE" : "plain"), m, b, h, cpu / secs * 100, per,
         (per > 0 ? 1e6 / per : 0)
     }'
 }
@@ -157,8 +160,8 @@ latency () {
 
 echo "segd-proxy capacity over veth, ${SECS} s per row ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 echo
-echo "| mask (640x480)    | payload  | up | hops  | masks/s  | MB/s    | proxy CPU | CPU us/mask | masks/s per core |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| mask (640x480)    | payload  | up | hops  | received/s | MB/s  | proxy sent/s | proxy CPU | CPU us/mask | masks/s per core |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for kind in class prob; do
   for n in 1 2 4 8 16; do capacity $kind $n 0; done
   capacity $kind 4 1

@@ -225,29 +225,25 @@ static void
 read_monitor (Upstream *u)
 {
   for (int n = 0; n < BATCH; n++) {
-    zmq_msg_t ev, addr;
-    guint16 event;
+    guint8 ev[6];
+    guint16 event = 0;
+    int len, more = 0;
+    size_t more_len = sizeof (more);
 
-    zmq_msg_init (&ev);
-    if (zmq_msg_recv (&ev, u->monitor, ZMQ_DONTWAIT) < 0) {
-      zmq_msg_close (&ev);
+    /* Event frame: u16 event, u32 value; then the endpoint frame, which
+     * we do not need (each monitor watches one upstream). */
+    len = zmq_recv (u->monitor, ev, sizeof (ev), ZMQ_DONTWAIT);
+    if (len < 0)
       return;
-    }
-    /* Event frame: u16 event, u32 value; then the endpoint frame. */
-    if (zmq_msg_size (&ev) >= 2)
-      memcpy (&event, zmq_msg_data (&ev), 2);
-    else
-      event = 0;
-    while (zmq_msg_more (&ev)) {
-      zmq_msg_init (&addr);
-      if (zmq_msg_recv (&addr, u->monitor, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&addr);
+    if (len >= 2)
+      memcpy (&event, ev, 2);
+    while (zmq_getsockopt (u->monitor, ZMQ_RCVMORE, &more, &more_len) == 0
+        && more) {
+      guint8 skip[1];
+
+      if (zmq_recv (u->monitor, skip, sizeof (skip), ZMQ_DONTWAIT) < 0)
         break;
-      }
-      zmq_msg_close (&ev);
-      ev = addr;
     }
-    zmq_msg_close (&ev);
     switch (event) {
       case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         u->handshakes++;
@@ -269,37 +265,41 @@ read_monitor (Upstream *u)
   }
 }
 
-/* Receives one whole message (all frames) from `sock` into parts[0..2].
- * Returns the frame count (0: nothing queued); frames past the third are
- * read and discarded so the next message starts clean. */
-static int
-recv_message (void *sock, zmq_msg_t parts[3])
-{
-  int n = 0, more = 1;
-
-  while (more) {
-    zmq_msg_t *m = &parts[n < 3 ? n : 2];
-
-    if (n >= 3)
-      zmq_msg_close (m);
-    zmq_msg_init (m);
-    if (zmq_msg_recv (m, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-      zmq_msg_close (m);
-      for (int i = 0; i < MIN (n, 3); i++)
-        zmq_msg_close (&parts[i]);
-      return 0;
-    }
-    more = zmq_msg_more (m);
-    n++;
-  }
-  return n;
-}
-
 static void
 close_parts (zmq_msg_t *parts, int n)
 {
   for (int i = 0; i < n; i++)
-    zmq_msg_close (&parts[i]);
+    if (zmq_msg_close (&parts[i]) != 0)
+      g_warning ("zmq_msg_close: %s", zmq_strerror (zmq_errno ()));
+}
+
+/* Receives one whole message from `sock`, keeping its first `cap` frames
+ * in `parts`; later frames are read and discarded so the next message
+ * starts clean. Returns the frame count (0: nothing queued), so a caller
+ * sees a message with too many frames. */
+static int
+recv_frames (void *sock, zmq_msg_t *parts, int cap)
+{
+  int n = 0, more = 1;
+
+  while (more) {
+    zmq_msg_t extra, *m = n < cap ? &parts[n] : &extra;
+
+    if (zmq_msg_init (m) != 0) {
+      close_parts (parts, MIN (n, cap));
+      return 0;
+    }
+    if (zmq_msg_recv (m, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+      close_parts (m, 1);
+      close_parts (parts, MIN (n, cap));
+      return 0;
+    }
+    more = zmq_msg_more (m);
+    if (m == &extra)
+      close_parts (&extra, 1);
+    n++;
+  }
+  return n;
 }
 
 /* Per-stream bookkeeping: sequence gaps and names sent by two hosts. */
@@ -359,7 +359,7 @@ forward_upstream (SegdProxy *p, guint idx)
 
   for (int n = 0; n < BATCH; n++) {
     zmq_msg_t parts[3];
-    int nparts = recv_message (u->sock, parts);
+    int nparts = recv_frames (u->sock, parts, 3);
     segmask_header h;
     const char *why = NULL;
     gsize size;
@@ -456,24 +456,12 @@ static void
 handle_zap (SegdProxy *p)
 {
   zmq_msg_t req[8];
-  int n = 0, more = 1;
+  int n = recv_frames (p->zap, req, 8);
   gboolean allow = FALSE;
   const gchar *code, *text;
 
-  while (more) {
-    zmq_msg_t *m = &req[n < 8 ? n : 7];
-
-    if (n >= 8)
-      zmq_msg_close (m);
-    zmq_msg_init (m);
-    if (zmq_msg_recv (m, p->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-      zmq_msg_close (m);
-      close_parts (req, MIN (n, 8));
-      return;
-    }
-    more = zmq_msg_more (m);
-    n++;
-  }
+  if (n == 0)
+    return;
   if (n >= 7 && zmq_msg_size (&req[5]) == 5
       && memcmp (zmq_msg_data (&req[5]), "CURVE", 5) == 0
       && zmq_msg_size (&req[6]) == 32) {

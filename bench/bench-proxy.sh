@@ -110,7 +110,7 @@ capacity () {
   kill $PROXY 2>/dev/null; wait $PROXY 2>/dev/null
   wait $PUB 2>/dev/null
   out=$(cat "$T/sub.out")
-  mps=$(echo "$out" | sed -n 's/.*masks_per_s=\([0-9.]*\).*/\1/p')
+  mps=$(echo "$out" | sed -n 's/.* masks_per_s=\([0-9.]*\).*/\1/p')
   mbs=$(echo "$out" | sed -n 's/.*MB_per_s=\([0-9.]*\).*/\1/p')
   handled=$(echo "$out" | sed -n 's/.*proxy_masks_per_s=\([0-9]*\).*/\1/p')
   size=$(sed -n 's/.*: \([0-9]*\) bytes.*/\1/p' "$T/pub.err" | head -n1)
@@ -153,7 +153,7 @@ latency () {
   out=$(cat "$T/sub.out")
   printf "| %-17s | %-6s | %6s | %7s | %7s |\n" \
     "$([ "$kind" = prob ] && echo "probability zstd" || echo "class map rle")" \
-    "$via" "$(echo "$out" | sed -n 's/.*masks_per_s=\([0-9]*\).*/\1/p')" \
+    "$via" "$(echo "$out" | sed -n 's/.* masks_per_s=\([0-9]*\).*/\1/p')" \
     "$(echo "$out" | sed -n 's/.*p50_us=\([0-9]*\).*/\1/p')" \
     "$(echo "$out" | sed -n 's/.*p99_us=\([0-9]*\).*/\1/p')"
 }

@@ -86,5 +86,14 @@ bad "same upstream twice" "is upstream one already" --connect "tcp://127.0.0.1:4
 bad "upstream without an endpoint" "[upstream two] endpoint:" --set "upstream two.curve-server-key-file=$K/up1.pub"
 bad "bad --set" "expected SECTION.KEY=VALUE" --set "bind"
 
+# The shipped example parses and names only known keys; with the two
+# things it leaves commented out (bind, an upstream) it validates.
+if [ -n "${PROXY_CONF_DOC:-}" ]; then
+  rm -f "$T/etc/segd-proxy.conf"
+  good "configs/segd-proxy.conf" -c "$PROXY_CONF_DOC" \
+    --set proxy.bind=tcp://127.0.0.1:47911 --set proxy.allow-plaintext=true \
+    --connect tcp://127.0.0.1:47912
+fi
+
 [ "$FAILED" = 0 ] || exit 1
 echo "all checks passed"

@@ -8,12 +8,14 @@
 
 Pure Python on python3-zmq and python3-numpy; zstd payloads need
 python3-zstandard (without it such masks arrive with data None).
+Strings in headers come from the publisher: pass them through printable()
+before they reach a terminal or a log.
 """
 from .curve import Curve, CurveKeyError, read_key_file, write_certificate
 from .protocol import (EOS, KIND_CLASSES, KIND_NONE, KIND_PROBABILITY, MASK,
                        MAX_RAW, RAW, RLE, STATUS, ZSTD, Invalid, check_message,
                        decode, decode_payload, have_zstd, parse_header,
-                       parse_status, rle_decode, zstd_decode)
+                       parse_status, printable, rle_decode, zstd_decode)
 from .subscriber import EndOfStream, Mask, Message, Stats, Status, Subscriber
 
 try:
@@ -25,7 +27,7 @@ __all__ = [
     "Subscriber", "Mask", "Status", "EndOfStream", "Message", "Stats",
     "Curve", "CurveKeyError", "read_key_file", "write_certificate",
     "Invalid", "decode", "decode_payload", "check_message", "parse_header",
-    "parse_status", "rle_decode", "zstd_decode", "have_zstd",
+    "parse_status", "printable", "rle_decode", "zstd_decode", "have_zstd",
     "MASK", "STATUS", "EOS", "RAW", "RLE", "ZSTD", "KIND_NONE",
     "KIND_CLASSES", "KIND_PROBABILITY", "MAX_RAW",
 ]

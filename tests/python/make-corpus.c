@@ -4,6 +4,10 @@
  * rejection, 10,000 pure-noise, bit-flipped and truncated ones) plus status
  * and end-of-stream messages and their mutations.
  *
+ * Header strings get every byte value in each of them: control bytes
+ * (0x00-0x1F, 0x7F) must be rejected, everything else, invalid UTF-8
+ * included, accepted.
+ *
  * Usage: make-corpus FILE. FILE is a sequence of records, little-endian:
  *   u32 n_frames, then per frame u32 length + bytes;
  *   u8 verdict (0 accepted, 1 rejected), u32 raw_len, raw_len decoded bytes
@@ -16,6 +20,10 @@
 #include <string.h>
 
 static const char *const labels[] = { "background", "person", "cat" };
+/* A label as a model file might carry it: the publisher sends ESC as '?'. */
+static const char *const dirty_labels[] = { "background", "per\x1b[31mson",
+  "c\x7f" "at" };
+static const char *const *use_labels = labels;
 
 typedef struct
 {
@@ -64,7 +72,7 @@ make (segmask_codec *codec, Msg *m, segmask_msg_type type,
   hd.model_sha256 = "0123456789abcdef";
   hd.num_classes = 3;
   for (int i = 0; i < 3; i++)
-    hd.labels[i] = labels[i];
+    hd.labels[i] = use_labels[i];
   m->nframes = 3;
   if (type == SEGMASK_MSG_MASK) {
     hd.kind = kind;
@@ -208,6 +216,38 @@ main (int argc, char **argv)
   MUT (6, m.pay[0] = 1; put32 (m.hdr + 112, 1); m.plen = 1);
   MUT (6, memcpy (m.topic, "status/cam0", 11); m.tlen = 11);
   MUT (6, m.hdr[12] = 1);
+
+  /* Every byte value in each header string of a mask (stream, model name,
+   * sha256, a label) and in a status message's stream; the topic follows
+   * the stream so that the byte is the only difference. */
+  for (int bi = 1; bi <= 5; bi += 4) {
+    for (int which = 0; which < 4; which++) {
+      for (int v = 0; v < 256; v++) {
+        size_t pos = 120;
+
+        m = base[bi];
+        for (int k = 0; k < which; k++)
+          pos += m.hdr[pos] + 2u;
+        m.hdr[pos + 2] = (uint8_t) v;
+        if (which == 0)
+          m.topic[(bi == 5 ? 7 : 5) + 1] = (uint8_t) v;
+        emit (f, codec, &m);
+      }
+      if (bi == 5)
+        break;
+    }
+  }
+  /* An encoded UTF-16 surrogate (invalid UTF-8) in the stream name. */
+  m = base[1];
+  memcpy (m.hdr + 121, "\xed\xa0\x80", 3);
+  memcpy (m.topic + 5, "\xed\xa0\x80", 3);
+  emit (f, codec, &m);
+  /* Labels with control bytes as a model file has them: sent as '?'. */
+  use_labels = dirty_labels;
+  make (codec, &m, SEGMASK_MSG_MASK, SEGMASK_ENC_RLE, SEGMASK_KIND_CLASSES,
+      40, 30, 40);
+  use_labels = labels;
+  emit (f, codec, &m);
 
   /* 10,000 random ones: noise, flipped bytes, cut short. */
   for (int i = 0; i < 10000; i++) {

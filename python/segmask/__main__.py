@@ -2,12 +2,14 @@
 line per mask (stream, seq, size, latency, coverage per class).
 
 The CURVE options are segd-sub's, read with the same rules; secret keys
-only from files (a command line shows in `ps`). Exit status as segd-sub's:
-64 bad usage or key, 69 no mask within --timeout."""
+only from files (a command line shows in `ps`). Everything the publisher
+sent is escaped before it is printed, as segd-sub does. Exit status as
+segd-sub's: 64 bad usage or key, 69 no mask within --timeout."""
 import argparse
 import sys
 
-from . import Curve, CurveKeyError, EndOfStream, Mask, Subscriber
+from . import (Curve, CurveKeyError, EndOfStream, Mask, Subscriber,
+               printable)
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -79,12 +81,12 @@ def main(argv=None):
                 got += 1
                 if msg.data is None:
                     print("stream=%s seq=%d zstd (no zstandard module)"
-                          % (msg.stream, msg.seq))
+                          % (printable(msg.stream), msg.seq))
                 else:
-                    cov = " ".join("%s=%.1f%%" % (k, 100.0 * v)
+                    cov = " ".join("%s=%.1f%%" % (printable(str(k)), 100.0 * v)
                                    for k, v in msg.coverage().items())
                     print("stream=%s seq=%d size=%dx%d latency=%.1fms %s"
-                          % (msg.stream, msg.seq, msg.width,
+                          % (printable(msg.stream), msg.seq, msg.width,
                              msg.height, msg.inference_ns / 1e6, cov),
                           flush=True)
                 if args.count >= 0 and got >= args.count:
@@ -94,7 +96,7 @@ def main(argv=None):
             return EX_UNAVAILABLE
         if sub.stats.invalid:
             print("dropped %d malformed messages (last: %s)"
-                  % (sub.stats.invalid, sub.last_error),
+                  % (sub.stats.invalid, printable(sub.last_error or "")),
                   file=sys.stderr)
     return 0
 

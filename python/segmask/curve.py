@@ -214,6 +214,13 @@ class Keyring:
             return
         if "public-key" not in found:
             raise CurveKeyError("%s: certificate has no curve/public-key" % origin)
+        # A secret certificate where a public key belongs: the secret was
+        # copied to a host that should only know the public half.
+        if "secret-key" in found:
+            raise CurveKeyError("%s:%d: holds a secret key where a public key "
+                                "belongs; give this host the public certificate "
+                                "(czmq writes it without _secret)"
+                                % (origin, found["secret-key"][1]))
         self._add(_cert_key(found, "public-key", origin))
 
     def add_path(self, path, kind=KEY_PUBLIC):

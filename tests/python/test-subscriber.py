@@ -95,8 +95,10 @@ def test_key_files(tmp):
         pub, sec = (k.decode() for k in zmq.curve_keypair())
         seen_hash += "#" in pub + sec
         cert = os.path.join(tmp, "k.key_secret")
+        public_cert = os.path.join(tmp, "k.key")
         segmask.write_certificate(cert, pub, sec)
-        if segmask.read_key_file(cert, "public") != pub \
+        segmask.write_certificate(public_cert, pub)
+        if segmask.read_key_file(public_cert, "public") != pub \
                 or segmask.read_key_file(cert, "secret") != sec:
             fail("certificate round trip of %s / %s" % (pub, sec))
         c = segmask.Curve(server_key=pub, secret_key_file=cert)
@@ -109,6 +111,13 @@ def test_key_files(tmp):
             fail("public key derived from a Z85 secret key file")
     if not seen_hash:
         fail("no key with '#' among 300 key pairs")
+    # The secret certificate is refused where a public key belongs.
+    try:
+        segmask.read_key_file(cert, "public")
+        fail("a secret certificate accepted as a public key")
+    except segmask.CurveKeyError as e:
+        if not str(e).startswith(cert + ":"):
+            fail("error does not name the file and line: %s" % e)
     with open(z, "w") as f:
         f.write("# a Z85 key file\n%s\n" % sec)
     try:

@@ -264,7 +264,12 @@ test_streams (void)
     CHECK (strstr (text, "[stream cam0]\npattern=snow\nweight=2\n"), "%s",
         text);
   }
-  g_remove (g_build_filename (tmp, "etc/segd.conf.d/50-cam1.conf", NULL));
+  {
+    g_autofree gchar *dropin = g_build_filename (tmp,
+        "etc/segd.conf.d/50-cam1.conf", NULL);
+
+    g_remove (dropin);
+  }
 
   write_file ("badstream.conf", "[stream cam0]\nmodel = x.onnx\n");
   expect_error ((const gchar *[]) { bad, NULL }, NULL,

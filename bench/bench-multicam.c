@@ -13,7 +13,8 @@
  * in one process on engine "bench" (threads = one worker per core,
  * weights 1, 2, 1, 2, ..., max-latency 200 ms); "procs" runs each stream
  * in its own process with a private segmenter at the default threads.
- * Each configuration warms up for 2 s, then measures for SECONDS (5).
+ * Each configuration warms up for 2 s, then measures for SECONDS (5;
+ * SEGD_BENCH_SECONDS). SEGD_BENCH_BUDGET_MS changes the budget.
  * A mask is delivered when the buffer reaches the sink carrying a mask
  * computed from itself; latency is the sink's clock time minus the
  * buffer's capture (running) time.
@@ -156,6 +157,10 @@ run (const gchar *model, guint n, gboolean shared, gdouble seconds)
   gdouble cpu0, cpu1;
   gint64 t0, t1;
 
+  guint64 budget_ms = g_getenv ("SEGD_BENCH_BUDGET_MS")
+      ? g_ascii_strtoull (g_getenv ("SEGD_BENCH_BUDGET_MS"), NULL, 10)
+      : BUDGET_MS;
+
   n_streams = n;
   make_frames ();
   for (guint i = 0; i < n; i++) {
@@ -167,7 +172,7 @@ run (const gchar *model, guint n, gboolean shared, gdouble seconds)
         "segmenter model=\"%s\" %s weight=%u max-latency=%" G_GUINT64_FORMAT
         " ! fakesink name=sink sync=false", W, H, FPS, model,
         shared ? "engine=bench" : "", 1 + i % 2,
-        shared ? (guint64) BUDGET_MS * GST_MSECOND : (guint64) 0);
+        shared ? budget_ms * GST_MSECOND : (guint64) 0);
     GstElement *sink;
     GstPad *pad;
 

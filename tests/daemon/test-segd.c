@@ -24,7 +24,9 @@ typedef struct
   GSubprocess *proc;
   gchar *last_status;
   guint watchdogs;
-  gboolean ready;
+  gboolean ready, stopping;
+  /* Extra environment: NAME, VALUE pairs, NULL-terminated (optional). */
+  const gchar *const *env;
 } Segd;
 
 static gchar *
@@ -60,6 +62,8 @@ segd_start (Segd *s, const gchar *const *args)
   g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", sock_path, TRUE);
   g_subprocess_launcher_setenv (launcher, "WATCHDOG_USEC", "400000", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");
+  for (guint i = 0; s->env && s->env[i] && s->env[i + 1]; i += 2)
+    g_subprocess_launcher_setenv (launcher, s->env[i], s->env[i + 1], TRUE);
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("SEGD"));
   g_ptr_array_add (argv, (gpointer) "--config-dir");
@@ -90,6 +94,8 @@ segd_take (Segd *s, const char *buf)
     s->watchdogs++;
   if (strstr (buf, "READY=1"))
     s->ready = TRUE;
+  if (strstr (buf, "STOPPING=1"))
+    s->stopping = TRUE;
   if (st) {
     g_free (s->last_status);
     s->last_status = g_strdup (st + 7);
@@ -253,16 +259,14 @@ run_streaming (const gchar *const *args, guint64 masks)
   segd_clear (&s);
 }
 
+/* Writes `frames` frames of a bouncing ball as MJPEG in AVI to `path`. */
 static void
-case_file_video (void)
+write_video (const gchar *path, guint frames)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-video-XXXXXX", &error);
-  g_autofree gchar *video = g_build_filename (dir, "clip.avi", NULL);
-  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=10 "
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u "
       "pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-      "jpegenc ! avimux ! filesink location=%s", video);
-  g_autofree gchar *set = g_strdup_printf ("source.location=%s", video);
+      "jpegenc ! avimux ! filesink location=%s", frames, path);
   GstElement *pipe;
   GstMessage *msg;
 
@@ -272,11 +276,21 @@ case_file_video (void)
   msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 30 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "writing %s",
-      video);
+      path);
   gst_message_unref (msg);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pipe);
+}
 
+static void
+case_file_video (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-video-XXXXXX", &error);
+  g_autofree gchar *video = g_build_filename (dir, "clip.avi", NULL);
+  g_autofree gchar *set = g_strdup_printf ("source.location=%s", video);
+
+  write_video (video, 10);
   /* Ten frames in the file: 35 masks means it looped three times. */
   run_streaming ((const gchar *[]) { "--set", "source.type=file", "--set",
         set, NULL }, 35);
@@ -337,14 +351,16 @@ status_sub_new (const gchar *endpoint, const gchar *stream)
   return sub;
 }
 
-/* Waits for a status message on `sub` whose model_state line starts with
- * `want`; returns that line's value (transfer full) or NULL. Keeps
- * draining segd's notify socket meanwhile. */
+/* Waits for a status message on `sub` whose `key` line starts with `want`;
+ * returns that line's value (transfer full) or NULL. Keeps draining segd's
+ * notify socket meanwhile. */
 static gchar *
-status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
-    gdouble seconds)
+status_wait_field (segmask_sub *sub, Segd *s, const gchar *key,
+    const gchar *want, gdouble seconds)
 {
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+  g_autofree gchar *prefix = g_strdup_printf ("\n%s=", key);
+  gsize skip = strlen (prefix);
 
   while (g_get_monotonic_time () < end) {
     segmask_msg *m = NULL;
@@ -354,9 +370,9 @@ status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
     if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
       continue;
     line = m->header.type == SEGMASK_MSG_STATUS && m->text
-        ? strstr (m->text, "\nmodel_state=") : NULL;
-    if (line && g_str_has_prefix (line + 13, want)) {
-      gchar *value = g_strndup (line + 13, strcspn (line + 13, "\n"));
+        ? strstr (m->text, prefix) : NULL;
+    if (line && g_str_has_prefix (line + skip, want)) {
+      gchar *value = g_strndup (line + skip, strcspn (line + skip, "\n"));
 
       segmask_msg_free (&m);
       return value;
@@ -364,6 +380,13 @@ status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
     segmask_msg_free (&m);
   }
   return NULL;
+}
+
+static gchar *
+status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
+    gdouble seconds)
+{
+  return status_wait_field (sub, s, "model_state", want, seconds);
 }
 
 /* SIGHUP: a good model is swapped in; a broken one keeps the old model
@@ -780,13 +803,17 @@ case_soak (void)
   segd_clear (&s);
 }
 
+/* Runs segd with `env` (NAME, VALUE pairs) to its exit: the status must be
+ * `want`, stderr must contain every `needles` and none of `absent`. */
 static void
-expect_exit (const gchar *const *args, int want, const gchar *const *needles)
+expect_exit_env (const gchar *const *args, const gchar *const *env, int want,
+    const gchar *const *needles, const gchar *const *absent)
 {
   Segd s = { 0 };
   g_autofree gchar *err = NULL;
   int status;
 
+  s.env = env;
   segd_start (&s, args);
   status = segd_wait_exit (&s, 60);
   err = segd_stderr (&s);
@@ -794,7 +821,15 @@ expect_exit (const gchar *const *args, int want, const gchar *const *needles)
   for (guint i = 0; needles && needles[i]; i++)
     CHECK (strstr (err, needles[i]), "\"%s\" not in stderr: %s", needles[i],
         err);
+  for (guint i = 0; absent && absent[i]; i++)
+    CHECK (!strstr (err, absent[i]), "\"%s\" in stderr: %s", absent[i], err);
   segd_clear (&s);
+}
+
+static void
+expect_exit (const gchar *const *args, int want, const gchar *const *needles)
+{
+  expect_exit_env (args, NULL, want, needles, NULL);
 }
 
 static void

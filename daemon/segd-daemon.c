@@ -55,6 +55,7 @@ struct _SegdDaemon
   gchar *state_detail;
   gboolean ready_sent;
   int exit_status;
+  GError *error; /* why the run ended with exit_status, for main */
 
   guint retry_id, grace_id, status_id, watchdog_id, stop_id, bus_id;
   guint sig_ids[3];
@@ -392,17 +393,23 @@ static void
 fatal (SegdDaemon *d, int status, const gchar *format, ...) G_GNUC_PRINTF (3,
     4);
 
+/* Ends the run with `status`. The sentence goes up to main, which prints
+ * it once like every other error; a failure at run time (a camera file that
+ * is gone, a sink that cannot bind) is no programming error, so it is not
+ * a g_critical, which G_DEBUG=fatal-criticals would turn into an abort. The
+ * first failure wins: later ones are its consequences. */
 static void
 fatal (SegdDaemon *d, int status, const gchar *format, ...)
 {
   va_list args;
-  g_autofree gchar *msg = NULL;
 
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_critical ("%s", msg);
-  d->exit_status = status;
+  if (!d->error) {
+    va_start (args, format);
+    d->error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_FAILED, format,
+        args);
+    va_end (args);
+    d->exit_status = status;
+  }
   g_main_loop_quit (d->loop);
 }
 
@@ -1038,7 +1045,7 @@ failed:
 }
 
 int
-segd_daemon_run (SegdDaemon *d)
+segd_daemon_run (SegdDaemon *d, GError **error)
 {
   guint64 wd_usec = segd_notify_watchdog_usec ();
 
@@ -1073,6 +1080,8 @@ segd_daemon_run (SegdDaemon *d)
           "publish p50 %.1f ms, p99 %.1f ms", d->masks, p50, p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
+  if (d->error)
+    g_propagate_error (error, g_steal_pointer (&d->error));
   return d->exit_status;
 }
 
@@ -1104,6 +1113,7 @@ segd_daemon_free (SegdDaemon *d)
   g_free (d->state_detail);
   g_free (d->model_name);
   g_free (d->model_error);
+  g_clear_error (&d->error);
   g_mutex_clear (&d->lock);
   g_free (d);
 }

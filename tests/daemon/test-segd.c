@@ -860,6 +860,21 @@ case_bad_config (void)
   g_rmdir (dir);
 }
 
+/* A failure while running (here: the file source is missing) is printed
+ * once as a plain sentence with its exit status. It is not a g_critical,
+ * which means a programming error and which G_DEBUG=fatal-criticals (or a
+ * GLib built that way) turns into an abort. */
+static void
+case_runtime_error (void)
+{
+  expect_exit_env ((const gchar *[]) { "--set", "source.type=file", "--set",
+        "source.location=/nonexistent-segd-test/clip.avi", NULL },
+      (const gchar *[]) { "G_DEBUG", "fatal-criticals", NULL }, 69,
+      (const gchar *[]) { "segd: source: source file "
+        "/nonexistent-segd-test/clip.avi does not exist\n", NULL },
+      (const gchar *[]) { "CRITICAL", "error: source", NULL });
+}
+
 int
 main (int argc, char **argv)
 {
@@ -904,6 +919,8 @@ main (int argc, char **argv)
     case_soak ();
   } else if (!strcmp (c, "bad-config")) {
     case_bad_config ();
+  } else if (!strcmp (c, "runtime-error")) {
+    case_runtime_error ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

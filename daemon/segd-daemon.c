@@ -726,16 +726,29 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The model goes last. On a running element, setting "model" queues the
+ * load on the element's loader thread, which reads "threads" when it runs:
+ * a model set before the thread count is loaded with the old count
+ * whenever the loader is quicker than this function. `reload`: the element
+ * is running and an empty [segmenter] model means its built-in default
+ * (at start-up the element has that already). */
 static void
-apply_segmenter (SegdDaemon *d, const SegdConfig *c)
+apply_segmenter (SegdDaemon *d, const SegdConfig *c, gboolean reload)
 {
-  if (c->model[0])
-    g_object_set (d->segmenter, "model", c->model, NULL);
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "output-size",
       c->output_size);
   g_object_set (d->segmenter, "threads", c->threads, "interval",
       (guint) c->interval, "threshold", c->threshold, "smoothing",
       c->smoothing, NULL);
+  if (c->model[0]) {
+    g_object_set (d->segmenter, "model", c->model, NULL);
+  } else if (reload) {
+    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (d->segmenter), "model");
+
+    g_object_set (d->segmenter, "model", g_value_get_string
+        (g_param_spec_get_default_value (spec)), NULL);
+  }
 }
 
 static gboolean
@@ -793,14 +806,7 @@ on_reload_signal (gpointer data)
    * if it loads; a failure comes back as a WARNING and the old model
    * keeps serving. Set even when the path is unchanged: the file may
    * have been replaced. */
-  apply_segmenter (d, config);
-  if (!config->model[0]) {
-    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
-        (d->segmenter), "model");
-
-    g_object_set (d->segmenter, "model", g_value_get_string
-        (g_param_spec_get_default_value (spec)), NULL);
-  }
+  apply_segmenter (d, config, TRUE);
   segd_config_free (d->config);
   d->config = config;
 
@@ -990,7 +996,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   make_leaky (q1, config->queue_size);
   make_leaky (q2, config->queue_size);
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
-  apply_segmenter (d, config);
+  apply_segmenter (d, config, FALSE);
   configure_sink (d);
 
   gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,

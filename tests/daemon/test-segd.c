@@ -875,6 +875,60 @@ case_runtime_error (void)
       (const gchar *[]) { "CRITICAL", "error: source", NULL });
 }
 
+/* On SIGHUP the segmenter must get the new thread count before the model:
+ * setting "model" queues the load on the element's loader thread, which
+ * reads "threads" when it runs, so the reverse order loads the new model
+ * with the old count whenever the loader is quicker than the main loop.
+ * GStreamer's GST_PROPERTIES log records the order of the property changes
+ * of an element inside a bin (at start-up the segmenter is not in one yet,
+ * so only the reload shows), which is what this checks. */
+static void
+case_reload_threads (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-thr-XXXXXX", &error);
+  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
+  g_autofree gchar *log = g_build_filename (dir, "gst.log", NULL);
+  g_autofree gchar *square = model ("selfie_segmentation.tflite");
+  g_autofree gchar *landscape = model ("selfie_segmentation_landscape.tflite");
+  g_autofree gchar *text = NULL;
+  const gchar *threads_at, *model_at;
+  gchar *msg;
+
+  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
+      "threads=1\n", square);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  g_clear_pointer (&text, g_free);
+  s.env = (const gchar *[]) { "GST_DEBUG", "GST_PROPERTIES:6",
+    "GST_DEBUG_FILE", log, "GST_DEBUG_NO_COLOR", "1", NULL
+  };
+  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY; status: %s", s.last_status);
+
+  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
+      "threads=2\n", landscape);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  g_clear_pointer (&text, g_free);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  msg = segd_wait (&s, "model selfie_segmentation_landscape.tflite", 30);
+  CHECK (msg, "new model not loaded; last: %s", s.last_status);
+  g_free (msg);
+  segd_stop (&s);
+
+  CHECK (g_file_get_contents (log, &text, NULL, NULL), "no %s", log);
+  threads_at = strstr (text, "deep notification from segmenter (threads)");
+  model_at = strstr (text, "deep notification from segmenter (model)");
+  CHECK (threads_at && model_at, "no threads/model change logged in %s",
+      log);
+  CHECK (threads_at < model_at, "the model was set before the thread count");
+  segd_clear (&s);
+  g_unlink (log);
+  g_unlink (conf);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -921,6 +975,8 @@ main (int argc, char **argv)
     case_bad_config ();
   } else if (!strcmp (c, "runtime-error")) {
     case_runtime_error ();
+  } else if (!strcmp (c, "reload-threads")) {
+    case_reload_threads ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

@@ -537,7 +537,7 @@ grace_over (gpointer data)
   SegdDaemon *d = data;
 
   d->grace_id = 0;
-  if (d->subscribers > 0)
+  if (d->subscribers > 0 || !d->config->on_demand)
     return G_SOURCE_REMOVE;
   g_message ("no subscriber for %.0f s: closing the source",
       d->config->on_demand_grace);
@@ -784,7 +784,7 @@ on_reload_signal (gpointer data)
   };
   g_autoptr (GError) error = NULL;
   SegdConfig *config;
-  gboolean restart;
+  gboolean restart, was_on_demand;
 
   if (d->state == STATE_STOPPING)
     return G_SOURCE_CONTINUE;
@@ -807,15 +807,31 @@ on_reload_signal (gpointer data)
    * keeps serving. Set even when the path is unchanged: the file may
    * have been replaced. */
   apply_segmenter (d, config, TRUE);
+  was_on_demand = d->config->on_demand;
   segd_config_free (d->config);
   d->config = config;
 
-  if (restart && d->state != STATE_IDLE) {
+  if (d->state == STATE_IDLE) {
+    /* Idle only ever meant "on demand, nobody there". */
+    if (!config->on_demand) {
+      g_message ("reload: on-demand is off, opening the source");
+      d->retry_ms = 0;
+      start_source (d);
+    }
+  } else if (restart) {
     g_message ("reload: the source changed, reopening it");
     stop_source (d);
     g_clear_handle_id (&d->retry_id, g_source_remove);
     d->retry_ms = 0;
     start_source (d);
+  }
+  if (!config->on_demand) {
+    g_clear_handle_id (&d->grace_id, g_source_remove);
+  } else if (!was_on_demand && d->subscribers == 0 && !d->grace_id
+      && d->state != STATE_IDLE && d->state != STATE_STOPPING) {
+    /* As if the last subscriber had just left. */
+    d->grace_id = g_timeout_add ((guint) (config->on_demand_grace * 1000),
+        grace_over, d);
   }
   segd_notify_reloading (FALSE);
   update_status (d);

@@ -929,6 +929,54 @@ case_reload_threads (void)
   g_rmdir (dir);
 }
 
+static void
+write_on_demand (const gchar *path, gboolean on_demand)
+{
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
+      "on-demand=%s\non-demand-grace=0.5\n[segmenter]\nmodel=%s\n",
+      on_demand ? "true" : "false", m);
+
+  CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
+}
+
+/* Turning on-demand off with SIGHUP while idle opens the source at once;
+ * turning it back on with nobody subscribed closes it after the grace. */
+static void
+case_on_demand_reload (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-odr-XXXXXX", &error);
+  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
+  gchar *msg;
+
+  write_on_demand (conf, TRUE);
+  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  msg = segd_wait (&s, "READY=1", 60);
+  CHECK (msg && strstr (msg, "STATUS=idle"), "READY: %s", msg);
+  g_free (msg);
+
+  write_on_demand (conf, FALSE);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  msg = segd_wait (&s, "STATUS=streaming", 30);
+  CHECK (msg, "on-demand=false did not open the source; last: %s",
+      s.last_status);
+  g_free (msg);
+  segd_wait_masks (&s, 10, 30);
+
+  write_on_demand (conf, TRUE);
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  msg = segd_wait (&s, "STATUS=idle", 30);
+  CHECK (msg, "on-demand=true with no subscriber did not close the source; "
+      "last: %s", s.last_status);
+  g_free (msg);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_unlink (conf);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -977,6 +1025,8 @@ main (int argc, char **argv)
     case_runtime_error ();
   } else if (!strcmp (c, "reload-threads")) {
     case_reload_threads ();
+  } else if (!strcmp (c, "on-demand-reload")) {
+    case_on_demand_reload ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

@@ -333,20 +333,21 @@ watchdog_tick (gpointer data)
 
 /* ---- the source and its lifecycle ---- */
 
+/* On the source's streaming thread, so it reads nothing of the daemon: the
+ * configuration belongs to the main loop, which frees it on SIGHUP. What
+ * the end of this source means was decided when it was made and comes as
+ * `user_data`: TRUE for a file played once, whose end ends the stream (and
+ * segd); any other end is a source that went away, and the rest of the
+ * pipeline must stay open for the next one, so the main loop hears of it
+ * by a message and decides there. */
 static GstPadProbeReturn
 source_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  SegdDaemon *d = user_data;
+  gboolean plays_once = GPOINTER_TO_INT (user_data);
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   GstElement *bin;
 
-  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
-    return GST_PAD_PROBE_OK;
-  /* A file that plays once ends the daemon; any other end is a source
-   * that went away, and the rest of the pipeline must stay open for the
-   * next one. */
-  if (d->state == STATE_STOPPING || (d->source_type == SEGD_SOURCE_FILE
-          && !d->config->loop))
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS || plays_once)
     return GST_PAD_PROBE_OK;
   bin = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (pad)));
   if (bin) {
@@ -477,7 +478,8 @@ start_source (SegdDaemon *d)
   src = gst_element_get_static_pad (bin, "src");
   sink = gst_element_get_static_pad (d->head, "sink");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      source_eos_probe, d, NULL);
+      source_eos_probe, GINT_TO_POINTER (type == SEGD_SOURCE_FILE
+          && !d->config->loop), NULL);
   gst_pad_link (src, sink);
   gst_object_unref (src);
   gst_object_unref (sink);
@@ -665,8 +667,10 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
       handle_element (d, msg);
       break;
     case GST_MESSAGE_APPLICATION:
+      /* Stopping, the EOS sent into the head queue ends the stream. */
       if (gst_message_has_name (msg, "segd-source-ended")
-          && d->source && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
+          && d->state != STATE_STOPPING && d->source
+          && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
         if (lifecycle_source (d->source_type)) {
           source_lost (d, "end of stream");
         } else {
@@ -680,6 +684,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
         g_debug ("flushed");
       } else {
         g_message ("end of the file: done");
+        segd_notify_stopping ();
         d->state = STATE_STOPPING;
       }
       g_main_loop_quit (d->loop);
@@ -1093,6 +1098,13 @@ segd_daemon_run (SegdDaemon *d, GError **error)
 
   if (d->exit_status == SEGD_EXIT_OK)
     g_main_loop_run (d->loop);
+
+  /* Without its GLib source a SIGHUP would get the default action and end
+   * a clean shutdown with "killed by SIGHUP" (systemctl reload while the
+   * file ends or the unit stops); there is nothing left to reload. */
+  for (guint i = 0; i < G_N_ELEMENTS (d->sig_ids); i++)
+    g_clear_handle_id (&d->sig_ids[i], g_source_remove);
+  signal (SIGHUP, SIG_IGN);
 
   {
     gdouble p50, p99;

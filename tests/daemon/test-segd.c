@@ -977,6 +977,58 @@ case_on_demand_reload (void)
   g_rmdir (dir);
 }
 
+/* SIGHUPs keep arriving while a short file that plays once ends: every run
+ * ends with "end of the file", exit status 0 (no sanitizer report, no
+ * hang). A reload frees the configuration on the main loop while the end
+ * of the file passes the source's pad on a streaming thread; the ASan
+ * build of the daemon suite runs this too. */
+static void
+case_reload_eos (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-eos-XXXXXX", &error);
+  g_autofree gchar *video = g_build_filename (dir, "clip.avi", NULL);
+  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=file\n"
+      "location=%s\nloop=false\n[segmenter]\nmodel=%s\n", video, m);
+  const guint rounds = 4;
+
+  write_video (video, 60);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  for (guint r = 0; r < rounds; r++) {
+    Segd s = { 0 };
+    g_autofree gchar *err = NULL;
+    gint64 end;
+    guint hups = 0;
+    int status;
+
+    segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+    g_free (segd_wait (&s, "READY=1", 60));
+    CHECK (s.ready, "round %u: no READY; status: %s", r, s.last_status);
+    /* Until segd says it is stopping: a signal after that may find
+     * GLib's handler gone. */
+    end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    while (!s.stopping && g_subprocess_get_identifier (s.proc)
+        && g_get_monotonic_time () < end) {
+      g_subprocess_send_signal (s.proc, SIGHUP);
+      hups++;
+      g_usleep (10000);
+      segd_drain (&s);
+    }
+    status = segd_wait_exit (&s, 30);
+    err = segd_stderr (&s);
+    CHECK (status == 0, "round %u: exit %d after %u SIGHUPs; stderr: %s", r,
+        status, hups, err);
+    CHECK (strstr (err, "end of the file: done"), "round %u: %s", r, err);
+    CHECK (hups > 0, "round %u: no SIGHUP sent", r);
+    segd_clear (&s);
+  }
+  g_unlink (conf);
+  g_unlink (video);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1027,6 +1079,8 @@ main (int argc, char **argv)
     case_reload_threads ();
   } else if (!strcmp (c, "on-demand-reload")) {
     case_on_demand_reload ();
+  } else if (!strcmp (c, "reload-eos")) {
+    case_reload_eos ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

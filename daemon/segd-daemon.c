@@ -18,10 +18,12 @@
 
 #include <glib-unix.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <segmenter/seg.h>
 #include <segmeta.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -76,6 +78,7 @@ struct _SegdDaemon
   gint subscribers;
   gchar *model_name;
   gchar *model_error;
+  gchar *model_identity; /* of the last model given to the element */
   guint64 masks_at_stall_check;
 };
 
@@ -731,29 +734,60 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What tells one model load from another: the path, the file's identity
+ * and the thread count it is loaded with. NULL when the file cannot be
+ * examined (the element then reports why it cannot load it). */
+static gchar *
+model_identity (const gchar *path, gint threads)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%s|%ju:%ju|%jd|%jd.%09ld|%jd.%09ld|%d", path,
+      (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
+      (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+      (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec, threads);
+}
+
 /* The model goes last. On a running element, setting "model" queues the
  * load on the element's loader thread, which reads "threads" when it runs:
  * a model set before the thread count is loaded with the old count
  * whenever the loader is quicker than this function. `reload`: the element
- * is running and an empty [segmenter] model means its built-in default
- * (at start-up the element has that already). */
+ * is running and an empty [segmenter] model means its built-in default.
+ *
+ * A reload loads the model again only if the path, the file (replaced by
+ * rename: another inode; rewritten: another mtime) or the thread count
+ * changed. Each load is a full parse and a warm-up run on the loader
+ * thread, and the element queues them all: a burst of SIGHUPs (a config
+ * manager reloading on every run) would otherwise pile up loads that the
+ * element also works through when it stops. */
 static void
 apply_segmenter (SegdDaemon *d, const SegdConfig *c, gboolean reload)
 {
+  g_autofree gchar *path = NULL;
+  gchar *identity;
+
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "output-size",
       c->output_size);
   g_object_set (d->segmenter, "threads", c->threads, "interval",
       (guint) c->interval, "threshold", c->threshold, "smoothing",
       c->smoothing, NULL);
   if (c->model[0]) {
-    g_object_set (d->segmenter, "model", c->model, NULL);
-  } else if (reload) {
+    path = g_strdup (c->model);
+  } else {
     GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
         (d->segmenter), "model");
 
-    g_object_set (d->segmenter, "model", g_value_get_string
-        (g_param_spec_get_default_value (spec)), NULL);
+    path = g_value_dup_string (g_param_spec_get_default_value (spec));
   }
+  identity = path ? model_identity (path, c->threads) : NULL;
+  if (reload && identity && !g_strcmp0 (identity, d->model_identity))
+    g_debug ("reload: model %s unchanged, keeping it", path);
+  else if (reload || c->model[0])
+    g_object_set (d->segmenter, "model", path, NULL);
+  g_free (d->model_identity);
+  d->model_identity = identity;
 }
 
 static gboolean
@@ -809,8 +843,7 @@ on_reload_signal (gpointer data)
 
   /* The element loads the model on its own thread and swaps it in only
    * if it loads; a failure comes back as a WARNING and the old model
-   * keeps serving. Set even when the path is unchanged: the file may
-   * have been replaced. */
+   * keeps serving. */
   apply_segmenter (d, config, TRUE);
   was_on_demand = d->config->on_demand;
   segd_config_free (d->config);
@@ -1147,6 +1180,7 @@ segd_daemon_free (SegdDaemon *d)
   g_free (d->state_detail);
   g_free (d->model_name);
   g_free (d->model_error);
+  g_free (d->model_identity);
   g_clear_error (&d->error);
   g_mutex_clear (&d->lock);
   g_free (d);

@@ -977,11 +977,23 @@ case_on_demand_reload (void)
   g_rmdir (dir);
 }
 
+static guint
+count (const gchar *haystack, const gchar *needle)
+{
+  guint n = 0;
+
+  for (const gchar *p = strstr (haystack, needle); p;
+      p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
 /* SIGHUPs keep arriving while a short file that plays once ends: every run
  * ends with "end of the file", exit status 0 (no sanitizer report, no
- * hang). A reload frees the configuration on the main loop while the end
- * of the file passes the source's pad on a streaming thread; the ASan
- * build of the daemon suite runs this too. */
+ * hang), and the unchanged model is loaded once, not once per SIGHUP. A
+ * reload frees the configuration on the main loop while the end of the
+ * file passes the source's pad on a streaming thread; the ASan build of
+ * the daemon suite runs this too. */
 static void
 case_reload_eos (void)
 {
@@ -1022,6 +1034,8 @@ case_reload_eos (void)
         status, hups, err);
     CHECK (strstr (err, "end of the file: done"), "round %u: %s", r, err);
     CHECK (hups > 0, "round %u: no SIGHUP sent", r);
+    CHECK (count (err, "notice: model ") == 1, "round %u: the model was "
+        "loaded %u times: %s", r, count (err, "notice: model "), err);
     segd_clear (&s);
   }
   g_unlink (conf);

@@ -22,6 +22,7 @@
 #include <gst/gst.h>
 #include <segmenter/seg.h>
 #include <segmeta.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -55,6 +56,10 @@ struct _SegdDaemon
 
   State state;
   gchar *state_detail;
+  /* Why the last attempt to open the source failed, when that is worth a
+   * camera_state of its own ("network-error: ..."); kept while retrying,
+   * cleared once masks flow. */
+  gchar *camera_error;
   gboolean ready_sent;
   int exit_status;
   GError *error; /* why the run ended with exit_status, for main */
@@ -205,9 +210,13 @@ camera_state (SegdDaemon *d)
 {
   switch (d->state) {
     case STATE_RUNNING:
-    case STATE_STARTING:
       return "ok";
+    case STATE_STARTING:
+      /* A retry is no recovery until frames come. */
+      return d->camera_error ? d->camera_error : "ok";
     case STATE_WAITING:
+      if (d->camera_error)
+        return d->camera_error;
       return d->state_detail ? d->state_detail : "waiting";
     case STATE_IDLE:
       return "idle";
@@ -234,10 +243,16 @@ status_line (SegdDaemon *d)
             p50, p99);
       break;
     case STATE_STARTING:
-      g_string_append (s, "starting");
+      if (d->camera_error)
+        g_string_append_printf (s, "%s, retrying (%s)", d->state_detail
+            ? d->state_detail : "starting", d->camera_error);
+      else
+        g_string_append (s, "starting");
       break;
     case STATE_WAITING:
       g_string_append (s, d->state_detail ? d->state_detail : "waiting");
+      if (d->camera_error)
+        g_string_append_printf (s, " (%s)", d->camera_error);
       break;
     case STATE_IDLE:
       g_string_append (s, "idle, source closed until a subscriber connects");
@@ -285,6 +300,8 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
   d->state = state;
   g_free (d->state_detail);
   d->state_detail = g_strdup (detail);
+  if (state != STATE_WAITING)
+    g_clear_pointer (&d->camera_error, g_free);
   line = status_line (d);
 
   if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
@@ -523,14 +540,20 @@ stop_source (SegdDaemon *d)
   gst_object_unref (bin);
 }
 
+/* `camera_error`: NULL, or what camera_state is to say while retrying. */
 static void
-source_lost (SegdDaemon *d, const gchar *reason)
+source_lost (SegdDaemon *d, const gchar *reason, const gchar *camera_error)
 {
   const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path
       : d->config->uri;
 
+  /* A source that ran and went away gets a quick first retry; one that
+   * fails to open keeps backing off up to retry-max. */
+  if (d->state == STATE_RUNNING)
+    d->retry_ms = 0;
   stop_source (d);
-  d->retry_ms = 0;
+  g_free (d->camera_error);
+  d->camera_error = g_strdup (camera_error);
   wait_for_source (d, what ? what : "the source", reason);
 }
 
@@ -576,6 +599,63 @@ subscribers_changed (SegdDaemon *d, gint count)
 
 /* ---- bus ---- */
 
+/* For a uri source on the network, an error that looks like the network
+ * refusing us: returns the camera_state for it (transfer full), or NULL.
+ * segd.service allows localhost only (IPAddressDeny=any), and what the
+ * cgroup filter does to connect() (EPERM) reaches us as an error of the
+ * source, at best a resource error with strerror in the debug text, at
+ * worst souphttpsrc's bare "Internal data stream error" (which is all it
+ * posts for a refused connection about half the time) or rtspsrc's
+ * "Generic error". So any error of the element that talks to the network
+ * (uridecodebin's URI source) counts, and resource errors of reading from
+ * it; EPERM/EACCES in the details make it "blocked". */
+static gchar *
+network_failure (SegdDaemon *d, GstObject *src, const GError *err,
+    const gchar *debug)
+{
+  g_autofree gchar *scheme = NULL;
+  gboolean blocked, network = FALSE;
+  gchar *state;
+
+  if (d->source_type != SEGD_SOURCE_URI)
+    return NULL;
+  scheme = g_uri_parse_scheme (d->config->uri);
+  if (!scheme || !g_ascii_strcasecmp (scheme, "file"))
+    return NULL;
+  if (GST_IS_URI_HANDLER (src)
+      && gst_uri_handler_get_uri_type (GST_URI_HANDLER (src)) == GST_URI_SRC)
+    network = TRUE;
+  if (err->domain == GST_RESOURCE_ERROR) {
+    switch (err->code) {
+      case GST_RESOURCE_ERROR_NOT_FOUND: /* also: the name did not resolve */
+      case GST_RESOURCE_ERROR_OPEN_READ:
+      case GST_RESOURCE_ERROR_OPEN_READ_WRITE:
+      case GST_RESOURCE_ERROR_READ:
+      case GST_RESOURCE_ERROR_WRITE:
+        network = TRUE;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!network)
+    return NULL;
+  blocked = debug && (strstr (debug, g_strerror (EPERM))
+      || strstr (debug, g_strerror (EACCES)));
+  state = g_strdup_printf ("%s: %s", blocked ? "blocked" : "network-error",
+      err->message);
+  if (g_strcmp0 (state, d->camera_error))
+    g_warning ("source %s: %s%s; segd.service allows localhost only "
+        "(IPAddressDeny=any), so if segd runs under it, a camera on "
+        "another host needs IPAddressAllow= for its network in a drop-in "
+        "such as " SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
+        "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
+        "instances)", d->config->uri, err->message, blocked
+        ? " (the connection was denied: a sandbox blocks this address)"
+        : "");
+  return state;
+}
+
 static void
 handle_error (SegdDaemon *d, GstMessage *msg)
 {
@@ -589,11 +669,21 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
-      source_lost (d, err->message);
+      g_autofree gchar *camera_error = network_failure (d, msg->src, err,
+          debug);
+
+      source_lost (d, err->message, camera_error);
       return;
     }
     fatal (d, SEGD_EXIT_SOFTWARE, "source %s: %s", d->source_desc,
         err->message);
+    return;
+  }
+  /* The rest of a failing source's errors (a typefind starved by the dead
+   * connection) arrive after it was taken out of the pipeline. */
+  if (!gst_object_has_as_ancestor (msg->src, GST_OBJECT (d->pipeline))) {
+    g_debug ("ignored: from %s, no longer in the pipeline",
+        GST_OBJECT_NAME (msg->src));
     return;
   }
   if (d->state == STATE_STOPPING)
@@ -675,7 +765,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
           && d->state != STATE_STOPPING && d->source
           && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
         if (lifecycle_source (d->source_type)) {
-          source_lost (d, "end of stream");
+          source_lost (d, "end of stream", NULL);
         } else {
           g_warning ("the source stopped sending frames");
           set_state (d, STATE_ENDED, NULL);
@@ -982,6 +1072,47 @@ configure_sink (SegdDaemon *d)
     g_object_set (s, "async", FALSE, NULL);
 }
 
+/* Whether a tcp:// endpoint reaches beyond loopback: a wildcard or an
+ * address or interface other than the loopback ones (for libzmq's
+ * "source;destination" form, the destination). */
+static gboolean
+tcp_beyond_loopback (const gchar *endpoint)
+{
+  g_autofree gchar *host = NULL;
+  const gchar *start, *colon;
+
+  if (!g_str_has_prefix (endpoint, "tcp://"))
+    return FALSE;
+  start = endpoint + strlen ("tcp://");
+  if (strchr (start, ';'))
+    start = strrchr (start, ';') + 1;
+  colon = strrchr (start, ':');
+  host = colon ? g_strndup (start, colon - start) : g_strdup (start);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']') {
+    memmove (host, host + 1, strlen (host) - 2);
+    host[strlen (host) - 2] = '\0';
+  }
+  return !(g_str_has_prefix (host, "127.") || !strcmp (host, "::1")
+      || !g_ascii_strcasecmp (host, "localhost") || !strcmp (host, "lo"));
+}
+
+/* segd.service allows IP traffic with localhost only. Nothing fails at
+ * start when subscribers on other hosts are shut out (their packets are
+ * dropped, and the watchdog stays happy), so say it here, under systemd
+ * only (INVOCATION_ID is set for every unit it starts). */
+static void
+warn_sandboxed_output (const SegdConfig *c)
+{
+  if (!g_getenv ("INVOCATION_ID") || !tcp_beyond_loopback (c->endpoint))
+    return;
+  g_warning ("[output] endpoint %s: segd.service allows localhost only "
+      "(IPAddressDeny=any), so subscribers on other hosts cannot connect "
+      "unless a drop-in such as " SEGD_EXAMPLES_DIR "/segd-network.conf, "
+      "copied to /etc/systemd/system/segd.service.d/ (segd@.service.d/ "
+      "for the instances), allows their network with IPAddressAllow=",
+      c->endpoint);
+}
+
 gboolean
 segd_daemon_check_model (const SegdConfig *config, GError **error)
 {
@@ -1052,6 +1183,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
   apply_segmenter (d, config, FALSE);
   configure_sink (d);
+  warn_sandboxed_output (config);
 
   gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,
       NULL);
@@ -1178,6 +1310,7 @@ segd_daemon_free (SegdDaemon *d)
   g_free (d->source_desc);
   g_free (d->device_path);
   g_free (d->state_detail);
+  g_free (d->camera_error);
   g_free (d->model_name);
   g_free (d->model_error);
   g_free (d->model_identity);

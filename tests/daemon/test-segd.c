@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -1043,6 +1045,105 @@ case_reload_eos (void)
   g_rmdir (dir);
 }
 
+/* A port on 127.0.0.1 that nothing listens on (as far as one can know). */
+static guint
+closed_port (void)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  CHECK (fd >= 0, "socket");
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0, "bind");
+  CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0,
+      "getsockname");
+  close (fd);
+  return ntohs (addr.sin_port);
+}
+
+/* A uri camera that refuses connections (as IPAddressDeny= of the unit
+ * makes any non-local one do): camera_state in the ZeroMQ status and the
+ * STATUS line say network error, the log says once which drop-in opens
+ * the sandbox, and segd stays up and keeps retrying. */
+static void
+case_network_source (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-net-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
+  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s", endpoint);
+  g_autofree gchar *uri = g_strdup_printf ("http://127.0.0.1:%u/cam.mjpg",
+      closed_port ());
+  g_autofree gchar *set_uri = g_strdup_printf ("source.uri=%s", uri);
+  g_autofree gchar *state = NULL;
+  g_autofree gchar *err = NULL;
+  segmask_sub *sub;
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=uri", "--set",
+        set_uri, "--set", "source.retry-max=0.5", "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
+        "--set", set_ep, NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY; status: %s", s.last_status);
+  sub = status_sub_new (endpoint, "cam");
+  state = status_wait_field (sub, &s, "camera_state", "network-error", 30);
+  CHECK (state, "camera_state never said network-error");
+  g_clear_pointer (&state, g_free);
+  /* Several retries later: still up, still saying so. */
+  g_free (segd_wait (&s, "never-sent", 2.0));
+  CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
+  state = status_wait_field (sub, &s, "camera_state", "network-error", 10);
+  CHECK (state, "camera_state no longer says network-error");
+  g_free (segd_wait (&s, "STATUS=", 2.0));
+  CHECK (s.last_status && strstr (s.last_status, "network-error"),
+      "STATUS: %s", s.last_status);
+  segmask_sub_free (&sub);
+  segd_stop (&s);
+  err = segd_stderr (&s);
+  CHECK (count (err, "source: uri") >= 3, "not retrying: %s", err);
+  CHECK (count (err, "segd-network.conf") == 1, "the sandbox hint must be "
+      "logged once: %s", err);
+  CHECK (strstr (err, "IPAddressAllow="), "%s", err);
+  segd_clear (&s);
+  g_rmdir (dir);
+}
+
+/* Under systemd (INVOCATION_ID set), a tcp:// endpoint that is not on
+ * loopback gets a warning at start naming the drop-in that opens the
+ * unit's IPAddressDeny=; a loopback one does not. */
+static void
+case_network_output (void)
+{
+  const gchar *env[] = { "INVOCATION_ID", "0123456789abcdef", NULL };
+  const gchar *const endpoints[] = { "tcp://*:5599", "tcp://192.0.2.7:5599",
+    "tcp://127.0.0.1:5599", "tcp://localhost:5599", NULL
+  };
+
+  for (guint i = 0; endpoints[i]; i++) {
+    Segd s = { 0 };
+    g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s",
+        endpoints[i]);
+    g_autofree gchar *err = NULL;
+    gboolean remote = i < 2;
+
+    s.env = env;
+    segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+          set, NULL });
+    g_free (segd_wait (&s, "READY=1", 60));
+    CHECK (s.ready, "%s: no READY", endpoints[i]);
+    segd_stop (&s);
+    err = segd_stderr (&s);
+    CHECK (!remote || (strstr (err, endpoints[i])
+            && strstr (err, "segd-network.conf")), "%s: no warning: %s",
+        endpoints[i], err);
+    CHECK (remote || !strstr (err, "segd-network.conf"), "%s: warned: %s",
+        endpoints[i], err);
+    segd_clear (&s);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1095,6 +1196,10 @@ main (int argc, char **argv)
     case_on_demand_reload ();
   } else if (!strcmp (c, "reload-eos")) {
     case_reload_eos ();
+  } else if (!strcmp (c, "network-source")) {
+    case_network_source ();
+  } else if (!strcmp (c, "network-output")) {
+    case_network_output ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

@@ -900,6 +900,8 @@ output_changed (const SegdConfig *a, const SegdConfig *b)
       b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
       || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
       || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
+      || g_strcmp0 (a->curve_secret_key_file, b->curve_secret_key_file)
+      || g_strcmp0 (a->curve_allowed_keys, b->curve_allowed_keys)
       || a->queue_size != b->queue_size || a->preview != b->preview
       || a->record != b->record || g_strcmp0 (a->mode, b->mode);
 }
@@ -1038,8 +1040,28 @@ default_endpoint (const gchar *stream_name)
   return g_strdup_printf ("ipc://%s/%s.sock", dir, stream_name);
 }
 
-static void
-configure_sink (SegdDaemon *d)
+/* A key file for the sink's `property`. A sink that cannot take it would
+ * publish in the clear what the configuration meant to protect: fail
+ * closed, naming the setting. */
+static gboolean
+set_key_file (GstElement *sink, const gchar *key, const gchar *property,
+    const gchar *path, GError **error)
+{
+  if (!path[0])
+    return TRUE;
+  if (!has_property (sink, property)) {
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "[output] %s: the sink %s has no %s property (CURVE needs "
+        "zmqmasksink)", key, GST_OBJECT_NAME (gst_element_get_factory
+            (sink)), property);
+    return FALSE;
+  }
+  g_object_set (sink, property, path, NULL);
+  return TRUE;
+}
+
+static gboolean
+configure_sink (SegdDaemon *d, GError **error)
 {
   const SegdConfig *c = d->config;
   GstElement *s = d->sink;
@@ -1064,12 +1086,18 @@ configure_sink (SegdDaemon *d)
     gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
   if (c->sndhwm && has_property (s, "sndhwm"))
     g_object_set (s, "sndhwm", c->sndhwm, NULL);
+  if (!set_key_file (s, "curve-secret-key-file", "curve-secret-key-file",
+          c->curve_secret_key_file, error)
+      || !set_key_file (s, "curve-allowed-keys", "curve-allowed-keys-file",
+          c->curve_allowed_keys, error))
+    return FALSE;
   /* Publish at once (no clock wait) and reach PLAYING with no source
    * attached, so status keeps flowing while we wait for a camera. */
   if (has_property (s, "sync"))
     g_object_set (s, "sync", FALSE, NULL);
   if (has_property (s, "async"))
     g_object_set (s, "async", FALSE, NULL);
+  return TRUE;
 }
 
 /* Whether a tcp:// endpoint reaches beyond loopback: a wildcard or an
@@ -1182,7 +1210,10 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   make_leaky (q2, config->queue_size);
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
   apply_segmenter (d, config, FALSE);
-  configure_sink (d);
+  if (!configure_sink (d, error)) {
+    *exit_status = SEGD_EXIT_CONFIG;
+    goto failed;
+  }
   warn_sandboxed_output (config);
 
   gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "../check.h"
 
@@ -1144,6 +1145,97 @@ case_network_output (void)
   }
 }
 
+/* [output] CURVE keys: --check-config rejects a key file that is missing
+ * (exit 78, naming the config line and the path) or a sink that cannot
+ * take keys; the keys reach zmqmasksink, so a subscriber whose public key
+ * is allowed receives masks and another one does not. */
+static void
+case_curve (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-curve-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
+  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s", endpoint);
+  g_autofree gchar *secret = g_build_filename (dir, "server.key", NULL);
+  g_autofree gchar *allowed = g_build_filename (dir, "allowed.keys", NULL);
+  g_autofree gchar *missing = g_build_filename (dir, "nope.key", NULL);
+  g_autofree gchar *conf = g_build_filename (dir, "keys.conf", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *set_secret = g_strdup_printf
+      ("output.curve-secret-key-file=%s", secret);
+  g_autofree gchar *set_allowed = g_strdup_printf
+      ("output.curve-allowed-keys=%s", allowed);
+  char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
+  char other_pub[41], other_sec[41], err[256];
+  segmask_sub_options opt;
+  segmask_sub *sub = NULL, *stranger = NULL;
+  segmask_msg *m = NULL;
+  gint64 end;
+  gboolean got = FALSE;
+
+  CHECK (zmq_curve_keypair (server_pub, server_sec) == 0
+      && zmq_curve_keypair (client_pub, client_sec) == 0
+      && zmq_curve_keypair (other_pub, other_sec) == 0, "no CURVE in libzmq");
+  text = g_strdup_printf ("%s\n", server_sec);
+  CHECK (g_file_set_contents (secret, text, -1, NULL), "%s", secret);
+  g_clear_pointer (&text, g_free);
+  CHECK (g_file_set_contents (allowed, client_pub, -1, NULL), "%s", allowed);
+
+  text = g_strdup_printf ("[source]\ntype=test\n\n[output]\n"
+      "curve-secret-key-file = %s\n", missing);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  expect_exit ((const gchar *[]) { "--config", conf, "--check-config",
+        NULL }, 78, (const gchar *[]) { "keys.conf:5",
+        "curve-secret-key-file", missing, NULL });
+  expect_exit ((const gchar *[]) { "--set", "source.type=test", "--set",
+        set_secret, NULL }, 78, (const gchar *[]) { "curve-secret-key-file",
+        "fakesink", NULL });
+
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
+        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
+        "--set", set_ep, "--set", set_secret, "--set", set_allowed, NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY; status: %s", s.last_status);
+
+  segmask_sub_options_init (&opt);
+  opt.endpoint = endpoint;
+  opt.stream = "cam";
+  opt.curve_server_key = server_pub;
+  opt.curve_public_key = other_pub;
+  opt.curve_secret_key = other_sec;
+  CHECK (segmask_sub_new (&opt, &stranger, err, sizeof err) == SEGMASK_OK,
+      "%s", err);
+  opt.curve_public_key = client_pub;
+  opt.curve_secret_key = client_sec;
+  CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!got && g_get_monotonic_time () < end) {
+    segd_drain (&s);
+    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
+      continue;
+    got = m->header.type == SEGMASK_MSG_MASK;
+    segmask_msg_free (&m);
+  }
+  CHECK (got, "the allowed subscriber received no mask");
+  /* By now the stranger has had as long to get in. */
+  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end) {
+    segd_drain (&s);
+    CHECK (segmask_sub_recv (stranger, 100, &m) != SEGMASK_OK,
+        "a subscriber whose key is not allowed received a message");
+  }
+  segmask_sub_free (&sub);
+  segmask_sub_free (&stranger);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_unlink (conf);
+  g_unlink (secret);
+  g_unlink (allowed);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1200,6 +1292,8 @@ main (int argc, char **argv)
     case_network_source ();
   } else if (!strcmp (c, "network-output")) {
     case_network_output ();
+  } else if (!strcmp (c, "curve")) {
+    case_curve ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -38,6 +39,15 @@ model (const gchar *name)
   return g_build_filename (g_getenv ("SEG_MODEL_DIR"), name, NULL);
 }
 
+/* In the child: a failed CHECK exits the test at once, and a segd left
+ * running would keep the test's output pipe open, so that meson reported a
+ * timeout instead of the failure. */
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 segd_start (Segd *s, const gchar *const *args)
 {
@@ -62,6 +72,7 @@ segd_start (Segd *s, const gchar *const *args)
       "bind %s", sock_path);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", sock_path, TRUE);
   g_subprocess_launcher_setenv (launcher, "WATCHDOG_USEC", "400000", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");

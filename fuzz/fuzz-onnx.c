@@ -1,9 +1,13 @@
 /* libFuzzer target for the ONNX importer. Every byte string must either
  * become a graph with one input and one output that validates, or fail
  * with FORMAT/UNSUPPORTED and a message that starts with the file name;
- * never crash, leak or read past the input. Seed the corpus with a few
- * torch exports (see docs or tests/segmenter/test-onnx.c for small ones). */
+ * never crash, leak or read past the input. What imports is then loaded
+ * whole (fuzz-load.h): passes and planning within a memory budget. Seed
+ * the corpus with fuzz/seeds/onnx (hostile files from test-onnx.c) and a
+ * few torch exports. */
 #include "import/import.h"
+
+#include "fuzz-load.h"
 
 #include <string.h>
 
@@ -24,6 +28,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!g || g->ninputs != 1 || g->noutputs != 1
         || seg_graph_validate (g, FILE_NAME, &err) != SEG_OK)
       __builtin_trap ();
+    fuzz_whole_load (data, size, FILE_NAME);
   } else if (g || (st != SEG_ERR_FORMAT && st != SEG_ERR_UNSUPPORTED)
       || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2) != 0) {
     __builtin_trap ();

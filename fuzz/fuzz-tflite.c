@@ -1,8 +1,11 @@
 /* libFuzzer target for the TFLite importer: any byte string must either
  * import into a graph that validates or fail with a message naming the
- * file, without crashing, leaking or reading outside the input. Seed it
- * with the MediaPipe models (scripts/fetch-models.sh). */
+ * file, without crashing, leaking or reading outside the input; what
+ * imports is then loaded whole (fuzz-load.h). Seed it with the MediaPipe
+ * models (scripts/fetch-models.sh). */
 #include "import/import.h"
+
+#include "fuzz-load.h"
 
 #include <string.h>
 
@@ -23,6 +26,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!g || seg_graph_validate (g, FILE_NAME, &err) != SEG_OK)
       __builtin_trap ();
     seg_graph_free (g);
+    fuzz_whole_load (data, size, FILE_NAME);
   } else if (g || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2) != 0) {
     __builtin_trap ();
   }

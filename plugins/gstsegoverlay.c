@@ -15,6 +15,7 @@
 
 #include "gstsegoverlay.h"
 #include "segmeta.h"
+#include "segoverlay-pixels.h"
 
 #include <gst/app/gstappsink.h>
 #include <math.h>
@@ -31,10 +32,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_seg_overlay_debug);
 #define DEFAULT_BLUR_RADIUS 15
 #define DEFAULT_BACKGROUND NULL
 #define DEFAULT_BACKGROUND_COLOR 0xff00ff00
-
-/* Guided filter regulariser, for luma and alpha scaled to [0, 1]: edges
- * with a luma step well above sqrt(eps) steer the mask. */
-#define GUIDED_EPS 1e-2f
 
 enum
 {
@@ -92,14 +89,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (SRC_FORMATS)));
-
-/* Colours of classes 2.. of multi-class models (class 1 uses `color`). */
-static const guint8 palette[][3] = {
-  {0, 0, 0}, {0, 255, 0}, {255, 0, 0}, {0, 0, 255}, {255, 255, 0},
-  {255, 0, 255}, {0, 255, 255}, {255, 128, 0}, {128, 0, 255},
-  {0, 128, 255}, {255, 0, 128}, {128, 255, 0}, {0, 255, 128},
-  {128, 64, 0}, {64, 0, 128}, {0, 128, 64}, {192, 192, 192},
-};
 
 #define gst_seg_overlay_parent_class parent_class
 G_DEFINE_TYPE (GstSegOverlay, gst_seg_overlay, GST_TYPE_VIDEO_FILTER);
@@ -248,38 +237,6 @@ free_scratch (GstSegOverlay *self)
   self->bg_scaled = FALSE;
 }
 
-/* Bilinear resize of a packed 3-byte image, half-pixel centres. */
-static void
-resize_rgb (const guint8 *src, guint sw, guint sh, guint8 *dst, guint dw,
-    guint dh)
-{
-  for (guint y = 0; y < dh; y++) {
-    gfloat fy = ((gfloat) y + 0.5f) * sh / dh - 0.5f;
-    gint y0 = (gint) floorf (fy);
-    gfloat wy = fy - y0;
-    gint ya = CLAMP (y0, 0, (gint) sh - 1), yb = CLAMP (y0 + 1, 0,
-        (gint) sh - 1);
-
-    for (guint x = 0; x < dw; x++) {
-      gfloat fx = ((gfloat) x + 0.5f) * sw / dw - 0.5f;
-      gint x0 = (gint) floorf (fx);
-      gfloat wx = fx - x0;
-      gint xa = CLAMP (x0, 0, (gint) sw - 1), xb = CLAMP (x0 + 1, 0,
-          (gint) sw - 1);
-
-      for (guint c = 0; c < 3; c++) {
-        gfloat top = src[((gsize) ya * sw + xa) * 3 + c] * (1 - wx)
-            + src[((gsize) ya * sw + xb) * 3 + c] * wx;
-        gfloat bot = src[((gsize) yb * sw + xa) * 3 + c] * (1 - wx)
-            + src[((gsize) yb * sw + xb) * 3 + c] * wx;
-
-        dst[((gsize) y * dw + x) * 3 + c] =
-            (guint8) lrintf (top * (1 - wy) + bot * wy);
-      }
-    }
-  }
-}
-
 static gboolean
 gst_seg_overlay_set_info (GstVideoFilter *filter, GstCaps *incaps,
     GstVideoInfo *in_info, GstCaps *outcaps, GstVideoInfo *out_info)
@@ -412,118 +369,48 @@ gst_seg_overlay_stop (GstBaseTransform *trans)
   return TRUE;
 }
 
-/* Luma (BT.601 weights, full range) of any accepted input format. */
-static void
-compute_luma (GstSegOverlay *self, const GstVideoFrame *vf)
+/* Plane 0 of an RGB-family frame, in the pixel module's terms. */
+static SegPackedImage
+packed_of (const GstVideoFrame *vf)
 {
-  const GstVideoFormatInfo *fi = vf->info.finfo;
-  guint w = self->width, h = self->height;
+  SegPackedImage img = {
+    .data = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0),
+    .stride = GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0),
+    .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
+    .width = GST_VIDEO_FRAME_WIDTH (vf),
+    .height = GST_VIDEO_FRAME_HEIGHT (vf),
+  };
 
-  if (GST_VIDEO_FORMAT_INFO_IS_RGB (fi)) {
-    guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-    guint r = GST_VIDEO_FRAME_COMP_POFFSET (vf, 0);
-    guint g = GST_VIDEO_FRAME_COMP_POFFSET (vf, 1);
-    guint b = GST_VIDEO_FRAME_COMP_POFFSET (vf, 2);
-
-    for (guint y = 0; y < h; y++) {
-      const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0)
-          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0);
-
-      for (guint x = 0; x < w; x++) {
-        const guint8 *p = row + (gsize) x * ps;
-
-        self->luma[(gsize) y * w + x] =
-            (guint8) ((77 * p[r] + 150 * p[g] + 29 * p[b] + 128) >> 8);
-      }
-    }
-  } else {
-    guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-
-    for (guint y = 0; y < h; y++) {
-      const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_COMP_DATA (vf, 0)
-          + (gsize) y * GST_VIDEO_FRAME_COMP_STRIDE (vf, 0);
-
-      for (guint x = 0; x < w; x++)
-        self->luma[(gsize) y * w + x] = row[(gsize) x * ps];
-    }
-  }
+  for (guint c = 0; c < 3; c++)
+    img.off[c] = GST_VIDEO_FRAME_COMP_POFFSET (vf, c);
+  return img;
 }
 
-/* Mean over a (2r+1)^2 window clipped to the image, normalised by the
- * number of pixels inside it: vertical running sums of rows, then prefix
- * sums along the row. `acc` holds w floats, `pre` w + 1. */
-static void
-box_mean (const gfloat *src, gfloat *dst, guint w, guint h, guint r,
-    gfloat *acc, gfloat *pre)
+/* What carries the luma: the RGB pixels, or the Y component of a YUV or
+ * GRAY8 frame as a one-byte "image" (all offsets 0). */
+static SegPackedImage
+luma_of (const GstVideoFrame *vf)
 {
-  memset (acc, 0, w * sizeof *acc);
-  for (guint y = 0; y < MIN (r, h); y++)
-    for (guint x = 0; x < w; x++)
-      acc[x] += src[(gsize) y * w + x];
-  for (guint y = 0; y < h; y++) {
-    guint y0 = y > r ? y - r : 0, y1 = MIN (y + r, h - 1);
-    gfloat *out = dst + (gsize) y * w;
-    gfloat rows = (gfloat) (y1 - y0 + 1);
+  SegPackedImage img;
 
-    if (y + r < h)
-      for (guint x = 0; x < w; x++)
-        acc[x] += src[(gsize) (y + r) * w + x];
-    if (y > r)
-      for (guint x = 0; x < w; x++)
-        acc[x] -= src[(gsize) (y - r - 1) * w + x];
-
-    pre[0] = 0.0f;
-    for (guint x = 0; x < w; x++)
-      pre[x + 1] = pre[x] + acc[x];
-    for (guint x = 0; x < w; x++) {
-      guint x0 = x > r ? x - r : 0, x1 = MIN (x + r, w - 1);
-
-      out[x] = (pre[x1 + 1] - pre[x0]) / ((gfloat) (x1 - x0 + 1) * rows);
-    }
-  }
+  if (GST_VIDEO_FORMAT_INFO_IS_RGB (vf->info.finfo))
+    return packed_of (vf);
+  img = (SegPackedImage) {
+    .data = (guint8 *) GST_VIDEO_FRAME_COMP_DATA (vf, 0),
+    .stride = GST_VIDEO_FRAME_COMP_STRIDE (vf, 0),
+    .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
+    .width = GST_VIDEO_FRAME_WIDTH (vf),
+    .height = GST_VIDEO_FRAME_HEIGHT (vf),
+  };
+  return img;
 }
 
-/* He, Sun and Tang's guided filter with the luma as guide: locally the
- * output is a linear function of the luma fitted to the upsampled mask,
- * so where the frame has an edge near the mask's soft ramp the ramp
- * collapses onto it, and where it has none the mask stays as it was. */
-static void
-guided_refine (GstSegOverlay *self, guint r)
+static SegMaskPlane
+mask_plane (const GstSegMeta *meta, const guint8 *data)
 {
-  guint w = self->width, h = self->height;
-  gsize n = (gsize) w * h;
-  gfloat *I = self->gf, *p = I + n, *mI = p + n, *mp = mI + n;
-  gfloat *mIp = mp + n, *mII = mIp + n, *t = mII + n;
-  gfloat *acc = self->line, *pre = self->line + w;
+  SegMaskPlane m = { data, meta->stride, meta->width, meta->height };
 
-  for (gsize i = 0; i < n; i++) {
-    I[i] = self->luma[i] * (1.0f / 255.0f);
-    p[i] = self->alpha[i] * (1.0f / 255.0f);
-  }
-  box_mean (I, mI, w, h, r, acc, pre);
-  box_mean (p, mp, w, h, r, acc, pre);
-  for (gsize i = 0; i < n; i++)
-    t[i] = I[i] * p[i];
-  box_mean (t, mIp, w, h, r, acc, pre);
-  for (gsize i = 0; i < n; i++)
-    t[i] = I[i] * I[i];
-  box_mean (t, mII, w, h, r, acc, pre);
-  /* a into mIp, b into mp. */
-  for (gsize i = 0; i < n; i++) {
-    gfloat var = mII[i] - mI[i] * mI[i];
-    gfloat cov = mIp[i] - mI[i] * mp[i];
-    gfloat a = cov / (var + GUIDED_EPS);
-
-    mIp[i] = a;
-    mp[i] = mp[i] - a * mI[i];
-  }
-  box_mean (mIp, mII, w, h, r, acc, pre);
-  box_mean (mp, mI, w, h, r, acc, pre);
-  for (gsize i = 0; i < n; i++) {
-    gfloat q = mII[i] * I[i] + mI[i];
-
-    self->alpha[i] = (guint8) lrintf (CLAMP (q, 0.0f, 1.0f) * 255.0f);
-  }
+  return m;
 }
 
 /* Fills self->alpha from the meta (0 without one). Returns FALSE when the
@@ -534,266 +421,44 @@ build_alpha (GstSegOverlay *self, GstBuffer *buf, const GstVideoFrame *vf,
 {
   GstSegMeta *meta = gst_buffer_get_seg_meta (buf);
   guint w = self->width, h = self->height;
-  const guint8 *plane;
-  gboolean binary;
-  guint mw, mh;
+  SegMaskPlane mask;
 
   if (!meta || !(meta->probability || meta->classes) || meta->width == 0
       || meta->height == 0) {
     memset (self->alpha, 0, (gsize) w * h);
     return FALSE;
   }
-  mw = meta->width;
-  mh = meta->height;
-  binary = meta->probability == NULL;
-  plane = binary ? meta->classes : meta->probability;
-
-  for (guint y = 0; y < h; y++) {
-    gfloat fy = ((gfloat) y + 0.5f) * mh / h - 0.5f;
-    gint y0 = (gint) floorf (fy);
-    gfloat wy = fy - y0;
-    const guint8 *ra = plane + (gsize) CLAMP (y0, 0, (gint) mh - 1)
-        * meta->stride;
-    const guint8 *rb = plane + (gsize) CLAMP (y0 + 1, 0, (gint) mh - 1)
-        * meta->stride;
-
-    for (guint x = 0; x < w; x++) {
-      gfloat fx = ((gfloat) x + 0.5f) * mw / w - 0.5f;
-      gint x0 = (gint) floorf (fx);
-      gfloat wx = fx - x0;
-      gint xa = CLAMP (x0, 0, (gint) mw - 1);
-      gint xb = CLAMP (x0 + 1, 0, (gint) mw - 1);
-      gfloat a = ra[xa], b = ra[xb], c = rb[xa], d = rb[xb];
-      gfloat v;
-
-      if (binary) {
-        a = a ? 255.0f : 0.0f;
-        b = b ? 255.0f : 0.0f;
-        c = c ? 255.0f : 0.0f;
-        d = d ? 255.0f : 0.0f;
-      }
-      v = (a * (1 - wx) + b * wx) * (1 - wy) + (c * (1 - wx) + d * wx) * wy;
-      self->alpha[(gsize) y * w + x] = (guint8) lrintf (v);
-    }
-  }
+  mask = mask_plane (meta, meta->probability ? meta->probability
+      : meta->classes);
+  seg_overlay_upsample (&mask, meta->probability == NULL, self->alpha, w, h);
 
   if (refine == GST_SEG_OVERLAY_REFINE_GUIDED) {
     /* Window about twice the upsampling factor: wide enough to span the
      * bilinear ramp between two mask pixels. */
-    guint scale = MAX ((w + mw - 1) / mw, (h + mh - 1) / mh);
+    guint scale = MAX ((w + mask.width - 1) / mask.width,
+        (h + mask.height - 1) / mask.height);
     guint r = CLAMP (scale, 2, 32);
+    SegPackedImage luma = luma_of (vf);
 
-    compute_luma (self, vf);
-    guided_refine (self, r);
+    seg_overlay_luma (&luma, self->luma);
+    seg_overlay_guided_refine (self->alpha, self->luma, w, h, r, self->gf,
+        self->line);
   }
   return TRUE;
-}
-
-/* Class index of the frame pixel (x, y), nearest mask pixel. */
-static guint
-class_at (const GstSegMeta *meta, guint x, guint y, guint w, guint h)
-{
-  guint mx = MIN ((guint) (((guint64) x * meta->width) / w),
-      meta->width - 1);
-  guint my = MIN ((guint) (((guint64) y * meta->height) / h),
-      meta->height - 1);
-
-  return meta->classes[(gsize) my * meta->stride + mx];
-}
-
-static void
-colour_of_class (guint cls, guint color, guint8 rgb[3])
-{
-  if (cls == 1 || cls >= G_N_ELEMENTS (palette)) {
-    rgb[0] = (color >> 16) & 0xff;
-    rgb[1] = (color >> 8) & 0xff;
-    rgb[2] = color & 0xff;
-  } else {
-    memcpy (rgb, palette[cls], 3);
-  }
-}
-
-static inline guint8
-blend (guint fg, guint bg, guint a)
-{
-  return (guint8) ((fg * a + bg * (255 - a) + 127) / 255);
-}
-
-static void
-render_tint (GstSegOverlay *self, GstVideoFrame *vf, GstSegMeta *meta,
-    gdouble opacity, guint color)
-{
-  guint w = self->width, h = self->height;
-  guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-  guint off[3];
-  guint strength = (guint) lrint (CLAMP (opacity, 0.0, 1.0) * 256.0);
-
-  for (guint c = 0; c < 3; c++)
-    off[c] = GST_VIDEO_FRAME_COMP_POFFSET (vf, c);
-  for (guint y = 0; y < h; y++) {
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0);
-
-    for (guint x = 0; x < w; x++) {
-      guint a = (self->alpha[(gsize) y * w + x] * strength) >> 8;
-      guint cls = meta->classes ? class_at (meta, x, y, w, h) : 1;
-      guint8 *px = row + (gsize) x * ps;
-      guint8 rgb[3];
-
-      if (a == 0)
-        continue;
-      /* A soft edge of a multi-class map still gets a foreground colour. */
-      colour_of_class (cls ? cls : 1, color, rgb);
-      for (guint c = 0; c < 3; c++)
-        px[off[c]] = blend (rgb[c], px[off[c]], a);
-    }
-  }
-}
-
-static void
-render_outline (GstSegOverlay *self, GstVideoFrame *vf, guint width,
-    guint color)
-{
-  guint w = self->width, h = self->height;
-  guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-  guint8 rgb[3] = { (color >> 16) & 0xff, (color >> 8) & 0xff, color & 0xff };
-  const guint8 *a = self->alpha;
-
-  for (guint y = 0; y < h; y++) {
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0);
-
-    for (guint x = 0; x < w; x++) {
-      gboolean edge = FALSE;
-
-      if (a[(gsize) y * w + x] < 128)
-        continue;
-      /* Inside pixels within `width` of an outside one (or of the frame
-       * border, which is not an edge of the mask) form the outline. */
-      for (guint k = 1; k <= width && !edge; k++)
-        edge = (x >= k && a[(gsize) y * w + x - k] < 128)
-            || (x + k < w && a[(gsize) y * w + x + k] < 128)
-            || (y >= k && a[(gsize) (y - k) * w + x] < 128)
-            || (y + k < h && a[(gsize) (y + k) * w + x] < 128);
-      if (!edge)
-        continue;
-      for (guint c = 0; c < 3; c++)
-        row[(gsize) x * ps + GST_VIDEO_FRAME_COMP_POFFSET (vf, c)] = rgb[c];
-    }
-  }
-}
-
-/* One horizontal then one vertical box pass of radius r, packed 3-byte
- * pixels, edges clamped. */
-static void
-box_blur_rgb (GstSegOverlay *self, const guint8 *src, guint8 *dst, guint r)
-{
-  guint w = self->width, h = self->height;
-  guint8 *tmp = self->rgb_tmp;
-  guint32 *sums = self->sums;
-  guint n = 2 * r + 1;
-
-  for (guint y = 0; y < h; y++) {
-    const guint8 *s = src + (gsize) y * w * 3;
-    guint8 *d = tmp + (gsize) y * w * 3;
-
-    for (guint c = 0; c < 3; c++) {
-      guint32 sum = 0;
-
-      for (gint k = -(gint) r; k <= (gint) r; k++)
-        sum += s[CLAMP (k, 0, (gint) w - 1) * 3 + c];
-      for (guint x = 0; x < w; x++) {
-        gint add = MIN ((gint) (x + r + 1), (gint) w - 1);
-        gint sub = MAX ((gint) x - (gint) r, 0);
-
-        d[x * 3 + c] = (guint8) ((sum + n / 2) / n);
-        sum += s[add * 3 + c];
-        sum -= s[sub * 3 + c];
-      }
-    }
-  }
-  /* Vertical: running column sums over whole rows, cache friendly. */
-  memset (sums, 0, (gsize) w * 3 * sizeof *sums);
-  for (gint k = -(gint) r; k <= (gint) r; k++) {
-    const guint8 *s = tmp + (gsize) CLAMP (k, 0, (gint) h - 1) * w * 3;
-
-    for (guint i = 0; i < w * 3; i++)
-      sums[i] += s[i];
-  }
-  for (guint y = 0; y < h; y++) {
-    const guint8 *add = tmp + (gsize) MIN (y + r + 1, h - 1) * w * 3;
-    const guint8 *sub = tmp + (gsize) MAX ((gint) y - (gint) r, 0) * w * 3;
-    guint8 *d = dst + (gsize) y * w * 3;
-
-    for (guint i = 0; i < w * 3; i++) {
-      d[i] = (guint8) ((sums[i] + n / 2) / n);
-      sums[i] += add[i];
-      sums[i] -= sub[i];
-    }
-  }
-}
-
-/* Blends the frame (foreground) over self->rgb (background) by alpha. */
-static void
-composite_over (GstSegOverlay *self, GstVideoFrame *vf)
-{
-  guint w = self->width, h = self->height;
-  guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-  guint off[3];
-
-  for (guint c = 0; c < 3; c++)
-    off[c] = GST_VIDEO_FRAME_COMP_POFFSET (vf, c);
-  for (guint y = 0; y < h; y++) {
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0);
-    const guint8 *bg = self->rgb + (gsize) y * w * 3;
-
-    for (guint x = 0; x < w; x++) {
-      guint a = self->alpha[(gsize) y * w + x];
-      guint8 *px = row + (gsize) x * ps;
-
-      for (guint c = 0; c < 3; c++)
-        px[off[c]] = blend (px[off[c]], bg[x * 3 + c], a);
-    }
-  }
-}
-
-static void
-frame_to_rgb (GstSegOverlay *self, const GstVideoFrame *vf, guint8 *dst)
-{
-  guint w = self->width, h = self->height;
-  guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0);
-  guint off[3];
-
-  for (guint c = 0; c < 3; c++)
-    off[c] = GST_VIDEO_FRAME_COMP_POFFSET (vf, c);
-  for (guint y = 0; y < h; y++) {
-    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0);
-
-    for (guint x = 0; x < w; x++)
-      for (guint c = 0; c < 3; c++)
-        dst[((gsize) y * w + x) * 3 + c] = row[(gsize) x * ps + off[c]];
-  }
 }
 
 static void
 fill_background (GstSegOverlay *self, guint color)
 {
-  gsize n = (gsize) self->width * self->height;
-
   if (self->bg_image) {
     if (!self->bg_scaled)
-      resize_rgb (self->bg_image, self->bg_width, self->bg_height, self->rgb,
-          self->width, self->height);
+      seg_overlay_resize_rgb (self->bg_image, self->bg_width,
+          self->bg_height, self->rgb, self->width, self->height);
     self->bg_scaled = TRUE;
     return;
   }
-  for (gsize i = 0; i < n; i++) {
-    self->rgb[i * 3] = (color >> 16) & 0xff;
-    self->rgb[i * 3 + 1] = (color >> 8) & 0xff;
-    self->rgb[i * 3 + 2] = color & 0xff;
-  }
+  seg_overlay_fill_rgb (self->rgb, (gsize) self->width * self->height,
+      color);
 }
 
 static GstFlowReturn
@@ -805,6 +470,7 @@ gst_seg_overlay_transform_frame_ip (GstVideoFilter *filter,
   GstSegOverlayRefine refine;
   gdouble opacity;
   guint color, outline_width, blur_radius, background_color;
+  SegPackedImage img;
   gboolean have;
 
   GST_OBJECT_LOCK (self);
@@ -818,26 +484,33 @@ gst_seg_overlay_transform_frame_ip (GstVideoFilter *filter,
   GST_OBJECT_UNLOCK (self);
 
   have = build_alpha (self, frame->buffer, frame, refine);
+  img = packed_of (frame);
   switch (mode) {
     case GST_SEG_OVERLAY_MODE_TINT:
-      if (have)
-        render_tint (self, frame, gst_buffer_get_seg_meta (frame->buffer),
-            opacity, color);
+      if (have) {
+        GstSegMeta *meta = gst_buffer_get_seg_meta (frame->buffer);
+        SegMaskPlane classes = mask_plane (meta, meta->classes);
+        guint strength = (guint) lrint (CLAMP (opacity, 0.0, 1.0) * 256.0);
+
+        seg_overlay_tint (&img, self->alpha, meta->classes ? &classes : NULL,
+            strength, color);
+      }
       break;
     case GST_SEG_OVERLAY_MODE_OUTLINE:
       if (have)
-        render_outline (self, frame, outline_width, color);
+        seg_overlay_outline (&img, self->alpha, outline_width, color);
       break;
     case GST_SEG_OVERLAY_MODE_BLUR:
-      frame_to_rgb (self, frame, self->rgb);
+      seg_overlay_to_rgb (&img, self->rgb);
       /* Two box passes: close to a Gaussian, no blocky box artefacts. */
-      box_blur_rgb (self, self->rgb, self->rgb, blur_radius);
-      box_blur_rgb (self, self->rgb, self->rgb, blur_radius);
-      composite_over (self, frame);
+      for (guint pass = 0; pass < 2; pass++)
+        seg_overlay_box_blur_rgb (self->rgb, self->rgb, self->width,
+            self->height, blur_radius, self->rgb_tmp, self->sums);
+      seg_overlay_composite (&img, self->alpha, self->rgb);
       break;
     case GST_SEG_OVERLAY_MODE_REPLACE:
       fill_background (self, background_color);
-      composite_over (self, frame);
+      seg_overlay_composite (&img, self->alpha, self->rgb);
       break;
     default:
       /* The caps of alpha and mask modes never reach here. */
@@ -866,26 +539,11 @@ gst_seg_overlay_transform_frame (GstVideoFilter *filter,
           + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (out, 0),
           self->alpha + (gsize) y * w, w);
   } else if (GST_VIDEO_FRAME_FORMAT (out) == GST_VIDEO_FORMAT_RGBA) {
-    guint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (in, 0);
-    guint off[3];
+    SegPackedImage img = packed_of (in);
 
-    for (guint c = 0; c < 3; c++)
-      off[c] = GST_VIDEO_FRAME_COMP_POFFSET (in, c);
-    for (guint y = 0; y < h; y++) {
-      const guint8 *src = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (in, 0)
-          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (in, 0);
-      guint8 *dst = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0)
-          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
-
-      for (guint x = 0; x < w; x++) {
-        const guint8 *p = src + (gsize) x * ps;
-
-        dst[x * 4] = p[off[0]];
-        dst[x * 4 + 1] = p[off[1]];
-        dst[x * 4 + 2] = p[off[2]];
-        dst[x * 4 + 3] = self->alpha[(gsize) y * w + x];
-      }
-    }
+    seg_overlay_to_rgba (&img, self->alpha,
+        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (out, 0));
   } else {
     goto bad_format;
   }

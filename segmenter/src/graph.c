@@ -18,6 +18,22 @@ seg_fail (seg_err *err, seg_status status, const char *fmt, ...)
   return status;
 }
 
+seg_status
+seg_budget_charge (seg_budget *b, size_t bytes, const seg_node *n,
+    const char *what, seg_status status, seg_err *err)
+{
+  if (bytes <= b->limit && b->used <= b->limit - bytes) {
+    b->used += bytes;
+    return SEG_OK;
+  }
+  if (n)
+    return seg_fail (err, status, "node '%s' (%s): %s needs %zu bytes, over "
+        "the memory budget of %zu bytes (%zu in use)", n->name,
+        seg_op_name (n->op), what, bytes, b->limit, b->used);
+  return seg_fail (err, status, "%s needs %zu bytes, over the memory budget "
+      "of %zu bytes (%zu in use)", what, bytes, b->limit, b->used);
+}
+
 size_t
 seg_dtype_size (seg_dtype dt)
 {
@@ -185,20 +201,6 @@ seg_shape_elements (int rank, const int64_t *dims)
     n *= dims[i];
   }
   return n;
-}
-
-int
-seg_graph_producer (const seg_graph *g, int t)
-{
-  for (int i = 0; i < g->nnodes; i++) {
-    const seg_node *n = &g->nodes[i];
-    if (n->dead)
-      continue;
-    for (int j = 0; j < n->nout; j++)
-      if (n->out[j] == t)
-        return i;
-  }
-  return -1;
 }
 
 seg_status

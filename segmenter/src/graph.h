@@ -22,7 +22,8 @@
 #define SEG_MAX_INTS 8
 
 /* Bounds on untrusted files: far above any real model, far below what
- * would hurt (a hostile file must not make us allocate gigabytes). */
+ * would hurt. They bound each tensor; what a load creates in all is
+ * bounded by its seg_budget. */
 #define SEG_MAX_TENSORS 100000
 #define SEG_MAX_NODES 100000
 #define SEG_MAX_DIM 65536
@@ -38,6 +39,25 @@ typedef struct {
  * one line: `return seg_fail (err, SEG_ERR_FORMAT, "%s: ...", file);` */
 seg_status seg_fail (seg_err *err, seg_status status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+
+/* ---- memory budget ----------------------------------------------------- */
+
+/* What one load may create (seg_load_options.memory_budget): charged
+ * before each allocation whose size a file decides, so that a 24-byte
+ * shape cannot make us allocate gigabytes. */
+typedef struct {
+  size_t limit; /* bytes */
+  size_t used;
+} seg_budget;
+
+struct seg_node;
+
+/* Adds `bytes` to b->used, or, when that would pass b->limit, fails with
+ * `status` and a message naming node n (may be NULL) and `what` ("its
+ * folded output", ...) and leaves b alone. */
+seg_status seg_budget_charge (seg_budget *b, size_t bytes,
+    const struct seg_node *n, const char *what, seg_status status,
+    seg_err *err);
 
 /* ---- tensors ----------------------------------------------------------- */
 
@@ -224,9 +244,6 @@ seg_node *seg_graph_add_node (seg_graph *g, seg_op op, const char *name,
 /* Element count of a fully known shape; -1 if a dim is unknown or the
  * product exceeds SEG_MAX_ELEMENTS. */
 int64_t seg_shape_elements (int rank, const int64_t *dims);
-
-/* Node index producing tensor t, or -1 (graph input or constant). */
-int seg_graph_producer (const seg_graph *g, int t);
 
 /* Checks every node's tensor indices are in range and that nodes are in
  * topological order (each input produced earlier, or constant/input). */

@@ -238,11 +238,69 @@ load_sidecar (seg_model *m, const char *path, char **error)
   return st;
 }
 
-/* Plans the graph at h x w and reports the output shape and MACs. */
+/* Most activation bytes alive at once in the execution order, and the node
+ * running then: what any arena for this plan needs at least (the session's
+ * greedy placement comes close to it). One sweep; the placement itself is
+ * the session's. */
 static seg_status
-dry_plan (const seg_graph *g, int h, int w, int out_dims[3], uint64_t *macs,
-    seg_err *err)
+peak_activations (const seg_graph *g, const seg_value *v, const int *exec,
+    int nexec, size_t *peak, int *at)
 {
+  int *first = malloc (((size_t) g->ntensors + 1) * sizeof *first);
+  int *last = malloc (((size_t) g->ntensors + 1) * sizeof *last);
+  size_t *born = calloc ((size_t) nexec + 1, sizeof *born);
+  size_t *freed = calloc ((size_t) nexec + 1, sizeof *freed);
+  seg_status st = SEG_ERR_NOMEM;
+  if (!first || !last || !born || !freed)
+    goto out;
+  for (int t = 0; t < g->ntensors; t++)
+    first[t] = last[t] = -1;
+  first[g->inputs[0]] = last[g->inputs[0]] = 0;
+  for (int k = 0; k < nexec; k++) {
+    const seg_node *n = &g->nodes[exec[k]];
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0 && v[n->in[j]].kind == SEG_VAL_ACT)
+        last[n->in[j]] = k;
+    for (int j = 0; j < n->nout; j++)
+      first[n->out[j]] = last[n->out[j]] = k;
+  }
+  if (nexec > 0)
+    last[g->outputs[0]] = nexec - 1;
+  for (int t = 0; t < g->ntensors; t++) {
+    if (first[t] < 0 || v[t].kind != SEG_VAL_ACT)
+      continue;
+    born[first[t]] += v[t].nbytes;
+    freed[last[t]] += v[t].nbytes;
+  }
+  size_t live = 0;
+  *peak = 0;
+  *at = nexec > 0 ? exec[0] : -1;
+  for (int k = 0; k <= nexec; k++) {
+    live += born[k];
+    if (live > *peak) {
+      *peak = live;
+      *at = k < nexec ? exec[k] : *at;
+    }
+    live -= freed[k];
+  }
+  st = SEG_OK;
+out:
+  free (first);
+  free (last);
+  free (born);
+  free (freed);
+  return st;
+}
+
+/* Plans the graph at h x w and reports the output shape and MACs. Values
+ * computed at plan time and the activations a session at this size needs
+ * are charged to a copy of budget: the load refuses a model no session
+ * could run. */
+static seg_status
+dry_plan (const seg_graph *g, int h, int w, const seg_budget *budget,
+    int out_dims[3], uint64_t *macs, seg_err *err)
+{
+  seg_budget b = *budget;
   seg_value *v = calloc ((size_t) g->ntensors, sizeof *v);
   seg_node_plan *plans = calloc ((size_t) g->nnodes + 1, sizeof *plans);
   int *exec = calloc ((size_t) g->nnodes + 1, sizeof *exec);
@@ -252,7 +310,19 @@ dry_plan (const seg_graph *g, int h, int w, int out_dims[3], uint64_t *macs,
     st = seg_fail (err, SEG_ERR_NOMEM, "out of memory");
     goto out;
   }
-  st = seg_plan_shapes (g, h, w, v, plans, exec, &nexec, err);
+  st = seg_plan_shapes (g, h, w, v, plans, exec, &nexec, &b, err);
+  size_t peak;
+  int at;
+  if (st == SEG_OK
+      && (st = peak_activations (g, v, exec, nexec, &peak, &at)) != SEG_OK)
+    seg_fail (err, st, "out of memory");
+  if (st == SEG_OK) {
+    char what[96];
+    snprintf (what, sizeof what, "holding the activations live here at "
+        "input size %dx%d", w, h);
+    st = seg_budget_charge (&b, peak, at >= 0 ? &g->nodes[at] : NULL, what,
+        SEG_ERR_FORMAT, err);
+  }
   if (st == SEG_OK) {
     const seg_value *o = &v[g->outputs[0]];
     out_dims[0] = (int) o->dims[3];
@@ -286,15 +356,24 @@ check_io (const seg_graph *g, seg_err *err)
   return SEG_OK;
 }
 
-/* Everything after import: passes, planning, info, metadata. Takes m->g. */
+/* Everything after import: passes, planning, info, metadata. Takes m->g.
+ * The budget starts with the constants the importer copied out of the
+ * file. */
 static seg_status
 finish (seg_model *m, const char *name, const char *sidecar, char **error)
 {
   seg_err err = { "" };
   seg_status st;
-  if ((st = seg_passes_run (m->g, name, &err)) != SEG_OK
+  seg_budget budget = { m->memory_budget, 0 };
+  size_t constants = 0;
+  for (int t = 0; t < m->g->ntensors; t++)
+    constants += m->g->tensors[t].data ? m->g->tensors[t].nbytes : 0;
+  if ((st = seg_budget_charge (&budget, constants, NULL,
+           "holding the constants", SEG_ERR_FORMAT, &err)) != SEG_OK
+      || (st = seg_passes_run (m->g, name, &budget, &err)) != SEG_OK
       || (st = check_io (m->g, &err)) != SEG_OK)
     goto fail_named;
+  m->memory_used = budget.used;
 
   const seg_tensor *in = &m->g->tensors[m->g->inputs[0]];
   m->declared_h = in->dims[1] > 0 && in->dims[1] <= 8192 ? (int) in->dims[1] : 0;
@@ -303,12 +382,13 @@ finish (seg_model *m, const char *name, const char *sidecar, char **error)
   int w = m->declared_w ? m->declared_w : DEFAULT_SIZE;
   int out[3], out2[3];
   uint64_t macs, macs2;
-  if ((st = dry_plan (m->g, h, w, out, &macs, &err)) != SEG_OK)
+  if ((st = dry_plan (m->g, h, w, &budget, out, &macs, &err)) != SEG_OK)
     goto fail_named;
   /* Resizable when another size plans and the output follows the input; a
    * graph whose resizes have constant targets keeps its output size. */
   seg_err ignored;
-  m->info.resizable = dry_plan (m->g, h + 32, w + 32, out2, &macs2, &ignored) == SEG_OK
+  m->info.resizable = dry_plan (m->g, h + 32, w + 32, &budget, out2, &macs2,
+      &ignored) == SEG_OK
       && (out2[1] != out[1] || out2[2] != out[2]);
   if (!m->declared_h || !m->declared_w) {
     if (!m->info.resizable) {
@@ -350,11 +430,14 @@ fail_named:
 }
 
 static seg_model *
-model_new (const char *name, seg_model_format format)
+model_new (const char *name, seg_model_format format,
+    const seg_load_options *options)
 {
   seg_model *m = calloc (1, sizeof *m);
   if (!m)
     return NULL;
+  m->memory_budget = options && options->memory_budget
+      ? options->memory_budget : SEG_DEFAULT_MEMORY_BUDGET;
   m->name = strdup (name);
   if (!m->name) {
     free (m);
@@ -368,12 +451,14 @@ model_new (const char *name, seg_model_format format)
 
 static seg_status
 load (const uint8_t *data, size_t size, const char *name,
-    const char *sidecar, seg_model **model, char **error)
+    const char *sidecar, const seg_load_options *options, seg_model **model,
+    char **error)
 {
   seg_err err = { "" };
   seg_status st;
   bool tflite = size >= 8 && memcmp (data + 4, "TFL3", 4) == 0;
-  seg_model *m = model_new (name, tflite ? SEG_FORMAT_TFLITE : SEG_FORMAT_ONNX);
+  seg_model *m = model_new (name, tflite ? SEG_FORMAT_TFLITE : SEG_FORMAT_ONNX,
+      options);
   if (!m) {
     set_error (error, "%s: out of memory", name);
     return SEG_ERR_NOMEM;
@@ -402,7 +487,7 @@ seg_model_new_from_graph (seg_graph *g, seg_model_format format,
     const char *name, seg_model **model, char **error)
 {
   seg_status st;
-  seg_model *m = model_new (name, format);
+  seg_model *m = model_new (name, format, NULL);
   if (error)
     *error = NULL;
   *model = NULL;
@@ -424,6 +509,15 @@ seg_status
 seg_model_load_from_memory (const void *data, size_t size, const char *name,
     seg_model **model, char **error)
 {
+  return seg_model_load_from_memory_with_options (data, size, name, NULL,
+      model, error);
+}
+
+seg_status
+seg_model_load_from_memory_with_options (const void *data, size_t size,
+    const char *name, const seg_load_options *options, seg_model **model,
+    char **error)
+{
   if (error)
     *error = NULL;
   if (!model)
@@ -433,11 +527,19 @@ seg_model_load_from_memory (const void *data, size_t size, const char *name,
     set_error (error, "%s: empty model", name ? name : "model");
     return SEG_ERR_FORMAT;
   }
-  return load (data, size, name ? name : "model", NULL, model, error);
+  return load (data, size, name ? name : "model", NULL, options, model,
+      error);
 }
 
 seg_status
 seg_model_load (const char *path, seg_model **model, char **error)
+{
+  return seg_model_load_with_options (path, NULL, model, error);
+}
+
+seg_status
+seg_model_load_with_options (const char *path,
+    const seg_load_options *options, seg_model **model, char **error)
 {
   if (error)
     *error = NULL;
@@ -489,7 +591,8 @@ seg_model_load (const char *path, seg_model **model, char **error)
     char *sidecar = NULL;
     if (asprintf (&sidecar, "%s.meta", path) < 0)
       sidecar = NULL;
-    st = sidecar ? load (data, size, path, sidecar, model, error) : SEG_ERR_NOMEM;
+    st = sidecar ? load (data, size, path, sidecar, options, model, error)
+                 : SEG_ERR_NOMEM;
     free (sidecar);
     /* info.name: the file name without directories */
     if (st == SEG_OK) {

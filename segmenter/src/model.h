@@ -11,15 +11,20 @@ struct seg_model {
   char *name;
   char **labels;            /* info.num_classes strings, owned */
   int declared_h, declared_w; /* 0 when the file leaves them open */
+  /* seg_load_options.memory_budget, and what the model holds of it
+   * (constants, packed weights); a session gets the rest. */
+  size_t memory_budget, memory_used;
 };
 
 /* Shape phase of planning, shared by the session and by model loading (which
  * plans once to fill in the info). v: g->ntensors values, plans: g->nnodes.
  * Writes the indices of nodes that must run per frame into exec (g->nnodes
- * capacity) and their count into *nexec. STATIC values are malloc'd into v;
- * release them with seg_values_clear. */
+ * capacity) and their count into *nexec. STATIC values are malloc'd into v,
+ * each charged to budget first (SEG_ERR_FORMAT naming the node when it runs
+ * out); release them with seg_values_clear. */
 seg_status seg_plan_shapes (const seg_graph *g, int height, int width,
-    seg_value *v, seg_node_plan *plans, int *exec, int *nexec, seg_err *err);
+    seg_value *v, seg_node_plan *plans, int *exec, int *nexec,
+    seg_budget *budget, seg_err *err);
 
 void seg_values_clear (seg_value *v, int n);
 

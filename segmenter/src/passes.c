@@ -23,24 +23,104 @@
 
 #include "ops/ops.h"
 
-/* Number of live nodes reading each tensor; graph outputs count as readers. */
-static int *
-count_uses (const seg_graph *g)
+/* ---- what the passes look up: readers and producers of a tensor ------
+ *
+ * Each pass builds this once, in one sweep over the graph, and keeps the
+ * producers right as it moves outputs between nodes, so that every look-up
+ * is O(1). Scanning all nodes per look-up made loading quadratic in the
+ * node count: a 3 MB file of 100k chained nodes took minutes. */
+typedef struct {
+  int *uses;     /* live readers of t; a graph output counts as one */
+  int *reader;   /* the last live reader of t in node order, or -1 */
+  int *producer; /* the node that wrote t at the last update; see producer */
+  int ntensors;  /* entries; tensors added since are constants */
+} graph_index;
+
+static void
+index_free (graph_index *ix)
 {
-  int *uses = calloc ((size_t) g->ntensors + 1, sizeof *uses);
-  if (!uses)
+  if (!ix)
+    return;
+  free (ix->uses);
+  free (ix->reader);
+  free (ix->producer);
+  free (ix);
+}
+
+/* Makes room for the tensors added since the index was built (constants:
+ * no producer, no readers yet). */
+static bool
+index_fit (graph_index *ix, const seg_graph *g)
+{
+  size_t n = (size_t) g->ntensors + 1;
+  int *u = realloc (ix->uses, n * sizeof *u);
+  if (u)
+    ix->uses = u;
+  int *r = u ? realloc (ix->reader, n * sizeof *r) : NULL;
+  if (r)
+    ix->reader = r;
+  int *p = r ? realloc (ix->producer, n * sizeof *p) : NULL;
+  if (!p)
+    return false;
+  ix->producer = p;
+  for (int t = ix->ntensors; t < g->ntensors; t++) {
+    ix->uses[t] = 0;
+    ix->reader[t] = ix->producer[t] = -1;
+  }
+  ix->ntensors = g->ntensors;
+  return true;
+}
+
+static graph_index *
+index_new (const seg_graph *g)
+{
+  graph_index *ix = calloc (1, sizeof *ix);
+  if (!ix || !index_fit (ix, g)) {
+    index_free (ix);
     return NULL;
+  }
   for (int i = 0; i < g->nnodes; i++) {
     const seg_node *n = &g->nodes[i];
     if (n->dead)
       continue;
-    for (int j = 0; j < n->nin; j++)
-      if (n->in[j] >= 0)
-        uses[n->in[j]]++;
+    for (int j = 0; j < n->nin; j++) {
+      if (n->in[j] >= 0) {
+        ix->uses[n->in[j]]++;
+        ix->reader[n->in[j]] = i;
+      }
+    }
+    for (int j = 0; j < n->nout; j++)
+      if (ix->producer[n->out[j]] < 0)
+        ix->producer[n->out[j]] = i;
   }
   for (int i = 0; i < g->noutputs; i++)
-    uses[g->outputs[i]]++;
-  return uses;
+    ix->uses[g->outputs[i]]++;
+  return ix;
+}
+
+/* The live node writing t, or -1 (graph input, constant, or a tensor
+ * whose writer a pass removed). */
+static int
+producer (const seg_graph *g, const graph_index *ix, int t)
+{
+  if (t < 0 || t >= ix->ntensors || ix->producer[t] < 0)
+    return -1;
+  const seg_node *n = &g->nodes[ix->producer[t]];
+  if (n->dead)
+    return -1;
+  for (int j = 0; j < n->nout; j++)
+    if (n->out[j] == t)
+      return ix->producer[t];
+  return -1;
+}
+
+/* Node p writes t from now on (a fusion moved t's writer into p). */
+static void
+set_output (seg_graph *g, graph_index *ix, int p, int t)
+{
+  g->nodes[p].out[0] = t;
+  if (t >= 0 && t < ix->ntensors)
+    ix->producer[t] = p;
 }
 
 static bool
@@ -56,10 +136,10 @@ is_graph_output (const seg_graph *g, int t)
  * node, not a graph output), so that a pass may fold it into t's reader;
  * else -1. */
 static int
-private_producer (const seg_graph *g, const int *uses, int t, seg_op op)
+private_producer (const seg_graph *g, const graph_index *ix, int t, seg_op op)
 {
-  int p = t >= 0 ? seg_graph_producer (g, t) : -1;
-  if (p < 0 || uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
+  int p = producer (g, ix, t);
+  if (p < 0 || ix->uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
     return -1;
   return p;
 }
@@ -67,9 +147,9 @@ private_producer (const seg_graph *g, const int *uses, int t, seg_op op)
 /* The producer of t when it is a two-input elementwise node of type op
  * without a fused activation and t has no other reader; else NULL. */
 static seg_node *
-sole_producer (seg_graph *g, const int *uses, int t, seg_op op)
+sole_producer (seg_graph *g, const graph_index *ix, int t, seg_op op)
 {
-  int p = private_producer (g, uses, t, op);
+  int p = private_producer (g, ix, t, op);
   if (p < 0)
     return NULL;
   seg_node *n = &g->nodes[p];
@@ -79,37 +159,40 @@ sole_producer (seg_graph *g, const int *uses, int t, seg_op op)
   return n;
 }
 
-static void
-replace_uses (seg_graph *g, int from, int to)
+/* Readers of an Identity's output read its input instead. One sweep in
+ * node order: alias[t] is what t stands for once the Identities before the
+ * current node are gone, and every reader comes after its writer. */
+static seg_status
+remove_identities (seg_graph *g, const char *file, seg_err *err)
 {
+  int *alias = malloc (((size_t) g->ntensors + 1) * sizeof *alias);
+  if (!alias)
+    return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  for (int t = 0; t < g->ntensors; t++)
+    alias[t] = t;
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *n = &g->nodes[i];
     if (n->dead)
       continue;
     for (int j = 0; j < n->nin; j++)
-      if (n->in[j] == from)
-        n->in[j] = to;
-  }
-}
-
-static void
-remove_identities (seg_graph *g)
-{
-  for (int i = 0; i < g->nnodes; i++) {
-    seg_node *n = &g->nodes[i];
-    if (n->dead || n->op != SEG_OP_IDENTITY || n->nin < 1 || n->in[0] < 0)
+      if (n->in[j] >= 0)
+        n->in[j] = alias[n->in[j]];
+    if (n->op != SEG_OP_IDENTITY || n->nin < 1 || n->in[0] < 0
+        || is_graph_output (g, n->out[0]))
       continue;
-    if (is_graph_output (g, n->out[0]))
-      continue;
-    replace_uses (g, n->out[0], n->in[0]);
+    alias[n->out[0]] = n->in[0];
     n->dead = true;
   }
+  free (alias);
+  return SEG_OK;
 }
 
 /* Evaluates every node whose inputs are all constants and turns its outputs
- * into constants. */
+ * into constants. Each output is charged to the budget before it is made:
+ * ConstantOfShape turns 24 bytes of shape into up to 2 GiB. */
 static seg_status
-fold_constants (seg_graph *g, const char *file, seg_err *err)
+fold_constants (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   seg_value *v = calloc ((size_t) g->ntensors + 1, sizeof *v);
   if (!v)
@@ -142,6 +225,14 @@ fold_constants (seg_graph *g, const char *file, seg_err *err)
     }
     seg_node_plan plan = { 0 };
     st = vt->infer (n, v, &plan, err);
+    for (int j = 0; j < n->nout && st == SEG_OK; j++) {
+      const seg_value *o = &v[n->out[j]];
+      int64_t count = seg_shape_elements (o->rank, o->dims);
+      if (count > 0) /* else eval refuses it */
+        st = seg_budget_charge (budget, (size_t) count
+            * seg_dtype_size (o->dtype), n, "its folded output",
+            SEG_ERR_FORMAT, err);
+    }
     if (st == SEG_OK)
       st = vt->eval (n, v, err);
     if (st != SEG_OK)
@@ -206,15 +297,15 @@ const_f32 (const seg_graph *g, int t, int64_t count)
 static seg_status
 fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
 
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *bn = &g->nodes[i];
     if (bn->dead || bn->op != SEG_OP_BATCHNORM || bn->nin != 5)
       continue;
-    int p = private_producer (g, uses, bn->in[0], SEG_OP_CONV);
+    int p = private_producer (g, ix, bn->in[0], SEG_OP_CONV);
     if (p < 0)
       continue;
     seg_node *conv = &g->nodes[p];
@@ -222,7 +313,7 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
       continue;
     int wt = conv->in[1];
     if (wt < 0 || !g->tensors[wt].data || g->tensors[wt].dtype != SEG_DT_F32
-        || uses[wt] != 1)
+        || ix->uses[wt] != 1)
       continue;
     int count, inner, outer;
     if (!weight_channel_axis (conv, &g->tensors[wt], &count, &inner, &outer))
@@ -231,7 +322,7 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
     for (int j = 1; j < 5; j++)
       ok = ok && const_f32 (g, bn->in[j], count);
     int bt = conv->nin > 2 ? conv->in[2] : -1;
-    if (bt >= 0 && (!const_f32 (g, bt, count) || uses[bt] != 1))
+    if (bt >= 0 && (!const_f32 (g, bt, count) || ix->uses[bt] != 1))
       ok = false;
     if (!ok)
       continue;
@@ -251,20 +342,18 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
                       (size_t) count * sizeof *zero)
                 : -1;
       if (bt < 0) {
-        free (uses);
+        index_free (ix);
         return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
       }
       /* add_tensor may move the tensor array; node pointers are stable. */
       conv->in[2] = bt;
       if (conv->nin < 3)
         conv->nin = 3;
-      int *grown = realloc (uses, ((size_t) g->ntensors + 1) * sizeof *uses);
-      if (!grown) {
-        free (uses);
+      if (!index_fit (ix, g)) {
+        index_free (ix);
         return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
       }
-      uses = grown;
-      uses[bt] = 1;
+      ix->uses[bt] = 1;
     }
     float *w = g->tensors[wt].data;
     float *b = g->tensors[bt].data;
@@ -275,10 +364,10 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
           w[((size_t) o * count + c) * inner + e] *= k;
       b[c] = (b[c] - mean[c]) * k + beta[c];
     }
-    conv->out[0] = bn->out[0];
+    set_output (g, ix, p, bn->out[0]);
     bn->dead = true;
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -286,8 +375,8 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
 static seg_status
 fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *mul = &g->nodes[i];
@@ -296,7 +385,7 @@ fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
       continue;
     for (int side = 0; side < 2; side++) {
       int hs_t = mul->in[side], x_t = mul->in[1 - side];
-      int p = private_producer (g, uses, hs_t, SEG_OP_HARDSIGMOID);
+      int p = private_producer (g, ix, hs_t, SEG_OP_HARDSIGMOID);
       if (p < 0)
         continue;
       seg_node *hs = &g->nodes[p];
@@ -313,7 +402,7 @@ fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
       break;
     }
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -334,8 +423,8 @@ activation_of (const seg_node *n, seg_act *act, float *a, float *b)
 static seg_status
 fuse_activations (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *an = &g->nodes[i];
@@ -343,7 +432,7 @@ fuse_activations (seg_graph *g, const char *file, seg_err *err)
     float a, b;
     if (an->dead || an->nin < 1 || an->in[0] < 0 || !activation_of (an, &act, &a, &b))
       continue;
-    int p = seg_graph_producer (g, an->in[0]);
+    int p = producer (g, ix, an->in[0]);
     if (p < 0)
       continue;
     seg_node *prod = &g->nodes[p];
@@ -355,15 +444,15 @@ fuse_activations (seg_graph *g, const char *file, seg_err *err)
         continue;
     }
     if (prod->a.act != SEG_ACT_NONE || prod->nout != 1
-        || uses[an->in[0]] != 1 || is_graph_output (g, an->in[0]))
+        || ix->uses[an->in[0]] != 1 || is_graph_output (g, an->in[0]))
       continue;
     prod->a.act = act;
     prod->a.act_a = a;
     prod->a.act_b = b;
-    prod->out[0] = an->out[0];
+    set_output (g, ix, p, an->out[0]);
     an->dead = true;
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -380,10 +469,14 @@ pointwise_conv (const seg_graph *g, const seg_node *n)
   if (n->a.pad_mode == SEG_PAD_EXPLICIT
       && (n->a.pads[0] || n->a.pads[1] || n->a.pads[2] || n->a.pads[3]))
     return 0;
+  /* Both spatial kernel dims must be 1: testing "one of I, KW is 1" took
+   * a 1x3 (or 3x1) kernel on one input channel for a 1x1 conv on three,
+   * which commute_resize_convs then moved before the upsample. */
   const seg_tensor *w = &g->tensors[n->in[1]];
-  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4 || w->dims[2] != 1
-      || (w->dims[1] != 1 && w->dims[3] != 1)
-      || (n->a.wlayout != SEG_WL_OIHW && n->a.wlayout != SEG_WL_OHWI))
+  bool oihw = n->a.wlayout == SEG_WL_OIHW;
+  if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4
+      || (!oihw && n->a.wlayout != SEG_WL_OHWI)
+      || w->dims[oihw ? 2 : 1] != 1 || w->dims[oihw ? 3 : 2] != 1)
     return 0;
   return (int) w->dims[0];
 }
@@ -426,6 +519,29 @@ keeps_size (const seg_node *d, const seg_tensor *w)
       && d->a.pads[1] + d->a.pads[3] == (kw - 1) * d->a.dilation[1];
 }
 
+/* The Add (y, x) or (x, y) that is the only reader of y, or NULL. */
+static seg_node *
+residual_add (seg_graph *g, const graph_index *ix, int y, int x)
+{
+  if (ix->uses[y] != 1 || ix->reader[y] < 0)
+    return NULL;
+  seg_node *an = &g->nodes[ix->reader[y]];
+  if (an->dead || an->op != SEG_OP_ADD || an->nin != 2 || an->nout != 1
+      || !((an->in[0] == y && an->in[1] == x)
+          || (an->in[1] == y && an->in[0] == x)))
+    return NULL;
+  return an;
+}
+
+/* InvertedResidual reads its 1x1 weights in the layout that goes with its
+ * depthwise one (ops/irb.c): OIHW with OIHW, OHWI with TFLite's 1HWO. */
+static bool
+irb_layouts_match (const seg_node *dn, const seg_node *pn)
+{
+  return pn->a.wlayout
+      == (dn->a.wlayout == SEG_WL_OIHW ? SEG_WL_OIHW : SEG_WL_OHWI);
+}
+
 /* [expand 1x1 ->] depthwise -> project 1x1 [-> Add of the block input]
  * becomes one InvertedResidual node (ops/irb.c) in the project conv's
  * place, so that the expanded tensor and the depthwise output are never
@@ -435,27 +551,27 @@ keeps_size (const seg_node *d, const seg_tensor *w)
 static seg_status
 fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *pn = &g->nodes[i];
     int cout = pointwise_conv (g, pn);
     if (!cout)
       continue;
-    int di = private_producer (g, uses, pn->in[0], SEG_OP_CONV);
+    int di = private_producer (g, ix, pn->in[0], SEG_OP_CONV);
     if (di < 0)
       continue;
     seg_node *dn = &g->nodes[di];
     int cexp = depthwise_conv (g, dn);
-    if (!cexp)
+    if (!cexp || !irb_layouts_match (dn, pn))
       continue;
     /* The expand conv, if the depthwise input is a 1x1 conv's output that
      * nothing else reads; otherwise the block starts at the depthwise. */
     int te = dn->in[0];
-    int ei = private_producer (g, uses, te, SEG_OP_CONV);
+    int ei = private_producer (g, ix, te, SEG_OP_CONV);
     seg_node *en = ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cexp
-        ? &g->nodes[ei] : NULL;
+        && irb_layouts_match (dn, &g->nodes[ei]) ? &g->nodes[ei] : NULL;
     int x = en ? en->in[0] : te;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = cexp;
@@ -469,17 +585,10 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
     /* The residual Add: the projection's only reader, adding x. */
     seg_node *add = NULL;
     int ty = pn->out[0];
-    if (cin == cout && uses[ty] == 1 && !is_graph_output (g, ty)
+    if (cin == cout && ix->uses[ty] == 1 && !is_graph_output (g, ty)
         && pn->a.act == SEG_ACT_NONE
-        && keeps_size (dn, &g->tensors[dn->in[1]])) {
-      for (int k = i + 1; k < g->nnodes && !add; k++) {
-        seg_node *an = &g->nodes[k];
-        if (!an->dead && an->op == SEG_OP_ADD && an->nin == 2
-            && an->nout == 1 && ((an->in[0] == ty && an->in[1] == x)
-                || (an->in[1] == ty && an->in[0] == x)))
-          add = an;
-      }
-    }
+        && keeps_size (dn, &g->tensors[dn->in[1]]))
+      add = residual_add (g, ix, ty, x);
 
     seg_attrs a = dn->a;
     if (en) {
@@ -495,7 +604,7 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
       a.irb_act[2] = add->a.act;
       a.irb_act_a[2] = add->a.act_a;
       a.irb_act_b[2] = add->a.act_b;
-      pn->out[0] = add->out[0];
+      set_output (g, ix, i, add->out[0]);
       add->dead = true;
     }
     int in[7] = { x, en ? en->in[1] : -1,
@@ -509,7 +618,7 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
       en->dead = true;
     dn->dead = true;
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -517,13 +626,13 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
  * conv output whose input comes, through at most two more 1x1 convs (and
  * activations fused into them), from a GlobalAveragePool. */
 static bool
-se_gate (const seg_graph *g, int t, int channels)
+se_gate (const seg_graph *g, const graph_index *ix, int t, int channels)
 {
-  int p = seg_graph_producer (g, t);
+  int p = producer (g, ix, t);
   if (p < 0 || pointwise_conv (g, &g->nodes[p]) != channels)
     return false;
   for (int depth = 0; depth < 3; depth++) {
-    int q = seg_graph_producer (g, g->nodes[p].in[0]);
+    int q = producer (g, ix, g->nodes[p].in[0]);
     if (q < 0)
       return false;
     if (g->nodes[q].op == SEG_OP_GLOBAL_AVG_POOL && !g->nodes[q].dead)
@@ -541,8 +650,8 @@ se_gate (const seg_graph *g, int t, int channels)
 static seg_status
 fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *pn = &g->nodes[i];
@@ -551,11 +660,11 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
       continue;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = (int) (pw->dims[1] * pw->dims[3]);
-    seg_node *mul = sole_producer (g, uses, pn->in[0], SEG_OP_MUL);
+    seg_node *mul = sole_producer (g, ix, pn->in[0], SEG_OP_MUL);
     if (!mul)
       continue;
-    int side = se_gate (g, mul->in[1], cin) ? 1
-        : se_gate (g, mul->in[0], cin) ? 0 : -1;
+    int side = se_gate (g, ix, mul->in[1], cin) ? 1
+        : se_gate (g, ix, mul->in[0], cin) ? 0 : -1;
     if (side < 0)
       continue;
     int x = mul->in[1 - side], gate = mul->in[side];
@@ -564,11 +673,11 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
      * with the depthwise and 1x1 convs keeping the spatial size; the add
      * is elementwise when xb also has the output's channel count. */
     int xb = -1, xb_ch = 0;
-    int di = seg_graph_producer (g, x);
+    int di = producer (g, ix, x);
     if (di >= 0 && depthwise_conv (g, &g->nodes[di]) == cin
         && keeps_size (&g->nodes[di], &g->tensors[g->nodes[di].in[1]])) {
       int te = g->nodes[di].in[0];
-      int ei = seg_graph_producer (g, te);
+      int ei = producer (g, ix, te);
       xb = te, xb_ch = cin;
       if (ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cin) {
         const seg_tensor *ew = &g->tensors[g->nodes[ei].in[1]];
@@ -578,16 +687,9 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
     }
     seg_node *add = NULL;
     int ty = pn->out[0];
-    if (xb >= 0 && xb_ch == cout && uses[ty] == 1
-        && !is_graph_output (g, ty)) {
-      for (int k = i + 1; k < g->nnodes && !add; k++) {
-        seg_node *an = &g->nodes[k];
-        if (!an->dead && an->op == SEG_OP_ADD && an->nin == 2
-            && an->nout == 1 && ((an->in[0] == ty && an->in[1] == xb)
-                || (an->in[1] == ty && an->in[0] == xb)))
-          add = an;
-      }
-    }
+    if (xb >= 0 && xb_ch == cout && ix->uses[ty] == 1
+        && !is_graph_output (g, ty))
+      add = residual_add (g, ix, ty, xb);
 
     int in[5] = { x, gate, pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
       add ? xb : -1 };
@@ -598,12 +700,12 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
       pn->a.irb_act[2] = add->a.act;
       pn->a.irb_act_a[2] = add->a.act_a;
       pn->a.irb_act_b[2] = add->a.act_b;
-      pn->out[0] = add->out[0];
+      set_output (g, ix, i, add->out[0]);
       add->dead = true;
     }
     mul->dead = true;
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -615,8 +717,8 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
 static seg_status
 fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *dn = &g->nodes[i];
@@ -624,8 +726,9 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
     if (!cexp)
       continue;
     int te = dn->in[0];
-    int ei = private_producer (g, uses, te, SEG_OP_CONV);
-    if (ei < 0 || pointwise_conv (g, &g->nodes[ei]) != cexp)
+    int ei = private_producer (g, ix, te, SEG_OP_CONV);
+    if (ei < 0 || pointwise_conv (g, &g->nodes[ei]) != cexp
+        || !irb_layouts_match (dn, &g->nodes[ei]))
       continue;
     seg_node *en = &g->nodes[ei];
     seg_attrs a = dn->a;
@@ -640,7 +743,7 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
     dn->a = a;
     en->dead = true;
   }
-  free (uses);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -666,7 +769,7 @@ same_shape (const seg_graph *g, int a, int b)
  * the upsampled path, projected. The Mul and the Add become SeProject's
  * tile fill, so neither full-size tensor is written. */
 static void
-fuse_gated_adds (seg_graph *g, const int *uses)
+fuse_gated_adds (seg_graph *g, const graph_index *ix)
 {
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *pn = &g->nodes[i];
@@ -674,15 +777,15 @@ fuse_gated_adds (seg_graph *g, const int *uses)
       continue;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = (int) (pw->dims[1] * pw->dims[3]);
-    seg_node *add = sole_producer (g, uses, pn->in[0], SEG_OP_ADD);
+    seg_node *add = sole_producer (g, ix, pn->in[0], SEG_OP_ADD);
     if (!add)
       continue;
     for (int side = 0; side < 2; side++) {
-      seg_node *mul = sole_producer (g, uses, add->in[side], SEG_OP_MUL);
+      seg_node *mul = sole_producer (g, ix, add->in[side], SEG_OP_MUL);
       if (!mul)
         continue;
-      int gs = se_gate (g, mul->in[1], cin) ? 1
-          : se_gate (g, mul->in[0], cin) ? 0 : -1;
+      int gs = se_gate (g, ix, mul->in[1], cin) ? 1
+          : se_gate (g, ix, mul->in[0], cin) ? 0 : -1;
       int x = gs >= 0 ? mul->in[1 - gs] : -1, y = add->in[1 - side];
       if (x < 0 || !same_shape (g, x, y) || g->tensors[x].dims[3] != cin)
         continue;
@@ -722,14 +825,14 @@ pointwise_kernel (const seg_graph *g, const seg_node *n)
  * adds as it sums (MediaPipe's decoder pools skip + upsampled for the
  * gate). */
 static void
-fuse_pool_adds (seg_graph *g, const int *uses)
+fuse_pool_adds (seg_graph *g, const graph_index *ix)
 {
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *pool = &g->nodes[i];
     if (pool->dead || pool->op != SEG_OP_GLOBAL_AVG_POOL || pool->nin != 1
         || pool->in[0] < 0)
       continue;
-    seg_node *add = sole_producer (g, uses, pool->in[0], SEG_OP_ADD);
+    seg_node *add = sole_producer (g, ix, pool->in[0], SEG_OP_ADD);
     if (!add || !same_shape (g, add->in[0], add->in[1]))
       continue;
     pool->nin = 2;
@@ -745,7 +848,7 @@ fuse_pool_adds (seg_graph *g, const int *uses)
  * in L1. Only the paths that write whole output rows or GEMM tiles
  * themselves take it: depthwise convs and 1x1 convs without padding. */
 static void
-fuse_conv_adds (seg_graph *g, const int *uses)
+fuse_conv_adds (seg_graph *g, graph_index *ix)
 {
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *an = &g->nodes[i];
@@ -754,11 +857,11 @@ fuse_conv_adds (seg_graph *g, const int *uses)
       continue;
     for (int side = 0; side < 2; side++) {
       int tc = an->in[side], other = an->in[1 - side];
-      int ci = private_producer (g, uses, tc, SEG_OP_CONV);
+      int ci = private_producer (g, ix, tc, SEG_OP_CONV);
       if (ci < 0)
         continue;
       seg_node *cn = &g->nodes[ci];
-      int po = seg_graph_producer (g, other);
+      int po = producer (g, ix, other);
       if (cn->nin > 3 || cn->nout != 1 || po >= ci)
         continue;
       int dw = depthwise_conv (g, cn);
@@ -774,7 +877,7 @@ fuse_conv_adds (seg_graph *g, const int *uses)
       cn->a.irb_act[2] = an->a.act;
       cn->a.irb_act_a[2] = an->a.act_a;
       cn->a.irb_act_b[2] = an->a.act_b;
-      cn->out[0] = an->out[0];
+      set_output (g, ix, ci, an->out[0]);
       an->dead = true;
       break;
     }
@@ -788,13 +891,13 @@ fuse_elementwise (seg_graph *g, const char *file, seg_err *err)
    * tensors it already read through the killed ones, so reader counts
    * of what the later passes look at stay right. The gated form first:
    * it removes the Mul as well as the Add. */
-  int *uses = count_uses (g);
-  if (!uses)
+  graph_index *ix = index_new (g);
+  if (!ix)
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
-  fuse_gated_adds (g, uses);
-  fuse_pool_adds (g, uses);
-  fuse_conv_adds (g, uses);
-  free (uses);
+  fuse_gated_adds (g, ix);
+  fuse_pool_adds (g, ix);
+  fuse_conv_adds (g, ix);
+  index_free (ix);
   return SEG_OK;
 }
 
@@ -824,19 +927,19 @@ const_int1 (const seg_graph *g, int t, int64_t *val)
  * the conv's output there instead gives sizes of the conv's channels.
  * Returns the Shape node, or -1 for any other form. */
 static int
-sizes_shape_node (const seg_graph *g, const int *uses, int sizes, int x)
+sizes_shape_node (const seg_graph *g, const graph_index *ix, int sizes, int x)
 {
   int si;
-  int ci = private_producer (g, uses, sizes, SEG_OP_CONCAT);
+  int ci = private_producer (g, ix, sizes, SEG_OP_CONCAT);
   if (ci < 0 || g->nodes[ci].a.axis != 0 || g->nodes[ci].nin < 1)
     return -1;
   int lead = g->nodes[ci].in[0];
-  if ((si = private_producer (g, uses, lead, SEG_OP_SHAPE)) >= 0) {
+  if ((si = private_producer (g, ix, lead, SEG_OP_SHAPE)) >= 0) {
     const seg_node *sh = &g->nodes[si];
     return sh->in[0] == x && sh->a.nchw && sh->a.start == 0
         && sh->a.has_end && sh->a.end == 2 ? si : -1;
   }
-  int li = private_producer (g, uses, lead, SEG_OP_SLICE);
+  int li = private_producer (g, ix, lead, SEG_OP_SLICE);
   if (li < 0)
     return -1;
   const seg_node *sl = &g->nodes[li];
@@ -846,7 +949,7 @@ sizes_shape_node (const seg_graph *g, const int *uses, int sizes, int x)
       || (sl->nin > 4 && sl->in[4] >= 0 && !const_int1 (g, sl->in[4], &step))
       || start != 0 || end != 2 || axis != 0 || step != 1)
     return -1;
-  si = private_producer (g, uses, sl->in[0], SEG_OP_SHAPE);
+  si = private_producer (g, ix, sl->in[0], SEG_OP_SHAPE);
   if (si < 0)
     return -1;
   const seg_node *sh = &g->nodes[si];
@@ -862,32 +965,36 @@ typedef struct {
 } sizes_fix;
 
 /* False when the Resize states its input's channel count in a form this
- * pass cannot rewrite. Scales (the channel's is 1) and TFLite's (H, W)
- * sizes do not depend on it. */
+ * pass cannot rewrite, or when nothing shows that count is cin. Scales
+ * (the channel's is 1) and TFLite's (H, W) sizes do not depend on it, so
+ * there the input's recorded channel count must be cin: the conv, once
+ * moved, reads that input. */
 static bool
-resize_sizes_fixable (const seg_graph *g, const int *uses,
+resize_sizes_fixable (const seg_graph *g, const graph_index *ix,
     const seg_node *rn, int cin, sizes_fix *fix)
 {
   fix->shape = fix->channel = -1;
+  const seg_tensor *x = &g->tensors[rn->in[0]];
+  bool recorded = x->rank == 4 && x->dims[3] == cin;
   int zi = rn->nin > 3 ? rn->in[3] : -1;
   if (zi < 0)
-    return true;
+    return recorded;
   const seg_tensor *z = &g->tensors[zi];
   if (z->rank != 1)
     return false;
   if (z->dims[0] == 0 || (z->dims[0] == 2 && !rn->a.nchw))
-    return true;
+    return recorded;
   if (!z->data) {
     /* The importer leaves the length of computed sizes unknown; the
      * Resize's plan insists on 4 values of which this Shape gives N, C. */
-    fix->shape = rn->a.nchw ? sizes_shape_node (g, uses, zi, rn->in[0]) : -1;
+    fix->shape = rn->a.nchw ? sizes_shape_node (g, ix, zi, rn->in[0]) : -1;
     return fix->shape >= 0;
   }
   if (z->dims[0] != 4)
     return false;
   int c = rn->a.nchw ? 1 : 3;
   int64_t have;
-  if (uses[zi] != 1 || is_graph_output (g, zi))
+  if (ix->uses[zi] != 1 || is_graph_output (g, zi))
     return false;
   if (z->dtype == SEG_DT_I64 && z->nbytes >= 4 * sizeof (int64_t))
     have = ((const int64_t *) z->data)[c];
@@ -922,15 +1029,41 @@ may_grow (const seg_graph *g, const seg_node *rn)
   return true;
 }
 
-/* Moves node `from` to slot `to` (< from), shifting the nodes between
- * one slot later; their order among themselves is kept. */
-static void
-move_node_back (seg_graph *g, int from, int to)
+typedef struct {
+  int key, node;
+} node_slot;
+
+static int
+by_key (const void *a, const void *b)
 {
-  seg_node n = g->nodes[from];
-  memmove (&g->nodes[to + 1], &g->nodes[to],
-      (size_t) (from - to) * sizeof n);
-  g->nodes[to] = n;
+  const node_slot *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  return x->node - y->node;
+}
+
+/* Puts the nodes in order of key[] (ties in node order): one sort at the
+ * end of the pass rather than a memmove of the nodes between per moved
+ * conv, which was quadratic in a file with many of them. */
+static bool
+reorder_nodes (seg_graph *g, const int *key)
+{
+  node_slot *order = malloc (((size_t) g->nnodes + 1) * sizeof *order);
+  seg_node *nodes = malloc (((size_t) g->nnodes + 1) * sizeof *nodes);
+  if (!order || !nodes) {
+    free (order);
+    free (nodes);
+    return false;
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    order[i] = (node_slot) { key[i], i };
+  qsort (order, (size_t) g->nnodes, sizeof *order, by_key);
+  for (int i = 0; i < g->nnodes; i++)
+    nodes[i] = g->nodes[order[i].node];
+  memcpy (g->nodes, nodes, (size_t) g->nnodes * sizeof *nodes);
+  free (order);
+  free (nodes);
+  return true;
 }
 
 /* Conv1x1 (Resize (x)) -> Resize (Conv1x1 (x)) for a bilinear Resize and
@@ -945,11 +1078,20 @@ move_node_back (seg_graph *g, int from, int to)
 static seg_status
 commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
 {
-  int *uses = count_uses (g);
-  if (!uses)
+  /* A moved conv's key puts it just before the node at slot `to`; the
+   * others keep their order. */
+  graph_index *ix = index_new (g);
+  int *key = malloc (((size_t) g->nnodes + 1) * sizeof *key);
+  bool moved = false;
+  if (!ix || !key) {
+    index_free (ix);
+    free (key);
     return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    key[i] = 2 * i + 1;
   for (int c = 0; c < g->nnodes; c++) {
-    const seg_node *cn = &g->nodes[c];
+    seg_node *cn = &g->nodes[c];
     int cout = pointwise_conv (g, cn);
     if (!cout || cn->a.act != SEG_ACT_NONE || cn->nin > 3
         || cn->a.dilation[0] != 1 || cn->a.dilation[1] != 1)
@@ -958,7 +1100,7 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
     if (bt >= 0 && !g->tensors[bt].data)
       continue;
     int tr = cn->in[0];
-    int r = private_producer (g, uses, tr, SEG_OP_RESIZE);
+    int r = private_producer (g, ix, tr, SEG_OP_RESIZE);
     if (r < 0)
       continue;
     const seg_node *rn = &g->nodes[r];
@@ -967,7 +1109,7 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
     int cin = (int) (w->dims[1] * w->dims[3]);
     sizes_fix fix;
     if (x < 0 || rn->nout != 1 || !may_grow (g, rn)
-        || !resize_sizes_fixable (g, uses, rn, cin, &fix))
+        || !resize_sizes_fixable (g, ix, rn, cin, &fix))
       continue;
 
     int tc = cn->out[0];
@@ -977,8 +1119,11 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
     for (int i = 0; i < 3; i++)
       mid->dims[i] = xt->rank == 4 ? xt->dims[i] : -1;
     mid->dims[3] = cout;
-    if (fix.shape >= 0)
+    if (fix.shape >= 0) {
       g->nodes[fix.shape].in[0] = tr;
+      ix->uses[x]--;
+      ix->uses[tr]++;
+    }
     if (fix.channel >= 0) {
       seg_tensor *z = &g->tensors[rn->in[3]];
       if (z->dtype == SEG_DT_I64)
@@ -986,28 +1131,28 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
       else
         ((int32_t *) z->data)[fix.channel] = cout;
     }
-    int to = fix.shape >= 0 && fix.shape < r ? fix.shape : r;
-    move_node_back (g, c, to);
-    seg_node *conv = &g->nodes[to], *resize = &g->nodes[r + 1];
-    conv->in[0] = x;
-    conv->out[0] = tr;
-    resize->in[0] = tr;
-    resize->out[0] = tc;
-
-    free (uses);
-    if (!(uses = count_uses (g)))
-      return seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
+    key[c] = 2 * (fix.shape >= 0 && fix.shape < r ? fix.shape : r);
+    moved = true;
+    cn->in[0] = x;
+    set_output (g, ix, c, tr);
+    g->nodes[r].in[0] = tr;
+    set_output (g, ix, r, tc);
   }
-  free (uses);
-  return SEG_OK;
+  index_free (ix);
+  bool ok = !moved || reorder_nodes (g, key);
+  free (key);
+  return ok ? SEG_OK : seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory",
+      file);
 }
 
 seg_status
-seg_passes_run (seg_graph *g, const char *file, seg_err *err)
+seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   seg_status st;
-  remove_identities (g);
-  if ((st = fold_constants (g, file, err)) != SEG_OK)
+  if ((st = remove_identities (g, file, err)) != SEG_OK)
+    return st;
+  if ((st = fold_constants (g, file, budget, err)) != SEG_OK)
     return st;
   if ((st = fold_batchnorm (g, file, err)) != SEG_OK)
     return st;
@@ -1027,10 +1172,20 @@ seg_passes_run (seg_graph *g, const char *file, seg_err *err)
     return st;
   seg_graph_compact (g);
 
+  /* Packing copies the weights into the kernels' layout, a few bytes of
+   * padding aside: charged as one more copy of the node's constants. */
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *n = &g->nodes[i];
     const seg_op_vtable *vt = seg_op_vtable_get (n->op);
-    if (vt->pack && (st = vt->pack (n, g, err)) != SEG_OK)
+    if (!vt->pack)
+      continue;
+    size_t bytes = 0;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0 && g->tensors[n->in[j]].data)
+        bytes += g->tensors[n->in[j]].nbytes;
+    if ((st = seg_budget_charge (budget, bytes, n, "packing its weights",
+             SEG_ERR_FORMAT, err)) != SEG_OK
+        || (st = vt->pack (n, g, err)) != SEG_OK)
       return st;
   }
   return SEG_OK;

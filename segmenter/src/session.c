@@ -7,7 +7,9 @@
  * activation then gets an arena offset: tensors whose lifetimes (first write
  * to last read in that list) do not overlap share memory, placed largest
  * first at the lowest offset that fits (the greedy-by-size heuristic TFLite's
- * arena planner popularised; near-optimal for chain-like CNN graphs).
+ * arena planner popularised; near-optimal for chain-like CNN graphs). A
+ * hostile graph with thousands of activations gets them unshared instead,
+ * in linear time (place_apart).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 #include "threadpool.h"
 
 #define ALIGN 64
+/* Activations past which the arena is not shared (place_apart): 20 times
+ * what any model we run has. */
+#define MAX_SHARED_SLOTS 4096
 
 struct seg_session {
   const seg_model *model;
@@ -64,7 +69,8 @@ value_known (const seg_value *x)
 
 seg_status
 seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
-    seg_node_plan *plans, int *exec, int *nexec, seg_err *err)
+    seg_node_plan *plans, int *exec, int *nexec, seg_budget *budget,
+    seg_err *err)
 {
   *nexec = 0;
   for (int t = 0; t < g->ntensors; t++) {
@@ -105,6 +111,15 @@ seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
     if ((st = vt->infer (n, v, &plans[i], err)) != SEG_OK)
       return st;
     if (known && vt->eval) {
+      for (int j = 0; j < n->nout; j++) {
+        const seg_value *o = &v[n->out[j]];
+        int64_t count = seg_shape_elements (o->rank, o->dims);
+        if (count > 0 /* else eval refuses it */
+            && (st = seg_budget_charge (budget, (size_t) count
+                        * seg_dtype_size (o->dtype), n, "its plan-time value",
+                        SEG_ERR_FORMAT, err)) != SEG_OK)
+          return st;
+      }
       if ((st = vt->eval (n, v, err)) != SEG_OK)
         return st;
       for (int j = 0; j < n->nout; j++)
@@ -151,42 +166,15 @@ by_size_desc (const void *a, const void *b)
   return x->t - y->t;
 }
 
-/* Assigns arena offsets to every activation; returns the arena size. */
-static seg_status
-plan_memory (seg_session *s, seg_err *err)
+/* Largest first, each at the lowest offset where it overlaps no placed
+ * slot that is live at the same time; returns the arena size. Each slot
+ * is compared with every slot placed before it, cubic at worst: right for
+ * the few hundred activations of real models, not for a hostile file's
+ * 10^5 (one with 20k tensors live at once did not finish). */
+static size_t
+place_greedy (slot *slots, int nslots)
 {
-  const seg_graph *g = s->g;
-  int *first = malloc ((size_t) g->ntensors * sizeof *first);
-  int *last = malloc ((size_t) g->ntensors * sizeof *last);
-  slot *slots = calloc ((size_t) g->ntensors, sizeof *slots);
-  seg_status st = SEG_OK;
-  if (!first || !last || !slots) {
-    st = seg_fail (err, SEG_ERR_NOMEM, "out of memory planning the arena");
-    goto out;
-  }
-  for (int t = 0; t < g->ntensors; t++)
-    first[t] = last[t] = -2;
-  first[s->in_t] = last[s->in_t] = -1;
-  for (int k = 0; k < s->nexec; k++) {
-    const seg_node *n = &g->nodes[s->exec[k]];
-    for (int j = 0; j < n->nin; j++) {
-      int t = n->in[j];
-      if (t >= 0 && s->v[t].kind == SEG_VAL_ACT)
-        last[t] = k;
-    }
-    for (int j = 0; j < n->nout; j++)
-      first[n->out[j]] = last[n->out[j]] = k;
-  }
-  last[s->out_t] = s->nexec;
-
-  int nslots = 0;
-  for (int t = 0; t < g->ntensors; t++) {
-    if (s->v[t].kind != SEG_VAL_ACT || first[t] == -2)
-      continue;
-    slots[nslots++] = (slot) { t, first[t], last[t], align_up (s->v[t].nbytes), 0 };
-  }
   qsort (slots, (size_t) nslots, sizeof *slots, by_size_desc);
-
   size_t total = 0;
   for (int i = 0; i < nslots; i++) {
     /* Candidate offsets: 0 and the end of every placed, overlapping slot;
@@ -218,7 +206,68 @@ plan_memory (seg_session *s, seg_err *err)
     if (best + slots[i].size > total)
       total = best + slots[i].size;
   }
+  return total;
+}
 
+/* Past MAX_SHARED_SLOTS: every slot its own range, in one pass; the
+ * memory budget bounds the sum (SIZE_MAX when it overflows). */
+static size_t
+place_apart (slot *slots, int nslots)
+{
+  size_t total = 0;
+  for (int i = 0; i < nslots; i++) {
+    slots[i].offset = total;
+    total = total <= SIZE_MAX - slots[i].size ? total + slots[i].size
+                                               : SIZE_MAX;
+  }
+  return total;
+}
+
+/* Assigns arena offsets to every activation and allocates the arena,
+ * once the budget allows its size. */
+static seg_status
+plan_memory (seg_session *s, seg_budget *budget, seg_err *err)
+{
+  const seg_graph *g = s->g;
+  int *first = malloc ((size_t) g->ntensors * sizeof *first);
+  int *last = malloc ((size_t) g->ntensors * sizeof *last);
+  slot *slots = calloc ((size_t) g->ntensors, sizeof *slots);
+  seg_status st = SEG_OK;
+  if (!first || !last || !slots) {
+    st = seg_fail (err, SEG_ERR_NOMEM, "out of memory planning the arena");
+    goto out;
+  }
+  for (int t = 0; t < g->ntensors; t++)
+    first[t] = last[t] = -2;
+  first[s->in_t] = last[s->in_t] = -1;
+  for (int k = 0; k < s->nexec; k++) {
+    const seg_node *n = &g->nodes[s->exec[k]];
+    for (int j = 0; j < n->nin; j++) {
+      int t = n->in[j];
+      if (t >= 0 && s->v[t].kind == SEG_VAL_ACT)
+        last[t] = k;
+    }
+    for (int j = 0; j < n->nout; j++)
+      first[n->out[j]] = last[n->out[j]] = k;
+  }
+  last[s->out_t] = s->nexec;
+
+  int nslots = 0;
+  for (int t = 0; t < g->ntensors; t++) {
+    if (s->v[t].kind != SEG_VAL_ACT || first[t] == -2)
+      continue;
+    slots[nslots++] = (slot) { t, first[t], last[t], align_up (s->v[t].nbytes), 0 };
+  }
+  size_t total = nslots > MAX_SHARED_SLOTS ? place_apart (slots, nslots)
+                                           : place_greedy (slots, nslots);
+
+  const seg_value *in = &s->v[s->in_t];
+  char what[96];
+  snprintf (what, sizeof what, "the activation arena for a %lldx%lld input",
+      (long long) in->dims[2], (long long) in->dims[1]);
+  if ((st = seg_budget_charge (budget, total, NULL, what, SEG_ERR_SHAPE,
+           err)) != SEG_OK)
+    goto out;
   s->arena_bytes = total;
   s->arena = total ? aligned_alloc (ALIGN, total) : NULL;
   if (total && !s->arena) {
@@ -290,11 +339,15 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   height = options && options->input_height > 0 ? options->input_height : model->declared_h;
   width = options && options->input_width > 0 ? options->input_width : model->declared_w;
   threads = options && options->threads > 1 ? options->threads : 1;
-  if (threads > 64 || height <= 0 || width <= 0 || height > 8192 || width > 8192) {
+  /* Callers ask for one thread per CPU (the element's threads=0); a host
+   * with more CPUs than the pool takes must still run models, so the count
+   * is capped, not refused. */
+  if (threads > SEG_MAX_THREADS)
+    threads = SEG_MAX_THREADS;
+  if (height <= 0 || width <= 0 || height > 8192 || width > 8192) {
     seg_fail (&err, SEG_ERR_INVALID,
-        "session options out of range (threads %d, input %dx%d; the model "
-        "declares %dx%d)", threads, width, height, model->declared_w,
-        model->declared_h);
+        "session input size %dx%d out of range (the model declares %dx%d)",
+        width, height, model->declared_w, model->declared_h);
     st = SEG_ERR_INVALID;
     goto fail_early;
   }
@@ -309,6 +362,8 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   seg_session *s = calloc (1, sizeof *s);
   if (!s)
     return SEG_ERR_NOMEM;
+  /* The model's budget, less what the model holds. */
+  seg_budget budget = { model->memory_budget, model->memory_used };
   s->model = model;
   s->g = g;
   s->in_t = g->inputs[0];
@@ -321,12 +376,13 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     st = seg_fail (&err, SEG_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec, &s->nexec, &err);
+  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec,
+      &s->nexec, &budget, &err);
   if (st != SEG_OK)
     goto fail;
   if (options && options->skip_final_resize)
     skip_final_resize (s);
-  if ((st = plan_memory (s, &err)) != SEG_OK)
+  if ((st = plan_memory (s, &budget, &err)) != SEG_OK)
     goto fail;
 
   size_t scratch = 0;
@@ -337,6 +393,11 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     s->macs += p->macs;
   }
   s->scratch_stride = align_up (scratch);
+  char what[64];
+  snprintf (what, sizeof what, "kernel scratch for %d threads", threads);
+  if ((st = seg_budget_charge (&budget, s->scratch_stride * (size_t) threads,
+           NULL, what, SEG_ERR_SHAPE, &err)) != SEG_OK)
+    goto fail;
   if (scratch) {
     s->scratch = aligned_alloc (ALIGN, s->scratch_stride * (size_t) threads);
     if (!s->scratch) {

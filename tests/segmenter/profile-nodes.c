@@ -61,8 +61,10 @@ main (int argc, char **argv)
   int *exec = calloc ((size_t) g->nnodes + 1, sizeof *exec);
   node_time *times = calloc ((size_t) g->nnodes + 1, sizeof *times);
   int nexec;
+  seg_budget budget = { model->memory_budget, model->memory_used };
   if (!v || !plans || !exec || !times
-      || seg_plan_shapes (g, h, w, v, plans, exec, &nexec, &err) != SEG_OK) {
+      || seg_plan_shapes (g, h, w, v, plans, exec, &nexec, &budget, &err)
+          != SEG_OK) {
     fprintf (stderr, "planning failed: %s\n", err.msg);
     return 1;
   }

@@ -406,10 +406,88 @@ test_api_errors (void)
   uint8_t mask[4 * 4];
   CHECK (seg_session_class_map (s, mask, 4, 4, 2, 0.5f) == SEG_ERR_INVALID, "stride < width");
   seg_session_free (s);
-  opt.threads = 1000;
-  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_ERR_INVALID && !s, "absurd thread count");
-  CHECK (error && strstr (error, "threads"), "message says why: %s", error ? error : "(null)");
+  opt.input_width = 9000;
+  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_ERR_INVALID && !s, "absurd input size");
+  CHECK (error && strstr (error, "9000"), "message says why: %s", error ? error : "(null)");
   free (error);
+  seg_model_free (m);
+}
+
+/* Trust finding 4, the session's share: a session's arena is held to what
+ * the model leaves of its budget, and refused (SEG_ERR_SHAPE, before it is
+ * allocated) when the caller's input size needs more. */
+static void
+test_session_budget (void)
+{
+  seg_graph *g = seg_graph_new (SEG_LAYOUT_NHWC);
+  int64_t dims[4] = { 1, 4, 4, 3 };
+  int x = seg_graph_add_tensor (g, "x", SEG_DT_F32, 4, dims, NULL, 0);
+  int y = add_act (g, "y");
+  seg_graph_add_node (g, SEG_OP_SIGMOID, "sig", 1, &x, 1, &y);
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  seg_model *m = make_model (g);
+  if (!m)
+    return;
+  m->memory_budget = m->memory_used + (64 << 10);
+  seg_session *s = NULL;
+  char *error = NULL;
+  /* 2 x 64x64x3 floats: 96 KiB > 64 KiB; 32x32 needs 24 KiB */
+  seg_session_options opt = { .input_width = 32, .input_height = 32 };
+  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_OK, "32x32 session: %s",
+      error ? error : "?");
+  seg_session_free (s);
+  free (error);
+  s = NULL;
+  error = NULL;
+  opt.input_width = opt.input_height = 64;
+  CHECK (seg_session_new (m, &opt, &s, &error) == SEG_ERR_SHAPE && !s,
+      "64x64 session over the budget");
+  CHECK (error && strstr (error, "arena") && strstr (error, "memory budget"),
+      "message: %s", error ? error : "(null)");
+  free (error);
+  seg_model_free (m);
+}
+
+/* Trust finding 5: the element asks for one thread per CPU, and hosts
+ * with more than 64 CPUs could not create any session. More threads than
+ * the pool takes are capped, and the session runs. */
+static void
+test_many_threads (void)
+{
+  seg_graph *g = seg_graph_new (SEG_LAYOUT_NHWC);
+  int64_t dims[4] = { 1, 4, 4, 3 };
+  int x = seg_graph_add_tensor (g, "x", SEG_DT_F32, 4, dims, NULL, 0);
+  int y = add_act (g, "y");
+  seg_graph_add_node (g, SEG_OP_SIGMOID, "sig", 1, &x, 1, &y);
+  g->inputs[g->ninputs++] = x;
+  g->outputs[g->noutputs++] = y;
+  seg_model *m = make_model (g);
+  if (!m)
+    return;
+  static const int asked[] = { 64, 65, 128, 257, 1000, 1 << 30 };
+  for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
+    seg_session *s = NULL;
+    char *error = NULL;
+    seg_session_options opt = { .threads = asked[i] };
+    seg_status st = seg_session_new (m, &opt, &s, &error);
+    CHECK (st == SEG_OK && s, "%d threads: %s", asked[i], error ? error : "?");
+    free (error);
+    if (!s)
+      continue;
+    seg_session_info si;
+    seg_session_get_info (s, &si);
+    CHECK (si.threads == SEG_MAX_THREADS, "%d threads asked, %d used", asked[i],
+        si.threads);
+    float in[4 * 4 * 3] = { 0 };
+    CHECK (seg_session_run (s, in, 4 * 4 * 3) == SEG_OK, "run with %d threads",
+        si.threads);
+    int oh, ow, oc;
+    const float *out = seg_session_output (s, &oh, &ow, &oc);
+    CHECK (out && out[0] == 0.5f && out[oh * ow * oc - 1] == 0.5f,
+        "sigmoid (0) with %d threads", si.threads);
+    seg_session_free (s);
+  }
   seg_model_free (m);
 }
 
@@ -498,6 +576,8 @@ main (void)
 {
   test_threadpool ();
   test_api_errors ();
+  test_many_threads ();
+  test_session_budget ();
   test_batchnorm_and_relu_fold ();
   test_hardswish_fusion ();
   test_memory_plan ();

@@ -5,12 +5,16 @@
  * names the file and the field. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "import/import.h"
 #include "import/pb.h"
+#include "segmenter/seg.h"
 
 #define FILE_NAME "t.onnx"
 
@@ -1770,6 +1774,288 @@ test_byte_flips (void)
   free (m.p);
 }
 
+/* ---- whole loads of hostile files ----------------------------------- */
+
+/* With SEG_WRITE_SEEDS=DIR the hostile files below are also written to
+ * DIR/NAME, as seeds for fuzz/fuzz-onnx (fuzz/seeds/onnx holds them). */
+static void
+write_seed (const char *name, const buf *m)
+{
+  const char *dir = getenv ("SEG_WRITE_SEEDS");
+  char path[4096];
+  if (!dir)
+    return;
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen (path, "wb");
+  CHECK (f && fwrite (m->p, 1, m->n, f) == m->n && fclose (f) == 0,
+      "writing %s", path);
+}
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Lets the process use 20 more seconds of CPU, then SIGXCPU ends it;
+ * *saved is the limit to restore. */
+static void
+cpu_bound (struct rlimit *saved)
+{
+  struct rlimit bounded;
+  struct rusage ru;
+  CHECK (getrlimit (RLIMIT_CPU, saved) == 0 && getrusage (RUSAGE_SELF, &ru) == 0,
+      "getrlimit/getrusage");
+  bounded = *saved;
+  bounded.rlim_cur = (rlim_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 21);
+  if (saved->rlim_max != RLIM_INFINITY && bounded.rlim_cur > saved->rlim_max)
+    bounded.rlim_cur = saved->rlim_max;
+  CHECK (setrlimit (RLIMIT_CPU, &bounded) == 0, "setrlimit RLIMIT_CPU");
+}
+
+/* Trust finding 10: x -> Identity -> Relu -> Identity -> ... -> y, n nodes
+ * (~34 bytes each: the longest chain the tensor limit lets in is a 3.4 MB
+ * file). The passes used to find producers and readers by scanning all
+ * nodes, ~10^10 steps here (about a minute); now they must load it. The
+ * wall time is printed, not asserted, as that would be flaky on a shared
+ * machine; the bound is on CPU time, which other load does not inflate:
+ * 20 s (~100 times what the load takes, ASan included) ends the process
+ * with SIGXCPU when the passes are quadratic again. */
+static void
+test_long_chain (int n)
+{
+  buf g = END;
+  char in[32], out[32], name[32];
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  for (int i = 0; i < n; i++) {
+    snprintf (in, sizeof in, i ? "t%d" : "x", i - 1);
+    snprintf (out, sizeof out, i + 1 < n ? "t%d" : "y", i);
+    snprintf (name, sizeof name, "n%d", i);
+    g_node (&g, node (i % 2 ? "Relu" : "Identity", name, in, out, END));
+  }
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  buf m = model (13, g);
+  if (n <= 1000)
+    write_seed ("identity-relu-chain.onnx", &m);
+  seg_model *sm = NULL;
+  char *error = NULL;
+  struct rlimit cpu;
+  cpu_bound (&cpu);
+  double t0 = now_s ();
+  seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
+  double t1 = now_s ();
+  setrlimit (RLIMIT_CPU, &cpu);
+  printf ("test-onnx: %d-node chain (%zu bytes) loaded in %.3f s: %s\n", n,
+      m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+  CHECK (st == SEG_OK && sm, "%d-node chain: %s", n, error ? error : "?");
+  if (sm) {
+    /* the Relus stay, the Identities go but one writing the output */
+    CHECK (seg_model_get_info (sm)->num_nodes == n / 2 + n % 2,
+        "%d nodes left", seg_model_get_info (sm)->num_nodes);
+  }
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+}
+
+/* k Relus of x all live until a chain of Adds sums them into y: k
+ * activations live at once, which made the arena's greedy placement
+ * cubic (20k did not finish). The session must plan it and sum right. */
+static void
+test_wide_graph (int k)
+{
+  buf g = END;
+  char in[32], out[32], name[32];
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  for (int i = 0; i < k; i++) {
+    snprintf (out, sizeof out, "r%d", i);
+    snprintf (name, sizeof name, "relu%d", i);
+    g_node (&g, node ("Relu", name, "x", out, END));
+  }
+  for (int i = 1; i < k; i++) {
+    snprintf (in, sizeof in, i == 1 ? "r0,r1" : "a%d,r%d", i - 1, i);
+    snprintf (out, sizeof out, i + 1 < k ? "a%d" : "y", i);
+    snprintf (name, sizeof name, "add%d", i);
+    g_node (&g, node ("Add", name, in, out, END));
+  }
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  buf m = model (13, g);
+  seg_model *sm = NULL;
+  seg_session *ss = NULL;
+  char *error = NULL;
+  struct rlimit cpu;
+  cpu_bound (&cpu);
+  double t0 = now_s ();
+  seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
+  if (st == SEG_OK)
+    st = seg_session_new (sm, NULL, &ss, &error);
+  double t1 = now_s ();
+  setrlimit (RLIMIT_CPU, &cpu);
+  printf ("test-onnx: %d Relus summed (%zu bytes): model and session in "
+      "%.3f s: %s\n", k, m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+  CHECK (st == SEG_OK, "%d live activations: %s", k, error ? error : "?");
+  if (ss) {
+    float x[3 * 8 * 8], y[3 * 8 * 8];
+    for (int i = 0; i < 3 * 8 * 8; i++)
+      x[i] = i % 2 ? 0.5f : -1.0f;
+    CHECK (seg_session_run (ss, x, 3 * 8 * 8) == SEG_OK
+            && seg_session_copy_output (ss, y, 3 * 8 * 8) == SEG_OK,
+        "run");
+    for (int i = 0; i < 3 * 8 * 8; i++)
+      CHECK (y[i] == (i % 2 ? 0.5f * (float) k : 0.0f), "y[%d] = %g", i,
+          (double) y[i]);
+  }
+  seg_session_free (ss);
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+}
+
+/* Trust finding 4. RLIMIT_AS makes an allocation the budget should have
+ * stopped fail instead of swapping; ASan reserves terabytes of shadow
+ * address space, so there the limit is left off and only the error is
+ * checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static bool
+limit_address_space (struct rlimit *saved)
+{
+#ifdef UNDER_ASAN
+  (void) saved;
+  return false;
+#else
+  struct rlimit lim;
+  if (getrlimit (RLIMIT_AS, saved) != 0)
+    return false;
+  lim = *saved;
+  lim.rlim_cur = (rlim_t) 3 << 29; /* 1.5 GiB */
+  if (saved->rlim_max != RLIM_INFINITY && lim.rlim_cur > saved->rlim_max)
+    lim.rlim_cur = saved->rlim_max;
+  return setrlimit (RLIMIT_AS, &lim) == 0;
+#endif
+}
+
+/* Loads m (freeing it) with the given budget (0: the default, through the
+ * plain seg_model_load_from_memory) under the
+ * address-space limit and expects a refusal with status want whose
+ * message names the file, node and the budget. */
+static void
+expect_over_budget (const char *seed, buf m, size_t budget, seg_status want,
+    const char *node, int line)
+{
+  struct rlimit saved;
+  bool limited = limit_address_space (&saved);
+  seg_model *sm = NULL;
+  char *error = NULL;
+  seg_load_options opt = { .memory_budget = budget };
+  write_seed (seed, &m);
+  seg_status st = budget
+      ? seg_model_load_from_memory_with_options (m.p, m.n, FILE_NAME, &opt,
+            &sm, &error)
+      : seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
+  if (limited)
+    setrlimit (RLIMIT_AS, &saved);
+  if (st != want || sm || !error
+      || strncmp (error, FILE_NAME ": ", strlen (FILE_NAME) + 2)
+      || !strstr (error, node) || !strstr (error, "memory budget")) {
+    fprintf (stderr, "%s:%d: expected status %d naming %s and the memory "
+        "budget, got %d: '%s'\n", __FILE__, line, want, node, st,
+        error ? error : "(none)");
+    failures++;
+  }
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+}
+
+/* x -> Relu -> y, plus k ConstantOfShape nodes "bomb<i>" nobody reads,
+ * each filling `dims` with a `dt` value: 24 bytes of shape for 2 GiB. */
+static buf
+bomb_model (int k, int dt, int rank, const int64_t *dims)
+{
+  buf g = END;
+  char name[32], out[32];
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_init (&g, ti64 ("shape", 1, (int64_t[]) { rank }, dims));
+  for (int i = 0; i < k; i++) {
+    double d = 1.0;
+    float f = 1.0f;
+    snprintf (name, sizeof name, "bomb%d", i);
+    snprintf (out, sizeof out, "big%d", i);
+    buf value = dt == DT_DOUBLE
+        ? tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]) { 1 }, &d, sizeof d)
+        : tensor_raw (NULL, DT_FLOAT, 1, (int64_t[]) { 1 }, &f, sizeof f);
+    g_node (&g, node ("ConstantOfShape", name, "shape", out,
+        attr_t ("value", value), END));
+  }
+  g_node (&g, node ("Relu", "r", "x", "y", END));
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  return model (13, g);
+}
+
+static void
+test_memory_budget (void)
+{
+  /* The attack: {1024, 512, 512} doubles, 2 GiB per node, four nodes.
+   * The first is refused before anything is allocated. */
+  expect_over_budget ("constant-of-shape-bomb.onnx", bomb_model (4,
+        DT_DOUBLE, 3, (int64_t[]) { 1024, 512, 512 }), 0, SEG_ERR_FORMAT,
+      "node 'bomb0' (ConstantOfShape)", __LINE__);
+  /* Each node within the budget, their sum not: 32 MiB each against
+   * 100 MiB, the fourth is refused. */
+  expect_over_budget ("constant-of-shape-total.onnx", bomb_model (4,
+        DT_FLOAT, 3, (int64_t[]) { 32, 512, 512 }), (size_t) 100 << 20,
+      SEG_ERR_FORMAT, "node 'bomb3' (ConstantOfShape)", __LINE__);
+  /* ... and the same loads with room for them. */
+  seg_model *sm = NULL;
+  char *error = NULL;
+  buf m = bomb_model (4, DT_FLOAT, 3, (int64_t[]) { 32, 512, 512 });
+  seg_load_options opt = { .memory_budget = (size_t) 160 << 20 };
+  CHECK (seg_model_load_from_memory_with_options (m.p, m.n, FILE_NAME, &opt,
+             &sm, &error) == SEG_OK, "four 32 MiB constants in 160 MiB: %s",
+      error ? error : "?");
+  seg_model_free (sm);
+  free (error);
+  free (m.p);
+
+  /* A shape computed at plan time from the input's: {1, 3, 8, 8} times
+   * {1, 1, 1024, 1024} doubles, 1.6 GB. */
+  buf g = END;
+  double one = 1.0;
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_node (&g, node ("Shape", "sh", "x", "s", END));
+  g_node (&g, node ("Constant", "c2", NULL, "k",
+      attr_ints ("value_ints", INTS (1, 1, 1024, 1024)), END));
+  g_node (&g, node ("Mul", "mul", "s,k", "shp", END));
+  g_node (&g, node ("ConstantOfShape", "planbomb", "shp", "big",
+      attr_t ("value", tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]) { 1 },
+          &one, sizeof one)), END));
+  g_node (&g, node ("Relu", "r", "x", "y", END));
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  expect_over_budget ("plan-time-bomb.onnx", model (13, g), 0,
+      SEG_ERR_FORMAT, "node 'planbomb' (ConstantOfShape)", __LINE__);
+
+  /* Activations: an 8x8 input upsampled to 8192x8192 (805 MB) and added
+   * to itself: 1.6 GB live at the Add, which every session would need. */
+  g = END;
+  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_init (&g, ti64 ("sizes", 1, (int64_t[]) { 4 },
+      (int64_t[]) { 1, 3, 8192, 8192 }));
+  g_node (&g, node ("Resize", "up", "x,,,sizes", "a", attr_s ("mode", "linear"), END));
+  g_node (&g, node ("Add", "twice", "a,a", "y", END));
+  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8192, 8192 });
+  expect_over_budget ("activation-bomb.onnx", model (13, g), 0,
+      SEG_ERR_FORMAT, "node 'twice' (Add)", __LINE__);
+}
+
 int
 main (void)
 {
@@ -1787,6 +2073,10 @@ main (void)
   test_pb_reader ();
   test_truncation ();
   test_byte_flips ();
+  test_long_chain (1000);
+  test_long_chain (SEG_MAX_TENSORS - 1);
+  test_wide_graph (20000);
+  test_memory_budget ();
   if (failures) {
     fprintf (stderr, "test-onnx: %d check(s) failed\n", failures);
     return 1;

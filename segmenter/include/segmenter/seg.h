@@ -77,6 +77,27 @@ typedef struct {
   int num_nodes;
 } seg_model_info;
 
+/* Default of seg_load_options.memory_budget: 1 GiB. A fixed amount, not a
+ * multiple of the file size: beyond the weights, what a load and a session
+ * need grows with the input size, not the file. LR-ASPP MobileNetV3-Large
+ * (13 MB) holds 26 MB once loaded, weights and their packed copy, and an
+ * 8-thread session at 97x97 adds 7 MB, activations growing with the pixel
+ * count (~180 MB at 1080p). A 24-byte ConstantOfShape shape asks for 2 GiB
+ * and is refused. */
+#define SEG_DEFAULT_MEMORY_BUDGET ((size_t) 1 << 30)
+
+typedef struct {
+  /* Most bytes a load may create: the constants copied from the file, the
+   * ones the load-time passes fold and pack, the values planned from
+   * shapes, and the activations a session at the declared input size
+   * needs. Each session then gets what the model leaves of it for its own
+   * plan-time values, arena and kernel scratch. Going over fails the load
+   * with SEG_ERR_FORMAT (a session with SEG_ERR_SHAPE for its arena or
+   * scratch) and a message naming the node, before the memory is
+   * allocated. 0: SEG_DEFAULT_MEMORY_BUDGET. */
+  size_t memory_budget;
+} seg_load_options;
+
 /* Loads a model. The format is taken from the file's content, not its name.
  * Metadata defaults come from the model family (torchvision LR-ASPP: ImageNet
  * mean/std, VOC labels for 21 classes; MediaPipe selfie: pixel/255,
@@ -89,6 +110,14 @@ seg_status seg_model_load (const char *path, seg_model **model, char **error);
 seg_status seg_model_load_from_memory (const void *data, size_t size,
     const char *name, seg_model **model, char **error);
 
+/* The two above with options; NULL options are the defaults, which the two
+ * above use. */
+seg_status seg_model_load_with_options (const char *path,
+    const seg_load_options *options, seg_model **model, char **error);
+seg_status seg_model_load_from_memory_with_options (const void *data,
+    size_t size, const char *name, const seg_load_options *options,
+    seg_model **model, char **error);
+
 /* NULL is a no-op. The model must outlive its sessions. */
 void seg_model_free (seg_model *model);
 
@@ -99,8 +128,14 @@ const seg_model_info *seg_model_get_info (const seg_model *model);
  * written into buf (NUL-terminated, truncated to size). */
 void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
 
+/* The most worker threads a session runs (the calling thread included). */
+#define SEG_MAX_THREADS 64
+
 typedef struct {
-  int threads;      /* 0 or 1: run on the calling thread only */
+  /* 0 or 1: run on the calling thread only. More than SEG_MAX_THREADS runs
+   * SEG_MAX_THREADS, so that "one per CPU" works on any host; the number
+   * used is seg_session_info.threads. */
+  int threads;
   int input_width;  /* 0: the model's declared size */
   int input_height;
   /* 1: when the graph ends in a bilinear, half-pixel Resize (torchvision's

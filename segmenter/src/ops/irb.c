@@ -76,12 +76,16 @@ band_budget (void)
   return (size_t) l2 / 2;
 }
 
-/* A 1x1 conv's weights, [O, I, 1, 1] (OIHW) or [O, 1, 1, I] (OHWI): the
- * same memory either way. */
+/* A 1x1 conv's weights, [O, I, 1, 1] (OIHW, next to an OIHW depthwise) or
+ * [O, 1, 1, I] (OHWI, next to a 1HWO one): the same memory either way. The
+ * layout decides which dims are the kernel's: [O, 1, 1, 3] is a 1x3 kernel
+ * on one channel in OIHW. */
 static bool
-pointwise_dims (const int64_t *d, int rank, int *o, int *i)
+pointwise_dims (const int64_t *d, int rank, seg_weight_layout dw_layout,
+    int *o, int *i)
 {
-  if (rank != 4 || d[2] != 1 || (d[1] != 1 && d[3] != 1) || d[0] < 1
+  bool oihw = dw_layout == SEG_WL_OIHW;
+  if (rank != 4 || d[oihw ? 2 : 1] != 1 || d[oihw ? 3 : 2] != 1 || d[0] < 1
       || d[0] > SEG_MAX_DIM || d[1] < 1 || d[1] > SEG_MAX_DIM || d[3] < 1
       || d[3] > SEG_MAX_DIM)
     return false;
@@ -123,9 +127,11 @@ irb_geometry (const seg_node *n, const int64_t *const dims[3],
     if (dims[i] && dtypes[i] != SEG_DT_F32)
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
           "node '%s' (InvertedResidual): weights must be float32", n->name);
-  if ((dims[0] && !pointwise_dims (dims[0], ranks[0], &ce2, cin))
+  if ((dims[0] && !pointwise_dims (dims[0], ranks[0], n->a.wlayout, &ce2,
+              cin))
       || !depthwise_dims (dims[1], ranks[1], n->a.wlayout, &cd, kh, kw)
-      || (dims[2] && !pointwise_dims (dims[2], ranks[2], cout, &ce3)))
+      || (dims[2] && !pointwise_dims (dims[2], ranks[2], n->a.wlayout, cout,
+              &ce3)))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (InvertedResidual): weight shapes are not 1x1, "
         "depthwise, 1x1", n->name);

@@ -43,11 +43,15 @@ se_packed_free (void *data)
   free (p);
 }
 
-/* [O, I, 1, 1] or [O, 1, 1, I]: the same memory. */
+/* [O, I, 1, 1] (OIHW) or [O, 1, 1, I] (OHWI): the same memory. The layout
+ * decides which dims are the kernel's: [O, 1, 1, 3] is a 1x3 kernel on one
+ * channel in OIHW. */
 static bool
-weight_dims (int rank, const int64_t *d, int *o, int *i)
+weight_dims (int rank, const int64_t *d, seg_weight_layout wl, int *o, int *i)
 {
-  if (rank != 4 || d[2] != 1 || (d[1] != 1 && d[3] != 1) || d[0] < 1
+  bool oihw = wl == SEG_WL_OIHW;
+  if (rank != 4 || (!oihw && wl != SEG_WL_OHWI) || d[oihw ? 2 : 1] != 1
+      || d[oihw ? 3 : 2] != 1 || d[0] < 1
       || d[0] > SEG_MAX_DIM || d[1] < 1 || d[1] > SEG_MAX_DIM || d[3] < 1
       || d[3] > SEG_MAX_DIM)
     return false;
@@ -65,7 +69,7 @@ se_pack (seg_node *n, const seg_graph *g, seg_err *err)
         n->name);
   const seg_tensor *w = &g->tensors[n->in[2]];
   int cout, cin;
-  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, &cout, &cin)
+  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin)
       || !w->data || w->nbytes < (size_t) cout * cin * sizeof (float))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (SeProject): weights are not a float32 1x1 constant",
@@ -111,7 +115,7 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]], *gate = &v[n->in[1]];
   const seg_value *w = &v[n->in[2]];
   int cout, cin;
-  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, &cout, &cin))
+  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (SeProject): weights are not float32 1x1", n->name);
   if (x->rank != 4 || x->dtype != SEG_DT_F32 || x->dims[3] != cin)

@@ -1267,6 +1267,12 @@ failed:
   return NULL;
 }
 
+static gboolean
+ignore_signal (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 int
 segd_daemon_run (SegdDaemon *d, GError **error)
 {
@@ -1295,12 +1301,14 @@ segd_daemon_run (SegdDaemon *d, GError **error)
   if (d->exit_status == SEGD_EXIT_OK)
     g_main_loop_run (d->loop);
 
-  /* Without its GLib source a SIGHUP would get the default action and end
-   * a clean shutdown with "killed by SIGHUP" (systemctl reload while the
-   * file ends or the unit stops); there is nothing left to reload. */
-  for (guint i = 0; i < G_N_ELEMENTS (d->sig_ids); i++)
-    g_clear_handle_id (&d->sig_ids[i], g_source_remove);
-  signal (SIGHUP, SIG_IGN);
+  /* There is nothing left to reload, but a SIGHUP must not kill a clean
+   * shutdown ("killed by SIGHUP" after systemctl reload while the file
+   * ends or the unit stops). GLib gives a signal back its default action
+   * when the last source for it goes, so a no-op source that lives until
+   * exit takes over before the reload one goes; signal (SIG_IGN) after the
+   * removal would leave a window that a reload loop does hit. */
+  g_unix_signal_add (SIGHUP, ignore_signal, NULL);
+  g_clear_handle_id (&d->sig_ids[2], g_source_remove);
 
   {
     gdouble p50, p99;

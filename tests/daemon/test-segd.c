@@ -1247,6 +1247,42 @@ case_curve (void)
   g_rmdir (dir);
 }
 
+/* SIGHUPs that keep coming while segd stops (a reload loop racing
+ * systemctl stop) must not turn the clean exit into "killed by SIGHUP":
+ * GLib gives SIGHUP its default action back when its last source goes. */
+static void
+case_hup_at_stop (void)
+{
+  /* Each stop has a window of a few ms; 40 make a miss unlikely. */
+  for (guint r = 0; r < 40; r++) {
+    Segd s = { 0 };
+    gint64 end;
+    guint hups = 0;
+    int status;
+    pid_t pid;
+
+    segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+    g_free (segd_wait (&s, "READY=1", 60));
+    CHECK (s.ready, "round %u: no READY", r);
+    pid = atoi (g_subprocess_get_identifier (s.proc));
+    g_subprocess_send_signal (s.proc, SIGTERM);
+    /* kill() itself: g_subprocess_send_signal only queues the signal for
+     * GLib's worker thread, which thins out the burst. Until GLib reaped
+     * segd (a zombie takes signals harmlessly), so the pid is still ours. */
+    end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (g_subprocess_get_identifier (s.proc)
+        && g_get_monotonic_time () < end) {
+      kill (pid, SIGHUP);
+      if (++hups % 64 == 0)
+        segd_drain (&s);
+    }
+    status = segd_wait_exit (&s, 10);
+    CHECK (status == 0, "round %u: exit %d after SIGTERM and %u SIGHUPs", r,
+        status, hups);
+    segd_clear (&s);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1305,6 +1341,8 @@ main (int argc, char **argv)
     case_network_output ();
   } else if (!strcmp (c, "curve")) {
     case_curve ();
+  } else if (!strcmp (c, "hup-at-stop")) {
+    case_hup_at_stop ();
   } else {
     fprintf (stderr, "unknown case \"%s\"\n", c);
     return 2;

@@ -60,6 +60,10 @@ struct _SegdDaemon
    * camera_state of its own ("network-error: ..."); kept while retrying,
    * cleared once masks flow. */
   gchar *camera_error;
+  /* The connection test after a network camera failed (see probe_network)
+   * and the last network warning logged, so each is logged once. */
+  GCancellable *probe;
+  gchar *network_logged;
   gboolean ready_sent;
   int exit_status;
   GError *error; /* why the run ended with exit_status, for main */
@@ -91,6 +95,7 @@ static void start_source (SegdDaemon *d);
 static void stop_source (SegdDaemon *d);
 static void set_state (SegdDaemon *d, State state, const gchar *detail);
 static void update_status (SegdDaemon *d);
+static void cancel_probe (SegdDaemon *d);
 
 static gboolean
 lifecycle_source (SegdSourceType type)
@@ -300,8 +305,11 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
   d->state = state;
   g_free (d->state_detail);
   d->state_detail = g_strdup (detail);
-  if (state != STATE_WAITING)
+  if (state != STATE_WAITING) {
     g_clear_pointer (&d->camera_error, g_free);
+    g_clear_pointer (&d->network_logged, g_free);
+    cancel_probe (d);
+  }
   line = status_line (d);
 
   if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
@@ -493,6 +501,11 @@ start_source (SegdDaemon *d)
     return;
   }
 
+  /* The source's state changes stay inside it: a uri source that never
+   * prerolls (a camera that does not answer) would otherwise leave the
+   * whole pipeline in an unfinished state change, and a pipeline in one
+   * posts no EOS, so SIGTERM waited for stop_timeout. */
+  g_object_set (bin, "async-handling", TRUE, NULL);
   gst_bin_add (GST_BIN (d->pipeline), bin);
   d->source = gst_object_ref (bin);
   src = gst_element_get_static_pad (bin, "src");
@@ -599,61 +612,140 @@ subscribers_changed (SegdDaemon *d, gint count)
 
 /* ---- bus ---- */
 
-/* For a uri source on the network, an error that looks like the network
- * refusing us: returns the camera_state for it (transfer full), or NULL.
- * segd.service allows localhost only (IPAddressDeny=any), and what the
- * cgroup filter does to connect() (EPERM) reaches us as an error of the
- * source, at best a resource error with strerror in the debug text, at
- * worst souphttpsrc's bare "Internal data stream error" (which is all it
- * posts for a refused connection about half the time) or rtspsrc's
- * "Generic error". So any error of the element that talks to the network
- * (uridecodebin's URI source) counts, and resource errors of reading from
- * it; EPERM/EACCES in the details make it "blocked". */
-static gchar *
-network_failure (SegdDaemon *d, GstObject *src, const GError *err,
-    const gchar *debug)
+/* Whether an error of the uri source is the network failing us: any error
+ * of the element that talks to the network (uridecodebin's URI source) or
+ * a resource error reading it. */
+static gboolean
+network_failure (SegdDaemon *d, GstObject *src, const GError *err)
 {
   g_autofree gchar *scheme = NULL;
-  gboolean blocked, network = FALSE;
-  gchar *state;
 
   if (d->source_type != SEGD_SOURCE_URI)
-    return NULL;
+    return FALSE;
   scheme = g_uri_parse_scheme (d->config->uri);
   if (!scheme || !g_ascii_strcasecmp (scheme, "file"))
-    return NULL;
+    return FALSE;
   if (GST_IS_URI_HANDLER (src)
       && gst_uri_handler_get_uri_type (GST_URI_HANDLER (src)) == GST_URI_SRC)
-    network = TRUE;
-  if (err->domain == GST_RESOURCE_ERROR) {
-    switch (err->code) {
-      case GST_RESOURCE_ERROR_NOT_FOUND: /* also: the name did not resolve */
-      case GST_RESOURCE_ERROR_OPEN_READ:
-      case GST_RESOURCE_ERROR_OPEN_READ_WRITE:
-      case GST_RESOURCE_ERROR_READ:
-      case GST_RESOURCE_ERROR_WRITE:
-        network = TRUE;
-        break;
-      default:
-        break;
-    }
+    return TRUE;
+  if (err->domain != GST_RESOURCE_ERROR)
+    return FALSE;
+  switch (err->code) {
+    case GST_RESOURCE_ERROR_NOT_FOUND: /* also: the name did not resolve */
+    case GST_RESOURCE_ERROR_OPEN_READ:
+    case GST_RESOURCE_ERROR_OPEN_READ_WRITE:
+    case GST_RESOURCE_ERROR_READ:
+    case GST_RESOURCE_ERROR_WRITE:
+      return TRUE;
+    default:
+      return FALSE;
   }
-  if (!network)
-    return NULL;
-  blocked = debug && (strstr (debug, g_strerror (EPERM))
-      || strstr (debug, g_strerror (EACCES)));
-  state = g_strdup_printf ("%s: %s", blocked ? "blocked" : "network-error",
-      err->message);
-  if (g_strcmp0 (state, d->camera_error))
-    g_warning ("source %s: %s%s; segd.service allows localhost only "
-        "(IPAddressDeny=any), so if segd runs under it, a camera on "
-        "another host needs IPAddressAllow= for its network in a drop-in "
-        "such as " SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
+}
+
+static void
+log_network (SegdDaemon *d, const gchar *state, gboolean hint)
+{
+  if (!g_strcmp0 (state, d->network_logged))
+    return;
+  g_free (d->network_logged);
+  d->network_logged = g_strdup (state);
+  if (hint)
+    g_warning ("source %s: %s; segd.service allows localhost only "
+        "(IPAddressDeny=any), so if segd runs under it, a camera on another "
+        "host needs IPAddressAllow= for its network in a drop-in such as "
+        SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
         "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
-        "instances)", d->config->uri, err->message, blocked
-        ? " (the connection was denied: a sandbox blocks this address)"
-        : "");
-  return state;
+        "instances)", d->config->uri, state);
+  else
+    g_warning ("source %s: %s (its address is reachable)", d->config->uri,
+        state);
+}
+
+typedef struct
+{
+  SegdDaemon *d;
+  gchar *message; /* the element's error */
+} Probe;
+
+static void
+probe_done (GObject *client, GAsyncResult *res, gpointer data)
+{
+  Probe *p = data;
+  SegdDaemon *d = p->d;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree gchar *state = NULL;
+
+  conn = g_socket_client_connect_to_uri_finish (G_SOCKET_CLIENT (client), res,
+      &error);
+  /* Cancelled: a newer failure, a reload or the end of segd; `d` may be
+   * gone. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
+  g_clear_object (&d->probe);
+  if (conn)
+    state = g_strdup_printf ("network-error: %s", p->message);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    state = g_strdup_printf ("blocked: %s (denied on this host: a sandbox "
+        "such as the unit's IPAddressDeny= blocks the address)",
+        error->message);
+  else
+    state = g_strdup_printf ("network-error: %s", error->message);
+  log_network (d, state, !conn);
+  if (d->state == STATE_WAITING || (d->state == STATE_STARTING
+          && d->camera_error)) {
+    g_free (d->camera_error);
+    d->camera_error = g_steal_pointer (&state);
+    update_status (d);
+  }
+out:
+  g_free (p->message);
+  g_free (p);
+}
+
+/* souphttpsrc and rtspsrc do not say why they could not connect: a
+ * refused connection is often just "Internal data stream error", and EPERM,
+ * what the unit's IPAddressDeny= does to connect(), is not in their
+ * messages at all ("Generic error"). So segd connects to the camera's
+ * address itself, asynchronously, and reports what that says: EPERM/EACCES
+ * is "blocked", any other failure "network-error" with the reason; if the
+ * address takes the connection, the element's own message stands. */
+static void
+probe_network (SegdDaemon *d, const gchar *message)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autofree gchar *scheme = g_uri_parse_scheme (d->config->uri);
+  Probe *p = g_new0 (Probe, 1);
+  guint16 port = 0;
+
+  if (!g_ascii_strcasecmp (scheme, "rtsp") || !g_ascii_strcasecmp (scheme,
+          "rtspt"))
+    port = 554;
+  else if (!g_ascii_strcasecmp (scheme, "http"))
+    port = 80;
+  else if (!g_ascii_strcasecmp (scheme, "https"))
+    port = 443;
+  else if (!g_ascii_strcasecmp (scheme, "rtsps"))
+    port = 322;
+  if (d->probe)
+    g_cancellable_cancel (d->probe);
+  g_clear_object (&d->probe);
+  d->probe = g_cancellable_new ();
+  p->d = d;
+  p->message = g_strdup (message);
+  /* The camera's own address, not a proxy's. */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_set_timeout (client, 5);
+  g_socket_client_connect_to_uri_async (client, d->config->uri, port,
+      d->probe, probe_done, p);
+}
+
+static void
+cancel_probe (SegdDaemon *d)
+{
+  if (d->probe)
+    g_cancellable_cancel (d->probe);
+  g_clear_object (&d->probe);
 }
 
 static void
@@ -669,10 +761,17 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
-      g_autofree gchar *camera_error = network_failure (d, msg->src, err,
-          debug);
+      g_autofree gchar *camera_error = NULL;
 
+      if (!network_failure (d, msg->src, err)) {
+        source_lost (d, err->message, NULL);
+        return;
+      }
+      /* What the last probe found stands until the next one says more. */
+      camera_error = d->camera_error ? g_strdup (d->camera_error)
+          : g_strdup_printf ("network-error: %s", err->message);
       source_lost (d, err->message, camera_error);
+      probe_network (d, err->message);
       return;
     }
     fatal (d, SEGD_EXIT_SOFTWARE, "source %s: %s", d->source_desc,
@@ -812,6 +911,7 @@ on_stop_signal (gpointer data)
   g_message ("stopping");
   segd_notify_stopping ();
   d->state = STATE_STOPPING;
+  cancel_probe (d);
   g_clear_handle_id (&d->retry_id, g_source_remove);
   g_clear_handle_id (&d->grace_id, g_source_remove);
 
@@ -950,6 +1050,10 @@ on_reload_signal (gpointer data)
     }
   } else if (restart) {
     g_message ("reload: the source changed, reopening it");
+    /* What was found out about the old source no longer holds. */
+    g_clear_pointer (&d->camera_error, g_free);
+    g_clear_pointer (&d->network_logged, g_free);
+    cancel_probe (d);
     stop_source (d);
     g_clear_handle_id (&d->retry_id, g_source_remove);
     d->retry_ms = 0;
@@ -1350,6 +1454,8 @@ segd_daemon_free (SegdDaemon *d)
   g_free (d->device_path);
   g_free (d->state_detail);
   g_free (d->camera_error);
+  g_free (d->network_logged);
+  cancel_probe (d);
   g_free (d->model_name);
   g_free (d->model_error);
   g_free (d->model_identity);

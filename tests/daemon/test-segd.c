@@ -1074,12 +1074,13 @@ closed_port (void)
   return ntohs (addr.sin_port);
 }
 
-/* A uri camera that refuses connections (as IPAddressDeny= of the unit
- * makes any non-local one do): camera_state in the ZeroMQ status and the
- * STATUS line say network error, the log says once which drop-in opens
- * the sandbox, and segd stays up and keeps retrying. */
+/* A uri camera that segd cannot reach: camera_state in the ZeroMQ status
+ * and the STATUS line say `want` ("network-error", or "blocked" when
+ * connect() fails with EPERM as under the unit's IPAddressDeny=), the log
+ * says once which drop-in opens the sandbox, segd stays up and keeps
+ * retrying, and SIGTERM still stops it at once. */
 static void
-case_network_source (void)
+run_network_source (const gchar *want, const gchar *const *env)
 {
   Segd s = { 0 };
   g_autoptr (GError) error = NULL;
@@ -1093,6 +1094,7 @@ case_network_source (void)
   g_autofree gchar *err = NULL;
   segmask_sub *sub;
 
+  s.env = env;
   segd_start (&s, (const gchar *[]) { "--set", "source.type=uri", "--set",
         set_uri, "--set", "source.retry-max=0.5", "--set",
         "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
@@ -1100,17 +1102,17 @@ case_network_source (void)
   g_free (segd_wait (&s, "READY=1", 60));
   CHECK (s.ready, "no READY; status: %s", s.last_status);
   sub = status_sub_new (endpoint, "cam");
-  state = status_wait_field (sub, &s, "camera_state", "network-error", 30);
-  CHECK (state, "camera_state never said network-error");
+  state = status_wait_field (sub, &s, "camera_state", want, 30);
+  CHECK (state, "camera_state never said %s", want);
   g_clear_pointer (&state, g_free);
   /* Several retries later: still up, still saying so. */
   g_free (segd_wait (&s, "never-sent", 2.0));
   CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
-  state = status_wait_field (sub, &s, "camera_state", "network-error", 10);
-  CHECK (state, "camera_state no longer says network-error");
+  state = status_wait_field (sub, &s, "camera_state", want, 10);
+  CHECK (state, "camera_state no longer says %s", want);
   g_free (segd_wait (&s, "STATUS=", 2.0));
-  CHECK (s.last_status && strstr (s.last_status, "network-error"),
-      "STATUS: %s", s.last_status);
+  CHECK (s.last_status && strstr (s.last_status, want), "STATUS: %s",
+      s.last_status);
   segmask_sub_free (&sub);
   segd_stop (&s);
   err = segd_stderr (&s);
@@ -1118,8 +1120,31 @@ case_network_source (void)
   CHECK (count (err, "segd-network.conf") == 1, "the sandbox hint must be "
       "logged once: %s", err);
   CHECK (strstr (err, "IPAddressAllow="), "%s", err);
+  CHECK (!strstr (err, "did not flush"), "%s", err);
   segd_clear (&s);
   g_rmdir (dir);
+}
+
+/* Connection refused: a closed port on 127.0.0.1. */
+static void
+case_network_source (void)
+{
+  run_network_source ("network-error", NULL);
+}
+
+/* connect() fails with EPERM, as IPAddressDeny= makes it (an LD_PRELOAD
+ * shim stands in for the unit's BPF filter). */
+static void
+case_network_blocked (void)
+{
+  const gchar *asan = g_getenv ("ASAN_OPTIONS");
+  /* ASan insists on coming first in the library list; the shim does. */
+  g_autofree gchar *asan_options = g_strdup_printf ("%s%s"
+      "verify_asan_link_order=0", asan ? asan : "", asan && *asan ? ":" : "");
+
+  CHECK (g_getenv ("SEGD_EPERM_SHIM"), "SEGD_EPERM_SHIM must be set");
+  run_network_source ("blocked", (const gchar *[]) { "LD_PRELOAD",
+        g_getenv ("SEGD_EPERM_SHIM"), "ASAN_OPTIONS", asan_options, NULL });
 }
 
 /* Under systemd (INVOCATION_ID set), a tcp:// endpoint that is not on
@@ -1337,6 +1362,8 @@ main (int argc, char **argv)
     case_reload_eos ();
   } else if (!strcmp (c, "network-source")) {
     case_network_source ();
+  } else if (!strcmp (c, "network-blocked")) {
+    case_network_blocked ();
   } else if (!strcmp (c, "network-output")) {
     case_network_output ();
   } else if (!strcmp (c, "curve")) {

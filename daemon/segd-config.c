@@ -112,7 +112,7 @@ static const KeyDef keys[] = {
       "foreground probability threshold of the class map"},
   {"segmenter", "output-size", T_CHOICE, OFF (output_size), "model", 0, 0,
       output_sizes, "mask resolution: model or frame"},
-  {"segmenter", "smoothing", T_DOUBLE, OFF (smoothing), "0", 0, 0.99, NULL,
+  {"segmenter", "smoothing", T_DOUBLE, OFF (smoothing), "0.7", 0, 0.99, NULL,
       "temporal smoothing strength, 0: off"},
 
   {"output", "sink", T_STRING, OFF (sink), "zmqmasksink", 0, 0, NULL,

@@ -12,6 +12,7 @@
  */
 #include "segd-daemon.h"
 
+#include "segd-hotplug.h"
 #include "segd-notify.h"
 #include "segd-source.h"
 #include "segd-v4l2.h"
@@ -89,6 +90,8 @@ struct _SegdDaemon
   gchar *model_error;
   gchar *model_identity; /* of the last model given to the element */
   guint64 masks_at_stall_check;
+
+  SegdHotplug *hotplug; /* udev: a returning camera retries at once */
 };
 
 static void start_source (SegdDaemon *d);
@@ -210,12 +213,27 @@ latency_percentiles (SegdDaemon *d, gdouble *p50, gdouble *p99)
 
 /* ---- status ---- */
 
+/* Seconds since the last mask while running and past stall-timeout (a
+ * live camera that stopped sending frames without an error), else 0. */
+static gdouble
+stalled_for (SegdDaemon *d)
+{
+  gint64 age;
+
+  if (d->state != STATE_RUNNING)
+    return 0;
+  g_mutex_lock (&d->lock);
+  age = g_get_monotonic_time () - d->last_mask_us;
+  g_mutex_unlock (&d->lock);
+  return age >= (gint64) (d->config->stall_timeout * 1e6) ? age / 1e6 : 0;
+}
+
 static const gchar *
 camera_state (SegdDaemon *d)
 {
   switch (d->state) {
     case STATE_RUNNING:
-      return "ok";
+      return stalled_for (d) > 0 ? "stalled" : "ok";
     case STATE_STARTING:
       /* A retry is no recovery until frames come. */
       return d->camera_error ? d->camera_error : "ok";
@@ -241,6 +259,11 @@ status_line (SegdDaemon *d)
 
   switch (d->state) {
     case STATE_RUNNING:
+      if (stalled_for (d) > 0) {
+        g_string_append_printf (s, "stalled: no mask for %.1f s",
+            stalled_for (d));
+        break;
+      }
       g_string_append_printf (s, "streaming %.1f fps, inference %.1f ms",
           d->fps, d->inference_ms);
       if (latency_percentiles (d, &p50, &p99))
@@ -570,6 +593,27 @@ source_lost (SegdDaemon *d, const gchar *reason, const gchar *camera_error)
   wait_for_source (d, what ? what : "the source", reason);
 }
 
+/* ---- hotplug ---- */
+
+/* udev announced a capture device: if segd waits for it (or, with no
+ * device named, for any), retry now rather than at the next backoff
+ * step. */
+static void
+camera_appeared (const gchar *devnode, const gchar *devlinks, gpointer data)
+{
+  SegdDaemon *d = data;
+  const gchar *wanted = d->config->device[0] ? d->device_path : NULL;
+
+  if (d->state != STATE_WAITING || !d->retry_id
+      || d->source_type != SEGD_SOURCE_V4L2
+      || !segd_hotplug_matches (wanted, devnode, devlinks))
+    return;
+  g_message ("%s appeared: opening it", devnode);
+  g_clear_handle_id (&d->retry_id, g_source_remove);
+  d->retry_ms = 0;
+  d->retry_id = g_idle_add (retry_source, d);
+}
+
 /* ---- on demand ---- */
 
 static gboolean
@@ -758,11 +802,28 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src),
       err->message, debug ? debug : "");
 
+  /* A source that fails usually posts more than one error (v4l2src:
+   * "Could not read from resource", then "Failed to allocate a buffer");
+   * the first one already removed its bin, and the rest come from
+   * elements that are no longer ours. */
+  if (!gst_object_has_as_ancestor (msg->src, GST_OBJECT (d->pipeline))) {
+    g_debug ("ignored: %s is no longer in the pipeline",
+        GST_OBJECT_NAME (msg->src));
+    return;
+  }
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
       g_autofree gchar *camera_error = NULL;
+      gboolean streamed;
 
+      g_mutex_lock (&d->lock);
+      streamed = d->first_mask_posted;
+      g_mutex_unlock (&d->lock);
+      /* Failed to start while the camera is still there: the mode. */
+      if (!streamed && d->source_type == SEGD_SOURCE_V4L2 && d->device_path
+          && g_file_test (d->device_path, G_FILE_TEST_EXISTS))
+        segd_source_refused (d->source);
       if (!network_failure (d, msg->src, err)) {
         source_lost (d, err->message, NULL);
         return;
@@ -1353,6 +1414,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   bus = gst_pipeline_get_bus (GST_PIPELINE (d->pipeline));
   d->bus_id = gst_bus_add_watch (bus, bus_watch, d);
   gst_object_unref (bus);
+  d->hotplug = segd_hotplug_new (camera_appeared, d);
 
   *exit_status = SEGD_EXIT_OK;
   return d;
@@ -1440,6 +1502,7 @@ segd_daemon_free (SegdDaemon *d)
   g_clear_handle_id (&d->watchdog_id, g_source_remove);
   g_clear_handle_id (&d->stop_id, g_source_remove);
   g_clear_handle_id (&d->bus_id, g_source_remove);
+  g_clear_pointer (&d->hotplug, segd_hotplug_free);
   if (d->pipeline) {
     gst_element_set_state (d->pipeline, GST_STATE_NULL);
     gst_object_unref (d->pipeline);

@@ -521,12 +521,72 @@ failed:
 
 /* ---- v4l2 ---- */
 
+/* Modes a camera failed to start in, by device path: uvcvideo answers
+ * STREAMON with ENOSPC when the USB bus lacks the bandwidth for a mode,
+ * and a cheaper one (often MJPEG) still works, so the next attempt tries
+ * the next best mode instead of the same one forever. Once every mode
+ * failed the list starts over. Main thread only. */
+static GHashTable *refused_modes; /* path -> GArray of SegdV4l2Mode */
+
+void
+segd_source_refused (GstElement *source)
+{
+  const SegdV4l2Mode *mode = g_object_get_data (G_OBJECT (source),
+      "segd-v4l2-mode");
+  const gchar *path = g_object_get_data (G_OBJECT (source),
+      "segd-v4l2-device");
+  GArray *list;
+  gchar fcc[5];
+
+  if (!mode || !path)
+    return;
+  if (!refused_modes)
+    refused_modes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        (GDestroyNotify) g_array_unref);
+  list = g_hash_table_lookup (refused_modes, path);
+  if (!list) {
+    list = g_array_new (FALSE, FALSE, sizeof (SegdV4l2Mode));
+    g_hash_table_insert (refused_modes, g_strdup (path), list);
+  }
+  g_array_append_val (list, *mode);
+  g_message ("%s did not start in %s %ux%u at %u/%u fps: trying the next "
+      "best mode", path, segd_v4l2_fourcc_to_string (mode->fourcc, fcc),
+      mode->width, mode->height, mode->fps_n, mode->fps_d);
+}
+
+/* The device's modes without those it refused (all of them once every
+ * one was refused). (transfer full) */
+static GArray *
+usable_modes (const SegdV4l2Device *device)
+{
+  GArray *list = refused_modes ? g_hash_table_lookup (refused_modes,
+      device->path) : NULL;
+  GArray *modes = g_array_new (FALSE, FALSE, sizeof (SegdV4l2Mode));
+
+  for (guint i = 0; i < device->modes->len; i++) {
+    const SegdV4l2Mode *m = &g_array_index (device->modes, SegdV4l2Mode, i);
+    gboolean skip = FALSE;
+
+    for (guint j = 0; list && j < list->len && !skip; j++)
+      skip = !memcmp (m, &g_array_index (list, SegdV4l2Mode, j), sizeof *m);
+    if (!skip)
+      g_array_append_val (modes, *m);
+  }
+  if (!modes->len && list) {
+    g_hash_table_remove (refused_modes, device->path);
+    g_array_append_vals (modes, device->modes->data, device->modes->len);
+  }
+  return modes;
+}
+
 static GstElement *
 make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
     gchar **description, GError **error)
 {
   guint32 fourcc = segd_v4l2_fourcc_from_string (config->pixel_format);
+  g_autoptr (GArray) modes = usable_modes (device);
   const SegdV4l2Mode *mode;
+  GstElement *bin;
   GstElement *el[4] = { NULL, NULL, NULL, NULL };
   g_autofree gchar *caps_str = NULL;
   guint n = 0;
@@ -535,9 +595,8 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
 
   if (!strcmp (config->pixel_format, "auto"))
     fourcc = 0;
-  mode = segd_v4l2_best_mode ((const SegdV4l2Mode *) device->modes->data,
-      device->modes->len, config->width, config->height, config->framerate,
-      fourcc);
+  mode = segd_v4l2_best_mode ((const SegdV4l2Mode *) modes->data,
+      modes->len, config->width, config->height, config->framerate, fourcc);
   if (!mode) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
         "%s (%s) offers no %s mode segd can use", device->path, device->card,
@@ -563,7 +622,14 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
     *description = g_strdup_printf ("v4l2 %s (%s): %s %ux%u at %u/%u fps",
         device->path, device->card, segd_v4l2_fourcc_to_string (mode->fourcc,
             fcc), mode->width, mode->height, mode->fps_n, mode->fps_d);
-  return finish_bin (gst_bin_new ("source"), el, n, error);
+  bin = finish_bin (gst_bin_new ("source"), el, n, error);
+  if (bin) {
+    g_object_set_data_full (G_OBJECT (bin), "segd-v4l2-mode",
+        g_memdup2 (mode, sizeof *mode), g_free);
+    g_object_set_data_full (G_OBJECT (bin), "segd-v4l2-device",
+        g_strdup (device->path), g_free);
+  }
+  return bin;
 
 failed:
   unref_all (el, 4);

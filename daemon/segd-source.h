@@ -26,6 +26,11 @@ extern const gchar *const segd_demo_images[];
 GstElement *segd_source_make (const SegdConfig *config, SegdSourceType type,
     const SegdV4l2Device *device, gchar **description, GError **error);
 
+/* The v4l2 `source` failed before its first frame while its camera stayed
+ * present: the camera refused the mode. Later segd_source_make calls for
+ * that device pick the next best mode, until every mode was refused. */
+void segd_source_refused (GstElement *source);
+
 G_END_DECLS
 
 #endif /* SEGD_SOURCE_H */

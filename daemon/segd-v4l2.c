@@ -277,25 +277,33 @@ segd_v4l2_resolve (const gchar *name)
 }
 
 /* Cost of delivering `m` when w x h at fps was asked for; lower is
- * better. Missing frame rate costs most, then missing pixels, then extra
- * pixels (scaled down later at a price), then decoding. */
+ * better, in the order docs/daemon.md promises. An exact match costs
+ * (almost) nothing and anything else at least 0.5. Missing frame rate
+ * costs most (up to 100), then missing pixels (5 to 55, by the share of
+ * the request not covered), then extra pixels (2 per doubling: they are
+ * scaled down later, and a mode bigger in both directions must beat one
+ * short in either), then decoding (1). */
 static gdouble
 mode_cost (const SegdV4l2Mode *m, guint w, guint h, guint fps)
 {
   gdouble want_area = (gdouble) w * h, area = (gdouble) m->width * m->height;
   gdouble rate = m->fps_d ? (gdouble) m->fps_n / m->fps_d : 0;
   const FormatMap *f = find_format (m->fourcc);
-  gdouble cost = 0;
+  gboolean compressed = f && f->compressed;
+  gdouble cost = 0.5;
 
+  if (m->width == w && m->height == h && fabs (rate - fps) < 0.01)
+    return compressed ? 0.01 : 0;
   if (rate + 0.01 < fps)
     cost += 100.0 * (fps - rate) / fps;
   else
     cost += 0.5 * (rate - fps) / fps;
   if (m->width < w || m->height < h)
-    cost += 50.0 * (1.0 - MIN (area / want_area, 1.0)) + 5.0;
+    cost += 5.0 + 50.0 * (1.0 - MIN ((gdouble) m->width / w, 1.0)
+        * MIN ((gdouble) m->height / h, 1.0));
   else
-    cost += 10.0 * (area / want_area - 1.0);
-  if (f && f->compressed)
+    cost += 2.0 * log2 (area / want_area);
+  if (compressed)
     cost += 1.0;
   return cost;
 }

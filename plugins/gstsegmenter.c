@@ -16,6 +16,7 @@
 
 #include "gstsegmenter.h"
 #include "segmeta.h"
+#include "segtemporal.h"
 
 #include <math.h>
 #include <segmenter/seg.h>
@@ -35,14 +36,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
 #define DEFAULT_INTERVAL 1
 #define DEFAULT_THRESHOLD 0.5
 #define DEFAULT_OUTPUT_SIZE GST_SEGMENTER_OUTPUT_SIZE_MODEL
-#define DEFAULT_SMOOTHING 0.0
+/* Measured on noisy still and panning photos (bench/bench-temporal.c,
+ * figures in docs/elements.md). */
+#define DEFAULT_SMOOTHING 0.7
+#define DEFAULT_HYSTERESIS 0.06
+#define DEFAULT_MOTION 4.0
 
 /* Number of recent inference times kept for the p99. */
 #define LATENCY_RING 256
-
-/* A probability change of this much (out of 255) or more between two
- * inferences counts as motion and is followed at once by the smoother. */
-#define SMOOTH_MOTION 64.0f
 
 enum
 {
@@ -54,6 +55,8 @@ enum
   PROP_THRESHOLD,
   PROP_OUTPUT_SIZE,
   PROP_SMOOTHING,
+  PROP_HYSTERESIS,
+  PROP_MOTION_THRESHOLD,
   PROP_STATS,
 };
 
@@ -88,6 +91,8 @@ struct _GstSegmenter
   gdouble threshold;
   GstSegmenterOutputSize output_size;
   gdouble smoothing;
+  gdouble hysteresis;
+  gdouble motion_threshold;
 
   /* Streaming thread only. */
   GstVideoInfo info;
@@ -98,9 +103,10 @@ struct _GstSegmenter
   gdouble stats_last_latency_sum;
 
   /* Inference thread only (streaming thread in sync mode, worker in
-   * latest mode): temporal smoothing state. */
-  gfloat *smooth;
-  guint smooth_width, smooth_height, smooth_generation;
+   * latest mode): the temporal filter and the model generation its
+   * history belongs to. */
+  seg_temporal *temporal;
+  guint temporal_generation;
 
   /* Everything below under `lock`. */
   GMutex lock;
@@ -320,49 +326,47 @@ failed:
   }
 }
 
-/* Motion-gated exponential smoothing of the probability plane, in place.
- * Each pixel moves from its previous value towards the new one by a weight
- * that is (1 - s) for a small change and grows with the size of the change,
- * reaching 1 at SMOOTH_MOTION: small frame-to-frame jitter on a still scene
- * is averaged over several inferences, while a real edge moving across a
- * pixel (a large change) is followed at once, so motion does not lag. */
 static void
-smooth_probability (GstSegmenter *self, guint generation, guint8 *prob,
-    guint width, guint height, guint stride, gdouble strength)
+get_temporal_params (GstSegmenter *self, seg_temporal_params *p)
 {
-  gfloat s = (gfloat) strength;
-  gsize n = (gsize) width * height;
+  GST_OBJECT_LOCK (self);
+  p->strength = (float) self->smoothing;
+  p->hysteresis = (float) self->hysteresis;
+  p->threshold = (float) self->threshold;
+  p->motion = (float) self->motion_threshold;
+  GST_OBJECT_UNLOCK (self);
+}
 
-  if (strength <= 0.0) {
-    self->smooth_width = 0;
+/* Filters a fresh mask against the history of this model's masks. A
+ * missing filter (out of memory at start) or a failed observation only
+ * costs the steadiness, never the mask. */
+static void
+filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
+    guint8 *prob, guint8 *classes, guint w, guint h, guint stride)
+{
+  gboolean single = engine->info->output_kind == SEG_OUTPUT_PROBABILITY;
+  seg_temporal_params params;
+  guint cut;
+
+  get_temporal_params (self, &params);
+  if (self->temporal && self->temporal_generation != engine->generation) {
+    seg_temporal_reset (self->temporal);
+    self->temporal_generation = engine->generation;
+  }
+  if (self->temporal && params.strength > 0.0f
+      && seg_temporal_observe (self->temporal, sf) == SEG_OK
+      && seg_temporal_filter (self->temporal, &params, prob, classes, w, h,
+          stride, single) == SEG_OK)
     return;
-  }
-  if (!self->smooth || self->smooth_width != width
-      || self->smooth_height != height
-      || self->smooth_generation != generation) {
-    g_free (self->smooth);
-    self->smooth = g_new (gfloat, n);
-    for (guint y = 0; y < height; y++)
-      for (guint x = 0; x < width; x++)
-        self->smooth[(gsize) y * width + x] = prob[(gsize) y * stride + x];
-    self->smooth_width = width;
-    self->smooth_height = height;
-    self->smooth_generation = generation;
+  if (self->temporal)
+    seg_temporal_reset (self->temporal);
+  if (!single)
     return;
-  }
-  for (guint y = 0; y < height; y++) {
-    gfloat *state = self->smooth + (gsize) y * width;
-    guint8 *row = prob + (gsize) y * stride;
-
-    for (guint x = 0; x < width; x++) {
-      gfloat d = row[x] - state[x];
-      gfloat gate = fminf (fabsf (d) / SMOOTH_MOTION, 1.0f);
-      gfloat w = (1.0f - s) + s * gate * gate;
-
-      state[x] += w * d;
-      row[x] = (guint8) lrintf (fminf (fmaxf (state[x], 0.0f), 255.0f));
-    }
-  }
+  /* Derived from the probability so both planes agree. */
+  cut = (guint) ceil (params.threshold * 255.0);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++)
+      classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
 }
 
 /* Runs the network on `vf` and builds a new mask (transfer full), or
@@ -373,7 +377,7 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
 {
   const seg_model_info *mi = engine->info;
   GstSegmenterOutputSize output_size;
-  gdouble threshold, smoothing;
+  gdouble threshold;
   GstSegMask *mask;
   GstClockTime t0;
   seg_frame sf;
@@ -385,7 +389,6 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   GST_OBJECT_LOCK (self);
   output_size = self->output_size;
   threshold = self->threshold;
-  smoothing = self->smoothing;
   GST_OBJECT_UNLOCK (self);
 
   if (!video_to_seg_frame (vf, &sf))
@@ -413,17 +416,9 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   stride = gst_seg_mask_get_stride (mask);
 
   if (mi->output_kind == SEG_OUTPUT_PROBABILITY) {
-    guint cut = (guint) ceil (threshold * 255.0);
-
     st = seg_session_probability (engine->session, 1, prob, w, h, stride);
     if (st != SEG_OK)
       goto mask_failed;
-    smooth_probability (self, engine->generation, prob, w, h, stride,
-        smoothing);
-    /* Derived from the (smoothed) probability so both planes agree. */
-    for (guint y = 0; y < h; y++)
-      for (guint x = 0; x < w; x++)
-        classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
   } else {
     st = seg_session_probability (engine->session, 0, prob, w, h, stride);
     if (st == SEG_OK)
@@ -434,9 +429,8 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
     for (guint y = 0; y < h; y++)
       for (guint x = 0; x < w; x++)
         prob[(gsize) y * stride + x] = 255 - prob[(gsize) y * stride + x];
-    smooth_probability (self, engine->generation, prob, w, h, stride,
-        smoothing);
   }
+  filter_mask (self, engine, &sf, prob, classes, w, h, stride);
   *latency = gst_util_get_timestamp () - t0;
   return mask;
 
@@ -627,6 +621,10 @@ gst_segmenter_start (GstBaseTransform *trans)
     goto load_failed;
 
   self->frame_index = 0;
+  /* Before the worker starts: from here on it is the inference thread's. */
+  if (!self->temporal)
+    self->temporal = seg_temporal_new ();
+  self->temporal_generation = generation;
   self->stats_last_time = GST_CLOCK_TIME_NONE;
 
   g_mutex_lock (&self->lock);
@@ -683,7 +681,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   gst_clear_buffer (&self->staging);
   g_mutex_unlock (&self->lock);
-  g_clear_pointer (&self->smooth, g_free);
+  g_clear_pointer (&self->temporal, seg_temporal_free);
   return TRUE;
 }
 
@@ -848,6 +846,62 @@ reset:
   self->stats_last_latency_sum = latency_sum;
 }
 
+/* Sync mode, between inferences: the last mask carried along the motion
+ * of the scene since its frame (transfer full), or NULL when nothing moved
+ * (or the filter is off, or the model changed): then the mask is reused as
+ * it is. The meta's age still counts from the inference. Sets *cut when
+ * the frame is of another scene, which no reused mask fits. */
+static GstSegMask *
+track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
+    gboolean *cut)
+{
+  guint w = gst_seg_mask_get_width (ref), h = gst_seg_mask_get_height (ref);
+  guint stride = gst_seg_mask_get_stride (ref);
+  const seg_model_info *mi;
+  seg_temporal_params params;
+  GstSegMask *out = NULL;
+  GstVideoFrame vf;
+  gboolean seen;
+  Engine *engine;
+  seg_frame sf;
+  int moved = 0;
+
+  get_temporal_params (self, &params);
+  if (!self->temporal || params.strength <= 0.0f)
+    return NULL;
+  g_mutex_lock (&self->lock);
+  engine = engine_ref (self->engine);
+  g_mutex_unlock (&self->lock);
+  mi = engine->info;
+  if (engine->generation != self->temporal_generation
+      || !gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+    goto done;
+  seen = video_to_seg_frame (&vf, &sf)
+      && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
+  gst_video_frame_unmap (&vf);
+  if (seen)
+    moved = seg_temporal_track (self->temporal, &params,
+        gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
+        w, h, stride);
+  *cut = moved == 2;
+  if (moved != 1)
+    goto done;
+  out = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
+      (const gchar * const *) mi->labels, mi->name, mi->sha256);
+  if (!out || gst_seg_mask_get_stride (out) != stride) {
+    g_clear_pointer (&out, gst_seg_mask_unref);
+    goto done;
+  }
+  seg_temporal_warp (self->temporal, &params,
+      gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
+      gst_seg_mask_get_probability (out), gst_seg_mask_get_classes (out),
+      w, h, stride, mi->output_kind == SEG_OUTPUT_PROBABILITY);
+
+done:
+  engine_unref (engine);
+  return out;
+}
+
 static GstFlowReturn
 gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
@@ -856,7 +910,7 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GstClockTime rpts = GST_CLOCK_TIME_NONE, rlatency = 0, age = 0;
   GstSegMask *mask = NULL;
   guint64 index, rindex = 0;
-  gboolean due;
+  gboolean due, reused = FALSE;
   guint interval;
 
   GST_OBJECT_LOCK (self);
@@ -877,6 +931,8 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
       if (ret != GST_FLOW_OK)
         return ret;
+    } else {
+      reused = TRUE;
     }
   } else if (due) {
     submit_latest (self, buf, index);
@@ -892,6 +948,30 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   }
   g_mutex_unlock (&self->lock);
 
+  if (mask && reused) {
+    gboolean cut = FALSE;
+    GstSegMask *moved = track_mask (self, buf, mask, &cut);
+
+    if (moved) {
+      gst_seg_mask_unref (mask);
+      mask = moved;
+    } else if (cut) {
+      /* One inference off the schedule rather than `interval` frames of
+       * the previous scene's mask. */
+      GstFlowReturn ret;
+
+      g_clear_pointer (&mask, gst_seg_mask_unref);
+      ret = infer_sync (self, buf, index);
+      if (ret != GST_FLOW_OK)
+        return ret;
+      g_mutex_lock (&self->lock);
+      mask = gst_seg_mask_ref (self->result);
+      rindex = self->result_index;
+      rpts = self->result_pts;
+      rlatency = self->result_latency;
+      g_mutex_unlock (&self->lock);
+    }
+  }
   if (mask) {
     if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (rpts)
         && pts >= rpts)
@@ -1033,6 +1113,16 @@ gst_segmenter_set_property (GObject *object, guint prop_id,
       self->smoothing = g_value_get_double (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_HYSTERESIS:
+      GST_OBJECT_LOCK (self);
+      self->hysteresis = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MOTION_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->motion_threshold = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1081,6 +1171,16 @@ gst_segmenter_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_set_double (value, self->smoothing);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_HYSTERESIS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->hysteresis);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MOTION_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->motion_threshold);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, make_stats (self));
       break;
@@ -1096,7 +1196,7 @@ gst_segmenter_finalize (GObject *object)
   GstSegmenter *self = GST_SEGMENTER (object);
 
   g_free (self->model_path);
-  g_free (self->smooth);
+  seg_temporal_free (self->temporal);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   g_clear_pointer (&self->engine, engine_unref);
   gst_clear_buffer (&self->staging);
@@ -1137,7 +1237,9 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint ("interval", "Interval",
           "Run the network on every Nth frame and reuse the mask in "
-          "between", 1, 10000, DEFAULT_INTERVAL,
+          "between (in sync mode with smoothing > 0: moved along the "
+          "scene's motion, and a cut is segmented at once)", 1, 10000,
+          DEFAULT_INTERVAL,
           rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
@@ -1150,9 +1252,24 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           DEFAULT_OUTPUT_SIZE, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_SMOOTHING,
       g_param_spec_double ("smoothing", "Smoothing",
-          "Temporal filter strength on the probability (0 = off): small "
-          "changes are averaged over inferences, large ones followed at once",
-          0.0, 0.99, DEFAULT_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
+          "Temporal filter strength (0 = off): where the frame is still the "
+          "probability is averaged over inferences with this weight on the "
+          "past and the class has hysteresis; where it changed the new mask "
+          "is taken at once; with interval > 1, masks between inferences "
+          "follow the measured motion", 0.0, 0.99, DEFAULT_SMOOTHING,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_HYSTERESIS,
+      g_param_spec_double ("hysteresis", "Hysteresis",
+          "Half-width of the probability band around the threshold inside "
+          "which a still pixel keeps its class (with smoothing > 0, "
+          "single-output models)", 0.0, 0.5, DEFAULT_HYSTERESIS,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MOTION_THRESHOLD,
+      g_param_spec_double ("motion-threshold", "Motion threshold",
+          "Mean absolute luma change of a tile (levels of 255, measured on "
+          "a 64x64 thumbnail of the frame) from which the smoothing lets go "
+          "of it; from half of it on it starts to", 0.5, 255.0,
+          DEFAULT_MOTION, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "frames-in, inferences, mean-inference-ms, p99-inference-ms "
@@ -1192,6 +1309,8 @@ gst_segmenter_init (GstSegmenter *self)
   self->threshold = DEFAULT_THRESHOLD;
   self->output_size = DEFAULT_OUTPUT_SIZE;
   self->smoothing = DEFAULT_SMOOTHING;
+  self->hysteresis = DEFAULT_HYSTERESIS;
+  self->motion_threshold = DEFAULT_MOTION;
   self->stats_last_time = GST_CLOCK_TIME_NONE;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

@@ -1,6 +1,7 @@
 /* Tests of the `segmenter` element through GstHarness: every input format
  * negotiates and passes unchanged (same memory) with a mask of the right
- * size; interval; latest mode keeps buffers flowing while inference is
+ * size; interval, with the temporal filter following motion and cuts
+ * between inferences; latest mode keeps buffers flowing while inference is
  * slower; model swap while playing; bad models fail the state change with
  * a message; the meta survives copies, tee and queue. */
 #include "common.h"
@@ -138,33 +139,125 @@ test_output_size_frame (void)
   gst_harness_teardown (hr);
 }
 
+/* A random RGB picture of w x h (transfer full), the view at (ox, oy) of
+ * `canvas` (cw pixels wide) as a frame with PTS for `index`. */
+static GstBuffer *
+view_buffer (const guint8 *canvas, gint cw, gint ox, gint oy, gint w, gint h,
+    guint64 index)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize) w * h * 3, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (gint y = 0; y < h; y++)
+    memcpy (map.data + (gsize) y * w * 3,
+        canvas + ((gsize) (y + oy) * cw + ox) * 3, (gsize) w * 3);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = index * GST_SECOND / 30;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+/* interval=3: inference on frames 0, 3, 6; in between the age counts up.
+ * On a still scene the mask itself is reused; with smoothing=0 it is
+ * reused whatever the frames show (the behaviour before the temporal
+ * filter). */
 static void
 test_interval (void)
 {
+  static const gchar *const props[] = { "interval=3",
+    "interval=3 smoothing=0" };
+
+  for (guint p = 0; p < G_N_ELEMENTS (props); p++) {
+    GstHarness *hr = new_harness (props[p], "RGB", 64, 48);
+    const guint8 *first = NULL;
+    guint32 rng = 3;
+    GstBuffer *still = frame_buffer ("RGB", 64, 48, 0, &rng);
+
+    for (guint64 i = 0; i < 7; i++) {
+      GstBuffer *in, *out;
+      GstSegMeta *meta;
+
+      if (p == 0) {
+        in = gst_buffer_copy_deep (still);
+        GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
+      } else {
+        in = frame_buffer ("RGB", 64, 48, i, &rng);
+      }
+      gst_harness_push (hr, in);
+      out = gst_harness_pull (hr);
+      meta = gst_buffer_get_seg_meta (out);
+      CHECK (meta != NULL, "frame %" G_GUINT64_FORMAT " has no meta", i);
+      CHECK (meta->age_frames == i % 3, "%s: frame %" G_GUINT64_FORMAT
+          " age %" G_GUINT64_FORMAT, props[p], i, meta->age_frames);
+      CHECK (meta->age == (i % 3) * GST_SECOND / 30, "age ns");
+      if (i % 3 == 0)
+        first = meta->probability;
+      else
+        CHECK (meta->probability == first, "%s: mask not reused", props[p]);
+      gst_buffer_unref (out);
+    }
+    CHECK (stat_u64 (hr, "inferences") == 3, "inferences %" G_GUINT64_FORMAT,
+        stat_u64 (hr, "inferences"));
+    CHECK (stat_u64 (hr, "frames-in") == 7, "frames-in");
+    gst_buffer_unref (still);
+    gst_harness_teardown (hr);
+  }
+}
+
+/* interval=3 on a panning view: frames between inferences get a mask of
+ * their own (the last one moved along), still aged from the inference; a
+ * cut between inferences is segmented at once rather than waiting. */
+static void
+test_interval_motion (void)
+{
   GstHarness *hr = new_harness ("interval=3", "RGB", 64, 48);
+  guint32 rng = 5;
+  GstBuffer *canvas_buf = test_random_buffer (96 * 72 * 3, &rng);
+  GstBuffer *other = test_random_buffer (96 * 72 * 3, &rng);
   const guint8 *first = NULL;
-  guint32 rng = 3;
+  GstMapInfo canvas, cut;
+  GstBuffer *out;
+  GstSegMeta *meta;
 
-  for (guint64 i = 0; i < 7; i++) {
-    GstBuffer *out;
-    GstSegMeta *meta;
-
-    gst_harness_push (hr, frame_buffer ("RGB", 64, 48, i, &rng));
+  gst_buffer_map (canvas_buf, &canvas, GST_MAP_READ);
+  gst_buffer_map (other, &cut, GST_MAP_READ);
+  for (guint64 i = 0; i < 6; i++) {
+    /* Sideways only: the thumbnail of a 64-wide frame has one column per
+     * pixel, so the random picture moves by whole thumbnail pixels (a
+     * fractional shift of noise would match no shift: a cut). */
+    gst_harness_push (hr, view_buffer (canvas.data, 96, 10 + i, 8, 64, 48,
+            i));
     out = gst_harness_pull (hr);
     meta = gst_buffer_get_seg_meta (out);
     CHECK (meta != NULL, "frame %" G_GUINT64_FORMAT " has no meta", i);
     CHECK (meta->age_frames == i % 3, "frame %" G_GUINT64_FORMAT " age %"
         G_GUINT64_FORMAT, i, meta->age_frames);
-    CHECK (meta->age == (i % 3) * GST_SECOND / 30, "age ns");
     if (i % 3 == 0)
       first = meta->probability;
     else
-      CHECK (meta->probability == first, "mask not reused");
+      CHECK (meta->probability != first, "frame %" G_GUINT64_FORMAT
+          ": a moving view kept the old mask", i);
     gst_buffer_unref (out);
   }
-  CHECK (stat_u64 (hr, "inferences") == 3, "inferences %" G_GUINT64_FORMAT,
+  CHECK (stat_u64 (hr, "inferences") == 2, "pan taken for a cut: %"
+      G_GUINT64_FORMAT " inferences", stat_u64 (hr, "inferences"));
+
+  /* Frame 6 is due; frame 7 is another scene. */
+  gst_buffer_unref (gst_harness_push_and_pull (hr,
+          view_buffer (canvas.data, 96, 16, 8, 64, 48, 6)));
+  out = gst_harness_push_and_pull (hr, view_buffer (cut.data, 96, 0, 0, 64,
+          48, 7));
+  meta = gst_buffer_get_seg_meta (out);
+  CHECK (meta && meta->age_frames == 0, "cut not segmented at once");
+  gst_buffer_unref (out);
+  CHECK (stat_u64 (hr, "inferences") == 4, "inferences %" G_GUINT64_FORMAT,
       stat_u64 (hr, "inferences"));
-  CHECK (stat_u64 (hr, "frames-in") == 7, "frames-in");
+
+  gst_buffer_unmap (canvas_buf, &canvas);
+  gst_buffer_unmap (other, &cut);
+  gst_buffer_unref (canvas_buf);
+  gst_buffer_unref (other);
   gst_harness_teardown (hr);
 }
 
@@ -455,6 +548,7 @@ main (int argc, char **argv)
   test_formats ();
   test_output_size_frame ();
   test_interval ();
+  test_interval_motion ();
   test_latency_sync ();
   test_latest ();
   test_model_swap ();

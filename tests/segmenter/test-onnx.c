@@ -1777,7 +1777,7 @@ test_byte_flips (void)
 /* ---- whole loads of hostile files ----------------------------------- */
 
 /* With SEG_WRITE_SEEDS=DIR the hostile files below are also written to
- * DIR/NAME, as seeds for fuzz/fuzz-onnx (fuzz/seeds/onnx holds them). */
+ * DIR/NAME, as seeds for fuzz/fuzz-onnx (fuzz/corpus/fuzz-onnx holds them). */
 static void
 write_seed (const char *name, const buf *m)
 {

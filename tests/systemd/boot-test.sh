@@ -34,6 +34,24 @@ mkdir -p "$root/etc/segd/segd.conf.d"
 printf '[source]\ntype=test\n' > "$root/etc/segd/segd.conf.d/10-ci.conf"
 
 install -D -m 755 "$here/in-container.sh" "$root/usr/local/lib/segd-ci/check"
+# A camera for segd@cam2, named by /dev/v4l/by-id: the tests' fake UVC
+# webcam (tests/v4l2/fakecam.c), preloaded into that instance only.
+if [ -n "${FAKECAM_SO:-}" ] && [ -f "$FAKECAM_SO" ]; then
+  install -D -m 644 "$FAKECAM_SO" "$root/usr/local/lib/segd-ci/fakecam.so"
+  install -D -m 644 "${SEG_TEST_IMAGE:?}" "$root/usr/local/lib/segd-ci/person.png"
+  mkdir -p "$root/usr/local/lib/segd-ci/cams"
+  echo "by-id=usb-Fake_Webcam_C920_0001-video-index0" \
+    > "$root/usr/local/lib/segd-ci/cams/video0"
+  mkdir -p "$root/etc/systemd/system/segd@cam2.service.d"
+  cat > "$root/etc/systemd/system/segd@cam2.service.d/fakecam.conf" <<'DROPIN'
+[Service]
+Environment=LD_PRELOAD=/usr/local/lib/segd-ci/fakecam.so
+Environment=FAKECAM_DIR=/usr/local/lib/segd-ci/cams
+Environment=FAKECAM_SCENE=/usr/local/lib/segd-ci/person.png
+DROPIN
+  printf '[source]\ntype=v4l2\ndevice=/dev/v4l/by-id/usb-Fake_Webcam_C920_0001-video-index0\n' \
+    > "$root/etc/segd/cam2.conf"
+fi
 cat > "$root/etc/systemd/system/segd-ci-check.service" <<'UNIT'
 [Unit]
 Description=segd boot test

@@ -113,6 +113,20 @@ for i in cam0 cam1; do
 done
 systemctl stop segd@cam0.service segd@cam1.service
 
+# --- segd@ with device= a /dev/v4l/by-id name (the fake webcam).
+if [ -f /etc/segd/cam2.conf ]; then
+  systemctl start segd@cam2.service
+  if sub ipc:///run/segd-cam2/cam2.sock --stream cam2 --count 5 > /tmp/cam2.txt \
+      && grep -q 'size=' /tmp/cam2.txt; then
+    ok "segd@cam2 streams from /dev/v4l/by-id/...: $(tail -n 1 /tmp/cam2.txt | cut -c1-100)"
+  else
+    bad "segd@cam2 (by-id camera): $(systemctl status --no-pager segd@cam2 2>&1 | tail -n 8)"
+  fi
+  systemctl stop segd@cam2.service
+else
+  log "skip - no fake camera (FAKECAM_SO unset)"
+fi
+
 # --- A bad configuration fails with 78 and is not restarted.
 printf '[source]\nframerate=0\n' > /etc/segd/bad.conf
 systemctl start segd@bad.service

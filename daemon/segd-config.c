@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <limits.h>
+#include <segmask.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -623,6 +624,42 @@ apply_dropins (SegdConfig *config, const gchar *dir_path, GError **error)
   return TRUE;
 }
 
+/* The keys themselves, read by the loader the sink uses (libsegmask): a
+ * file that is there but holds no usable key (a public certificate given
+ * as the secret one, a truncated key) fails here with the line that set
+ * it, not when the sink starts. `public_keys`: a list of public keys or a
+ * directory of certificates; else one secret key. NULL, or "PATH...: why"
+ * (transfer full). */
+static gchar *
+check_keys (const gchar *path, gboolean public_keys)
+{
+  char err[512] = "";
+  segmask_status st;
+
+  if (public_keys) {
+    segmask_keyring *ring = segmask_keyring_new ();
+
+    if (!ring)
+      return g_strdup_printf ("%s: out of memory", path);
+    st = segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, path, err,
+        sizeof err);
+    segmask_keyring_free (&ring);
+  } else {
+    char public_z85[41], secret_z85[41];
+
+    st = segmask_keypair_load (NULL, path, public_z85, secret_z85, err,
+        sizeof err);
+    /* Not a copy of the secret left on the stack. */
+    explicit_bzero (secret_z85, sizeof secret_z85);
+  }
+  if (st == SEGMASK_OK)
+    return NULL;
+  if (err[0] && strstr (err, path))
+    return g_strdup (err);
+  return g_strdup_printf ("%s: %s", path, err[0] ? err
+      : segmask_status_string (st));
+}
+
 static gboolean
 check_paths (SegdConfig *config, GError **error)
 {
@@ -631,15 +668,22 @@ check_paths (SegdConfig *config, GError **error)
     const gchar *path = *(gchar **) ((guint8 *) config + def->offset);
     g_autofree gchar *problem = NULL;
 
-    if (!path[0] || !(problem = check_readable (path, path_keys[i].dir_ok)))
+    if (!path[0])
       continue;
-    {
+    if ((problem = check_readable (path, path_keys[i].dir_ok))) {
       g_autofree gchar *prefix = key_prefix (config, def->section, def->key);
 
       g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
           "%s%s: %s", prefix, path, problem);
+      return FALSE;
     }
-    return FALSE;
+    if ((problem = check_keys (path, path_keys[i].dir_ok))) {
+      g_autofree gchar *prefix = key_prefix (config, def->section, def->key);
+
+      g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+          "%s%s", prefix, problem);
+      return FALSE;
+    }
   }
   /* The sink would refuse this at start; say it now. */
   if (config->curve_allowed_keys[0] && !config->curve_secret_key_file[0]) {

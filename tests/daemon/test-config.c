@@ -166,9 +166,10 @@ test_errors (void)
 }
 
 /* The CURVE key files are checked once all layers are in: missing, not a
- * regular file (a directory is fine for the allowed keys) or the allowed
- * keys without the server's key each fail with the line that set them and
- * the path; a later layer may fix an earlier one. */
+ * regular file (a directory is fine for the allowed keys), holding no
+ * usable key, or the allowed keys without the server's key each fail with
+ * the line that set them and the path; a later layer may fix an earlier
+ * one. */
 static void
 test_key_files (void)
 {
@@ -176,6 +177,7 @@ test_key_files (void)
   g_autofree gchar *secret = g_build_filename (tmp, "server.key", NULL);
   g_autofree gchar *allowed = g_build_filename (tmp, "allowed.d", NULL);
   g_autofree gchar *missing = g_build_filename (tmp, "nope.key", NULL);
+  g_autofree gchar *junk = g_build_filename (tmp, "junk.key", NULL);
   g_autofree gchar *text = NULL;
   g_autofree gchar *set_secret = g_strdup_printf
       ("output.curve-secret-key-file=%s", secret);
@@ -186,7 +188,10 @@ test_key_files (void)
   g_autoptr (SegdConfig) c = NULL;
 
   write_file ("server.key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n");
-  write_file ("allowed.d/client.key", "# a czmq public certificate\n");
+  write_file ("allowed.d/client.key", "#   ZeroMQ CURVE Public Certificate\n"
+      "metadata\ncurve\n"
+      "    public-key = \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"\n");
+  write_file ("junk.key", "not a key\n");
 
   text = g_strdup_printf ("# keys\n[output]\ncurve-secret-key-file = %s\n",
       missing);
@@ -204,6 +209,13 @@ test_key_files (void)
   expect_error (NULL, (const gchar *[]) { set_secret, set_missing, NULL },
       (const gchar *[]) { "--set output.curve-allowed-keys=", missing,
         g_strerror (ENOENT), NULL });
+
+  /* There and readable, but no key in it: read with the sink's loader. */
+  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n", junk);
+  write_file ("keys.conf", text);
+  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
+        "curve-secret-key-file", junk, NULL });
+  g_clear_pointer (&text, g_free);
 
   text = g_strdup_printf ("[output]\ncurve-allowed-keys = %s\n", allowed);
   write_file ("keys.conf", text);

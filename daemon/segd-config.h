@@ -83,6 +83,11 @@ typedef struct
   /* [daemon] */
   gdouble stall_timeout;
 
+  /* [http] */
+  gboolean http_enabled;
+  gchar *http_listen;
+  gint http_port;
+
   /* "section.key" -> where the value in effect was set ("FILE:LINE",
    * "--set ..."), for the keys checked after all layers (the key files). */
   GHashTable *origins;

@@ -337,6 +337,15 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
   if (d->state == STATE_RUNNING && stalled_for (d) > 0)
     st->state = st->camera_state = "stalled";
   st->camera_detail = g_strdup (d->state_detail);
+  /* A network camera that cannot be reached: the word of camera_state in
+   * the ZeroMQ status, the whole sentence as the detail. */
+  if (d->camera_error && (d->state == STATE_WAITING
+          || d->state == STATE_STARTING)) {
+    st->camera_state = g_str_has_prefix (d->camera_error, "blocked:")
+        ? "blocked" : "network-error";
+    g_free (st->camera_detail);
+    st->camera_detail = g_strdup (d->camera_error);
+  }
   st->model = g_strdup (d->model_name);
   st->model_error = g_strdup (d->model_error);
   st->status_line = status_line (d);

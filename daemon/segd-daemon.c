@@ -338,13 +338,14 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
     st->state = st->camera_state = "stalled";
   st->camera_detail = g_strdup (d->state_detail);
   /* A network camera that cannot be reached: the word of camera_state in
-   * the ZeroMQ status, the whole sentence as the detail. */
+   * the ZeroMQ status, and the detail says what and why, as STATUS does. */
   if (d->camera_error && (d->state == STATE_WAITING
           || d->state == STATE_STARTING)) {
     st->camera_state = g_str_has_prefix (d->camera_error, "blocked:")
         ? "blocked" : "network-error";
     g_free (st->camera_detail);
-    st->camera_detail = g_strdup (d->camera_error);
+    st->camera_detail = d->state_detail ? g_strdup_printf ("%s (%s)",
+        d->state_detail, d->camera_error) : g_strdup (d->camera_error);
   }
   st->model = g_strdup (d->model_name);
   st->model_error = g_strdup (d->model_error);

@@ -567,7 +567,9 @@ start_source (SegdDaemon *d)
   bin = segd_source_make (d->config, type, device, &desc, &error);
   if (!bin) {
     if (lifecycle_source (type)) {
-      wait_for_source (d, d->device_path ? d->device_path : d->config->uri,
+      g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
+
+      wait_for_source (d, d->device_path ? d->device_path : uri,
           error->message);
     } else {
       fatal (d, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
@@ -633,8 +635,9 @@ stop_source (SegdDaemon *d)
 static void
 source_lost (SegdDaemon *d, const gchar *reason, const gchar *camera_error)
 {
+  g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
   const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path
-      : d->config->uri;
+      : uri;
 
   /* A source that ran and went away gets a quick first retry; one that
    * fails to open keeps backing off up to retry-max. */
@@ -742,6 +745,8 @@ network_failure (SegdDaemon *d, GstObject *src, const GError *err)
 static void
 log_network (SegdDaemon *d, const gchar *state, gboolean hint)
 {
+  g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
+
   if (!g_strcmp0 (state, d->network_logged))
     return;
   g_free (d->network_logged);
@@ -752,10 +757,9 @@ log_network (SegdDaemon *d, const gchar *state, gboolean hint)
         "host needs IPAddressAllow= for its network in a drop-in such as "
         SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
         "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
-        "instances)", d->config->uri, state);
+        "instances)", uri, state);
   else
-    g_warning ("source %s: %s (its address is reachable)", d->config->uri,
-        state);
+    g_warning ("source %s: %s (its address is reachable)", uri, state);
 }
 
 typedef struct

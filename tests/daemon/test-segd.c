@@ -1078,7 +1078,8 @@ closed_port (void)
  * and the STATUS line say `want` ("network-error", or "blocked" when
  * connect() fails with EPERM as under the unit's IPAddressDeny=), the log
  * says once which drop-in opens the sandbox, segd stays up and keeps
- * retrying, and SIGTERM still stops it at once. */
+ * retrying, SIGTERM still stops it at once, and the password in the URI
+ * shows nowhere (STATUS is readable with systemctl status by any user). */
 static void
 run_network_source (const gchar *want, const gchar *const *env)
 {
@@ -1087,8 +1088,9 @@ run_network_source (const gchar *want, const gchar *const *env)
   g_autofree gchar *dir = g_dir_make_tmp ("segd-net-XXXXXX", &error);
   g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
   g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s", endpoint);
-  g_autofree gchar *uri = g_strdup_printf ("http://127.0.0.1:%u/cam.mjpg",
-      closed_port ());
+  /* With a password, which no log line, STATUS or camera_state shows. */
+  g_autofree gchar *uri = g_strdup_printf ("http://alice:s3cret@127.0.0.1:%u/"
+      "cam.mjpg", closed_port ());
   g_autofree gchar *set_uri = g_strdup_printf ("source.uri=%s", uri);
   g_autofree gchar *state = NULL;
   g_autofree gchar *err = NULL;
@@ -1110,9 +1112,11 @@ run_network_source (const gchar *want, const gchar *const *env)
   CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
   state = status_wait_field (sub, &s, "camera_state", want, 10);
   CHECK (state, "camera_state no longer says %s", want);
+  CHECK (!strstr (state, "s3cret"), "camera_state: %s", state);
   g_free (segd_wait (&s, "STATUS=", 2.0));
-  CHECK (s.last_status && strstr (s.last_status, want), "STATUS: %s",
-      s.last_status);
+  CHECK (s.last_status && strstr (s.last_status, want)
+      && strstr (s.last_status, "alice:***@127.0.0.1")
+      && !strstr (s.last_status, "s3cret"), "STATUS: %s", s.last_status);
   segmask_sub_free (&sub);
   segd_stop (&s);
   err = segd_stderr (&s);
@@ -1121,6 +1125,7 @@ run_network_source (const gchar *want, const gchar *const *env)
       "logged once: %s", err);
   CHECK (strstr (err, "IPAddressAllow="), "%s", err);
   CHECK (!strstr (err, "did not flush"), "%s", err);
+  CHECK (!strstr (err, "s3cret"), "the password is in the log: %s", err);
   segd_clear (&s);
   g_rmdir (dir);
 }

@@ -132,7 +132,9 @@ main (int argc, char **argv)
     fprintf (stderr, "segd: %s\n", error->message);
     return status;
   }
-  status = segd_daemon_run (daemon);
+  status = segd_daemon_run (daemon, &error);
   segd_daemon_free (daemon);
+  if (error)
+    fprintf (stderr, "segd: %s\n", error->message);
   return status;
 }

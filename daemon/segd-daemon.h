@@ -27,8 +27,10 @@ typedef struct _SegdDaemon SegdDaemon;
 SegdDaemon *segd_daemon_new (SegdConfig *config,
     const SegdConfigSources *sources, int *exit_status, GError **error);
 
-/* Runs until SIGTERM/SIGINT or a fatal error; returns the exit status. */
-int segd_daemon_run (SegdDaemon *daemon);
+/* Runs until SIGTERM/SIGINT, the end of a file played once or a fatal
+ * error; returns the exit status. A non-zero status comes with `error`
+ * set to the reason, for the caller to print. */
+int segd_daemon_run (SegdDaemon *daemon, GError **error);
 
 void segd_daemon_free (SegdDaemon *daemon);
 

@@ -527,6 +527,7 @@ start_source (SegdDaemon *d)
   SegdSourceType type = d->config->source_type;
   GstElement *bin;
   GstPad *src, *sink;
+  GstPadLinkReturn link;
 
   if (d->source || d->state == STATE_STOPPING)
     return;
@@ -591,9 +592,14 @@ start_source (SegdDaemon *d)
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       source_eos_probe, GINT_TO_POINTER (type == SEGD_SOURCE_FILE
           && !d->config->loop), NULL);
-  gst_pad_link (src, sink);
+  link = gst_pad_link (src, sink);
   gst_object_unref (src);
   gst_object_unref (sink);
+  if (GST_PAD_LINK_FAILED (link)) {
+    fatal (d, SEGD_EXIT_SOFTWARE, "source: cannot link %s to the segmenter "
+        "(%s)", desc, gst_pad_link_get_name (link));
+    return;
+  }
 
   g_free (d->source_desc);
   d->source_desc = g_steal_pointer (&desc);
@@ -1445,7 +1451,12 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
       goto failed;
     g_object_set (tee, "allow-not-linked", TRUE, NULL);
     gst_bin_add (GST_BIN (d->pipeline), tee);
-    gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL);
+    if (!gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "cannot link segmenter through the preview/record tee to %s",
+          config->sink);
+      goto failed;
+    }
     if (config->preview && !add_branch (d, tee, "preview",
             config->preview_overlay, config->preview_sink, error))
       goto failed;

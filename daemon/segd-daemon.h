@@ -20,7 +20,8 @@ typedef struct _SegdDaemon SegdDaemon;
 #define SEGD_EXIT_UNAVAILABLE 69 /* a GStreamer element is missing */
 #define SEGD_EXIT_CONFIG 78
 
-/* Builds the pipeline for `config` (transfer full). `sources` is kept (the
+/* Builds the pipeline for `config` (transfer full: the daemon owns it from
+ * here on, and frees it when building fails too). `sources` is kept (the
  * strings are copied) to read the configuration again on SIGHUP. Returns
  * NULL with `error` set when the pipeline cannot be built; *exit_status
  * then says why. (transfer full): free with segd_daemon_free. */

@@ -407,6 +407,45 @@ test_model_swap (void)
   gst_harness_teardown (hr);
 }
 
+/* Two threads keep swapping the model while frames flow (as
+ * gst-plugins-good's tests stress properties): every frame still gets a
+ * mask, and each mask has the size of the model it names. */
+static void
+test_model_swap_stress (void)
+{
+  GstHarness *hr = new_harness ("", "RGB", 64, 48);
+  GValue square = G_VALUE_INIT, landscape = G_VALUE_INIT;
+  GstHarnessThread *t[2];
+  guint32 rng = 8;
+  guint swaps = 0;
+
+  g_value_init (&square, G_TYPE_STRING);
+  g_value_set_string (&square, square_model);
+  g_value_init (&landscape, G_TYPE_STRING);
+  g_value_set_string (&landscape, landscape_model);
+  t[0] = gst_harness_stress_property_start_full (hr, "model", &square, 20000);
+  t[1] = gst_harness_stress_property_start_full (hr, "model", &landscape,
+      23000);
+  for (guint i = 0; i < 150; i++) {
+    GstBuffer *out;
+    GstSegMeta *meta = push_and_meta (hr, i, &out, &rng);
+    gboolean is_square;
+
+    CHECK (meta != NULL, "frame %u got no mask while the model changed", i);
+    is_square = !strcmp (meta->model_name, "selfie_segmentation.tflite");
+    CHECK (meta->width == 256 && meta->height == (is_square ? 256u : 144u),
+        "frame %u: %ux%u mask from %s", i, meta->width, meta->height,
+        meta->model_name);
+    gst_buffer_unref (out);
+  }
+  for (guint i = 0; i < 2; i++)
+    swaps += gst_harness_stress_thread_stop (t[i]);
+  CHECK (swaps > 2, "only %u model sets", swaps);
+  g_value_unset (&square);
+  g_value_unset (&landscape);
+  gst_harness_teardown (hr);
+}
+
 static void
 check_bad_model (const gchar *path, const gchar *reason)
 {
@@ -558,6 +597,7 @@ main (int argc, char **argv)
   test_latency_sync ();
   test_latest ();
   test_model_swap ();
+  test_model_swap_stress ();
   test_bad_model ();
   test_tee_queue ();
 

@@ -27,6 +27,7 @@ typedef struct
   int sock;
   GSubprocess *proc;
   gchar *last_status;
+  gchar *err_text;              /* stderr, once read */
   guint watchdogs;
   gboolean ready, stopping;
   /* Extra environment: NAME, VALUE pairs, NULL-terminated (optional). */
@@ -214,30 +215,38 @@ segd_wait_exit (Segd *s, gdouble seconds)
   return g_subprocess_get_exit_status (s->proc);
 }
 
+/* What segd wrote to stderr, once it has exited (read once, kept). */
 static gchar *
 segd_stderr (Segd *s)
 {
-  GInputStream *in = g_subprocess_get_stderr_pipe (s->proc);
-  gchar buf[65536];
-  gsize n = 0;
+  if (!s->err_text) {
+    GInputStream *in = g_subprocess_get_stderr_pipe (s->proc);
+    gchar buf[65536];
+    gsize n = 0;
 
-  g_input_stream_read_all (in, buf, sizeof buf - 1, &n, NULL, NULL);
-  buf[n] = '\0';
-  return g_strdup (buf);
+    g_input_stream_read_all (in, buf, sizeof buf - 1, &n, NULL, NULL);
+    buf[n] = '\0';
+    s->err_text = g_strdup (buf);
+  }
+  return g_strdup (s->err_text);
 }
 
-/* SIGTERM: exit status 0 within 2 s. */
+/* SIGTERM: exit status 0, through the orderly path. segd gives the
+ * pipeline 1.5 s to flush before it quits anyway and says so; that
+ * message, not the wall clock (loaded machines, sanitizers), tells a
+ * clean stop from a forced one. The time to stop under systemd is
+ * measured by tests/systemd. */
 static void
 segd_stop (Segd *s)
 {
-  gint64 t0 = g_get_monotonic_time ();
+  g_autofree gchar *err = NULL;
   int status;
 
   g_subprocess_send_signal (s->proc, SIGTERM);
-  status = segd_wait_exit (s, 5);
+  status = segd_wait_exit (s, 30);
   CHECK (status == 0, "exit status %d after SIGTERM", status);
-  CHECK (g_get_monotonic_time () - t0 < 2000000, "took %.2f s to stop",
-      (g_get_monotonic_time () - t0) / 1e6);
+  err = segd_stderr (s);
+  CHECK (!strstr (err, "did not flush in time"), "stop was forced: %s", err);
 }
 
 /* A test's directory and all in it (the ipc socket stays behind). */
@@ -257,7 +266,8 @@ segd_clear (Segd *s)
 
   close (s->sock);
   g_clear_object (&s->proc);
-  g_free (s->last_status);
+  g_clear_pointer (&s->last_status, g_free);
+  g_clear_pointer (&s->err_text, g_free);
   if (system (cmd) != 0)
     fprintf (stderr, "could not remove %s\n", s->dir);
   g_free (s->dir);

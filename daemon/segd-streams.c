@@ -428,8 +428,14 @@ segd_streams_new (SegdConfig *config, const SegdConfigSources *sources,
   return ss;
 }
 
+static gboolean
+ignore_signal (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 int
-segd_streams_run (SegdStreams *ss)
+segd_streams_run (SegdStreams *ss, GError **error)
 {
   guint64 wd_usec = segd_notify_watchdog_usec ();
 
@@ -445,15 +451,28 @@ segd_streams_run (SegdStreams *ss)
     segd_daemon_start (g_hash_table_lookup (ss->daemons,
             g_ptr_array_index (ss->names, i)));
   g_main_loop_run (ss->loop);
+  /* As segd_daemon_run: a SIGHUP during shutdown must not kill it. */
+  g_unix_signal_add (SIGHUP, ignore_signal, NULL);
+  g_clear_handle_id (&ss->sig_ids[2], g_source_remove);
   {
     GHashTableIter it;
-    gpointer d;
+    gpointer name, d;
 
     /* A stream's fatal error ended the loop for all: its status is ours. */
     g_hash_table_iter_init (&it, ss->daemons);
-    while (g_hash_table_iter_next (&it, NULL, &d))
-      if (segd_daemon_get_exit_status (d) != SEGD_EXIT_OK)
+    while (g_hash_table_iter_next (&it, &name, &d)) {
+      GError *local = segd_daemon_take_error (d);
+
+      if (segd_daemon_get_exit_status (d) != SEGD_EXIT_OK
+          && ss->exit_status == SEGD_EXIT_OK) {
         ss->exit_status = segd_daemon_get_exit_status (d);
+        if (local) {
+          g_prefix_error (&local, "[stream %s]: ", (const gchar *) name);
+          g_propagate_error (error, g_steal_pointer (&local));
+        }
+      }
+      g_clear_error (&local);
+    }
   }
   return ss->exit_status;
 }

@@ -22,8 +22,9 @@ typedef struct _SegdStreams SegdStreams;
 SegdStreams *segd_streams_new (SegdConfig *config,
     const SegdConfigSources *sources, int *exit_status, GError **error);
 
-/* Runs until SIGTERM/SIGINT or a fatal error; returns the exit status. */
-int segd_streams_run (SegdStreams *streams);
+/* Runs until SIGTERM/SIGINT or a fatal error; returns the exit status,
+ * with `error` set (naming the stream) when a stream failed. */
+int segd_streams_run (SegdStreams *streams, GError **error);
 
 void segd_streams_free (SegdStreams *streams);
 

@@ -227,6 +227,18 @@ add_stream (SegdStreams *ss, SegdStreamConfig *sc, GError **error)
   SegdDaemon *d;
   int status;
 
+  /* The proxy's public socket has no CURVE: fail closed rather than
+   * publish in the clear what the configuration asked to encrypt. */
+  if (!sc->own_endpoint && (ss->config->curve_secret_key_file[0]
+          || ss->config->curve_allowed_keys[0])) {
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "[stream %s]: [output] curve-secret-key-file: CURVE is not "
+        "available on the socket streams share; give the stream an "
+        "endpoint of its own", sc->name);
+    segd_config_free (config);
+    ss->exit_status = SEGD_EXIT_CONFIG;
+    return FALSE;
+  }
   if (!sc->own_endpoint && !ss->proxy) {
     g_autofree gchar *endpoint = shared_endpoint (ss->config);
 

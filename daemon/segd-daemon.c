@@ -257,6 +257,18 @@ camera_state (SegdDaemon *d)
   }
 }
 
+/* The sink probe counts masks on the streaming thread, under d->lock. */
+static guint64
+masks_published (SegdDaemon *d)
+{
+  guint64 n;
+
+  g_mutex_lock (&d->lock);
+  n = d->masks;
+  g_mutex_unlock (&d->lock);
+  return n;
+}
+
 static gchar *
 status_line (SegdDaemon *d)
 {
@@ -300,7 +312,7 @@ status_line (SegdDaemon *d)
   }
   g_string_append_printf (s, ", %d subscriber%s, %" G_GUINT64_FORMAT
       " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
-      d->masks, d->model_name ? d->model_name : "?");
+      masks_published (d), d->model_name ? d->model_name : "?");
   if (d->model_error)
     g_string_append_printf (s, ", %s", d->model_error);
   return g_string_free (s, FALSE);
@@ -402,9 +414,7 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
   st->have_latency = latency_percentiles (d, &st->latency_p50_ms,
       &st->latency_p99_ms);
   st->subscribers = d->subscribers;
-  g_mutex_lock (&d->lock);
-  st->masks = d->masks;
-  g_mutex_unlock (&d->lock);
+  st->masks = masks_published (d);
 }
 
 static void
@@ -461,10 +471,10 @@ segd_daemon_is_healthy (SegdDaemon *d)
   switch (d->state) {
     case STATE_RUNNING:
       healthy = now - last < (gint64) (d->config->stall_timeout * 1e6);
-      if (!healthy && d->masks != d->masks_at_stall_check) {
+      if (!healthy && masks_published (d) != d->masks_at_stall_check) {
         g_warning ("no mask published for %.1f s: the stream is stalled",
             (now - last) / 1e6);
-        d->masks_at_stall_check = d->masks;
+        d->masks_at_stall_check = masks_published (d);
       }
       break;
     case STATE_WAITING:
@@ -1665,7 +1675,8 @@ segd_daemon_run (SegdDaemon *d, GError **error)
 
     if (latency_percentiles (d, &p50, &p99))
       g_message ("%" G_GUINT64_FORMAT " masks published; capture to "
-          "publish p50 %.1f ms, p99 %.1f ms", d->masks, p50, p99);
+          "publish p50 %.1f ms, p99 %.1f ms", masks_published (d), p50,
+          p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
   if (d->error)

@@ -1469,6 +1469,35 @@ case_streams (void)
   g_rmdir (dir);
 }
 
+/* CURVE keys with streams on the shared socket stop start-up naming the
+ * stream: the proxy would publish them in the clear. */
+static void
+case_streams_curve (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-scurve-XXXXXX", &error);
+  g_autofree gchar *secret = g_build_filename (dir, "server.key", NULL);
+  g_autofree gchar *conf = g_build_filename (dir, "cams.conf", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  char pub[41], sec[41];
+
+  CHECK (zmq_curve_keypair (pub, sec) == 0, "no CURVE in libzmq");
+  text = g_strdup_printf ("%s\n", sec);
+  CHECK (g_file_set_contents (secret, text, -1, NULL), "%s", secret);
+  g_clear_pointer (&text, g_free);
+  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
+      "[output]\nendpoint=ipc://%s/all.sock\ncurve-secret-key-file=%s\n"
+      "[stream a]\n", m, dir, secret);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  expect_exit ((const gchar *[]) { "--config", conf, "--set",
+        "output.sink=zmqmasksink", NULL }, 78,
+      (const gchar *[]) { "[stream a]", "CURVE", NULL });
+  g_unlink (conf);
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1513,6 +1542,8 @@ main (int argc, char **argv)
     case_soak ();
   } else if (!strcmp (c, "streams")) {
     case_streams ();
+  } else if (!strcmp (c, "streams-curve")) {
+    case_streams_curve ();
   } else if (!strcmp (c, "bad-config")) {
     case_bad_config ();
   } else if (!strcmp (c, "runtime-error")) {

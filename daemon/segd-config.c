@@ -1078,3 +1078,31 @@ segd_config_foreach_key (SegdConfigKeyFunc func, gpointer user_data)
     func (keys[i].section, keys[i].key, keys[i].def, keys[i].desc,
         user_data);
 }
+
+/* ---- what a reload changes ---- */
+
+gboolean
+segd_config_source_changed (const SegdConfig *a, const SegdConfig *b)
+{
+  return a->source_type != b->source_type || g_strcmp0 (a->device, b->device)
+      || a->width != b->width || a->height != b->height
+      || a->framerate != b->framerate
+      || g_strcmp0 (a->pixel_format, b->pixel_format)
+      || g_strcmp0 (a->location, b->location) || g_strcmp0 (a->uri, b->uri)
+      || a->loop != b->loop || g_strcmp0 (a->pattern, b->pattern)
+      || a->num_buffers != b->num_buffers
+      || g_strcmp0 (a->demo_image, b->demo_image);
+}
+
+gboolean
+segd_config_output_changed (const SegdConfig *a, const SegdConfig *b)
+{
+  return g_strcmp0 (a->sink, b->sink) || g_strcmp0 (a->stream_name,
+      b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
+      || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
+      || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
+      || g_strcmp0 (a->curve_secret_key_file, b->curve_secret_key_file)
+      || g_strcmp0 (a->curve_allowed_keys, b->curve_allowed_keys)
+      || a->queue_size != b->queue_size || a->preview != b->preview
+      || a->record != b->record || g_strcmp0 (a->mode, b->mode);
+}

@@ -158,6 +158,11 @@ const gchar *segd_source_type_to_string (SegdSourceType type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SegdConfig, segd_config_free)
 
+/* Whether going from `a` to `b` changes the source (it must be reopened)
+ * or the output side of the pipeline (only a restart applies it). */
+gboolean segd_config_source_changed (const SegdConfig *a, const SegdConfig *b);
+gboolean segd_config_output_changed (const SegdConfig *a, const SegdConfig *b);
+
 G_END_DECLS
 
 #endif /* SEGD_CONFIG_H */

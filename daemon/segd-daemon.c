@@ -15,6 +15,7 @@
 #include "segd-hotplug.h"
 #include "segd-http.h"
 #include "segd-notify.h"
+#include "segd-pipeline.h"
 #include "segd-source.h"
 #include "segd-v4l2.h"
 
@@ -1168,32 +1169,6 @@ apply_segmenter (SegdDaemon *d, const SegdConfig *c, gboolean reload)
 }
 
 static gboolean
-source_changed (const SegdConfig *a, const SegdConfig *b)
-{
-  return a->source_type != b->source_type || g_strcmp0 (a->device, b->device)
-      || a->width != b->width || a->height != b->height
-      || a->framerate != b->framerate
-      || g_strcmp0 (a->pixel_format, b->pixel_format)
-      || g_strcmp0 (a->location, b->location) || g_strcmp0 (a->uri, b->uri)
-      || a->loop != b->loop || g_strcmp0 (a->pattern, b->pattern)
-      || a->num_buffers != b->num_buffers
-      || g_strcmp0 (a->demo_image, b->demo_image);
-}
-
-static gboolean
-output_changed (const SegdConfig *a, const SegdConfig *b)
-{
-  return g_strcmp0 (a->sink, b->sink) || g_strcmp0 (a->stream_name,
-      b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
-      || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
-      || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
-      || g_strcmp0 (a->curve_secret_key_file, b->curve_secret_key_file)
-      || g_strcmp0 (a->curve_allowed_keys, b->curve_allowed_keys)
-      || a->queue_size != b->queue_size || a->preview != b->preview
-      || a->record != b->record || g_strcmp0 (a->mode, b->mode);
-}
-
-static gboolean
 on_reload_signal (gpointer data)
 {
   SegdDaemon *d = data;
@@ -1224,10 +1199,10 @@ segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
 {
   gboolean restart, was_on_demand;
 
-  if (output_changed (d->config, config))
+  if (segd_config_output_changed (d->config, config))
     g_warning ("reload: [output], [preview], [record] and segmenter.mode "
         "changes take effect at the next start");
-  restart = source_changed (d->config, config);
+  restart = segd_config_source_changed (d->config, config);
 
   /* The element loads the model on its own thread and swaps it in only
    * if it loads; a failure comes back as a WARNING and the old model
@@ -1267,179 +1242,6 @@ segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
         grace_over, d);
   }
   update_status (d);
-}
-
-/* ---- construction ---- */
-
-static GstElement *
-make_element (const gchar *factory, const gchar *name, int *exit_status,
-    GError **error)
-{
-  GstElement *e = gst_element_factory_make (factory, name);
-
-  if (!e) {
-    *exit_status = SEGD_EXIT_UNAVAILABLE;
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-        "GStreamer element \"%s\" is not installed (GST_PLUGIN_PATH: %s)",
-        factory, g_getenv ("GST_PLUGIN_PATH") ? g_getenv ("GST_PLUGIN_PATH")
-        : "unset");
-  }
-  return e;
-}
-
-static void
-make_leaky (GstElement *queue, gint size)
-{
-  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */ ,
-      "max-size-buffers", (guint) size, "max-size-bytes", 0,
-      "max-size-time", (guint64) 0, NULL);
-}
-
-/* A branch off the tee: leaky queue ! videoconvert ! segoverlay !
- * videoconvert ! TAIL, where TAIL is a launch description. */
-static gboolean
-add_branch (SegdDaemon *d, GstElement *tee, const gchar *name,
-    const gchar *overlay, const gchar *tail, GError **error)
-{
-  g_autofree gchar *desc = g_strdup_printf ("queue name=%s-queue ! "
-      "videoconvert ! segoverlay mode=%s ! videoconvert ! %s", name, overlay,
-      tail);
-  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
-  g_autofree gchar *queue_name = g_strdup_printf ("%s-queue", name);
-  GstElement *queue;
-
-  if (!bin) {
-    g_prefix_error (error, "[%s]: ", name);
-    return FALSE;
-  }
-  queue = gst_bin_get_by_name (GST_BIN (bin), queue_name);
-  make_leaky (queue, d->config->queue_size);
-  gst_object_unref (queue);
-  gst_bin_add (GST_BIN (d->pipeline), bin);
-  if (!gst_element_link (tee, bin)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "[%s]: cannot link the branch", name);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Under systemd the unit's RuntimeDirectory= is the socket's home: each
- * segd@ instance has its own, readable by group segd only, so the socket
- * never exists outside a directory that guards it. systemd passes the
- * directories as a colon-separated list; the first is ours. */
-static gchar *
-default_endpoint (const gchar *stream_name)
-{
-  const gchar *env = g_getenv ("RUNTIME_DIRECTORY");
-  g_autofree gchar *dir = NULL;
-
-  if (env && env[0] == '/')
-    dir = g_strndup (env, strcspn (env, ":"));
-  else
-    dir = g_strdup ("/run/segd");
-  return g_strdup_printf ("ipc://%s/%s.sock", dir, stream_name);
-}
-
-/* A key file for the sink's `property`. A sink that cannot take it would
- * publish in the clear what the configuration meant to protect: fail
- * closed, naming the setting. */
-static gboolean
-set_key_file (GstElement *sink, const gchar *key, const gchar *property,
-    const gchar *path, GError **error)
-{
-  if (!path[0])
-    return TRUE;
-  if (!has_property (sink, property)) {
-    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
-        "[output] %s: the sink %s has no %s property (CURVE needs "
-        "zmqmasksink)", key, GST_OBJECT_NAME (gst_element_get_factory
-            (sink)), property);
-    return FALSE;
-  }
-  g_object_set (sink, property, path, NULL);
-  return TRUE;
-}
-
-static gboolean
-configure_sink (SegdDaemon *d, GError **error)
-{
-  const SegdConfig *c = d->config;
-  GstElement *s = d->sink;
-
-  if (has_property (s, "stream-name"))
-    g_object_set (s, "stream-name", c->stream_name, NULL);
-  if (c->endpoint[0]) {
-    if (has_property (s, "endpoint"))
-      g_object_set (s, "endpoint", c->endpoint, NULL);
-    else
-      g_warning ("[output] endpoint: %s has no endpoint property", c->sink);
-  } else if (has_property (s, "endpoint")) {
-    g_autofree gchar *endpoint = default_endpoint (c->stream_name);
-
-    g_object_set (s, "endpoint", endpoint, NULL);
-  }
-  if (has_property (s, "ipc-mode"))
-    g_object_set (s, "ipc-mode", (guint) c->ipc_mode, NULL);
-  if (c->ipc_group[0] && has_property (s, "ipc-group"))
-    g_object_set (s, "ipc-group", c->ipc_group, NULL);
-  if (has_property (s, "encoding"))
-    gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
-  if (c->sndhwm && has_property (s, "sndhwm"))
-    g_object_set (s, "sndhwm", c->sndhwm, NULL);
-  if (!set_key_file (s, "curve-secret-key-file", "curve-secret-key-file",
-          c->curve_secret_key_file, error)
-      || !set_key_file (s, "curve-allowed-keys", "curve-allowed-keys-file",
-          c->curve_allowed_keys, error))
-    return FALSE;
-  /* Publish at once (no clock wait) and reach PLAYING with no source
-   * attached, so status keeps flowing while we wait for a camera. */
-  if (has_property (s, "sync"))
-    g_object_set (s, "sync", FALSE, NULL);
-  if (has_property (s, "async"))
-    g_object_set (s, "async", FALSE, NULL);
-  return TRUE;
-}
-
-/* Whether a tcp:// endpoint reaches beyond loopback: a wildcard or an
- * address or interface other than the loopback ones (for libzmq's
- * "source;destination" form, the destination). */
-static gboolean
-tcp_beyond_loopback (const gchar *endpoint)
-{
-  g_autofree gchar *host = NULL;
-  const gchar *start, *colon;
-
-  if (!g_str_has_prefix (endpoint, "tcp://"))
-    return FALSE;
-  start = endpoint + strlen ("tcp://");
-  if (strchr (start, ';'))
-    start = strrchr (start, ';') + 1;
-  colon = strrchr (start, ':');
-  host = colon ? g_strndup (start, colon - start) : g_strdup (start);
-  if (host[0] == '[' && host[strlen (host) - 1] == ']') {
-    memmove (host, host + 1, strlen (host) - 2);
-    host[strlen (host) - 2] = '\0';
-  }
-  return !(g_str_has_prefix (host, "127.") || !strcmp (host, "::1")
-      || !g_ascii_strcasecmp (host, "localhost") || !strcmp (host, "lo"));
-}
-
-/* segd.service allows IP traffic with localhost only. Nothing fails at
- * start when subscribers on other hosts are shut out (their packets are
- * dropped, and the watchdog stays happy), so say it here, under systemd
- * only (INVOCATION_ID is set for every unit it starts). */
-static void
-warn_sandboxed_output (const SegdConfig *c)
-{
-  if (!g_getenv ("INVOCATION_ID") || !tcp_beyond_loopback (c->endpoint))
-    return;
-  g_warning ("[output] endpoint %s: segd.service allows localhost only "
-      "(IPAddressDeny=any), so subscribers on other hosts cannot connect "
-      "unless a drop-in such as " SEGD_EXAMPLES_DIR "/segd-network.conf, "
-      "copied to /etc/systemd/system/segd.service.d/ (segd@.service.d/ "
-      "for the instances), allows their network with IPAddressAllow=",
-      c->endpoint);
 }
 
 gboolean
@@ -1483,7 +1285,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
     int *exit_status, GError **error)
 {
   SegdDaemon *d = g_new0 (SegdDaemon, 1);
-  GstElement *q1 = NULL, *q2 = NULL, *tee = NULL;
+  SegdPipelineParts parts;
   GstBus *bus;
   GstPad *pad;
 
@@ -1498,54 +1300,12 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   d->pipeline = gst_pipeline_new ("segd");
   d->state = STATE_STARTING;
 
-  if (!(q1 = make_element ("queue", "frames", exit_status, error))
-      || !(d->segmenter = make_element ("segmenter", "segmenter",
-              exit_status, error))
-      || !(q2 = make_element ("queue", "masks", exit_status, error))
-      || !(d->sink = make_element (config->sink, "sink", exit_status,
-              error))) {
+  if (!segd_pipeline_build (d->pipeline, config, &parts, exit_status, error))
     goto failed;
-  }
-  d->head = q1;
-  make_leaky (q1, config->queue_size);
-  make_leaky (q2, config->queue_size);
-  gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
+  d->head = parts.head;
+  d->segmenter = parts.segmenter;
+  d->sink = parts.sink;
   apply_segmenter (d, config, FALSE);
-  if (!configure_sink (d, error)) {
-    *exit_status = SEGD_EXIT_CONFIG;
-    goto failed;
-  }
-  warn_sandboxed_output (config);
-
-  gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,
-      NULL);
-  if (config->preview || config->record) {
-    if (!(tee = make_element ("tee", "branches", exit_status, error)))
-      goto failed;
-    g_object_set (tee, "allow-not-linked", TRUE, NULL);
-    gst_bin_add (GST_BIN (d->pipeline), tee);
-    if (!gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL)) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-          "cannot link segmenter through the preview/record tee to %s",
-          config->sink);
-      goto failed;
-    }
-    if (config->preview && !add_branch (d, tee, "preview",
-            config->preview_overlay, config->preview_sink, error))
-      goto failed;
-    if (config->record) {
-      g_autofree gchar *quoted = g_strescape (config->record_location, NULL);
-      g_autofree gchar *tail = g_strdup_printf ("%s ! filesink "
-          "location=\"%s\"", config->record_encoder, quoted);
-
-      if (!add_branch (d, tee, "record", "tint", tail, error))
-        goto failed;
-    }
-  } else if (!gst_element_link_many (q1, d->segmenter, q2, d->sink, NULL)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "cannot link segmenter to %s", config->sink);
-    goto failed;
-  }
 
   pad = gst_element_get_static_pad (d->sink, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
@@ -1562,15 +1322,6 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   return d;
 
 failed:
-  /* Whatever is not in the pipeline yet is still floating. */
-  {
-    GstElement *loose[] = { q1, d->segmenter, q2, d->sink, tee };
-
-    for (guint i = 0; i < G_N_ELEMENTS (loose); i++)
-      if (loose[i] && !GST_OBJECT_PARENT (loose[i]))
-        gst_object_unref (gst_object_ref_sink (loose[i]));
-    d->sink = NULL;
-  }
   segd_daemon_free (d);
   return NULL;
 }

@@ -15,6 +15,7 @@
 #endif
 
 #include "gstsegmenter.h"
+#include "segjpeg.h"
 #include "segmeta.h"
 #include "segtemporal.h"
 
@@ -94,8 +95,9 @@ struct _GstSegmenter
   gdouble hysteresis;
   gdouble motion_threshold;
 
-  /* Streaming thread only. */
+  /* Streaming thread only. `info` has only the size for image/jpeg. */
   GstVideoInfo info;
+  gboolean jpeg;
   GstSegmenterMode run_mode;    /* `mode` latched at start */
   guint64 frame_index;
   GstClockTime stats_last_time;
@@ -107,6 +109,7 @@ struct _GstSegmenter
    * history belongs to. */
   seg_temporal *temporal;
   guint temporal_generation;
+  SegJpeg *decoder;             /* image/jpeg only */
 
   /* Everything below under `lock`. */
   GMutex lock;
@@ -133,13 +136,16 @@ struct _GstSegmenter
 
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
 
+/* image/jpeg: MJPEG cameras' frames, decoded here at the size the model
+ * needs (segjpeg.h) and passed on as they came. */
+#define CAPS GST_VIDEO_CAPS_MAKE (FORMATS) "; image/jpeg, width = (int) [ 1, " \
+    "16384 ], height = (int) [ 1, 16384 ]"
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
 
 #define gst_segmenter_parent_class parent_class
 G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
@@ -258,6 +264,54 @@ video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
   return TRUE;
 }
 
+/* A buffer seen as a seg_frame: raw video mapped in place, or a JPEG
+ * decoded at the scale the engine's input needs. */
+typedef struct
+{
+  GstVideoFrame vf;
+  gboolean mapped;
+} FrameMap;
+
+static gboolean
+frame_map (GstSegmenter *self, Engine *engine, GstBuffer *buf,
+    const GstVideoInfo *info, FrameMap *m, seg_frame *sf, gchar **error)
+{
+  GstMapInfo map;
+  gboolean ok;
+
+  m->mapped = FALSE;
+  if (!self->jpeg) {
+    if (!gst_video_frame_map (&m->vf, info, buf, GST_MAP_READ)) {
+      *error = g_strdup ("cannot map the video frame");
+      return FALSE;
+    }
+    m->mapped = TRUE;
+    if (!video_to_seg_frame (&m->vf, sf)) {
+      *error = g_strdup ("unsupported video format");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (!self->decoder)
+    self->decoder = seg_jpeg_new ();
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    *error = g_strdup ("cannot map the JPEG frame");
+    return FALSE;
+  }
+  ok = seg_jpeg_decode (self->decoder, map.data, map.size,
+      engine->info->input_width, engine->info->input_height, sf, error);
+  gst_buffer_unmap (buf, &map);
+  return ok;
+}
+
+static void
+frame_unmap (FrameMap *m)
+{
+  if (m->mapped)
+    gst_video_frame_unmap (&m->vf);
+  m->mapped = FALSE;
+}
+
 /* Loads the model, plans a session and runs it once: the first real frame
  * then does not pay for cold caches, and the latency query has a number
  * before any frame has arrived. */
@@ -372,8 +426,8 @@ filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
 /* Runs the network on `vf` and builds a new mask (transfer full), or
  * returns NULL with *error set. */
 static GstSegMask *
-run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
-    GstClockTime *latency, gchar **error)
+run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
+    const GstVideoInfo *info, GstClockTime *latency, gchar **error)
 {
   const seg_model_info *mi = engine->info;
   GstSegmenterOutputSize output_size;
@@ -391,9 +445,7 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   threshold = self->threshold;
   GST_OBJECT_UNLOCK (self);
 
-  if (!video_to_seg_frame (vf, &sf))
-    goto bad_format;
-
+  sf = *frame;
   t0 = gst_util_get_timestamp ();
   st = seg_session_run_frame (engine->session, &sf);
   if (st != SEG_OK)
@@ -401,8 +453,9 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
 
   seg_session_output (engine->session, &oh, &ow, &oc);
   if (output_size == GST_SEGMENTER_OUTPUT_SIZE_FRAME) {
-    w = sf.width;
-    h = sf.height;
+    /* the camera's size, not a scaled JPEG decode's */
+    w = GST_VIDEO_INFO_WIDTH (info);
+    h = GST_VIDEO_INFO_HEIGHT (info);
   } else {
     w = ow;
     h = oh;
@@ -435,11 +488,6 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   return mask;
 
   /* ERRORS */
-bad_format:
-  {
-    *error = g_strdup ("unsupported video format");
-    return NULL;
-  }
 run_failed:
   {
     *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
@@ -486,7 +534,8 @@ worker_main (gpointer data)
 
   g_mutex_lock (&self->lock);
   for (;;) {
-    GstVideoFrame vf;
+    FrameMap fm;
+    seg_frame sf;
     GstSegMask *mask = NULL;
     GstClockTime latency = 0;
     gchar *error = NULL;
@@ -505,13 +554,11 @@ worker_main (gpointer data)
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
-    if (gst_video_frame_map (&vf, &self->staging_info, self->staging,
-            GST_MAP_READ)) {
-      mask = run_inference (self, engine, &vf, &latency, &error);
-      gst_video_frame_unmap (&vf);
-    } else {
-      error = g_strdup ("cannot map the staging frame");
-    }
+    if (frame_map (self, engine, self->staging, &self->staging_info, &fm,
+            &sf, &error))
+      mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
+          &error);
+    frame_unmap (&fm);
     engine_unref (engine);
 
     if (!mask) {
@@ -682,6 +729,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   gst_clear_buffer (&self->staging);
   g_mutex_unlock (&self->lock);
   g_clear_pointer (&self->temporal, seg_temporal_free);
+  g_clear_pointer (&self->decoder, seg_jpeg_free);
   return TRUE;
 }
 
@@ -691,6 +739,20 @@ gst_segmenter_set_caps (GstBaseTransform *trans, GstCaps *incaps,
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
 
+  GstStructure *s = gst_caps_get_structure (incaps, 0);
+  gint w, h;
+
+  self->jpeg = gst_structure_has_name (s, "image/jpeg");
+  if (self->jpeg) {
+    if (!gst_structure_get_int (s, "width", &w)
+        || !gst_structure_get_int (s, "height", &h) || w <= 0 || h <= 0)
+      goto invalid_caps;
+    /* the size only: output-size=frame makes masks of it */
+    gst_video_info_init (&self->info);
+    self->info.width = w;
+    self->info.height = h;
+    return TRUE;
+  }
   if (!gst_video_info_from_caps (&self->info, incaps))
     goto invalid_caps;
   return TRUE;
@@ -719,20 +781,20 @@ gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
 static GstFlowReturn
 infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
-  GstVideoFrame vf;
-  GstSegMask *mask;
+  FrameMap fm;
+  seg_frame sf;
+  GstSegMask *mask = NULL;
   GstClockTime latency = 0;
   gchar *error = NULL;
   Engine *engine;
 
-  if (!gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
-    goto map_failed;
   g_mutex_lock (&self->lock);
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
-  mask = run_inference (self, engine, &vf, &latency, &error);
+  if (frame_map (self, engine, buf, &self->info, &fm, &sf, &error))
+    mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
+  frame_unmap (&fm);
   engine_unref (engine);
-  gst_video_frame_unmap (&vf);
   if (!mask)
     goto inference_failed;
 
@@ -742,12 +804,6 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   return GST_FLOW_OK;
 
   /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame."), (NULL));
-    return GST_FLOW_ERROR;
-  }
 inference_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -773,14 +829,20 @@ submit_latest (GstSegmenter *self, GstBuffer *buf, guint64 index)
   self->slot = SLOT_FILLING;
   g_mutex_unlock (&self->lock);
 
-  /* FILLING gives this thread the staging frame; no lock needed. */
-  if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
+  /* FILLING gives this thread the staging frame; no lock needed. A JPEG
+   * frame is never written, so the worker can read the buffer itself. */
+  if (self->jpeg) {
+    gst_clear_buffer (&self->staging);
+    self->staging_info = self->info;
+    self->staging = gst_buffer_ref (buf);
+    copied = TRUE;
+  } else if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
           &self->info)) {
     gst_clear_buffer (&self->staging);
     self->staging_info = self->info;
     self->staging = gst_buffer_new_allocate (NULL, self->info.size, NULL);
   }
-  if (self->staging
+  if (!self->jpeg && self->staging
       && gst_video_frame_map (&src, &self->info, buf, GST_MAP_READ)) {
     if (gst_video_frame_map (&dst, &self->staging_info, self->staging,
             GST_MAP_WRITE)) {
@@ -860,7 +922,8 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   const seg_model_info *mi;
   seg_temporal_params params;
   GstSegMask *out = NULL;
-  GstVideoFrame vf;
+  FrameMap fm;
+  gchar *error = NULL;
   gboolean seen;
   Engine *engine;
   seg_frame sf;
@@ -873,12 +936,12 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
   mi = engine->info;
-  if (engine->generation != self->temporal_generation
-      || !gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+  if (engine->generation != self->temporal_generation)
     goto done;
-  seen = video_to_seg_frame (&vf, &sf)
+  seen = frame_map (self, engine, buf, &self->info, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
-  gst_video_frame_unmap (&vf);
+  frame_unmap (&fm);
+  g_free (error);
   if (seen)
     moved = seg_temporal_track (self->temporal, &params,
         gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),

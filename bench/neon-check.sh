@@ -22,7 +22,7 @@ flags="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes
   -I$top/segmenter/src -I$top/segmenter/include"
 srcs=$(find "$top/segmenter/src" -name '*.c' ! -name '*-avx2.c' \
   ! -name '*-avx512.c' | sort)
-for t in ops-conv irb fuse graph; do
+for t in microkernels ops-conv irb fuse graph; do
   # shellcheck disable=SC2086
   $cc $flags -o "$out/test-$t" "$top/tests/segmenter/test-$t.c" $srcs \
     -lm -lpthread
@@ -33,7 +33,7 @@ if ! command -v "$qemu" >/dev/null; then
   exit 0
 fi
 status=0
-for t in ops-conv irb fuse graph; do
+for t in microkernels ops-conv irb fuse graph; do
   if "$qemu" -L /usr/aarch64-linux-gnu "$out/test-$t" >"$out/test-$t.log" 2>&1
   then
     echo "test-$t: $(tail -1 "$out/test-$t.log")"

@@ -148,6 +148,15 @@ static const KeyDef keys[] = {
   {"daemon", "stall-timeout", T_DOUBLE, OFF (stall_timeout), "2", 0.1, 600,
       NULL, "seconds without a published mask after which the stream "
       "counts as stalled and the watchdog stops"},
+
+  {"http", "enabled", T_BOOL, OFF (http_enabled), "true", 0, 0, NULL,
+      "serve the status page, /api/status and /metrics"},
+  {"http", "listen", T_STRING, OFF (http_listen), "127.0.0.1", 0, 0, NULL,
+      "IP address to listen on; anything but loopback (127.0.0.1, ::1) "
+      "shows the camera's images to the network, with no password"},
+  {"http", "port", T_INT, OFF (http_port), "9470", 0, 65535, NULL,
+      "TCP port; 0: any free one (logged); each segd@ instance needs its "
+      "own"},
 };
 
 #define N_KEYS G_N_ELEMENTS (keys)
@@ -390,7 +399,7 @@ apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
     at = where (origin, text, section, NULL);
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_UNKNOWN,
         "%s: unknown section [%s] (expected source, segmenter, output, "
-        "preview, record or daemon)", at, section);
+        "preview, record, daemon or http)", at, section);
     g_free (at);
     return FALSE;
   }
@@ -564,6 +573,14 @@ check_consistency (SegdConfig *config, GError **error)
   if (!config->sink[0]) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[output] sink: expected an element name");
+    return FALSE;
+  }
+  /* An address, not a name: a name could resolve to anything, and what
+   * the page exposes depends on exactly where it listens. */
+  if (!g_hostname_is_ip_address (config->http_listen)) {
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "[http] listen: expected an IP address such as 127.0.0.1 or ::1, "
+        "got \"%s\"", config->http_listen);
     return FALSE;
   }
   return TRUE;

@@ -80,6 +80,11 @@ typedef struct
 
   /* [daemon] */
   gdouble stall_timeout;
+
+  /* [http] */
+  gboolean http_enabled;
+  gchar *http_listen;
+  gint http_port;
 } SegdConfig;
 
 typedef struct

@@ -13,6 +13,7 @@
 #include "segd-daemon.h"
 
 #include "segd-hotplug.h"
+#include "segd-http.h"
 #include "segd-notify.h"
 #include "segd-source.h"
 #include "segd-v4l2.h"
@@ -79,6 +80,7 @@ struct _SegdDaemon
   guint64 masks_at_stall_check;
 
   SegdHotplug *hotplug; /* udev: a returning camera retries at once */
+  SegdHttp *http; /* NULL when [http] is off */
 };
 
 static void start_source (SegdDaemon *d);
@@ -288,6 +290,47 @@ update_status (SegdDaemon *d)
     g_object_set (d->sink, "model-state", d->model_error ? d->model_error
         : "ok", NULL);
   segd_notify_status (line);
+}
+
+void
+segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
+{
+  static const gchar *const states[] = {
+    [STATE_STARTING] = "starting", [STATE_RUNNING] = "streaming",
+    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
+    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
+  };
+  static const gchar *const cameras[] = {
+    [STATE_STARTING] = "ok", [STATE_RUNNING] = "ok",
+    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
+    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
+  };
+
+  st->stream = g_strdup (d->config->stream_name);
+  st->source = g_strdup (d->source ? d->source_desc : NULL);
+  st->state = states[d->state];
+  st->camera_state = cameras[d->state];
+  /* A live camera that stopped sending frames, as camera_state says. */
+  if (d->state == STATE_RUNNING && stalled_for (d) > 0)
+    st->state = st->camera_state = "stalled";
+  st->camera_detail = g_strdup (d->state_detail);
+  st->model = g_strdup (d->model_name);
+  st->model_error = g_strdup (d->model_error);
+  st->status_line = status_line (d);
+  st->fps = d->state == STATE_RUNNING ? d->fps : 0;
+  st->inference_ms = d->inference_ms;
+  st->have_latency = latency_percentiles (d, &st->latency_p50_ms,
+      &st->latency_p99_ms);
+  st->subscribers = d->subscribers;
+  g_mutex_lock (&d->lock);
+  st->masks = d->masks;
+  g_mutex_unlock (&d->lock);
+}
+
+static void
+get_status (gpointer data, SegdStatus *st)
+{
+  segd_daemon_get_status (data, st);
 }
 
 static gboolean
@@ -1083,6 +1126,7 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   d->bus_id = gst_bus_add_watch (bus, bus_watch, d);
   gst_object_unref (bus);
   d->hotplug = segd_hotplug_new (camera_appeared, d);
+  d->http = segd_http_new (config, d->pipeline, get_status, d);
 
   *exit_status = SEGD_EXIT_OK;
   return d;
@@ -1158,6 +1202,8 @@ segd_daemon_free (SegdDaemon *d)
     gst_element_set_state (d->pipeline, GST_STATE_NULL);
     gst_object_unref (d->pipeline);
   }
+  /* After the pipeline: no streaming thread is in its probes now. */
+  g_clear_pointer (&d->http, segd_http_free);
   g_clear_object (&d->source);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   segd_config_free (d->config);

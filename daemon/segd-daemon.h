@@ -6,6 +6,7 @@
 #define SEGD_DAEMON_H
 
 #include "segd-config.h"
+#include "segd-status.h"
 
 #include <glib.h>
 
@@ -30,6 +31,10 @@ SegdDaemon *segd_daemon_new (SegdConfig *config,
 int segd_daemon_run (SegdDaemon *daemon);
 
 void segd_daemon_free (SegdDaemon *daemon);
+
+/* Fills `status` (cleared by the caller with segd_status_clear) with
+ * what the daemon knows now. Main loop only. */
+void segd_daemon_get_status (SegdDaemon *daemon, SegdStatus *status);
 
 /* Loads the model file to check it, as --check-config does. */
 gboolean segd_daemon_check_model (const SegdConfig *config, GError **error);

@@ -5,6 +5,10 @@
  * status: 0 after --count masks or an end-of-stream message from every
  * endpoint, 69 (EX_UNAVAILABLE) when
  * --timeout passes without a mask, 64 on bad usage, 70 on other errors.
+ *
+ * Keys come from files only where they are secret: a command line is
+ * visible to every local user in `ps`. Everything the publisher sends is
+ * untrusted; strings are escaped before they reach the terminal.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +37,7 @@ typedef struct
   double timeout;
   int stats;
   int latest;
-  const char *server_key, *public_key, *secret_key;
+  const char *server_key, *server_key_file, *secret_key_file;
 } Options;
 
 typedef struct
@@ -67,9 +71,11 @@ usage (FILE *f)
 {
   fprintf (f, "usage: segd-sub ENDPOINT... [--stream NAME] [--count N] "
       "[--save DIR] [--stats]\n"
-      "                [--timeout SEC] [--latest] [--curve-server-key KEY "
-      "--curve-public-key KEY\n"
-      "                --curve-secret-key KEY]\n");
+      "                [--timeout SEC] [--latest]\n"
+      "                [--curve-server-key KEY | --curve-server-key-file FILE]"
+      " --curve-secret-key-file FILE\n"
+      "CURVE key files: a Z85 key or a czmq certificate (the client's secret "
+      "one,\nFILE.key_secret; the server's public one, FILE.key).\n");
 }
 
 static int
@@ -85,6 +91,8 @@ parse_args (int argc, char **argv, Options *o)
     {"curve-server-key", required_argument, NULL, 1},
     {"curve-public-key", required_argument, NULL, 2},
     {"curve-secret-key", required_argument, NULL, 3},
+    {"curve-server-key-file", required_argument, NULL, 4},
+    {"curve-secret-key-file", required_argument, NULL, 5},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -123,10 +131,21 @@ parse_args (int argc, char **argv, Options *o)
         o->server_key = optarg;
         break;
       case 2:
-        o->public_key = optarg;
-        break;
+        fprintf (stderr, "segd-sub: --curve-public-key is gone: the public "
+            "key is derived from --curve-secret-key-file\n");
+        return EX_USAGE;
       case 3:
-        o->secret_key = optarg;
+        /* Refused, not just deprecated: it is already in `ps` by now, so
+         * say so and make the user move it to a file. */
+        fprintf (stderr, "segd-sub: a secret key on the command line is "
+            "visible to every user in ps; put it in a file (mode 0600) and "
+            "use --curve-secret-key-file\n");
+        return EX_USAGE;
+      case 4:
+        o->server_key_file = optarg;
+        break;
+      case 5:
+        o->secret_key_file = optarg;
         break;
       case 'h':
         usage (stdout);
@@ -213,8 +232,14 @@ print_mask (const segmask_msg *m)
   for (uint32_t y = 0; y < h->height; y++)
     for (uint32_t x = 0; x < h->width; x++)
       hist[m->data[(size_t) y * h->stride + x]]++;
+  char safe[4 * SEGMASK_MAX_STRING + 1];
+
+  /* Stream names and labels come from the publisher: never raw to a
+   * terminal (the decoder rejects C0 controls; this also covers C1 and
+   * anything else outside printable ASCII). */
   printf ("stream=%s seq=%" PRIu64 " size=%ux%u enc=%s bytes=%u age=%.1fms "
-      "latency=%.1fms e2e=%.1fms", h->stream, h->seq, h->width, h->height,
+      "latency=%.1fms e2e=%.1fms", segmask_printable (h->stream, safe,
+          sizeof (safe)), h->seq, h->width, h->height,
       segmask_encoding_name (h->encoding), h->payload_len,
       h->mask_age_ns / 1e6, h->inference_ns / 1e6,
       h->capture_realtime_ns && now > h->capture_realtime_ns
@@ -230,7 +255,8 @@ print_mask (const segmask_msg *m)
       if (!hist[c])
         continue;
       if (c < (int) h->num_classes && h->labels[c][0])
-        printf (" %s=%.1f%%", h->labels[c], 100.0 * hist[c] / total);
+        printf (" %s=%.1f%%", segmask_printable (h->labels[c], safe,
+                sizeof (safe)), 100.0 * hist[c] / total);
       else
         printf (" class%d=%.1f%%", c, 100.0 * hist[c] / total);
     }
@@ -270,6 +296,8 @@ main (int argc, char **argv)
   double last_mask;
   Window w = { 0 };
   int ret = EX_OK;
+  char server_z[41], public_z[41], secret_z[41] = "";
+  segmask_status opened;
 
   if (parse_args (argc, argv, &o) != EX_OK) {
     usage (stderr);
@@ -285,10 +313,26 @@ main (int argc, char **argv)
   opt.endpoint = o.endpoints[0];
   opt.stream = o.stream;
   opt.latest_only = o.latest;
-  opt.curve_server_key = o.server_key;
-  opt.curve_public_key = o.public_key;
-  opt.curve_secret_key = o.secret_key;
-  if (segmask_sub_new (&opt, &sub, err, sizeof (err)) != SEGMASK_OK) {
+  if (o.server_key || o.server_key_file || o.secret_key_file) {
+    if ((!o.server_key == !o.server_key_file) || !o.secret_key_file) {
+      fprintf (stderr, "segd-sub: CURVE needs --curve-secret-key-file and "
+          "one of --curve-server-key, --curve-server-key-file\n");
+      return EX_USAGE;
+    }
+    if (segmask_key_load (o.server_key, o.server_key_file, server_z, err,
+            sizeof (err)) != SEGMASK_OK
+        || segmask_keypair_load (NULL, o.secret_key_file, public_z, secret_z,
+            err, sizeof (err)) != SEGMASK_OK) {
+      fprintf (stderr, "segd-sub: %s\n", err);
+      return EX_USAGE;
+    }
+    opt.curve_server_key = server_z;
+    opt.curve_public_key = public_z;
+    opt.curve_secret_key = secret_z;
+  }
+  opened = segmask_sub_new (&opt, &sub, err, sizeof (err));
+  memset (secret_z, 0, sizeof (secret_z));
+  if (opened != SEGMASK_OK) {
     fprintf (stderr, "segd-sub: %s\n", err);
     return EX_SOFTWARE;
   }

@@ -3,7 +3,7 @@
  * memory budget well inside libFuzzer's default -rss_limit_mb=2048, so a
  * shape that asks for gigabytes must be refused (FORMAT/UNSUPPORTED/SHAPE,
  * message naming the file), never allocated. The hostile files of
- * tests/segmenter/test-onnx.c are seeds in fuzz/seeds/onnx. */
+ * tests/segmenter/test-onnx-hostile.c are seeds in fuzz/corpus/fuzz-onnx. */
 #ifndef SEG_FUZZ_LOAD_H
 #define SEG_FUZZ_LOAD_H
 

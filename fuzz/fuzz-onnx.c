@@ -3,7 +3,7 @@
  * with FORMAT/UNSUPPORTED and a message that starts with the file name;
  * never crash, leak or read past the input. What imports is then loaded
  * whole (fuzz-load.h): passes and planning within a memory budget. Seed
- * the corpus with fuzz/seeds/onnx (hostile files from test-onnx.c) and a
+ * the corpus with fuzz/corpus/fuzz-onnx (hostile files from test-onnx-hostile.c) and a
  * few torch exports. */
 #include "import/import.h"
 

@@ -44,6 +44,8 @@ enum
   PROP_CURVE_PUBLIC_KEY,
   PROP_CURVE_SECRET_KEY,
   PROP_STATS,
+  PROP_CURVE_SERVER_KEY_FILE,
+  PROP_CURVE_SECRET_KEY_FILE,
 };
 
 struct _GstZmqMaskSrc
@@ -59,6 +61,8 @@ struct _GstZmqMaskSrc
   gchar *curve_server_key;
   gchar *curve_public_key;
   gchar *curve_secret_key;
+  gchar *curve_server_key_file;
+  gchar *curve_secret_key_file;
   segmask_sub_stats stats;
 
   /* Opened in start, used by the streaming thread, closed in stop. */
@@ -100,6 +104,8 @@ gst_zmq_mask_src_start (GstBaseSrc *src)
   opt.curve_server_key = self->curve_server_key;
   opt.curve_public_key = self->curve_public_key;
   opt.curve_secret_key = self->curve_secret_key;
+  opt.curve_server_key_file = self->curve_server_key_file;
+  opt.curve_secret_key_file = self->curve_secret_key_file;
   opt.wake_fd = self->wake_fd;
   memset (&self->stats, 0, sizeof (self->stats));
   st = segmask_sub_new (&opt, &self->sub, err, sizeof (err));
@@ -330,6 +336,12 @@ gst_zmq_mask_src_set_property (GObject *object, guint prop_id,
     case PROP_CURVE_SECRET_KEY:
       set_string (self, &self->curve_secret_key, value);
       break;
+    case PROP_CURVE_SERVER_KEY_FILE:
+      set_string (self, &self->curve_server_key_file, value);
+      break;
+    case PROP_CURVE_SECRET_KEY_FILE:
+      set_string (self, &self->curve_secret_key_file, value);
+      break;
     case PROP_RCVHWM:
       GST_OBJECT_LOCK (self);
       self->rcvhwm = g_value_get_int (value);
@@ -374,6 +386,12 @@ gst_zmq_mask_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_CURVE_SECRET_KEY:
       g_value_set_string (value, self->curve_secret_key);
       break;
+    case PROP_CURVE_SERVER_KEY_FILE:
+      g_value_set_string (value, self->curve_server_key_file);
+      break;
+    case PROP_CURVE_SECRET_KEY_FILE:
+      g_value_set_string (value, self->curve_secret_key_file);
+      break;
     case PROP_RCVHWM:
       g_value_set_int (value, self->rcvhwm);
       break;
@@ -411,6 +429,8 @@ gst_zmq_mask_src_finalize (GObject *object)
   g_free (self->curve_server_key);
   g_free (self->curve_public_key);
   g_free (self->curve_secret_key);
+  g_free (self->curve_server_key_file);
+  g_free (self->curve_secret_key_file);
   gst_caps_unref (self->unix_caps);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -457,7 +477,17 @@ gst_zmq_mask_src_class_init (GstZmqMaskSrcClass *klass)
           "This client's public key (Z85)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY,
       g_param_spec_string ("curve-secret-key", "CURVE secret key",
-          "This client's secret key (Z85)", NULL, rw));
+          "This client's secret key (Z85). Prefer curve-secret-key-file: a "
+          "property value shows up in pipeline descriptions and logs", NULL,
+          rw));
+  g_object_class_install_property (gobject_class, PROP_CURVE_SERVER_KEY_FILE,
+      g_param_spec_string ("curve-server-key-file", "CURVE server key file",
+          "Publisher's public key: a Z85 key file or czmq public "
+          "certificate; with curve-secret-key-file enables CURVE", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY_FILE,
+      g_param_spec_string ("curve-secret-key-file", "CURVE secret key file",
+          "This client's secret key: a Z85 key file or czmq secret "
+          "certificate (the public key is derived)", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "received, invalid, missed, duplicates, skipped",

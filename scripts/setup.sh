@@ -18,8 +18,10 @@ ensure_packages setup $build_packages $test_packages
 
 cd "$top"
 # Every part is required here, so a missing package fails the set-up
-# instead of quietly building (and testing) less.
+# instead of quietly building (and testing) less; and a warning is an
+# error, as in CI's sanitizer build.
 if [ ! -f "$builddir/build.ninja" ]; then
-  meson setup "$builddir" -Dplugin=enabled -Dzmq=enabled -Dsystemd=enabled "$@"
+  meson setup "$builddir" -Dplugin=enabled -Dzmq=enabled -Dsystemd=enabled \
+    -Dwerror=true "$@"
 fi
 ninja -C "$builddir"

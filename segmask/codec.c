@@ -125,14 +125,24 @@ segmask_header_size (const segmask_header *h)
   return size;
 }
 
+/* C0 controls and DEL, which readers reject in header strings. */
+static int
+is_control (uint8_t c)
+{
+  return c < 0x20 || c == 0x7f;
+}
+
+/* Labels and model names come from model files we do not control; a
+ * control byte there would make every reader reject every mask, so it is
+ * sent as '?' instead. */
 static uint8_t *
 put_string (uint8_t *p, const char *s)
 {
   size_t n = str_len (s);
 
   *p++ = (uint8_t) n;
-  if (n)
-    memcpy (p, s, n);
+  for (size_t i = 0; i < n; i++)
+    p[i] = is_control ((uint8_t) s[i]) ? '?' : (uint8_t) s[i];
   p[n] = 0;
   return p + n + 1;
 }
@@ -198,10 +208,40 @@ get_string (const uint8_t *buf, size_t len, size_t *pos)
   if (len - *pos < n + 2 || buf[*pos + 1 + n] != 0)
     return NULL;
   s = (const char *) buf + *pos + 1;
-  if (memchr (s, 0, n))
-    return NULL;
+  /* No NUL inside, and no control characters: these strings end up on
+   * terminals and in logs, where ESC sequences would be obeyed. */
+  for (size_t i = 0; i < n; i++)
+    if (is_control ((uint8_t) s[i]))
+      return NULL;
   *pos += n + 2;
   return s;
+}
+
+char *
+segmask_printable (const char *src, char *dst, size_t cap)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+
+  if (!dst || !cap)
+    return dst;
+  for (const unsigned char *p = (const unsigned char *) (src ? src : "");
+      *p; p++) {
+    if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+      if (o + 1 >= cap)
+        break;
+      dst[o++] = (char) *p;
+    } else {
+      if (o + 4 >= cap)
+        break;
+      dst[o++] = '\\';
+      dst[o++] = 'x';
+      dst[o++] = hex[*p >> 4];
+      dst[o++] = hex[*p & 15];
+    }
+  }
+  dst[o] = 0;
+  return dst;
 }
 
 #define REJECT(msg) \

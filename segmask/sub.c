@@ -77,6 +77,8 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
   size_t n;
   int zero = 0, ivl = 100, ivl_max = 2000;
   int ncurve;
+  char server_z[41], public_z[41], secret_z[41];
+  const char *server_key = NULL, *public_key = NULL, *secret_key = NULL;
 
   if (out)
     *out = NULL;
@@ -93,13 +95,44 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
   }
   ncurve = !!opt->curve_server_key + !!opt->curve_public_key
       + !!opt->curve_secret_key;
-  if (ncurve != 0 && (ncurve != 3 || !valid_key (opt->curve_server_key)
+  if (opt->curve_server_key_file || opt->curve_secret_key_file) {
+    segmask_status kst;
+
+    /* Files or inline keys, never a mix: a half-configured CURVE client
+     * must not quietly fall back to plain text. */
+    if (ncurve || !opt->curve_server_key_file
+        || !opt->curve_secret_key_file) {
+      if (err && err_len)
+        snprintf (err, err_len, "CURVE from files needs both "
+            "curve_server_key_file and curve_secret_key_file and no "
+            "inline keys");
+      return SEGMASK_ERR_INVALID;
+    }
+    kst = segmask_key_load (NULL, opt->curve_server_key_file, server_z,
+        err, err_len);
+    if (kst == SEGMASK_OK)
+      kst = segmask_keypair_load (NULL, opt->curve_secret_key_file, public_z,
+          secret_z, err, err_len);
+    if (kst != SEGMASK_OK) {
+      memset (secret_z, 0, sizeof (secret_z));
+      return kst;
+    }
+    server_key = server_z;
+    public_key = public_z;
+    secret_key = secret_z;
+    ncurve = 3;
+  } else if (ncurve != 0 && (ncurve != 3
+          || !valid_key (opt->curve_server_key)
           || !valid_key (opt->curve_public_key)
           || !valid_key (opt->curve_secret_key))) {
     if (err && err_len)
       snprintf (err, err_len, "CURVE needs server, public and secret keys, "
           "40 Z85 characters each");
     return SEGMASK_ERR_INVALID;
+  } else {
+    server_key = opt->curve_server_key;
+    public_key = opt->curve_public_key;
+    secret_key = opt->curve_secret_key;
   }
 
   s = calloc (1, sizeof (*s));
@@ -130,15 +163,15 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
     goto fail;
   }
   if (ncurve == 3
-      && (zmq_setsockopt (s->sock, ZMQ_CURVE_SERVERKEY, opt->curve_server_key,
+      && (zmq_setsockopt (s->sock, ZMQ_CURVE_SERVERKEY, server_key, 40) != 0
+          || zmq_setsockopt (s->sock, ZMQ_CURVE_PUBLICKEY, public_key,
               40) != 0
-          || zmq_setsockopt (s->sock, ZMQ_CURVE_PUBLICKEY,
-              opt->curve_public_key, 40) != 0
-          || zmq_setsockopt (s->sock, ZMQ_CURVE_SECRETKEY,
-              opt->curve_secret_key, 40) != 0)) {
+          || zmq_setsockopt (s->sock, ZMQ_CURVE_SECRETKEY, secret_key,
+              40) != 0)) {
     set_err (err, err_len, "setting CURVE keys");
     goto fail;
   }
+  memset (secret_z, 0, sizeof (secret_z));
   n = segmask_topic (SEGMASK_MSG_MASK, s->stream, topic, sizeof (topic));
   if (zmq_setsockopt (s->sock, ZMQ_SUBSCRIBE, topic, n) != 0) {
     set_err (err, err_len, "subscribing");
@@ -161,11 +194,13 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
   return SEGMASK_OK;
 
 nomem:
+  memset (secret_z, 0, sizeof (secret_z));
   segmask_sub_free (&s);
   if (err && err_len)
     snprintf (err, err_len, "out of memory");
   return SEGMASK_ERR_NOMEM;
 fail:
+  memset (secret_z, 0, sizeof (secret_z));
   segmask_sub_free (&s);
   return SEGMASK_ERR_ZMQ;
 }

@@ -370,7 +370,7 @@ finish (seg_model *m, const char *name, const char *sidecar, char **error)
     constants += m->g->tensors[t].data ? m->g->tensors[t].nbytes : 0;
   if ((st = seg_budget_charge (&budget, constants, NULL,
            "holding the constants", SEG_ERR_FORMAT, &err)) != SEG_OK
-      || (st = seg_passes_run (m->g, name, &budget, &err)) != SEG_OK
+      || (st = seg_passes_run (m->g, name, &budget, m->passes, &err)) != SEG_OK
       || (st = check_io (m->g, &err)) != SEG_OK)
     goto fail_named;
   m->memory_used = budget.used;
@@ -623,4 +623,11 @@ seg_model_describe_ops (const seg_model *m, char *buf, size_t size)
       break;
     used += (size_t) n;
   }
+}
+
+int
+seg_model_get_passes (const seg_model *m, const seg_pass_info **passes)
+{
+  *passes = m->passes;
+  return SEG_NPASSES;
 }

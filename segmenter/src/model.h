@@ -4,6 +4,7 @@
 
 #include "graph.h"
 #include "ops/ops.h"
+#include "passes.h"
 
 struct seg_model {
   seg_graph *g;
@@ -14,6 +15,7 @@ struct seg_model {
   /* seg_load_options.memory_budget, and what the model holds of it
    * (constants, packed weights); a session gets the rest. */
   size_t memory_budget, memory_used;
+  seg_pass_info passes[SEG_NPASSES]; /* what seg_passes_run logged */
 };
 
 /* Shape phase of planning, shared by the session and by model loading (which

@@ -11,8 +11,17 @@
  * then inverted-residual fusion (which must see the fused activations),
  * then the folding of the remaining elementwise Adds
  * and Muls into their neighbours (after the block fusions, which remove
- * more). Shape subgraphs that depend on an activation's shape are
- * left in place: the session evaluates them once per input size.
+ * more), and last the compaction of the graph and the packing of every
+ * op's weights. Shape subgraphs that depend on an activation's shape are
+ * left in place: the session evaluates them once per input size. The
+ * passes are a table, each timed, so `seg info` can list them.
+ *
+ * Why one file of 1.2k lines: every pass works through the same graph
+ * index (readers and producers kept right as outputs move, so each
+ * look-up is O(1)) and the same pattern helpers (sole_producer,
+ * pointwise_conv, residual_add, ...); split by pass, those would become an
+ * internal header of some fifteen functions that no other module may use.
+ * Each pass is one section below, in table order.
  */
 #include "passes.h"
 
@@ -20,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ops/ops.h"
 
@@ -163,7 +173,8 @@ sole_producer (seg_graph *g, const graph_index *ix, int t, seg_op op)
  * node order: alias[t] is what t stands for once the Identities before the
  * current node are gone, and every reader comes after its writer. */
 static seg_status
-remove_identities (seg_graph *g, const char *file, seg_err *err)
+remove_identities (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   int *alias = malloc (((size_t) g->ntensors + 1) * sizeof *alias);
   if (!alias)
@@ -295,7 +306,8 @@ const_f32 (const seg_graph *g, int t, int64_t count)
 }
 
 static seg_status
-fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
+fold_batchnorm (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -373,7 +385,8 @@ fold_batchnorm (seg_graph *g, const char *file, seg_err *err)
 
 /* torch before opset 14 writes hardswish as x * HardSigmoid(x, 1/6, 0.5). */
 static seg_status
-fuse_hardswish (seg_graph *g, const char *file, seg_err *err)
+fuse_hardswish (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -421,7 +434,8 @@ activation_of (const seg_node *n, seg_act *act, float *a, float *b)
 }
 
 static seg_status
-fuse_activations (seg_graph *g, const char *file, seg_err *err)
+fuse_activations (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -549,7 +563,8 @@ irb_layouts_match (const seg_node *dn, const seg_node *pn)
  * squeeze-and-excite between depthwise and project read the depthwise
  * output twice and are left alone. */
 static seg_status
-fuse_inverted_residuals (seg_graph *g, const char *file, seg_err *err)
+fuse_inverted_residuals (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -648,7 +663,8 @@ se_gate (const seg_graph *g, const graph_index *ix, int t, int channels)
  * SeProject node (ops/se-project.c) in the conv's place, so that neither
  * the gated tensor nor the pre-add projection is written out. */
 static seg_status
-fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
+fuse_se_projects (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -715,7 +731,8 @@ fuse_se_projects (seg_graph *g, const char *file, seg_err *err)
  * project inputs, so that the expanded tensor streams through a ring of
  * rows instead of being written out. */
 static seg_status
-fuse_expand_depthwise (seg_graph *g, const char *file, seg_err *err)
+fuse_expand_depthwise (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   graph_index *ix = index_new (g);
   if (!ix)
@@ -885,7 +902,8 @@ fuse_conv_adds (seg_graph *g, graph_index *ix)
 }
 
 static seg_status
-fuse_elementwise (seg_graph *g, const char *file, seg_err *err)
+fuse_elementwise (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   /* Each pass only kills nodes and rewires the fused node's inputs to
    * tensors it already read through the killed ones, so reader counts
@@ -1076,7 +1094,8 @@ reorder_nodes (seg_graph *g, const int *key)
  * and may then meet an SE gate's Mul, which fuse_se_projects folds.
  * Runs after activation fusion, which shows the convs without one. */
 static seg_status
-commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
+commute_resize_convs (seg_graph *g, const char *file, seg_budget *budget,
+    seg_err *err)
 {
   /* A moved conv's key puts it just before the node at slot `to`; the
    * others keep their order. */
@@ -1145,35 +1164,23 @@ commute_resize_convs (seg_graph *g, const char *file, seg_err *err)
       file);
 }
 
-seg_status
-seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
+/* Graph compaction between the rewrites and packing: drops dead nodes and
+ * the tensors nothing reads. */
+static seg_status
+compact (seg_graph *g, const char *file, seg_budget *budget, seg_err *err)
+{
+  seg_graph_compact (g);
+  return SEG_OK;
+}
+
+/* Lets every op pack its weights. Packing copies the weights into the
+ * kernels' layout, a few bytes of padding aside: charged as one more copy
+ * of the node's constants. */
+static seg_status
+pack_weights (seg_graph *g, const char *file, seg_budget *budget,
     seg_err *err)
 {
   seg_status st;
-  if ((st = remove_identities (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fold_constants (g, file, budget, err)) != SEG_OK)
-    return st;
-  if ((st = fold_batchnorm (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_hardswish (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_activations (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = commute_resize_convs (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_inverted_residuals (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_se_projects (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_expand_depthwise (g, file, err)) != SEG_OK)
-    return st;
-  if ((st = fuse_elementwise (g, file, err)) != SEG_OK)
-    return st;
-  seg_graph_compact (g);
-
-  /* Packing copies the weights into the kernels' layout, a few bytes of
-   * padding aside: charged as one more copy of the node's constants. */
   for (int i = 0; i < g->nnodes; i++) {
     seg_node *n = &g->nodes[i];
     const seg_op_vtable *vt = seg_op_vtable_get (n->op);
@@ -1187,6 +1194,60 @@ seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
              SEG_ERR_FORMAT, err)) != SEG_OK
         || (st = vt->pack (n, g, err)) != SEG_OK)
       return st;
+  }
+  return SEG_OK;
+}
+
+/* The passes in the order they run (see the top of this file for why that
+ * order); the names are what `seg info` prints. */
+static const struct {
+  const char *name;
+  seg_status (*run) (seg_graph *g, const char *file, seg_budget *budget,
+      seg_err *err);
+} passes[SEG_NPASSES] = {
+  { "remove-identities", remove_identities },
+  { "fold-constants", fold_constants },
+  { "fold-batchnorm", fold_batchnorm },
+  { "fuse-hardswish", fuse_hardswish },
+  { "fuse-activations", fuse_activations },
+  { "commute-resize-convs", commute_resize_convs },
+  { "fuse-inverted-residuals", fuse_inverted_residuals },
+  { "fuse-se-projects", fuse_se_projects },
+  { "fuse-expand-depthwise", fuse_expand_depthwise },
+  { "fuse-elementwise", fuse_elementwise },
+  { "compact", compact },
+  { "pack-weights", pack_weights },
+};
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec * 1e-6;
+}
+
+static int
+live_nodes (const seg_graph *g)
+{
+  int live = 0;
+  for (int i = 0; i < g->nnodes; i++)
+    live += !g->nodes[i].dead;
+  return live;
+}
+
+seg_status
+seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
+    seg_pass_info log[SEG_NPASSES], seg_err *err)
+{
+  for (int i = 0; i < SEG_NPASSES; i++) {
+    double t0 = now_ms ();
+    seg_status st = passes[i].run (g, file, budget, err);
+    if (st != SEG_OK)
+      return st;
+    if (log)
+      log[i] = (seg_pass_info) { passes[i].name, now_ms () - t0,
+        live_nodes (g) };
   }
   return SEG_OK;
 }

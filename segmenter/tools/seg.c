@@ -37,7 +37,7 @@ static const char usage_main[] =
     "'seg COMMAND --help' describes each command.\n";
 
 static const char usage_info[] =
-    "Usage: seg info MODEL [--size HxW]\n"
+    "Usage: seg info MODEL [--size HxW] [--passes]\n"
     "\n"
     "Prints the model's format and layout, its input and output tensors (in\n"
     "the model's own layout), the normalisation it expects, the op counts,\n"
@@ -47,6 +47,8 @@ static const char usage_info[] =
     "\n"
     "  --size HxW   plan for this input size (resizable models only);\n"
     "               default: the size declared in the file\n"
+    "  --passes     also list the load-time graph passes in the order they\n"
+    "               ran, each with its time and the nodes left after it\n"
     "  -h, --help   show this help\n";
 
 static const char usage_run[] =
@@ -287,10 +289,12 @@ cmd_info (int argc, char **argv)
 {
   static const struct option longopts[] = {
     { "size", required_argument, NULL, 's' },
+    { "passes", no_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int height = 0, width = 0, c, ret = EXIT_FAILURE;
+  bool passes = false;
   seg_model *model = NULL;
   seg_session *session = NULL;
   seg_session *mask_session = NULL;
@@ -307,6 +311,9 @@ cmd_info (int argc, char **argv)
         if (parse_size (optarg, &height, &width) < 0)
           return usage_error ("info", "--size '%s' is not HxW with sides "
               "1..%d", optarg, MAX_SIDE);
+        break;
+      case 'p':
+        passes = true;
         break;
       case 'h':
         fputs (usage_info, stdout);
@@ -370,6 +377,14 @@ cmd_info (int argc, char **argv)
   for (int i = 0; i < mi->num_classes; i++)
     printf (" %d=%s", i, mi->labels[i]);
   printf ("\n");
+  if (passes) {
+    const seg_pass_info *pi;
+    int n = seg_model_get_passes (model, &pi);
+    printf ("passes:       %d, in the order they ran\n", n);
+    for (int i = 0; i < n; i++)
+      printf ("  %-24s %9.3f ms  %6d nodes\n", pi[i].name,
+          pi[i].milliseconds, pi[i].nodes);
+  }
   if (fflush (stdout) != 0 || ferror (stdout)) {
     error_line ("info: cannot write to standard output");
     goto out;

@@ -38,8 +38,6 @@
 #include "npy.h"
 #include "util.h"
 
-#define SKIP 77
-
 typedef struct {
   int x0, y0, x1, y1; /* pixels, x1 and y1 exclusive */
 } box;
@@ -154,7 +152,8 @@ info_dims (const char *info, const char *key, int64_t dims[4])
 static int
 test_tensor (const char *model)
 {
-  char *argv_info[] = { (char *) seg, "info", (char *) model, NULL };
+  char *argv_info[] = { (char *) seg, "info", (char *) model, "--passes",
+    NULL };
   char *in = path_in_dir ("in.npy"), *o1 = path_in_dir ("o1.npy"),
       *o2 = path_in_dir ("o2.npy");
   char *argv_run[] = { (char *) seg, "run", (char *) model, "--input-npy",
@@ -182,13 +181,14 @@ test_tensor (const char *model)
   CHECK (strstr (info, "ops:") && strstr (info, "parameters:")
       && strstr (info, "MACs:") && strstr (info, "activations:")
       && strstr (info, "labels:"), "seg info lacks a section");
+  CHECK (strstr (info, "passes:") && strstr (info, "fold-constants")
+      && strstr (info, "pack-weights"), "seg info --passes lacks the passes");
 
   for (int i = 0; i < 4; i++)
     count *= (size_t) in_dims[i];
   x = malloc (count * sizeof *x);
   for (size_t i = 0; i < count; i++) {
-    s = s * 1664525u + 1013904223u;
-    x[i] = (float) (s >> 8) / 16777216.0f;
+    x[i] = test_randf (&s, 0.0f, 1.0f);
   }
   if (npy_write (in, x, 4, in_dims, err, sizeof err) < 0) {
     free (x);
@@ -456,7 +456,7 @@ main (int argc, char **argv)
     printf ("SKIP: %s not found (scripts/fetch-models.sh fetches the "
         "MediaPipe models; torch fixtures need python3-torchvision)\n",
         model);
-    return SKIP;
+    return TEST_SKIP;
   }
   if (strcmp (mode, "tensor") != 0) {
     if (argc < 5 || !(ph = find_photo (argv[4]))) {
@@ -466,7 +466,7 @@ main (int argc, char **argv)
     if (access (ph->path, R_OK) != 0) {
       printf ("SKIP: %s not found (install the Debian package %s)\n",
           ph->path, ph->package);
-      return SKIP;
+      return TEST_SKIP;
     }
   }
   dir = make_scratch_dir ("models");

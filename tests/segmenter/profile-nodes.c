@@ -5,6 +5,11 @@
  * each node's minimum time over the runs, sorted, with its share.
  *
  *   profile-nodes MODEL [HEIGHT WIDTH] [THREADS] [RUNS]
+ *
+ * For tuning, SEG_KERNELS=scalar|avx2 caps the kernel table and
+ * SEG_IRB_ROWS=N forces the inverted-residual band height; this tool reads
+ * them and sets the library's test hooks (the library reads no
+ * environment).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +52,14 @@ main (int argc, char **argv)
         argv[0]);
     return 2;
   }
+  const char *isa = getenv ("SEG_KERNELS");
+  if (isa && !seg_f32_kernels_cap (isa)) {
+    fprintf (stderr, "SEG_KERNELS=%s: expected scalar or avx2\n", isa);
+    return 2;
+  }
+  const char *rows = getenv ("SEG_IRB_ROWS");
+  if (rows)
+    seg_irb_force_rows (strtoul (rows, NULL, 10));
   if (seg_model_load (argv[1], &model, &error) != SEG_OK) {
     fprintf (stderr, "%s\n", error);
     return 1;

@@ -34,7 +34,17 @@
 #include "model.h"
 #include "segmenter/seg.h"
 
-#include "harness.h"
+#define CHECK_CONTINUES
+#include "../check.h"
+
+static uint32_t rng = 0x1bb5eed;
+
+/* Uniform in [-1, 1). */
+static float
+frand (void)
+{
+  return test_randf (&rng, -1.0f, 1.0f);
+}
 
 /* What a graph is being built for; every tensor gets known dims unless
  * `unknown` (ONNX importers leave them at -1). */
@@ -151,7 +161,7 @@ build_decoder (const dec_case *c, bool apart)
   builder b = { seg_graph_new (SEG_LAYOUT_NHWC), c->unknown, c->onnx };
   if (!b.g)
     return NULL;
-  rng = 0x5eedf00dull;
+  rng = 0x5eedf00du;
   int h = c->h, w = c->w, ch = c->c, q = c->c / 2 > 0 ? c->c / 2 : 1;
   int x = tensor (&b, "x", h, w, 8);
   int skip = conv (&b, "skip", x, h, w, 8, ch, 1, 1, 1, SEG_ACT_HARDSWISH);
@@ -224,12 +234,12 @@ run_graph (const char *what, seg_graph *g, const census *want, int h, int w,
   float *out = NULL, *x = NULL;
   if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "fuse", &m,
           &error) != SEG_OK) {
-    fail ("%s: model: %s", what, error ? error : "out of memory");
+    FAIL ("%s: model: %s", what, error ? error : "out of memory");
     goto done;
   }
   census k = count_nodes (m);
   if (want && memcmp (&k, want, sizeof k)) {
-    fail ("%s: %d Add, %d Mul, SeProject/pool/conv with addend %d/%d/%d,"
+    FAIL ("%s: %d Add, %d Mul, SeProject/pool/conv with addend %d/%d/%d,"
         " %d Resize last; expected %d, %d, %d/%d/%d, %d", what,
         k.adds, k.muls, k.se_addend, k.pool_addend, k.conv_addend,
         k.resize_last, want->adds, want->muls, want->se_addend,
@@ -239,22 +249,22 @@ run_graph (const char *what, seg_graph *g, const census *want, int h, int w,
   seg_session_options opt = { .threads = threads, .input_width = w,
     .input_height = h };
   if (seg_session_new (m, &opt, &s, &error) != SEG_OK) {
-    fail ("%s: session: %s", what, error ? error : "?");
+    FAIL ("%s: session: %s", what, error ? error : "?");
     goto done;
   }
   size_t nx = (size_t) h * w * cin;
   x = malloc (nx * sizeof *x);
   if (!x) {
-    fail ("%s: out of memory", what);
+    FAIL ("%s: out of memory", what);
     goto done;
   }
-  uint64_t keep = rng;
-  rng = 0xfeedbeefull;
+  uint32_t keep = rng;
+  rng = 0xfeedbeefu;
   for (size_t i = 0; i < nx; i++)
     x[i] = frand () * 2.0f;
   rng = keep;
   if (seg_session_run (s, x, nx) != SEG_OK) {
-    fail ("%s: run failed", what);
+    FAIL ("%s: run failed", what);
     goto done;
   }
   int oh, ow, oc;
@@ -279,12 +289,12 @@ compare (const char *what, const float *fused, size_t nf, const float *apart,
   if (!fused || !apart)
     return;
   if (nf != na) {
-    fail ("%s: %zu outputs fused, %zu apart", what, nf, na);
+    FAIL ("%s: %zu outputs fused, %zu apart", what, nf, na);
     return;
   }
   for (size_t i = 0; i < na; i++)
     if (memcmp (&fused[i], &apart[i], sizeof (float))) {
-      fail ("%s: output %zu is %.9g fused, %.9g apart", what, i,
+      FAIL ("%s: output %zu is %.9g fused, %.9g apart", what, i,
           (double) fused[i], (double) apart[i]);
       return;
     }
@@ -332,7 +342,7 @@ build_add (const add_case *c, bool apart)
   builder b = { seg_graph_new (SEG_LAYOUT_NHWC), c->unknown, false };
   if (!b.g)
     return NULL;
-  rng = 0xadd5eedull;
+  rng = 0xadd5eedu;
   int h = c->h, w = c->w, s = c->stride;
   int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
   int x = tensor (&b, "x", h, w, c->cin);
@@ -388,10 +398,10 @@ test_bad_addend (void)
   builder b = { seg_graph_new (SEG_LAYOUT_NHWC), false, false };
   checks++;
   if (!b.g) {
-    fail ("bad addend: out of memory");
+    FAIL ("bad addend: out of memory");
     return;
   }
-  rng = 0xbadull;
+  rng = 0xbadu;
   int x = tensor (&b, "x", 6, 6, 4);
   int other = conv (&b, "other", x, 6, 6, 4, 8, 1, 2, 1, SEG_ACT_NONE);
   int y = conv (&b, "y", x, 6, 6, 4, 8, 1, 1, 1, SEG_ACT_NONE);
@@ -407,7 +417,7 @@ test_bad_addend (void)
     .input_height = 6 };
   if (seg_model_new_from_graph (b.g, SEG_FORMAT_TFLITE, "fuse", &m, &error)
       == SEG_OK && seg_session_new (m, &opt, &s, &error) == SEG_OK)
-    fail ("bad addend: a 3x3 addend on a 6x6 output was accepted");
+    FAIL ("bad addend: a 3x3 addend on a 6x6 output was accepted");
   free (error);
   seg_session_free (s);
   seg_model_free (m);
@@ -478,7 +488,7 @@ build_up (const up_case *c, bool apart)
   builder b = { seg_graph_new (SEG_LAYOUT_NHWC), onnx, onnx };
   if (!b.g)
     return NULL;
-  rng = 0x0b5e55edull;
+  rng = 0x0b5e55edu;
   int h = c->h, w = c->w, ci = c->cin;
   int in = tensor (&b, "in", h, w, 8);
   /* The importer records the graph input's declared size. */
@@ -567,7 +577,7 @@ compare_close (const char *what, const float *fused, size_t nf,
   if (!fused || !apart)
     return;
   if (nf != na) {
-    fail ("%s: %zu outputs fused, %zu apart", what, nf, na);
+    FAIL ("%s: %zu outputs fused, %zu apart", what, nf, na);
     return;
   }
   double big = 0.0, worst = 0.0;
@@ -581,7 +591,7 @@ compare_close (const char *what, const float *fused, size_t nf,
     }
   }
   if (!(worst <= 1e-5 * big) || big == 0.0)
-    fail ("%s: output %zu is %.9g fused, %.9g apart (max |apart| %.3g)",
+    FAIL ("%s: output %zu is %.9g fused, %.9g apart (max |apart| %.3g)",
         what, at, (double) fused[at], (double) apart[at], big);
 }
 

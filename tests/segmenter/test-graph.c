@@ -14,15 +14,13 @@
 #define CHECK_CONTINUES
 #include "../check.h"
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rng_state = 0x9e3779b9u;
 
+/* Uniform in [-1, 1). */
 static float
 frand (void)
 {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (float) ((rng_state >> 40) & 0xffffff) / (float) 0xffffff * 2.0f - 1.0f;
+  return test_randf (&rng_state, -1.0f, 1.0f);
 }
 
 static float *

@@ -11,7 +11,7 @@
  * way (expand -> depthwise fused, Mul + project + Add fused). Cases cover
  * odd sizes, strides 1 and 2, dilation 2, 3x3 and 5x5, SAME and explicit
  * padding, both weight layouts, with and without residual and biases, 1
- * and 2 threads, and band heights forced small (SEG_IRB_ROWS) so that the
+ * and 2 threads, and band heights forced small (seg_irb_force_rows) so that the
  * row ring wraps many times.
  */
 #include <math.h>
@@ -25,7 +25,17 @@
 #include "model.h"
 #include "segmenter/seg.h"
 
-#include "harness.h"
+#define CHECK_CONTINUES
+#include "../check.h"
+
+static uint32_t rng = 0x1bb5eed;
+
+/* Uniform in [-1, 1). */
+static float
+frand (void)
+{
+  return test_randf (&rng, -1.0f, 1.0f);
+}
 
 #define TOLERANCE 1e-5
 
@@ -36,7 +46,7 @@ typedef struct {
   bool residual, bias, onnx_layout;
   seg_act expand_act, dw_act;
   int threads;
-  const char *rows; /* SEG_IRB_ROWS, or NULL for the cache-based height */
+  size_t rows;      /* forced band height, or 0 for the cache-based height */
   bool add_self;    /* output = project + project: an Add not to fuse */
 } irb_case;
 
@@ -167,21 +177,21 @@ run_graph (const irb_case *c, const char *what, seg_graph *g, const float *x,
   float *out = NULL;
   if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
           &error) != SEG_OK) {
-    fail ("%s: model: %s", what, error ? error : "out of memory");
+    FAIL ("%s: model: %s", what, error ? error : "out of memory");
     goto done;
   }
   if (count_fused (m) != want_fused) {
-    fail ("%s: fused-node count %d, expected %d", what, count_fused (m),
+    FAIL ("%s: fused-node count %d, expected %d", what, count_fused (m),
         want_fused);
     goto done;
   }
   seg_session_options opt = { .threads = c->threads, .input_width = c->w, .input_height = c->h };
   if (seg_session_new (m, &opt, &s, &error) != SEG_OK) {
-    fail ("%s: session: %s", what, error ? error : "?");
+    FAIL ("%s: session: %s", what, error ? error : "?");
     goto done;
   }
   if (seg_session_run (s, x, (size_t) c->h * c->w * c->cin) != SEG_OK) {
-    fail ("%s: run failed", what);
+    FAIL ("%s: run failed", what);
     goto done;
   }
   int oh, ow, oc;
@@ -202,10 +212,10 @@ test_case (const irb_case *c)
 {
   char what[200];
   snprintf (what, sizeof what, "%dx%d cin%d cexp%d cout%d k%d s%d d%d pad%d "
-      "res%d bias%d onnx%d act%d/%d t%d rows %s", c->h, c->w, c->cin,
+      "res%d bias%d onnx%d act%d/%d t%d rows %zu", c->h, c->w, c->cin,
       c->cexp, c->cout, c->k, c->stride, c->dilation, (int) c->pad_mode,
       c->residual, c->bias, c->onnx_layout, (int) c->expand_act,
-      (int) c->dw_act, c->threads, c->rows ? c->rows : "auto");
+      (int) c->dw_act, c->threads, c->rows);
   size_t taps = (size_t) c->k * c->k;
   weights w = { 0 };
   w.we = malloc ((size_t) c->cexp * c->cin * sizeof (float));
@@ -217,7 +227,7 @@ test_case (const irb_case *c)
   size_t nx = (size_t) c->h * c->w * c->cin;
   float *x = malloc (nx * sizeof *x);
   if (!w.we || !w.wd || !w.wp || !w.be || !w.bd || !w.bp || !x) {
-    fail ("%s: out of memory", what);
+    FAIL ("%s: out of memory", what);
     goto done;
   }
   for (size_t i = 0; i < (size_t) c->cexp * c->cin; i++)
@@ -233,28 +243,25 @@ test_case (const irb_case *c)
   for (size_t i = 0; i < nx; i++)
     x[i] = frand () * 2.0f;
 
-  if (c->rows)
-    setenv ("SEG_IRB_ROWS", c->rows, 1);
-  else
-    unsetenv ("SEG_IRB_ROWS");
+  seg_irb_force_rows (c->rows);
   size_t nu = 0, nf[2] = { 0, 0 };
   float *apart = run_graph (c, what, build (c, &w, 2), x, 0, &nu);
   float *fused[2] = { run_graph (c, what, build (c, &w, 0), x, 2, &nf[0]),
     run_graph (c, what, build (c, &w, 1), x, 1, &nf[1]) };
-  unsetenv ("SEG_IRB_ROWS");
+  seg_irb_force_rows (0);
   for (int f = 0; f < 2; f++) {
     const char *form = f ? "without expand" : "whole";
     checks++;
     if (!fused[f] || !apart)
       continue;
     if (nf[f] != nu) {
-      fail ("%s: %zu outputs fused %s, %zu unfused", what, nf[f], form, nu);
+      FAIL ("%s: %zu outputs fused %s, %zu unfused", what, nf[f], form, nu);
       continue;
     }
     for (size_t i = 0; i < nu; i++)
       if (!(fabs (fused[f][i] - apart[i])
               <= TOLERANCE * (1 + fabs (apart[i])))) {
-        fail ("%s: output %zu is %.9g fused %s, %.9g unfused", what, i,
+        FAIL ("%s: output %zu is %.9g fused %s, %.9g unfused", what, i,
             (double) fused[f][i], form, (double) apart[i]);
         break;
       }
@@ -278,7 +285,7 @@ static void
 test_not_residual (void)
 {
   irb_case c = { 9, 11, 8, 24, 8, 3, 1, 1, SEG_PAD_SAME_UPPER, false, true,
-    false, SEG_ACT_RELU, SEG_ACT_NONE, 2, "2", true };
+    false, SEG_ACT_RELU, SEG_ACT_NONE, 2, 2, true };
   test_case (&c);
   size_t taps = 9;
   weights w = { 0 };
@@ -294,7 +301,7 @@ test_not_residual (void)
   checks++;
   if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
           &error) != SEG_OK) {
-    fail ("add-self block: model: %s", error ? error : "out of memory");
+    FAIL ("add-self block: model: %s", error ? error : "out of memory");
   } else {
     int adds = 0, residual = 0;
     for (int i = 0; i < m->g->nnodes; i++) {
@@ -303,7 +310,7 @@ test_not_residual (void)
           && m->g->nodes[i].a.irb_residual;
     }
     if (count_fused (m) != 2 || adds != 1 || residual)
-      fail ("add-self block: %d fused (%d residual) and %d adds, expected "
+      FAIL ("add-self block: %d fused (%d residual) and %d adds, expected "
           "1 (0) and 1", count_fused (m), residual, adds);
   }
   free (error);
@@ -415,7 +422,7 @@ test_se_case (const se_case *c)
   /* Structure: the Mul, the projection and the add become one node. */
   if (seg_model_new_from_graph (build_se (c, (const float *const *) wts,
               0), SEG_FORMAT_TFLITE, "se", &m, &error) != SEG_OK) {
-    fail ("%s: model: %s", what, error ? error : "?");
+    FAIL ("%s: model: %s", what, error ? error : "?");
     goto done;
   }
   int se = 0, muls = 0, adds = 0;
@@ -425,7 +432,7 @@ test_se_case (const se_case *c)
     adds += m->g->nodes[i].op == SEG_OP_ADD;
   }
   if (se != 1 || muls != 0 || adds != 0)
-    fail ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se,
+    FAIL ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se,
         muls, adds);
   /* Whole: expand -> depthwise is one InvertedResidual (counted 2). */
   fused = run_graph (&rc, what, build_se (c, (const float *const *) wts, 0),
@@ -440,10 +447,10 @@ test_se_case (const se_case *c)
     if (!got || !apart)
       continue;
     if (ng != nu)
-      fail ("%s: %zu outputs fused, %zu unfused", what, ng, nu);
+      FAIL ("%s: %zu outputs fused, %zu unfused", what, ng, nu);
     for (size_t i = 0; i < ng && ng == nu; i++)
       if (!(fabs (got[i] - apart[i]) <= TOLERANCE * (1 + fabs (apart[i])))) {
-        fail ("%s: output %zu is %.9g fused%s, %.9g unfused", what, i,
+        FAIL ("%s: output %zu is %.9g fused%s, %.9g unfused", what, i,
             (double) got[i], f ? " (no SeProject)" : "", (double) apart[i]);
         break;
       }
@@ -465,33 +472,33 @@ main (void)
   static const irb_case cases[] = {
     /* h, w, cin, cexp, cout, k, s, d, pad, res, bias, onnx, acts, thr, rows */
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, NULL, false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, 0, false },
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "1", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 1, false },
     { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, "2", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 2, false },
     { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_EXPLICIT, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, "3", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 1, 3, false },
     { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, false, false,
-      SEG_ACT_RELU, SEG_ACT_NONE, 2, "1", false },
+      SEG_ACT_RELU, SEG_ACT_NONE, 2, 1, false },
     { 16, 14, 16, 40, 24, 5, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_CLIP, SEG_ACT_CLIP, 2, NULL, false },
+      SEG_ACT_CLIP, SEG_ACT_CLIP, 2, 0, false },
     { 11, 13, 20, 60, 20, 3, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "2", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 2, false },
     { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, false, true,
-      SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, "1", false },
+      SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, 1, false },
     { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_NONE, SEG_ACT_NONE, 2, "4", false },
+      SEG_ACT_NONE, SEG_ACT_NONE, 2, 4, false },
     { 7, 5, 3, 17, 5, 3, 2, 1, SEG_PAD_VALID, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, NULL, false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
     { 1, 1, 4, 12, 4, 3, 1, 1, SEG_PAD_SAME_UPPER, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, NULL, false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
     { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, NULL, false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 0, false },
     { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, "5", false },
+      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 5, false },
     { 40, 37, 24, 64, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, "7", false },
+      SEG_ACT_RELU, SEG_ACT_RELU, 1, 7, false },
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     test_case (&cases[i]);

@@ -3,8 +3,10 @@
  * a separate bilinear resize in double, then normalisation; for masks, every
  * score channel upsampled to a full image before argmax / softmax. Every
  * pixel format, odd sizes, padded strides full of garbage, up/down/identity
- * scaling and several row splits; then frame validation, and timings of the
- * per-frame paths (printed, not asserted). */
+ * scaling and several row splits; then frame validation. With --bench it
+ * only times the per-frame paths and prints the figures (meson benchmark
+ * 'prepost': `meson test -C BUILD --benchmark prepost -v`); a test asserts
+ * no timing. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,36 +17,14 @@
 #include "postprocess.h"
 #include "preprocess.h"
 
+#include "../check.h"
+
 #define PRE_TOLERANCE 1e-4
 #define TIE_EPSILON 1e-5
 #define MAX_REPORTS 5
 
-/* ---- deterministic RNG (splitmix64) -------------------------------------- */
-
-typedef struct {
-  uint64_t s;
-} rng;
-
-static uint64_t
-rng_u64 (rng *r)
-{
-  uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static int
-rng_int (rng *r, int n) /* [0, n) */
-{
-  return (int) (rng_u64 (r) % (uint64_t) n);
-}
-
-static double
-rng_uniform (rng *r, double lo, double hi)
-{
-  return lo + (hi - lo) * (double) (rng_u64 (r) >> 11) / 9007199254740992.0;
-}
+/* The tests' one RNG (check.h); a state is a uint32_t. */
+typedef uint32_t rng;
 
 static void *
 xmalloc (size_t n)
@@ -222,11 +202,11 @@ frame_make (test_frame *t, seg_pixel_format fmt, int w, int h, rng *r)
   for (int p = 0; p < num_planes (fmt); p++) {
     int row_bytes, rows;
     plane_geometry (fmt, p, w, h, &row_bytes, &rows);
-    int stride = row_bytes + 1 + rng_int (r, 17);
+    int stride = row_bytes + 1 + (int) test_randn (r, 17);
     size_t size = (size_t) stride * (rows - 1) + row_bytes;
     t->buf[p] = xmalloc (size);
     for (size_t i = 0; i < size; i++)
-      t->buf[p][i] = (uint8_t) rng_u64 (r);
+      t->buf[p][i] = (uint8_t) test_rand (r);
     t->f.planes[p] = t->buf[p];
     t->f.strides[p] = stride;
   }
@@ -270,7 +250,8 @@ make_split (int kind, int dh, rng *r, int *b, int *e)
     default: {
       int y = 0;
       while (y < dh && n < dh + 6) {
-        int len = rng_int (r, 4) == 0 ? 0 : 1 + rng_int (r, 1 + dh / 3);
+        int len = test_randn (r, 4) == 0 ? 0
+            : 1 + (int) test_randn (r, (uint32_t) (1 + dh / 3));
         if (len > dh - y)
           len = dh - y;
         b[n] = y, e[n++] = y + len;
@@ -592,25 +573,25 @@ make_scores (float *s, int h, int w, int c, int kind, rng *r)
     if (kind == SCORES_REGIONS) {
       int region = (i / w / 4) * 3 + i % w / 4;
       if (c == 1) {
-        px[0] = (float) ((region % 2) + rng_uniform (r, -0.05, 0.05));
+        px[0] = (float) ((region % 2) + test_randf (r, -0.05, 0.05));
         continue;
       }
       for (int k = 0; k < c; k++)
-        px[k] = (float) rng_uniform (r, -1, 1);
+        px[k] = (float) test_randf (r, -1, 1);
       px[region % c] += 10.0f;
       continue;
     }
     if (c == 1) {
       /* a few values outside [0, 1] check the clamp */
-      px[0] = (float) rng_uniform (r, kind == SCORES_UNIFORM ? 0 : -0.2,
+      px[0] = (float) test_randf (r, kind == SCORES_UNIFORM ? 0 : -0.2,
           kind == SCORES_UNIFORM ? 1 : 1.2);
       continue;
     }
     double span = kind == SCORES_HUGE ? 200 : kind == SCORES_PEAKED ? 3 : 4;
     for (int k = 0; k < c; k++)
-      px[k] = (float) rng_uniform (r, -span, span);
+      px[k] = (float) test_randf (r, -span, span);
     if (kind == SCORES_PEAKED)
-      px[rng_int (r, c)] += 30.0f;
+      px[(int) test_randn (r, (uint32_t) c)] += 30.0f;
   }
 }
 
@@ -698,7 +679,7 @@ post_check (const post_job *j, const ref_decision *dec, const double *prob,
   size_t size = (size_t) j->stride * j->dh;
   uint8_t *out = xmalloc (size), *again = xmalloc (size);
   int bad = 0, np = j->c == 1 ? 2 : j->c;
-  rng r = { (uint64_t) size * 31 + (uint64_t) j->cls };
+  rng r = (rng) size * 31 + (rng) j->cls;
 
   for (int kind = 0; kind < 4 && !bad; kind++) {
     uint8_t fill = (uint8_t) (0xa5 + kind);
@@ -762,13 +743,14 @@ post_case (int h, int w, int c, int dw, int dh, int kind, float threshold,
   double *prob = xmalloc ((size_t) dw * dh * np * sizeof *prob);
   ref_post (src, h, w, c, threshold, dw, dh, dec, prob);
 
-  post_job j = { src, h, w, c, threshold, -1, dw, dh, dw + 1 + rng_int (r, 9) };
+  post_job j = { src, h, w, c, threshold, -1, dw, dh,
+    dw + 1 + (int) test_randn (r, 9) };
   int bad = 0;
   snprintf (what, sizeof what, "class map %dx%dx%d -> %dx%d scores %d", h, w,
       c, dw, dh, kind);
   bad += post_check (&j, dec, prob, what);
 
-  int classes[3] = { 0, np - 1, rng_int (r, np) };
+  int classes[3] = { 0, np - 1, (int) test_randn (r, (uint32_t) np) };
   for (int i = 0; i < 3; i++) {
     j.cls = classes[i];
     snprintf (what, sizeof what, "probability of %d %dx%dx%d -> %dx%d "
@@ -903,7 +885,7 @@ test_postprocess (rng *r)
   return failed;
 }
 
-/* ---- timings ------------------------------------------------------------- */
+/* ---- timings (--bench) --------------------------------------------------- */
 
 static void
 timings (rng *r)
@@ -949,14 +931,21 @@ timings (rng *r)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
-  rng r = { 20240611 };
+  rng r = 20240611;
   int failed = 0;
+  if (argc == 2 && strcmp (argv[1], "--bench") == 0) {
+    timings (&r);
+    return 0;
+  }
+  if (argc != 1) {
+    fprintf (stderr, "usage: %s [--bench]\n", argv[0]);
+    return 2;
+  }
   failed += test_validate ();
   failed += test_preprocess (&r);
   failed += test_postprocess (&r);
-  timings (&r);
   if (failed) {
     fprintf (stderr, "test-prepost: %d failure(s)\n", failed);
     return 1;

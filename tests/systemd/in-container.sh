@@ -54,6 +54,20 @@ else
   ok "no warnings at start"
 fi
 
+# --- The status page and /metrics, on loopback, under the unit's sandbox
+# (bash's /dev/tcp: the root has no HTTP client).
+http_get () {
+  exec 3<>/dev/tcp/127.0.0.1/9470 || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+  cat <&3
+  exec 3<&-
+}
+if http_get /metrics | grep -q '^segd_frames_total{stream="segd"} [1-9]'; then
+  ok "segd.service serves /metrics on 127.0.0.1:9470"
+else
+  bad "no /metrics on 127.0.0.1:9470: $(http_get /metrics 2>&1 | head -n 3)"
+fi
+
 # --- Masks for root, for a member of group segd, not for anyone else.
 stat -c '%a %G' /run/segd "$sock"
 [ "$(stat -c '%a %G' /run/segd)" = "750 segd" ] && ok "/run/segd is 0750 segd" \

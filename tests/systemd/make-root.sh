@@ -19,7 +19,7 @@ base="systemd systemd-sysv dbus passwd util-linux procps"
 packages="libglib2.0-0 libgstreamer1.0-0 libgstreamer-plugins-base1.0-0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   libzmq5 libzstd1 libsystemd0 libv4l-0 libgudev-1.0-0 zlib1g libpng16-16
-  libjpeg62-turbo"
+  libjpeg62-turbo libsoup-3.0-0"
 
 skip() { echo "make-root: $*" >&2; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, chroot)"

@@ -24,6 +24,33 @@ def expected(seq):
                  for y in range(30) for x in range(52))
 
 
+def check_keys(tmp):
+    """The example's key loader follows libsegmask's rules."""
+    pub, sec = (k.decode() for k in zmq.curve_keypair())
+    cases = {
+        "ok.key_secret": ("#  czmq\nmetadata\ncurve\n    public-key = \"%s\"\n"
+                          "    secret-key = \"%s\"\n" % (pub, sec), True, sec),
+        "ok.key": ("curve\n    public-key = \"%s\"\n" % pub, False, pub),
+        "bare": ("%s\n" % pub, False, pub),
+        "hash": ("#%s\n" % pub, False, None),
+        "bad": ("#this-is-not-a-valid-key\n", True, None),
+        "empty": ("", False, None),
+        "pubcert-as-secret": ("curve\n    public-key = \"%s\"\n" % pub, True, None),
+    }
+    os.makedirs(tmp, exist_ok=True)
+    for name, (text, secret, want) in cases.items():
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        try:
+            got = segd_sub.load_key(path, secret)
+        except segd_sub.KeyError_:
+            got = None
+        os.unlink(path)
+        if got != want:
+            fail("key file %s: got %r, want %r" % (name, got, want))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="segd-py-")
     ep = "ipc://%s/py.sock" % tmp
@@ -74,6 +101,7 @@ def main():
         [topic, hdr, pay[:-1]],                        # payload length
         [b"mask/other", hdr, pay],                     # topic mismatch
         [topic, hdr[:-1] + b"x", pay],                 # label without NUL
+        [topic, hdr[:-3] + b"\x1b" + hdr[-2:], pay],   # ESC in a label
     ]
     for i, frames in enumerate(bad):
         try:
@@ -86,6 +114,10 @@ def main():
         fail("empty run accepted")
     except segd_sub.Invalid:
         pass
+    check_keys(tmp)
+    os.rmdir(tmp)
+    if segd_sub.printable("a\x1b[31m\u009b") != "a\\x1b[31m\\xc2\\x9b":
+        fail("printable: %r" % segd_sub.printable("a\x1b[31m\u009b"))
     print("python: checked %r masks byte for byte (%d zstd skipped: no "
           "zstandard module); %d malformed rejected" % (checked, skipped, len(bad) + 1))
 

@@ -20,6 +20,15 @@
 extern "C" {
 #endif
 
+/* libsegmenter is built with hidden visibility: only what carries SEG_API
+ * is exported (tests/segmenter checks the library's symbols against this
+ * header). Users of the header need nothing. */
+#if defined(SEG_BUILD) && defined(__GNUC__)
+#define SEG_API __attribute__ ((visibility ("default")))
+#else
+#define SEG_API
+#endif
+
 typedef enum {
   SEG_OK = 0,
   SEG_ERR_IO = -1,          /* file could not be read */
@@ -31,7 +40,7 @@ typedef enum {
 } seg_status;
 
 /* A static English name for a status ("format error", ...). */
-const char *seg_status_str (seg_status status);
+SEG_API const char *seg_status_str (seg_status status);
 
 typedef struct seg_model seg_model;
 typedef struct seg_session seg_session;
@@ -104,29 +113,42 @@ typedef struct {
  * background/person) and are overridden by an optional sidecar key file
  * PATH.meta if it exists (keys documented in docs/model-metadata.md).
  * On success *model is owned by the caller (free with seg_model_free). */
-seg_status seg_model_load (const char *path, seg_model **model, char **error);
+SEG_API seg_status seg_model_load (const char *path, seg_model **model, char **error);
 
 /* Same from memory; `name` is used in messages. The data is copied. */
-seg_status seg_model_load_from_memory (const void *data, size_t size,
+SEG_API seg_status seg_model_load_from_memory (const void *data, size_t size,
     const char *name, seg_model **model, char **error);
 
 /* The two above with options; NULL options are the defaults, which the two
  * above use. */
-seg_status seg_model_load_with_options (const char *path,
+SEG_API seg_status seg_model_load_with_options (const char *path,
     const seg_load_options *options, seg_model **model, char **error);
-seg_status seg_model_load_from_memory_with_options (const void *data,
+SEG_API seg_status seg_model_load_from_memory_with_options (const void *data,
     size_t size, const char *name, const seg_load_options *options,
     seg_model **model, char **error);
 
 /* NULL is a no-op. The model must outlive its sessions. */
-void seg_model_free (seg_model *model);
+SEG_API void seg_model_free (seg_model *model);
 
 /* (transfer none): valid while the model lives. */
-const seg_model_info *seg_model_get_info (const seg_model *model);
+SEG_API const seg_model_info *seg_model_get_info (const seg_model *model);
 
 /* Number of ops of each type in the loaded graph, as "Conv:52 Add:9 ..."
  * written into buf (NUL-terminated, truncated to size). */
-void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
+SEG_API void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
+
+/* One load-time pass over the graph, as it ran when the model was loaded. */
+typedef struct {
+  const char *name;    /* "fold-batchnorm", ... (static) */
+  double milliseconds; /* wall time of the pass */
+  int nodes;           /* nodes left after it */
+} seg_pass_info;
+
+/* The passes that rewrote the graph after import, in the order they ran:
+ * stores the array in *passes (transfer none: valid while the model lives)
+ * and returns its length. */
+SEG_API int seg_model_get_passes (const seg_model *model,
+    const seg_pass_info **passes);
 
 /* The most worker threads a session runs (the calling thread included). */
 #define SEG_MAX_THREADS 64
@@ -150,10 +172,10 @@ typedef struct {
 
 /* Plans memory for the input size and starts the worker threads.
  * (transfer full) *session; free with seg_session_free. */
-seg_status seg_session_new (const seg_model *model,
+SEG_API seg_status seg_session_new (const seg_model *model,
     const seg_session_options *options, seg_session **session, char **error);
 
-void seg_session_free (seg_session *session);
+SEG_API void seg_session_free (seg_session *session);
 
 typedef struct {
   int input_channels, input_height, input_width;
@@ -164,11 +186,11 @@ typedef struct {
   int threads;
 } seg_session_info;
 
-void seg_session_get_info (const seg_session *session, seg_session_info *info);
+SEG_API void seg_session_get_info (const seg_session *session, seg_session_info *info);
 
 /* Runs on a raw float tensor in the model's own layout (NCHW for ONNX files,
  * NHWC for TFLite), no preprocessing. `count` must equal N*C*H*W. */
-seg_status seg_session_run (seg_session *session, const float *input,
+SEG_API seg_status seg_session_run (seg_session *session, const float *input,
     size_t count);
 
 typedef enum {
@@ -195,27 +217,27 @@ typedef struct {
 
 /* Resizes (bilinear), converts to RGB (BT.601 limited range for YUV) and
  * normalises the frame into the model input in one pass, then runs. */
-seg_status seg_session_run_frame (seg_session *session, const seg_frame *frame);
+SEG_API seg_status seg_session_run_frame (seg_session *session, const seg_frame *frame);
 
 /* The output of the last run, NHWC at model output size (transfer none; valid
  * until the next run). For SEG_OUTPUT_LOGITS these are raw scores. */
-const float *seg_session_output (const seg_session *session, int *height,
+SEG_API const float *seg_session_output (const seg_session *session, int *height,
     int *width, int *channels);
 
 /* Copies the last output in the model's own layout (NCHW for ONNX). `count`
  * must equal the output's element count. */
-seg_status seg_session_copy_output (const seg_session *session, float *dst,
+SEG_API seg_status seg_session_copy_output (const seg_session *session, float *dst,
     size_t count);
 
 /* Class index per pixel (argmax of the logits; for a probability output
  * 1 where p >= threshold, else 0), resized bilinearly to width x height
  * before the decision. `threshold` is ignored for logits. */
-seg_status seg_session_class_map (const seg_session *session, uint8_t *dst,
+SEG_API seg_status seg_session_class_map (const seg_session *session, uint8_t *dst,
     int width, int height, int stride, float threshold);
 
 /* Probability of `class_index` per pixel as 0..255 (softmax over logits, or
  * the model's own probability), resized bilinearly to width x height. */
-seg_status seg_session_probability (const seg_session *session,
+SEG_API seg_status seg_session_probability (const seg_session *session,
     int class_index, uint8_t *dst, int width, int height, int stride);
 
 #ifdef __cplusplus

@@ -129,12 +129,12 @@ typedef struct {
 } ctx;
 
 static seg_status
-fail_at (ctx *c, seg_status st, const char *fmt, ...)
+fail (ctx *c, seg_status st, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* "file: <what>" */
 static seg_status
-fail_at (ctx *c, seg_status st, const char *fmt, ...)
+fail (ctx *c, seg_status st, const char *fmt, ...)
 {
   char what[384];
   va_list ap;
@@ -145,12 +145,12 @@ fail_at (ctx *c, seg_status st, const char *fmt, ...)
 }
 
 static seg_status
-op_fail (ctx *c, seg_status st, const char *fmt, ...)
+node_fail (ctx *c, seg_status st, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* "file: operator N (LABEL): <what>" */
 static seg_status
-op_fail (ctx *c, seg_status st, const char *fmt, ...)
+node_fail (ctx *c, seg_status st, const char *fmt, ...)
 {
   char what[320];
   va_list ap;
@@ -214,34 +214,34 @@ tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi,
   if (!c->have_buffers && bi == 0)
     return SEG_OK;
   if (!c->have_buffers || bi >= c->buffers.len)
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': buffer %u out of range (%u buffers)", i, name, bi,
         c->have_buffers ? c->buffers.len : 0);
   if (!seg_fb_vec_table (&c->buffers, bi, &buf))
-    return fail_at (c, SEG_ERR_FORMAT, "buffer %u: table outside the file", bi);
+    return fail (c, SEG_ERR_FORMAT, "buffer %u: table outside the file", bi);
   if (!seg_fb_get_u64 (&buf, BUFFER_OFFSET, 0, &offset)
       || !seg_fb_get_u64 (&buf, BUFFER_SIZE, 0, &size))
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "buffer %u: offset/size fields outside the table", bi);
   /* Offsets of 0 and 1 are the converter's "not used" markers. */
   if (offset > 1 || size != 0)
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "buffer %u: data stored outside the FlatBuffer (models over 2 GB) "
         "is not supported", bi);
   seg_fb_result r = seg_fb_get_vector (&buf, BUFFER_DATA, 1, &bytes);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "buffer %u: data outside the file", bi);
+    return fail (c, SEG_ERR_FORMAT, "buffer %u: data outside the file", bi);
   if (r == SEG_FB_ABSENT || bytes.len == 0)
     return SEG_OK;
 
   size_t want = (size_t) elements * seg_dtype_size (dt);
   if (bytes.len != want)
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': buffer %u holds %u bytes, its shape needs %zu", i,
         name, bi, bytes.len, want);
   if (c->buffer_used[bi]) {
     if (want > c->budget)
-      return fail_at (c, SEG_ERR_FORMAT,
+      return fail (c, SEG_ERR_FORMAT,
           "tensor %u '%s': buffer %u shared by more constant data than the "
           "file holds", i, name, bi);
     c->budget -= want;
@@ -249,7 +249,7 @@ tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi,
   c->buffer_used[bi] = 1;
   *data = malloc (want);
   if (!*data)
-    return fail_at (c, SEG_ERR_NOMEM, "out of memory for tensor %u", i);
+    return fail (c, SEG_ERR_NOMEM, "out of memory for tensor %u", i);
   memcpy (*data, seg_fb_vec_data (&bytes), want);
   *nbytes = want;
   return SEG_OK;
@@ -270,10 +270,10 @@ import_tensor (ctx *c, uint32_t i)
   seg_dtype dt;
 
   if (!seg_fb_vec_table (&c->tensors, i, &t))
-    return fail_at (c, SEG_ERR_FORMAT, "tensor %u: table outside the file", i);
+    return fail (c, SEG_ERR_FORMAT, "tensor %u: table outside the file", i);
   seg_fb_result r = seg_fb_get_string (&t, TENSOR_NAME, &s, &slen);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "tensor %u: name outside the file", i);
+    return fail (c, SEG_ERR_FORMAT, "tensor %u: name outside the file", i);
   if (r == SEG_FB_OK)
     copy_name (name, s, slen);
   else
@@ -282,51 +282,51 @@ import_tensor (ctx *c, uint32_t i)
   if (!seg_fb_get_u8 (&t, TENSOR_TYPE, TT_FLOAT32, &tt)
       || !seg_fb_get_u32 (&t, TENSOR_BUFFER, 0, &bi)
       || !seg_fb_get_bool (&t, TENSOR_IS_VARIABLE, false, &variable))
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': field outside its table", i, name);
   if (!map_type (tt, &dt))
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "tensor %u '%s': tensor type %u not supported", i, name, tt);
   if (variable)
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "tensor %u '%s': variable tensors are not supported", i, name);
   if (seg_fb_has_field (&t, TENSOR_SPARSITY))
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "tensor %u '%s': sparse tensors are not supported", i, name);
 
   r = seg_fb_get_table (&t, TENSOR_QUANTIZATION, &q);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': quantization outside the file", i, name);
   if (r == SEG_FB_OK) {
     r = seg_fb_get_vector (&q, QUANT_SCALE, 4, &scale);
     if (r == SEG_FB_BAD)
-      return fail_at (c, SEG_ERR_FORMAT,
+      return fail (c, SEG_ERR_FORMAT,
           "tensor %u '%s': quantization scale outside the file", i, name);
     if (r == SEG_FB_OK && scale.len > 0)
-      return fail_at (c, SEG_ERR_UNSUPPORTED,
+      return fail (c, SEG_ERR_UNSUPPORTED,
           "tensor %u '%s': quantized tensors are not supported", i, name);
   }
 
   r = seg_fb_get_vector (&t, TENSOR_SHAPE, 4, &shape);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': shape outside the file", i, name);
   if (r == SEG_FB_OK && shape.len > SEG_MAX_RANK)
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "tensor %u '%s': rank %u above %d", i, name, shape.len, SEG_MAX_RANK);
   int rank = r == SEG_FB_OK ? (int) shape.len : 0;
   for (int d = 0; d < rank; d++) {
     int32_t v = seg_fb_vec_i32 (&shape, (uint32_t) d);
     if (v < 0 || v > SEG_MAX_DIM)
-      return fail_at (c, SEG_ERR_FORMAT,
+      return fail (c, SEG_ERR_FORMAT,
           "tensor %u '%s': shape[%d] = %d out of range 0..%d", i, name, d, v,
           SEG_MAX_DIM);
     dims[d] = v;
   }
   int64_t elements = seg_shape_elements (rank, dims);
   if (elements < 0)
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "tensor %u '%s': more than %lld elements", i, name,
         (long long) SEG_MAX_ELEMENTS);
 
@@ -337,7 +337,7 @@ import_tensor (ctx *c, uint32_t i)
     return st;
   int idx = seg_graph_add_tensor (c->g, name, dt, rank, dims, data, nbytes);
   if (idx < 0)
-    return fail_at (c, SEG_ERR_NOMEM, "out of memory adding tensor %u", i);
+    return fail (c, SEG_ERR_NOMEM, "out of memory adding tensor %u", i);
   return SEG_OK;
 }
 
@@ -352,12 +352,12 @@ op_io (ctx *c, const seg_fb_table *op, int min_in, int max_in, int *in,
   seg_fb_vec vin, vout;
   seg_fb_result r = seg_fb_get_vector (op, OP_INPUTS, 4, &vin);
   if (r == SEG_FB_BAD)
-    return op_fail (c, SEG_ERR_FORMAT, "inputs outside the file");
+    return node_fail (c, SEG_ERR_FORMAT, "inputs outside the file");
   uint32_t n = r == SEG_FB_OK ? vin.len : 0;
   if (n < (uint32_t) min_in || n > (uint32_t) max_in) {
     if (min_in == max_in)
-      return op_fail (c, SEG_ERR_FORMAT, "%u inputs, expected %d", n, min_in);
-    return op_fail (c, SEG_ERR_FORMAT, "%u inputs, expected %d to %d", n,
+      return node_fail (c, SEG_ERR_FORMAT, "%u inputs, expected %d", n, min_in);
+    return node_fail (c, SEG_ERR_FORMAT, "%u inputs, expected %d to %d", n,
         min_in, max_in);
   }
   for (uint32_t j = 0; j < n; j++) {
@@ -367,7 +367,7 @@ op_io (ctx *c, const seg_fb_table *op, int min_in, int max_in, int *in,
       continue;
     }
     if (t < 0 || t >= c->g->ntensors)
-      return op_fail (c, SEG_ERR_FORMAT, "input %u refers to tensor %d of %d",
+      return node_fail (c, SEG_ERR_FORMAT, "input %u refers to tensor %d of %d",
           j, t, c->g->ntensors);
     in[j] = t;
   }
@@ -375,13 +375,13 @@ op_io (ctx *c, const seg_fb_table *op, int min_in, int max_in, int *in,
 
   r = seg_fb_get_vector (op, OP_OUTPUTS, 4, &vout);
   if (r == SEG_FB_BAD)
-    return op_fail (c, SEG_ERR_FORMAT, "outputs outside the file");
+    return node_fail (c, SEG_ERR_FORMAT, "outputs outside the file");
   n = r == SEG_FB_OK ? vout.len : 0;
   if (n != 1)
-    return op_fail (c, SEG_ERR_FORMAT, "%u outputs, expected 1", n);
+    return node_fail (c, SEG_ERR_FORMAT, "%u outputs, expected 1", n);
   int32_t t = seg_fb_vec_i32 (&vout, 0);
   if (t < 0 || t >= c->g->ntensors)
-    return op_fail (c, SEG_ERR_FORMAT, "output 0 refers to tensor %d of %d",
+    return node_fail (c, SEG_ERR_FORMAT, "output 0 refers to tensor %d of %d",
         t, c->g->ntensors);
   *out = t;
   return SEG_OK;
@@ -395,13 +395,13 @@ op_options (ctx *c, const seg_fb_table *op, uint8_t want, seg_fb_table *opts,
 {
   uint8_t type;
   if (!seg_fb_get_u8 (op, OP_BUILTIN_OPTIONS_TYPE, 0, &type))
-    return op_fail (c, SEG_ERR_FORMAT, "builtin_options_type outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "builtin_options_type outside its table");
   seg_fb_result r = seg_fb_get_table (op, OP_BUILTIN_OPTIONS, opts);
   if (r == SEG_FB_BAD)
-    return op_fail (c, SEG_ERR_FORMAT, "builtin_options outside the file");
+    return node_fail (c, SEG_ERR_FORMAT, "builtin_options outside the file");
   *have = r == SEG_FB_OK;
   if (*have && type != want)
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "builtin_options of union type %u, expected %u", type, want);
   return SEG_OK;
 }
@@ -427,7 +427,7 @@ fused_act (ctx *c, uint8_t code, seg_attrs *a)
       a->act_b = 6.0f;
       return SEG_OK;
   }
-  return op_fail (c, SEG_ERR_UNSUPPORTED,
+  return node_fail (c, SEG_ERR_UNSUPPORTED,
       "fused activation %u not supported (TANH/SIGN_BIT or unknown)", code);
 }
 
@@ -442,14 +442,14 @@ pad_mode (ctx *c, uint8_t code, seg_pad_mode *mode)
       *mode = SEG_PAD_VALID;
       return SEG_OK;
   }
-  return op_fail (c, SEG_ERR_FORMAT, "padding %u unknown", code);
+  return node_fail (c, SEG_ERR_FORMAT, "padding %u unknown", code);
 }
 
 static seg_status
 check_window (ctx *c, const char *what, int32_t h, int32_t w)
 {
   if (h < 1 || w < 1 || h > SEG_MAX_DIM || w > SEG_MAX_DIM)
-    return op_fail (c, SEG_ERR_FORMAT, "%s %d x %d out of range", what, h, w);
+    return node_fail (c, SEG_ERR_FORMAT, "%s %d x %d out of range", what, h, w);
   return SEG_OK;
 }
 
@@ -457,7 +457,7 @@ static seg_status
 need_rank4 (ctx *c, int t, const char *what)
 {
   if (tensor (c, t)->rank != 4)
-    return op_fail (c, SEG_ERR_FORMAT, "%s tensor %d '%s' has rank %d, expected 4",
+    return node_fail (c, SEG_ERR_FORMAT, "%s tensor %d '%s' has rank %d, expected 4",
         what, t, tensor (c, t)->name, tensor (c, t)->rank);
   return SEG_OK;
 }
@@ -479,7 +479,7 @@ add_node (ctx *c, seg_op op, int nin, const int *in, int out)
   do { \
     (n) = add_node (c, (op), (nin), (in), (out)); \
     if (!(n)) \
-      return op_fail (c, SEG_ERR_NOMEM, "out of memory or node limit"); \
+      return node_fail (c, SEG_ERR_NOMEM, "out of memory or node limit"); \
   } while (0)
 
 static seg_status
@@ -496,7 +496,7 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
   TRY (op_options (c, op, depthwise ? OPT_DEPTHWISE_CONV_2D : OPT_CONV_2D,
           &o, &have));
   if (!have)
-    return op_fail (c, SEG_ERR_FORMAT, "missing builtin_options");
+    return node_fail (c, SEG_ERR_FORMAT, "missing builtin_options");
   /* Conv2DOptions{padding, stride_w, stride_h, fused_activation_function,
    * dilation_w_factor, dilation_h_factor}; the depthwise one has
    * depth_multiplier before the activation. */
@@ -507,7 +507,7 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
       && seg_fb_get_u8 (&o, 3 + k, ACT_NONE, &act)
       && seg_fb_get_i32 (&o, 4 + k, 1, &dw) && seg_fb_get_i32 (&o, 5 + k, 1, &dh);
   if (!ok)
-    return op_fail (c, SEG_ERR_FORMAT, "option field outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   TRY (check_window (c, "stride", sh, sw));
   TRY (check_window (c, "dilation", dh, dw));
   TRY (need_rank4 (c, in[0], "input"));
@@ -518,12 +518,12 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
   if (depthwise) {
     /* [1, KH, KW, C * multiplier]: one group per input channel. */
     if (wd[0] != 1 || channels < 1 || wd[3] % channels != 0)
-      return op_fail (c, SEG_ERR_FORMAT,
+      return node_fail (c, SEG_ERR_FORMAT,
           "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
           (long long) wd[0], (long long) wd[1], (long long) wd[2],
           (long long) wd[3], (long long) channels);
     if (mult != 0 && wd[3] != channels * mult)
-      return op_fail (c, SEG_ERR_FORMAT,
+      return node_fail (c, SEG_ERR_FORMAT,
           "depth_multiplier %d disagrees with weights "
           "(%lld outputs for %lld channels)",
           mult, (long long) wd[3], (long long) channels);
@@ -532,14 +532,14 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
     /* [O, KH, KW, I / groups] */
     if (channels < 1 || wd[3] < 1 || channels % wd[3] != 0
         || wd[0] % (channels / wd[3]) != 0)
-      return op_fail (c, SEG_ERR_FORMAT,
+      return node_fail (c, SEG_ERR_FORMAT,
           "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
           (long long) wd[0], (long long) wd[1], (long long) wd[2],
           (long long) wd[3], (long long) channels);
     groups = channels / wd[3];
   }
   if (wd[1] < 1 || wd[2] < 1)
-    return op_fail (c, SEG_ERR_FORMAT, "empty %lld x %lld kernel",
+    return node_fail (c, SEG_ERR_FORMAT, "empty %lld x %lld kernel",
         (long long) wd[1], (long long) wd[2]);
 
   seg_node *n;
@@ -568,16 +568,16 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
   TRY (op_io (c, op, 3, 3, in, &nin, &out));
   if (!seg_fb_get_u64 (op, OP_LARGE_CUSTOM_OFFSET, 0, &large_off)
       || !seg_fb_get_u64 (op, OP_LARGE_CUSTOM_SIZE, 0, &large_size))
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "large_custom_options fields outside the table");
   if (large_off > 1 || large_size != 0)
-    return op_fail (c, SEG_ERR_UNSUPPORTED,
+    return node_fail (c, SEG_ERR_UNSUPPORTED,
         "custom options stored outside the FlatBuffer are not supported");
   seg_fb_result r = seg_fb_get_vector (op, OP_CUSTOM_OPTIONS, 1, &opts);
   if (r == SEG_FB_BAD)
-    return op_fail (c, SEG_ERR_FORMAT, "custom_options outside the file");
+    return node_fail (c, SEG_ERR_FORMAT, "custom_options outside the file");
   if (r != SEG_FB_OK || opts.len != 12)
-    return op_fail (c, SEG_ERR_FORMAT, "custom_options hold %u bytes, expected 12",
+    return node_fail (c, SEG_ERR_FORMAT, "custom_options hold %u bytes, expected 12",
         r == SEG_FB_OK ? opts.len : 0);
   const uint8_t *p = seg_fb_vec_data (&opts);
   int32_t v[3];
@@ -586,13 +586,13 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
         | (uint32_t) p[4 * i + 2] << 16 | (uint32_t) p[4 * i + 3] << 24);
   int32_t padding = v[0], sw = v[1], sh = v[2];
   if (padding != TFLITE_PADDING_SAME && padding != TFLITE_PADDING_VALID)
-    return op_fail (c, SEG_ERR_FORMAT, "padding %d unknown", padding);
+    return node_fail (c, SEG_ERR_FORMAT, "padding %d unknown", padding);
   TRY (check_window (c, "stride", sh, sw));
   TRY (need_rank4 (c, in[0], "input"));
   TRY (need_rank4 (c, in[1], "weight"));
   const int64_t *xd = tensor (c, in[0])->dims, *wd = tensor (c, in[1])->dims;
   if (wd[3] != xd[3] || wd[0] < 1 || wd[1] < 1 || wd[2] < 1)
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
         (long long) wd[0], (long long) wd[1], (long long) wd[2],
         (long long) wd[3], (long long) xd[3]);
@@ -623,7 +623,7 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
   n->a.pad_mode = SEG_PAD_EXPLICIT;
   for (int i = 0; i < 2; i++) {
     if (x[i] < 1)
-      return op_fail (c, SEG_ERR_FORMAT, "empty input");
+      return node_fail (c, SEG_ERR_FORMAT, "empty input");
     int64_t total = k[i] - (x[i] - 1) % s[i] - 1;
     if (total < 0)
       total = 0;
@@ -644,7 +644,7 @@ map_binary (ctx *c, const seg_fb_table *op, seg_op sop, uint8_t opt_type)
   TRY (op_io (c, op, 2, 2, in, &nin, &out));
   TRY (op_options (c, op, opt_type, &o, &have));
   if (have && !seg_fb_get_u8 (&o, 0, ACT_NONE, &act))
-    return op_fail (c, SEG_ERR_FORMAT, "option field outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   seg_node *n;
   ADD_NODE (n, sop, nin, in, out);
   return fused_act (c, act, &n->a);
@@ -677,20 +677,20 @@ map_average_pool (ctx *c, const seg_fb_table *op)
   TRY (op_io (c, op, 1, 1, in, &nin, &out));
   TRY (op_options (c, op, OPT_POOL_2D, &o, &have));
   if (!have)
-    return op_fail (c, SEG_ERR_FORMAT, "missing builtin_options");
+    return node_fail (c, SEG_ERR_FORMAT, "missing builtin_options");
   /* Pool2DOptions{padding, stride_w, stride_h, filter_width, filter_height,
    * fused_activation_function} */
   if (!seg_fb_get_u8 (&o, 0, PAD_SAME, &padding)
       || !seg_fb_get_i32 (&o, 1, 0, &sw) || !seg_fb_get_i32 (&o, 2, 0, &sh)
       || !seg_fb_get_i32 (&o, 3, 0, &fw) || !seg_fb_get_i32 (&o, 4, 0, &fh)
       || !seg_fb_get_u8 (&o, 5, ACT_NONE, &act))
-    return op_fail (c, SEG_ERR_FORMAT, "option field outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   TRY (check_window (c, "stride", sh, sw));
   TRY (check_window (c, "filter", fh, fw));
   TRY (need_rank4 (c, in[0], "input"));
   const int64_t *xd = tensor (c, in[0])->dims;
   if (padding != PAD_VALID || fh != xd[1] || fw != xd[2])
-    return op_fail (c, SEG_ERR_UNSUPPORTED,
+    return node_fail (c, SEG_ERR_UNSUPPORTED,
         "%d x %d %s window on a %lld x %lld input: only global pooling is supported",
         fh, fw, padding == PAD_VALID ? "VALID" : "SAME", (long long) xd[1],
         (long long) xd[2]);
@@ -710,11 +710,11 @@ map_mean (ctx *c, const seg_fb_table *op)
   TRY (op_io (c, op, 2, 2, in, &nin, &out));
   TRY (op_options (c, op, OPT_REDUCER, &o, &have));
   if (have && !seg_fb_get_bool (&o, 0, false, &keep))
-    return op_fail (c, SEG_ERR_FORMAT, "option field outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   TRY (need_rank4 (c, in[0], "input"));
   const seg_tensor *axes = tensor (c, in[1]);
   if (!axes->data || (axes->dtype != SEG_DT_I32 && axes->dtype != SEG_DT_I64))
-    return op_fail (c, SEG_ERR_UNSUPPORTED, "axes are not a constant integer tensor");
+    return node_fail (c, SEG_ERR_UNSUPPORTED, "axes are not a constant integer tensor");
   size_t na = axes->nbytes / seg_dtype_size (axes->dtype);
   bool seen[4] = { false, false, false, false };
   bool global = na == 2;
@@ -734,7 +734,7 @@ map_mean (ctx *c, const seg_fb_table *op)
       seen[a] = true;
   }
   if (!global || !keep)
-    return op_fail (c, SEG_ERR_UNSUPPORTED,
+    return node_fail (c, SEG_ERR_UNSUPPORTED,
         "only MEAN over axes {1, 2} with keep_dims is supported");
   seg_node *n;
   ADD_NODE (n, SEG_OP_GLOBAL_AVG_POOL, 1, in, out);
@@ -754,13 +754,13 @@ map_resize (ctx *c, const seg_fb_table *op)
    * align_corners, half_pixel_centers} */
   if (have && (!seg_fb_get_bool (&o, 2, false, &align)
       || !seg_fb_get_bool (&o, 3, false, &half)))
-    return op_fail (c, SEG_ERR_FORMAT, "option field outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   if (align && half)
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "align_corners and half_pixel_centers both set");
   const seg_tensor *size = tensor (c, io[1]);
   if (size->dtype != SEG_DT_I32 || size->rank != 1 || size->dims[0] != 2)
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "size tensor %d '%s' is not an int32 [2] (new_height, new_width)",
         io[1], size->name);
   TRY (need_rank4 (c, io[0], "input"));
@@ -785,12 +785,12 @@ map_dequantize (ctx *c, const seg_fb_table *op)
   TRY (op_io (c, op, 1, 1, in, &nin, &out));
   const seg_tensor *x = tensor (c, in[0]), *y = tensor (c, out);
   if (x->dtype != SEG_DT_F16 || !x->data)
-    return op_fail (c, SEG_ERR_UNSUPPORTED,
+    return node_fail (c, SEG_ERR_UNSUPPORTED,
         "only constant float16 inputs are supported (got %s%s): "
         "quantized models are not",
         x->data ? "constant " : "", seg_dtype_name (x->dtype));
   if (y->dtype != SEG_DT_F32)
-    return op_fail (c, SEG_ERR_FORMAT, "output is %s, expected float32",
+    return node_fail (c, SEG_ERR_FORMAT, "output is %s, expected float32",
         seg_dtype_name (y->dtype));
   /* Consumers take kernel sizes from the declared output shape, so it must
    * be the shape of the data that the fold will put there. */
@@ -798,7 +798,7 @@ map_dequantize (ctx *c, const seg_fb_table *op)
   for (int d = 0; same && d < x->rank; d++)
     same = x->dims[d] == y->dims[d];
   if (!same)
-    return op_fail (c, SEG_ERR_FORMAT, "output shape differs from the input's");
+    return node_fail (c, SEG_ERR_FORMAT, "output shape differs from the input's");
   ADD_NODE (n, SEG_OP_DEQUANTIZE, nin, in, out);
   return SEG_OK;
 }
@@ -817,17 +817,17 @@ import_operator (ctx *c, uint32_t i)
   c->opi = i;
   snprintf (c->label, sizeof c->label, "?");
   if (!seg_fb_vec_table (&c->operators, i, &op))
-    return op_fail (c, SEG_ERR_FORMAT, "table outside the file");
+    return node_fail (c, SEG_ERR_FORMAT, "table outside the file");
   if (!seg_fb_get_u32 (&op, OP_OPCODE_INDEX, 0, &ci))
-    return op_fail (c, SEG_ERR_FORMAT, "opcode_index outside its table");
+    return node_fail (c, SEG_ERR_FORMAT, "opcode_index outside its table");
   if (!c->have_opcodes || ci >= c->opcodes.len)
-    return op_fail (c, SEG_ERR_FORMAT, "opcode_index %u of %u", ci,
+    return node_fail (c, SEG_ERR_FORMAT, "opcode_index %u of %u", ci,
         c->have_opcodes ? c->opcodes.len : 0);
   if (!seg_fb_vec_table (&c->opcodes, ci, &code))
-    return op_fail (c, SEG_ERR_FORMAT, "operator code %u outside the file", ci);
+    return node_fail (c, SEG_ERR_FORMAT, "operator code %u outside the file", ci);
   if (!seg_fb_get_i8 (&code, OPCODE_DEPRECATED_BUILTIN, 0, &dep)
       || !seg_fb_get_i32 (&code, OPCODE_BUILTIN, 0, &builtin))
-    return op_fail (c, SEG_ERR_FORMAT,
+    return node_fail (c, SEG_ERR_FORMAT,
         "operator code %u: field outside its table", ci);
   /* Old writers fill only the byte field, new ones both (the byte capped
    * at 127): the larger is the real code. */
@@ -836,7 +836,7 @@ import_operator (ctx *c, uint32_t i)
   if (builtin == TFL_CUSTOM) {
     seg_fb_result r = seg_fb_get_string (&code, OPCODE_CUSTOM, &custom, &clen);
     if (r == SEG_FB_BAD)
-      return op_fail (c, SEG_ERR_FORMAT,
+      return node_fail (c, SEG_ERR_FORMAT,
           "operator code %u: custom_code outside the file", ci);
     if (r == SEG_FB_ABSENT)
       custom = "";
@@ -881,7 +881,7 @@ import_operator (ctx *c, uint32_t i)
         return map_transpose_conv (c, &op);
       break;
   }
-  return op_fail (c, SEG_ERR_UNSUPPORTED, "op not supported");
+  return node_fail (c, SEG_ERR_UNSUPPORTED, "op not supported");
 }
 
 /* ---- model ------------------------------------------------------------- */
@@ -894,14 +894,14 @@ io_index (ctx *c, const seg_fb_table *sg, unsigned field, const char *what,
   seg_fb_vec v;
   seg_fb_result r = seg_fb_get_vector (sg, field, 4, &v);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: %s outside the file", what);
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: %s outside the file", what);
   uint32_t n = r == SEG_FB_OK ? v.len : 0;
   if (n != 1)
-    return fail_at (c, SEG_ERR_UNSUPPORTED,
+    return fail (c, SEG_ERR_UNSUPPORTED,
         "subgraph 0 has %u %s, exactly 1 is supported", n, what);
   int32_t i = seg_fb_vec_i32 (&v, 0);
   if (i < 0 || i >= c->g->ntensors)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: %s refers to tensor %d of %d",
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: %s refers to tensor %d of %d",
         what, i, c->g->ntensors);
   *t = i;
   return SEG_OK;
@@ -916,53 +916,53 @@ import_model (ctx *c)
   seg_fb_result r;
 
   if (!seg_fb_has_identifier (&c->fb, "TFL3"))
-    return fail_at (c, SEG_ERR_FORMAT,
+    return fail (c, SEG_ERR_FORMAT,
         "not a TFLite model (no \"TFL3\" file identifier)");
   if (!seg_fb_root (&c->fb, &model))
-    return fail_at (c, SEG_ERR_FORMAT, "root table outside the file");
+    return fail (c, SEG_ERR_FORMAT, "root table outside the file");
   if (!seg_fb_get_u32 (&model, MODEL_VERSION, 0, &version))
-    return fail_at (c, SEG_ERR_FORMAT, "version outside the root table");
+    return fail (c, SEG_ERR_FORMAT, "version outside the root table");
   if (version != 3)
-    return fail_at (c, SEG_ERR_UNSUPPORTED, "schema version %u, expected 3", version);
+    return fail (c, SEG_ERR_UNSUPPORTED, "schema version %u, expected 3", version);
 
   r = seg_fb_get_vector (&model, MODEL_OPERATOR_CODES, 4, &c->opcodes);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "operator_codes outside the file");
+    return fail (c, SEG_ERR_FORMAT, "operator_codes outside the file");
   c->have_opcodes = r == SEG_FB_OK;
   r = seg_fb_get_vector (&model, MODEL_BUFFERS, 4, &c->buffers);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "buffers outside the file");
+    return fail (c, SEG_ERR_FORMAT, "buffers outside the file");
   c->have_buffers = r == SEG_FB_OK;
   r = seg_fb_get_vector (&model, MODEL_SUBGRAPHS, 4, &subgraphs);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraphs outside the file");
+    return fail (c, SEG_ERR_FORMAT, "subgraphs outside the file");
   if (r == SEG_FB_ABSENT || subgraphs.len == 0)
-    return fail_at (c, SEG_ERR_FORMAT, "no subgraph");
+    return fail (c, SEG_ERR_FORMAT, "no subgraph");
   /* Further subgraphs are bodies of control-flow ops, which we reject. */
   if (!seg_fb_vec_table (&subgraphs, 0, &sg))
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: table outside the file");
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: table outside the file");
 
   r = seg_fb_get_vector (&sg, SUBGRAPH_TENSORS, 4, &c->tensors);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: tensors outside the file");
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: tensors outside the file");
   if (r == SEG_FB_ABSENT)
     c->tensors.len = 0;
   if (c->tensors.len > SEG_MAX_TENSORS)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: %u tensors, more than %d",
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: %u tensors, more than %d",
         c->tensors.len, SEG_MAX_TENSORS);
   r = seg_fb_get_vector (&sg, SUBGRAPH_OPERATORS, 4, &c->operators);
   if (r == SEG_FB_BAD)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: operators outside the file");
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: operators outside the file");
   if (r == SEG_FB_ABSENT)
     c->operators.len = 0;
   if (c->operators.len > SEG_MAX_NODES)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph 0: %u operators, more than %d",
+    return fail (c, SEG_ERR_FORMAT, "subgraph 0: %u operators, more than %d",
         c->operators.len, SEG_MAX_NODES);
 
   /* The buffers vector is bounds-checked, so this is at most size / 4. */
   c->buffer_used = calloc (c->have_buffers ? c->buffers.len + 1 : 1, 1);
   if (!c->buffer_used)
-    return fail_at (c, SEG_ERR_NOMEM, "out of memory");
+    return fail (c, SEG_ERR_NOMEM, "out of memory");
   c->budget = c->fb.size;
 
   for (uint32_t i = 0; i < c->tensors.len; i++)
@@ -974,7 +974,7 @@ import_model (ctx *c)
   TRY (io_index (c, &sg, SUBGRAPH_INPUTS, "inputs", &in));
   TRY (io_index (c, &sg, SUBGRAPH_OUTPUTS, "outputs", &out));
   if (tensor (c, in)->data)
-    return fail_at (c, SEG_ERR_FORMAT, "subgraph input tensor %d '%s' is a constant",
+    return fail (c, SEG_ERR_FORMAT, "subgraph input tensor %d '%s' is a constant",
         in, tensor (c, in)->name);
   c->g->inputs[0] = in;
   c->g->ninputs = 1;

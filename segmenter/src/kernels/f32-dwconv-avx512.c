@@ -45,7 +45,7 @@ single (size_t channels, size_t taps, const float *const *ip, const float *w,
 }
 
 void
-seg_f32_dwconv_ukernel__avx512 (size_t channels, size_t width, size_t taps,
+seg_f32_dwconv_ukernel__avx512_4x16 (size_t channels, size_t width, size_t taps,
     const float *const *in, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)
 {

@@ -4,7 +4,7 @@
 #include "act-neon.h"
 
 void
-seg_f32_dwconv_ukernel__neon (size_t channels, size_t width, size_t taps,
+seg_f32_dwconv_ukernel__neon_1x8 (size_t channels, size_t width, size_t taps,
     const float *const *in, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)
 {

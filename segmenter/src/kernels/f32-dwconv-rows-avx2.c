@@ -11,7 +11,7 @@ static const int32_t mask_table[16] = {
 };
 
 void
-seg_f32_dwconv_rows_ukernel__avx2 (size_t channels, size_t width,
+seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
     size_t kh, size_t kw, const float *const *rows, size_t x_step,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)

@@ -43,7 +43,7 @@ pixels (size_t n, size_t channels, size_t kh, size_t kw,
 }
 
 void
-seg_f32_dwconv_rows_ukernel__avx512 (size_t channels, size_t width,
+seg_f32_dwconv_rows_ukernel__avx512_4x16 (size_t channels, size_t width,
     size_t kh, size_t kw, const float *const *rows, size_t x_step,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)

@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 void
-seg_f32_dwconv_ukernel__scalar (size_t channels, size_t width, size_t taps,
+seg_f32_dwconv_ukernel__scalar_1x4 (size_t channels, size_t width, size_t taps,
     const float *const *in, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)
 {

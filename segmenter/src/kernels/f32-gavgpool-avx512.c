@@ -7,7 +7,7 @@
 #include "act-avx512.h"
 
 void
-seg_f32_gavgpool_ukernel__avx512 (size_t pixels, size_t channels,
+seg_f32_gavgpool_ukernel__avx512_64 (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act)
 {

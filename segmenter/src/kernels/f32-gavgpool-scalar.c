@@ -3,7 +3,7 @@
 #include "kernels.h"
 
 void
-seg_f32_gavgpool_ukernel__scalar (size_t pixels, size_t channels,
+seg_f32_gavgpool_ukernel__scalar_1 (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act)
 {

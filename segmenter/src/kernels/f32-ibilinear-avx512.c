@@ -46,7 +46,7 @@ ibilinear_rows (size_t width, size_t channels, const float *top,
 }
 
 void
-seg_f32_ibilinear_ukernel__avx512 (size_t width, size_t channels,
+seg_f32_ibilinear_ukernel__avx512_16 (size_t width, size_t channels,
     const float *top, const float *bottom, size_t rows, const float *wy,
     const seg_f32_bilinear_tap *taps, float *out, size_t out_stride)
 {

@@ -3,7 +3,7 @@
 #include "kernels.h"
 
 void
-seg_f32_ibilinear_ukernel__scalar (size_t width, size_t channels,
+seg_f32_ibilinear_ukernel__scalar_1 (size_t width, size_t channels,
     const float *top, const float *bottom, size_t rows, const float *wy,
     const seg_f32_bilinear_tap *taps, float *out, size_t out_stride)
 {

@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 void
-seg_f32_vdot_ukernel__scalar (size_t n, size_t kc, const float *in,
+seg_f32_vdot_ukernel__scalar_1 (size_t n, size_t kc, const float *in,
     size_t in_stride, size_t th, size_t tw, const float *w, float bias,
     float *out, size_t row_stride, size_t px_stride,
     const seg_f32_act_params *act)

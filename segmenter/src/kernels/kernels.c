@@ -1,6 +1,6 @@
 /* Kernel dispatch and the weight packing every ISA shares. The table is
  * picked from CPU flags on each call (the ops call it once per model at
- * pack time), so there is no mutable global to initialise. */
+ * pack time); the one mutable global is the tests' cap. */
 #include "kernels.h"
 
 #include <stdlib.h>
@@ -11,12 +11,12 @@ static const seg_f32_kernels scalar_kernels = {
   .gemm = seg_f32_gemm_ukernel__scalar_4x8,
   .gemm_mr = 4,
   .gemm_nr = 8,
-  .dwconv = seg_f32_dwconv_ukernel__scalar,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar,
-  .vdot = seg_f32_vdot_ukernel__scalar,
+  .dwconv = seg_f32_dwconv_ukernel__scalar_1x4,
+  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
+  .vdot = seg_f32_vdot_ukernel__scalar_1,
   .igemm = seg_f32_igemm_ukernel__scalar_4x8,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar_1x4,
   .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 
@@ -26,12 +26,12 @@ static const seg_f32_kernels avx2_kernels = {
   .gemm = seg_f32_gemm_ukernel__avx2_6x16,
   .gemm_mr = 6,
   .gemm_nr = 16,
-  .dwconv = seg_f32_dwconv_ukernel__avx2,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar,
+  .dwconv = seg_f32_dwconv_ukernel__avx2_1x16,
+  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
   .vdot = seg_f32_vdot_ukernel__avx2_8,
   .igemm = seg_f32_igemm_ukernel__avx2_6x16,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2_1x16,
   .preprocess = seg_f32_preprocess_ukernel__avx2_8,
 };
 #endif
@@ -42,12 +42,12 @@ static const seg_f32_kernels avx512_kernels = {
   .gemm = seg_f32_gemm_ukernel__avx512_12x32,
   .gemm_mr = 12,
   .gemm_nr = 32,
-  .dwconv = seg_f32_dwconv_ukernel__avx512,
-  .gavgpool = seg_f32_gavgpool_ukernel__avx512,
-  .ibilinear = seg_f32_ibilinear_ukernel__avx512,
+  .dwconv = seg_f32_dwconv_ukernel__avx512_4x16,
+  .gavgpool = seg_f32_gavgpool_ukernel__avx512_64,
+  .ibilinear = seg_f32_ibilinear_ukernel__avx512_16,
   .vdot = seg_f32_vdot_ukernel__avx512_16,
   .igemm = seg_f32_igemm_ukernel__avx512_16x16,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512,
+  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512_4x16,
   .preprocess = seg_f32_preprocess_ukernel__avx512_16,
 };
 #endif
@@ -58,10 +58,10 @@ static const seg_f32_kernels neon_kernels = {
   .gemm = seg_f32_gemm_ukernel__neon_8x8,
   .gemm_mr = 8,
   .gemm_nr = 8,
-  .dwconv = seg_f32_dwconv_ukernel__neon,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar,
-  .vdot = seg_f32_vdot_ukernel__scalar,
+  .dwconv = seg_f32_dwconv_ukernel__neon_1x8,
+  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
+  .vdot = seg_f32_vdot_ukernel__scalar_1,
   .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 #endif
@@ -104,14 +104,31 @@ seg_f32_kernels_neon (void)
 #endif
 }
 
+typedef enum { CAP_NONE, CAP_AVX2, CAP_SCALAR } kernel_cap;
+
+static kernel_cap cap;
+
+bool
+seg_f32_kernels_cap (const char *isa)
+{
+  if (!isa)
+    cap = CAP_NONE;
+  else if (strcmp (isa, "scalar") == 0)
+    cap = CAP_SCALAR;
+  else if (strcmp (isa, "avx2") == 0)
+    cap = CAP_AVX2;
+  else
+    return false;
+  return true;
+}
+
 const seg_f32_kernels *
 seg_f32_kernels_get (void)
 {
-  const char *force = getenv ("SEG_KERNELS");
-  if (force && strcmp (force, "scalar") == 0)
+  if (cap == CAP_SCALAR)
     return &scalar_kernels;
   const seg_f32_kernels *k = NULL;
-  if (!force || strcmp (force, "avx2") != 0)
+  if (cap != CAP_AVX2)
     k = seg_f32_kernels_avx512 ();
   if (!k)
     k = seg_f32_kernels_avx2 ();

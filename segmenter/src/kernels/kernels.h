@@ -1,7 +1,11 @@
 /* Microkernels for the convolution-like ops and the table that picks them.
  *
- * Each kernel states its contract in its name (seg_f32_gemm_ukernel__avx2_6x16
- * computes up to 6 rows by 16-column panels). The ops ask seg_f32_kernels_get
+ * Each kernel states its contract in its name, seg_f32_<op>_ukernel__<isa>_
+ * <tile>, the tile being what one step of its main loop computes:
+ * seg_f32_gemm_ukernel__avx2_6x16 up to 6 rows by 16-column panels; the
+ * depthwise kernels pixels x channels (avx512_4x16: four pixels by 16
+ * channels); the others one number: channels for gavgpool and ibilinear,
+ * pixels for vdot (1: the scalar references, one at a time). The ops ask seg_f32_kernels_get
  * for a table when they pack weights, pack for that table's tile sizes and
  * keep the table with the packed weights, so a model never mixes ISAs.
  * Kernels never allocate and never fail; the ops validate shapes first.
@@ -10,6 +14,7 @@
 #define SEG_KERNELS_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "graph.h"
@@ -111,10 +116,19 @@ typedef struct {
   seg_f32_preprocess_ukernel_fn preprocess; /* NULL: the reference loop */
 } seg_f32_kernels;
 
-/* The best table for this CPU. The environment variable SEG_KERNELS=scalar
- * forces the portable kernels (for tests and for ruling out a SIMD bug);
- * SEG_KERNELS=avx2 caps an AVX-512 machine at AVX2. (transfer none): static. */
+/* The best table for this CPU, or the one seg_f32_kernels_cap chose.
+ * (transfer none): static. */
 const seg_f32_kernels *seg_f32_kernels_get (void);
+
+/* Test hook, not API: caps the table seg_f32_kernels_get returns for the
+ * ops packed from now on. "scalar" forces the portable kernels (to run
+ * every op through the reference, or rule out a SIMD bug), "avx2" caps an
+ * AVX-512 machine at AVX2, NULL restores the CPU's best. Returns false
+ * (and changes nothing) for any other name. Process-wide: call it while no
+ * model is loading. The library used to read SEG_KERNELS from the
+ * environment; a test switch is better not a hidden input of every
+ * process that links the library (tools/profile-nodes still reads it). */
+bool seg_f32_kernels_cap (const char *isa);
 
 /* The portable kernels; never NULL. */
 const seg_f32_kernels *seg_f32_kernels_scalar (void);
@@ -187,23 +201,23 @@ void seg_f32_act_apply (const seg_f32_act_params *act, float *x, size_t n);
 void seg_f32_gemm_ukernel__scalar_4x8 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_ukernel__scalar (size_t channels, size_t width,
+void seg_f32_dwconv_ukernel__scalar_1x4 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
-void seg_f32_gavgpool_ukernel__scalar (size_t pixels, size_t channels,
+void seg_f32_gavgpool_ukernel__scalar_1 (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act);
-void seg_f32_ibilinear_ukernel__scalar (size_t width, size_t channels,
+void seg_f32_ibilinear_ukernel__scalar_1 (size_t width, size_t channels,
     const float *top, const float *bottom, size_t rows, const float *wy,
     const seg_f32_bilinear_tap *taps, float *out, size_t out_stride);
-void seg_f32_vdot_ukernel__scalar (size_t n, size_t kc, const float *in,
+void seg_f32_vdot_ukernel__scalar_1 (size_t n, size_t kc, const float *in,
     size_t in_stride, size_t th, size_t tw, const float *w, float bias,
     float *out, size_t row_stride, size_t px_stride,
     const seg_f32_act_params *act);
 void seg_f32_igemm_ukernel__scalar_4x8 (size_t m, size_t nc, size_t runs,
     size_t run_len, const float *const *a, size_t a_step, const float *w,
     float *c, size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_rows_ukernel__scalar (size_t channels, size_t width,
+void seg_f32_dwconv_rows_ukernel__scalar_1x4 (size_t channels, size_t width,
     size_t kh, size_t kw, const float *const *rows, size_t x_step,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act);
@@ -211,7 +225,7 @@ void seg_f32_dwconv_rows_ukernel__scalar (size_t channels, size_t width,
 void seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_ukernel__avx2 (size_t channels, size_t width,
+void seg_f32_dwconv_ukernel__avx2_1x16 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
 void seg_f32_vdot_ukernel__avx2_8 (size_t n, size_t kc, const float *in,
@@ -221,7 +235,7 @@ void seg_f32_vdot_ukernel__avx2_8 (size_t n, size_t kc, const float *in,
 void seg_f32_igemm_ukernel__avx2_6x16 (size_t m, size_t nc, size_t runs,
     size_t run_len, const float *const *a, size_t a_step, const float *w,
     float *c, size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_rows_ukernel__avx2 (size_t channels, size_t width,
+void seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
     size_t kh, size_t kw, const float *const *rows, size_t x_step,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act);
@@ -229,13 +243,13 @@ void seg_f32_dwconv_rows_ukernel__avx2 (size_t channels, size_t width,
 void seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_ukernel__avx512 (size_t channels, size_t width,
+void seg_f32_dwconv_ukernel__avx512_4x16 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
-void seg_f32_gavgpool_ukernel__avx512 (size_t pixels, size_t channels,
+void seg_f32_gavgpool_ukernel__avx512_64 (size_t pixels, size_t channels,
     const float *in, size_t in_stride, float scale, float *out,
     const seg_f32_act_params *act);
-void seg_f32_ibilinear_ukernel__avx512 (size_t width, size_t channels,
+void seg_f32_ibilinear_ukernel__avx512_16 (size_t width, size_t channels,
     const float *top, const float *bottom, size_t rows, const float *wy,
     const seg_f32_bilinear_tap *taps, float *out, size_t out_stride);
 void seg_f32_vdot_ukernel__avx512_16 (size_t n, size_t kc, const float *in,
@@ -245,7 +259,7 @@ void seg_f32_vdot_ukernel__avx512_16 (size_t n, size_t kc, const float *in,
 void seg_f32_igemm_ukernel__avx512_16x16 (size_t m, size_t nc, size_t runs,
     size_t run_len, const float *const *a, size_t a_step, const float *w,
     float *c, size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_rows_ukernel__avx512 (size_t channels, size_t width,
+void seg_f32_dwconv_rows_ukernel__avx512_4x16 (size_t channels, size_t width,
     size_t kh, size_t kw, const float *const *rows, size_t x_step,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act);
@@ -253,7 +267,7 @@ void seg_f32_dwconv_rows_ukernel__avx512 (size_t channels, size_t width,
 void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
     const float *a, size_t a_stride, const float *w, float *c,
     size_t c_stride, const seg_f32_act_params *act);
-void seg_f32_dwconv_ukernel__neon (size_t channels, size_t width,
+void seg_f32_dwconv_ukernel__neon_1x8 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
 

@@ -45,8 +45,16 @@ typedef struct {
                           GEMM panel width) */
   float *zero;         /* cexp zeros standing in for padding */
   size_t budget;       /* scratch bytes to aim for per thread */
-  size_t force_rows;   /* band height from SEG_IRB_ROWS, or 0 */
+  size_t force_rows;   /* band height from seg_irb_force_rows, or 0 */
 } irb_packed;
+
+static size_t forced_rows;
+
+void
+seg_irb_force_rows (size_t rows)
+{
+  forced_rows = rows;
+}
 
 static void
 irb_packed_free (void *data)
@@ -223,10 +231,7 @@ irb_pack (seg_node *n, const seg_graph *g, seg_err *err)
   p->k = seg_f32_kernels_get ();
   p->cin = cin, p->cexp = cexp, p->cout = cout, p->kh = kh, p->kw = kw;
   p->budget = band_budget ();
-  /* A fixed band height for tests (ring wrap-around on small inputs) and
-   * for tuning. */
-  const char *force = getenv ("SEG_IRB_ROWS");
-  p->force_rows = force ? strtoul (force, NULL, 10) : 0;
+  p->force_rows = forced_rows;
   size_t nr = p->k->gemm_nr;
   if (w[0]) {
     p->we = seg_f32_alloc (seg_f32_gemm_packed_size (nr, cexp, cin));

@@ -75,6 +75,13 @@ void *seg_value_alloc (const seg_node *n, const seg_value *o, size_t *nbytes,
  * value of o. */
 void seg_value_publish (seg_value *o, void *data, size_t nbytes);
 
+/* Test hook, not API: InvertedResidual nodes packed from now on use bands
+ * of `rows` output rows (0: the cache-based height), so that tests reach
+ * the ring's wrap-around on small inputs and tuning can try heights.
+ * Process-wide: call it while no model is loading. Replaces the
+ * SEG_IRB_ROWS variable the library used to read from the environment. */
+void seg_irb_force_rows (size_t rows);
+
 /* Applies a fused activation in place to n floats. */
 void seg_apply_act (seg_act act, float a, float b, float *x, size_t n);
 

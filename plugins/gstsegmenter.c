@@ -18,6 +18,7 @@
 #include "segjpeg.h"
 #include "segmeta.h"
 #include "segtemporal.h"
+#include "segthreads.h"
 
 #include <math.h>
 #include <segmenter/seg.h>
@@ -70,6 +71,7 @@ typedef struct
   seg_session *session;
   const seg_model_info *info;
   GstClockTime warm_latency;
+  gint threads;                 /* what threads=0 chose, or threads */
 } Engine;
 
 typedef enum
@@ -312,6 +314,57 @@ frame_unmap (FrameMap *m)
   m->mapped = FALSE;
 }
 
+/* Thread counts threads=0 tries, and timed runs of each. */
+#define AUTO_THREADS_MAX 4
+#define AUTO_THREADS_ROUNDS 7
+
+typedef struct
+{
+  seg_session *sessions[AUTO_THREADS_MAX + 1];
+  const seg_frame *frame;
+} AutoThreads;
+
+static gdouble
+time_run (gpointer data, guint threads)
+{
+  AutoThreads *a = data;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (seg_session_run_frame (a->sessions[threads], a->frame) != SEG_OK)
+    return -1.0;
+  return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+/* threads=0: a session on each count up to the CPUs (at most
+ * AUTO_THREADS_MAX), timed on `frame`; returns the fastest by
+ * seg_threads_choose's rule and frees the others. */
+static seg_status
+auto_threads_session (seg_model *model, seg_session_options *options,
+    const seg_frame *frame, seg_session **out, char **msg)
+{
+  AutoThreads a = { {NULL}, frame };
+  guint max = MIN (g_get_num_processors (), AUTO_THREADS_MAX), best;
+  seg_status st = SEG_OK;
+
+  for (guint t = 1; t <= max && st == SEG_OK; t++) {
+    options->threads = (int) t;
+    st = seg_session_new (model, options, &a.sessions[t], msg);
+    /* the first run of a session fills its caches and pages */
+    if (st == SEG_OK)
+      st = seg_session_run_frame (a.sessions[t], frame);
+  }
+  best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
+      time_run, &a) : 1;
+  for (guint t = 1; t <= max; t++)
+    if (t != best)
+      seg_session_free (a.sessions[t]);
+  *out = st == SEG_OK ? a.sessions[best] : NULL;
+  if (st != SEG_OK)
+    seg_session_free (a.sessions[best]);
+  options->threads = (int) best;
+  return st;
+}
+
 /* Loads the model, plans a session and runs it once: the first real frame
  * then does not pay for cold caches, and the latency query has a number
  * before any frame has arrived. */
@@ -342,17 +395,26 @@ engine_load (const gchar *path, gint threads, guint generation,
     goto failed;
   engine->info = seg_model_get_info (engine->model);
 
-  options.threads = threads > 0 ? threads : (gint) g_get_num_processors ();
-  st = seg_session_new (engine->model, &options, &engine->session, &msg);
-  if (st != SEG_OK)
-    goto failed;
-
   frame.format = SEG_PIXEL_GRAY8;
   frame.width = engine->info->input_width;
   frame.height = engine->info->input_height;
   gray = g_malloc0 ((gsize) frame.width * frame.height);
   frame.planes[0] = gray;
   frame.strides[0] = frame.width;
+
+  if (threads > 0) {
+    options.threads = threads;
+    st = seg_session_new (engine->model, &options, &engine->session, &msg);
+  } else {
+    st = auto_threads_session (engine->model, &options, &frame,
+        &engine->session, &msg);
+  }
+  if (st != SEG_OK) {
+    g_free (gray);
+    goto failed;
+  }
+  engine->threads = options.threads;
+
   t0 = gst_util_get_timestamp ();
   st = seg_session_run_frame (engine->session, &frame);
   engine->warm_latency = gst_util_get_timestamp () - t0;
@@ -583,6 +645,7 @@ post_model_message (GstSegmenter *self, Engine *engine)
       "location", G_TYPE_STRING, engine->path,
       "name", G_TYPE_STRING, engine->info->name,
       "sha256", G_TYPE_STRING, engine->info->sha256,
+      "threads", G_TYPE_INT, engine->threads,
       NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
@@ -1290,8 +1353,9 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           "it in when ready", DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "Inference threads (0 = one per CPU core); used when a model is "
-          "loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
+          "Inference threads (0 = the count, up to 4 and the CPU cores, "
+          "that runs this model fastest, timed at load); used when a model "
+          "is loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "sync: every frame waits for its mask; latest: a worker segments "

@@ -394,6 +394,17 @@ component_offset (seg_pixel_format format, int k, int i)
   }
 }
 
+/* Which plane holds component k: slots share a word only within one. */
+static int
+component_plane (seg_pixel_format format, int k)
+{
+  if (format == SEG_PIXEL_I420)
+    return k;
+  if (format == SEG_PIXEL_NV12)
+    return k > 0;
+  return 0;
+}
+
 static int
 component_row_bytes (seg_pixel_format format, int k, int width)
 {
@@ -440,9 +451,10 @@ seg_preprocess_plan_update (seg_preprocess_plan *plan,
 
   seg_f32_preprocess_params *p = &plan->params;
   int32_t *t = (int32_t *) mem;
+  int32_t *word[6], *shift[6];
   for (int i = 0; i < 6; i++) {
-    p->word[i] = t + (size_t) (2 * i) * cols;
-    p->shift[i] = t + (size_t) (2 * i + 1) * cols;
+    p->word[i] = word[i] = t + (size_t) (2 * i) * cols;
+    p->shift[i] = shift[i] = t + (size_t) (2 * i + 1) * cols;
   }
   float *fx = (float *) (t + 12 * cols);
   p->fx = fx;
@@ -450,20 +462,61 @@ seg_preprocess_plan_update (seg_preprocess_plan *plan,
   plan->row1 = plan->row0 + rows;
   plan->fy = (float *) (plan->row1 + rows);
 
+  /* Source columns of each output column's taps; the byte offsets are
+   * recomputed from them below (cheap, once per geometry). */
+  int32_t *col[2] = { shift[4], shift[5] };
   stepper sx;
   stepper_init (&sx, 0, w, dst_w);
   for (int x = 0; x < dst_w; x++, stepper_next (&sx)) {
     lerp l = stepper_get (&sx);
     fx[x] = l.f;
-    for (int tap = 0; tap < 2; tap++)
-      for (int c = 0; c < 3; c++) {
-        int off = component_offset (format, c, tap ? l.i1 : l.i0);
-        int last = component_row_bytes (format, c, w) - 4;
-        int word = off < last ? off : last;
-        ((int32_t *) p->word[tap * 3 + c])[x] = word;
-        ((int32_t *) p->shift[tap * 3 + c])[x] = 8 * (off - word);
-      }
+    col[0][x] = l.i0;
+    col[1][x] = l.i1;
   }
+  /* Greedy slots: each tap's component joins the first slot of its plane
+   * whose word holds its byte in every column, else opens a slot whose
+   * word starts at the lowest byte this tap needs from that plane. Shift
+   * tables 4 and 5 hold the columns until the last two components, which
+   * read them before writing their own shifts. */
+  int slot_plane[6];
+  p->slots = 0;
+  for (int tap = 0; tap < 2; tap++)
+    for (int c = 0; c < 3; c++) {
+      int plane = component_plane (format, c);
+      int last = component_row_bytes (format, c, w) - 4;
+      int found = -1;
+      for (int s = 0; s < p->slots && found < 0; s++) {
+        if (slot_plane[s] != plane)
+          continue;
+        int fits = 1;
+        for (int x = 0; x < dst_w && fits; x++) {
+          int off = component_offset (format, c, col[tap][x]);
+          fits = off >= word[s][x] && off - word[s][x] <= 3;
+        }
+        if (fits)
+          found = s;
+      }
+      if (found < 0) {
+        found = p->slots++;
+        slot_plane[found] = plane;
+        p->slot_row[found] = c;
+        for (int x = 0; x < dst_w; x++) {
+          int lo = component_offset (format, c, col[tap][x]);
+          for (int o = 0; o < 3; o++) {
+            int off = component_offset (format, o, col[tap][x]);
+            if (component_plane (format, o) == plane && off < lo
+                && component_offset (format, c, col[tap][x]) - off <= 3)
+              lo = off;
+          }
+          word[found][x] = lo < last ? lo : last;
+        }
+      }
+      p->slot[tap * 3 + c] = found;
+      int32_t *sh = shift[tap * 3 + c];
+      for (int x = 0; x < dst_w; x++)
+        sh[x] = 8 * (component_offset (format, c, col[tap][x])
+            - word[found][x]);
+    }
   for (int y = 0; y < dst_h; y++) {
     lerp l = source_pos (y, frame->height, dst_h);
     plan->row0[y] = l.i0;

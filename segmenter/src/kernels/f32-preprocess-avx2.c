@@ -1,5 +1,5 @@
-/* AVX2 pre-processing: 8 output pixels per step, twelve 8-lane gathers of
- * 32-bit words (one per tap and component), FMAs for the conversion, blend
+/* AVX2 pre-processing: 8 output pixels per step, an 8-lane gather of
+ * 32-bit words per slot and row (4 for YUY2 or NV12), FMAs for the conversion, blend
  * and normalisation, and lane permutes and blends to interleave R, G, B.
  * AVX2 gathers have no cheap masked tail, so the last n % 8 pixels take
  * the scalar kernel's path. */
@@ -8,9 +8,8 @@
 #include "f32-preprocess.h"
 
 static inline __m256
-taps (const uint8_t *row, __m256i word, __m256i shift)
+byte_of (__m256i g, __m256i shift)
 {
-  const __m256i g = _mm256_i32gather_epi32 ((const int *) row, word, 1);
   return _mm256_cvtepi32_ps (_mm256_and_si256 (_mm256_srlv_epi32 (g, shift),
           _mm256_set1_epi32 (0xff)));
 }
@@ -74,15 +73,22 @@ seg_f32_preprocess_ukernel__avx2_8 (size_t n,
   size_t x = 0;
   for (; x + 8 <= n; x += 8) {
     const __m256 fx = _mm256_loadu_ps (p->fx + x);
+    __m256i gt[6], gb[6];
+    for (int i = 0; i < p->slots; i++) {
+      const __m256i w = _mm256_loadu_si256 ((const __m256i *) (p->word[i]
+              + x));
+      gt[i] = _mm256_i32gather_epi32 ((const int *) top[p->slot_row[i]], w,
+          1);
+      gb[i] = _mm256_i32gather_epi32 ((const int *) bottom[p->slot_row[i]],
+          w, 1);
+    }
     __m256 c[4][3];
     for (int t = 0; t < 2; t++)
       for (int k = 0; k < 3; k++) {
-        const __m256i w = _mm256_loadu_si256 ((const __m256i *)
-            (p->word[t * 3 + k] + x));
         const __m256i s = _mm256_loadu_si256 ((const __m256i *)
             (p->shift[t * 3 + k] + x));
-        c[t][k] = taps (top[k], w, s);
-        c[2 + t][k] = taps (bottom[k], w, s);
+        c[t][k] = byte_of (gt[p->slot[t * 3 + k]], s);
+        c[2 + t][k] = byte_of (gb[p->slot[t * 3 + k]], s);
       }
     if (p->yuv)
       for (int t = 0; t < 4; t++)

@@ -1,6 +1,6 @@
-/* AVX-512 pre-processing: 16 output pixels per step. Each of the four taps
- * of each of the three components is one 16-lane gather of 32-bit words
- * (12 per step), shifted and masked to its byte; the YUV conversion, the
+/* AVX-512 pre-processing: 16 output pixels per step. Each slot of each of
+ * the two rows is one 16-lane gather of 32-bit words (4 per step for YUY2
+ * or NV12), and each tap's component is shifted and masked out of one; the YUV conversion, the
  * bilinear blend and the normalisation are FMAs; two permutes per vector
  * interleave R, G, B into NHWC. The tail is the same code under a mask, so
  * no lane reads outside the tables or the rows. */
@@ -31,10 +31,8 @@ make_idx (void)
 }
 
 static inline __m512
-taps (__mmask16 m, const uint8_t *row, __m512i word, __m512i shift)
+byte_of (__m512i g, __m512i shift)
 {
-  const __m512i g = _mm512_mask_i32gather_epi32 (_mm512_setzero_si512 (), m,
-      word, row, 1);
   return _mm512_cvtepi32_ps (_mm512_and_si512 (_mm512_srlv_epi32 (g, shift),
           _mm512_set1_epi32 (0xff)));
 }
@@ -82,14 +80,21 @@ seg_f32_preprocess_ukernel__avx512_16 (size_t n,
     const size_t left = n - x;
     const __mmask16 m = first (left);
     const __m512 fx = _mm512_maskz_loadu_ps (m, p->fx + x);
+    __m512i gt[6], gb[6];
+    for (int i = 0; i < p->slots; i++) {
+      const __m512i w = _mm512_maskz_loadu_epi32 (m, p->word[i] + x);
+      gt[i] = _mm512_mask_i32gather_epi32 (_mm512_setzero_si512 (), m, w,
+          top[p->slot_row[i]], 1);
+      gb[i] = _mm512_mask_i32gather_epi32 (_mm512_setzero_si512 (), m, w,
+          bottom[p->slot_row[i]], 1);
+    }
     __m512 c[4][3]; /* top-left, top-right, bottom-left, bottom-right */
     for (int t = 0; t < 2; t++)
       for (int k = 0; k < 3; k++) {
-        const __m512i w = _mm512_maskz_loadu_epi32 (m, p->word[t * 3 + k] + x);
         const __m512i s = _mm512_maskz_loadu_epi32 (m,
             p->shift[t * 3 + k] + x);
-        c[t][k] = taps (m, top[k], w, s);
-        c[2 + t][k] = taps (m, bottom[k], w, s);
+        c[t][k] = byte_of (gt[p->slot[t * 3 + k]], s);
+        c[2 + t][k] = byte_of (gb[p->slot[t * 3 + k]], s);
       }
     if (p->yuv)
       for (int t = 0; t < 4; t++)

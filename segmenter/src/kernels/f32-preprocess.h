@@ -2,12 +2,15 @@
  * from two source rows, bilinear, colour converted and normalised.
  *
  * Everything that depends only on the frame's geometry (format, widths)
- * is in per-column tables built once (preprocess.c, "plans"): for each
- * output column, each of its two horizontal taps and each colour
- * component, where to read the byte. Kernels gather 32-bit words and shift
- * the byte out, so a table entry is a word offset that stays inside the
- * row (clamped to row_bytes - 4) and the bit shift of the byte in it: no
- * gather reads past a row, whatever the stride. */
+ * is in per-column tables built once (preprocess.c, "plans"). Kernels
+ * gather 32-bit words, and one word usually holds several of the six bytes
+ * an output pixel needs from a row (Y0 U Y1 V of a YUY2 pair, both luma
+ * taps, R G B): a row is read through at most six "slots", each a
+ * per-column word offset that stays inside its row (clamped to
+ * row_bytes - 4, so no gather reads past a row whatever the stride), and
+ * each tap's component is a byte of one slot's word, at a per-column
+ * shift. YUY2, NV12 and packed RGB need 2 slots (4 gathers per output
+ * pixel, not 12), I420 3. */
 #ifndef SEG_F32_PREPROCESS_H
 #define SEG_F32_PREPROCESS_H
 
@@ -15,9 +18,13 @@
 #include <stdint.h>
 
 typedef struct {
+  int slots;             /* 1..6 */
+  int slot_row[6];       /* which of top[] / bottom[] the slot reads */
+  const int32_t *word[6];  /* per slot and column: byte offset of the word */
   /* [tap * 3 + component]: tap 0 is the left source column, 1 the right;
-   * components are R G B, or Y U V when yuv is set */
-  const int32_t *word[6];
+   * components are R G B, or Y U V when yuv is set; the slot holding the
+   * byte (the same for every column) and the byte's bit shift in it */
+  int slot[6];
   const int32_t *shift[6];
   const float *fx;     /* weight of the right tap */
   float scale[3], bias[3]; /* out = rgb * scale + bias */
@@ -61,7 +68,8 @@ seg_f32_preprocess_pixel (size_t x, const uint8_t *const top[3],
     float v[3];
     for (int k = 0; k < 3; k++) {
       uint32_t w;
-      const uint8_t *b = row[k] + p->word[tap * 3 + k][x];
+      int slot = p->slot[tap * 3 + k];
+      const uint8_t *b = row[p->slot_row[slot]] + p->word[slot][x];
       w = (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16
           | (uint32_t) b[3] << 24;
       v[k] = (float) ((w >> p->shift[tap * 3 + k][x]) & 0xff);

@@ -71,15 +71,15 @@ main (int argc, char **argv)
         "Print the effective configuration and exit", NULL},
     {"list-devices", 0, 0, G_OPTION_ARG_NONE, &list,
         "List V4L2 capture devices and their modes, then exit", NULL},
-    {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, NULL,
-        "More log output (-vv: GStreamer's too)", NULL},
+    {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+        (gpointer) count_verbose, "More log output (-vv: GStreamer's too)",
+        NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
 
   GOptionGroup *group;
 
-  entries[6].arg_data = (gpointer) count_verbose;
   ctx = g_option_context_new ("- publish segmentation masks");
   /* The group's user data reaches the -v callback: no global counter. */
   group = g_option_group_new ("segd", "segd options", "segd options",
@@ -132,7 +132,9 @@ main (int argc, char **argv)
     fprintf (stderr, "segd: %s\n", error->message);
     return status;
   }
-  status = segd_daemon_run (daemon);
+  status = segd_daemon_run (daemon, &error);
   segd_daemon_free (daemon);
+  if (error)
+    fprintf (stderr, "segd: %s\n", error->message);
   return status;
 }

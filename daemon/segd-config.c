@@ -6,9 +6,14 @@
 #include "segd-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <limits.h>
+#include <segmask.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef SEGD_CONFIG_DIR
 #define SEGD_CONFIG_DIR "/etc/segd"
@@ -128,6 +133,14 @@ static const KeyDef keys[] = {
       "mask encoding on the wire"},
   {"output", "sndhwm", T_INT, OFF (sndhwm), "0", 0, 100000, NULL,
       "ZeroMQ send high-water mark in messages, 0: the sink's default"},
+  {"output", "curve-secret-key-file", T_STRING, OFF (curve_secret_key_file),
+      "", 0, 0, NULL, "CURVE encryption: the server's secret key, a file "
+      "with the Z85 key or a czmq secret certificate; empty: no CURVE, "
+      "anyone who reaches the endpoint subscribes"},
+  {"output", "curve-allowed-keys", T_STRING, OFF (curve_allowed_keys), "",
+      0, 0, NULL, "CURVE: the subscribers let in, a file of Z85 public keys "
+      "or a directory of czmq public certificates; empty: any client that "
+      "knows the server's public key (needs curve-secret-key-file)"},
   {"output", "queue-size", T_INT, OFF (queue_size), "2", 1, 100, NULL,
       "frames the leaky queues before the network and the sink hold"},
 
@@ -387,6 +400,83 @@ where (const gchar *origin, const gchar *text, const gchar *section,
   return g_strdup (origin);
 }
 
+/* Keys naming files that segd hands to an element which reads them only
+ * when the pipeline starts: they are checked here, once every layer is in
+ * (a later layer may fix an earlier one), so that --check-config and
+ * start-up fail with the line that set them, before the sink would. */
+static const struct
+{
+  const gchar *section, *key;
+  gboolean dir_ok;
+} path_keys[] = {
+  {"output", "curve-secret-key-file", FALSE},
+  {"output", "curve-allowed-keys", TRUE},
+};
+
+static gboolean
+is_path_key (const gchar *section, const gchar *key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (path_keys); i++)
+    if (!strcmp (path_keys[i].section, section)
+        && !strcmp (path_keys[i].key, key))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+note_origin (SegdConfig *config, const gchar *origin, const gchar *text,
+    const gchar *section, const gchar *key)
+{
+  if (!is_path_key (section, key))
+    return;
+  if (!config->origins)
+    config->origins = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, g_free);
+  g_hash_table_replace (config->origins, g_strdup_printf ("%s.%s", section,
+          key), where (origin, text, section, key));
+}
+
+/* "FILE:LINE: [section] key: " for an error about the value in effect. */
+static gchar *
+key_prefix (const SegdConfig *config, const gchar *section, const gchar *key)
+{
+  g_autofree gchar *name = g_strdup_printf ("%s.%s", section, key);
+  const gchar *at = config->origins ? g_hash_table_lookup (config->origins,
+      name) : NULL;
+
+  return g_strdup_printf ("%s%s[%s] %s: ", at ? at : "", at ? ": " : "",
+      section, key);
+}
+
+/* Opens `path` as the key will be read: a regular file (or a directory
+ * when `dir_ok`) that this user can read. NULL or why not. */
+static gchar *
+check_readable (const gchar *path, gboolean dir_ok)
+{
+  g_autoptr (GError) local = NULL;
+  GStatBuf st;
+  int fd;
+
+  if (g_stat (path, &st) != 0)
+    return g_strdup (g_strerror (errno));
+  if (S_ISDIR (st.st_mode) && dir_ok) {
+    GDir *dir = g_dir_open (path, 0, &local);
+
+    if (!dir)
+      return g_strdup (local->message);
+    g_dir_close (dir);
+    return NULL;
+  }
+  if (!S_ISREG (st.st_mode))
+    return g_strdup (dir_ok ? "not a regular file or a directory"
+        : "not a regular file");
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return g_strdup (g_strerror (errno));
+  close (fd);
+  return NULL;
+}
+
 static gboolean
 apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
     const gchar *section, const gchar *key, const gchar *value,
@@ -414,8 +504,10 @@ apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
     g_free (at);
     return FALSE;
   }
-  if (store_value (config, def, value))
+  if (store_value (config, def, value)) {
+    note_origin (config, origin, text, section, key);
     return TRUE;
+  }
 
   at = where (origin, text, section, key);
   expected = describe_expected (def);
@@ -541,6 +633,80 @@ apply_dropins (SegdConfig *config, const gchar *dir_path, GError **error)
   return TRUE;
 }
 
+/* The keys themselves, read by the loader the sink uses (libsegmask): a
+ * file that is there but holds no usable key (a public certificate given
+ * as the secret one, a truncated key) fails here with the line that set
+ * it, not when the sink starts. `public_keys`: a list of public keys or a
+ * directory of certificates; else one secret key. NULL, or "PATH...: why"
+ * (transfer full). */
+static gchar *
+check_keys (const gchar *path, gboolean public_keys)
+{
+  char err[512] = "";
+  segmask_status st;
+
+  if (public_keys) {
+    segmask_keyring *ring = segmask_keyring_new ();
+
+    if (!ring)
+      return g_strdup_printf ("%s: out of memory", path);
+    st = segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, path, err,
+        sizeof err);
+    segmask_keyring_free (&ring);
+  } else {
+    char public_z85[41], secret_z85[41];
+
+    st = segmask_keypair_load (NULL, path, public_z85, secret_z85, err,
+        sizeof err);
+    /* Not a copy of the secret left on the stack. */
+    explicit_bzero (secret_z85, sizeof secret_z85);
+  }
+  if (st == SEGMASK_OK)
+    return NULL;
+  if (err[0] && strstr (err, path))
+    return g_strdup (err);
+  return g_strdup_printf ("%s: %s", path, err[0] ? err
+      : segmask_status_string (st));
+}
+
+static gboolean
+check_paths (SegdConfig *config, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (path_keys); i++) {
+    const KeyDef *def = find_key (path_keys[i].section, path_keys[i].key);
+    const gchar *path = *(gchar **) ((guint8 *) config + def->offset);
+    g_autofree gchar *problem = NULL;
+
+    if (!path[0])
+      continue;
+    if ((problem = check_readable (path, path_keys[i].dir_ok))) {
+      g_autofree gchar *prefix = key_prefix (config, def->section, def->key);
+
+      g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+          "%s%s: %s", prefix, path, problem);
+      return FALSE;
+    }
+    if ((problem = check_keys (path, path_keys[i].dir_ok))) {
+      g_autofree gchar *prefix = key_prefix (config, def->section, def->key);
+
+      g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+          "%s%s", prefix, problem);
+      return FALSE;
+    }
+  }
+  /* The sink would refuse this at start; say it now. */
+  if (config->curve_allowed_keys[0] && !config->curve_secret_key_file[0]) {
+    g_autofree gchar *prefix = key_prefix (config, "output",
+        "curve-allowed-keys");
+
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "%sneeds [output] curve-secret-key-file, the server's key",
+        prefix);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Checks between keys, once every layer is in. */
 static gboolean
 check_consistency (SegdConfig *config, GError **error)
@@ -634,7 +800,7 @@ segd_config_load (const SegdConfigSources *sources, GError **error)
     }
   }
 
-  if (!check_consistency (config, error))
+  if (!check_consistency (config, error) || !check_paths (config, error))
     return NULL;
   return g_steal_pointer (&config);
 }
@@ -647,6 +813,7 @@ segd_config_free (SegdConfig *config)
   for (guint i = 0; i < N_KEYS; i++)
     if (keys[i].type == T_STRING || keys[i].type == T_CHOICE)
       g_free (*(gchar **) ((guint8 *) config + keys[i].offset));
+  g_clear_pointer (&config->origins, g_hash_table_unref);
   g_free (config);
 }
 

@@ -66,6 +66,8 @@ typedef struct
   gchar *ipc_group;
   gchar *encoding;
   gint sndhwm;
+  gchar *curve_secret_key_file;
+  gchar *curve_allowed_keys;
   gint queue_size;
 
   /* [preview] */
@@ -85,6 +87,10 @@ typedef struct
   gboolean http_enabled;
   gchar *http_listen;
   gint http_port;
+
+  /* "section.key" -> where the value in effect was set ("FILE:LINE",
+   * "--set ..."), for the keys checked after all layers (the key files). */
+  GHashTable *origins;
 } SegdConfig;
 
 typedef struct
@@ -101,7 +107,10 @@ typedef struct
 
 /* Builds the configuration from all layers. Returns NULL and sets `error`
  * (SEGD_CONFIG_ERROR, one line: "FILE:LINE: [section] key: expected ...")
- * on the first bad layer. The model file is not opened here.
+ * on the first bad layer. The model file is not opened here; the CURVE key
+ * files must exist and be readable (regular files, or for
+ * curve-allowed-keys a directory), or the error names the line that set
+ * them and the path.
  * (transfer full): free with segd_config_free. */
 SegdConfig *segd_config_load (const SegdConfigSources *sources,
     GError **error);

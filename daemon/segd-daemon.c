@@ -20,10 +20,13 @@
 
 #include <glib-unix.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <segmenter/seg.h>
 #include <segmeta.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -55,8 +58,17 @@ struct _SegdDaemon
 
   State state;
   gchar *state_detail;
+  /* Why the last attempt to open the source failed, when that is worth a
+   * camera_state of its own ("network-error: ..."); kept while retrying,
+   * cleared once masks flow. */
+  gchar *camera_error;
+  /* The connection test after a network camera failed (see probe_network)
+   * and the last network warning logged, so each is logged once. */
+  GCancellable *probe;
+  gchar *network_logged;
   gboolean ready_sent;
   int exit_status;
+  GError *error; /* why the run ended with exit_status, for main */
 
   guint retry_id, grace_id, status_id, watchdog_id, stop_id, bus_id;
   guint sig_ids[3];
@@ -77,6 +89,7 @@ struct _SegdDaemon
   gint subscribers;
   gchar *model_name;
   gchar *model_error;
+  gchar *model_identity; /* of the last model given to the element */
   guint64 masks_at_stall_check;
 
   SegdHotplug *hotplug; /* udev: a returning camera retries at once */
@@ -87,6 +100,7 @@ static void start_source (SegdDaemon *d);
 static void stop_source (SegdDaemon *d);
 static void set_state (SegdDaemon *d, State state, const gchar *detail);
 static void update_status (SegdDaemon *d);
+static void cancel_probe (SegdDaemon *d);
 
 static gboolean
 lifecycle_source (SegdSourceType type)
@@ -223,8 +237,11 @@ camera_state (SegdDaemon *d)
     case STATE_RUNNING:
       return stalled_for (d) > 0 ? "stalled" : "ok";
     case STATE_STARTING:
-      return "ok";
+      /* A retry is no recovery until frames come. */
+      return d->camera_error ? d->camera_error : "ok";
     case STATE_WAITING:
+      if (d->camera_error)
+        return d->camera_error;
       return d->state_detail ? d->state_detail : "waiting";
     case STATE_IDLE:
       return "idle";
@@ -256,10 +273,16 @@ status_line (SegdDaemon *d)
             p50, p99);
       break;
     case STATE_STARTING:
-      g_string_append (s, "starting");
+      if (d->camera_error)
+        g_string_append_printf (s, "%s, retrying (%s)", d->state_detail
+            ? d->state_detail : "starting", d->camera_error);
+      else
+        g_string_append (s, "starting");
       break;
     case STATE_WAITING:
       g_string_append (s, d->state_detail ? d->state_detail : "waiting");
+      if (d->camera_error)
+        g_string_append_printf (s, " (%s)", d->camera_error);
       break;
     case STATE_IDLE:
       g_string_append (s, "idle, source closed until a subscriber connects");
@@ -314,6 +337,16 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
   if (d->state == STATE_RUNNING && stalled_for (d) > 0)
     st->state = st->camera_state = "stalled";
   st->camera_detail = g_strdup (d->state_detail);
+  /* A network camera that cannot be reached: the word of camera_state in
+   * the ZeroMQ status, and the detail says what and why, as STATUS does. */
+  if (d->camera_error && (d->state == STATE_WAITING
+          || d->state == STATE_STARTING)) {
+    st->camera_state = g_str_has_prefix (d->camera_error, "blocked:")
+        ? "blocked" : "network-error";
+    g_free (st->camera_detail);
+    st->camera_detail = d->state_detail ? g_strdup_printf ("%s (%s)",
+        d->state_detail, d->camera_error) : g_strdup (d->camera_error);
+  }
   st->model = g_strdup (d->model_name);
   st->model_error = g_strdup (d->model_error);
   st->status_line = status_line (d);
@@ -348,6 +381,11 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
   d->state = state;
   g_free (d->state_detail);
   d->state_detail = g_strdup (detail);
+  if (state != STATE_WAITING) {
+    g_clear_pointer (&d->camera_error, g_free);
+    g_clear_pointer (&d->network_logged, g_free);
+    cancel_probe (d);
+  }
   line = status_line (d);
 
   if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
@@ -399,20 +437,21 @@ watchdog_tick (gpointer data)
 
 /* ---- the source and its lifecycle ---- */
 
+/* On the source's streaming thread, so it reads nothing of the daemon: the
+ * configuration belongs to the main loop, which frees it on SIGHUP. What
+ * the end of this source means was decided when it was made and comes as
+ * `user_data`: TRUE for a file played once, whose end ends the stream (and
+ * segd); any other end is a source that went away, and the rest of the
+ * pipeline must stay open for the next one, so the main loop hears of it
+ * by a message and decides there. */
 static GstPadProbeReturn
 source_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  SegdDaemon *d = user_data;
+  gboolean plays_once = GPOINTER_TO_INT (user_data);
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   GstElement *bin;
 
-  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
-    return GST_PAD_PROBE_OK;
-  /* A file that plays once ends the daemon; any other end is a source
-   * that went away, and the rest of the pipeline must stay open for the
-   * next one. */
-  if (d->state == STATE_STOPPING || (d->source_type == SEGD_SOURCE_FILE
-          && !d->config->loop))
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS || plays_once)
     return GST_PAD_PROBE_OK;
   bin = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (pad)));
   if (bin) {
@@ -459,17 +498,23 @@ static void
 fatal (SegdDaemon *d, int status, const gchar *format, ...) G_GNUC_PRINTF (3,
     4);
 
+/* Ends the run with `status`. The sentence goes up to main, which prints
+ * it once like every other error; a failure at run time (a camera file that
+ * is gone, a sink that cannot bind) is no programming error, so it is not
+ * a g_critical, which G_DEBUG=fatal-criticals would turn into an abort. The
+ * first failure wins: later ones are its consequences. */
 static void
 fatal (SegdDaemon *d, int status, const gchar *format, ...)
 {
   va_list args;
-  g_autofree gchar *msg = NULL;
 
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_critical ("%s", msg);
-  d->exit_status = status;
+  if (!d->error) {
+    va_start (args, format);
+    d->error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_FAILED, format,
+        args);
+    va_end (args);
+    d->exit_status = status;
+  }
   g_main_loop_quit (d->loop);
 }
 
@@ -482,6 +527,7 @@ start_source (SegdDaemon *d)
   SegdSourceType type = d->config->source_type;
   GstElement *bin;
   GstPad *src, *sink;
+  GstPadLinkReturn link;
 
   if (d->source || d->state == STATE_STOPPING)
     return;
@@ -522,7 +568,9 @@ start_source (SegdDaemon *d)
   bin = segd_source_make (d->config, type, device, &desc, &error);
   if (!bin) {
     if (lifecycle_source (type)) {
-      wait_for_source (d, d->device_path ? d->device_path : d->config->uri,
+      g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
+
+      wait_for_source (d, d->device_path ? d->device_path : uri,
           error->message);
     } else {
       fatal (d, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
@@ -532,15 +580,26 @@ start_source (SegdDaemon *d)
     return;
   }
 
+  /* The source's state changes stay inside it: a uri source that never
+   * prerolls (a camera that does not answer) would otherwise leave the
+   * whole pipeline in an unfinished state change, and a pipeline in one
+   * posts no EOS, so SIGTERM waited for stop_timeout. */
+  g_object_set (bin, "async-handling", TRUE, NULL);
   gst_bin_add (GST_BIN (d->pipeline), bin);
   d->source = gst_object_ref (bin);
   src = gst_element_get_static_pad (bin, "src");
   sink = gst_element_get_static_pad (d->head, "sink");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      source_eos_probe, d, NULL);
-  gst_pad_link (src, sink);
+      source_eos_probe, GINT_TO_POINTER (type == SEGD_SOURCE_FILE
+          && !d->config->loop), NULL);
+  link = gst_pad_link (src, sink);
   gst_object_unref (src);
   gst_object_unref (sink);
+  if (GST_PAD_LINK_FAILED (link)) {
+    fatal (d, SEGD_EXIT_SOFTWARE, "source: cannot link %s to the segmenter "
+        "(%s)", desc, gst_pad_link_get_name (link));
+    return;
+  }
 
   g_free (d->source_desc);
   d->source_desc = g_steal_pointer (&desc);
@@ -578,14 +637,21 @@ stop_source (SegdDaemon *d)
   gst_object_unref (bin);
 }
 
+/* `camera_error`: NULL, or what camera_state is to say while retrying. */
 static void
-source_lost (SegdDaemon *d, const gchar *reason)
+source_lost (SegdDaemon *d, const gchar *reason, const gchar *camera_error)
 {
+  g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
   const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path
-      : d->config->uri;
+      : uri;
 
+  /* A source that ran and went away gets a quick first retry; one that
+   * fails to open keeps backing off up to retry-max. */
+  if (d->state == STATE_RUNNING)
+    d->retry_ms = 0;
   stop_source (d);
-  d->retry_ms = 0;
+  g_free (d->camera_error);
+  d->camera_error = g_strdup (camera_error);
   wait_for_source (d, what ? what : "the source", reason);
 }
 
@@ -618,7 +684,7 @@ grace_over (gpointer data)
   SegdDaemon *d = data;
 
   d->grace_id = 0;
-  if (d->subscribers > 0)
+  if (d->subscribers > 0 || !d->config->on_demand)
     return G_SOURCE_REMOVE;
   g_message ("no subscriber for %.0f s: closing the source",
       d->config->on_demand_grace);
@@ -652,6 +718,143 @@ subscribers_changed (SegdDaemon *d, gint count)
 
 /* ---- bus ---- */
 
+/* Whether an error of the uri source is the network failing us: any error
+ * of the element that talks to the network (uridecodebin's URI source) or
+ * a resource error reading it. */
+static gboolean
+network_failure (SegdDaemon *d, GstObject *src, const GError *err)
+{
+  g_autofree gchar *scheme = NULL;
+
+  if (d->source_type != SEGD_SOURCE_URI)
+    return FALSE;
+  scheme = g_uri_parse_scheme (d->config->uri);
+  if (!scheme || !g_ascii_strcasecmp (scheme, "file"))
+    return FALSE;
+  if (GST_IS_URI_HANDLER (src)
+      && gst_uri_handler_get_uri_type (GST_URI_HANDLER (src)) == GST_URI_SRC)
+    return TRUE;
+  if (err->domain != GST_RESOURCE_ERROR)
+    return FALSE;
+  switch (err->code) {
+    case GST_RESOURCE_ERROR_NOT_FOUND: /* also: the name did not resolve */
+    case GST_RESOURCE_ERROR_OPEN_READ:
+    case GST_RESOURCE_ERROR_OPEN_READ_WRITE:
+    case GST_RESOURCE_ERROR_READ:
+    case GST_RESOURCE_ERROR_WRITE:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static void
+log_network (SegdDaemon *d, const gchar *state, gboolean hint)
+{
+  g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
+
+  if (!g_strcmp0 (state, d->network_logged))
+    return;
+  g_free (d->network_logged);
+  d->network_logged = g_strdup (state);
+  if (hint)
+    g_warning ("source %s: %s; segd.service allows localhost only "
+        "(IPAddressDeny=any), so if segd runs under it, a camera on another "
+        "host needs IPAddressAllow= for its network in a drop-in such as "
+        SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
+        "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
+        "instances)", uri, state);
+  else
+    g_warning ("source %s: %s (its address is reachable)", uri, state);
+}
+
+typedef struct
+{
+  SegdDaemon *d;
+  gchar *message; /* the element's error */
+} Probe;
+
+static void
+probe_done (GObject *client, GAsyncResult *res, gpointer data)
+{
+  Probe *p = data;
+  SegdDaemon *d = p->d;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree gchar *state = NULL;
+
+  conn = g_socket_client_connect_to_uri_finish (G_SOCKET_CLIENT (client), res,
+      &error);
+  /* Cancelled: a newer failure, a reload or the end of segd; `d` may be
+   * gone. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
+  g_clear_object (&d->probe);
+  if (conn)
+    state = g_strdup_printf ("network-error: %s", p->message);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    state = g_strdup_printf ("blocked: %s (denied on this host: a sandbox "
+        "such as the unit's IPAddressDeny= blocks the address)",
+        error->message);
+  else
+    state = g_strdup_printf ("network-error: %s", error->message);
+  log_network (d, state, !conn);
+  if (d->state == STATE_WAITING || (d->state == STATE_STARTING
+          && d->camera_error)) {
+    g_free (d->camera_error);
+    d->camera_error = g_steal_pointer (&state);
+    update_status (d);
+  }
+out:
+  g_free (p->message);
+  g_free (p);
+}
+
+/* souphttpsrc and rtspsrc do not say why they could not connect: a
+ * refused connection is often just "Internal data stream error", and EPERM,
+ * what the unit's IPAddressDeny= does to connect(), is not in their
+ * messages at all ("Generic error"). So segd connects to the camera's
+ * address itself, asynchronously, and reports what that says: EPERM/EACCES
+ * is "blocked", any other failure "network-error" with the reason; if the
+ * address takes the connection, the element's own message stands. */
+static void
+probe_network (SegdDaemon *d, const gchar *message)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autofree gchar *scheme = g_uri_parse_scheme (d->config->uri);
+  Probe *p = g_new0 (Probe, 1);
+  guint16 port = 0;
+
+  if (!g_ascii_strcasecmp (scheme, "rtsp") || !g_ascii_strcasecmp (scheme,
+          "rtspt"))
+    port = 554;
+  else if (!g_ascii_strcasecmp (scheme, "http"))
+    port = 80;
+  else if (!g_ascii_strcasecmp (scheme, "https"))
+    port = 443;
+  else if (!g_ascii_strcasecmp (scheme, "rtsps"))
+    port = 322;
+  if (d->probe)
+    g_cancellable_cancel (d->probe);
+  g_clear_object (&d->probe);
+  d->probe = g_cancellable_new ();
+  p->d = d;
+  p->message = g_strdup (message);
+  /* The camera's own address, not a proxy's. */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_set_timeout (client, 5);
+  g_socket_client_connect_to_uri_async (client, d->config->uri, port,
+      d->probe, probe_done, p);
+}
+
+static void
+cancel_probe (SegdDaemon *d)
+{
+  if (d->probe)
+    g_cancellable_cancel (d->probe);
+  g_clear_object (&d->probe);
+}
+
 static void
 handle_error (SegdDaemon *d, GstMessage *msg)
 {
@@ -674,6 +877,7 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   if (d->source && gst_object_has_as_ancestor (msg->src,
           GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
+      g_autofree gchar *camera_error = NULL;
       gboolean streamed;
 
       g_mutex_lock (&d->lock);
@@ -683,11 +887,26 @@ handle_error (SegdDaemon *d, GstMessage *msg)
       if (!streamed && d->source_type == SEGD_SOURCE_V4L2 && d->device_path
           && g_file_test (d->device_path, G_FILE_TEST_EXISTS))
         segd_source_refused (d->source);
-      source_lost (d, err->message);
+      if (!network_failure (d, msg->src, err)) {
+        source_lost (d, err->message, NULL);
+        return;
+      }
+      /* What the last probe found stands until the next one says more. */
+      camera_error = d->camera_error ? g_strdup (d->camera_error)
+          : g_strdup_printf ("network-error: %s", err->message);
+      source_lost (d, err->message, camera_error);
+      probe_network (d, err->message);
       return;
     }
     fatal (d, SEGD_EXIT_SOFTWARE, "source %s: %s", d->source_desc,
         err->message);
+    return;
+  }
+  /* The rest of a failing source's errors (a typefind starved by the dead
+   * connection) arrive after it was taken out of the pipeline. */
+  if (!gst_object_has_as_ancestor (msg->src, GST_OBJECT (d->pipeline))) {
+    g_debug ("ignored: from %s, no longer in the pipeline",
+        GST_OBJECT_NAME (msg->src));
     return;
   }
   if (d->state == STATE_STOPPING)
@@ -764,10 +983,12 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
       handle_element (d, msg);
       break;
     case GST_MESSAGE_APPLICATION:
+      /* Stopping, the EOS sent into the head queue ends the stream. */
       if (gst_message_has_name (msg, "segd-source-ended")
-          && d->source && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
+          && d->state != STATE_STOPPING && d->source
+          && GST_MESSAGE_SRC (msg) == GST_OBJECT (d->source)) {
         if (lifecycle_source (d->source_type)) {
-          source_lost (d, "end of stream");
+          source_lost (d, "end of stream", NULL);
         } else {
           g_warning ("the source stopped sending frames");
           set_state (d, STATE_ENDED, NULL);
@@ -779,6 +1000,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
         g_debug ("flushed");
       } else {
         g_message ("end of the file: done");
+        segd_notify_stopping ();
         d->state = STATE_STOPPING;
       }
       g_main_loop_quit (d->loop);
@@ -813,6 +1035,7 @@ on_stop_signal (gpointer data)
   g_message ("stopping");
   segd_notify_stopping ();
   d->state = STATE_STOPPING;
+  cancel_probe (d);
   g_clear_handle_id (&d->retry_id, g_source_remove);
   g_clear_handle_id (&d->grace_id, g_source_remove);
 
@@ -825,16 +1048,60 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-apply_segmenter (SegdDaemon *d, const SegdConfig *c)
+/* What tells one model load from another: the path, the file's identity
+ * and the thread count it is loaded with. NULL when the file cannot be
+ * examined (the element then reports why it cannot load it). */
+static gchar *
+model_identity (const gchar *path, gint threads)
 {
-  if (c->model[0])
-    g_object_set (d->segmenter, "model", c->model, NULL);
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%s|%ju:%ju|%jd|%jd.%09ld|%jd.%09ld|%d", path,
+      (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
+      (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+      (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec, threads);
+}
+
+/* The model goes last. On a running element, setting "model" queues the
+ * load on the element's loader thread, which reads "threads" when it runs:
+ * a model set before the thread count is loaded with the old count
+ * whenever the loader is quicker than this function. `reload`: the element
+ * is running and an empty [segmenter] model means its built-in default.
+ *
+ * A reload loads the model again only if the path, the file (replaced by
+ * rename: another inode; rewritten: another mtime) or the thread count
+ * changed. Each load is a full parse and a warm-up run on the loader
+ * thread, and the element queues them all: a burst of SIGHUPs (a config
+ * manager reloading on every run) would otherwise pile up loads that the
+ * element also works through when it stops. */
+static void
+apply_segmenter (SegdDaemon *d, const SegdConfig *c, gboolean reload)
+{
+  g_autofree gchar *path = NULL;
+  gchar *identity;
+
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "output-size",
       c->output_size);
   g_object_set (d->segmenter, "threads", c->threads, "interval",
       (guint) c->interval, "threshold", c->threshold, "smoothing",
       c->smoothing, NULL);
+  if (c->model[0]) {
+    path = g_strdup (c->model);
+  } else {
+    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (d->segmenter), "model");
+
+    path = g_value_dup_string (g_param_spec_get_default_value (spec));
+  }
+  identity = path ? model_identity (path, c->threads) : NULL;
+  if (reload && identity && !g_strcmp0 (identity, d->model_identity))
+    g_debug ("reload: model %s unchanged, keeping it", path);
+  else if (reload || c->model[0])
+    g_object_set (d->segmenter, "model", path, NULL);
+  g_free (d->model_identity);
+  d->model_identity = identity;
 }
 
 static gboolean
@@ -857,6 +1124,8 @@ output_changed (const SegdConfig *a, const SegdConfig *b)
       b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
       || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
       || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
+      || g_strcmp0 (a->curve_secret_key_file, b->curve_secret_key_file)
+      || g_strcmp0 (a->curve_allowed_keys, b->curve_allowed_keys)
       || a->queue_size != b->queue_size || a->preview != b->preview
       || a->record != b->record || g_strcmp0 (a->mode, b->mode);
 }
@@ -870,7 +1139,7 @@ on_reload_signal (gpointer data)
   };
   g_autoptr (GError) error = NULL;
   SegdConfig *config;
-  gboolean restart;
+  gboolean restart, was_on_demand;
 
   if (d->state == STATE_STOPPING)
     return G_SOURCE_CONTINUE;
@@ -890,25 +1159,37 @@ on_reload_signal (gpointer data)
 
   /* The element loads the model on its own thread and swaps it in only
    * if it loads; a failure comes back as a WARNING and the old model
-   * keeps serving. Set even when the path is unchanged: the file may
-   * have been replaced. */
-  apply_segmenter (d, config);
-  if (!config->model[0]) {
-    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
-        (d->segmenter), "model");
-
-    g_object_set (d->segmenter, "model", g_value_get_string
-        (g_param_spec_get_default_value (spec)), NULL);
-  }
+   * keeps serving. */
+  apply_segmenter (d, config, TRUE);
+  was_on_demand = d->config->on_demand;
   segd_config_free (d->config);
   d->config = config;
 
-  if (restart && d->state != STATE_IDLE) {
+  if (d->state == STATE_IDLE) {
+    /* Idle only ever meant "on demand, nobody there". */
+    if (!config->on_demand) {
+      g_message ("reload: on-demand is off, opening the source");
+      d->retry_ms = 0;
+      start_source (d);
+    }
+  } else if (restart) {
     g_message ("reload: the source changed, reopening it");
+    /* What was found out about the old source no longer holds. */
+    g_clear_pointer (&d->camera_error, g_free);
+    g_clear_pointer (&d->network_logged, g_free);
+    cancel_probe (d);
     stop_source (d);
     g_clear_handle_id (&d->retry_id, g_source_remove);
     d->retry_ms = 0;
     start_source (d);
+  }
+  if (!config->on_demand) {
+    g_clear_handle_id (&d->grace_id, g_source_remove);
+  } else if (!was_on_demand && d->subscribers == 0 && !d->grace_id
+      && d->state != STATE_IDLE && d->state != STATE_STOPPING) {
+    /* As if the last subscriber had just left. */
+    d->grace_id = g_timeout_add ((guint) (config->on_demand_grace * 1000),
+        grace_over, d);
   }
   segd_notify_reloading (FALSE);
   update_status (d);
@@ -987,8 +1268,28 @@ default_endpoint (const gchar *stream_name)
   return g_strdup_printf ("ipc://%s/%s.sock", dir, stream_name);
 }
 
-static void
-configure_sink (SegdDaemon *d)
+/* A key file for the sink's `property`. A sink that cannot take it would
+ * publish in the clear what the configuration meant to protect: fail
+ * closed, naming the setting. */
+static gboolean
+set_key_file (GstElement *sink, const gchar *key, const gchar *property,
+    const gchar *path, GError **error)
+{
+  if (!path[0])
+    return TRUE;
+  if (!has_property (sink, property)) {
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "[output] %s: the sink %s has no %s property (CURVE needs "
+        "zmqmasksink)", key, GST_OBJECT_NAME (gst_element_get_factory
+            (sink)), property);
+    return FALSE;
+  }
+  g_object_set (sink, property, path, NULL);
+  return TRUE;
+}
+
+static gboolean
+configure_sink (SegdDaemon *d, GError **error)
 {
   const SegdConfig *c = d->config;
   GstElement *s = d->sink;
@@ -1013,12 +1314,59 @@ configure_sink (SegdDaemon *d)
     gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
   if (c->sndhwm && has_property (s, "sndhwm"))
     g_object_set (s, "sndhwm", c->sndhwm, NULL);
+  if (!set_key_file (s, "curve-secret-key-file", "curve-secret-key-file",
+          c->curve_secret_key_file, error)
+      || !set_key_file (s, "curve-allowed-keys", "curve-allowed-keys-file",
+          c->curve_allowed_keys, error))
+    return FALSE;
   /* Publish at once (no clock wait) and reach PLAYING with no source
    * attached, so status keeps flowing while we wait for a camera. */
   if (has_property (s, "sync"))
     g_object_set (s, "sync", FALSE, NULL);
   if (has_property (s, "async"))
     g_object_set (s, "async", FALSE, NULL);
+  return TRUE;
+}
+
+/* Whether a tcp:// endpoint reaches beyond loopback: a wildcard or an
+ * address or interface other than the loopback ones (for libzmq's
+ * "source;destination" form, the destination). */
+static gboolean
+tcp_beyond_loopback (const gchar *endpoint)
+{
+  g_autofree gchar *host = NULL;
+  const gchar *start, *colon;
+
+  if (!g_str_has_prefix (endpoint, "tcp://"))
+    return FALSE;
+  start = endpoint + strlen ("tcp://");
+  if (strchr (start, ';'))
+    start = strrchr (start, ';') + 1;
+  colon = strrchr (start, ':');
+  host = colon ? g_strndup (start, colon - start) : g_strdup (start);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']') {
+    memmove (host, host + 1, strlen (host) - 2);
+    host[strlen (host) - 2] = '\0';
+  }
+  return !(g_str_has_prefix (host, "127.") || !strcmp (host, "::1")
+      || !g_ascii_strcasecmp (host, "localhost") || !strcmp (host, "lo"));
+}
+
+/* segd.service allows IP traffic with localhost only. Nothing fails at
+ * start when subscribers on other hosts are shut out (their packets are
+ * dropped, and the watchdog stays happy), so say it here, under systemd
+ * only (INVOCATION_ID is set for every unit it starts). */
+static void
+warn_sandboxed_output (const SegdConfig *c)
+{
+  if (!g_getenv ("INVOCATION_ID") || !tcp_beyond_loopback (c->endpoint))
+    return;
+  g_warning ("[output] endpoint %s: segd.service allows localhost only "
+      "(IPAddressDeny=any), so subscribers on other hosts cannot connect "
+      "unless a drop-in such as " SEGD_EXAMPLES_DIR "/segd-network.conf, "
+      "copied to /etc/systemd/system/segd.service.d/ (segd@.service.d/ "
+      "for the instances), allows their network with IPAddressAllow=",
+      c->endpoint);
 }
 
 gboolean
@@ -1089,8 +1437,12 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   make_leaky (q1, config->queue_size);
   make_leaky (q2, config->queue_size);
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "mode", config->mode);
-  apply_segmenter (d, config);
-  configure_sink (d);
+  apply_segmenter (d, config, FALSE);
+  if (!configure_sink (d, error)) {
+    *exit_status = SEGD_EXIT_CONFIG;
+    goto failed;
+  }
+  warn_sandboxed_output (config);
 
   gst_bin_add_many (GST_BIN (d->pipeline), q1, d->segmenter, q2, d->sink,
       NULL);
@@ -1099,7 +1451,12 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
       goto failed;
     g_object_set (tee, "allow-not-linked", TRUE, NULL);
     gst_bin_add (GST_BIN (d->pipeline), tee);
-    gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL);
+    if (!gst_element_link_many (q1, d->segmenter, tee, q2, d->sink, NULL)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "cannot link segmenter through the preview/record tee to %s",
+          config->sink);
+      goto failed;
+    }
     if (config->preview && !add_branch (d, tee, "preview",
             config->preview_overlay, config->preview_sink, error))
       goto failed;
@@ -1145,8 +1502,14 @@ failed:
   return NULL;
 }
 
+static gboolean
+ignore_signal (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 int
-segd_daemon_run (SegdDaemon *d)
+segd_daemon_run (SegdDaemon *d, GError **error)
 {
   guint64 wd_usec = segd_notify_watchdog_usec ();
 
@@ -1173,6 +1536,15 @@ segd_daemon_run (SegdDaemon *d)
   if (d->exit_status == SEGD_EXIT_OK)
     g_main_loop_run (d->loop);
 
+  /* There is nothing left to reload, but a SIGHUP must not kill a clean
+   * shutdown ("killed by SIGHUP" after systemctl reload while the file
+   * ends or the unit stops). GLib gives a signal back its default action
+   * when the last source for it goes, so a no-op source that lives until
+   * exit takes over before the reload one goes; signal (SIG_IGN) after the
+   * removal would leave a window that a reload loop does hit. */
+  g_unix_signal_add (SIGHUP, ignore_signal, NULL);
+  g_clear_handle_id (&d->sig_ids[2], g_source_remove);
+
   {
     gdouble p50, p99;
 
@@ -1181,6 +1553,8 @@ segd_daemon_run (SegdDaemon *d)
           "publish p50 %.1f ms, p99 %.1f ms", d->masks, p50, p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
+  if (d->error)
+    g_propagate_error (error, g_steal_pointer (&d->error));
   return d->exit_status;
 }
 
@@ -1213,8 +1587,13 @@ segd_daemon_free (SegdDaemon *d)
   g_free (d->source_desc);
   g_free (d->device_path);
   g_free (d->state_detail);
+  g_free (d->camera_error);
+  g_free (d->network_logged);
+  cancel_probe (d);
   g_free (d->model_name);
   g_free (d->model_error);
+  g_free (d->model_identity);
+  g_clear_error (&d->error);
   g_mutex_clear (&d->lock);
   g_free (d);
 }

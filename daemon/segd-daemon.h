@@ -20,15 +20,18 @@ typedef struct _SegdDaemon SegdDaemon;
 #define SEGD_EXIT_UNAVAILABLE 69 /* a GStreamer element is missing */
 #define SEGD_EXIT_CONFIG 78
 
-/* Builds the pipeline for `config` (transfer full). `sources` is kept (the
+/* Builds the pipeline for `config` (transfer full: the daemon owns it from
+ * here on, and frees it when building fails too). `sources` is kept (the
  * strings are copied) to read the configuration again on SIGHUP. Returns
  * NULL with `error` set when the pipeline cannot be built; *exit_status
  * then says why. (transfer full): free with segd_daemon_free. */
 SegdDaemon *segd_daemon_new (SegdConfig *config,
     const SegdConfigSources *sources, int *exit_status, GError **error);
 
-/* Runs until SIGTERM/SIGINT or a fatal error; returns the exit status. */
-int segd_daemon_run (SegdDaemon *daemon);
+/* Runs until SIGTERM/SIGINT, the end of a file played once or a fatal
+ * error; returns the exit status. A non-zero status comes with `error`
+ * set to the reason, for the caller to print. */
+int segd_daemon_run (SegdDaemon *daemon, GError **error);
 
 void segd_daemon_free (SegdDaemon *daemon);
 

@@ -401,7 +401,8 @@ void
 segd_metrics_render (SegdMetrics *m, const SegdStatus *st, GString *out)
 {
   static const gchar *const camera_states[] = {
-    "ok", "waiting", "idle", "stalled", "stopping", NULL
+    "ok", "waiting", "network-error", "blocked", "idle", "stalled",
+    "stopping", NULL
   };
   static const gchar *const model_states[] = { "ok", "error", NULL };
   g_autoptr (GstStructure) seg = element_stats (m->segmenter);
@@ -455,7 +456,9 @@ segd_metrics_render (SegdMetrics *m, const SegdStatus *st, GString *out)
 
   state_set (out, "segd_camera_state", "Source state: 1 for the current "
       "one. waiting: the camera is missing or failed and segd retries; "
-      "idle: closed on demand.", st->stream, camera_states,
+      "network-error, blocked: a network camera cannot be reached (blocked: "
+      "connecting was denied on this host, as by IPAddressDeny=) and segd "
+      "retries; idle: closed on demand.", st->stream, camera_states,
       st->camera_state);
   state_set (out, "segd_model_state", "Model state: 1 for the current one. "
       "error: the last load failed (the previous model keeps serving).",

@@ -1,15 +1,11 @@
 /* segd-proxy-keys — reads the CURVE key files segd-proxy needs: its
  * downstream server secret, its client key pair towards the publishers,
  * each publisher's server public key, and the allow-list of subscriber
- * public keys (a file or a directory of files).
+ * public keys (a file or a directory of czmq public certificates).
  *
- * A stop-gap: the publisher's key loading is moving into libsegmask as a
- * library (same two formats). When it lands, these four functions become
- * thin calls into it; nothing else in segd-proxy reads key files.
- *
- * Formats accepted, as zmqmasksink does: a file holding one 40-character
- * Z85 key (comments start with '#'), or a czmq certificate
- * (`public-key = "..."`, `secret-key = "..."` under `curve`).
+ * The formats are libsegmask's, as for segd and its clients: a Z85 key
+ * list (no comments), or a czmq certificate (`public-key = "..."`,
+ * `secret-key = "..."` under `curve`); see docs/security.md.
  */
 #ifndef SEGD_PROXY_KEYS_H
 #define SEGD_PROXY_KEYS_H

@@ -18,6 +18,22 @@ const gchar *const segd_demo_images[] = {
   NULL,
 };
 
+gchar *
+segd_uri_for_display (const gchar *uri)
+{
+  const gchar *auth, *end, *at, *colon;
+
+  if (!uri || !(auth = strstr (uri, "://")))
+    return g_strdup (uri);
+  auth += 3;
+  end = auth + strcspn (auth, "/?#");
+  at = g_strrstr_len (auth, end - auth, "@");
+  colon = at ? memchr (auth, ':', at - auth) : NULL;
+  if (!colon)
+    return g_strdup (uri);
+  return g_strdup_printf ("%.*s:***%s", (int) (colon - uri), uri, at);
+}
+
 static GstElement *
 make (const gchar *factory, const gchar *name, GError **error)
 {
@@ -507,11 +523,14 @@ make_decoded (const SegdConfig *config, SegdSourceType type,
   }
   g_signal_connect (dec, "pad-added", G_CALLBACK (decoder_pad_added),
       convert);
-  if (description)
+  if (description) {
+    g_autofree gchar *shown = type == SEGD_SOURCE_FILE
+        ? g_strdup (config->location) : segd_uri_for_display (config->uri);
+
     *description = g_strdup_printf ("%s %s%s", image ? "image"
-        : type == SEGD_SOURCE_FILE ? "video file" : "uri",
-        type == SEGD_SOURCE_FILE ? config->location : config->uri,
+        : type == SEGD_SOURCE_FILE ? "video file" : "uri", shown,
         image ? "" : config->loop ? ", looping" : "");
+  }
   return finish_bin (bin, tail, n_tail, error);
 
 failed:

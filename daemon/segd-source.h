@@ -26,6 +26,12 @@ extern const gchar *const segd_demo_images[];
 GstElement *segd_source_make (const SegdConfig *config, SegdSourceType type,
     const SegdV4l2Device *device, gchar **description, GError **error);
 
+/* `uri` as it may be shown: in logs, STATUS (which `systemctl status`
+ * shows to every user) and camera_state (sent to every subscriber). A
+ * password in it (rtsp://user:password@camera/) becomes "***"; anything
+ * that does not parse is returned as is. (transfer full) */
+gchar *segd_uri_for_display (const gchar *uri);
+
 /* The v4l2 `source` failed before its first frame while its camera stayed
  * present: the camera refused the mode. Later segd_source_make calls for
  * that device pick the next best mode, until every mode was refused. */

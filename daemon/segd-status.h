@@ -16,8 +16,9 @@ typedef struct
   gchar *source;        /* the source's description, or NULL */
   /* starting, streaming, waiting, idle, stalled or stopping */
   const gchar *state;
-  /* ok, waiting, idle, stalled or stopping: a small fixed set, for
-   * metrics labels; `camera_detail` says more (waiting for /dev/video0). */
+  /* ok, waiting, network-error, blocked, idle, stalled or stopping: a
+   * small fixed set, for metrics labels; `camera_detail` says more
+   * (waiting for /dev/video0, network-error: Connection refused). */
   const gchar *camera_state;
   gchar *camera_detail;
   gchar *model;         /* model file name, NULL until loaded */

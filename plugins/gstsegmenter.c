@@ -387,9 +387,6 @@ engine_load (const gchar *path, gint threads, guint generation,
   if (!path || !*path)
     goto no_path;
 
-  /* engine->path, not path: seg_model_load() currently leaves info->name
-   * pointing into the string it was given, so that must live as long as
-   * the model does. */
   st = seg_model_load (engine->path, &engine->model, &msg);
   if (st != SEG_OK)
     goto failed;

@@ -15,34 +15,43 @@
 
 G_BEGIN_DECLS
 
+/* The library exports what carries this and nothing else (it is built with
+ * hidden visibility); tests/elements checks the two with
+ * scripts/check-exports.py. */
+#if defined(SEGMETA_BUILDING) && defined(__GNUC__)
+#define SEGMETA_API __attribute__ ((visibility ("default")))
+#else
+#define SEGMETA_API
+#endif
+
 /* Shared storage of one mask: the planes plus a description of the model
  * that produced them. Immutable once attached to a buffer. */
 typedef struct _GstSegMask GstSegMask;
 
 #define GST_TYPE_SEG_MASK (gst_seg_mask_get_type ())
-GType gst_seg_mask_get_type (void);
+SEGMETA_API GType gst_seg_mask_get_type (void);
 
 /* Creates a mask of width x height with the planes asked for (at least one),
  * zero-filled, rows of gst_seg_mask_get_stride() bytes. `labels` holds
  * num_classes strings (NULL: "0", "1", ...). All strings are copied.
  * Returns NULL if the size is 0 or no plane is asked for.
  * (transfer full): release with gst_seg_mask_unref(). */
-GstSegMask *gst_seg_mask_new (guint width, guint height,
+SEGMETA_API GstSegMask *gst_seg_mask_new (guint width, guint height,
     gboolean with_classes, gboolean with_probability, guint num_classes,
     const gchar *const *labels, const gchar *model_name,
     const gchar *model_sha256);
 
-GstSegMask *gst_seg_mask_ref (GstSegMask *mask);
-void gst_seg_mask_unref (GstSegMask *mask);
+SEGMETA_API GstSegMask *gst_seg_mask_ref (GstSegMask *mask);
+SEGMETA_API void gst_seg_mask_unref (GstSegMask *mask);
 
-guint gst_seg_mask_get_width (const GstSegMask *mask);
-guint gst_seg_mask_get_height (const GstSegMask *mask);
-guint gst_seg_mask_get_stride (const GstSegMask *mask);
+SEGMETA_API guint gst_seg_mask_get_width (const GstSegMask *mask);
+SEGMETA_API guint gst_seg_mask_get_height (const GstSegMask *mask);
+SEGMETA_API guint gst_seg_mask_get_stride (const GstSegMask *mask);
 
 /* Writable planes for the producer, before the mask is attached anywhere;
  * NULL when the plane was not asked for. (transfer none) */
-guint8 *gst_seg_mask_get_classes (GstSegMask *mask);
-guint8 *gst_seg_mask_get_probability (GstSegMask *mask);
+SEGMETA_API guint8 *gst_seg_mask_get_classes (GstSegMask *mask);
+SEGMETA_API guint8 *gst_seg_mask_get_probability (GstSegMask *mask);
 
 typedef struct _GstSegMeta GstSegMeta;
 
@@ -91,22 +100,23 @@ struct _GstSegMeta
 #define GST_SEG_META_API_TYPE (gst_seg_meta_api_get_type ())
 #define GST_SEG_META_INFO (gst_seg_meta_get_info ())
 
-GType gst_seg_meta_api_get_type (void);
-const GstMetaInfo *gst_seg_meta_get_info (void);
+SEGMETA_API GType gst_seg_meta_api_get_type (void);
+SEGMETA_API const GstMetaInfo *gst_seg_meta_get_info (void);
 
 /* Attaches `mask` (a new reference is taken) to a writable buffer.
  * Returns the meta (transfer none), or NULL if an argument is invalid. */
-GstSegMeta *gst_buffer_add_seg_meta (GstBuffer *buffer, GstSegMask *mask,
+SEGMETA_API GstSegMeta *gst_buffer_add_seg_meta (GstBuffer *buffer,
+    GstSegMask *mask,
     GstClockTime pts, GstClockTime latency, guint64 age_frames,
     GstClockTime age);
 
 /* The mask of `buffer`, or NULL if it has none. (transfer none) */
-GstSegMeta *gst_buffer_get_seg_meta (GstBuffer *buffer);
+SEGMETA_API GstSegMeta *gst_buffer_get_seg_meta (GstBuffer *buffer);
 
 /* The shared mask storage behind `meta` (transfer none): take a reference
  * with gst_seg_mask_ref() to keep the mask beyond the buffer's life without
  * holding on to the video buffer itself. */
-GstSegMask *gst_seg_meta_get_mask (GstSegMeta *meta);
+SEGMETA_API GstSegMask *gst_seg_meta_get_mask (GstSegMeta *meta);
 
 G_END_DECLS
 

@@ -448,6 +448,14 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     fail (err, err_len, "%s: certificate has no curve/public-key", origin);
     return SEGMASK_ERR_INVALID;
   }
+  /* A secret certificate where a public key belongs means the secret has
+   * been copied to a host that should only know the public half. */
+  if (sec.val) {
+    fail (err, err_len, "%s:%u: holds a secret key where a public key "
+        "belongs; give this host the public certificate (czmq writes it "
+        "without _secret)", origin, sec.line);
+    return SEGMASK_ERR_INVALID;
+  }
   if ((st = found_key (&pub, "public-key", origin, pk, err, err_len))
       != SEGMASK_OK)
     return st;

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* The library exports what carries this and nothing else (it is built
- * with hidden visibility); tests/zmq/check-symbols.py compares the two. */
+ * with hidden visibility); scripts/check-exports.py compares the two. */
 #if defined(SEGMASK_BUILDING) && defined(__GNUC__)
 #define SEGMASK_API __attribute__ ((visibility ("default")))
 #else

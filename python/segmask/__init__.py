@@ -4,16 +4,22 @@
     with segmask.Subscriber("ipc:///run/segd/segd.sock") as sub:
         for msg in sub:
             if isinstance(msg, segmask.Mask):
-                print(msg.stream, msg.seq, msg.data.shape, msg.coverage())
+                print(segmask.printable(msg.stream), msg.seq,
+                      msg.data.shape, msg.coverage())
 
 Pure Python on python3-zmq and python3-numpy; zstd payloads need
-python3-zstandard (without it such masks arrive with data None).
+python3-zstandard (without it such masks arrive with data None). It
+accepts exactly what libsegmask accepts, messages and key files alike.
+Strings in headers come from the publisher: pass them through printable()
+before they reach a terminal or a log.
 """
-from .curve import Curve, CurveKeyError, read_key_file, write_certificate
+from .curve import (KEY_PUBLIC, KEY_SECRET, Curve, CurveKeyError, Keyring,
+                    key_load, keypair_load, load_key, read_key_file,
+                    write_certificate)
 from .protocol import (EOS, KIND_CLASSES, KIND_NONE, KIND_PROBABILITY, MASK,
                        MAX_RAW, RAW, RLE, STATUS, ZSTD, Invalid, check_message,
                        decode, decode_payload, have_zstd, parse_header,
-                       parse_status, rle_decode, zstd_decode)
+                       parse_status, printable, rle_decode, zstd_decode)
 from .subscriber import EndOfStream, Mask, Message, Stats, Status, Subscriber
 
 try:
@@ -23,9 +29,11 @@ except ImportError:   # running from the source tree
 
 __all__ = [
     "Subscriber", "Mask", "Status", "EndOfStream", "Message", "Stats",
-    "Curve", "CurveKeyError", "read_key_file", "write_certificate",
+    "Curve", "CurveKeyError", "Keyring", "KEY_PUBLIC", "KEY_SECRET",
+    "key_load", "keypair_load", "load_key", "read_key_file",
+    "write_certificate",
     "Invalid", "decode", "decode_payload", "check_message", "parse_header",
-    "parse_status", "rle_decode", "zstd_decode", "have_zstd",
+    "parse_status", "printable", "rle_decode", "zstd_decode", "have_zstd",
     "MASK", "STATUS", "EOS", "RAW", "RLE", "ZSTD", "KIND_NONE",
     "KIND_CLASSES", "KIND_PROBABILITY", "MAX_RAW",
 ]

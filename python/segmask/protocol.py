@@ -37,15 +37,37 @@ class Invalid(Exception):
     """A malformed message; str() says why."""
 
 
+def _is_control(b):
+    """C0 controls (NUL included) and DEL: never in a header string."""
+    return b < 0x20 or b == 0x7F
+
+
 def _string(buf, pos):
-    """One `u8 length, bytes, NUL` string at pos: (text, next pos)."""
+    """One `u8 length, bytes, NUL` string at pos: (text, next pos).
+
+    Control bytes are rejected as in segmask/codec.c: these strings end up
+    on terminals and in logs. Bytes of 0x80 and above are kept as they came
+    (invalid UTF-8 as surrogates), so the topic check compares the bytes
+    the C library compares and printable() shows what was sent."""
     if pos >= len(buf):
         return None, pos
     n = buf[pos]
-    if len(buf) - pos < n + 2 or buf[pos + 1 + n] != 0 \
-            or 0 in buf[pos + 1:pos + 1 + n]:
+    if len(buf) - pos < n + 2 or buf[pos + 1 + n] != 0:
         return None, pos
-    return bytes(buf[pos + 1:pos + 1 + n]).decode("utf-8", "replace"), pos + n + 2
+    raw = bytes(buf[pos + 1:pos + 1 + n])
+    if any(_is_control(b) for b in raw):
+        return None, pos
+    return raw.decode("utf-8", "surrogateescape"), pos + n + 2
+
+
+def printable(text):
+    """What a publisher sent, safe for a terminal or a log: printable
+    ASCII as is, every other byte of its UTF-8 (and backslash) as \\xNN,
+    like segmask_printable() and segd-sub."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogateescape")
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else "\\x%02x" % b
+                   for b in text)
 
 
 def parse_header(buf):
@@ -105,7 +127,7 @@ def parse_header(buf):
 def topic(msg_type, stream):
     """The topic frame of a message type for a stream, as bytes."""
     prefix = "status/" if msg_type == STATUS else "mask/"
-    return (prefix + stream).encode("utf-8")
+    return (prefix + stream).encode("utf-8", "surrogateescape")
 
 
 def payload_bound(encoding, raw_len):

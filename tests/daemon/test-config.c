@@ -4,6 +4,7 @@
 #include "segd-config.h"
 #include "segd-v4l2.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <linux/videodev2.h>
 #include <stdio.h>
@@ -164,6 +165,78 @@ test_errors (void)
       (const gchar *[]) { "[source] format", "four-character", NULL });
 }
 
+/* The CURVE key files are checked once all layers are in: missing, not a
+ * regular file (a directory is fine for the allowed keys), holding no
+ * usable key, or the allowed keys without the server's key each fail with
+ * the line that set them and the path; a later layer may fix an earlier
+ * one. */
+static void
+test_key_files (void)
+{
+  g_autofree gchar *conf = g_build_filename (tmp, "keys.conf", NULL);
+  g_autofree gchar *secret = g_build_filename (tmp, "server.key", NULL);
+  g_autofree gchar *allowed = g_build_filename (tmp, "allowed.d", NULL);
+  g_autofree gchar *missing = g_build_filename (tmp, "nope.key", NULL);
+  g_autofree gchar *junk = g_build_filename (tmp, "junk.key", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *set_secret = g_strdup_printf
+      ("output.curve-secret-key-file=%s", secret);
+  g_autofree gchar *set_missing = g_strdup_printf
+      ("output.curve-allowed-keys=%s", missing);
+  const gchar *files[] = { conf, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SegdConfig) c = NULL;
+
+  write_file ("server.key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n");
+  write_file ("allowed.d/client.key", "#   ZeroMQ CURVE Public Certificate\n"
+      "metadata\ncurve\n"
+      "    public-key = \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"\n");
+  write_file ("junk.key", "not a key\n");
+
+  text = g_strdup_printf ("# keys\n[output]\ncurve-secret-key-file = %s\n",
+      missing);
+  write_file ("keys.conf", text);
+  expect_error (files, NULL, (const gchar *[]) { "keys.conf:3",
+        "curve-secret-key-file", missing, g_strerror (ENOENT), NULL });
+  g_clear_pointer (&text, g_free);
+
+  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n", tmp);
+  write_file ("keys.conf", text);
+  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
+        "curve-secret-key-file", "not a regular file", NULL });
+  g_clear_pointer (&text, g_free);
+
+  expect_error (NULL, (const gchar *[]) { set_secret, set_missing, NULL },
+      (const gchar *[]) { "--set output.curve-allowed-keys=", missing,
+        g_strerror (ENOENT), NULL });
+
+  /* There and readable, but no key in it: read with the sink's loader. */
+  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n", junk);
+  write_file ("keys.conf", text);
+  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
+        "curve-secret-key-file", junk, NULL });
+  g_clear_pointer (&text, g_free);
+
+  text = g_strdup_printf ("[output]\ncurve-allowed-keys = %s\n", allowed);
+  write_file ("keys.conf", text);
+  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
+        "curve-allowed-keys", "needs [output] curve-secret-key-file", NULL });
+  g_clear_pointer (&text, g_free);
+
+  /* A key file and a directory of certificates; --set fixes the file's
+   * missing server key. */
+  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n"
+      "curve-allowed-keys = %s\n", missing, allowed);
+  write_file ("keys.conf", text);
+  c = load (files, (const gchar *[]) { set_secret, NULL }, &error);
+  CHECK (c, "%s", error->message);
+  CHECK (!strcmp (c->curve_secret_key_file, secret), "%s",
+      c->curve_secret_key_file);
+  CHECK (!strcmp (c->curve_allowed_keys, allowed), "%s",
+      c->curve_allowed_keys);
+  g_unlink (conf);
+}
+
 typedef struct
 {
   gchar *text;
@@ -289,6 +362,7 @@ main (void)
   test_defaults ();
   test_layers ();
   test_errors ();
+  test_key_files ();
   test_documented ();
   test_best_mode ();
   test_resolve ();

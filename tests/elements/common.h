@@ -8,13 +8,20 @@
 
 #include "../check.h"
 
-/* (transfer full) path of a model in SEG_MODEL_DIR. */
+/* (transfer full) path of a model in SEG_MODEL_DIR. A missing model skips
+ * the test (exit TEST_SKIP, saying how to get it) instead of failing it. */
 static inline gchar *
 test_model (const gchar *name)
 {
   const gchar *dir = g_getenv ("SEG_MODEL_DIR");
+  gchar *path = g_build_filename (dir ? dir : "models", name, NULL);
 
-  return g_build_filename (dir ? dir : "models", name, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    printf ("SKIP: %s is missing (scripts/fetch-models.sh fetches it)\n",
+        path);
+    exit (TEST_SKIP);
+  }
+  return path;
 }
 
 static inline GstBuffer *

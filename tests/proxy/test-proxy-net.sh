@@ -19,9 +19,7 @@
 # proxy opens for a subscriber of the proxy and closes after it left.
 # Every wait is bounded.
 #
-# Publishers are gst-launch pipelines because segd cannot take CURVE keys
-# yet ([output] curve-secret-key-file / curve-allowed-keys are on their
-# way); switch start_pub to `segd --set source.type=test ...` then.
+# Publishers are segd itself, with CURVE from [output] key files.
 #
 # Needs root (namespaces); exits 77 with the reason when they cannot be
 # made.
@@ -101,17 +99,18 @@ env ${PUB_PRELOAD:+LD_PRELOAD=$PUB_PRELOAD} ASAN_OPTIONS=detect_leaks=0 \
 
 start_pub () {   # start_pub HOST STREAM
   i=$(echo "$1" | tr -d h)
-  # In a sanitizer build the plugin needs the ASan runtime loaded first
-  # (gst-launch itself is not instrumented); GStreamer's own exit-time
-  # allocations are not ours to report.
-  ip netns exec "${P}$1" env ${PUB_PRELOAD:+LD_PRELOAD=$PUB_PRELOAD} \
-    ASAN_OPTIONS=detect_leaks=0 \
-    gst-launch-1.0 -q videotestsrc is-live=true pattern=ball \
-    ! "video/x-raw,width=320,height=240,framerate=$FPS/1" \
-    ! segmenter model="$SEG_MODEL" threads=1 interval=15 \
-    ! zmqmasksink stream-name="$2" endpoint="tcp://10.231.0.$i:5601" \
-      curve-secret-key-file="$K/$1.secret" \
-      curve-allowed-keys-file="$K/pub-allowed" \
+  # segd as deployed, CURVE from its [output] key files; GStreamer's own
+  # exit-time allocations are not ours to report.
+  ip netns exec "${P}$1" env ASAN_OPTIONS=detect_leaks=0 "$SEGD" \
+    --config-dir "$T/none" --set source.type=test \
+    --set source.width=320 --set source.height=240 \
+    --set source.framerate=$FPS --set segmenter.model="$SEG_MODEL" \
+    --set segmenter.threads=1 --set segmenter.interval=15 \
+    --set output.stream-name="$2" \
+    --set output.endpoint="tcp://10.231.0.$i:5601" \
+    --set output.curve-secret-key-file="$K/$1.secret" \
+    --set output.curve-allowed-keys="$K/pub-allowed" \
+    --set http.enabled=false \
     > "$T/$1.log" 2>&1 &
   PIDS="$PIDS $!"
   eval "PID_$1=$!"
@@ -154,8 +153,8 @@ PX_PID=$!; PIDS="$PIDS $PX_PID"
 ip netns exec "${P}sb" "$SEGD_PROXY" --config-dir "$T/none" -c "$T/px2.conf" > "$T/px2.log" 2>&1 &
 PX2_PID=$!; PIDS="$PIDS $PX2_PID"
 
-# segd itself, on demand, behind its own plaintext proxy (segd takes no
-# CURVE keys yet; the CURVE hops are checked with the pipelines above).
+# segd on demand, behind its own plaintext proxy (the CURVE hops are
+# checked with the publishers above).
 ip netns exec "${P}h3" env ASAN_OPTIONS=detect_leaks=0 "$SEGD" \
   --config-dir "$T/none" --set source.type=test \
   --set source.width=320 --set source.height=240 --set source.framerate=15 \

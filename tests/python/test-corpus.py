@@ -6,6 +6,12 @@ it to the same bytes. Then a slice of the corpus goes over a real ZeroMQ
 socket into segmask.Subscriber, between valid masks: it must deliver the
 valid ones only and count every malformed one.
 
+The same for CURVE key files: segmask.Keyring must accept exactly the key
+texts libsegmask accepts, with the same keys, and reject the others with
+the same message (file and line included); and key directories, files
+that are not there, and a directory given as a secret key read the same
+through both (make-corpus -p).
+
     test-corpus.py PYTHON_DIR MAKE_CORPUS
 """
 import os
@@ -67,6 +73,118 @@ def check_decode(corpus):
         accepted += ok
         rejected += not ok
     return accepted, rejected
+
+
+def read_key_corpus(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, out = 0, []
+
+    def blob():
+        nonlocal pos
+        n = struct.unpack_from("<I", data, pos)[0]
+        pos += 4 + n
+        return data[pos - n:pos]
+
+    while pos < len(data):
+        kind = data[pos]
+        pos += 1
+        text = blob()
+        ok = data[pos] == 0
+        pos += 1
+        err = blob().decode("latin-1")
+        n = struct.unpack_from("<I", data, pos)[0]
+        pos += 4
+        keys = [data[pos + 32 * i:pos + 32 * i + 32] for i in range(n)]
+        pos += 32 * n
+        out.append((kind, text, ok, err, keys))
+    return out
+
+
+def check_keys(corpus):
+    accepted = 0
+    for i, (kind, text, c_ok, c_err, c_keys) in enumerate(corpus):
+        ring = segmask.Keyring()
+        try:
+            ring.add_text(text, kind, "corpus")
+            ok, err = True, ""
+        except segmask.CurveKeyError as e:
+            ok, err = False, str(e)
+        what = "key text %d (%s, %r)" % (i, ("public", "secret")[kind], text)
+        if ok != c_ok:
+            fail("%s: C %s, Python %s" % (what, c_err or "accepts",
+                                          err or "accepts"))
+        if not ok and err != c_err:
+            fail("%s: C says %r, Python %r" % (what, c_err, err))
+        if ok and [z85_key(k) for k in ring.keys] != c_keys:
+            fail("%s: C reads %d keys, Python %r" % (what, len(c_keys), ring.keys))
+        accepted += ok
+    return accepted, len(corpus) - accepted
+
+
+def z85_key(text):
+    return segmask.curve.z85_decode_key(text)
+
+
+def c_path(make_corpus, kind, path):
+    out = subprocess.run([make_corpus, "-p", kind, path], check=True,
+                         stdout=subprocess.PIPE).stdout.decode("latin-1")
+    first, _, rest = out.partition("\n")
+    if first == "ok":
+        return True, rest.split()
+    return False, out[len("error: "):].rstrip("\n")
+
+
+def check_key_paths(make_corpus):
+    """Files and certificate directories (czmq's store), judged by
+    segmask_keyring_add_path."""
+    pairs = [tuple(k.decode() for k in zmq.curve_keypair()) for _ in range(4)]
+    cases = 0
+    with tempfile.TemporaryDirectory() as d:
+        def write(rel, text):
+            p = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "w") as f:
+                f.write(text)
+
+        store = os.path.join(d, "store")
+        os.makedirs(store)
+        segmask.write_certificate(os.path.join(store, "a.key"), *pairs[0][:1])
+        segmask.write_certificate(os.path.join(store, "a.key_secret"), *pairs[0])
+        write("store/b.z85", "%s, %s\n" % (pairs[1][0], pairs[0][0]))
+        write("store/.hidden", "not a key\n")
+        write("store/sub/c.key", "curve\n    public-key = \"%s\"\n" % pairs[2][0])
+        write("store/sub/deeper/d", pairs[3][0])
+        os.makedirs(os.path.join(d, "empty"))
+        write("bad/ok.key", pairs[0][0])
+        write("bad/x.key", "# comment\n%s\n" % pairs[1][0])
+        write("secret.z85", pairs[0][1] + "\n")
+        write("two.z85", "%s %s\n" % (pairs[0][1], pairs[1][1]))
+        deep = os.path.join(d, "deep")
+        for i in range(10):
+            deep = os.path.join(deep, str(i))
+        os.makedirs(deep)
+        os.symlink(store, os.path.join(d, "link"))
+        tests = [("public", p) for p in ("store", "empty", "bad", "secret.z85",
+                                         "two.z85", "missing", "deep", "link",
+                                         "store/a.key_secret", "store/sub/")]
+        tests += [("secret", p) for p in ("store", "secret.z85", "two.z85",
+                                          "store/a.key_secret", "store/a.key",
+                                          "missing")]
+        for kind, rel in tests:
+            path = os.path.join(d, rel)
+            want = c_path(make_corpus, kind, path)
+            ring = segmask.Keyring()
+            try:
+                ring.add_path(path, segmask.KEY_SECRET if kind == "secret"
+                              else segmask.KEY_PUBLIC)
+                got = (True, ring.keys)
+            except segmask.CurveKeyError as e:
+                got = (False, str(e))
+            if got != want:
+                fail("%s key path %s: C %r, Python %r" % (kind, rel, want, got))
+            cases += 1
+    return cases
 
 
 def check_subscriber(corpus):
@@ -132,17 +250,26 @@ def main():
         return 77
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "corpus.bin")
-        subprocess.run([sys.argv[2], path], check=True)
+        keys_path = os.path.join(d, "keys.bin")
+        subprocess.run([sys.argv[2], path, keys_path], check=True)
         corpus = read_corpus(path)
+        key_corpus = read_key_corpus(keys_path)
     if len(corpus) < 10000:
         fail("corpus too small: %d" % len(corpus))
     accepted, rejected = check_decode(corpus)
     if accepted < 7 or rejected < 5000:
         fail("suspicious corpus: %d accepted, %d rejected" % (accepted, rejected))
+    k_accepted, k_rejected = check_keys(key_corpus)
+    if k_accepted < 1000 or k_rejected < 1000:
+        fail("suspicious key corpus: %d accepted, %d rejected"
+             % (k_accepted, k_rejected))
+    n_paths = check_key_paths(sys.argv[2])
     n, stats = check_subscriber(corpus)
     print("corpus: %d messages, Python and C agree (%d accepted, %d rejected); "
+          "%d key texts agree (%d accepted, %d rejected), %d key paths; "
           "subscriber dropped %d malformed among valid masks (%r)"
-          % (len(corpus), accepted, rejected, n, stats))
+          % (len(corpus), accepted, rejected, len(key_corpus), k_accepted,
+             k_rejected, n_paths, n, stats))
     return 0
 
 

@@ -88,28 +88,47 @@ def test_segd(tmp):
 
 def test_key_files(tmp):
     """Certificates and Z85 files read back to the keys written, '#' and
-    all (Z85 uses it; ZPL comments start with it)."""
+    all (Z85 uses it; ZPL comments start with it). A bare Z85 file has no
+    comments, as in libsegmask: a '#' line is an error naming file:line."""
     seen_hash = 0
     for i in range(300):
         pub, sec = (k.decode() for k in zmq.curve_keypair())
         seen_hash += "#" in pub + sec
         cert = os.path.join(tmp, "k.key_secret")
+        public_cert = os.path.join(tmp, "k.key")
         segmask.write_certificate(cert, pub, sec)
-        if segmask.read_key_file(cert, "public") != pub \
+        segmask.write_certificate(public_cert, pub)
+        if segmask.read_key_file(public_cert, "public") != pub \
                 or segmask.read_key_file(cert, "secret") != sec:
             fail("certificate round trip of %s / %s" % (pub, sec))
-        c = segmask.Curve(pub, cert)
+        c = segmask.Curve(server_key=pub, secret_key_file=cert)
         if (c.public_key, c.secret_key) != (pub, sec):
             fail("Curve from a secret certificate: %r" % vars(c))
         z = os.path.join(tmp, "k.z85")
         with open(z, "w") as f:
-            f.write("# a Z85 key file\n%s\n" % sec)
-        if segmask.Curve(pub, z).public_key != pub:
+            f.write("%s\n" % sec)
+        if segmask.Curve(server_key=pub, secret_key_file=z).public_key != pub:
             fail("public key derived from a Z85 secret key file")
     if not seen_hash:
         fail("no key with '#' among 300 key pairs")
+    # The secret certificate is refused where a public key belongs.
     try:
-        segmask.Curve(pub, os.path.join(tmp, "client.key"))
+        segmask.read_key_file(cert, "public")
+        fail("a secret certificate accepted as a public key")
+    except segmask.CurveKeyError as e:
+        if not str(e).startswith(cert + ":"):
+            fail("error does not name the file and line: %s" % e)
+    with open(z, "w") as f:
+        f.write("# a Z85 key file\n%s\n" % sec)
+    try:
+        segmask.Curve(server_key=pub, secret_key_file=z)
+        fail("a comment accepted in a bare Z85 key file")
+    except segmask.CurveKeyError as e:
+        if not str(e).startswith(z + ":1: "):
+            fail("error does not name the file and line: %s" % e)
+    try:
+        segmask.Curve(server_key=pub,
+                      secret_key_file=os.path.join(tmp, "client.key"))
         fail("a public certificate accepted as the client's secret")
     except segmask.CurveKeyError:
         pass
@@ -137,8 +156,9 @@ def test_curve(tmp):
         "curve-allowed-keys-file=" + os.path.join(tmp, "client.key")])
     try:
         # Admitted: the server's public certificate + our secret certificate.
-        curve = segmask.Curve(os.path.join(tmp, "server.key"),
-                              os.path.join(tmp, "client.key_secret"))
+        curve = segmask.Curve(
+            server_key_file=os.path.join(tmp, "server.key"),
+            secret_key_file=os.path.join(tmp, "client.key_secret"))
         if curve.public_key != client_pub or curve.server_key != server_pub:
             fail("keys read from the certificates differ")
         with segmask.Subscriber(ep, stream="sec", curve=curve) as sub:
@@ -148,7 +168,7 @@ def test_curve(tmp):
                 fail("no zstd mask over CURVE: %r" % m)
         # Not admitted: a key pair the sink does not list.
         with segmask.Subscriber(ep, stream="sec",
-                                curve={"server": server_pub}) as sub:
+                                curve={"server_key": server_pub}) as sub:
             m = sub.recv(3)
             if m is not None:
                 fail("an unlisted CURVE client received %r" % m)

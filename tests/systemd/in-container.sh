@@ -104,6 +104,21 @@ read -r gaps nsizes < /tmp/reload.sum
   && ok "reload kept the process" || bad "reload restarted segd"
 rm /etc/segd/segd.conf.d/50-landscape.conf
 
+# --- segd-proxy.service forwards segd's stream (its own, tighter sandbox:
+# PrivateUsers=, PrivateDevices=), reaching the socket as group segd.
+if [ -f /lib/systemd/system/segd-proxy.service ] || [ -f /usr/lib/systemd/system/segd-proxy.service ]; then
+  mkdir -p /etc/segd/segd-proxy.conf.d
+  printf '[proxy]\nbind = tcp://127.0.0.1:5600\nallow-plaintext = true\n[upstream local]\nendpoint = ipc://%s\n' \
+    "$sock" > /etc/segd/segd-proxy.conf.d/50-ci.conf
+  if systemctl start segd-proxy.service \
+      && sub tcp://127.0.0.1:5600 --stream segd --count 5 >/dev/null; then
+    ok "segd-proxy.service forwards segd's masks ($(prop segd-proxy.service StatusText | cut -c1-60))"
+  else
+    bad "segd-proxy.service: $(systemctl status --no-pager segd-proxy.service 2>&1 | tail -n 8)"
+  fi
+  systemctl stop segd-proxy.service
+fi
+
 # --- systemctl stop finishes in under 2 s.
 t0=$(date +%s%N)
 systemctl stop segd.service
@@ -171,7 +186,7 @@ rm /etc/segd/segd.conf.d/50-stall.conf /run/systemd/system/segd.service.d/ci.con
 systemctl daemon-reload
 
 # --- Exposure of every unit.
-for u in segd.service segd@cam0.service; do
+for u in segd.service segd@cam0.service segd-proxy.service; do
   e=$(systemd-analyze security --no-pager "$u" 2>/dev/null \
     | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
   if [ -n "$e" ] && awk "BEGIN { exit !($e <= 2.0) }"; then

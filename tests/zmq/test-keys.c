@@ -57,6 +57,12 @@ test_parser (void)
       "    secret-key = \"%s\"\n", pub2, sec);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_ERR_INVALID
       && strstr (err, "does not belong"), "mismatched pair: %s", err);
+  /* The secret certificate where the public one belongs is refused. */
+  snprintf (text, sizeof (text), "curve\n    public-key = \"%s\"\n"
+      "    secret-key = \"%s\"\n", pub, sec);
+  CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_ERR_INVALID
+      && strstr (err, "f:3:") && strstr (err, "secret key where a public"),
+      "secret cert as public: %s", err);
   snprintf (text, sizeof (text), "curve\n    public-key = \"%s\"\n", pub);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_ERR_INVALID
       && strstr (err, "secret-key"), "public cert as secret: %s", err);

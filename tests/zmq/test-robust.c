@@ -201,19 +201,34 @@ main (int argc, char **argv)
       break;
     CHECK (g_get_monotonic_time () < end, "subscribers never joined");
   }
-  /* Let stragglers of the join phase arrive, then take the baseline. */
-  g_usleep (50000);
+  /* Masks of the join phase may still be on their way. One marker mask
+   * ends the phase: both subscribers see messages in the order they were
+   * sent, so once each has the marker's seq, nothing of the join phase is
+   * left to arrive and the baseline is exact. */
   {
-    segmask_msg *m = NULL;
+    guint64 marker = ++seq;
+    gboolean lib_seen = FALSE, src_seen = FALSE;
 
-    while (segmask_sub_recv (sub, 10, &m) == SEGMASK_OK)
-      segmask_msg_free (&m);
-  }
-  {
-    GstSample *sample;
+    make_valid (codec, &w, marker, SEGMASK_ENC_RLE);
+    send_wire (pub, &w);
+    for (gint64 end = g_get_monotonic_time () + DEADLINE_US;
+        !(lib_seen && src_seen);) {
+      segmask_msg *m = NULL;
+      GstSample *sample;
 
-    while ((sample = gst_app_sink_try_pull_sample (out, 100 * GST_MSECOND)))
-      gst_sample_unref (sample);
+      while (!lib_seen && segmask_sub_recv (sub, 10, &m) == SEGMASK_OK) {
+        lib_seen = m->header.seq == marker;
+        segmask_msg_free (&m);
+      }
+      while (!src_seen
+          && (sample = gst_app_sink_try_pull_sample (out, 10 * GST_MSECOND))) {
+        src_seen = GST_BUFFER_OFFSET (gst_sample_get_buffer (sample))
+            == marker;
+        gst_sample_unref (sample);
+      }
+      CHECK (g_get_monotonic_time () < end, "join marker not received "
+          "(library %d, zmqmasksrc %d)", lib_seen, src_seen);
+    }
   }
   segmask_sub_get_stats (sub, &base);
   src_rx = src_stat (src, "received");

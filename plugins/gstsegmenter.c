@@ -890,12 +890,15 @@ submit_latest (GstSegmenter *self, GstBuffer *buf, guint64 index)
   g_mutex_unlock (&self->lock);
 
   /* FILLING gives this thread the staging frame; no lock needed. A JPEG
-   * frame is never written, so the worker can read the buffer itself. */
+   * frame is never written, so the worker reads its memory, through a
+   * buffer of its own: a reference to `buf` would make it read-only before
+   * it gets its meta. */
   if (self->jpeg) {
     gst_clear_buffer (&self->staging);
     self->staging_info = self->info;
-    self->staging = gst_buffer_ref (buf);
-    copied = TRUE;
+    self->staging = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, 0,
+        -1);
+    copied = self->staging != NULL;
   } else if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
           &self->info)) {
     gst_clear_buffer (&self->staging);

@@ -213,6 +213,62 @@ test_gray_and_frame_size (void)
   g_bytes_unref (jpeg);
 }
 
+/* Frames between inferences (interval=2: the temporal filter tracks the
+ * mask on each decoded frame) and latest mode (the worker decodes a
+ * reference to the buffer) both give masks. */
+static void
+test_modes (void)
+{
+  const gchar *photo = "/usr/lib/python3/dist-packages/skimage/data/"
+      "astronaut.png";
+  static const gchar *props[] = { "interval=2", "mode=latest" };
+  GBytes *jpeg = encode (photo, 1280, 720, "I420");
+
+  if (!jpeg) {
+    printf ("skip modes: astronaut.png not installed\n");
+    return;
+  }
+  for (guint m = 0; m < G_N_ELEMENTS (props); m++) {
+    gchar *desc = g_strdup_printf ("appsrc name=src format=time caps="
+        "image/jpeg,width=1280,height=720,framerate=30/1 ! segmenter "
+        "model=\"%s\" threads=1 %s ! appsink name=out sync=false", model,
+        props[m]);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
+    guint masks = 0, frames = 0;
+    GstSample *sample;
+
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    for (guint i = 0; i < 6; i++) {
+      GstBuffer *buf = gst_buffer_new_wrapped_bytes (jpeg);
+
+      GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+      gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+      /* latest mode: give the worker time to finish one */
+      if (m == 1)
+        g_usleep (50000);
+    }
+    gst_app_src_end_of_stream (GST_APP_SRC (src));
+    while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+                30 * GST_SECOND))) {
+      frames++;
+      masks += gst_buffer_get_seg_meta (gst_sample_get_buffer (sample))
+          != NULL;
+      gst_sample_unref (sample);
+    }
+    CHECK (frames == 6, "%s: %u of 6 frames came out", props[m], frames);
+    CHECK (m == 1 ? masks >= 1 : masks == 6, "%s: %u masks", props[m],
+        masks);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (src);
+    gst_object_unref (sink);
+    gst_object_unref (p);
+    g_free (desc);
+  }
+  g_bytes_unref (jpeg);
+}
+
 static void
 test_corrupt (void)
 {
@@ -236,6 +292,7 @@ main (int argc, char **argv)
   test_scale_choice ();
   test_photos ();
   test_gray_and_frame_size ();
+  test_modes ();
   test_corrupt ();
   g_free (model);
   printf ("segjpeg tests passed\n");

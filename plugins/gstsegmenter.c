@@ -352,6 +352,14 @@ auto_threads_session (seg_model *model, seg_session_options *options,
     /* the first run of a session fills its caches and pages */
     if (st == SEG_OK)
       st = seg_session_run_frame (a.sessions[t], frame);
+    if (st != SEG_OK && t > 1) {
+      /* a count that cannot run is not a reason to fail the load */
+      g_clear_pointer (&a.sessions[t], seg_session_free);
+      g_clear_pointer (msg, free);
+      max = t - 1;
+      st = SEG_OK;
+      break;
+    }
   }
   best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
       time_run, &a) : 1;

@@ -4,6 +4,7 @@
  * errors come back as GError and are printed here, once.
  */
 #include "segd-config.h"
+#include "segd-streams.h"
 #include "segd-daemon.h"
 #include "segd-log.h"
 #include "segd-v4l2.h"
@@ -127,6 +128,27 @@ main (int argc, char **argv)
     return 0;
   }
 
+  if (config->streams->len > 0) {
+#ifdef SEGD_HAVE_STREAMS
+    SegdStreams *streams = segd_streams_new (config, &sources, &status,
+        &error);
+
+    if (!streams) {
+      fprintf (stderr, "segd: %s\n", error->message);
+      return status;
+    }
+    status = segd_streams_run (streams, &error);
+    segd_streams_free (streams);
+    if (error)
+      fprintf (stderr, "segd: %s\n", error->message);
+    return status;
+#else
+    fprintf (stderr, "segd: [stream NAME] sections need segd built with "
+        "ZeroMQ (-Dzmq=enabled)\n");
+    segd_config_free (config);
+    return SEGD_EXIT_CONFIG;
+#endif
+  }
   daemon = segd_daemon_new (config, &sources, &status, &error);
   if (!daemon) {
     fprintf (stderr, "segd: %s\n", error->message);

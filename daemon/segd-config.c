@@ -19,7 +19,13 @@
 #define SEGD_CONFIG_DIR "/etc/segd"
 #endif
 
-G_DEFINE_QUARK (segd-config-error-quark, segd_config_error)
+/* Spelled out rather than G_DEFINE_QUARK, whose first argument is
+ * stringified: a formatter would put spaces around its dashes. */
+GQuark
+segd_config_error_quark (void)
+{
+  return g_quark_from_static_string ("segd-config-error-quark");
+}
 
 typedef enum
 {
@@ -170,7 +176,28 @@ static const KeyDef keys[] = {
   {"http", "port", T_INT, OFF (http_port), "9470", 0, 65535, NULL,
       "TCP port; 0: any free one (logged); each segd@ instance needs its "
       "own"},
+
+  {"stream", "weight", T_DOUBLE, OFF (weight), "1", 0.01, 1000, NULL,
+      "share of the shared engine under overload, relative to the other "
+      "streams"},
+  {"stream", "max-latency", T_DOUBLE, OFF (max_latency), "0", 0, 60000,
+      NULL, "latency budget from capture to mask in ms; a frame that "
+      "cannot make it is dropped (0: none)"},
 };
+
+/* A [stream NAME] section takes the [stream] keys, every [source] key and
+ * these of [output]. */
+static const gchar *const stream_output_keys[] = { "endpoint", NULL };
+
+#define STREAM_PREFIX "stream "
+
+typedef struct
+{
+  gchar *name;
+  /* "section\nkey\nvalue\norigin" in the order read; applied to a copy
+   * of the finished base configuration. */
+  GPtrArray *settings;
+} StreamSection;
 
 #define N_KEYS G_N_ELEMENTS (keys)
 
@@ -400,6 +427,114 @@ where (const gchar *origin, const gchar *text, const gchar *section,
   return g_strdup (origin);
 }
 
+static void
+stream_section_free (gpointer data)
+{
+  StreamSection *ss = data;
+
+  g_free (ss->name);
+  g_ptr_array_unref (ss->settings);
+  g_free (ss);
+}
+
+static StreamSection *
+stream_section (SegdConfig *config, const gchar *name)
+{
+  StreamSection *ss;
+
+  if (!config->stream_sections)
+    config->stream_sections = g_ptr_array_new_with_free_func
+        (stream_section_free);
+  for (guint i = 0; i < config->stream_sections->len; i++) {
+    ss = g_ptr_array_index (config->stream_sections, i);
+    if (!strcmp (ss->name, name))
+      return ss;
+  }
+  ss = g_new0 (StreamSection, 1);
+  ss->name = g_strdup (name);
+  ss->settings = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (config->stream_sections, ss);
+  return ss;
+}
+
+/* The table section a key of [stream NAME] belongs to, or NULL. */
+static const gchar *
+stream_key_section (const gchar *key)
+{
+  if (find_key ("stream", key))
+    return "stream";
+  if (find_key ("source", key))
+    return "source";
+  if (g_strv_contains (stream_output_keys, key))
+    return "output";
+  return NULL;
+}
+
+static gboolean
+valid_stream_name (const gchar *name)
+{
+  gsize n = strlen (name);
+
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const gchar *c = name; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
+    const gchar *section, const gchar *key, const gchar *value,
+    GError **error);
+
+/* Checks a key of [stream NAME] by applying it to a scratch copy, and
+ * records it for the stream. */
+static gboolean
+apply_stream_value (SegdConfig *config, const gchar *origin,
+    const gchar *text, const gchar *group, const gchar *key,
+    const gchar *value, GError **error)
+{
+  const gchar *name = group + strlen (STREAM_PREFIX);
+  const gchar *section = stream_key_section (key);
+  StreamSection *ss;
+  gchar *at;
+
+  if (!valid_stream_name (name)) {
+    at = where (origin, text, group, NULL);
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
+        "%s: [%s]: a stream name is 1 to 64 letters, digits, - or _", at,
+        group);
+    g_free (at);
+    return FALSE;
+  }
+  if (!section) {
+    at = where (origin, text, group, key);
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_UNKNOWN,
+        "%s: unknown key \"%s\" in [%s] (expected weight, max-latency, "
+        "endpoint or a [source] key)", at, key, group);
+    g_free (at);
+    return FALSE;
+  }
+  {
+    g_autoptr (SegdConfig) scratch = g_new0 (SegdConfig, 1);
+    g_autoptr (GError) local = NULL;
+
+    if (!apply_value (scratch, origin, text, section, key, value, &local)) {
+      at = where (origin, text, group, key);
+      g_set_error (error, SEGD_CONFIG_ERROR, local->code, "%s: [%s] %s: %s",
+          at, group, key, strstr (local->message, "expected")
+          ? strstr (local->message, "expected") : local->message);
+      g_free (at);
+      return FALSE;
+    }
+  }
+  ss = stream_section (config, name);
+  g_ptr_array_add (ss->settings, g_strjoin ("\n", section, key, value,
+          origin, NULL));
+  return TRUE;
+}
+
 /* Keys naming files that segd hands to an element which reads them only
  * when the pipeline starts: they are checked here, once every layer is in
  * (a later layer may fix an earlier one), so that --check-config and
@@ -546,9 +681,20 @@ apply_file (SegdConfig *config, const gchar *path, gboolean required,
   for (guint g = 0; groups[g]; g++) {
     g_auto (GStrv) names = g_key_file_get_keys (kf, groups[g], NULL, NULL);
 
+    if (g_str_has_prefix (groups[g], STREAM_PREFIX)) {
+      const gchar *name = groups[g] + strlen (STREAM_PREFIX);
+
+      /* A section without keys is a stream with the defaults. */
+      if (valid_stream_name (name))
+        stream_section (config, name);
+      else if (!names || !names[0])
+        return apply_stream_value (config, path, text, groups[g], "", "",
+            error);
+    }
     if (!names || !names[0]) {
       /* An empty unknown section is still a typo worth reporting. */
-      if (!known_section (groups[g]))
+      if (!known_section (groups[g])
+          && !g_str_has_prefix (groups[g], STREAM_PREFIX))
         return apply_value (config, path, text, groups[g], "", "", error);
       continue;
     }
@@ -563,7 +709,10 @@ apply_file (SegdConfig *config, const gchar *path, gboolean required,
             "%s: [%s] %s: %s", at, groups[g], names[k], local->message);
         return FALSE;
       }
-      if (!apply_value (config, path, text, groups[g], names[k], value,
+      if (g_str_has_prefix (groups[g], STREAM_PREFIX)
+          ? !apply_stream_value (config, path, text, groups[g], names[k],
+              value, error)
+          : !apply_value (config, path, text, groups[g], names[k], value,
               error))
         return FALSE;
     }
@@ -752,6 +901,74 @@ check_consistency (SegdConfig *config, GError **error)
   return TRUE;
 }
 
+static SegdConfig *
+config_copy (const SegdConfig *config)
+{
+  SegdConfig *copy = g_new0 (SegdConfig, 1);
+
+  for (guint i = 0; i < N_KEYS; i++) {
+    g_autofree gchar *value = format_value (config, &keys[i]);
+    gboolean ok = store_value (copy, &keys[i], value);
+
+    g_assert (ok);
+  }
+  return copy;
+}
+
+static void
+stream_config_free (gpointer data)
+{
+  SegdStreamConfig *sc = data;
+
+  g_free (sc->name);
+  segd_config_free (sc->config);
+  g_free (sc);
+}
+
+/* Each [stream NAME]: the finished base configuration with the section's
+ * keys on top, in the order the layers gave them. */
+static gboolean
+build_streams (SegdConfig *config, GError **error)
+{
+  config->streams = g_ptr_array_new_with_free_func (stream_config_free);
+  for (guint i = 0; config->stream_sections
+      && i < config->stream_sections->len; i++) {
+    StreamSection *ss = g_ptr_array_index (config->stream_sections, i);
+    SegdStreamConfig *sc = g_new0 (SegdStreamConfig, 1);
+
+    sc->name = g_strdup (ss->name);
+    sc->config = config_copy (config);
+    g_free (sc->config->stream_name);
+    sc->config->stream_name = g_strdup (ss->name);
+    g_free (sc->config->endpoint);
+    sc->config->endpoint = g_strdup ("");
+    g_ptr_array_add (config->streams, sc);
+    for (guint k = 0; k < ss->settings->len; k++) {
+      g_auto (GStrv) f = g_strsplit (g_ptr_array_index (ss->settings, k),
+          "\n", 4);
+      gboolean ok = store_value (sc->config, find_key (f[0], f[1]), f[2]);
+
+      g_assert (ok);
+      if (!strcmp (f[1], "endpoint"))
+        sc->own_endpoint = f[2][0] != '\0';
+    }
+    if (!check_consistency (sc->config, error)) {
+      g_prefix_error (error, "[stream %s]: ", ss->name);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+segd_config_equal (const SegdConfig *a, const SegdConfig *b)
+{
+  g_autofree gchar *x = segd_config_to_string (a);
+  g_autofree gchar *y = segd_config_to_string (b);
+
+  return !strcmp (x, y);
+}
+
 SegdConfig *
 segd_config_load (const SegdConfigSources *sources, GError **error)
 {
@@ -802,6 +1019,8 @@ segd_config_load (const SegdConfigSources *sources, GError **error)
 
   if (!check_consistency (config, error) || !check_paths (config, error))
     return NULL;
+  if (!build_streams (config, error))
+    return NULL;
   return g_steal_pointer (&config);
 }
 
@@ -813,6 +1032,8 @@ segd_config_free (SegdConfig *config)
   for (guint i = 0; i < N_KEYS; i++)
     if (keys[i].type == T_STRING || keys[i].type == T_CHOICE)
       g_free (*(gchar **) ((guint8 *) config + keys[i].offset));
+  g_clear_pointer (&config->streams, g_ptr_array_unref);
+  g_clear_pointer (&config->stream_sections, g_ptr_array_unref);
   g_clear_pointer (&config->origins, g_hash_table_unref);
   g_free (config);
 }
@@ -831,6 +1052,21 @@ segd_config_to_string (const SegdConfig *config)
       g_string_append_printf (s, "%s[%s]\n", s->len ? "\n" : "", section);
     }
     g_string_append_printf (s, "%s=%s\n", keys[i].key, value);
+  }
+  /* A stream: what differs from the base, which is all its section can
+   * change. */
+  for (guint i = 0; config->streams && i < config->streams->len; i++) {
+    const SegdStreamConfig *sc = g_ptr_array_index (config->streams, i);
+
+    g_string_append_printf (s, "\n[stream %s]\n", sc->name);
+    for (guint k = 0; k < N_KEYS; k++) {
+      g_autofree gchar *value = format_value (sc->config, &keys[k]);
+      g_autofree gchar *base = format_value (config, &keys[k]);
+
+      if (strcmp (value, base) && strcmp (keys[k].key, "stream-name")
+          && (sc->own_endpoint || strcmp (keys[k].key, "endpoint")))
+        g_string_append_printf (s, "%s=%s\n", keys[k].key, value);
+    }
   }
   return g_string_free (s, FALSE);
 }

@@ -91,7 +91,29 @@ typedef struct
   /* "section.key" -> where the value in effect was set ("FILE:LINE",
    * "--set ..."), for the keys checked after all layers (the key files). */
   GHashTable *origins;
+
+  /* [stream]: the defaults of every [stream NAME] */
+  gdouble weight;
+  gdouble max_latency; /* ms, 0: no budget */
+
+  /* One entry per [stream NAME] section, in the order they first appear
+   * (SegdStreamConfig, transfer full); empty: one camera, as configured
+   * by [source] and [output]. */
+  GPtrArray *streams;
+
+  /* Private to segd-config.c: [stream NAME] settings while loading. */
+  GPtrArray *stream_sections;
 } SegdConfig;
+
+/* One stream of a multi-camera segd: the whole configuration as it applies
+ * to that stream ([source] keys and endpoint overridden by its section,
+ * stream-name set to NAME, its weight and budget). */
+typedef struct
+{
+  gchar *name;
+  SegdConfig *config;         /* streams is empty here */
+  gboolean own_endpoint;      /* endpoint set in its section */
+} SegdStreamConfig;
 
 typedef struct
 {
@@ -117,6 +139,10 @@ SegdConfig *segd_config_load (const SegdConfigSources *sources,
 
 /* NULL is a no-op. */
 void segd_config_free (SegdConfig *config);
+
+/* Whether two configurations are the same, key for key (streams
+ * included). */
+gboolean segd_config_equal (const SegdConfig *a, const SegdConfig *b);
 
 /* The effective configuration as a key file, every key present
  * (transfer full). */

@@ -94,6 +94,10 @@ struct _SegdDaemon
 
   SegdHotplug *hotplug; /* udev: a returning camera retries at once */
   SegdHttp *http; /* NULL when [http] is off */
+
+  /* One stream of several (segd-streams.c): the loop, signals and systemd
+   * notifications belong to SegdStreams. */
+  gboolean embedded;
 };
 
 static void start_source (SegdDaemon *d);
@@ -253,6 +257,18 @@ camera_state (SegdDaemon *d)
   }
 }
 
+/* The sink probe counts masks on the streaming thread, under d->lock. */
+static guint64
+masks_published (SegdDaemon *d)
+{
+  guint64 n;
+
+  g_mutex_lock (&d->lock);
+  n = d->masks;
+  g_mutex_unlock (&d->lock);
+  return n;
+}
+
 static gchar *
 status_line (SegdDaemon *d)
 {
@@ -296,10 +312,49 @@ status_line (SegdDaemon *d)
   }
   g_string_append_printf (s, ", %d subscriber%s, %" G_GUINT64_FORMAT
       " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
-      d->masks, d->model_name ? d->model_name : "?");
+      masks_published (d), d->model_name ? d->model_name : "?");
   if (d->model_error)
     g_string_append_printf (s, ", %s", d->model_error);
   return g_string_free (s, FALSE);
+}
+
+static void
+update_status (SegdDaemon *d);
+
+/* A stream of several: its state and the engine's counters for it go in
+ * its own status message; systemd hears from SegdStreams. */
+static void
+update_stream_status (SegdDaemon *d)
+{
+  g_autoptr (GString) extra = g_string_new (NULL);
+  GstStructure *s = NULL;
+  gdouble p50 = 0, p99 = 0, weight = 0;
+  guint64 frames = 0, inferences = 0, dropped = 0, budget = 0;
+
+  if (d->sink && has_property (d->sink, "camera-state"))
+    g_object_set (d->sink, "camera-state", camera_state (d), NULL);
+  if (d->sink && has_property (d->sink, "model-state"))
+    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
+        : "ok", NULL);
+  if (!d->sink || !has_property (d->sink, "extra-status"))
+    return;
+  g_object_get (d->segmenter, "stats", &s, NULL);
+  if (s) {
+    gst_structure_get_uint64 (s, "frames-in", &frames);
+    gst_structure_get_uint64 (s, "inferences", &inferences);
+    gst_structure_get_uint64 (s, "dropped", &dropped);
+    gst_structure_get_double (s, "weight", &weight);
+    gst_structure_get_uint64 (s, "max-latency", &budget);
+    gst_structure_get_double (s, "latency-p50-ms", &p50);
+    gst_structure_get_double (s, "latency-p99-ms", &p99);
+    gst_structure_free (s);
+  }
+  g_string_append_printf (extra, "weight=%g\nmax_latency_ms=%g\n"
+      "frames_in=%" G_GUINT64_FORMAT "\ninferred=%" G_GUINT64_FORMAT
+      "\ndropped=%" G_GUINT64_FORMAT "\nlatency_p50_ms=%.1f\n"
+      "latency_p99_ms=%.1f\n", weight, budget / 1e6, frames, inferences,
+      dropped, p50, p99);
+  g_object_set (d->sink, "extra-status", extra->str, NULL);
 }
 
 static void
@@ -307,6 +362,10 @@ update_status (SegdDaemon *d)
 {
   g_autofree gchar *line = status_line (d);
 
+  if (d->embedded) {
+    update_stream_status (d);
+    return;
+  }
   if (d->sink && has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
   if (d->sink && has_property (d->sink, "model-state"))
@@ -355,9 +414,7 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
   st->have_latency = latency_percentiles (d, &st->latency_p50_ms,
       &st->latency_p99_ms);
   st->subscribers = d->subscribers;
-  g_mutex_lock (&d->lock);
-  st->masks = d->masks;
-  g_mutex_unlock (&d->lock);
+  st->masks = masks_published (d);
 }
 
 static void
@@ -391,7 +448,8 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
   if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
           || state == STATE_IDLE)) {
     d->ready_sent = TRUE;
-    segd_notify_ready (line);
+    if (!d->embedded)
+      segd_notify_ready (line);
   }
   update_status (d);
 }
@@ -400,10 +458,9 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
  * stall-timeout, or segd is deliberately without a source (waiting with a
  * live retry timer, or idle on demand). A stalled pipeline gets no ping,
  * and systemd restarts it. */
-static gboolean
-watchdog_tick (gpointer data)
+gboolean
+segd_daemon_is_healthy (SegdDaemon *d)
 {
-  SegdDaemon *d = data;
   gint64 now = g_get_monotonic_time (), last;
   gboolean healthy = FALSE;
 
@@ -414,10 +471,10 @@ watchdog_tick (gpointer data)
   switch (d->state) {
     case STATE_RUNNING:
       healthy = now - last < (gint64) (d->config->stall_timeout * 1e6);
-      if (!healthy && d->masks != d->masks_at_stall_check) {
+      if (!healthy && masks_published (d) != d->masks_at_stall_check) {
         g_warning ("no mask published for %.1f s: the stream is stalled",
             (now - last) / 1e6);
-        d->masks_at_stall_check = d->masks;
+        d->masks_at_stall_check = masks_published (d);
       }
       break;
     case STATE_WAITING:
@@ -430,7 +487,13 @@ watchdog_tick (gpointer data)
     default:
       break;
   }
-  if (healthy)
+  return healthy;
+}
+
+static gboolean
+watchdog_tick (gpointer data)
+{
+  if (segd_daemon_is_healthy (data))
     segd_notify_watchdog ();
   return G_SOURCE_CONTINUE;
 }
@@ -1139,7 +1202,6 @@ on_reload_signal (gpointer data)
   };
   g_autoptr (GError) error = NULL;
   SegdConfig *config;
-  gboolean restart, was_on_demand;
 
   if (d->state == STATE_STOPPING)
     return G_SOURCE_CONTINUE;
@@ -1152,6 +1214,16 @@ on_reload_signal (gpointer data)
     return G_SOURCE_CONTINUE;
   }
   g_message ("reloading the configuration");
+  segd_daemon_reconfigure (d, config);
+  segd_notify_reloading (FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
+{
+  gboolean restart, was_on_demand;
+
   if (output_changed (d->config, config))
     g_warning ("reload: [output], [preview], [record] and segmenter.mode "
         "changes take effect at the next start");
@@ -1162,6 +1234,9 @@ on_reload_signal (gpointer data)
    * keeps serving. */
   apply_segmenter (d, config, TRUE);
   was_on_demand = d->config->on_demand;
+  if (d->embedded)
+    g_object_set (d->segmenter, "weight", config->weight, "max-latency",
+        (guint64) (config->max_latency * GST_MSECOND), NULL);
   segd_config_free (d->config);
   d->config = config;
 
@@ -1191,9 +1266,7 @@ on_reload_signal (gpointer data)
     d->grace_id = g_timeout_add ((guint) (config->on_demand_grace * 1000),
         grace_over, d);
   }
-  segd_notify_reloading (FALSE);
   update_status (d);
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- construction ---- */
@@ -1502,6 +1575,69 @@ failed:
   return NULL;
 }
 
+void
+segd_daemon_start (SegdDaemon *d)
+{
+  /* segd_daemon_run has its own; a stream of several needs its counters
+   * in its status message every second too. */
+  if (d->embedded && !d->status_id)
+    d->status_id = g_timeout_add_seconds (1, status_tick, d);
+  if (gst_element_set_state (d->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    /* The bus has the reason; let the loop report it. */
+    g_debug ("pipeline failed to start");
+  }
+  if (d->config->on_demand) {
+    g_message ("on demand: the source opens when a subscriber connects");
+    set_state (d, STATE_IDLE, NULL);
+  } else {
+    start_source (d);
+  }
+}
+
+SegdDaemon *
+segd_daemon_new_stream (SegdConfig *config, GMainLoop *loop,
+    const gchar *engine, const gchar *endpoint, int *exit_status,
+    GError **error)
+{
+  SegdDaemon *d = segd_daemon_new (config, NULL, exit_status, error);
+
+  if (!d)
+    return NULL;
+  d->embedded = TRUE;
+  g_main_loop_unref (d->loop);
+  d->loop = g_main_loop_ref (loop);
+  g_object_set (d->segmenter, "engine", engine, "weight", config->weight,
+      "max-latency", (guint64) (config->max_latency * GST_MSECOND), NULL);
+  if (endpoint && has_property (d->sink, "endpoint"))
+    g_object_set (d->sink, "endpoint", endpoint, NULL);
+  return d;
+}
+
+gchar *
+segd_daemon_get_status_line (SegdDaemon *d)
+{
+  return status_line (d);
+}
+
+const SegdConfig *
+segd_daemon_get_config (SegdDaemon *d)
+{
+  return d->config;
+}
+
+int
+segd_daemon_get_exit_status (SegdDaemon *d)
+{
+  return d->exit_status;
+}
+
+GError *
+segd_daemon_take_error (SegdDaemon *d)
+{
+  return g_steal_pointer (&d->error);
+}
+
 static gboolean
 ignore_signal (gpointer data)
 {
@@ -1521,18 +1657,7 @@ segd_daemon_run (SegdDaemon *d, GError **error)
     d->watchdog_id = g_timeout_add (MAX (wd_usec / 2000, 1), watchdog_tick,
         d);
 
-  if (gst_element_set_state (d->pipeline, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE) {
-    /* The bus has the reason; let the loop report it. */
-    g_debug ("pipeline failed to start");
-  }
-  if (d->config->on_demand) {
-    g_message ("on demand: the source opens when a subscriber connects");
-    set_state (d, STATE_IDLE, NULL);
-  } else {
-    start_source (d);
-  }
-
+  segd_daemon_start (d);
   if (d->exit_status == SEGD_EXIT_OK)
     g_main_loop_run (d->loop);
 
@@ -1550,7 +1675,8 @@ segd_daemon_run (SegdDaemon *d, GError **error)
 
     if (latency_percentiles (d, &p50, &p99))
       g_message ("%" G_GUINT64_FORMAT " masks published; capture to "
-          "publish p50 %.1f ms, p99 %.1f ms", d->masks, p50, p99);
+          "publish p50 %.1f ms, p99 %.1f ms", masks_published (d), p50,
+          p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
   if (d->error)

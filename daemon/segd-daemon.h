@@ -33,6 +33,39 @@ SegdDaemon *segd_daemon_new (SegdConfig *config,
  * set to the reason, for the caller to print. */
 int segd_daemon_run (SegdDaemon *daemon, GError **error);
 
+/* ---- one stream of several (segd-streams.c) ---- */
+
+/* A daemon for one stream that runs on `loop` (a reference is taken),
+ * shares the segmenter engine `engine`, publishes on `endpoint` when not
+ * NULL, and leaves signals and systemd notifications to its owner.
+ * (transfer full) as segd_daemon_new. */
+SegdDaemon *segd_daemon_new_stream (SegdConfig *config, GMainLoop *loop,
+    const gchar *engine, const gchar *endpoint, int *exit_status,
+    GError **error);
+
+/* Sets the pipeline playing and opens the source (or waits on demand). */
+void segd_daemon_start (SegdDaemon *daemon);
+
+/* Applies a newly loaded configuration (transfer full), as SIGHUP does:
+ * the model, weight and budget at once, the source reopened if it
+ * changed. */
+void segd_daemon_reconfigure (SegdDaemon *daemon, SegdConfig *config);
+
+/* Masks flowing, or deliberately without a source (waiting, idle). */
+gboolean segd_daemon_is_healthy (SegdDaemon *daemon);
+
+/* (transfer none) the configuration in use. */
+const SegdConfig *segd_daemon_get_config (SegdDaemon *daemon);
+
+/* SEGD_EXIT_OK, or why the loop was told to stop. */
+int segd_daemon_get_exit_status (SegdDaemon *daemon);
+
+/* (transfer full) the run-time error that stopped the loop, or NULL. */
+GError *segd_daemon_take_error (SegdDaemon *daemon);
+
+/* The one-line status systemd shows (transfer full). */
+gchar *segd_daemon_get_status_line (SegdDaemon *daemon);
+
 void segd_daemon_free (SegdDaemon *daemon);
 
 /* Fills `status` (cleared by the caller with segd_status_clear) with

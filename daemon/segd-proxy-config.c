@@ -15,7 +15,13 @@
 #define SEGD_CONFIG_DIR "/etc/segd"
 #endif
 
-G_DEFINE_QUARK (segd-proxy-config-error-quark, segd_proxy_config_error)
+/* Spelled out rather than G_DEFINE_QUARK, whose first argument is
+ * stringified: a formatter would put spaces around its dashes. */
+GQuark
+segd_proxy_config_error_quark (void)
+{
+  return g_quark_from_static_string ("segd-proxy-config-error-quark");
+}
 
 #define UPSTREAM_PREFIX "upstream "
 

@@ -40,13 +40,83 @@ typedef struct
   const char *server_key, *server_key_file, *secret_key_file;
 } Options;
 
+/* --stats: one line per stream and second. A segd running several
+ * streams on one socket shows every one, with its scheduler counters from
+ * the stream's status message when it sends them. */
+#define STAT_STREAMS 32
+
+typedef struct
+{
+  char name[SEGMASK_MAX_STRING + 1];
+  uint64_t masks;
+  double latency_sum, e2e_sum;
+  char sched[160];              /* from status: inferred=... dropped=... */
+} StreamWindow;
+
 typedef struct
 {
   double start;
-  uint64_t masks;
-  double latency_sum, e2e_sum;
   uint64_t missed_at_start;
+  StreamWindow streams[STAT_STREAMS];
+  unsigned n_streams;
 } Window;
+
+static StreamWindow *
+window_stream (Window *w, const char *name)
+{
+  for (unsigned i = 0; i < w->n_streams; i++)
+    if (strcmp (w->streams[i].name, name) == 0)
+      return &w->streams[i];
+  if (w->n_streams == STAT_STREAMS)
+    return NULL;
+  snprintf (w->streams[w->n_streams].name, sizeof (w->streams[0].name),
+      "%s", name);
+  return &w->streams[w->n_streams++];
+}
+
+/* The value of `key` in status text, copied into buf; 0 if absent. The
+ * text is untrusted: only digits, '.' and '-' are kept. */
+static int
+status_value (const char *text, const char *key, char *buf, size_t len)
+{
+  size_t k = strlen (key), n = 0;
+
+  for (const char *line = text; line && *line;) {
+    if (strncmp (line, key, k) == 0 && line[k] == '=') {
+      for (const char *v = line + k + 1; *v && *v != '\n' && n + 1 < len;
+          v++)
+        if ((*v >= '0' && *v <= '9') || *v == '.' || *v == '-')
+          buf[n++] = *v;
+      buf[n] = '\0';
+      return n > 0;
+    }
+    line = strchr (line, '\n');
+    if (line)
+      line++;
+  }
+  return 0;
+}
+
+static void
+window_status (Window *w, const segmask_msg *m)
+{
+  static const char *const keys[] = { "weight", "max_latency_ms",
+    "frames_in", "inferred",
+    "dropped", "latency_p50_ms", "latency_p99_ms"
+  };
+  StreamWindow *s = window_stream (w, m->header.stream);
+  char value[32];
+  size_t n = 0;
+
+  if (!s || !m->text)
+    return;
+  s->sched[0] = '\0';
+  for (size_t i = 0; i < sizeof (keys) / sizeof (keys[0]); i++)
+    if (status_value (m->text, keys[i], value, sizeof (value)) && n < sizeof
+        (s->sched))
+      n += snprintf (s->sched + n, sizeof (s->sched) - n, " %s=%s", keys[i],
+          value);
+}
 
 static double
 mono_now (void)
@@ -272,15 +342,25 @@ window_flush (Window *w, const segmask_sub *sub, double now)
   double secs = now - w->start;
 
   segmask_sub_get_stats (sub, &s);
-  printf ("fps=%.1f latency=%.1fms e2e=%.1fms gaps=%" PRIu64 " invalid=%"
-      PRIu64 "\n", secs > 0 ? w->masks / secs : 0.0,
-      w->masks ? w->latency_sum / w->masks : 0.0,
-      w->masks ? w->e2e_sum / w->masks : 0.0, s.missed - w->missed_at_start,
-      s.invalid);
+  if (w->n_streams == 0)
+    printf ("fps=0.0 gaps=%" PRIu64 " invalid=%" PRIu64 "\n",
+        s.missed - w->missed_at_start, s.invalid);
+  for (unsigned i = 0; i < w->n_streams; i++) {
+    StreamWindow *sw = &w->streams[i];
+    char safe[4 * SEGMASK_MAX_STRING + 1];
+
+    printf ("stream=%s fps=%.1f latency=%.1fms e2e=%.1fms gaps=%" PRIu64
+        " invalid=%" PRIu64 "%s\n", segmask_printable (sw->name, safe,
+            sizeof (safe)),
+        secs > 0 ? sw->masks / secs : 0.0,
+        sw->masks ? sw->latency_sum / sw->masks : 0.0,
+        sw->masks ? sw->e2e_sum / sw->masks : 0.0,
+        s.missed - w->missed_at_start, s.invalid, sw->sched);
+    sw->masks = 0;
+    sw->latency_sum = sw->e2e_sum = 0;
+  }
   fflush (stdout);
   w->start = now;
-  w->masks = 0;
-  w->latency_sum = w->e2e_sum = 0;
   w->missed_at_start = s.missed;
 }
 
@@ -313,6 +393,7 @@ main (int argc, char **argv)
   opt.endpoint = o.endpoints[0];
   opt.stream = o.stream;
   opt.latest_only = o.latest;
+  opt.status = o.stats;
   if (o.server_key || o.server_key_file || o.secret_key_file) {
     if ((!o.server_key == !o.server_key_file) || !o.secret_key_file) {
       fprintf (stderr, "segd-sub: CURVE needs --curve-secret-key-file and "
@@ -372,16 +453,25 @@ main (int argc, char **argv)
         break;
       continue;
     }
+    if (m->header.type == SEGMASK_MSG_STATUS)
+      window_status (&w, m);
     if (m->header.type != SEGMASK_MSG_MASK) {
       segmask_msg_free (&m);
       continue;
     }
     got++;
     last_mask = now;
-    w.masks++;
-    w.latency_sum += m->header.inference_ns / 1e6;
-    if (m->header.capture_realtime_ns)
-      w.e2e_sum += (real_now_ns () - m->header.capture_realtime_ns) / 1e6;
+    {
+      StreamWindow *sw = window_stream (&w, m->header.stream);
+
+      if (sw) {
+        sw->masks++;
+        sw->latency_sum += m->header.inference_ns / 1e6;
+        if (m->header.capture_realtime_ns)
+          sw->e2e_sum += (real_now_ns () - m->header.capture_realtime_ns)
+              / 1e6;
+      }
+    }
     if (!o.stats)
       print_mask (m);
     if (o.save_dir) {

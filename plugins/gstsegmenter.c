@@ -9,12 +9,19 @@
  * worker thread does, on a private copy of the newest frame, and buffers
  * carry the newest finished mask with its age — the streaming thread never
  * waits for inference.
+ *
+ * With `engine=NAME` the element instead joins the process-wide engine of
+ * that name (segengine.h): one model, one set of workers and one scheduler
+ * for every element naming it. The streaming thread hands its frame to the
+ * scheduler and waits; the frame is either run (and carries its own mask)
+ * or dropped as stale, because it could no longer meet `max-latency`.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstsegmenter.h"
+#include "segengine.h"
 #include "segjpeg.h"
 #include "segmeta.h"
 #include "segtemporal.h"
@@ -43,6 +50,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
 #define DEFAULT_SMOOTHING 0.7
 #define DEFAULT_HYSTERESIS 0.06
 #define DEFAULT_MOTION 4.0
+#define DEFAULT_WEIGHT 1.0
+#define DEFAULT_MAX_LATENCY 0
 
 /* Number of recent inference times kept for the p99. */
 #define LATENCY_RING 256
@@ -60,6 +69,9 @@ enum
   PROP_HYSTERESIS,
   PROP_MOTION_THRESHOLD,
   PROP_STATS,
+  PROP_ENGINE,
+  PROP_WEIGHT,
+  PROP_MAX_LATENCY,
 };
 
 typedef struct
@@ -94,6 +106,9 @@ struct _GstSegmenter
   gdouble threshold;
   GstSegmenterOutputSize output_size;
   gdouble smoothing;
+  gchar *engine_name;
+  gdouble weight;
+  guint64 max_latency;
   gdouble hysteresis;
   gdouble motion_threshold;
 
@@ -134,6 +149,12 @@ struct _GstSegmenter
   gdouble latency_sum;          /* ms */
   gdouble ring[LATENCY_RING];   /* ms */
   guint ring_len, ring_pos;
+
+  /* The shared engine, from start to stop when `engine` is set; `stream`
+   * also under `lock` for change_state and the properties. */
+  SegEngine *shared;
+  SegEngineStream *stream;
+  guint64 stale;
 };
 
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
@@ -148,6 +169,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
+
+static gboolean start_shared (GstSegmenter *self, const gchar *name,
+    const gchar *path, gint threads);
+static void stop_shared (GstSegmenter *self);
 
 #define gst_segmenter_parent_class parent_class
 G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
@@ -275,7 +300,7 @@ typedef struct
 } FrameMap;
 
 static gboolean
-frame_map (GstSegmenter *self, Engine *engine, GstBuffer *buf,
+frame_map (GstSegmenter *self, const seg_model_info *mi, GstBuffer *buf,
     const GstVideoInfo *info, FrameMap *m, seg_frame *sf, gchar **error)
 {
   GstMapInfo map;
@@ -301,7 +326,7 @@ frame_map (GstSegmenter *self, Engine *engine, GstBuffer *buf,
     return FALSE;
   }
   ok = seg_jpeg_decode (self->decoder, map.data, map.size,
-      engine->info->input_width, engine->info->input_height, sf, error);
+      mi->input_width, mi->input_height, sf, error);
   gst_buffer_unmap (buf, &map);
   return ok;
 }
@@ -621,7 +646,7 @@ worker_main (gpointer data)
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
-    if (frame_map (self, engine, self->staging, &self->staging_info, &fm,
+    if (frame_map (self, engine->info, self->staging, &self->staging_info, &fm,
             &sf, &error))
       mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
           &error);
@@ -718,7 +743,7 @@ gst_segmenter_start (GstBaseTransform *trans)
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
   Engine *engine = NULL;
-  gchar *path, *error = NULL;
+  gchar *path, *engine_name, *error = NULL;
   guint generation;
   gint threads;
 
@@ -726,7 +751,17 @@ gst_segmenter_start (GstBaseTransform *trans)
   path = g_strdup (self->model_path);
   threads = self->threads;
   self->run_mode = self->mode;
+  engine_name = g_strdup (self->engine_name);
   GST_OBJECT_UNLOCK (self);
+
+  if (engine_name && *engine_name) {
+    gboolean ok = start_shared (self, engine_name, path, threads);
+
+    g_free (engine_name);
+    g_free (path);
+    return ok;
+  }
+  g_free (engine_name);
 
   g_mutex_lock (&self->lock);
   generation = ++self->generation;
@@ -778,6 +813,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   GThreadPool *loader;
   GThread *worker;
 
+  stop_shared (self);
   g_mutex_lock (&self->lock);
   worker = g_steal_pointer (&self->worker);
   loader = g_steal_pointer (&self->loader);
@@ -859,7 +895,7 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   g_mutex_lock (&self->lock);
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
-  if (frame_map (self, engine, buf, &self->info, &fm, &sf, &error))
+  if (frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error))
     mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
   frame_unmap (&fm);
   engine_unref (engine);
@@ -879,6 +915,225 @@ inference_failed:
     g_free (error);
     return GST_FLOW_ERROR;
   }
+}
+
+/* ---- the shared engine (engine=NAME) ---- */
+
+typedef struct
+{
+  GstSegmenter *self;
+  const seg_frame *sf;
+  const GstVideoInfo *info;
+  GstSegMask *mask;
+  GstClockTime latency;
+  gchar *error;
+} SharedJob;
+
+/* Runs on an engine worker while the streaming thread waits for it, so
+ * the element's inference state (smoothing) is still used by one thread at
+ * a time. */
+static gboolean
+shared_job_run (seg_session *session, const seg_model_info *info,
+    gpointer data)
+{
+  SharedJob *job = data;
+  /* All run_inference reads of an Engine. */
+  Engine view = {.session = session,.info = info };
+
+  job->mask = run_inference (job->self, &view, job->sf, job->info,
+      &job->latency, &job->error);
+  return job->mask != NULL;
+}
+
+/* When the frame was captured, on the engine's clock (monotonic ns): its
+ * running time against the pipeline clock, so time spent in queues before
+ * us counts against the budget. Arrival time when there is no clock. */
+static guint64
+capture_time (GstSegmenter *self, GstBuffer *buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  guint64 now = g_get_monotonic_time () * 1000;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime rt = GST_CLOCK_TIME_NONE, cnow, base, age;
+
+  if (!clock)
+    return now;
+  if (trans->segment.format == GST_FORMAT_TIME
+      && GST_BUFFER_PTS_IS_VALID (buf))
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+  cnow = gst_clock_get_time (clock);
+  base = gst_element_get_base_time (GST_ELEMENT (self));
+  gst_object_unref (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (rt) || cnow < base + rt)
+    return now;
+  age = cnow - base - rt;
+  return age < now ? now - age : 0;
+}
+
+static GstFlowReturn
+infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
+{
+  SharedJob job = {.self = self };
+  SegEngineResult res;
+  FrameMap fm;
+  seg_frame sf;
+
+  /* a JPEG frame is decoded here, on the streaming thread, the one user
+   * of the decoder */
+  if (!frame_map (self, seg_engine_get_info (self->shared), buf,
+          &self->info, &fm, &sf, &job.error)) {
+    frame_unmap (&fm);
+    goto map_failed;
+  }
+  job.sf = &sf;
+  job.info = &self->info;
+  res = seg_engine_stream_run (self->stream, capture_time (self, buf),
+      shared_job_run, &job);
+  frame_unmap (&fm);
+
+  switch (res) {
+    case SEG_ENGINE_DONE:
+      g_mutex_lock (&self->lock);
+      publish_result (self, job.mask, index, GST_BUFFER_PTS (buf),
+          job.latency);
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_OK;
+    case SEG_ENGINE_DROPPED:
+      /* Too late for its budget: the frame goes, so that no stale mask
+       * is published as if it were new. */
+      g_mutex_lock (&self->lock);
+      self->dropped++;
+      self->stale++;
+      g_mutex_unlock (&self->lock);
+      return GST_BASE_TRANSFORM_FLOW_DROPPED;
+    case SEG_ENGINE_CANCELLED:
+      return GST_FLOW_FLUSHING;
+    case SEG_ENGINE_FAILED:
+    default:
+      goto inference_failed;
+  }
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not read the video frame: %s.", job.error), (NULL));
+    g_free (job.error);
+    return GST_FLOW_ERROR;
+  }
+inference_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Segmentation of a frame failed: %s.", job.error), (NULL));
+    g_free (job.error);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static gboolean
+start_shared (GstSegmenter *self, const gchar *name, const gchar *path,
+    gint threads)
+{
+  SegEngine *shared;
+  SegEngineStream *stream;
+  gchar *error = NULL;
+  gdouble weight;
+  guint64 max_latency;
+
+  GST_OBJECT_LOCK (self);
+  weight = self->weight;
+  max_latency = self->max_latency;
+  self->run_mode = GST_SEGMENTER_MODE_SYNC;
+  GST_OBJECT_UNLOCK (self);
+
+  shared = seg_engine_get (name, path, threads, &error);
+  if (!shared)
+    goto load_failed;
+  stream = seg_engine_stream_new (shared, GST_OBJECT_NAME (self), weight,
+      max_latency);
+
+  self->frame_index = 0;
+  self->stats_last_time = GST_CLOCK_TIME_NONE;
+  /* The engine's workers use it, one frame of ours at a time; its model
+   * never changes, hence generation 0 as in shared_job_run's view. */
+  if (!self->temporal)
+    self->temporal = seg_temporal_new ();
+  self->temporal_generation = 0;
+  g_mutex_lock (&self->lock);
+  self->shared = shared;
+  self->stream = stream;
+  self->frames_in = self->inferences = self->dropped = self->stale = 0;
+  self->latency_sum = 0;
+  self->ring_len = self->ring_pos = 0;
+  g_mutex_unlock (&self->lock);
+
+  {
+    Engine view = {.path = (gchar *) path,.info = seg_engine_get_info
+          (shared) };
+
+    GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
+        seg_engine_get_workers (shared), path);
+    post_model_message (self, &view);
+  }
+  return TRUE;
+
+  /* ERRORS */
+load_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the segmentation model \"%s\" for engine \"%s\": "
+            "%s.", path, name, error), (NULL));
+    g_free (error);
+    return FALSE;
+  }
+}
+
+static void
+stop_shared (GstSegmenter *self)
+{
+  SegEngineStream *stream;
+  SegEngine *shared;
+
+  g_mutex_lock (&self->lock);
+  stream = g_steal_pointer (&self->stream);
+  shared = g_steal_pointer (&self->shared);
+  g_mutex_unlock (&self->lock);
+  seg_engine_stream_free (stream);
+  seg_engine_unref (shared);
+}
+
+/* A streaming thread waiting on the engine must let go before its pad
+ * can deactivate. */
+static void
+set_shared_flushing (GstSegmenter *self, gboolean flushing)
+{
+  g_mutex_lock (&self->lock);
+  if (self->stream) {
+    if (flushing)
+      seg_engine_stream_unblock (self->stream);
+    else
+      seg_engine_stream_unblock_stop (self->stream);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static GstStateChangeReturn
+gst_segmenter_change_state (GstElement *element, GstStateChange transition)
+{
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    set_shared_flushing (GST_SEGMENTER (element), TRUE);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+static gboolean
+gst_segmenter_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    set_shared_flushing (GST_SEGMENTER (trans), TRUE);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    set_shared_flushing (GST_SEGMENTER (trans), FALSE);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
 /* Hands a copy of the frame to the worker if it is idle; never waits. */
@@ -1001,7 +1256,8 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   int moved = 0;
 
   get_temporal_params (self, &params);
-  if (!self->temporal || params.strength <= 0.0f)
+  /* A shared engine's session is not ours to read between runs. */
+  if (!self->temporal || params.strength <= 0.0f || self->shared)
     return NULL;
   g_mutex_lock (&self->lock);
   engine = engine_ref (self->engine);
@@ -1009,7 +1265,7 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   mi = engine->info;
   if (engine->generation != self->temporal_generation)
     goto done;
-  seen = frame_map (self, engine, buf, &self->info, &fm, &sf, &error)
+  seen = frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
   frame_unmap (&fm);
   g_free (error);
@@ -1061,8 +1317,15 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     have = self->result != NULL;
     g_mutex_unlock (&self->lock);
     if (due || !have) {
-      GstFlowReturn ret = infer_sync (self, buf, index);
+      GstFlowReturn ret = self->stream ? infer_shared (self, buf, index)
+          : infer_sync (self, buf, index);
 
+      if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
+        g_mutex_lock (&self->lock);
+        self->frames_in++;
+        g_mutex_unlock (&self->lock);
+        maybe_post_stats (self);
+      }
       if (ret != GST_FLOW_OK)
         return ret;
     } else {
@@ -1123,6 +1386,13 @@ inference_latency (GstSegmenter *self)
 {
   GstClockTime latency = 0;
 
+  /* On a shared engine a frame may wait for others' up to its budget. */
+  GST_OBJECT_LOCK (self);
+  if (self->engine_name && *self->engine_name && self->max_latency)
+    latency = self->max_latency;
+  GST_OBJECT_UNLOCK (self);
+  if (latency)
+    return latency;
   g_mutex_lock (&self->lock);
   if (self->inferences > 0)
     latency = (GstClockTime) (self->latency_sum / self->inferences
@@ -1170,12 +1440,37 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* The scheduler's view of this element's stream: budget and weight, and
+ * latency from capture to mask rather than inference time alone. */
+static void
+add_shared_stats (GstSegmenter *self, GstStructure *s)
+{
+  SegSchedStats st;
+  const gchar *name;
+
+  g_mutex_lock (&self->lock);
+  if (!self->stream) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  seg_engine_stream_get_stats (self->stream, &st);
+  name = seg_engine_get_name (self->shared);
+  gst_structure_set (s, "engine", G_TYPE_STRING, name,
+      "weight", G_TYPE_DOUBLE, st.weight,
+      "max-latency", G_TYPE_UINT64, st.max_latency_ns,
+      "stale", G_TYPE_UINT64, self->stale,
+      "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
+      "latency-p99-ms", G_TYPE_DOUBLE, st.p99_ms, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
 static GstStructure *
 make_stats (GstSegmenter *self)
 {
   gdouble sorted[LATENCY_RING];
   gdouble mean = 0.0, p99 = 0.0;
   guint64 frames, inferences, dropped;
+  GstStructure *s;
   guint n;
 
   g_mutex_lock (&self->lock);
@@ -1192,12 +1487,14 @@ make_stats (GstSegmenter *self)
     qsort (sorted, n, sizeof sorted[0], compare_double);
     p99 = sorted[MIN (n - 1, (guint) ceil (0.99 * n) - 1)];
   }
-  return gst_structure_new ("segmenter-stats",
+  s = gst_structure_new ("segmenter-stats",
       "frames-in", G_TYPE_UINT64, frames,
       "inferences", G_TYPE_UINT64, inferences,
       "mean-inference-ms", G_TYPE_DOUBLE, mean,
       "p99-inference-ms", G_TYPE_DOUBLE, p99,
       "dropped", G_TYPE_UINT64, dropped, NULL);
+  add_shared_stats (self, s);
+  return s;
 }
 
 static void
@@ -1246,6 +1543,26 @@ gst_segmenter_set_property (GObject *object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->smoothing = g_value_get_double (value);
       GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      g_free (self->engine_name);
+      self->engine_name = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WEIGHT:
+    case PROP_MAX_LATENCY:
+      GST_OBJECT_LOCK (self);
+      if (prop_id == PROP_WEIGHT)
+        self->weight = g_value_get_double (value);
+      else
+        self->max_latency = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->lock);
+      if (self->stream)
+        seg_engine_stream_configure (self->stream, self->weight,
+            self->max_latency);
+      g_mutex_unlock (&self->lock);
       break;
     case PROP_HYSTERESIS:
       GST_OBJECT_LOCK (self);
@@ -1318,6 +1635,21 @@ gst_segmenter_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_STATS:
       g_value_take_boxed (value, make_stats (self));
       break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->engine_name);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WEIGHT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->weight);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_LATENCY:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->max_latency);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1330,6 +1662,7 @@ gst_segmenter_finalize (GObject *object)
   GstSegmenter *self = GST_SEGMENTER (object);
 
   g_free (self->model_path);
+  g_free (self->engine_name);
   seg_temporal_free (self->temporal);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   g_clear_pointer (&self->engine, engine_unref);
@@ -1411,6 +1744,25 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           "(over the last 256 inferences), dropped (frames due for "
           "inference while the worker was busy)", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ENGINE,
+      g_param_spec_string ("engine", "Engine",
+          "Name of a process-wide engine to share: elements naming the same "
+          "engine share one loaded model, its workers (`threads` of the "
+          "first one) and a scheduler that splits them by `weight` within "
+          "`max-latency`; `mode` and model changes while playing do not "
+          "apply. Empty: a private model, as without it", NULL,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_WEIGHT,
+      g_param_spec_double ("weight", "Weight",
+          "Share of a shared engine under overload, relative to the other "
+          "streams' weights", 0.01, 1000.0, DEFAULT_WEIGHT,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_LATENCY,
+      g_param_spec_uint64 ("max-latency", "Maximum latency",
+          "Shared engine: latency budget from capture to mask in ns; a "
+          "frame that cannot make it is dropped as stale (0: no budget)",
+          0, G_MAXUINT64, DEFAULT_MAX_LATENCY,
+          rw | GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_set_static_metadata (element_class,
       "Video segmentation", "Filter/Analyzer/Video",
@@ -1421,6 +1773,8 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_segmenter_change_state);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_segmenter_sink_event);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_segmenter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_segmenter_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_segmenter_set_caps);
@@ -1446,6 +1800,8 @@ gst_segmenter_init (GstSegmenter *self)
   self->smoothing = DEFAULT_SMOOTHING;
   self->hysteresis = DEFAULT_HYSTERESIS;
   self->motion_threshold = DEFAULT_MOTION;
+#define DEFAULT_WEIGHT 1.0
+#define DEFAULT_MAX_LATENCY 0
   self->stats_last_time = GST_CLOCK_TIME_NONE;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

@@ -56,6 +56,7 @@ enum
   PROP_STATS,
   PROP_CAMERA_STATE,
   PROP_MODEL_STATE,
+  PROP_EXTRA_STATUS,
   PROP_MASK_KIND,
   PROP_ZSTD_LEVEL,
   PROP_BOUND_ENDPOINT,
@@ -79,6 +80,7 @@ struct _GstZmqMaskSink
   gchar *ipc_group;
   gchar *camera_state;
   gchar *model_state;
+  gchar *extra_status;
   GstZmqMaskKind mask_kind;
   gint zstd_level;
   gchar *bound_endpoint;        /* what bind/connect resolved to */
@@ -182,7 +184,7 @@ gst_zmq_mask_sink_start (GstBaseSink *sink)
   segmask_pub_options o;
   segmask_pub *pub = NULL;
   gchar *endpoint, *stream, *secret, *secret_file, *allowed, *allowed_file,
-      *group, *camera, *model;
+      *group, *camera, *model, *extra;
   gchar err[512];
   segmask_status st;
 
@@ -204,6 +206,7 @@ gst_zmq_mask_sink_start (GstBaseSink *sink)
   group = g_strdup (self->ipc_group);
   camera = g_strdup (self->camera_state);
   model = g_strdup (self->model_state);
+  extra = g_strdup (self->extra_status);
   memset (&self->last_stats, 0, sizeof (self->last_stats));
   GST_OBJECT_UNLOCK (self);
   g_atomic_int_set (&self->without_mask, 0);
@@ -225,6 +228,10 @@ gst_zmq_mask_sink_start (GstBaseSink *sink)
       && segmask_pub_set_state (pub, camera ? camera : "",
           model ? model : "") != SEGMASK_OK)
     st = SEGMASK_ERR_NOMEM;
+  if (st == SEGMASK_OK && segmask_pub_set_extra_status (pub, extra)
+      != SEGMASK_OK)
+    st = SEGMASK_ERR_NOMEM;
+  g_free (extra);
   g_free (endpoint);
   g_free (secret);
   g_free (secret_file);
@@ -465,6 +472,15 @@ gst_zmq_mask_sink_set_property (GObject *object, guint prop_id,
         GST_WARNING_OBJECT (self, "out of memory for the status text");
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_EXTRA_STATUS:
+      GST_OBJECT_LOCK (self);
+      g_free (self->extra_status);
+      self->extra_status = g_value_dup_string (value);
+      if (self->pub && segmask_pub_set_extra_status (self->pub,
+              self->extra_status) != SEGMASK_OK)
+        GST_WARNING_OBJECT (self, "out of memory for the status text");
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_ENCODING:
       GST_OBJECT_LOCK (self);
       self->encoding = g_value_get_enum (value);
@@ -533,6 +549,11 @@ gst_zmq_mask_sink_get_property (GObject *object, guint prop_id,
     case PROP_CAMERA_STATE:
       g_value_set_string (value, self->camera_state);
       break;
+    case PROP_EXTRA_STATUS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->extra_status);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_MODEL_STATE:
       g_value_set_string (value, self->model_state);
       break;
@@ -589,6 +610,7 @@ gst_zmq_mask_sink_finalize (GObject *object)
   g_free (self->ipc_group);
   g_free (self->camera_state);
   g_free (self->model_state);
+  g_free (self->extra_status);
   g_free (self->bound_endpoint);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -670,6 +692,12 @@ gst_zmq_mask_sink_class_init (GstZmqMaskSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_CAMERA_STATE,
       g_param_spec_string ("camera-state", "Camera state",
           "Text sent in the status message", DEFAULT_CAMERA_STATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_EXTRA_STATUS,
+      g_param_spec_string ("extra-status", "Extra status",
+          "Further key=value lines of the status message (segd's per-stream "
+          "scheduler counters)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
           | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODEL_STATE,

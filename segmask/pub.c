@@ -99,6 +99,7 @@ struct segmask_pub
   unsigned qhead, qlen, qcap;
   int eos_pending, quit;
   char *camera_state, *model_state;
+  char *extra_status;           /* "key=value\n" lines, or NULL */
   segmask_pub_stats stats;
 };
 
@@ -432,7 +433,7 @@ publish_status (segmask_pub *p)
   n = snprintf (text, sizeof (text), "fps=%.2f\ninference_ms=%.3f\n"
       "drops=%llu\nmask_age_ms=%.3f\nmodel=%s\nmodel_sha256=%s\n"
       "subscribers=%d\ncamera_state=%s\nmodel_state=%s\npublished=%llu\n"
-      "seq=%llu\n",
+      "seq=%llu\n%s",
       secs > 0 ? (published - p->status_published) / secs : 0.0,
       p->last_info.inference_ns / 1e6, (unsigned long long) dropped,
       p->last_info.mask_age_ns / 1e6,
@@ -440,7 +441,7 @@ publish_status (segmask_pub *p)
       p->last_model_sha256 ? p->last_model_sha256 : "",
       p->stats.subscribers, p->camera_state ? p->camera_state : "",
       p->model_state ? p->model_state : "", (unsigned long long) published,
-      (unsigned long long) p->seq);
+      (unsigned long long) p->seq, p->extra_status ? p->extra_status : "");
   pthread_mutex_unlock (&p->lock);
   if (n < 0)
     return;
@@ -781,6 +782,35 @@ segmask_pub_set_state (segmask_pub *p, const char *camera, const char *model)
   return SEGMASK_OK;
 }
 
+segmask_status
+segmask_pub_set_extra_status (segmask_pub *p, const char *lines)
+{
+  size_t n = lines ? strlen (lines) : 0;
+  char *copy = NULL;
+
+  if (!p)
+    return SEGMASK_ERR_INVALID;
+  if (n) {
+    /* Ends in a line break, carries no carriage return: readers split
+     * on '\n' and must not see a half key glued to the next one. */
+    if (!(copy = malloc (n + 2)))
+      return SEGMASK_ERR_NOMEM;
+    memcpy (copy, lines, n + 1);
+    for (char *q = copy; *q; q++)
+      if (*q == '\r')
+        *q = ' ';
+    if (copy[n - 1] != '\n') {
+      copy[n] = '\n';
+      copy[n + 1] = '\0';
+    }
+  }
+  pthread_mutex_lock (&p->lock);
+  free (p->extra_status);
+  p->extra_status = copy;
+  pthread_mutex_unlock (&p->lock);
+  return SEGMASK_OK;
+}
+
 void
 segmask_pub_get_stats (segmask_pub *p, segmask_pub_stats *stats)
 {
@@ -852,6 +882,7 @@ segmask_pub_free (segmask_pub **pp)
   free (p->last_model_sha256);
   free (p->camera_state);
   free (p->model_state);
+  free (p->extra_status);
   pthread_mutex_destroy (&p->lock);
   free (p);
   *pp = NULL;

@@ -122,6 +122,12 @@ SEGMASK_API void segmask_pub_eos (segmask_pub *pub);
 SEGMASK_API segmask_status segmask_pub_set_state (segmask_pub *pub,
     const char *camera_state, const char *model_state);
 
+/* Further "key=value" lines for the status message, after the standard
+ * keys (copied; NULL or "" removes them): an application's own counters,
+ * such as segd's per-stream scheduler figures. */
+SEGMASK_API segmask_status segmask_pub_set_extra_status (segmask_pub *pub,
+    const char *lines);
+
 SEGMASK_API void segmask_pub_get_stats (segmask_pub *pub, segmask_pub_stats *stats);
 
 /* The endpoint as bound (e.g. the port of tcp://...:*). (transfer none) */

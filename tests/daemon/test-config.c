@@ -291,6 +291,74 @@ test_documented (void)
   g_free (doc.text);
 }
 
+/* [stream NAME] sections: the base with the section on top, drop-ins
+ * changing one stream, the [stream] defaults, errors naming the section. */
+static void
+test_streams (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *multi = g_build_filename (tmp, "multi.conf", NULL);
+  g_autofree gchar *bad = g_build_filename (tmp, "badstream.conf", NULL);
+  const SegdStreamConfig *a, *b, *c;
+
+  write_file ("multi.conf", "[source]\ntype = test\nframerate = 15\n"
+      "[output]\nendpoint = ipc:///tmp/all.sock\n"
+      "[stream]\nmax-latency = 200\n"
+      "[stream cam0]\npattern = snow\nweight = 2\n"
+      "[stream cam1]\n"
+      "[stream cam2]\nendpoint = ipc:///tmp/cam2.sock\nframerate = 5\n");
+  write_file ("etc/segd.conf.d/50-cam1.conf", "[stream cam1]\n"
+      "pattern = black\nmax-latency = 50\n");
+  {
+    g_autoptr (SegdConfig) cfg = load ((const gchar *[]) { multi, NULL },
+        NULL, &error);
+    g_autofree gchar *text = NULL;
+
+    CHECK (cfg, "%s", error->message);
+    CHECK (cfg->streams->len == 3, "%u streams", cfg->streams->len);
+    a = g_ptr_array_index (cfg->streams, 0);
+    b = g_ptr_array_index (cfg->streams, 1);
+    c = g_ptr_array_index (cfg->streams, 2);
+    /* The drop-in is read first: cam1 comes first. */
+    CHECK (!strcmp (a->name, "cam1") && !strcmp (b->name, "cam0")
+        && !strcmp (c->name, "cam2"), "order");
+    CHECK (!strcmp (a->config->pattern, "black")
+        && a->config->max_latency == 50 && a->config->weight == 1,
+        "cam1 from the drop-in");
+    CHECK (!strcmp (b->config->pattern, "snow") && b->config->weight == 2
+        && b->config->max_latency == 200 && b->config->framerate == 15,
+        "cam0 over the base");
+    CHECK (!strcmp (b->config->stream_name, "cam0"), "name");
+    CHECK (!b->own_endpoint && !b->config->endpoint[0], "shared endpoint");
+    CHECK (c->own_endpoint && !strcmp (c->config->endpoint,
+            "ipc:///tmp/cam2.sock") && c->config->framerate == 5, "cam2");
+    CHECK (c->config->streams == NULL, "no streams of streams");
+    text = segd_config_to_string (cfg);
+    CHECK (strstr (text, "[stream cam0]\npattern=snow\nweight=2\n"), "%s",
+        text);
+  }
+  {
+    g_autofree gchar *dropin = g_build_filename (tmp,
+        "etc/segd.conf.d/50-cam1.conf", NULL);
+
+    g_remove (dropin);
+  }
+
+  write_file ("badstream.conf", "[stream cam0]\nmodel = x.onnx\n");
+  expect_error ((const gchar *[]) { bad, NULL }, NULL,
+      (const gchar *[]) { "badstream.conf:2", "[stream cam0]", "model",
+        "[source] key", NULL });
+  write_file ("badstream.conf", "[stream cam0]\nweight = 0\n");
+  expect_error ((const gchar *[]) { bad, NULL }, NULL,
+      (const gchar *[]) { "badstream.conf:2", "weight", "0.01", NULL });
+  write_file ("badstream.conf", "[stream cam/0]\ntype = test\n");
+  expect_error ((const gchar *[]) { bad, NULL }, NULL,
+      (const gchar *[]) { "[stream cam/0]", "letters", NULL });
+  write_file ("badstream.conf", "[stream cam0]\ntype = file\n");
+  expect_error ((const gchar *[]) { bad, NULL }, NULL,
+      (const gchar *[]) { "[stream cam0]", "location", NULL });
+}
+
 static void
 test_best_mode (void)
 {
@@ -364,6 +432,7 @@ main (void)
   test_errors ();
   test_key_files ();
   test_documented ();
+  test_streams ();
   test_best_mode ();
   test_resolve ();
 

@@ -1330,6 +1330,174 @@ case_hup_at_stop (void)
   }
 }
 
+/* ---- several streams in one segd ---- */
+
+typedef struct
+{
+  gchar name[16];
+  guint64 last_seq, masks, gaps;
+  gint64 last_us;
+  gboolean weight2;             /* its status said weight=2 */
+} StreamTrack;
+
+static StreamTrack *
+stream_track (StreamTrack *t, guint n, const gchar *name)
+{
+  for (guint i = 0; i < n; i++)
+    if (!strcmp (t[i].name, name))
+      return &t[i];
+  for (guint i = 0; i < n; i++)
+    if (!t[i].name[0]) {
+      g_strlcpy (t[i].name, name, sizeof t[i].name);
+      return &t[i];
+    }
+  return NULL;
+}
+
+/* Receives masks and status for `seconds`, keeping each stream's sequence:
+ * every mask must follow the last one of its stream by exactly one. */
+static void
+streams_recv (segmask_sub *sub, Segd *s, StreamTrack *t, guint n,
+    gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+
+  while (g_get_monotonic_time () < end) {
+    segmask_msg *m = NULL;
+    StreamTrack *st;
+
+    segd_drain (s);
+    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
+      continue;
+    st = stream_track (t, n, m->header.stream);
+    CHECK (st, "too many streams");
+    if (m->header.type == SEGMASK_MSG_MASK) {
+      if (st->masks && m->header.seq != st->last_seq + 1)
+        st->gaps++;
+      st->last_seq = m->header.seq;
+      st->masks++;
+      st->last_us = g_get_monotonic_time ();
+    } else if (m->header.type == SEGMASK_MSG_STATUS && m->text
+        && strstr (m->text, "\nweight=2\n")) {
+      st->weight2 = TRUE;
+    }
+    segmask_msg_free (&m);
+  }
+}
+
+static void
+write_streams_config (const gchar *path, const gchar *endpoint,
+    const gchar *streams)
+{
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
+      "width=160\nheight=120\nframerate=15\n[segmenter]\nmodel=%s\n"
+      "threads=2\n[output]\nsink=zmqmasksink\nendpoint=%s\n%s", m, endpoint,
+      streams);
+
+  CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
+}
+
+/* Three streams on one socket; SIGHUP removes one and adds another while
+ * the two that stay keep publishing with no gap in their sequence. */
+static void
+case_streams (void)
+{
+  Segd s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-streams-XXXXXX", &error);
+  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/all.sock", dir);
+  g_autofree gchar *conf = g_build_filename (dir, "cams.conf", NULL);
+  StreamTrack t[4] = { 0 };
+  StreamTrack *a, *b, *c, *d;
+  guint64 a_before, b_before;
+  segmask_sub_options opt;
+  segmask_sub *sub = NULL;
+  char err[256];
+  gint64 reload_us;
+
+  write_streams_config (conf, endpoint, "[stream a]\npattern=ball\n"
+      "[stream b]\npattern=snow\n[stream c]\npattern=smpte\n");
+  segd_start (&s, (const gchar *[]) { "--config", conf, "--set",
+        "output.sink=zmqmasksink", NULL });
+  g_free (segd_wait (&s, "READY=1", 60));
+  CHECK (s.ready, "no READY; status: %s", s.last_status);
+  CHECK (s.last_status && strstr (s.last_status, "a: ")
+      && strstr (s.last_status, "; c: "), "STATUS names every stream: %s",
+      s.last_status);
+
+  segmask_sub_options_init (&opt);
+  opt.endpoint = endpoint;
+  opt.status = 1;
+  CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
+  streams_recv (sub, &s, t, 4, 3.0);
+  a = stream_track (t, 4, "a");
+  b = stream_track (t, 4, "b");
+  c = stream_track (t, 4, "c");
+  CHECK (a->masks >= 10 && b->masks >= 10 && c->masks >= 10, "masks a %"
+      G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT " c %" G_GUINT64_FORMAT,
+      a->masks, b->masks, c->masks);
+  a_before = a->masks;
+  b_before = b->masks;
+
+  write_streams_config (conf, endpoint, "[stream a]\npattern=ball\n"
+      "[stream b]\npattern=snow\n[stream d]\npattern=black\nweight=2\n");
+  reload_us = g_get_monotonic_time ();
+  g_subprocess_send_signal (s.proc, SIGHUP);
+  streams_recv (sub, &s, t, 4, 4.0);
+  d = stream_track (t, 4, "d");
+  CHECK (d->masks >= 10, "added stream d: %" G_GUINT64_FORMAT " masks",
+      d->masks);
+  CHECK (d->weight2, "d's status carries its weight");
+  CHECK (c->last_us < reload_us + 1000000, "removed stream c still "
+      "publishes");
+  CHECK (a->masks >= a_before + 30 && b->masks >= b_before + 30, "a %"
+      G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT " masks over the reload",
+      a->masks - a_before, b->masks - b_before);
+  CHECK (a->gaps == 0 && b->gaps == 0, "sequence gaps: a %" G_GUINT64_FORMAT
+      " b %" G_GUINT64_FORMAT, a->gaps, b->gaps);
+  {
+    g_autofree gchar *msg = segd_wait (&s, "d: ", 5);
+
+    CHECK (msg && !strstr (msg, "c: "), "STATUS after the reload: %s", msg);
+  }
+  segmask_sub_free (&sub);
+  segd_stop (&s);
+  segd_clear (&s);
+  g_unlink (conf);
+  g_rmdir (dir);
+}
+
+/* CURVE keys with streams on the shared socket stop start-up naming the
+ * stream: the proxy would publish them in the clear. */
+static void
+case_streams_curve (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("segd-scurve-XXXXXX", &error);
+  g_autofree gchar *secret = g_build_filename (dir, "server.key", NULL);
+  g_autofree gchar *conf = g_build_filename (dir, "cams.conf", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *m = model ("selfie_segmentation.tflite");
+  char pub[41], sec[41];
+
+  CHECK (zmq_curve_keypair (pub, sec) == 0, "no CURVE in libzmq");
+  text = g_strdup_printf ("%s\n", sec);
+  CHECK (g_file_set_contents (secret, text, -1, NULL), "%s", secret);
+  g_clear_pointer (&text, g_free);
+  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
+      "[output]\nendpoint=ipc://%s/all.sock\ncurve-secret-key-file=%s\n"
+      "[stream a]\n", m, dir, secret);
+  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  expect_exit ((const gchar *[]) { "--config", conf, "--set",
+        "output.sink=zmqmasksink", NULL }, 78,
+      (const gchar *[]) { "[stream a]", "CURVE", NULL });
+  g_unlink (conf);
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1372,6 +1540,10 @@ main (int argc, char **argv)
     case_on_demand ();
   } else if (!strcmp (c, "soak")) {
     case_soak ();
+  } else if (!strcmp (c, "streams")) {
+    case_streams ();
+  } else if (!strcmp (c, "streams-curve")) {
+    case_streams_curve ();
   } else if (!strcmp (c, "bad-config")) {
     case_bad_config ();
   } else if (!strcmp (c, "runtime-error")) {

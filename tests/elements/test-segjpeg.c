@@ -214,14 +214,17 @@ test_gray_and_frame_size (void)
 }
 
 /* Frames between inferences (interval=2: the temporal filter tracks the
- * mask on each decoded frame) and latest mode (the worker decodes a
- * reference to the buffer) both give masks. */
+ * mask on each decoded frame), latest mode (the worker decodes the
+ * buffer's memory) and a shared engine (decoded on the streaming thread,
+ * run on the engine's) all give masks. */
 static void
 test_modes (void)
 {
   const gchar *photo = "/usr/lib/python3/dist-packages/skimage/data/"
       "astronaut.png";
-  static const gchar *props[] = { "interval=2", "mode=latest" };
+  static const gchar *props[] = { "interval=2", "mode=latest",
+    "engine=jpeg-test"
+  };
   GBytes *jpeg = encode (photo, 1280, 720, "I420");
 
   if (!jpeg) {

@@ -608,6 +608,7 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
   GstElement *bin;
   GstElement *el[4] = { NULL, NULL, NULL, NULL };
   g_autofree gchar *caps_str = NULL;
+  gboolean jpeg, decode;
   guint n = 0;
   GstCaps *caps;
   gchar fcc[5];
@@ -631,10 +632,16 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
   caps = gst_caps_from_string (caps_str);
   g_object_set (el[1], "caps", caps, NULL);
   gst_caps_unref (caps);
-  if (g_str_has_prefix (caps_str, "image/jpeg")
-      && !(el[n++] = make ("jpegdec", "v4l2-decoder", error)))
+  /* The segmenter decodes MJPEG itself, at the scale its model needs
+   * (about 1.7x less decoding at 720p and 1080p than jpegdec's full-size
+   * frames, docs/performance.md); only the preview and record branches
+   * need decoded frames. */
+  jpeg = g_str_has_prefix (caps_str, "image/jpeg");
+  decode = jpeg && (config->preview || config->record);
+  if (decode && !(el[n++] = make ("jpegdec", "v4l2-decoder", error)))
     goto failed;
-  if (!(el[n++] = make ("videoconvert", "v4l2-convert", error)))
+  if ((!jpeg || decode)
+      && !(el[n++] = make ("videoconvert", "v4l2-convert", error)))
     goto failed;
 
   if (description)

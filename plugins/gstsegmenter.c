@@ -22,8 +22,10 @@
 
 #include "gstsegmenter.h"
 #include "segengine.h"
+#include "segjpeg.h"
 #include "segmeta.h"
 #include "segtemporal.h"
+#include "segthreads.h"
 
 #include <math.h>
 #include <segmenter/seg.h>
@@ -81,6 +83,7 @@ typedef struct
   seg_session *session;
   const seg_model_info *info;
   GstClockTime warm_latency;
+  gint threads;                 /* what threads=0 chose, or threads */
 } Engine;
 
 typedef enum
@@ -109,8 +112,9 @@ struct _GstSegmenter
   gdouble hysteresis;
   gdouble motion_threshold;
 
-  /* Streaming thread only. */
+  /* Streaming thread only. `info` has only the size for image/jpeg. */
   GstVideoInfo info;
+  gboolean jpeg;
   GstSegmenterMode run_mode;    /* `mode` latched at start */
   guint64 frame_index;
   GstClockTime stats_last_time;
@@ -122,6 +126,7 @@ struct _GstSegmenter
    * history belongs to. */
   seg_temporal *temporal;
   guint temporal_generation;
+  SegJpeg *decoder;             /* image/jpeg only */
 
   /* Everything below under `lock`. */
   GMutex lock;
@@ -154,13 +159,16 @@ struct _GstSegmenter
 
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
 
+/* image/jpeg: MJPEG cameras' frames, decoded here at the size the model
+ * needs (segjpeg.h) and passed on as they came. */
+#define CAPS GST_VIDEO_CAPS_MAKE (FORMATS) "; image/jpeg, width = (int) [ 1, " \
+    "16384 ], height = (int) [ 1, 16384 ]"
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
 
 static gboolean start_shared (GstSegmenter *self, const gchar *name,
     const gchar *path, gint threads);
@@ -283,6 +291,113 @@ video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
   return TRUE;
 }
 
+/* A buffer seen as a seg_frame: raw video mapped in place, or a JPEG
+ * decoded at the scale the engine's input needs. */
+typedef struct
+{
+  GstVideoFrame vf;
+  gboolean mapped;
+} FrameMap;
+
+static gboolean
+frame_map (GstSegmenter *self, const seg_model_info *mi, GstBuffer *buf,
+    const GstVideoInfo *info, FrameMap *m, seg_frame *sf, gchar **error)
+{
+  GstMapInfo map;
+  gboolean ok;
+
+  m->mapped = FALSE;
+  if (!self->jpeg) {
+    if (!gst_video_frame_map (&m->vf, info, buf, GST_MAP_READ)) {
+      *error = g_strdup ("cannot map the video frame");
+      return FALSE;
+    }
+    m->mapped = TRUE;
+    if (!video_to_seg_frame (&m->vf, sf)) {
+      *error = g_strdup ("unsupported video format");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (!self->decoder)
+    self->decoder = seg_jpeg_new ();
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    *error = g_strdup ("cannot map the JPEG frame");
+    return FALSE;
+  }
+  ok = seg_jpeg_decode (self->decoder, map.data, map.size,
+      mi->input_width, mi->input_height, sf, error);
+  gst_buffer_unmap (buf, &map);
+  return ok;
+}
+
+static void
+frame_unmap (FrameMap *m)
+{
+  if (m->mapped)
+    gst_video_frame_unmap (&m->vf);
+  m->mapped = FALSE;
+}
+
+/* Thread counts threads=0 tries, and timed runs of each. */
+#define AUTO_THREADS_MAX 4
+#define AUTO_THREADS_ROUNDS 7
+
+typedef struct
+{
+  seg_session *sessions[AUTO_THREADS_MAX + 1];
+  const seg_frame *frame;
+} AutoThreads;
+
+static gdouble
+time_run (gpointer data, guint threads)
+{
+  AutoThreads *a = data;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (seg_session_run_frame (a->sessions[threads], a->frame) != SEG_OK)
+    return -1.0;
+  return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+/* threads=0: a session on each count up to the CPUs (at most
+ * AUTO_THREADS_MAX), timed on `frame`; returns the fastest by
+ * seg_threads_choose's rule and frees the others. */
+static seg_status
+auto_threads_session (seg_model *model, seg_session_options *options,
+    const seg_frame *frame, seg_session **out, char **msg)
+{
+  AutoThreads a = { {NULL}, frame };
+  guint max = MIN (g_get_num_processors (), AUTO_THREADS_MAX), best;
+  seg_status st = SEG_OK;
+
+  for (guint t = 1; t <= max && st == SEG_OK; t++) {
+    options->threads = (int) t;
+    st = seg_session_new (model, options, &a.sessions[t], msg);
+    /* the first run of a session fills its caches and pages */
+    if (st == SEG_OK)
+      st = seg_session_run_frame (a.sessions[t], frame);
+    if (st != SEG_OK && t > 1) {
+      /* a count that cannot run is not a reason to fail the load */
+      g_clear_pointer (&a.sessions[t], seg_session_free);
+      g_clear_pointer (msg, free);
+      max = t - 1;
+      st = SEG_OK;
+      break;
+    }
+  }
+  best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
+      time_run, &a) : 1;
+  for (guint t = 1; t <= max; t++)
+    if (t != best)
+      seg_session_free (a.sessions[t]);
+  *out = st == SEG_OK ? a.sessions[best] : NULL;
+  if (st != SEG_OK)
+    seg_session_free (a.sessions[best]);
+  options->threads = (int) best;
+  return st;
+}
+
 /* Loads the model, plans a session and runs it once: the first real frame
  * then does not pay for cold caches, and the latency query has a number
  * before any frame has arrived. */
@@ -310,17 +425,26 @@ engine_load (const gchar *path, gint threads, guint generation,
     goto failed;
   engine->info = seg_model_get_info (engine->model);
 
-  options.threads = threads > 0 ? threads : (gint) g_get_num_processors ();
-  st = seg_session_new (engine->model, &options, &engine->session, &msg);
-  if (st != SEG_OK)
-    goto failed;
-
   frame.format = SEG_PIXEL_GRAY8;
   frame.width = engine->info->input_width;
   frame.height = engine->info->input_height;
   gray = g_malloc0 ((gsize) frame.width * frame.height);
   frame.planes[0] = gray;
   frame.strides[0] = frame.width;
+
+  if (threads > 0) {
+    options.threads = threads;
+    st = seg_session_new (engine->model, &options, &engine->session, &msg);
+  } else {
+    st = auto_threads_session (engine->model, &options, &frame,
+        &engine->session, &msg);
+  }
+  if (st != SEG_OK) {
+    g_free (gray);
+    goto failed;
+  }
+  engine->threads = options.threads;
+
   t0 = gst_util_get_timestamp ();
   st = seg_session_run_frame (engine->session, &frame);
   engine->warm_latency = gst_util_get_timestamp () - t0;
@@ -394,8 +518,8 @@ filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
 /* Runs the network on `vf` and builds a new mask (transfer full), or
  * returns NULL with *error set. */
 static GstSegMask *
-run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
-    GstClockTime *latency, gchar **error)
+run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
+    const GstVideoInfo *info, GstClockTime *latency, gchar **error)
 {
   const seg_model_info *mi = engine->info;
   GstSegmenterOutputSize output_size;
@@ -413,9 +537,7 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   threshold = self->threshold;
   GST_OBJECT_UNLOCK (self);
 
-  if (!video_to_seg_frame (vf, &sf))
-    goto bad_format;
-
+  sf = *frame;
   t0 = gst_util_get_timestamp ();
   st = seg_session_run_frame (engine->session, &sf);
   if (st != SEG_OK)
@@ -423,8 +545,9 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
 
   seg_session_output (engine->session, &oh, &ow, &oc);
   if (output_size == GST_SEGMENTER_OUTPUT_SIZE_FRAME) {
-    w = sf.width;
-    h = sf.height;
+    /* the camera's size, not a scaled JPEG decode's */
+    w = GST_VIDEO_INFO_WIDTH (info);
+    h = GST_VIDEO_INFO_HEIGHT (info);
   } else {
     w = ow;
     h = oh;
@@ -457,11 +580,6 @@ run_inference (GstSegmenter *self, Engine *engine, const GstVideoFrame *vf,
   return mask;
 
   /* ERRORS */
-bad_format:
-  {
-    *error = g_strdup ("unsupported video format");
-    return NULL;
-  }
 run_failed:
   {
     *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
@@ -508,7 +626,8 @@ worker_main (gpointer data)
 
   g_mutex_lock (&self->lock);
   for (;;) {
-    GstVideoFrame vf;
+    FrameMap fm;
+    seg_frame sf;
     GstSegMask *mask = NULL;
     GstClockTime latency = 0;
     gchar *error = NULL;
@@ -527,13 +646,11 @@ worker_main (gpointer data)
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
-    if (gst_video_frame_map (&vf, &self->staging_info, self->staging,
-            GST_MAP_READ)) {
-      mask = run_inference (self, engine, &vf, &latency, &error);
-      gst_video_frame_unmap (&vf);
-    } else {
-      error = g_strdup ("cannot map the staging frame");
-    }
+    if (frame_map (self, engine->info, self->staging, &self->staging_info, &fm,
+            &sf, &error))
+      mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
+          &error);
+    frame_unmap (&fm);
     engine_unref (engine);
 
     if (!mask) {
@@ -558,6 +675,7 @@ post_model_message (GstSegmenter *self, Engine *engine)
       "location", G_TYPE_STRING, engine->path,
       "name", G_TYPE_STRING, engine->info->name,
       "sha256", G_TYPE_STRING, engine->info->sha256,
+      "threads", G_TYPE_INT, engine->threads,
       NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
@@ -715,6 +833,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   gst_clear_buffer (&self->staging);
   g_mutex_unlock (&self->lock);
   g_clear_pointer (&self->temporal, seg_temporal_free);
+  g_clear_pointer (&self->decoder, seg_jpeg_free);
   return TRUE;
 }
 
@@ -724,6 +843,20 @@ gst_segmenter_set_caps (GstBaseTransform *trans, GstCaps *incaps,
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
 
+  GstStructure *s = gst_caps_get_structure (incaps, 0);
+  gint w, h;
+
+  self->jpeg = gst_structure_has_name (s, "image/jpeg");
+  if (self->jpeg) {
+    if (!gst_structure_get_int (s, "width", &w)
+        || !gst_structure_get_int (s, "height", &h) || w <= 0 || h <= 0)
+      goto invalid_caps;
+    /* the size only: output-size=frame makes masks of it */
+    gst_video_info_init (&self->info);
+    self->info.width = w;
+    self->info.height = h;
+    return TRUE;
+  }
   if (!gst_video_info_from_caps (&self->info, incaps))
     goto invalid_caps;
   return TRUE;
@@ -752,20 +885,20 @@ gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
 static GstFlowReturn
 infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
-  GstVideoFrame vf;
-  GstSegMask *mask;
+  FrameMap fm;
+  seg_frame sf;
+  GstSegMask *mask = NULL;
   GstClockTime latency = 0;
   gchar *error = NULL;
   Engine *engine;
 
-  if (!gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
-    goto map_failed;
   g_mutex_lock (&self->lock);
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
-  mask = run_inference (self, engine, &vf, &latency, &error);
+  if (frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error))
+    mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
+  frame_unmap (&fm);
   engine_unref (engine);
-  gst_video_frame_unmap (&vf);
   if (!mask)
     goto inference_failed;
 
@@ -775,12 +908,6 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   return GST_FLOW_OK;
 
   /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame."), (NULL));
-    return GST_FLOW_ERROR;
-  }
 inference_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -795,7 +922,8 @@ inference_failed:
 typedef struct
 {
   GstSegmenter *self;
-  const GstVideoFrame *vf;
+  const seg_frame *sf;
+  const GstVideoInfo *info;
   GstSegMask *mask;
   GstClockTime latency;
   gchar *error;
@@ -812,8 +940,8 @@ shared_job_run (seg_session *session, const seg_model_info *info,
   /* All run_inference reads of an Engine. */
   Engine view = {.session = session,.info = info };
 
-  job->mask = run_inference (job->self, &view, job->vf, &job->latency,
-      &job->error);
+  job->mask = run_inference (job->self, &view, job->sf, job->info,
+      &job->latency, &job->error);
   return job->mask != NULL;
 }
 
@@ -848,14 +976,21 @@ infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
   SharedJob job = {.self = self };
   SegEngineResult res;
-  GstVideoFrame vf;
+  FrameMap fm;
+  seg_frame sf;
 
-  if (!gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+  /* a JPEG frame is decoded here, on the streaming thread, the one user
+   * of the decoder */
+  if (!frame_map (self, seg_engine_get_info (self->shared), buf,
+          &self->info, &fm, &sf, &job.error)) {
+    frame_unmap (&fm);
     goto map_failed;
-  job.vf = &vf;
+  }
+  job.sf = &sf;
+  job.info = &self->info;
   res = seg_engine_stream_run (self->stream, capture_time (self, buf),
       shared_job_run, &job);
-  gst_video_frame_unmap (&vf);
+  frame_unmap (&fm);
 
   switch (res) {
     case SEG_ENGINE_DONE:
@@ -883,7 +1018,8 @@ infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
 map_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame."), (NULL));
+        ("Could not read the video frame: %s.", job.error), (NULL));
+    g_free (job.error);
     return GST_FLOW_ERROR;
   }
 inference_failed:
@@ -1016,14 +1152,23 @@ submit_latest (GstSegmenter *self, GstBuffer *buf, guint64 index)
   self->slot = SLOT_FILLING;
   g_mutex_unlock (&self->lock);
 
-  /* FILLING gives this thread the staging frame; no lock needed. */
-  if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
+  /* FILLING gives this thread the staging frame; no lock needed. A JPEG
+   * frame is never written, so the worker reads its memory, through a
+   * buffer of its own: a reference to `buf` would make it read-only before
+   * it gets its meta. */
+  if (self->jpeg) {
+    gst_clear_buffer (&self->staging);
+    self->staging_info = self->info;
+    self->staging = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, 0,
+        -1);
+    copied = self->staging != NULL;
+  } else if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
           &self->info)) {
     gst_clear_buffer (&self->staging);
     self->staging_info = self->info;
     self->staging = gst_buffer_new_allocate (NULL, self->info.size, NULL);
   }
-  if (self->staging
+  if (!self->jpeg && self->staging
       && gst_video_frame_map (&src, &self->info, buf, GST_MAP_READ)) {
     if (gst_video_frame_map (&dst, &self->staging_info, self->staging,
             GST_MAP_WRITE)) {
@@ -1103,7 +1248,8 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   const seg_model_info *mi;
   seg_temporal_params params;
   GstSegMask *out = NULL;
-  GstVideoFrame vf;
+  FrameMap fm;
+  gchar *error = NULL;
   gboolean seen;
   Engine *engine;
   seg_frame sf;
@@ -1117,12 +1263,12 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
   mi = engine->info;
-  if (engine->generation != self->temporal_generation
-      || !gst_video_frame_map (&vf, &self->info, buf, GST_MAP_READ))
+  if (engine->generation != self->temporal_generation)
     goto done;
-  seen = video_to_seg_frame (&vf, &sf)
+  seen = frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
-  gst_video_frame_unmap (&vf);
+  frame_unmap (&fm);
+  g_free (error);
   if (seen)
     moved = seg_temporal_track (self->temporal, &params,
         gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
@@ -1548,8 +1694,9 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           "it in when ready", DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "Inference threads (0 = one per CPU core); used when a model is "
-          "loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
+          "Inference threads (0 = the count, up to 4 and the CPU cores, "
+          "that runs this model fastest, timed at load); used when a model "
+          "is loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "sync: every frame waits for its mask; latest: a worker segments "

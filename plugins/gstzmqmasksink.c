@@ -97,7 +97,7 @@ struct _GstZmqMaskSink
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw"));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw; image/jpeg"));
 
 #define gst_zmq_mask_sink_parent_class parent_class
 G_DEFINE_TYPE (GstZmqMaskSink, gst_zmq_mask_sink, GST_TYPE_BASE_SINK);

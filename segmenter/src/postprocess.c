@@ -172,6 +172,34 @@ class_run_walk (const post *p, const run *r, const float *a, const float *d,
   }
 }
 
+/* A mask at the model's output size (what segd asks for): every pixel is
+ * one score vector, so the runs above would be one pixel long, each with
+ * its 64-bit divisions. The same decisions, per pixel. */
+static void
+class_map_same_size (const float *src, int w, int c, float threshold,
+    uint8_t *dst, int stride, int row_begin, int row_end)
+{
+  for (int y = row_begin; y < row_end; y++) {
+    const float *s = src + (size_t) y * w * c;
+    uint8_t *out = dst + (size_t) y * stride;
+    if (c == 1) {
+      for (int x = 0; x < w; x++)
+        out[x] = s[x] >= threshold;
+      continue;
+    }
+    for (int x = 0; x < w; x++, s += c) {
+      int best = 0;
+      float top = s[0];
+      for (int k = 1; k < c; k++)
+        if (s[k] > top) {
+          top = s[k];
+          best = k;
+        }
+      out[x] = (uint8_t) best;
+    }
+  }
+}
+
 void
 seg_post_class_map_rows (const float *src, int h, int w, int c,
     float threshold, uint8_t *dst, int dst_w, int dst_h, int stride,
@@ -181,6 +209,12 @@ seg_post_class_map_rows (const float *src, int h, int w, int c,
   assert (c >= 1 && c <= SEG_MAX_CLASSES);
   assert (dst_w >= 1 && dst_h >= 1 && stride >= dst_w);
   assert (row_begin >= 0 && row_begin <= row_end && row_end <= dst_h);
+
+  if (dst_w == w && dst_h == h) {
+    class_map_same_size (src, w, c, threshold, dst, stride, row_begin,
+        row_end);
+    return;
+  }
 
   post p;
   post_init (&p, src, h, w, c, dst_w);
@@ -304,6 +338,43 @@ softmax_run (const post *p, const run *r, const float *a, const float *d,
   }
 }
 
+/* softmax_run's decision for one pixel whose scores are s. */
+static inline uint8_t
+softmax_pixel (const float *s, int c, int cls)
+{
+  float sum = 1.0f;
+  for (int k = 0; k < c; k++) {
+    if (k == cls)
+      continue;
+    float e = s[k] - s[cls];
+    if (e > SURE_ZERO)
+      return 0;
+    if (e > NEGLIGIBLE)
+      sum += expf (e);
+  }
+  return to_u8 (1.0f / sum);
+}
+
+static void
+probability_same_size (const float *src, int w, int c, int cls,
+    uint8_t *dst, int stride, int row_begin, int row_end)
+{
+  for (int y = row_begin; y < row_end; y++) {
+    const float *s = src + (size_t) y * w * c;
+    uint8_t *out = dst + (size_t) y * stride;
+    if (c > 1) {
+      for (int x = 0; x < w; x++, s += c)
+        out[x] = softmax_pixel (s, c, cls);
+    } else if (cls == 1) {
+      for (int x = 0; x < w; x++)
+        out[x] = to_u8 (s[x]);
+    } else {
+      for (int x = 0; x < w; x++)
+        out[x] = to_u8 (1.0f - s[x]);
+    }
+  }
+}
+
 void
 seg_post_probability_rows (const float *src, int h, int w, int c, int cls,
     uint8_t *dst, int dst_w, int dst_h, int stride, int row_begin,
@@ -314,6 +385,11 @@ seg_post_probability_rows (const float *src, int h, int w, int c, int cls,
   assert (cls >= 0 && cls < (c == 1 ? 2 : c));
   assert (dst_w >= 1 && dst_h >= 1 && stride >= dst_w);
   assert (row_begin >= 0 && row_begin <= row_end && row_end <= dst_h);
+
+  if (dst_w == w && dst_h == h) {
+    probability_same_size (src, w, c, cls, dst, stride, row_begin, row_end);
+    return;
+  }
 
   post p;
   post_init (&p, src, h, w, c, dst_w);

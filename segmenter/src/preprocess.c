@@ -11,6 +11,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
 
 #define MAX_FRAME_DIM 16384
 #define MAX_DST_DIM 4096
@@ -360,5 +364,208 @@ seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w,
         row_packed (frame, ly, out, dst_w, &n);
         break;
     }
+  }
+}
+
+/* ---- plans: the per-column tables the SIMD kernels read ---- */
+
+void
+seg_preprocess_plan_clear (seg_preprocess_plan *plan)
+{
+  free (plan->mem);
+  memset (plan, 0, sizeof *plan);
+}
+
+/* Byte offset of component k of source column i inside its plane's row. */
+static int
+component_offset (seg_pixel_format format, int k, int i)
+{
+  switch (format) {
+    case SEG_PIXEL_GRAY8:
+      return i;
+    case SEG_PIXEL_YUY2:
+      return k == 0 ? 2 * i : 4 * (i >> 1) + (k == 1 ? 1 : 3);
+    case SEG_PIXEL_NV12:
+      return k == 0 ? i : 2 * (i >> 1) + (k - 1);
+    case SEG_PIXEL_I420:
+      return k == 0 ? i : i >> 1;
+    default:
+      return i * formats[format].bpp + formats[format].off[k];
+  }
+}
+
+/* Which plane holds component k: slots share a word only within one. */
+static int
+component_plane (seg_pixel_format format, int k)
+{
+  if (format == SEG_PIXEL_I420)
+    return k;
+  if (format == SEG_PIXEL_NV12)
+    return k > 0;
+  return 0;
+}
+
+static int
+component_row_bytes (seg_pixel_format format, int k, int width)
+{
+  if (format == SEG_PIXEL_I420 || format == SEG_PIXEL_NV12)
+    return plane_row_bytes (format, k == 0 ? 0 : 1, width);
+  return plane_row_bytes (format, 0, width);
+}
+
+void
+seg_preprocess_plan_update (seg_preprocess_plan *plan,
+    const seg_frame *frame, int dst_w, int dst_h, const float mean[3],
+    const float std[3])
+{
+  seg_pixel_format format = frame->format;
+  int w = frame->width;
+
+  if (plan->mem && plan->format == (int) format && plan->src_w == w
+      && plan->src_h == frame->height && plan->dst_w == dst_w
+      && plan->dst_h == dst_h && !memcmp (plan->mean, mean, sizeof plan->mean)
+      && !memcmp (plan->std, std, sizeof plan->std))
+    return;
+  seg_preprocess_plan_clear (plan);
+  plan->format = (int) format;
+  plan->src_w = w;
+  plan->src_h = frame->height;
+  plan->dst_w = dst_w;
+  plan->dst_h = dst_h;
+  memcpy (plan->mean, mean, sizeof plan->mean);
+  memcpy (plan->std, std, sizeof plan->std);
+
+  const seg_f32_kernels *k = seg_f32_kernels_get ();
+  if (!k->preprocess)
+    return;
+  for (int c = 0; c < 3; c++)
+    if (component_row_bytes (format, c, w) < 4)
+      return;
+  size_t cols = (size_t) dst_w, rows = (size_t) dst_h;
+  size_t bytes = (12 * sizeof (int32_t) + sizeof (float)) * cols
+      + (2 * sizeof (int32_t) + sizeof (float)) * rows;
+  char *mem = malloc (bytes);
+  if (!mem)
+    return;
+  plan->mem = mem;
+
+  seg_f32_preprocess_params *p = &plan->params;
+  int32_t *t = (int32_t *) mem;
+  int32_t *word[6], *shift[6];
+  for (int i = 0; i < 6; i++) {
+    p->word[i] = word[i] = t + (size_t) (2 * i) * cols;
+    p->shift[i] = shift[i] = t + (size_t) (2 * i + 1) * cols;
+  }
+  float *fx = (float *) (t + 12 * cols);
+  p->fx = fx;
+  plan->row0 = (int32_t *) (fx + cols);
+  plan->row1 = plan->row0 + rows;
+  plan->fy = (float *) (plan->row1 + rows);
+
+  /* Source columns of each output column's taps; the byte offsets are
+   * recomputed from them below (cheap, once per geometry). */
+  int32_t *col[2] = { shift[4], shift[5] };
+  stepper sx;
+  stepper_init (&sx, 0, w, dst_w);
+  for (int x = 0; x < dst_w; x++, stepper_next (&sx)) {
+    lerp l = stepper_get (&sx);
+    fx[x] = l.f;
+    col[0][x] = l.i0;
+    col[1][x] = l.i1;
+  }
+  /* Greedy slots: each tap's component joins the first slot of its plane
+   * whose word holds its byte in every column, else opens a slot whose
+   * word starts at the lowest byte this tap needs from that plane. Shift
+   * tables 4 and 5 hold the columns until the last two components, which
+   * read them before writing their own shifts. */
+  int slot_plane[6];
+  p->slots = 0;
+  for (int tap = 0; tap < 2; tap++)
+    for (int c = 0; c < 3; c++) {
+      int plane = component_plane (format, c);
+      int last = component_row_bytes (format, c, w) - 4;
+      int found = -1;
+      for (int s = 0; s < p->slots && found < 0; s++) {
+        if (slot_plane[s] != plane)
+          continue;
+        int fits = 1;
+        for (int x = 0; x < dst_w && fits; x++) {
+          int off = component_offset (format, c, col[tap][x]);
+          fits = off >= word[s][x] && off - word[s][x] <= 3;
+        }
+        if (fits)
+          found = s;
+      }
+      if (found < 0) {
+        found = p->slots++;
+        slot_plane[found] = plane;
+        p->slot_row[found] = c;
+        for (int x = 0; x < dst_w; x++) {
+          int lo = component_offset (format, c, col[tap][x]);
+          for (int o = 0; o < 3; o++) {
+            int off = component_offset (format, o, col[tap][x]);
+            if (component_plane (format, o) == plane && off < lo
+                && component_offset (format, c, col[tap][x]) - off <= 3)
+              lo = off;
+          }
+          word[found][x] = lo < last ? lo : last;
+        }
+      }
+      p->slot[tap * 3 + c] = found;
+      int32_t *sh = shift[tap * 3 + c];
+      for (int x = 0; x < dst_w; x++)
+        sh[x] = 8 * (component_offset (format, c, col[tap][x])
+            - word[found][x]);
+    }
+  for (int y = 0; y < dst_h; y++) {
+    lerp l = source_pos (y, frame->height, dst_h);
+    plan->row0[y] = l.i0;
+    plan->row1[y] = l.i1;
+    plan->fy[y] = l.f;
+  }
+  for (int c = 0; c < 3; c++) {
+    p->scale[c] = 1.0f / (255.0f * std[c]);
+    p->bias[c] = -mean[c] / std[c];
+  }
+  p->yuv = format == SEG_PIXEL_NV12 || format == SEG_PIXEL_I420
+      || format == SEG_PIXEL_YUY2;
+  plan->kernel = k->preprocess;
+}
+
+/* Where source row sy of component k starts. */
+static const uint8_t *
+component_row (const seg_frame *frame, int k, int sy)
+{
+  switch (frame->format) {
+    case SEG_PIXEL_NV12:
+      return k == 0 ? frame->planes[0] + (size_t) sy * frame->strides[0]
+          : frame->planes[1] + (size_t) (sy >> 1) * frame->strides[1];
+    case SEG_PIXEL_I420:
+      return k == 0 ? frame->planes[0] + (size_t) sy * frame->strides[0]
+          : frame->planes[k] + (size_t) (sy >> 1) * frame->strides[k];
+    default:
+      return frame->planes[0] + (size_t) sy * frame->strides[0];
+  }
+}
+
+void
+seg_preprocess_plan_rows (const seg_preprocess_plan *plan,
+    const seg_frame *frame, float *dst, int row_begin, int row_end)
+{
+  assert ((int) frame->format == plan->format && frame->width == plan->src_w
+      && frame->height == plan->src_h);
+  if (!plan->kernel) {
+    seg_preprocess_rows (frame, dst, plan->dst_w, plan->dst_h, plan->mean,
+        plan->std, row_begin, row_end);
+    return;
+  }
+  for (int y = row_begin; y < row_end; y++) {
+    const uint8_t *top[3], *bottom[3];
+    for (int k = 0; k < 3; k++) {
+      top[k] = component_row (frame, k, plan->row0[y]);
+      bottom[k] = component_row (frame, k, plan->row1[y]);
+    }
+    plan->kernel ((size_t) plan->dst_w, top, bottom, plan->fy[y],
+        &plan->params, dst + (size_t) y * plan->dst_w * 3);
   }
 }

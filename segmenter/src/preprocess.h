@@ -6,6 +6,7 @@
 #define SEG_PREPROCESS_H
 
 #include "segmenter/seg.h"
+#include "kernels/f32-preprocess.h"
 
 /* Validates the frame (format, sizes > 0, planes non-NULL, strides large
  * enough, even dims where the format subsamples) and returns SEG_ERR_INVALID
@@ -18,5 +19,36 @@ seg_status seg_frame_validate (const seg_frame *frame, char *err_msg,
 void seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w,
     int dst_h, const float mean[3], const float std[3], int row_begin,
     int row_end);
+
+/* Per-geometry state of the SIMD path: each output column's taps (where
+ * to read each component, the blend weight) and each output row's source
+ * rows, built once for a frame format and size and reused every frame.
+ * Zero-initialise; seg_preprocess_plan_clear frees it. */
+typedef struct {
+  int format, src_w, src_h, dst_w, dst_h;
+  float mean[3], std[3];
+  seg_f32_preprocess_ukernel_fn kernel; /* NULL: the reference loop */
+  seg_f32_preprocess_params params;
+  int32_t *row0, *row1; /* per output row: source rows */
+  float *fy;
+  void *mem;
+} seg_preprocess_plan;
+
+/* Makes `plan` fit this frame's format and size (allocating only when
+ * those change). On allocation failure, or where the kernels cannot read
+ * the frame (planes narrower than 4 bytes), the plan falls back to
+ * seg_preprocess_rows; it never fails. */
+void seg_preprocess_plan_update (seg_preprocess_plan *plan,
+    const seg_frame *frame, int dst_w, int dst_h, const float mean[3],
+    const float std[3]);
+
+/* seg_preprocess_rows through the plan's kernel: the same output within
+ * the tolerance the kernel tests state. The frame must be valid and of the
+ * plan's geometry (strides and planes may differ from frame to frame). */
+void seg_preprocess_plan_rows (const seg_preprocess_plan *plan,
+    const seg_frame *frame, float *dst, int row_begin, int row_end);
+
+/* Frees the tables and zeroes the plan. */
+void seg_preprocess_plan_clear (seg_preprocess_plan *plan);
 
 #endif

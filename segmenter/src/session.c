@@ -41,6 +41,7 @@ struct seg_session {
   uint8_t *scratch;
   size_t scratch_stride;
   seg_threadpool *pool;
+  seg_preprocess_plan pre; /* per frame geometry, see run_frame */
   int in_t, out_t;
   uint64_t macs;
 };
@@ -428,6 +429,7 @@ seg_session_free (seg_session *s)
   free (s->exec);
   free (s->arena);
   free (s->scratch);
+  seg_preprocess_plan_clear (&s->pre);
   seg_threadpool_free (s->pool);
   free (s);
 }
@@ -532,8 +534,7 @@ preprocess_task (void *data, size_t task, int thread)
   int begin = (int) task * job->rows_per_task;
   int end = begin + job->rows_per_task < h ? begin + job->rows_per_task : h;
   (void) thread;
-  seg_preprocess_rows (job->frame, in->data, (int) in->dims[2], h,
-      job->s->model->info.mean, job->s->model->info.std, begin, end);
+  seg_preprocess_plan_rows (&job->s->pre, job->frame, in->data, begin, end);
 }
 
 seg_status
@@ -545,6 +546,8 @@ seg_session_run_frame (seg_session *s, const seg_frame *frame)
   const seg_value *in = &s->v[s->in_t];
   if (in->dims[3] != 3 || in->dims[1] > 4096 || in->dims[2] > 4096)
     return SEG_ERR_UNSUPPORTED;
+  seg_preprocess_plan_update (&s->pre, frame, (int) in->dims[2],
+      (int) in->dims[1], s->model->info.mean, s->model->info.std);
   frame_job job = { s, frame, 16 };
   size_t tasks = ((size_t) in->dims[1] + 15) / 16;
   seg_threadpool_run (s->pool, preprocess_task, &job, tasks);

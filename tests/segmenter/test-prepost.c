@@ -867,6 +867,9 @@ test_postprocess (rng *r)
     { 16, 16, 1, 67, 45 },  /* probability output */
     { 16, 16, 1, 16, 16 },
     { 9, 7, 1, 4, 3 },
+    { 5, 7, 21, 7, 5 },     /* identity, odd, many classes */
+    { 3, 4, 1, 4, 3 },      /* identity, probability output */
+    { 1, 1, 3, 1, 1 },
   };
   int failed = 0, cases = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)

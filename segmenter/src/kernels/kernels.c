@@ -17,6 +17,7 @@ static const seg_f32_kernels scalar_kernels = {
   .vdot = seg_f32_vdot_ukernel__scalar_1,
   .igemm = seg_f32_igemm_ukernel__scalar_4x8,
   .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar_1x4,
+  .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 
 #ifdef SEG_KERNELS_HAVE_AVX2
@@ -31,6 +32,7 @@ static const seg_f32_kernels avx2_kernels = {
   .vdot = seg_f32_vdot_ukernel__avx2_8,
   .igemm = seg_f32_igemm_ukernel__avx2_6x16,
   .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2_1x16,
+  .preprocess = seg_f32_preprocess_ukernel__avx2_8,
 };
 #endif
 
@@ -46,6 +48,7 @@ static const seg_f32_kernels avx512_kernels = {
   .vdot = seg_f32_vdot_ukernel__avx512_16,
   .igemm = seg_f32_igemm_ukernel__avx512_16x16,
   .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512_4x16,
+  .preprocess = seg_f32_preprocess_ukernel__avx512_16,
 };
 #endif
 
@@ -59,6 +62,7 @@ static const seg_f32_kernels neon_kernels = {
   .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
   .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
   .vdot = seg_f32_vdot_ukernel__scalar_1,
+  .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 #endif
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "graph.h"
+#include "f32-preprocess.h"
 
 /* A fused activation as the epilogues apply it (see seg_f32_act). */
 typedef struct {
@@ -112,6 +113,7 @@ typedef struct {
   seg_f32_vdot_ukernel_fn vdot;
   seg_f32_igemm_ukernel_fn igemm; /* NULL: the ops gather A themselves */
   seg_f32_dwconv_rows_ukernel_fn dwconv_rows; /* NULL: use dwconv */
+  seg_f32_preprocess_ukernel_fn preprocess; /* NULL: the reference loop */
 } seg_f32_kernels;
 
 /* The best table for this CPU, or the one seg_f32_kernels_cap chose.

@@ -236,7 +236,7 @@ segd_stderr (Segd *s)
  * so; that message, not the wall clock (loaded machines, sanitizers),
  * tells a clean stop from a forced one. The time to stop under systemd is
  * measured by tests/systemd. */
-void
+const gchar *
 segd_stop (Segd *s)
 {
   g_autofree gchar *err = NULL;
@@ -248,6 +248,7 @@ segd_stop (Segd *s)
   CHECK (status == 0, "exit status %d after SIGTERM; stderr:\n%s", status,
       err);
   CHECK (!strstr (err, "did not flush in time"), "stop was forced: %s", err);
+  return s->err_text;
 }
 
 void

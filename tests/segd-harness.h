@@ -74,8 +74,8 @@ int segd_wait_exit (Segd *s, gdouble seconds);
 gchar *segd_stderr (Segd *s);
 
 /* SIGTERM: exit status 0 through the orderly path, without "did not flush
- * in time" in stderr. */
-void segd_stop (Segd *s);
+ * in time" in stderr. Returns that stderr (owned by `s`: err_text). */
+const gchar *segd_stop (Segd *s);
 
 /* Closes the socket, frees all and removes the directory tree. */
 void segd_clear (Segd *s);

@@ -199,7 +199,7 @@ case_mode_choice (void)
     g_autofree gchar *fmt = g_strdup_printf ("source.format=%s",
         cases[i].format);
     g_autofree gchar *got = NULL;
-    g_autofree gchar *err = NULL;
+    const gchar *err;
 
     cam_setup (&c, &s);
     segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2",
@@ -210,8 +210,7 @@ case_mode_choice (void)
         "status %s", cases[i].w, cases[i].h, cases[i].fps, cases[i].format,
         s.last_status);
     got = cam_log_last (&c, "streamon ");
-    segd_stop (&s);
-    err = segd_stderr (&s);
+    err = segd_stop (&s);
     CHECK (got && !strcmp (got + 9, cases[i].want), "%sx%s@%s %s: the camera "
         "streams %s, want %s (%s); segd said:\n%s", cases[i].w, cases[i].h,
         cases[i].fps, cases[i].format, got, cases[i].want, cases[i].why, err);
@@ -229,7 +228,7 @@ run_masks (const gchar *device, const gchar *control,
   Segd s = { 0 };
   Cam c = { 0 };
   g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
-  g_autofree gchar *err = NULL;
+  const gchar *err;
   gint64 end;
   segmask_sub *sub;
   guint n = 0;
@@ -271,8 +270,7 @@ run_masks (const gchar *device, const gchar *control,
     segmask_msg_free (&m);
   }
   segmask_sub_free (&sub);
-  segd_stop (&s);
-  err = segd_stderr (&s);
+  err = segd_stop (&s);
   CHECK (n == 30, "%u masks", n);
   printf ("mask coverage: mean %.2f, min %.2f, max %.2f\n", sum / n, lo, hi);
   CHECK (lo > 0.15 && hi < 0.8, "implausible person coverage: min %.2f max "
@@ -295,7 +293,7 @@ case_unplug (const gchar *device, const gchar *path)
   g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
   g_autofree gchar *waiting = g_strdup_printf ("waiting for %s", path);
   g_autofree gchar *state = NULL;
-  g_autofree gchar *err = NULL;
+  const gchar *err;
   segmask_sub *sub;
   gint64 t0;
   guint stale;
@@ -338,8 +336,7 @@ case_unplug (const gchar *device, const gchar *path)
     g_clear_pointer (&state, g_free);
   }
   segmask_sub_free (&sub);
-  segd_stop (&s);
-  err = segd_stderr (&s);
+  err = segd_stop (&s);
   CHECK (strstr (err, waiting), "no log of the wait:\n%s", err);
   segd_clear (&s);
   cam_clear (&c);
@@ -353,7 +350,7 @@ case_stall (void)
 {
   Segd s = { 0 };
   Cam c = { 0 };
-  g_autofree gchar *err = NULL;
+  const gchar *err;
   g_autofree gchar *state = NULL;
   segmask_sub *sub;
   guint before;
@@ -392,8 +389,7 @@ case_stall (void)
   segmask_sub_free (&sub);
   g_free (segd_wait (&s, "WATCHDOG=1", 5));
   CHECK (s.watchdogs > before, "no ping once frames flow");
-  segd_stop (&s);
-  err = segd_stderr (&s);
+  err = segd_stop (&s);
   CHECK (strstr (err, "stalled"), "the stall is not logged:\n%s", err);
   segd_clear (&s);
   cam_clear (&c);
@@ -407,7 +403,7 @@ case_refuse (void)
 {
   Segd s = { 0 };
   Cam c = { 0 };
-  g_autofree gchar *err = NULL;
+  const gchar *err;
   g_autofree gchar *got = NULL;
   g_autofree gchar *refused = NULL;
 
@@ -422,8 +418,7 @@ case_refuse (void)
       s.last_status);
   refused = cam_log_last (&c, "refused ");
   got = cam_log_last (&c, "streamon ");
-  segd_stop (&s);
-  err = segd_stderr (&s);
+  err = segd_stop (&s);
   CHECK (refused && !strcmp (refused, "refused YUYV 640x480 1/30"), "%s",
       refused);
   CHECK (got && !strcmp (got, "streamon MJPG 640x480 1/30"), "streams %s; "

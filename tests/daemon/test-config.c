@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <linux/videodev2.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,23 @@ expect_error (const gchar *const *files, const gchar *const *sets,
   for (guint i = 0; needles[i]; i++)
     CHECK (strstr (error->message, needles[i]), "\"%s\" not in \"%s\"",
         needles[i], error->message);
+}
+
+/* Writes the config file `rel` (printf-style) and expects loading it as
+ * --config to fail with every one of `needles` in the message. */
+static void G_GNUC_PRINTF (3, 4)
+expect_file_error (const gchar *rel, const gchar *const *needles,
+    const gchar *fmt, ...)
+{
+  g_autofree gchar *path = g_build_filename (tmp, rel, NULL);
+  g_autofree gchar *text = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  write_file (rel, text);
+  expect_error ((const gchar *[]) { path, NULL }, NULL, needles);
 }
 
 static void
@@ -121,33 +139,24 @@ test_layers (void)
 static void
 test_errors (void)
 {
-  g_autofree gchar *bad = g_build_filename (tmp, "bad.conf", NULL);
   g_autofree gchar *missing = g_build_filename (tmp, "nope.conf", NULL);
-  const gchar *files[] = { bad, NULL };
 
-  write_file ("bad.conf", "# comment\n[source]\n\nwidht = 3\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf:4",
-        "unknown key \"widht\"", "[source]", "width", NULL });
-
-  write_file ("bad.conf", "[source]\nwidth = 3\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf:2", "width",
-        "from 16 to 8192", "\"3\"", NULL });
-
-  write_file ("bad.conf", "[segmenter]\nthreshold=0.5\nthreshold = high\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf:3", "threshold",
-        "a number", NULL });
-
-  write_file ("bad.conf", "[source]\ntype = webcam\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf:2", "type",
-        "auto, demo, test, file, uri, v4l2", NULL });
-
-  write_file ("bad.conf", "[output]\nsink=fakesink\n[sauce]\ntype=test\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf:3",
-        "unknown section [sauce]", NULL });
-
-  write_file ("bad.conf", "this is not a key file\n");
-  expect_error (files, NULL, (const gchar *[]) { "bad.conf",
-        "not a key file", NULL });
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf:4",
+        "unknown key \"widht\"", "[source]", "width", NULL },
+      "# comment\n[source]\n\nwidht = 3\n");
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf:2", "width",
+        "from 16 to 8192", "\"3\"", NULL }, "[source]\nwidth = 3\n");
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf:3",
+        "threshold", "a number", NULL },
+      "[segmenter]\nthreshold=0.5\nthreshold = high\n");
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf:2", "type",
+        "auto, demo, test, file, uri, v4l2", NULL },
+      "[source]\ntype = webcam\n");
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf:3",
+        "unknown section [sauce]", NULL },
+      "[output]\nsink=fakesink\n[sauce]\ntype=test\n");
+  expect_file_error ("bad.conf", (const gchar *[]) { "bad.conf",
+        "not a key file", NULL }, "this is not a key file\n");
 
   expect_error ((const gchar *[]) { missing, NULL }, NULL,
       (const gchar *[]) { "nope.conf", NULL });
@@ -178,7 +187,6 @@ test_key_files (void)
   g_autofree gchar *allowed = g_build_filename (tmp, "allowed.d", NULL);
   g_autofree gchar *missing = g_build_filename (tmp, "nope.key", NULL);
   g_autofree gchar *junk = g_build_filename (tmp, "junk.key", NULL);
-  g_autofree gchar *text = NULL;
   g_autofree gchar *set_secret = g_strdup_printf
       ("output.curve-secret-key-file=%s", secret);
   g_autofree gchar *set_missing = g_strdup_printf
@@ -193,41 +201,34 @@ test_key_files (void)
       "    public-key = \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"\n");
   write_file ("junk.key", "not a key\n");
 
-  text = g_strdup_printf ("# keys\n[output]\ncurve-secret-key-file = %s\n",
-      missing);
-  write_file ("keys.conf", text);
-  expect_error (files, NULL, (const gchar *[]) { "keys.conf:3",
-        "curve-secret-key-file", missing, g_strerror (ENOENT), NULL });
-  g_clear_pointer (&text, g_free);
-
-  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n", tmp);
-  write_file ("keys.conf", text);
-  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
-        "curve-secret-key-file", "not a regular file", NULL });
-  g_clear_pointer (&text, g_free);
+  expect_file_error ("keys.conf", (const gchar *[]) { "keys.conf:3",
+        "curve-secret-key-file", missing, g_strerror (ENOENT), NULL },
+      "# keys\n[output]\ncurve-secret-key-file = %s\n", missing);
+  expect_file_error ("keys.conf", (const gchar *[]) { "keys.conf:2",
+        "curve-secret-key-file", "not a regular file", NULL },
+      "[output]\ncurve-secret-key-file = %s\n", tmp);
 
   expect_error (NULL, (const gchar *[]) { set_secret, set_missing, NULL },
       (const gchar *[]) { "--set output.curve-allowed-keys=", missing,
         g_strerror (ENOENT), NULL });
 
   /* There and readable, but no key in it: read with the sink's loader. */
-  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n", junk);
-  write_file ("keys.conf", text);
-  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
-        "curve-secret-key-file", junk, NULL });
-  g_clear_pointer (&text, g_free);
-
-  text = g_strdup_printf ("[output]\ncurve-allowed-keys = %s\n", allowed);
-  write_file ("keys.conf", text);
-  expect_error (files, NULL, (const gchar *[]) { "keys.conf:2",
-        "curve-allowed-keys", "needs [output] curve-secret-key-file", NULL });
-  g_clear_pointer (&text, g_free);
+  expect_file_error ("keys.conf", (const gchar *[]) { "keys.conf:2",
+        "curve-secret-key-file", junk, NULL },
+      "[output]\ncurve-secret-key-file = %s\n", junk);
+  expect_file_error ("keys.conf", (const gchar *[]) { "keys.conf:2",
+        "curve-allowed-keys", "needs [output] curve-secret-key-file", NULL },
+      "[output]\ncurve-allowed-keys = %s\n", allowed);
 
   /* A key file and a directory of certificates; --set fixes the file's
    * missing server key. */
-  text = g_strdup_printf ("[output]\ncurve-secret-key-file = %s\n"
-      "curve-allowed-keys = %s\n", missing, allowed);
-  write_file ("keys.conf", text);
+  {
+    g_autofree gchar *text = g_strdup_printf ("[output]\n"
+        "curve-secret-key-file = %s\ncurve-allowed-keys = %s\n", missing,
+        allowed);
+
+    write_file ("keys.conf", text);
+  }
   c = load (files, (const gchar *[]) { set_secret, NULL }, &error);
   CHECK (c, "%s", error->message);
   CHECK (!strcmp (c->curve_secret_key_file, secret), "%s",

@@ -1,6 +1,6 @@
 /* Integration tests that run the real segd binary: `test-segd CASE`. The
- * test owns the NOTIFY_SOCKET and asserts on the READY, STATUS and
- * WATCHDOG datagrams segd sends, on its exit status and its stderr.
+ * test asserts on the READY, STATUS and WATCHDOG datagrams segd sends, on
+ * its exit status and its stderr, all read through tests/segd-harness.h.
  * Timeouts are generous; nothing is asserted from a sleep.
  */
 #include <gio/gio.h>
@@ -8,270 +8,18 @@
 #include <gst/gst.h>
 #include <segmask.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "../check.h"
-
-typedef struct
-{
-  gchar *dir;
-  int sock;
-  GSubprocess *proc;
-  gchar *last_status;
-  gchar *err_text;              /* stderr, once read */
-  guint watchdogs;
-  gboolean ready, stopping;
-  /* Extra environment: NAME, VALUE pairs, NULL-terminated (optional). */
-  const gchar *const *env;
-} Segd;
-
-static gchar *
-model (const gchar *name)
-{
-  return g_build_filename (g_getenv ("SEG_MODEL_DIR"), name, NULL);
-}
-
-/* In the child: a failed CHECK exits the test at once, and a segd left
- * running would keep the test's output pipe open, so that meson reported a
- * timeout instead of the failure. */
-static void
-die_with_test (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-segd_start (Segd *s, const gchar *const *args)
-{
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *sock_path = NULL;
-  g_autofree gchar *etc = NULL;
-  g_autofree gchar *m = model ("selfie_segmentation.tflite");
-  g_autofree gchar *set_model = g_strdup_printf ("segmenter.model=%s", m);
-  struct sockaddr_un addr = { AF_UNIX, {0} };
-
-  s->dir = g_dir_make_tmp ("segd-test-XXXXXX", &error);
-  CHECK (s->dir, "%s", error->message);
-  etc = g_build_filename (s->dir, "etc", NULL);
-  g_mkdir (etc, 0700);
-  sock_path = g_build_filename (s->dir, "notify", NULL);
-  s->sock = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  CHECK (s->sock >= 0, "socket");
-  g_strlcpy (addr.sun_path, sock_path, sizeof addr.sun_path);
-  CHECK (bind (s->sock, (struct sockaddr *) &addr, sizeof addr) == 0,
-      "bind %s", sock_path);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", sock_path, TRUE);
-  g_subprocess_launcher_setenv (launcher, "WATCHDOG_USEC", "400000", TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");
-  for (guint i = 0; s->env && s->env[i] && s->env[i + 1]; i += 2)
-    g_subprocess_launcher_setenv (launcher, s->env[i], s->env[i + 1], TRUE);
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("SEGD"));
-  g_ptr_array_add (argv, (gpointer) "--config-dir");
-  g_ptr_array_add (argv, etc);
-  /* A test that passes --config names its own model there. */
-  if (!args || !g_strv_contains (args, "--config")) {
-    g_ptr_array_add (argv, (gpointer) "--set");
-    g_ptr_array_add (argv, set_model);
-  }
-  g_ptr_array_add (argv, (gpointer) "--set");
-  g_ptr_array_add (argv, (gpointer) "output.sink=fakesink");
-  for (guint i = 0; args && args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  s->proc = g_subprocess_launcher_spawnv (launcher,
-      (const gchar * const *) argv->pdata, &error);
-  CHECK (s->proc, "%s", error->message);
-}
-
-/* Counts READY and WATCHDOG in one datagram and keeps its STATUS. */
-static void
-segd_take (Segd *s, const char *buf)
-{
-  const char *st = strstr (buf, "STATUS=");
-
-  if (strstr (buf, "WATCHDOG=1"))
-    s->watchdogs++;
-  if (strstr (buf, "READY=1"))
-    s->ready = TRUE;
-  if (strstr (buf, "STOPPING=1"))
-    s->stopping = TRUE;
-  if (st) {
-    g_free (s->last_status);
-    s->last_status = g_strdup (st + 7);
-  }
-}
-
-/* Reads datagrams until one contains `needle` (or the deadline); returns
- * it (transfer full) or NULL. */
-static gchar *
-segd_wait (Segd *s, const gchar *needle, gdouble seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
-
-  while (g_get_monotonic_time () < end) {
-    struct timeval tv = { 0, 100000 };
-    char buf[4096];
-    ssize_t n;
-
-    setsockopt (s->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    n = recv (s->sock, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-      continue;
-    buf[n] = '\0';
-    segd_take (s, buf);
-    if (strstr (buf, needle))
-      return g_strdup (buf);
-  }
-  return NULL;
-}
-
-/* Reads what segd has sent without waiting. sd_notify blocks on a full
- * datagram queue (10 deep by default), so a test that waits on something
- * else must keep draining or it would stall segd's main loop. */
-static void
-segd_drain (Segd *s)
-{
-  char buf[4096];
-  ssize_t n;
-
-  while ((n = recv (s->sock, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
-    buf[n] = '\0';
-    segd_take (s, buf);
-  }
-}
-
-/* The "N masks" count of the last STATUS. */
-static guint64
-segd_masks (Segd *s)
-{
-  const gchar *p = s->last_status ? strstr (s->last_status, " masks") : NULL;
-
-  while (p && p > s->last_status && g_ascii_isdigit (p[-1]))
-    p--;
-  return p ? g_ascii_strtoull (p, NULL, 10) : 0;
-}
-
-/* Waits until STATUS reports at least `n` masks. */
-static void
-segd_wait_masks (Segd *s, guint64 n, gdouble seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
-
-  while (segd_masks (s) < n && g_get_monotonic_time () < end)
-    g_free (segd_wait (s, "STATUS=", 0.5));
-  CHECK (segd_masks (s) >= n, "wanted %" G_GUINT64_FORMAT " masks, status: "
-      "%s", n, s->last_status);
-}
-
-static gboolean
-exit_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits for the process to exit; returns its exit status, -1 on timeout. */
-static int
-segd_wait_exit (Segd *s, gdouble seconds)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add ((guint) (seconds * 1000), exit_timeout,
-      &timed_out);
-  GMainContext *ctx = g_main_context_default ();
-  gboolean done = FALSE;
-
-  /* GLib reaps the child on its worker thread; the identifier goes
-   * NULL once it has. */
-  while (!timed_out && !done) {
-    g_main_context_iteration (ctx, FALSE);
-    done = g_subprocess_get_identifier (s->proc) == NULL;
-    if (!done)
-      g_usleep (10000);
-  }
-  if (!timed_out)
-    g_source_remove (id);
-  if (timed_out) {
-    g_subprocess_force_exit (s->proc);
-    return -1;
-  }
-  if (g_subprocess_get_if_signaled (s->proc))
-    return 128 + g_subprocess_get_term_sig (s->proc);
-  return g_subprocess_get_exit_status (s->proc);
-}
-
-/* What segd wrote to stderr, once it has exited (read once, kept). */
-static gchar *
-segd_stderr (Segd *s)
-{
-  if (!s->err_text) {
-    GInputStream *in = g_subprocess_get_stderr_pipe (s->proc);
-    gchar buf[65536];
-    gsize n = 0;
-
-    g_input_stream_read_all (in, buf, sizeof buf - 1, &n, NULL, NULL);
-    buf[n] = '\0';
-    s->err_text = g_strdup (buf);
-  }
-  return g_strdup (s->err_text);
-}
-
-/* SIGTERM: exit status 0, through the orderly path. segd gives the
- * pipeline 1.5 s to flush before it quits anyway and says so; that
- * message, not the wall clock (loaded machines, sanitizers), tells a
- * clean stop from a forced one. The time to stop under systemd is
- * measured by tests/systemd. */
-static void
-segd_stop (Segd *s)
-{
-  g_autofree gchar *err = NULL;
-  int status;
-
-  g_subprocess_send_signal (s->proc, SIGTERM);
-  status = segd_wait_exit (s, 30);
-  CHECK (status == 0, "exit status %d after SIGTERM", status);
-  err = segd_stderr (s);
-  CHECK (!strstr (err, "did not flush in time"), "stop was forced: %s", err);
-}
-
-/* A test's directory and all in it (the ipc socket stays behind). */
-static void
-remove_tree (const gchar *dir)
-{
-  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
-
-  if (system (cmd) != 0)
-    fprintf (stderr, "could not remove %s\n", dir);
-}
-
-static void
-segd_clear (Segd *s)
-{
-  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", s->dir);
-
-  close (s->sock);
-  g_clear_object (&s->proc);
-  g_clear_pointer (&s->last_status, g_free);
-  g_clear_pointer (&s->err_text, g_free);
-  if (system (cmd) != 0)
-    fprintf (stderr, "could not remove %s\n", s->dir);
-  g_free (s->dir);
-}
+#include "../segd-harness.h"
 
 /* Source streams: READY with a streaming STATUS, masks counted upwards,
  * watchdog pinged, clean stop. */
@@ -293,27 +41,47 @@ run_streaming (const gchar *const *args, guint64 masks)
   segd_clear (&s);
 }
 
+/* Parses the pipeline `fmt` (printf-style) and sets it playing. */
+static GstElement * G_GNUC_PRINTF (1, 2)
+play (const gchar *fmt, ...)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  GstElement *pipe;
+  va_list ap;
+
+  va_start (ap, fmt);
+  desc = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  pipe = gst_parse_launch (desc, &error);
+  CHECK (pipe, "%s", error->message);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  return pipe;
+}
+
+/* Fails with `what` unless `pipe` ends (EOS, no error) within `seconds`;
+ * then stops and frees it. */
+static void
+expect_eos (GstElement *pipe, guint seconds, const gchar *what)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
+      seconds * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%s", what);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+}
+
 /* Writes `frames` frames of a bouncing ball as MJPEG in AVI to `path`. */
 static void
 write_video (const gchar *path, guint frames)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u "
-      "pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-      "jpegenc ! avimux ! filesink location=%s", frames, path);
-  GstElement *pipe;
-  GstMessage *msg;
+  g_autofree gchar *what = g_strdup_printf ("writing %s", path);
 
-  pipe = gst_parse_launch (desc, &error);
-  CHECK (pipe, "%s", error->message);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "writing %s",
-      path);
-  gst_message_unref (msg);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (pipe);
+  expect_eos (play ("videotestsrc num-buffers=%u pattern=ball ! "
+          "video/x-raw,width=320,height=240,framerate=30/1 ! jpegenc ! "
+          "avimux ! filesink location=%s", frames, path), 30, what);
 }
 
 static void
@@ -339,81 +107,44 @@ case_stall (void)
 {
   Segd s = { 0 };
   guint before;
-  gchar *msg;
 
   segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
         "source.num-buffers=20", "--set", "daemon.stall-timeout=0.5", NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY=1");
-  msg = segd_wait (&s, "stalled", 30);
-  CHECK (msg, "no stalled status; last: %s", s.last_status);
-  g_free (msg);
+  segd_expect (&s, "READY=1", 60, "no READY=1");
+  segd_expect (&s, "stalled", 30, "no stalled status");
   /* Let pings already in flight drain, then none may come for 2 s. */
   g_free (segd_wait (&s, "never-sent", 0.6));
   before = s.watchdogs;
   g_free (segd_wait (&s, "never-sent", 2.0));
   CHECK (s.watchdogs == before, "%u WATCHDOG=1 while stalled",
       s.watchdogs - before);
-  CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
+  CHECK (!segd_exited (&s), "segd exited");
   segd_stop (&s);
   segd_clear (&s);
+}
+
+/* A config of the test source: [source] gets `source` lines, [segmenter]
+ * `model_path` and `segmenter` lines. */
+static void
+write_config_with (const gchar *path, const gchar *source,
+    const gchar *model_path, const gchar *segmenter)
+{
+  write_text (path, "[source]\ntype=test\n%s[segmenter]\nmodel=%s\n%s",
+      source, model_path, segmenter);
 }
 
 static void
 write_config (const gchar *path, const gchar *model_path)
 {
-  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
-      "[segmenter]\nmodel=%s\n", model_path);
-
-  CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
+  write_config_with (path, "", model_path, "");
 }
 
-/* Subscribes to the status (only) of `stream` at `endpoint`. */
-static segmask_sub *
-status_sub_new (const gchar *endpoint, const gchar *stream)
+/* After a config file was rewritten: SIGHUP, then `needle` from segd. */
+static void
+reload_expect (Segd *s, const gchar *needle, const gchar *what)
 {
-  segmask_sub_options opt;
-  segmask_sub *sub = NULL;
-  char err[256];
-
-  segmask_sub_options_init (&opt);
-  opt.endpoint = endpoint;
-  opt.stream = stream;
-  opt.status = 1;
-  CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
-      err);
-  return sub;
-}
-
-/* Waits for a status message on `sub` whose `key` line starts with `want`;
- * returns that line's value (transfer full) or NULL. Keeps draining segd's
- * notify socket meanwhile. */
-static gchar *
-status_wait_field (segmask_sub *sub, Segd *s, const gchar *key,
-    const gchar *want, gdouble seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
-  g_autofree gchar *prefix = g_strdup_printf ("\n%s=", key);
-  gsize skip = strlen (prefix);
-
-  while (g_get_monotonic_time () < end) {
-    segmask_msg *m = NULL;
-    const char *line;
-
-    segd_drain (s);
-    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
-      continue;
-    line = m->header.type == SEGMASK_MSG_STATUS && m->text
-        ? strstr (m->text, prefix) : NULL;
-    if (line && g_str_has_prefix (line + skip, want)) {
-      gchar *value = g_strndup (line + skip, strcspn (line + skip, "\n"));
-
-      segmask_msg_free (&m);
-      return value;
-    }
-    segmask_msg_free (&m);
-  }
-  return NULL;
+  g_subprocess_send_signal (s->proc, SIGHUP);
+  segd_expect (s, needle, 30, what);
 }
 
 static gchar *
@@ -429,40 +160,30 @@ status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
 static void
 case_sighup (void)
 {
-  Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-hup-XXXXXX", &error);
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
-  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
+  Segd s = { .stream = "cam" };
   g_autofree gchar *want = NULL;
   g_autofree gchar *state = NULL;
   segmask_sub *sub;
-  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
-  g_autofree gchar *junk = g_build_filename (dir, "junk.tflite", NULL);
+  g_autofree gchar *conf = g_build_filename (segd_dir (&s), "cam.conf", NULL);
+  g_autofree gchar *junk = g_build_filename (s.dir, "junk.tflite", NULL);
   g_autofree gchar *square = model ("selfie_segmentation.tflite");
   g_autofree gchar *landscape = model ("selfie_segmentation_landscape.tflite");
   guint64 masks;
   gchar *msg;
 
   write_config (conf, square);
-  CHECK (g_file_set_contents (junk, "TFL3 this is not a model", -1, NULL),
-      "junk");
+  write_text (junk, "TFL3 this is not a model");
   /* The daemon re-reads this file on SIGHUP. */
-  segd_start (&s, (const gchar *[]) { "--config", conf, "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
-        "--set", set, NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY");
-  sub = status_sub_new (endpoint, "cam");
+  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  segd_expect (&s, "READY=1", 60, "no READY");
+  sub = status_sub_new (s.endpoint, "cam");
   state = status_wait_model_state (sub, &s, "ok", 30);
   CHECK (state && !strcmp (state, "ok"), "model_state at start: %s", state);
   g_clear_pointer (&state, g_free);
 
   write_config (conf, landscape);
-  g_subprocess_send_signal (s.proc, SIGHUP);
-  msg = segd_wait (&s, "model selfie_segmentation_landscape.tflite", 30);
-  CHECK (msg, "good model not swapped in; last: %s", s.last_status);
-  g_free (msg);
+  reload_expect (&s, "model selfie_segmentation_landscape.tflite",
+      "good model not swapped in");
 
   write_config (conf, junk);
   g_subprocess_send_signal (s.proc, SIGHUP);
@@ -492,9 +213,6 @@ case_sighup (void)
   segmask_sub_free (&sub);
   segd_stop (&s);
   segd_clear (&s);
-  g_unlink (conf);
-  g_unlink (junk);
-  g_rmdir (dir);
 }
 
 /* A missing camera: segd stays up, READY says waiting, the watchdog keeps
@@ -524,41 +242,20 @@ case_missing_v4l2 (void)
 static void
 case_zmq (void)
 {
-  Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-zmq-XXXXXX", &error);
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
-  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
-  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=%s "
-      "stream-name=cam num-buffers=20 ! fakesink", endpoint);
+  Segd s = { .stream = "cam" };
   GstElement *sub;
-  GstMessage *msg;
-  gchar *status;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
-        "--set", set, NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY");
+  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+  segd_expect (&s, "READY=1", 60, "no READY");
 
-  sub = gst_parse_launch (desc, &error);
-  CHECK (sub, "%s", error->message);
-  gst_element_set_state (sub, GST_STATE_PLAYING);
-  status = segd_wait (&s, "1 subscriber,", 30);
-  CHECK (status, "subscriber not counted; last: %s", s.last_status);
-  g_free (status);
+  sub = play ("zmqmasksrc endpoint=%s stream-name=cam num-buffers=20 ! "
+      "fakesink", s.endpoint);
+  segd_expect (&s, "1 subscriber,", 30, "subscriber not counted");
   /* num-buffers=20: EOS after twenty masks arrived. */
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (sub), 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "subscriber got no 20 masks");
-  gst_message_unref (msg);
-  gst_element_set_state (sub, GST_STATE_NULL);
-  gst_object_unref (sub);
+  expect_eos (sub, 60, "subscriber got no 20 masks");
 
   segd_stop (&s);
   segd_clear (&s);
-  g_rmdir (dir);
 }
 
 /* Under systemd the endpoint defaults to the unit's RuntimeDirectory, and
@@ -572,33 +269,22 @@ case_runtime_dir (void)
   g_autofree gchar *dir = g_dir_make_tmp ("segd-rt-XXXXXX", &error);
   g_autofree gchar *rt = g_strdup_printf ("%s:/nonexistent", dir);
   g_autofree gchar *path = g_build_filename (dir, "cam.sock", NULL);
-  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=ipc://%s "
-      "stream-name=cam num-buffers=3 ! fakesink", path);
+  g_autofree gchar *what = g_strdup_printf ("no masks on the default "
+      "endpoint %s", path);
   GStatBuf st;
-  GstElement *sub;
-  GstMessage *msg;
 
   /* systemd passes a list; the first entry is the service's own. */
   g_setenv ("RUNTIME_DIRECTORY", rt, TRUE);
   segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
         "output.sink=zmqmasksink", "--set", "output.stream-name=cam", NULL });
   g_unsetenv ("RUNTIME_DIRECTORY");
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY");
+  segd_expect (&s, "READY=1", 60, "no READY");
   CHECK (g_stat (path, &st) == 0, "no socket at %s", path);
   CHECK ((st.st_mode & 0777) == 0660, "socket mode %04o, want 0660",
       st.st_mode & 0777);
 
-  sub = gst_parse_launch (desc, &error);
-  CHECK (sub, "%s", error->message);
-  gst_element_set_state (sub, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (sub), 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  CHECK (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "no masks on the default endpoint %s", path);
-  gst_message_unref (msg);
-  gst_element_set_state (sub, GST_STATE_NULL);
-  gst_object_unref (sub);
+  expect_eos (play ("zmqmasksrc endpoint=ipc://%s stream-name=cam "
+          "num-buffers=3 ! fakesink", path), 60, what);
 
   segd_stop (&s);
   segd_clear (&s);
@@ -610,18 +296,12 @@ case_runtime_dir (void)
 static gchar *
 start_publisher (Segd *s, const gchar *dir, const gchar *name)
 {
-  gchar *endpoint = g_strdup_printf ("ipc://%s/%s.sock", dir, name);
-  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s",
-      endpoint);
-  g_autofree gchar *set_name = g_strdup_printf ("output.stream-name=%s",
-      name);
-
-  segd_start (s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "output.sink=zmqmasksink", "--set", set_name, "--set", set_ep,
-        NULL });
+  s->stream = name;
+  s->endpoint = g_strdup_printf ("ipc://%s/%s.sock", dir, name);
+  segd_start (s, (const gchar *[]) { "--set", "source.type=test", NULL });
   g_free (segd_wait (s, "READY=1", 60));
   CHECK (s->ready, "%s: no READY; status: %s", name, s->last_status);
-  return endpoint;
+  return g_strdup (s->endpoint);
 }
 
 /* The real segd-sub against the real segd: --count N exits 0 after N
@@ -743,43 +423,30 @@ case_two_instances (void)
 static void
 case_on_demand (void)
 {
-  Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-od-XXXXXX", &error);
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
-  g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s", endpoint);
-  g_autofree gchar *desc = g_strdup_printf ("zmqmasksrc endpoint=%s "
-      "stream-name=cam ! fakesink", endpoint);
+  Segd s = { .stream = "cam" };
   GstElement *sub;
   gchar *msg;
 
   segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
-        "--set", set, "--set", "source.on-demand=true", "--set",
-        "source.on-demand-grace=0.5", NULL });
+        "source.on-demand=true", "--set", "source.on-demand-grace=0.5",
+        NULL });
   msg = segd_wait (&s, "READY=1", 60);
   CHECK (msg && strstr (msg, "STATUS=idle"), "READY: %s", msg);
   g_free (msg);
   CHECK (segd_masks (&s) == 0, "masks while idle: %s", s.last_status);
 
-  sub = gst_parse_launch (desc, &error);
-  CHECK (sub, "%s", error->message);
-  gst_element_set_state (sub, GST_STATE_PLAYING);
-  msg = segd_wait (&s, "STATUS=streaming", 30);
-  CHECK (msg, "source not opened for a subscriber; last: %s",
-      s.last_status);
-  g_free (msg);
+  sub = play ("zmqmasksrc endpoint=%s stream-name=cam ! fakesink",
+      s.endpoint);
+  segd_expect (&s, "STATUS=streaming", 30,
+      "source not opened for a subscriber");
   segd_wait_masks (&s, 10, 30);
   gst_element_set_state (sub, GST_STATE_NULL);
   gst_object_unref (sub);
 
-  msg = segd_wait (&s, "STATUS=idle", 30);
-  CHECK (msg, "source not closed after the grace period; last: %s",
-      s.last_status);
-  g_free (msg);
+  segd_expect (&s, "STATUS=idle", 30,
+      "source not closed after the grace period");
   segd_stop (&s);
   segd_clear (&s);
-  g_rmdir (dir);
 }
 
 static glong
@@ -808,8 +475,7 @@ case_soak (void)
   Segd s = { 0 };
 
   segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY");
+  segd_expect (&s, "READY=1", 60, "no READY");
   t0 = g_get_monotonic_time ();
   end = t0 + (gint64) (seconds * 1e6);
   start_kb = rss_kb (&s);
@@ -875,9 +541,8 @@ case_bad_config (void)
   g_autofree gchar *junk = g_build_filename (dir, "junk.onnx", NULL);
   g_autofree gchar *set_junk = g_strdup_printf ("segmenter.model=%s", junk);
 
-  CHECK (g_file_set_contents (conf, "[source]\ntype=test\n"
-          "[segmenter]\nthreads = lots\n", -1, NULL), "write");
-  CHECK (g_file_set_contents (junk, "\x08\x07junk", -1, NULL), "write");
+  write_text (conf, "[source]\ntype=test\n[segmenter]\nthreads = lots\n");
+  write_text (junk, "\x08\x07junk");
 
   expect_exit ((const gchar *[]) { "--config", conf, NULL }, 78,
       (const gchar *[]) { "bad.conf:4", "threads", "integer", NULL });
@@ -889,9 +554,7 @@ case_bad_config (void)
         NULL }, 78, (const gchar *[]) { "model", "junk.onnx", NULL });
   expect_exit ((const gchar *[]) { "--set", "source.type=test",
         "--check-config", NULL }, 0, NULL);
-  g_unlink (conf);
-  g_unlink (junk);
-  g_rmdir (dir);
+  remove_tree (dir);
 }
 
 /* A failure while running (here: the file source is missing) is printed
@@ -920,35 +583,23 @@ static void
 case_reload_threads (void)
 {
   Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-thr-XXXXXX", &error);
-  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
-  g_autofree gchar *log = g_build_filename (dir, "gst.log", NULL);
+  g_autofree gchar *conf = g_build_filename (segd_dir (&s), "cam.conf", NULL);
+  g_autofree gchar *log = g_build_filename (s.dir, "gst.log", NULL);
   g_autofree gchar *square = model ("selfie_segmentation.tflite");
   g_autofree gchar *landscape = model ("selfie_segmentation_landscape.tflite");
   g_autofree gchar *text = NULL;
   const gchar *threads_at, *model_at;
-  gchar *msg;
 
-  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
-      "threads=1\n", square);
-  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
-  g_clear_pointer (&text, g_free);
+  write_config_with (conf, "", square, "threads=1\n");
   s.env = (const gchar *[]) { "GST_DEBUG", "GST_PROPERTIES:6",
     "GST_DEBUG_FILE", log, "GST_DEBUG_NO_COLOR", "1", NULL
   };
   segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY; status: %s", s.last_status);
+  segd_expect (&s, "READY=1", 60, "no READY");
 
-  text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
-      "threads=2\n", landscape);
-  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
-  g_clear_pointer (&text, g_free);
-  g_subprocess_send_signal (s.proc, SIGHUP);
-  msg = segd_wait (&s, "model selfie_segmentation_landscape.tflite", 30);
-  CHECK (msg, "new model not loaded; last: %s", s.last_status);
-  g_free (msg);
+  write_config_with (conf, "", landscape, "threads=2\n");
+  reload_expect (&s, "model selfie_segmentation_landscape.tflite",
+      "new model not loaded");
   segd_stop (&s);
 
   CHECK (g_file_get_contents (log, &text, NULL, NULL), "no %s", log);
@@ -958,20 +609,15 @@ case_reload_threads (void)
       log);
   CHECK (threads_at < model_at, "the model was set before the thread count");
   segd_clear (&s);
-  g_unlink (log);
-  g_unlink (conf);
-  g_rmdir (dir);
 }
 
 static void
 write_on_demand (const gchar *path, gboolean on_demand)
 {
   g_autofree gchar *m = model ("selfie_segmentation.tflite");
-  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
-      "on-demand=%s\non-demand-grace=0.5\n[segmenter]\nmodel=%s\n",
-      on_demand ? "true" : "false", m);
 
-  CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
+  write_config_with (path, on_demand ? "on-demand=true\non-demand-grace=0.5\n"
+      : "on-demand=false\non-demand-grace=0.5\n", m, "");
 }
 
 /* Turning on-demand off with SIGHUP while idle opens the source at once;
@@ -980,9 +626,7 @@ static void
 case_on_demand_reload (void)
 {
   Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-odr-XXXXXX", &error);
-  g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
+  g_autofree gchar *conf = g_build_filename (segd_dir (&s), "cam.conf", NULL);
   gchar *msg;
 
   write_on_demand (conf, TRUE);
@@ -992,23 +636,15 @@ case_on_demand_reload (void)
   g_free (msg);
 
   write_on_demand (conf, FALSE);
-  g_subprocess_send_signal (s.proc, SIGHUP);
-  msg = segd_wait (&s, "STATUS=streaming", 30);
-  CHECK (msg, "on-demand=false did not open the source; last: %s",
-      s.last_status);
-  g_free (msg);
+  reload_expect (&s, "STATUS=streaming",
+      "on-demand=false did not open the source");
   segd_wait_masks (&s, 10, 30);
 
   write_on_demand (conf, TRUE);
-  g_subprocess_send_signal (s.proc, SIGHUP);
-  msg = segd_wait (&s, "STATUS=idle", 30);
-  CHECK (msg, "on-demand=true with no subscriber did not close the source; "
-      "last: %s", s.last_status);
-  g_free (msg);
+  reload_expect (&s, "STATUS=idle",
+      "on-demand=true with no subscriber did not close the source");
   segd_stop (&s);
   segd_clear (&s);
-  g_unlink (conf);
-  g_rmdir (dir);
 }
 
 static guint
@@ -1036,12 +672,11 @@ case_reload_eos (void)
   g_autofree gchar *video = g_build_filename (dir, "clip.avi", NULL);
   g_autofree gchar *conf = g_build_filename (dir, "cam.conf", NULL);
   g_autofree gchar *m = model ("selfie_segmentation.tflite");
-  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=file\n"
-      "location=%s\nloop=false\n[segmenter]\nmodel=%s\n", video, m);
   const guint rounds = 4;
 
   write_video (video, 60);
-  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
+  write_text (conf, "[source]\ntype=file\nlocation=%s\nloop=false\n"
+      "[segmenter]\nmodel=%s\n", video, m);
   for (guint r = 0; r < rounds; r++) {
     Segd s = { 0 };
     g_autofree gchar *err = NULL;
@@ -1103,33 +738,25 @@ closed_port (void)
 static void
 run_network_source (const gchar *want, const gchar *const *env)
 {
-  Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-net-XXXXXX", &error);
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
-  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s", endpoint);
+  Segd s = { .stream = "cam", .env = env };
   /* With a password, which no log line, STATUS or camera_state shows. */
   g_autofree gchar *uri = g_strdup_printf ("http://alice:s3cret@127.0.0.1:%u/"
       "cam.mjpg", closed_port ());
   g_autofree gchar *set_uri = g_strdup_printf ("source.uri=%s", uri);
   g_autofree gchar *state = NULL;
-  g_autofree gchar *err = NULL;
+  const gchar *err;
   segmask_sub *sub;
 
-  s.env = env;
   segd_start (&s, (const gchar *[]) { "--set", "source.type=uri", "--set",
-        set_uri, "--set", "source.retry-max=0.5", "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
-        "--set", set_ep, NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY; status: %s", s.last_status);
-  sub = status_sub_new (endpoint, "cam");
+        set_uri, "--set", "source.retry-max=0.5", NULL });
+  segd_expect (&s, "READY=1", 60, "no READY");
+  sub = status_sub_new (s.endpoint, "cam");
   state = status_wait_field (sub, &s, "camera_state", want, 30);
   CHECK (state, "camera_state never said %s", want);
   g_clear_pointer (&state, g_free);
   /* Several retries later: still up, still saying so. */
   g_free (segd_wait (&s, "never-sent", 2.0));
-  CHECK (g_subprocess_get_identifier (s.proc) != NULL, "segd exited");
+  CHECK (!segd_exited (&s), "segd exited");
   state = status_wait_field (sub, &s, "camera_state", want, 10);
   CHECK (state, "camera_state no longer says %s", want);
   CHECK (!strstr (state, "s3cret"), "camera_state: %s", state);
@@ -1138,8 +765,7 @@ run_network_source (const gchar *want, const gchar *const *env)
       && strstr (s.last_status, "alice:***@127.0.0.1")
       && !strstr (s.last_status, "s3cret"), "STATUS: %s", s.last_status);
   segmask_sub_free (&sub);
-  segd_stop (&s);
-  err = segd_stderr (&s);
+  err = segd_stop (&s);
   CHECK (count (err, "source: uri") >= 3, "not retrying: %s", err);
   CHECK (count (err, "segd-network.conf") == 1, "the sandbox hint must be "
       "logged once: %s", err);
@@ -1147,7 +773,6 @@ run_network_source (const gchar *want, const gchar *const *env)
   CHECK (!strstr (err, "did not flush"), "%s", err);
   CHECK (!strstr (err, "s3cret"), "the password is in the log: %s", err);
   segd_clear (&s);
-  remove_tree (dir);
 }
 
 /* Connection refused: a closed port on 127.0.0.1. */
@@ -1162,10 +787,9 @@ case_network_source (void)
 static void
 case_network_blocked (void)
 {
-  const gchar *asan = g_getenv ("ASAN_OPTIONS");
   /* ASan insists on coming first in the library list; the shim does. */
-  g_autofree gchar *asan_options = g_strdup_printf ("%s%s"
-      "verify_asan_link_order=0", asan ? asan : "", asan && *asan ? ":" : "");
+  g_autofree gchar *asan_options = asan_options_with
+      ("verify_asan_link_order=0");
 
   CHECK (g_getenv ("SEGD_EPERM_SHIM"), "SEGD_EPERM_SHIM must be set");
   run_network_source ("blocked", (const gchar *[]) { "LD_PRELOAD",
@@ -1187,7 +811,7 @@ case_network_output (void)
     Segd s = { 0 };
     g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s",
         endpoints[i]);
-    g_autofree gchar *err = NULL;
+    const gchar *err;
     gboolean remote = i < 2;
 
     s.env = env;
@@ -1195,8 +819,7 @@ case_network_output (void)
           set, NULL });
     g_free (segd_wait (&s, "READY=1", 60));
     CHECK (s.ready, "%s: no READY", endpoints[i]);
-    segd_stop (&s);
-    err = segd_stderr (&s);
+    err = segd_stop (&s);
     CHECK (!remote || (strstr (err, endpoints[i])
             && strstr (err, "segd-network.conf")), "%s: no warning: %s",
         endpoints[i], err);
@@ -1213,16 +836,12 @@ case_network_output (void)
 static void
 case_curve (void)
 {
-  Segd s = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *dir = g_dir_make_tmp ("segd-curve-XXXXXX", &error);
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/cam.sock", dir);
-  g_autofree gchar *set_ep = g_strdup_printf ("output.endpoint=%s", endpoint);
+  Segd s = { .stream = "cam" };
+  const gchar *dir = segd_dir (&s);
   g_autofree gchar *secret = g_build_filename (dir, "server.key", NULL);
   g_autofree gchar *allowed = g_build_filename (dir, "allowed.keys", NULL);
   g_autofree gchar *missing = g_build_filename (dir, "nope.key", NULL);
   g_autofree gchar *conf = g_build_filename (dir, "keys.conf", NULL);
-  g_autofree gchar *text = NULL;
   g_autofree gchar *set_secret = g_strdup_printf
       ("output.curve-secret-key-file=%s", secret);
   g_autofree gchar *set_allowed = g_strdup_printf
@@ -1233,19 +852,15 @@ case_curve (void)
   segmask_sub *sub = NULL, *stranger = NULL;
   segmask_msg *m = NULL;
   gint64 end;
-  gboolean got = FALSE;
 
   CHECK (zmq_curve_keypair (server_pub, server_sec) == 0
       && zmq_curve_keypair (client_pub, client_sec) == 0
       && zmq_curve_keypair (other_pub, other_sec) == 0, "no CURVE in libzmq");
-  text = g_strdup_printf ("%s\n", server_sec);
-  CHECK (g_file_set_contents (secret, text, -1, NULL), "%s", secret);
-  g_clear_pointer (&text, g_free);
-  CHECK (g_file_set_contents (allowed, client_pub, -1, NULL), "%s", allowed);
+  write_text (secret, "%s\n", server_sec);
+  write_text (allowed, "%s", client_pub);
 
-  text = g_strdup_printf ("[source]\ntype=test\n\n[output]\n"
+  write_text (conf, "[source]\ntype=test\n\n[output]\n"
       "curve-secret-key-file = %s\n", missing);
-  CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
   expect_exit ((const gchar *[]) { "--config", conf, "--check-config",
         NULL }, 78, (const gchar *[]) { "keys.conf:5",
         "curve-secret-key-file", missing, NULL });
@@ -1254,13 +869,11 @@ case_curve (void)
         "fakesink", NULL });
 
   segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam",
-        "--set", set_ep, "--set", set_secret, "--set", set_allowed, NULL });
-  g_free (segd_wait (&s, "READY=1", 60));
-  CHECK (s.ready, "no READY; status: %s", s.last_status);
+        set_secret, "--set", set_allowed, NULL });
+  segd_expect (&s, "READY=1", 60, "no READY");
 
   segmask_sub_options_init (&opt);
-  opt.endpoint = endpoint;
+  opt.endpoint = s.endpoint;
   opt.stream = "cam";
   opt.curve_server_key = server_pub;
   opt.curve_public_key = other_pub;
@@ -1271,15 +884,8 @@ case_curve (void)
   opt.curve_secret_key = client_sec;
   CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
       err);
-  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (!got && g_get_monotonic_time () < end) {
-    segd_drain (&s);
-    if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
-      continue;
-    got = m->header.type == SEGMASK_MSG_MASK;
-    segmask_msg_free (&m);
-  }
-  CHECK (got, "the allowed subscriber received no mask");
+  CHECK (sub_count_masks_until (sub, &s, 1, 30) == 1,
+      "the allowed subscriber received no mask");
   /* By now the stranger has had as long to get in. */
   end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end) {
@@ -1291,7 +897,6 @@ case_curve (void)
   segmask_sub_free (&stranger);
   segd_stop (&s);
   segd_clear (&s);
-  remove_tree (dir);
 }
 
 /* SIGHUPs that keep coming while segd stops (a reload loop racing

@@ -11,29 +11,17 @@ set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here="$top/tests/systemd"
-skip () { echo "boot-test: SKIP: $*"; exit 77; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, systemd-nspawn)"
-command -v systemd-nspawn >/dev/null || skip "systemd-nspawn is not installed (systemd-container)"
-base=$("$here/make-root.sh") || { rc=$?; [ $rc -eq 77 ] && skip "no Debian root"; exit $rc; }
-
-work=$(mktemp -d /var/tmp/segd-boot-XXXXXX)
-cleanup () { [ -n "${SEGD_BOOT_KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT INT TERM
-root="$work/root"
-echo "boot-test: copying $base"
-cp -a "$base" "$root"
+me=boot-test
+# shellcheck source=tests/systemd/boot-lib.sh
+. "$here/boot-lib.sh"
+boot_prepare "debootstrap, systemd-nspawn"
 
 echo "boot-test: installing with scripts/install into the root"
 DESTDIR="$root" BUILDDIR="${SEGD_BOOT_BUILDDIR:-$top/build-release}" \
   "$top/scripts/install" >"$work/install.log" 2>&1 \
   || { tail -n 30 "$work/install.log"; echo "boot-test: install failed"; exit 1; }
 systemctl --root="$root" enable segd.service
-# A deterministic source (the root has no camera and no demo photo).
-mkdir -p "$root/etc/segd/segd.conf.d"
-printf '[source]\ntype=test\n' > "$root/etc/segd/segd.conf.d/10-ci.conf"
-
-install -D -m 755 "$here/in-container.sh" "$root/usr/local/lib/segd-ci/check"
+boot_checks "segd boot test"
 # A camera for segd@cam2, named by /dev/v4l/by-id: the tests' fake UVC
 # webcam (tests/v4l2/fakecam.c), preloaded into that instance only.
 if [ -n "${FAKECAM_SO:-}" ] && [ -f "$FAKECAM_SO" ]; then
@@ -52,36 +40,4 @@ DROPIN
   printf '[source]\ntype=v4l2\ndevice=/dev/v4l/by-id/usb-Fake_Webcam_C920_0001-video-index0\n' \
     > "$root/etc/segd/cam2.conf"
 fi
-cat > "$root/etc/systemd/system/segd-ci-check.service" <<'UNIT'
-[Unit]
-Description=segd boot test
-After=multi-user.target segd.service
-[Service]
-Type=oneshot
-ExecStart=/usr/local/lib/segd-ci/check
-StandardOutput=journal+console
-StandardError=journal+console
-[Install]
-WantedBy=multi-user.target
-UNIT
-systemctl --root="$root" enable segd-ci-check.service
-mkdir "$work/out"
-
-echo "boot-test: booting"
-rc=0
-timeout 600 systemd-nspawn --quiet --boot --register=no --keep-unit --console=pipe \
-  --directory="$root" --machine=segd-ci --bind="$work/out:/segd-ci" \
-  </dev/null >"$work/console.log" 2>&1 || rc=$?
-grep -a ' check\[[0-9]*\]: ' "$work/out/journal.txt" 2>/dev/null \
-  | sed 's/^.* check\[[0-9]*\]: /  /' || true
-result=$(cat "$work/out/result" 2>/dev/null || echo "no result (nspawn exit $rc)")
-echo "boot-test: $result"
-if [ "$result" != PASS ]; then
-  echo "--- console (last 60 lines)"
-  tail -n 60 "$work/console.log"
-  if [ -f "$work/out/journal.txt" ]; then
-    echo "--- segd in the journal"
-    grep -a 'segd' "$work/out/journal.txt" | tail -n 60
-  fi
-  exit 1
-fi
+boot_run segd-ci

@@ -7,7 +7,6 @@
 #include "../check.h"
 
 #include <gst/app/gstappsink.h>
-#include <gst/check/gstharness.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <segmask.h>
@@ -16,113 +15,25 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define DEADLINE_US (10 * G_USEC_PER_SEC)
+#include "zmq-fixtures.h"
 
-static const gchar *const labels[] = { "background", "person", "cat" };
-static gchar *tmpdir;
-
-static GstSegMask *
-make_mask (guint w, guint h, guint seed)
-{
-  GstSegMask *m = gst_seg_mask_new (w, h, TRUE, TRUE, 3, labels,
-      "test-model.onnx", "0123456789abcdef0123456789abcdef");
-  guint stride = gst_seg_mask_get_stride (m);
-  guint8 *c = gst_seg_mask_get_classes (m), *p = gst_seg_mask_get_probability (m);
-  guint32 rng = seed * 2654435761u + 1;
-
-  for (guint y = 0; y < h; y++)
-    for (guint x = 0; x < w; x++) {
-      c[y * stride + x] = (guint8) (((x + seed) / 11 + y / 7) % 3);
-      p[y * stride + x] = (guint8) (test_rand (&rng) >> 24);
-    }
-  return m;
-}
-
-static GstBuffer *
-make_buffer (GstSegMask *mask, guint i)
-{
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL);
-
-  GST_BUFFER_PTS (buf) = i * 40 * GST_MSECOND;
-  gst_buffer_add_seg_meta (buf, mask, GST_BUFFER_PTS (buf), 5 * GST_MSECOND,
-      0, 0);
-  return buf;
-}
-
+/* A harness-driven zmqmasksink with `encoding` and `extra` properties. */
 static GstHarness *
 new_sink (const gchar *endpoint, const gchar *encoding, const gchar *extra)
 {
-  GstElement *sink = gst_element_factory_make ("zmqmasksink", NULL);
-  GstHarness *h;
+  GstElement *sink = sink_new (endpoint, extra);
 
-  /* Properties first: the harness starts the element at once. */
   gst_util_set_object_arg (G_OBJECT (sink), "encoding", encoding);
-  g_object_set (sink, "endpoint", endpoint, "stream-name", "cam0",
-      "async", FALSE, NULL);
-  if (extra) {
-    gchar **kv = g_strsplit (extra, " ", -1);
-
-    for (gchar **p = kv; *p; p++) {
-      gchar **pair = g_strsplit (*p, "=", 2);
-
-      gst_util_set_object_arg (G_OBJECT (sink), pair[0], pair[1]);
-      g_strfreev (pair);
-    }
-    g_strfreev (kv);
-  }
-  h = gst_harness_new_with_element (sink, "sink", NULL);
-  gst_object_unref (sink);
-  gst_harness_set_src_caps_str (h,
-      "video/x-raw,format=RGB,width=320,height=240,framerate=25/1");
-  g_object_set (h->element, "async", FALSE, NULL);
-  gst_harness_play (h);
-  return h;
-}
-
-static gchar *
-bound (GstHarness *h)
-{
-  gchar *ep = NULL;
-
-  g_object_get (h->element, "bound-endpoint", &ep, NULL);
-  CHECK (ep, "no bound endpoint");
-  return ep;
-}
-
-static guint64
-stat_u64 (GstElement *e, const gchar *field)
-{
-  GstStructure *s = NULL;
-  guint64 v = 0;
-
-  g_object_get (e, "stats", &s, NULL);
-  CHECK (s && gst_structure_get_uint64 (s, field, &v), "stats.%s", field);
-  gst_structure_free (s);
-  return v;
+  return sink_harness (sink);
 }
 
 static void
-wait_subscribers (GstElement *e, gint n)
-{
-  gint64 end = g_get_monotonic_time () + DEADLINE_US;
-  gint got = -1;
-
-  while (g_get_monotonic_time () < end) {
-    g_object_get (e, "subscribers", &got, NULL);
-    if (got == n)
-      return;
-    g_usleep (2000);
-  }
-  CHECK (0, "subscribers %d, want %d", got, n);
-}
-
-static void
-wait_handled (GstElement *e, guint64 n)
+wait_handled (GstHarness *h, guint64 n)
 {
   gint64 end = g_get_monotonic_time () + DEADLINE_US;
 
   while (g_get_monotonic_time () < end) {
-    if (stat_u64 (e, "published") + stat_u64 (e, "dropped") >= n)
+    if (stat_u64 (h, "published") + stat_u64 (h, "dropped") >= n)
       return;
     g_usleep (500);
   }
@@ -132,17 +43,7 @@ wait_handled (GstElement *e, guint64 n)
 static segmask_sub *
 new_sub (const gchar *ep, int status, int rcvhwm)
 {
-  segmask_sub_options o;
-  segmask_sub *s = NULL;
-  char err[256];
-
-  segmask_sub_options_init (&o);
-  o.endpoint = ep;
-  o.stream = "cam0";
-  o.status = status;
-  o.rcvhwm = rcvhwm;
-  CHECK (segmask_sub_new (&o, &s, err, sizeof (err)) == SEGMASK_OK, "%s", err);
-  return s;
+  return sub_open (ep, status, rcvhwm, NULL, NULL, NULL);
 }
 
 static segmask_msg *
@@ -199,9 +100,9 @@ test_library (const gchar *endpoint, const gchar *enc, gboolean classes)
   segmask_sub *s = new_sub (ep, 0, 0);
   segmask_sub_stats st;
 
-  wait_subscribers (h->element, 1);
+  wait_subscribers (h, 1);
   for (guint i = 1; i <= 12; i++) {
-    GstSegMask *mask = make_mask (97 + i, 61, i);
+    GstSegMask *mask = make_mask (97 + i, 61, i, TRUE);
     segmask_msg *m;
 
     CHECK (gst_harness_push (h, make_buffer (mask, i)) == GST_FLOW_OK, "push");
@@ -216,9 +117,9 @@ test_library (const gchar *endpoint, const gchar *enc, gboolean classes)
   CHECK (st.missed == 0 && st.invalid == 0 && st.received == 12,
       "stats missed %" G_GUINT64_FORMAT " invalid %" G_GUINT64_FORMAT,
       (guint64) st.missed, (guint64) st.invalid);
-  wait_handled (h->element, 12);
-  CHECK (stat_u64 (h->element, "published") == 12
-      && stat_u64 (h->element, "dropped") == 0, "sink counters");
+  wait_handled (h, 12);
+  CHECK (stat_u64 (h, "published") == 12
+      && stat_u64 (h, "dropped") == 0, "sink counters");
   segmask_sub_free (&s);
   g_free (ep);
   gst_harness_teardown (h);
@@ -242,9 +143,9 @@ test_src (const gchar *endpoint, const gchar *enc)
   src = gst_bin_get_by_name (GST_BIN (pipe), "in");
   CHECK (gst_element_set_state (pipe, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE, "play");
-  wait_subscribers (h->element, 1);
+  wait_subscribers (h, 1);
   for (guint i = 1; i <= 8; i++) {
-    GstSegMask *mask = make_mask (101, 37, i);
+    GstSegMask *mask = make_mask (101, 37, i, TRUE);
     GstSample *sample;
     GstBuffer *buf;
     GstMapInfo map;
@@ -313,27 +214,27 @@ test_stuck_subscriber (void)
   GstHarness *h = new_sink (endpoint, "raw", "sndhwm=2");
   segmask_sub *reader = new_sub (endpoint, 0, 0);
   segmask_sub *stuck = new_sub (endpoint, 0, 1);
-  GstSegMask *mask = make_mask (640, 480, 1);
+  GstSegMask *mask = make_mask (640, 480, 1, TRUE);
   const guint n = 300;
   guint got_stuck = 0;
   segmask_sub_stats st;
 
-  wait_subscribers (h->element, 2);
+  wait_subscribers (h, 2);
   for (guint i = 1; i <= n; i++) {
     segmask_msg *m;
 
     CHECK (gst_harness_push (h, make_buffer (mask, i)) == GST_FLOW_OK, "push");
-    wait_handled (h->element, i);
+    wait_handled (h, i);
     m = recv_type (reader, SEGMASK_MSG_MASK);
     CHECK (m->header.seq == i, "reader got %" G_GUINT64_FORMAT,
         (guint64) m->header.seq);
     segmask_msg_free (&m);
   }
-  CHECK (stat_u64 (h->element, "published") == n
-      && stat_u64 (h->element, "dropped") == 0,
+  CHECK (stat_u64 (h, "published") == n
+      && stat_u64 (h, "dropped") == 0,
       "frames in %u, published %" G_GUINT64_FORMAT ", dropped %"
-      G_GUINT64_FORMAT, n, stat_u64 (h->element, "published"),
-      stat_u64 (h->element, "dropped"));
+      G_GUINT64_FORMAT, n, stat_u64 (h, "published"),
+      stat_u64 (h, "dropped"));
   for (;;) {
     segmask_msg *m = NULL;
 
@@ -345,7 +246,7 @@ test_stuck_subscriber (void)
   CHECK (got_stuck < n, "stuck subscriber got all %u masks", n);
   /* The next mask it does get shows the gap by its sequence number. */
   gst_harness_push (h, make_buffer (mask, n + 1));
-  wait_handled (h->element, n + 1);
+  wait_handled (h, n + 1);
   {
     segmask_msg *m = recv_type (stuck, SEGMASK_MSG_MASK);
 
@@ -378,18 +279,18 @@ test_late_joiner (void)
   segmask_sub_stats st;
 
   early = new_sub (endpoint, 0, 0);
-  wait_subscribers (h->element, 1);
+  wait_subscribers (h, 1);
   for (guint i = 0; i < 5; i++) {
-    masks[i] = make_mask (64, 48, i + 1);
+    masks[i] = make_mask (64, 48, i + 1, TRUE);
     gst_harness_push (h, make_buffer (masks[i], i + 1));
-    wait_handled (h->element, i + 1);
+    wait_handled (h, i + 1);
   }
   for (guint i = 0; i < 5; i++) {
     m = recv_type (early, SEGMASK_MSG_MASK);
     segmask_msg_free (&m);
   }
   s = new_sub (endpoint, 0, 0);
-  wait_subscribers (h->element, 2);
+  wait_subscribers (h, 2);
   m = recv_type (s, SEGMASK_MSG_MASK);
   compare_mask (m, masks[4], 5, TRUE);
   segmask_msg_free (&m);
@@ -486,9 +387,7 @@ test_curve (void)
   gchar *endpoint = g_strdup_printf ("ipc://%s/curve.sock", tmpdir);
   gchar *extra;
   GstHarness *h;
-  segmask_sub_options o;
-  segmask_sub *a = NULL, *b = NULL, *plain;
-  char err[256];
+  segmask_sub *a, *b, *plain;
   segmask_msg *m = NULL;
   gint64 end;
 
@@ -498,25 +397,16 @@ test_curve (void)
   extra = g_strdup_printf ("curve-secret-key=%s curve-allowed-keys=%s",
       srv_sec, a_pub);
   h = new_sink (endpoint, "rle", extra);
-  segmask_sub_options_init (&o);
-  o.endpoint = endpoint;
-  o.stream = "cam0";
-  o.curve_server_key = srv_pub;
-  o.curve_public_key = a_pub;
-  o.curve_secret_key = a_sec;
-  CHECK (segmask_sub_new (&o, &a, err, sizeof (err)) == SEGMASK_OK, "%s", err);
-  o.curve_public_key = b_pub;
-  o.curve_secret_key = b_sec;
-  CHECK (segmask_sub_new (&o, &b, err, sizeof (err)) == SEGMASK_OK, "%s", err);
+  a = sub_open (endpoint, 0, 0, srv_pub, a_pub, a_sec);
+  b = sub_open (endpoint, 0, 0, srv_pub, b_pub, b_sec);
   plain = new_sub (endpoint, 0, 0);
-  wait_subscribers (h->element, 1);
+  wait_subscribers (h, 1);
   end = g_get_monotonic_time () + DEADLINE_US;
-  while (stat_u64 (h->element, "rejected") < 1
-      && g_get_monotonic_time () < end)
+  while (stat_u64 (h, "rejected") < 1 && g_get_monotonic_time () < end)
     g_usleep (2000);
-  CHECK (stat_u64 (h->element, "rejected") >= 1, "B was not rejected");
+  CHECK (stat_u64 (h, "rejected") >= 1, "B was not rejected");
   for (guint i = 1; i <= 10; i++) {
-    GstSegMask *mask = make_mask (50, 40, i);
+    GstSegMask *mask = make_mask (50, 40, i, TRUE);
 
     gst_harness_push (h, make_buffer (mask, i));
     m = recv_type (a, SEGMASK_MSG_MASK);
@@ -527,12 +417,7 @@ test_curve (void)
   CHECK (segmask_sub_recv (b, 300, &m) == SEGMASK_TIMEOUT, "B got a message");
   CHECK (segmask_sub_recv (plain, 300, &m) == SEGMASK_TIMEOUT,
       "plain subscriber got a message");
-  {
-    gint n;
-
-    g_object_get (h->element, "subscribers", &n, NULL);
-    CHECK (n == 1, "subscribers %d", n);
-  }
+  CHECK (subscribers (h) == 1, "subscribers %d", subscribers (h));
   segmask_sub_free (&a);
   segmask_sub_free (&b);
   segmask_sub_free (&plain);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <netinet/in.h>
 #include <pub-internal.h>
@@ -24,59 +23,17 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define DEADLINE_US (10 * G_USEC_PER_SEC)
-
-static const gchar *const labels[] = { "background", "person", "cat" };
-static gchar *tmpdir;
-
-static GstSegMask *
-make_mask (guint w, guint h, guint seed)
-{
-  GstSegMask *m = gst_seg_mask_new (w, h, TRUE, FALSE, 3, labels,
-      "test-model.onnx", "0123");
-  guint stride = gst_seg_mask_get_stride (m);
-  guint8 *c = gst_seg_mask_get_classes (m);
-
-  for (guint y = 0; y < h; y++)
-    for (guint x = 0; x < w; x++)
-      c[y * stride + x] = (guint8) (((x + seed) / 11 + y / 7) % 3);
-  return m;
-}
-
-static GstBuffer *
-make_buffer (GstSegMask *mask, guint i)
-{
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL);
-
-  GST_BUFFER_PTS (buf) = i * 40 * GST_MSECOND;
-  gst_buffer_add_seg_meta (buf, mask, GST_BUFFER_PTS (buf), 5 * GST_MSECOND,
-      0, 0);
-  return buf;
-}
+#include "zmq-fixtures.h"
 
 /* Starts a zmqmasksink with `props` ("k=v k=v"); NULL if start failed,
  * with the error message in `*error` (if given). */
 static GstHarness *
 try_sink (const gchar *endpoint, const gchar *props, gchar **error)
 {
-  GstElement *sink = gst_element_factory_make ("zmqmasksink", NULL);
+  GstElement *sink = sink_new (endpoint, props);
   GstBus *bus = gst_bus_new ();
-  GstHarness *h;
   GstMessage *msg;
 
-  g_object_set (sink, "endpoint", endpoint, "stream-name", "cam0", "async",
-      FALSE, NULL);
-  if (props) {
-    gchar **kv = g_strsplit (props, " ", -1);
-
-    for (gchar **p = kv; *p; p++) {
-      gchar **pair = g_strsplit (*p, "=", 2);
-
-      gst_util_set_object_arg (G_OBJECT (sink), pair[0], pair[1]);
-      g_strfreev (pair);
-    }
-    g_strfreev (kv);
-  }
   gst_element_set_bus (sink, bus);
   if (gst_element_set_state (sink, GST_STATE_PAUSED)
       == GST_STATE_CHANGE_FAILURE) {
@@ -97,72 +54,14 @@ try_sink (const gchar *endpoint, const gchar *props, gchar **error)
   }
   gst_element_set_state (sink, GST_STATE_NULL);
   gst_object_unref (bus);
-  h = gst_harness_new_with_element (sink, "sink", NULL);
-  gst_object_unref (sink);
-  gst_harness_set_src_caps_str (h,
-      "video/x-raw,format=RGB,width=320,height=240,framerate=25/1");
-  gst_harness_play (h);
-  return h;
-}
-
-static gchar *
-bound (GstHarness *h)
-{
-  gchar *ep = NULL;
-
-  g_object_get (h->element, "bound-endpoint", &ep, NULL);
-  CHECK (ep, "no bound endpoint");
-  return ep;
-}
-
-static gint
-subscribers (GstHarness *h)
-{
-  gint n = -1;
-
-  g_object_get (h->element, "subscribers", &n, NULL);
-  return n;
-}
-
-static void
-wait_subscribers (GstHarness *h, gint n)
-{
-  gint64 end = g_get_monotonic_time () + DEADLINE_US;
-
-  while (g_get_monotonic_time () < end && subscribers (h) != n)
-    g_usleep (2000);
-  CHECK (subscribers (h) == n, "subscribers %d, want %d", subscribers (h), n);
-}
-
-static guint64
-stat_u64 (GstHarness *h, const gchar *field)
-{
-  GstStructure *s = NULL;
-  guint64 v = 0;
-
-  g_object_get (h->element, "stats", &s, NULL);
-  CHECK (s && gst_structure_get_uint64 (s, field, &v), "stats.%s", field);
-  gst_structure_free (s);
-  return v;
+  return sink_harness (sink);
 }
 
 static segmask_sub *
 sub_with (const gchar *ep, const char *srv, const char *pub, const char *sec,
     int rcvhwm)
 {
-  segmask_sub_options o;
-  segmask_sub *s = NULL;
-  char err[256];
-
-  segmask_sub_options_init (&o);
-  o.endpoint = ep;
-  o.stream = "cam0";
-  o.rcvhwm = rcvhwm;
-  o.curve_server_key = srv;
-  o.curve_public_key = pub;
-  o.curve_secret_key = sec;
-  CHECK (segmask_sub_new (&o, &s, err, sizeof (err)) == SEGMASK_OK, "%s", err);
-  return s;
+  return sub_open (ep, 0, rcvhwm, srv, pub, sec);
 }
 
 /* Pushes `n` masks and counts how many `s` receives within the deadline. */
@@ -173,7 +72,7 @@ push_and_count (GstHarness *h, segmask_sub *s, guint first, guint n,
   guint got = 0;
 
   for (guint i = first; i < first + n; i++) {
-    GstSegMask *m = make_mask (40, 30, i);
+    GstSegMask *m = make_mask (40, 30, i, FALSE);
 
     CHECK (gst_harness_push (h, make_buffer (m, i)) == GST_FLOW_OK, "push");
     gst_seg_mask_unref (m);
@@ -345,7 +244,7 @@ test_src_key_files (void)
   wait_subscribers (h, 1);
   end = g_get_monotonic_time () + DEADLINE_US;
   for (guint i = 1; !sample && g_get_monotonic_time () < end; i++) {
-    GstSegMask *m = make_mask (40, 30, i);
+    GstSegMask *m = make_mask (40, 30, i, FALSE);
 
     gst_harness_push (h, make_buffer (m, i));
     gst_seg_mask_unref (m);
@@ -595,7 +494,7 @@ test_replay_flood (void)
       NULL);
   gchar *ep = bound (h);
   segmask_sub *s = sub_with (ep, NULL, NULL, NULL, 2);
-  GstSegMask *big = make_mask (640, 480, 1);
+  GstSegMask *big = make_mask (640, 480, 1, FALSE);
   segmask_sub_stats st;
   guint got = 0;
   int fd;

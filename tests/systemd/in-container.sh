@@ -62,7 +62,11 @@ http_get () {
   cat <&3
   exec 3<&-
 }
-if http_get /metrics | grep -q '^segd_frames_total{stream="segd"} [1-9]'; then
+# READY comes with the first mask; the page may be a moment behind it.
+metrics_counted () {
+  http_get /metrics | grep -q '^segd_frames_total{stream="segd"} [1-9]'
+}
+if wait_for 10 metrics_counted; then
   ok "segd.service serves /metrics on 127.0.0.1:9470"
 else
   bad "no /metrics on 127.0.0.1:9470: $(http_get /metrics 2>&1 | head -n 3)"

@@ -550,9 +550,7 @@ gst_zmq_mask_sink_get_property (GObject *object, guint prop_id,
       g_value_set_string (value, self->camera_state);
       break;
     case PROP_EXTRA_STATUS:
-      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->extra_status);
-      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_MODEL_STATE:
       g_value_set_string (value, self->model_state);

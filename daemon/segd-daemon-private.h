@@ -1,6 +1,7 @@
-/* segd-daemon-private — the SegdDaemon struct, for the files that make up
- * the daemon and for nothing else: segd-daemon.h stays the only interface
- * for main, segd-streams.c and the tests.
+/* segd-daemon-private — the SegdDaemon struct, shared by the files that
+ * make up the daemon (segd-daemon.c runs it, segd-status.c reports on it)
+ * and by nothing else: segd-daemon.h stays the only interface for main,
+ * segd-streams.c and the tests.
  *
  * The main loop owns every field except those under `lock`, which the sink
  * pad probe writes from the streaming thread.
@@ -86,6 +87,23 @@ struct _SegdDaemon
    * notifications belong to SegdStreams. */
   gboolean embedded;
 };
+
+/* ---- segd-status.c ---- */
+
+/* Tells systemd (STATUS=) and the sink (camera-state, model-state) what
+ * the stream is doing now; for one stream of several, the sink's status
+ * message instead, with the engine's counters. Main loop only: call it
+ * after every change of state, model or subscribers. */
+void segd_daemon_update_status (SegdDaemon *daemon);
+
+/* p50 and p99 of the recent capture-to-publish latencies, in ms; FALSE
+ * (and *p50, *p99 untouched) before the first mask. Takes daemon->lock. */
+gboolean segd_daemon_latency_percentiles (SegdDaemon *daemon, gdouble *p50,
+    gdouble *p99);
+
+/* The masks the sink probe counted on the streaming thread. Takes
+ * daemon->lock. */
+guint64 segd_daemon_masks_published (SegdDaemon *daemon);
 
 G_END_DECLS
 

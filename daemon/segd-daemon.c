@@ -8,9 +8,12 @@
  * arrive and leave (on-demand) or the configuration changes. Both queues
  * drop the oldest frame when full, so neither a slow network nor a slow
  * network model ever backs up into the camera. Every decision runs on the
- * main loop; streaming threads only count masks and post messages.
+ * main loop; streaming threads only count masks and post messages. What
+ * segd says about all this (STATUS=, the status page, the latency
+ * percentiles) is in segd-status.c, which shares the struct through
+ * segd-daemon-private.h.
  */
-#include "segd-daemon.h"
+#include "segd-daemon-private.h"
 
 #include "segd-hotplug.h"
 #include "segd-http.h"
@@ -31,80 +34,11 @@
 #include <string.h>
 #include <stdlib.h>
 
-#define LATENCY_SAMPLES 1024
 #define RETRY_FIRST_MS 250
-
-typedef enum
-{
-  STATE_STARTING, /* source added, no mask yet */
-  STATE_RUNNING,  /* masks flow */
-  STATE_WAITING,  /* the source is missing or failed; retrying */
-  STATE_IDLE,     /* on-demand, nobody subscribed */
-  STATE_ENDED,    /* the source stopped sending (test num-buffers) */
-  STATE_STOPPING,
-} State;
-
-struct _SegdDaemon
-{
-  SegdConfig *config;
-  gchar *config_dir;
-  GStrv files, overrides;
-
-  GMainLoop *loop;
-  GstElement *pipeline, *head, *segmenter, *sink;
-  GstElement *source; /* NULL while waiting or idle */
-  gchar *source_desc;
-  SegdSourceType source_type; /* what the source currently is */
-  gchar *device_path;         /* v4l2: the device we wait for */
-
-  State state;
-  gchar *state_detail;
-  /* Why the last attempt to open the source failed, when that is worth a
-   * camera_state of its own ("network-error: ..."); kept while retrying,
-   * cleared once masks flow. */
-  gchar *camera_error;
-  /* The connection test after a network camera failed (see probe_network)
-   * and the last network warning logged, so each is logged once. */
-  GCancellable *probe;
-  gchar *network_logged;
-  gboolean ready_sent;
-  int exit_status;
-  GError *error; /* why the run ended with exit_status, for main */
-
-  guint retry_id, grace_id, status_id, watchdog_id, stop_id, bus_id;
-  guint sig_ids[3];
-  guint retry_ms;
-  gint64 last_retry_us;
-
-  /* Written by the sink pad probe (streaming thread). */
-  GMutex lock;
-  guint64 masks;
-  gint64 last_mask_us;
-  GstClockTime latency[LATENCY_SAMPLES];
-  guint latency_n, latency_pos;
-  GstSegment segment;
-  gboolean first_mask_posted;
-
-  /* From bus messages, main loop only. */
-  gdouble fps, inference_ms;
-  gint subscribers;
-  gchar *model_name;
-  gchar *model_error;
-  gchar *model_identity; /* of the last model given to the element */
-  guint64 masks_at_stall_check;
-
-  SegdHotplug *hotplug; /* udev: a returning camera retries at once */
-  SegdHttp *http; /* NULL when [http] is off */
-
-  /* One stream of several (segd-streams.c): the loop, signals and systemd
-   * notifications belong to SegdStreams. */
-  gboolean embedded;
-};
 
 static void start_source (SegdDaemon *d);
 static void stop_source (SegdDaemon *d);
 static void set_state (SegdDaemon *d, State state, const gchar *detail);
-static void update_status (SegdDaemon *d);
 static void cancel_probe (SegdDaemon *d);
 
 static gboolean
@@ -191,233 +125,6 @@ sink_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static gint
-compare_times (gconstpointer a, gconstpointer b)
-{
-  GstClockTime x = *(const GstClockTime *) a, y = *(const GstClockTime *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-/* p50 and p99 of the recent capture-to-publish latencies, in ms. */
-static gboolean
-latency_percentiles (SegdDaemon *d, gdouble *p50, gdouble *p99)
-{
-  GstClockTime copy[LATENCY_SAMPLES];
-  guint n;
-
-  g_mutex_lock (&d->lock);
-  n = d->latency_n;
-  memcpy (copy, d->latency, n * sizeof copy[0]);
-  g_mutex_unlock (&d->lock);
-  if (!n)
-    return FALSE;
-  qsort (copy, n, sizeof copy[0], compare_times);
-  *p50 = copy[n / 2] / 1e6;
-  *p99 = copy[MIN (n - 1, n * 99 / 100)] / 1e6;
-  return TRUE;
-}
-
-/* ---- status ---- */
-
-/* Seconds since the last mask while running and past stall-timeout (a
- * live camera that stopped sending frames without an error), else 0. */
-static gdouble
-stalled_for (SegdDaemon *d)
-{
-  gint64 age;
-
-  if (d->state != STATE_RUNNING)
-    return 0;
-  g_mutex_lock (&d->lock);
-  age = g_get_monotonic_time () - d->last_mask_us;
-  g_mutex_unlock (&d->lock);
-  return age >= (gint64) (d->config->stall_timeout * 1e6) ? age / 1e6 : 0;
-}
-
-static const gchar *
-camera_state (SegdDaemon *d)
-{
-  switch (d->state) {
-    case STATE_RUNNING:
-      return stalled_for (d) > 0 ? "stalled" : "ok";
-    case STATE_STARTING:
-      /* A retry is no recovery until frames come. */
-      return d->camera_error ? d->camera_error : "ok";
-    case STATE_WAITING:
-      if (d->camera_error)
-        return d->camera_error;
-      return d->state_detail ? d->state_detail : "waiting";
-    case STATE_IDLE:
-      return "idle";
-    case STATE_ENDED:
-      return "stalled";
-    case STATE_STOPPING:
-    default:
-      return "stopping";
-  }
-}
-
-/* The sink probe counts masks on the streaming thread, under d->lock. */
-static guint64
-masks_published (SegdDaemon *d)
-{
-  guint64 n;
-
-  g_mutex_lock (&d->lock);
-  n = d->masks;
-  g_mutex_unlock (&d->lock);
-  return n;
-}
-
-static gchar *
-status_line (SegdDaemon *d)
-{
-  GString *s = g_string_new (NULL);
-  gdouble p50, p99;
-
-  switch (d->state) {
-    case STATE_RUNNING:
-      if (stalled_for (d) > 0) {
-        g_string_append_printf (s, "stalled: no mask for %.1f s",
-            stalled_for (d));
-        break;
-      }
-      g_string_append_printf (s, "streaming %.1f fps, inference %.1f ms",
-          d->fps, d->inference_ms);
-      if (latency_percentiles (d, &p50, &p99))
-        g_string_append_printf (s, ", latency p50 %.1f ms p99 %.1f ms",
-            p50, p99);
-      break;
-    case STATE_STARTING:
-      if (d->camera_error)
-        g_string_append_printf (s, "%s, retrying (%s)", d->state_detail
-            ? d->state_detail : "starting", d->camera_error);
-      else
-        g_string_append (s, "starting");
-      break;
-    case STATE_WAITING:
-      g_string_append (s, d->state_detail ? d->state_detail : "waiting");
-      if (d->camera_error)
-        g_string_append_printf (s, " (%s)", d->camera_error);
-      break;
-    case STATE_IDLE:
-      g_string_append (s, "idle, source closed until a subscriber connects");
-      break;
-    case STATE_ENDED:
-      g_string_append (s, "stalled: the source sends no frames");
-      break;
-    case STATE_STOPPING:
-      g_string_append (s, "stopping");
-      break;
-  }
-  g_string_append_printf (s, ", %d subscriber%s, %" G_GUINT64_FORMAT
-      " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
-      masks_published (d), d->model_name ? d->model_name : "?");
-  if (d->model_error)
-    g_string_append_printf (s, ", %s", d->model_error);
-  return g_string_free (s, FALSE);
-}
-
-static void
-update_status (SegdDaemon *d);
-
-/* A stream of several: its state and the engine's counters for it go in
- * its own status message; systemd hears from SegdStreams. */
-static void
-update_stream_status (SegdDaemon *d)
-{
-  g_autoptr (GString) extra = g_string_new (NULL);
-  GstStructure *s = NULL;
-  gdouble p50 = 0, p99 = 0, weight = 0;
-  guint64 frames = 0, inferences = 0, dropped = 0, budget = 0;
-
-  if (d->sink && has_property (d->sink, "camera-state"))
-    g_object_set (d->sink, "camera-state", camera_state (d), NULL);
-  if (d->sink && has_property (d->sink, "model-state"))
-    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
-        : "ok", NULL);
-  if (!d->sink || !has_property (d->sink, "extra-status"))
-    return;
-  g_object_get (d->segmenter, "stats", &s, NULL);
-  if (s) {
-    gst_structure_get_uint64 (s, "frames-in", &frames);
-    gst_structure_get_uint64 (s, "inferences", &inferences);
-    gst_structure_get_uint64 (s, "dropped", &dropped);
-    gst_structure_get_double (s, "weight", &weight);
-    gst_structure_get_uint64 (s, "max-latency", &budget);
-    gst_structure_get_double (s, "latency-p50-ms", &p50);
-    gst_structure_get_double (s, "latency-p99-ms", &p99);
-    gst_structure_free (s);
-  }
-  g_string_append_printf (extra, "weight=%g\nmax_latency_ms=%g\n"
-      "frames_in=%" G_GUINT64_FORMAT "\ninferred=%" G_GUINT64_FORMAT
-      "\ndropped=%" G_GUINT64_FORMAT "\nlatency_p50_ms=%.1f\n"
-      "latency_p99_ms=%.1f\n", weight, budget / 1e6, frames, inferences,
-      dropped, p50, p99);
-  g_object_set (d->sink, "extra-status", extra->str, NULL);
-}
-
-static void
-update_status (SegdDaemon *d)
-{
-  g_autofree gchar *line = status_line (d);
-
-  if (d->embedded) {
-    update_stream_status (d);
-    return;
-  }
-  if (d->sink && has_property (d->sink, "camera-state"))
-    g_object_set (d->sink, "camera-state", camera_state (d), NULL);
-  if (d->sink && has_property (d->sink, "model-state"))
-    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
-        : "ok", NULL);
-  segd_notify_status (line);
-}
-
-void
-segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
-{
-  static const gchar *const states[] = {
-    [STATE_STARTING] = "starting", [STATE_RUNNING] = "streaming",
-    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
-    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
-  };
-  static const gchar *const cameras[] = {
-    [STATE_STARTING] = "ok", [STATE_RUNNING] = "ok",
-    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
-    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
-  };
-
-  st->stream = g_strdup (d->config->stream_name);
-  st->source = g_strdup (d->source ? d->source_desc : NULL);
-  st->state = states[d->state];
-  st->camera_state = cameras[d->state];
-  /* A live camera that stopped sending frames, as camera_state says. */
-  if (d->state == STATE_RUNNING && stalled_for (d) > 0)
-    st->state = st->camera_state = "stalled";
-  st->camera_detail = g_strdup (d->state_detail);
-  /* A network camera that cannot be reached: the word of camera_state in
-   * the ZeroMQ status, and the detail says what and why, as STATUS does. */
-  if (d->camera_error && (d->state == STATE_WAITING
-          || d->state == STATE_STARTING)) {
-    st->camera_state = g_str_has_prefix (d->camera_error, "blocked:")
-        ? "blocked" : "network-error";
-    g_free (st->camera_detail);
-    st->camera_detail = d->state_detail ? g_strdup_printf ("%s (%s)",
-        d->state_detail, d->camera_error) : g_strdup (d->camera_error);
-  }
-  st->model = g_strdup (d->model_name);
-  st->model_error = g_strdup (d->model_error);
-  st->status_line = status_line (d);
-  st->fps = d->state == STATE_RUNNING ? d->fps : 0;
-  st->inference_ms = d->inference_ms;
-  st->have_latency = latency_percentiles (d, &st->latency_p50_ms,
-      &st->latency_p99_ms);
-  st->subscribers = d->subscribers;
-  st->masks = masks_published (d);
-}
-
 static void
 get_status (gpointer data, SegdStatus *st)
 {
@@ -427,7 +134,7 @@ get_status (gpointer data, SegdStatus *st)
 static gboolean
 status_tick (gpointer data)
 {
-  update_status (data);
+  segd_daemon_update_status (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -444,7 +151,7 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
     g_clear_pointer (&d->network_logged, g_free);
     cancel_probe (d);
   }
-  line = status_line (d);
+  line = segd_daemon_get_status_line (d);
 
   if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
           || state == STATE_IDLE)) {
@@ -452,7 +159,7 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
     if (!d->embedded)
       segd_notify_ready (line);
   }
-  update_status (d);
+  segd_daemon_update_status (d);
 }
 
 /* Pings only while the stream is healthy: masks arrived within
@@ -472,10 +179,11 @@ segd_daemon_is_healthy (SegdDaemon *d)
   switch (d->state) {
     case STATE_RUNNING:
       healthy = now - last < (gint64) (d->config->stall_timeout * 1e6);
-      if (!healthy && masks_published (d) != d->masks_at_stall_check) {
+      if (!healthy
+          && segd_daemon_masks_published (d) != d->masks_at_stall_check) {
         g_warning ("no mask published for %.1f s: the stream is stalled",
             (now - last) / 1e6);
-        d->masks_at_stall_check = masks_published (d);
+        d->masks_at_stall_check = segd_daemon_masks_published (d);
       }
       break;
     case STATE_WAITING:
@@ -678,7 +386,7 @@ start_source (SegdDaemon *d)
     /* The error message on the bus says why and drives the retry. */
     g_debug ("source failed to start");
   }
-  update_status (d);
+  segd_daemon_update_status (d);
 }
 
 static void
@@ -777,7 +485,7 @@ subscribers_changed (SegdDaemon *d, gint count)
     d->grace_id = g_timeout_add ((guint) (d->config->on_demand_grace * 1000),
         grace_over, d);
   }
-  update_status (d);
+  segd_daemon_update_status (d);
 }
 
 /* ---- bus ---- */
@@ -867,7 +575,7 @@ probe_done (GObject *client, GAsyncResult *res, gpointer data)
           && d->camera_error)) {
     g_free (d->camera_error);
     d->camera_error = g_steal_pointer (&state);
-    update_status (d);
+    segd_daemon_update_status (d);
   }
 out:
   g_free (p->message);
@@ -1000,7 +708,7 @@ handle_element (SegdDaemon *d, GstMessage *msg)
       g_message ("model %s (sha256 %s)", model,
           gst_structure_get_string (s, "sha256"));
     g_clear_pointer (&d->model_error, g_free);
-    update_status (d);
+    segd_daemon_update_status (d);
   } else if (!strcmp (name, "zmqmasksink-subscribers")) {
     gint n = 0;
 
@@ -1039,7 +747,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
         else
           d->model_error = g_strdup_printf ("model reload failed: %s",
               err->message);
-        update_status (d);
+        segd_daemon_update_status (d);
       }
       break;
     }
@@ -1241,7 +949,7 @@ segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
     d->grace_id = g_timeout_add ((guint) (config->on_demand_grace * 1000),
         grace_over, d);
   }
-  update_status (d);
+  segd_daemon_update_status (d);
 }
 
 gboolean
@@ -1365,12 +1073,6 @@ segd_daemon_new_stream (SegdConfig *config, GMainLoop *loop,
   return d;
 }
 
-gchar *
-segd_daemon_get_status_line (SegdDaemon *d)
-{
-  return status_line (d);
-}
-
 const SegdConfig *
 segd_daemon_get_config (SegdDaemon *d)
 {
@@ -1424,10 +1126,10 @@ segd_daemon_run (SegdDaemon *d, GError **error)
   {
     gdouble p50, p99;
 
-    if (latency_percentiles (d, &p50, &p99))
+    if (segd_daemon_latency_percentiles (d, &p50, &p99))
       g_message ("%" G_GUINT64_FORMAT " masks published; capture to "
-          "publish p50 %.1f ms, p99 %.1f ms", masks_published (d), p50,
-          p99);
+          "publish p50 %.1f ms, p99 %.1f ms", segd_daemon_masks_published (d),
+          p50, p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
   if (d->error)

@@ -47,13 +47,6 @@ lifecycle_source (SegdSourceType type)
   return type == SEGD_SOURCE_V4L2 || type == SEGD_SOURCE_URI;
 }
 
-static gboolean
-has_property (GstElement *element, const gchar *name)
-{
-  return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-      name) != NULL;
-}
-
 /* ---- masks, latency: the sink pad probe ---- */
 
 static gboolean
@@ -1068,7 +1061,7 @@ segd_daemon_new_stream (SegdConfig *config, GMainLoop *loop,
   d->loop = g_main_loop_ref (loop);
   g_object_set (d->segmenter, "engine", engine, "weight", config->weight,
       "max-latency", (guint64) (config->max_latency * GST_MSECOND), NULL);
-  if (endpoint && has_property (d->sink, "endpoint"))
+  if (endpoint && segd_has_property (d->sink, "endpoint"))
     g_object_set (d->sink, "endpoint", endpoint, NULL);
   return d;
 }

@@ -11,8 +11,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
-static gboolean
-has_property (GstElement *element, const gchar *name)
+gboolean
+segd_has_property (GstElement *element, const gchar *name)
 {
   return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
       name) != NULL;
@@ -98,7 +98,7 @@ set_key_file (GstElement *sink, const gchar *key, const gchar *property,
 {
   if (!path[0])
     return TRUE;
-  if (!has_property (sink, property)) {
+  if (!segd_has_property (sink, property)) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[output] %s: the sink %s has no %s property (CURVE needs "
         "zmqmasksink)", key, GST_OBJECT_NAME (gst_element_get_factory
@@ -113,25 +113,25 @@ static gboolean
 configure_sink (GstElement *s, const SegdConfig *c, GError **error)
 {
 
-  if (has_property (s, "stream-name"))
+  if (segd_has_property (s, "stream-name"))
     g_object_set (s, "stream-name", c->stream_name, NULL);
   if (c->endpoint[0]) {
-    if (has_property (s, "endpoint"))
+    if (segd_has_property (s, "endpoint"))
       g_object_set (s, "endpoint", c->endpoint, NULL);
     else
       g_warning ("[output] endpoint: %s has no endpoint property", c->sink);
-  } else if (has_property (s, "endpoint")) {
+  } else if (segd_has_property (s, "endpoint")) {
     g_autofree gchar *endpoint = default_endpoint (c->stream_name);
 
     g_object_set (s, "endpoint", endpoint, NULL);
   }
-  if (has_property (s, "ipc-mode"))
+  if (segd_has_property (s, "ipc-mode"))
     g_object_set (s, "ipc-mode", (guint) c->ipc_mode, NULL);
-  if (c->ipc_group[0] && has_property (s, "ipc-group"))
+  if (c->ipc_group[0] && segd_has_property (s, "ipc-group"))
     g_object_set (s, "ipc-group", c->ipc_group, NULL);
-  if (has_property (s, "encoding"))
+  if (segd_has_property (s, "encoding"))
     gst_util_set_object_arg (G_OBJECT (s), "encoding", c->encoding);
-  if (c->sndhwm && has_property (s, "sndhwm"))
+  if (c->sndhwm && segd_has_property (s, "sndhwm"))
     g_object_set (s, "sndhwm", c->sndhwm, NULL);
   if (!set_key_file (s, "curve-secret-key-file", "curve-secret-key-file",
           c->curve_secret_key_file, error)
@@ -140,9 +140,9 @@ configure_sink (GstElement *s, const SegdConfig *c, GError **error)
     return FALSE;
   /* Publish at once (no clock wait) and reach PLAYING with no source
    * attached, so status keeps flowing while we wait for a camera. */
-  if (has_property (s, "sync"))
+  if (segd_has_property (s, "sync"))
     g_object_set (s, "sync", FALSE, NULL);
-  if (has_property (s, "async"))
+  if (segd_has_property (s, "async"))
     g_object_set (s, "async", FALSE, NULL);
   return TRUE;
 }

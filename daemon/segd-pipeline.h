@@ -24,6 +24,11 @@ typedef struct
 gboolean segd_pipeline_build (GstElement *pipeline, const SegdConfig *config,
     SegdPipelineParts *parts, int *exit_status, GError **error);
 
+/* Whether `element` has a property `name`: the sink is whatever element
+ * `[output] sink` names (zmqmasksink by default), and settings only some
+ * sinks have are applied where they exist. */
+gboolean segd_has_property (GstElement *element, const gchar *name);
+
 G_END_DECLS
 
 #endif /* SEGD_PIPELINE_H */

@@ -10,6 +10,7 @@
 
 #include "segd-daemon-private.h"
 #include "segd-notify.h"
+#include "segd-pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,6 @@ segd_status_clear (SegdStatus *st)
   g_free (st->model_error);
   g_free (st->status_line);
   memset (st, 0, sizeof *st);
-}
-
-static gboolean
-has_property (GstElement *element, const gchar *name)
-{
-  return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-      name) != NULL;
 }
 
 static gint
@@ -167,12 +161,12 @@ update_stream_status (SegdDaemon *d)
   gdouble p50 = 0, p99 = 0, weight = 0;
   guint64 frames = 0, inferences = 0, dropped = 0, budget = 0;
 
-  if (d->sink && has_property (d->sink, "camera-state"))
+  if (d->sink && segd_has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
-  if (d->sink && has_property (d->sink, "model-state"))
+  if (d->sink && segd_has_property (d->sink, "model-state"))
     g_object_set (d->sink, "model-state", d->model_error ? d->model_error
         : "ok", NULL);
-  if (!d->sink || !has_property (d->sink, "extra-status"))
+  if (!d->sink || !segd_has_property (d->sink, "extra-status"))
     return;
   g_object_get (d->segmenter, "stats", &s, NULL);
   if (s) {
@@ -202,9 +196,9 @@ segd_daemon_update_status (SegdDaemon *d)
     update_stream_status (d);
     return;
   }
-  if (d->sink && has_property (d->sink, "camera-state"))
+  if (d->sink && segd_has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
-  if (d->sink && has_property (d->sink, "model-state"))
+  if (d->sink && segd_has_property (d->sink, "model-state"))
     g_object_set (d->sink, "model-state", d->model_error ? d->model_error
         : "ok", NULL);
   segd_notify_status (line);

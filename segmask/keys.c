@@ -16,6 +16,7 @@
  * and hidden files, must be a certificate or key list; none is skipped
  * silently. Nothing here logs: errors are returned as sentences. */
 #include "segmask.h"
+#include "error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,18 +39,6 @@ struct segmask_keyring
   uint8_t (*keys)[32];
   size_t len, cap;
 };
-
-static void
-fail (char *err, size_t err_len, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (!err || !err_len)
-    return;
-  va_start (ap, fmt);
-  vsnprintf (err, err_len, fmt, ap);
-  va_end (ap);
-}
 
 segmask_keyring *
 segmask_keyring_new (void)
@@ -176,7 +165,7 @@ parse_list (segmask_keyring *ring, const char *text, size_t len,
     n = i - start;
     if (!decode_key (text + start, n, key)) {
       token_preview (text + start, n, pv);
-      fail (err, err_len, "%s:%u: \"%s\" (%zu characters) is not a Z85 "
+      segmask_set_error (err, err_len, "%s:%u: \"%s\" (%zu characters) is not a Z85 "
           "CURVE key (40 characters of the Z85 alphabet)", origin, line, pv,
           n);
       return SEGMASK_ERR_INVALID;
@@ -329,21 +318,21 @@ parse_cert (const char *text, size_t len, const char *origin, Found *pub,
     continue;
 
   bad_indent:
-    fail (err, err_len, "%s:%u: indentation must be a multiple of four "
+    segmask_set_error (err, err_len, "%s:%u: indentation must be a multiple of four "
         "spaces under a section (ZPL)", origin, line);
     return SEGMASK_ERR_INVALID;
   bad_name:
-    fail (err, err_len, "%s:%u: expected a ZPL name", origin, line);
+    segmask_set_error (err, err_len, "%s:%u: expected a ZPL name", origin, line);
     return SEGMASK_ERR_INVALID;
   unterminated:
-    fail (err, err_len, "%s:%u: unterminated quoted value", origin, line);
+    segmask_set_error (err, err_len, "%s:%u: unterminated quoted value", origin, line);
     return SEGMASK_ERR_INVALID;
   trailing:
-    fail (err, err_len, "%s:%u: unexpected text after the value", origin,
+    segmask_set_error (err, err_len, "%s:%u: unexpected text after the value", origin,
         line);
     return SEGMASK_ERR_INVALID;
   duplicate:
-    fail (err, err_len, "%s:%u: curve/%.*s given twice", origin, line,
+    segmask_set_error (err, err_len, "%s:%u: curve/%.*s given twice", origin, line,
         (int) name_n, text + name);
     return SEGMASK_ERR_INVALID;
   }
@@ -359,7 +348,7 @@ found_key (const Found *f, const char *what, const char *origin,
   if (decode_key (f->val, f->n, key))
     return SEGMASK_OK;
   token_preview (f->val, f->n, pv);
-  fail (err, err_len, "%s:%u: curve/%s \"%s\" (%zu characters) is not a "
+  segmask_set_error (err, err_len, "%s:%u: curve/%s \"%s\" (%zu characters) is not a "
       "Z85 CURVE key", origin, f->line, what, pv, f->n);
   return SEGMASK_ERR_INVALID;
 }
@@ -375,11 +364,11 @@ check_pair (const uint8_t pub[32], const uint8_t sec[32], const char *origin,
 
   if (!zmq_z85_encode (sec_z, sec, 32) || !zmq_z85_encode (pub_z, pub, 32)
       || zmq_curve_public (derived, sec_z) != 0) {
-    fail (err, err_len, "%s: cannot derive the public key (libzmq without "
+    segmask_set_error (err, err_len, "%s: cannot derive the public key (libzmq without "
         "CURVE?): %s", origin, zmq_strerror (zmq_errno ()));
     st = SEGMASK_ERR_ZMQ;
   } else if (strcmp (derived, pub_z) != 0) {
-    fail (err, err_len, "%s:%u: curve/public-key does not belong to "
+    segmask_set_error (err, err_len, "%s:%u: curve/public-key does not belong to "
         "curve/secret-key", origin, line);
     st = SEGMASK_ERR_INVALID;
   }
@@ -397,13 +386,13 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
   segmask_status st;
 
   if (!ring || (!text && len)) {
-    fail (err, err_len, "no key ring or text");
+    segmask_set_error (err, err_len, "no key ring or text");
     return SEGMASK_ERR_INVALID;
   }
   if (!origin)
     origin = "(keys)";
   if (memchr (text, 0, len)) {
-    fail (err, err_len, "%s: holds a NUL byte; not a key file", origin);
+    segmask_set_error (err, err_len, "%s: holds a NUL byte; not a key file", origin);
     return SEGMASK_ERR_INVALID;
   }
   if (!looks_like_cert (text, len)) {
@@ -412,7 +401,7 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     st = parse_list (ring, text, len, origin, err, err_len);
     if (st == SEGMASK_OK && kind == SEGMASK_KEY_SECRET
         && ring->len - before > 1) {
-      fail (err, err_len, "%s: holds %zu keys where one secret key belongs",
+      segmask_set_error (err, err_len, "%s: holds %zu keys where one secret key belongs",
           origin, ring->len - before);
       st = SEGMASK_ERR_INVALID;
     }
@@ -423,7 +412,7 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     return st;
   if (kind == SEGMASK_KEY_SECRET) {
     if (!sec.val) {
-      fail (err, err_len, "%s: certificate has no curve/secret-key (a "
+      segmask_set_error (err, err_len, "%s: certificate has no curve/secret-key (a "
           "public certificate? czmq writes the secret one as *_secret)",
           origin);
       return SEGMASK_ERR_INVALID;
@@ -445,13 +434,13 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     return st;
   }
   if (!pub.val) {
-    fail (err, err_len, "%s: certificate has no curve/public-key", origin);
+    segmask_set_error (err, err_len, "%s: certificate has no curve/public-key", origin);
     return SEGMASK_ERR_INVALID;
   }
   /* A secret certificate where a public key belongs means the secret has
    * been copied to a host that should only know the public half. */
   if (sec.val) {
-    fail (err, err_len, "%s:%u: holds a secret key where a public key "
+    segmask_set_error (err, err_len, "%s:%u: holds a secret key where a public key "
         "belongs; give this host the public certificate (czmq writes it "
         "without _secret)", origin, sec.line);
     return SEGMASK_ERR_INVALID;
@@ -477,12 +466,12 @@ read_file (const char *path, char **out, size_t *out_len, char *err,
   if (fstat (fd, &st) != 0)
     goto io_error;
   if (!S_ISREG (st.st_mode)) {
-    fail (err, err_len, "%s: not a regular file", path);
+    segmask_set_error (err, err_len, "%s: not a regular file", path);
     close (fd);
     return SEGMASK_ERR_INVALID;
   }
   if (st.st_size > MAX_KEY_FILE) {
-    fail (err, err_len, "%s: %lld bytes is too large for a key file", path,
+    segmask_set_error (err, err_len, "%s: %lld bytes is too large for a key file", path,
         (long long) st.st_size);
     close (fd);
     return SEGMASK_ERR_INVALID;
@@ -509,7 +498,7 @@ read_file (const char *path, char **out, size_t *out_len, char *err,
   return SEGMASK_OK;
 
 io_error:
-  fail (err, err_len, "%s: %s", path, strerror (errno));
+  segmask_set_error (err, err_len, "%s: %s", path, strerror (errno));
   if (fd >= 0)
     close (fd);
   free (buf);
@@ -557,11 +546,11 @@ add_dir (segmask_keyring *ring, const char *path, unsigned depth, char *err,
   segmask_status st = SEGMASK_OK;
 
   if (depth > MAX_DIR_DEPTH) {
-    fail (err, err_len, "%s: certificate directories nested too deep", path);
+    segmask_set_error (err, err_len, "%s: certificate directories nested too deep", path);
     return SEGMASK_ERR_INVALID;
   }
   if (!(d = opendir (path))) {
-    fail (err, err_len, "%s: %s", path, strerror (errno));
+    segmask_set_error (err, err_len, "%s: %s", path, strerror (errno));
     return SEGMASK_ERR_INVALID;
   }
   /* Sorted, so errors and results do not depend on readdir's order. */
@@ -590,7 +579,7 @@ add_dir (segmask_keyring *ring, const char *path, unsigned depth, char *err,
     struct stat sb;
 
     if (stat (names[i], &sb) != 0) {
-      fail (err, err_len, "%s: %s", names[i], strerror (errno));
+      segmask_set_error (err, err_len, "%s: %s", names[i], strerror (errno));
       st = SEGMASK_ERR_INVALID;
     } else if (S_ISDIR (sb.st_mode)) {
       st = add_dir (ring, names[i], depth + 1, err, err_len);
@@ -602,7 +591,7 @@ add_dir (segmask_keyring *ring, const char *path, unsigned depth, char *err,
     free (names[i]);
   free (names);
   if (st == SEGMASK_ERR_NOMEM)
-    fail (err, err_len, "out of memory");
+    segmask_set_error (err, err_len, "out of memory");
   return st;
 }
 
@@ -613,16 +602,16 @@ segmask_keyring_add_path (segmask_keyring *ring, segmask_key_kind kind,
   struct stat sb;
 
   if (!ring || !path || !path[0]) {
-    fail (err, err_len, "no key file given");
+    segmask_set_error (err, err_len, "no key file given");
     return SEGMASK_ERR_INVALID;
   }
   if (stat (path, &sb) != 0) {
-    fail (err, err_len, "%s: %s", path, strerror (errno));
+    segmask_set_error (err, err_len, "%s: %s", path, strerror (errno));
     return SEGMASK_ERR_INVALID;
   }
   if (S_ISDIR (sb.st_mode)) {
     if (kind == SEGMASK_KEY_SECRET) {
-      fail (err, err_len, "%s: a directory where one secret key belongs",
+      segmask_set_error (err, err_len, "%s: a directory where one secret key belongs",
           path);
       return SEGMASK_ERR_INVALID;
     }
@@ -639,7 +628,7 @@ segmask_keypair_load (const char *secret_key, const char *secret_key_file,
   segmask_status st;
 
   if ((secret_key != NULL) == (secret_key_file != NULL)) {
-    fail (err, err_len, "give a secret key or a secret key file, not %s",
+    segmask_set_error (err, err_len, "give a secret key or a secret key file, not %s",
         secret_key ? "both" : "neither");
     return SEGMASK_ERR_INVALID;
   }
@@ -652,14 +641,14 @@ segmask_keypair_load (const char *secret_key, const char *secret_key_file,
     st = segmask_keyring_add_path (ring, SEGMASK_KEY_SECRET, secret_key_file,
         err, err_len);
   if (st == SEGMASK_OK && ring->len != 1) {
-    fail (err, err_len, "%s: holds no key",
+    segmask_set_error (err, err_len, "%s: holds no key",
         secret_key_file ? secret_key_file : "(inline key)");
     st = SEGMASK_ERR_INVALID;
   }
   if (st == SEGMASK_OK) {
     if (!zmq_z85_encode (secret_z85, ring->keys[0], 32)
         || zmq_curve_public (public_z85, secret_z85) != 0) {
-      fail (err, err_len, "cannot derive the public key: %s",
+      segmask_set_error (err, err_len, "cannot derive the public key: %s",
           zmq_strerror (zmq_errno ()));
       memset (secret_z85, 0, 41);
       st = SEGMASK_ERR_ZMQ;
@@ -677,7 +666,7 @@ segmask_key_load (const char *key, const char *key_file, char z85[41],
   segmask_status st;
 
   if ((key != NULL) == (key_file != NULL)) {
-    fail (err, err_len, "give a public key or a key file, not %s",
+    segmask_set_error (err, err_len, "give a public key or a key file, not %s",
         key ? "both" : "neither");
     return SEGMASK_ERR_INVALID;
   }
@@ -690,7 +679,7 @@ segmask_key_load (const char *key, const char *key_file, char z85[41],
     st = segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, key_file, err,
         err_len);
   if (st == SEGMASK_OK && ring->len != 1) {
-    fail (err, err_len, "%s: holds %zu keys where one public key belongs",
+    segmask_set_error (err, err_len, "%s: holds %zu keys where one public key belongs",
         key_file ? key_file : "(inline key)", ring->len);
     st = SEGMASK_ERR_INVALID;
   }

@@ -24,6 +24,7 @@
  * pub-track.c. The next cut, if this grows, is bind_ipc (~140 lines that
  * touch only the XPUB socket and the ipc_* fields). */
 #include "pub-internal.h"
+#include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,18 +110,6 @@ struct segmask_pub
   char *extra_status;           /* "key=value\n" lines, or NULL */
   segmask_pub_stats stats;
 };
-
-static void
-fail (char *err, size_t err_len, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (!err || !err_len)
-    return;
-  va_start (ap, fmt);
-  vsnprintf (err, err_len, fmt, ap);
-  va_end (ap);
-}
 
 static void
 logf_ (segmask_pub *p, segmask_log_level level, const char *fmt, ...)
@@ -908,12 +897,12 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
   int have_allowed = o->curve_allowed_keys || o->curve_allowed_keys_file;
 
   if (o->curve_secret_key && o->curve_secret_key_file) {
-    fail (err, err_len, "curve-secret-key and curve-secret-key-file are "
+    segmask_set_error (err, err_len, "curve-secret-key and curve-secret-key-file are "
         "both set; set one");
     return SEGMASK_ERR_INVALID;
   }
   if (have_allowed && !have_secret) {
-    fail (err, err_len, "curve-allowed-keys%s needs the server's "
+    segmask_set_error (err, err_len, "curve-allowed-keys%s needs the server's "
         "curve-secret-key or curve-secret-key-file",
         o->curve_allowed_keys ? "" : "-file");
     return SEGMASK_ERR_INVALID;
@@ -923,7 +912,7 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
   st = segmask_keypair_load (o->curve_secret_key, o->curve_secret_key_file,
       pub_z, sec_z, why, sizeof (why));
   if (st != SEGMASK_OK) {
-    fail (err, err_len, "%s: %s", o->curve_secret_key ? "curve-secret-key"
+    segmask_set_error (err, err_len, "%s: %s", o->curve_secret_key ? "curve-secret-key"
         : "curve-secret-key-file", why);
     return st;
   }
@@ -941,13 +930,13 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
       && (st = segmask_keyring_add_text (p->allowed, SEGMASK_KEY_PUBLIC,
               o->curve_allowed_keys, strlen (o->curve_allowed_keys),
               "(property)", why, sizeof (why))) != SEGMASK_OK) {
-    fail (err, err_len, "curve-allowed-keys: %s", why);
+    segmask_set_error (err, err_len, "curve-allowed-keys: %s", why);
     return st;
   }
   if (o->curve_allowed_keys_file
       && (st = segmask_keyring_add_path (p->allowed, SEGMASK_KEY_PUBLIC,
               o->curve_allowed_keys_file, why, sizeof (why))) != SEGMASK_OK) {
-    fail (err, err_len, "curve-allowed-keys-file: %s", why);
+    segmask_set_error (err, err_len, "curve-allowed-keys-file: %s", why);
     return st;
   }
   return SEGMASK_OK;
@@ -984,27 +973,27 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     return SEGMASK_ERR_NOMEM;
   slash = strrchr (dir, '/');
   if (!slash) {
-    fail (err, err_len, "ipc://%s: give an absolute or ./relative path", path);
+    segmask_set_error (err, err_len, "ipc://%s: give an absolute or ./relative path", path);
     goto out;
   }
   *slash = 0;
   base = path + (slash - dir) + 1;
   if (!base[0] || strlen (path) >= sizeof (sa.sun_path)) {
-    fail (err, err_len, "ipc://%s: not a usable socket path", path);
+    segmask_set_error (err, err_len, "ipc://%s: not a usable socket path", path);
     goto out;
   }
   if (group && group[0]) {
     struct group *gr = getgrnam (group);
 
     if (!gr) {
-      fail (err, err_len, "ipc-group: unknown group \"%s\"", group);
+      segmask_set_error (err, err_len, "ipc-group: unknown group \"%s\"", group);
       goto out;
     }
     gid = gr->gr_gid;
   }
   if ((dfd = open (dir[0] ? dir : "/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0
       || faccessat (dfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
-    fail (err, err_len, "Cannot create the socket for \"ipc://%s\": "
+    segmask_set_error (err, err_len, "Cannot create the socket for \"ipc://%s\": "
         "directory \"%s\" is not writable (%s).", path, dir[0] ? dir : "/",
         strerror (errno));
     goto out;
@@ -1013,7 +1002,7 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     int s;
 
     if (!S_ISSOCK (st.st_mode)) {
-      fail (err, err_len, "ipc://%s: the path exists and is not a socket "
+      segmask_set_error (err, err_len, "ipc://%s: the path exists and is not a socket "
           "(a symlink or file is never followed or replaced)", path);
       goto out;
     }
@@ -1022,26 +1011,26 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     memcpy (sa.sun_path, path, strlen (path));
     s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
-      fail (err, err_len, "socket: %s", strerror (errno));
+      segmask_set_error (err, err_len, "socket: %s", strerror (errno));
       goto out;
     }
     if (connect (s, (struct sockaddr *) &sa, sizeof (sa)) == 0) {
       close (s);
-      fail (err, err_len, "ipc://%s is in use by a running publisher; "
+      segmask_set_error (err, err_len, "ipc://%s is in use by a running publisher; "
           "refusing to take over its endpoint", path);
       goto out;
     }
     close (s);
     /* Nobody listens: a stale file from a publisher that died. */
     if (unlinkat (dfd, base, 0) != 0 && errno != ENOENT) {
-      fail (err, err_len, "ipc://%s: cannot remove the stale socket: %s",
+      segmask_set_error (err, err_len, "ipc://%s: cannot remove the stale socket: %s",
           path, strerror (errno));
       goto out;
     }
   }
   snprintf (tmpl, sizeof (tmpl), "%s/.segd-bind-XXXXXX", dir[0] ? dir : "");
   if (!mkdtemp (tmpl)) {
-    fail (err, err_len, "ipc://%s: cannot create a directory beside it: %s",
+    segmask_set_error (err, err_len, "ipc://%s: cannot create a directory beside it: %s",
         path, strerror (errno));
     goto out;
   }
@@ -1049,30 +1038,30 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     goto tmp_failed;
   snprintf (ep, sizeof (ep), "ipc://%s/%s", tmpl, base);
   if (strlen (ep) - 6 >= sizeof (sa.sun_path)) {
-    fail (err, err_len, "ipc://%s: path too long to bind safely (%zu bytes "
+    segmask_set_error (err, err_len, "ipc://%s: path too long to bind safely (%zu bytes "
         "with the private directory)", path, strlen (ep) - 6);
     goto cleanup;
   }
   if (zmq_bind (p->xpub, ep) != 0) {
-    fail (err, err_len, "Could not bind \"ipc://%s\": %s", path,
+    segmask_set_error (err, err_len, "Could not bind \"ipc://%s\": %s", path,
         zmq_strerror (zmq_errno ()));
     ret = SEGMASK_ERR_ZMQ;
     goto cleanup;
   }
   /* In our 0700 directory nobody can swap the file: no link to follow. */
   if (mode && fchmodat (tfd, base, mode, 0) != 0) {
-    fail (err, err_len, "ipc-mode: cannot set mode %o on ipc://%s: %s",
+    segmask_set_error (err, err_len, "ipc-mode: cannot set mode %o on ipc://%s: %s",
         mode, path, strerror (errno));
     goto unbind;
   }
   if (gid != (gid_t) -1
       && fchownat (tfd, base, (uid_t) -1, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-    fail (err, err_len, "ipc-group: cannot give ipc://%s to group \"%s\": %s",
+    segmask_set_error (err, err_len, "ipc-group: cannot give ipc://%s to group \"%s\": %s",
         path, group, strerror (errno));
     goto unbind;
   }
   if (renameat2 (tfd, base, dfd, base, RENAME_NOREPLACE) != 0) {
-    fail (err, err_len, "ipc://%s: cannot move the socket into place: %s",
+    segmask_set_error (err, err_len, "ipc://%s: cannot move the socket into place: %s",
         path, errno == EEXIST ? "something appeared at the path meanwhile"
         : strerror (errno));
     goto unbind;
@@ -1091,7 +1080,7 @@ unbind:
   unlinkat (tfd, base, 0);
   goto cleanup;
 tmp_failed:
-  fail (err, err_len, "ipc://%s: %s", tmpl, strerror (errno));
+  segmask_set_error (err, err_len, "ipc://%s: %s", tmpl, strerror (errno));
 cleanup:
   if (tfd >= 0)
     close (tfd);
@@ -1121,11 +1110,11 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
   if (out)
     *out = NULL;
   if (!o || !out || !o->endpoint || !o->endpoint[0]) {
-    fail (err, err_len, "endpoint: not set");
+    segmask_set_error (err, err_len, "endpoint: not set");
     return SEGMASK_ERR_INVALID;
   }
   if (!o->stream || !o->stream[0] || strlen (o->stream) > SEGMASK_MAX_STRING) {
-    fail (err, err_len, "stream-name: must be 1 to %d bytes long",
+    segmask_set_error (err, err_len, "stream-name: must be 1 to %d bytes long",
         SEGMASK_MAX_STRING);
     return SEGMASK_ERR_INVALID;
   }
@@ -1159,7 +1148,7 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
       || !(p->camera_state = strdup ("ok")) || !(p->model_state = strdup ("ok")))
     goto nomem;
   if ((p->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-    fail (err, err_len, "eventfd: %s", strerror (errno));
+    segmask_set_error (err, err_len, "eventfd: %s", strerror (errno));
     goto failed;
   }
   if (!(p->ctx = zmq_ctx_new ()))
@@ -1196,7 +1185,7 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
   } else {
     if (bind ? zmq_bind (p->xpub, addr) != 0
         : zmq_connect (p->xpub, addr) != 0) {
-      fail (err, err_len, "Could not %s \"%s\": %s",
+      segmask_set_error (err, err_len, "Could not %s \"%s\": %s",
           bind ? "bind" : "connect to", addr, zmq_strerror (zmq_errno ()));
       st = SEGMASK_ERR_ZMQ;
       goto failed;
@@ -1220,7 +1209,7 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
     p->session = r;
   }
   if ((errno = pthread_create (&p->thread, NULL, publisher_thread, p)) != 0) {
-    fail (err, err_len, "cannot start the publisher thread: %s",
+    segmask_set_error (err, err_len, "cannot start the publisher thread: %s",
         strerror (errno));
     goto failed;
   }
@@ -1229,11 +1218,11 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
   return SEGMASK_OK;
 
 nomem:
-  fail (err, err_len, "out of memory");
+  segmask_set_error (err, err_len, "out of memory");
   st = SEGMASK_ERR_NOMEM;
   goto failed;
 zmq_failed:
-  fail (err, err_len, "Could not set up the ZeroMQ socket: %s",
+  segmask_set_error (err, err_len, "Could not set up the ZeroMQ socket: %s",
       zmq_strerror (zmq_errno ()));
   st = SEGMASK_ERR_ZMQ;
 failed:

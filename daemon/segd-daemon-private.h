@@ -10,6 +10,7 @@
 #define SEGD_DAEMON_PRIVATE_H
 
 #include "segd-daemon.h"
+#include "segd-hooks.h"
 #include "segd-hotplug.h"
 #include "segd-http.h"
 #include "segd-source.h"
@@ -58,8 +59,8 @@ struct _SegdDaemon
   int exit_status;
   GError *error; /* why the run ended with exit_status, for main */
 
-  guint retry_id, grace_id, status_id, watchdog_id, stop_id, bus_id;
-  guint sig_ids[3];
+  guint retry_id, grace_id, stop_id, bus_id;
+  SegdHooks hooks;
   guint retry_ms;
   gint64 last_retry_us;
 

@@ -1032,8 +1032,8 @@ segd_daemon_start (SegdDaemon *d)
 {
   /* segd_daemon_run has its own; a stream of several needs its counters
    * in its status message every second too. */
-  if (d->embedded && !d->status_id)
-    d->status_id = g_timeout_add_seconds (1, status_tick, d);
+  if (d->embedded && !d->hooks.status_id)
+    d->hooks.status_id = g_timeout_add_seconds (1, status_tick, d);
   if (gst_element_set_state (d->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE) {
     /* The bus has the reason; let the loop report it. */
@@ -1084,37 +1084,21 @@ segd_daemon_take_error (SegdDaemon *d)
   return g_steal_pointer (&d->error);
 }
 
-static gboolean
-ignore_signal (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 int
 segd_daemon_run (SegdDaemon *d, GError **error)
 {
-  guint64 wd_usec = segd_notify_watchdog_usec ();
+  static const SegdHookFuncs funcs = {
+    on_stop_signal, on_reload_signal, status_tick, watchdog_tick,
+  };
 
-  d->sig_ids[0] = g_unix_signal_add (SIGTERM, on_stop_signal, d);
-  d->sig_ids[1] = g_unix_signal_add (SIGINT, on_stop_signal, d);
-  d->sig_ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, d);
-  d->status_id = g_timeout_add_seconds (1, status_tick, d);
-  if (wd_usec)
-    d->watchdog_id = g_timeout_add (MAX (wd_usec / 2000, 1), watchdog_tick,
-        d);
-
+  segd_hooks_add (&d->hooks, &funcs, d);
   segd_daemon_start (d);
   if (d->exit_status == SEGD_EXIT_OK)
     g_main_loop_run (d->loop);
 
-  /* There is nothing left to reload, but a SIGHUP must not kill a clean
-   * shutdown ("killed by SIGHUP" after systemctl reload while the file
-   * ends or the unit stops). GLib gives a signal back its default action
-   * when the last source for it goes, so a no-op source that lives until
-   * exit takes over before the reload one goes; signal (SIG_IGN) after the
-   * removal would leave a window that a reload loop does hit. */
-  g_unix_signal_add (SIGHUP, ignore_signal, NULL);
-  g_clear_handle_id (&d->sig_ids[2], g_source_remove);
+  /* There is nothing left to reload, but a SIGHUP (systemctl reload while
+   * the file ends or the unit stops) must not kill a clean shutdown. */
+  segd_hooks_end_reload (&d->hooks);
 
   {
     gdouble p50, p99;
@@ -1135,12 +1119,9 @@ segd_daemon_free (SegdDaemon *d)
 {
   if (!d)
     return;
-  for (guint i = 0; i < G_N_ELEMENTS (d->sig_ids); i++)
-    g_clear_handle_id (&d->sig_ids[i], g_source_remove);
+  segd_hooks_clear (&d->hooks);
   g_clear_handle_id (&d->retry_id, g_source_remove);
   g_clear_handle_id (&d->grace_id, g_source_remove);
-  g_clear_handle_id (&d->status_id, g_source_remove);
-  g_clear_handle_id (&d->watchdog_id, g_source_remove);
   g_clear_handle_id (&d->stop_id, g_source_remove);
   g_clear_handle_id (&d->bus_id, g_source_remove);
   g_clear_pointer (&d->hotplug, segd_hotplug_free);

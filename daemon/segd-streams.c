@@ -25,6 +25,7 @@
 #include "segd-streams.h"
 
 #include "segd-daemon.h"
+#include "segd-hooks.h"
 #include "segd-notify.h"
 
 #include <errno.h>
@@ -58,7 +59,7 @@ struct _SegdStreams
   GHashTable *daemons;          /* name -> SegdDaemon (transfer full) */
   GPtrArray *names;             /* in configuration order */
   Proxy *proxy;
-  guint sig_ids[3], status_id, watchdog_id;
+  SegdHooks hooks;
   gboolean ready_sent, stopping;
   gboolean http_taken;          /* a stream serves [http] */
   int exit_status;
@@ -440,32 +441,21 @@ segd_streams_new (SegdConfig *config, const SegdConfigSources *sources,
   return ss;
 }
 
-static gboolean
-ignore_signal (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 int
 segd_streams_run (SegdStreams *ss, GError **error)
 {
-  guint64 wd_usec = segd_notify_watchdog_usec ();
+  static const SegdHookFuncs funcs = {
+    on_stop_signal, on_reload_signal, status_tick, watchdog_tick,
+  };
 
-  ss->sig_ids[0] = g_unix_signal_add (SIGTERM, on_stop_signal, ss);
-  ss->sig_ids[1] = g_unix_signal_add (SIGINT, on_stop_signal, ss);
-  ss->sig_ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, ss);
-  ss->status_id = g_timeout_add_seconds (1, status_tick, ss);
-  if (wd_usec)
-    ss->watchdog_id = g_timeout_add (MAX (wd_usec / 2000, 1), watchdog_tick,
-        ss);
+  segd_hooks_add (&ss->hooks, &funcs, ss);
   g_message ("%u streams on one engine", ss->names->len);
   for (guint i = 0; i < ss->names->len; i++)
     segd_daemon_start (g_hash_table_lookup (ss->daemons,
             g_ptr_array_index (ss->names, i)));
   g_main_loop_run (ss->loop);
   /* As segd_daemon_run: a SIGHUP during shutdown must not kill it. */
-  g_unix_signal_add (SIGHUP, ignore_signal, NULL);
-  g_clear_handle_id (&ss->sig_ids[2], g_source_remove);
+  segd_hooks_end_reload (&ss->hooks);
   {
     GHashTableIter it;
     gpointer name, d;
@@ -494,10 +484,7 @@ segd_streams_free (SegdStreams *ss)
 {
   if (!ss)
     return;
-  for (guint i = 0; i < G_N_ELEMENTS (ss->sig_ids); i++)
-    g_clear_handle_id (&ss->sig_ids[i], g_source_remove);
-  g_clear_handle_id (&ss->status_id, g_source_remove);
-  g_clear_handle_id (&ss->watchdog_id, g_source_remove);
+  segd_hooks_clear (&ss->hooks);
   /* The pipelines go before the proxy their publishers connect to. */
   g_clear_pointer (&ss->daemons, g_hash_table_unref);
   g_clear_pointer (&ss->proxy, proxy_free);

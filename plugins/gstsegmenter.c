@@ -4,7 +4,8 @@
  * The model and its session form a reference-counted "engine": the thread
  * that runs inference holds a reference for the duration of one run, so a
  * new model loaded off the streaming thread (property `model` while
- * PLAYING) is swapped in by replacing one pointer under the lock. In `sync`
+ * PLAYING) is swapped in by replacing one pointer under the lock; buffers
+ * reach it as seg_frames through segframe.h. In `sync`
  * mode the streaming thread runs the network itself; in `latest` mode a
  * worker thread does, on a private copy of the newest frame, and buffers
  * carry the newest finished mask with its age — the streaming thread never
@@ -22,6 +23,7 @@
 
 #include "gstsegmenter.h"
 #include "segengine.h"
+#include "segframe.h"
 #include "segjpeg.h"
 #include "segmeta.h"
 #include "segtemporal.h"
@@ -237,106 +239,12 @@ engine_unref (Engine *engine)
   g_free (engine);
 }
 
-static gboolean
-video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
+/* Where gst_seg_frame_map decodes: only image/jpeg needs a decoder, made on
+ * the first frame so that raw video never pays for one. */
+static SegJpeg **
+jpeg_decoder (GstSegmenter *self)
 {
-  switch (GST_VIDEO_FRAME_FORMAT (vf)) {
-    case GST_VIDEO_FORMAT_RGB:
-      sf->format = SEG_PIXEL_RGB;
-      break;
-    case GST_VIDEO_FORMAT_BGR:
-      sf->format = SEG_PIXEL_BGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBx:
-      sf->format = SEG_PIXEL_RGBX;
-      break;
-    case GST_VIDEO_FORMAT_BGRx:
-      sf->format = SEG_PIXEL_BGRX;
-      break;
-    case GST_VIDEO_FORMAT_xRGB:
-      sf->format = SEG_PIXEL_XRGB;
-      break;
-    case GST_VIDEO_FORMAT_xBGR:
-      sf->format = SEG_PIXEL_XBGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBA:
-      sf->format = SEG_PIXEL_RGBA;
-      break;
-    case GST_VIDEO_FORMAT_BGRA:
-      sf->format = SEG_PIXEL_BGRA;
-      break;
-    case GST_VIDEO_FORMAT_NV12:
-      sf->format = SEG_PIXEL_NV12;
-      break;
-    case GST_VIDEO_FORMAT_I420:
-      sf->format = SEG_PIXEL_I420;
-      break;
-    case GST_VIDEO_FORMAT_YUY2:
-      sf->format = SEG_PIXEL_YUY2;
-      break;
-    default:
-      return FALSE;
-  }
-  sf->width = GST_VIDEO_FRAME_WIDTH (vf);
-  sf->height = GST_VIDEO_FRAME_HEIGHT (vf);
-  for (guint i = 0; i < 3; i++) {
-    if (i < GST_VIDEO_FRAME_N_PLANES (vf)) {
-      sf->planes[i] = GST_VIDEO_FRAME_PLANE_DATA (vf, i);
-      sf->strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE (vf, i);
-    } else {
-      sf->planes[i] = NULL;
-      sf->strides[i] = 0;
-    }
-  }
-  return TRUE;
-}
-
-/* A buffer seen as a seg_frame: raw video mapped in place, or a JPEG
- * decoded at the scale the engine's input needs. */
-typedef struct
-{
-  GstVideoFrame vf;
-  gboolean mapped;
-} FrameMap;
-
-static gboolean
-frame_map (GstSegmenter *self, const seg_model_info *mi, GstBuffer *buf,
-    const GstVideoInfo *info, FrameMap *m, seg_frame *sf, gchar **error)
-{
-  GstMapInfo map;
-  gboolean ok;
-
-  m->mapped = FALSE;
-  if (!self->jpeg) {
-    if (!gst_video_frame_map (&m->vf, info, buf, GST_MAP_READ)) {
-      *error = g_strdup ("cannot map the video frame");
-      return FALSE;
-    }
-    m->mapped = TRUE;
-    if (!video_to_seg_frame (&m->vf, sf)) {
-      *error = g_strdup ("unsupported video format");
-      return FALSE;
-    }
-    return TRUE;
-  }
-  if (!self->decoder)
-    self->decoder = seg_jpeg_new ();
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    *error = g_strdup ("cannot map the JPEG frame");
-    return FALSE;
-  }
-  ok = seg_jpeg_decode (self->decoder, map.data, map.size,
-      mi->input_width, mi->input_height, sf, error);
-  gst_buffer_unmap (buf, &map);
-  return ok;
-}
-
-static void
-frame_unmap (FrameMap *m)
-{
-  if (m->mapped)
-    gst_video_frame_unmap (&m->vf);
-  m->mapped = FALSE;
+  return self->jpeg ? &self->decoder : NULL;
 }
 
 /* Thread counts threads=0 tries, and timed runs of each. */
@@ -626,7 +534,7 @@ worker_main (gpointer data)
 
   g_mutex_lock (&self->lock);
   for (;;) {
-    FrameMap fm;
+    GstSegFrameMap fm;
     seg_frame sf;
     GstSegMask *mask = NULL;
     GstClockTime latency = 0;
@@ -646,11 +554,11 @@ worker_main (gpointer data)
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
-    if (frame_map (self, engine->info, self->staging, &self->staging_info, &fm,
-            &sf, &error))
+    if (gst_seg_frame_map (self->staging, &self->staging_info,
+            jpeg_decoder (self), engine->info, &fm, &sf, &error))
       mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
           &error);
-    frame_unmap (&fm);
+    gst_seg_frame_unmap (&fm);
     engine_unref (engine);
 
     if (!mask) {
@@ -885,7 +793,7 @@ gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
 static GstFlowReturn
 infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
-  FrameMap fm;
+  GstSegFrameMap fm;
   seg_frame sf;
   GstSegMask *mask = NULL;
   GstClockTime latency = 0;
@@ -895,9 +803,10 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   g_mutex_lock (&self->lock);
   engine = engine_ref (self->engine);
   g_mutex_unlock (&self->lock);
-  if (frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error))
+  if (gst_seg_frame_map (buf, &self->info, jpeg_decoder (self), engine->info,
+          &fm, &sf, &error))
     mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
-  frame_unmap (&fm);
+  gst_seg_frame_unmap (&fm);
   engine_unref (engine);
   if (!mask)
     goto inference_failed;
@@ -976,21 +885,21 @@ infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
   SharedJob job = {.self = self };
   SegEngineResult res;
-  FrameMap fm;
+  GstSegFrameMap fm;
   seg_frame sf;
 
   /* a JPEG frame is decoded here, on the streaming thread, the one user
    * of the decoder */
-  if (!frame_map (self, seg_engine_get_info (self->shared), buf,
-          &self->info, &fm, &sf, &job.error)) {
-    frame_unmap (&fm);
+  if (!gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
+          seg_engine_get_info (self->shared), &fm, &sf, &job.error)) {
+    gst_seg_frame_unmap (&fm);
     goto map_failed;
   }
   job.sf = &sf;
   job.info = &self->info;
   res = seg_engine_stream_run (self->stream, capture_time (self, buf),
       shared_job_run, &job);
-  frame_unmap (&fm);
+  gst_seg_frame_unmap (&fm);
 
   switch (res) {
     case SEG_ENGINE_DONE:
@@ -1248,7 +1157,7 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   const seg_model_info *mi;
   seg_temporal_params params;
   GstSegMask *out = NULL;
-  FrameMap fm;
+  GstSegFrameMap fm;
   gchar *error = NULL;
   gboolean seen;
   Engine *engine;
@@ -1265,9 +1174,10 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   mi = engine->info;
   if (engine->generation != self->temporal_generation)
     goto done;
-  seen = frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error)
+  seen = gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
+      engine->info, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
-  frame_unmap (&fm);
+  gst_seg_frame_unmap (&fm);
   g_free (error);
   if (seen)
     moved = seg_temporal_track (self->temporal, &params,

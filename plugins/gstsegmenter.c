@@ -1,15 +1,13 @@
 /* segmenter — runs a segmentation network on video frames and attaches the
  * mask to each buffer as a GstSegMeta; the pixels pass through untouched.
  *
- * The model and its session form a reference-counted "engine": the thread
- * that runs inference holds a reference for the duration of one run, so a
- * new model loaded off the streaming thread (property `model` while
- * PLAYING) is swapped in by replacing one pointer under the lock; buffers
- * reach it as seg_frames through segframe.h. In `sync`
- * mode the streaming thread runs the network itself; in `latest` mode a
- * worker thread does, on a private copy of the newest frame, and buffers
- * carry the newest finished mask with its age — the streaming thread never
- * waits for inference.
+ * The model runs on a reference-counted SegRunner (segrunner.h), so a new
+ * model loaded off the streaming thread (property `model` while PLAYING)
+ * is swapped in by replacing one pointer under the lock; buffers reach it
+ * as seg_frames through segframe.h. In `sync` mode the streaming thread
+ * runs the network itself; in `latest` mode a worker thread does, on a
+ * private copy of the newest frame, and buffers carry the newest finished
+ * mask with its age — the streaming thread never waits for inference.
  *
  * With `engine=NAME` the element instead joins the process-wide engine of
  * that name (segengine.h): one model, one set of workers and one scheduler
@@ -26,8 +24,8 @@
 #include "segframe.h"
 #include "segjpeg.h"
 #include "segmeta.h"
+#include "segrunner.h"
 #include "segtemporal.h"
-#include "segthreads.h"
 
 #include <math.h>
 #include <segmenter/seg.h>
@@ -76,18 +74,6 @@ enum
   PROP_MAX_LATENCY,
 };
 
-typedef struct
-{
-  gint refcount;
-  guint generation;
-  gchar *path;
-  seg_model *model;
-  seg_session *session;
-  const seg_model_info *info;
-  GstClockTime warm_latency;
-  gint threads;                 /* what threads=0 chose, or threads */
-} Engine;
-
 typedef enum
 {
   SLOT_IDLE,                    /* the worker waits; the staging frame is free */
@@ -133,7 +119,7 @@ struct _GstSegmenter
   /* Everything below under `lock`. */
   GMutex lock;
   GCond cond;
-  Engine *engine;
+  SegRunner *runner;
   guint generation;
   GThreadPool *loader;
   GThread *worker;
@@ -221,163 +207,12 @@ gst_segmenter_output_size_get_type (void)
   return type;
 }
 
-static Engine *
-engine_ref (Engine *engine)
-{
-  g_atomic_int_inc (&engine->refcount);
-  return engine;
-}
-
-static void
-engine_unref (Engine *engine)
-{
-  if (!engine || !g_atomic_int_dec_and_test (&engine->refcount))
-    return;
-  seg_session_free (engine->session);
-  seg_model_free (engine->model);
-  g_free (engine->path);
-  g_free (engine);
-}
-
 /* Where gst_seg_frame_map decodes: only image/jpeg needs a decoder, made on
  * the first frame so that raw video never pays for one. */
 static SegJpeg **
 jpeg_decoder (GstSegmenter *self)
 {
   return self->jpeg ? &self->decoder : NULL;
-}
-
-/* Thread counts threads=0 tries, and timed runs of each. */
-#define AUTO_THREADS_MAX 4
-#define AUTO_THREADS_ROUNDS 7
-
-typedef struct
-{
-  seg_session *sessions[AUTO_THREADS_MAX + 1];
-  const seg_frame *frame;
-} AutoThreads;
-
-static gdouble
-time_run (gpointer data, guint threads)
-{
-  AutoThreads *a = data;
-  gint64 t0 = g_get_monotonic_time ();
-
-  if (seg_session_run_frame (a->sessions[threads], a->frame) != SEG_OK)
-    return -1.0;
-  return (g_get_monotonic_time () - t0) / 1e6;
-}
-
-/* threads=0: a session on each count up to the CPUs (at most
- * AUTO_THREADS_MAX), timed on `frame`; returns the fastest by
- * seg_threads_choose's rule and frees the others. */
-static seg_status
-auto_threads_session (seg_model *model, seg_session_options *options,
-    const seg_frame *frame, seg_session **out, char **msg)
-{
-  AutoThreads a = { {NULL}, frame };
-  guint max = MIN (g_get_num_processors (), AUTO_THREADS_MAX), best;
-  seg_status st = SEG_OK;
-
-  for (guint t = 1; t <= max && st == SEG_OK; t++) {
-    options->threads = (int) t;
-    st = seg_session_new (model, options, &a.sessions[t], msg);
-    /* the first run of a session fills its caches and pages */
-    if (st == SEG_OK)
-      st = seg_session_run_frame (a.sessions[t], frame);
-    if (st != SEG_OK && t > 1) {
-      /* a count that cannot run is not a reason to fail the load */
-      g_clear_pointer (&a.sessions[t], seg_session_free);
-      g_clear_pointer (msg, free);
-      max = t - 1;
-      st = SEG_OK;
-      break;
-    }
-  }
-  best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
-      time_run, &a) : 1;
-  for (guint t = 1; t <= max; t++)
-    if (t != best)
-      seg_session_free (a.sessions[t]);
-  *out = st == SEG_OK ? a.sessions[best] : NULL;
-  if (st != SEG_OK)
-    seg_session_free (a.sessions[best]);
-  options->threads = (int) best;
-  return st;
-}
-
-/* Loads the model, plans a session and runs it once: the first real frame
- * then does not pay for cold caches, and the latency query has a number
- * before any frame has arrived. */
-static gboolean
-engine_load (const gchar *path, gint threads, guint generation,
-    Engine **out, gchar **error)
-{
-  Engine *engine = g_new0 (Engine, 1);
-  seg_session_options options = { .skip_final_resize = 1 };
-  seg_frame frame = { 0 };
-  guint8 *gray = NULL;
-  char *msg = NULL;
-  seg_status st;
-  GstClockTime t0;
-
-  engine->refcount = 1;
-  engine->generation = generation;
-  engine->path = g_strdup (path);
-
-  if (!path || !*path)
-    goto no_path;
-
-  st = seg_model_load (engine->path, &engine->model, &msg);
-  if (st != SEG_OK)
-    goto failed;
-  engine->info = seg_model_get_info (engine->model);
-
-  frame.format = SEG_PIXEL_GRAY8;
-  frame.width = engine->info->input_width;
-  frame.height = engine->info->input_height;
-  gray = g_malloc0 ((gsize) frame.width * frame.height);
-  frame.planes[0] = gray;
-  frame.strides[0] = frame.width;
-
-  if (threads > 0) {
-    options.threads = threads;
-    st = seg_session_new (engine->model, &options, &engine->session, &msg);
-  } else {
-    st = auto_threads_session (engine->model, &options, &frame,
-        &engine->session, &msg);
-  }
-  if (st != SEG_OK) {
-    g_free (gray);
-    goto failed;
-  }
-  engine->threads = options.threads;
-
-  t0 = gst_util_get_timestamp ();
-  st = seg_session_run_frame (engine->session, &frame);
-  engine->warm_latency = gst_util_get_timestamp () - t0;
-  g_free (gray);
-  if (st != SEG_OK)
-    goto failed;
-
-  *out = engine;
-  return TRUE;
-
-  /* ERRORS */
-no_path:
-  {
-    *error = g_strdup ("no model file given");
-    engine_unref (engine);
-    return FALSE;
-  }
-failed:
-  {
-    *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
-        msg ? msg : "no details");
-    free (msg);
-    engine_unref (engine);
-    return FALSE;
-  }
 }
 
 static void
@@ -395,17 +230,18 @@ get_temporal_params (GstSegmenter *self, seg_temporal_params *p)
  * missing filter (out of memory at start) or a failed observation only
  * costs the steadiness, never the mask. */
 static void
-filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
-    guint8 *prob, guint8 *classes, guint w, guint h, guint stride)
+filter_mask (GstSegmenter *self, const seg_model_info *mi, guint generation,
+    const seg_frame *sf, guint8 *prob, guint8 *classes, guint w, guint h,
+    guint stride)
 {
-  gboolean single = engine->info->output_kind == SEG_OUTPUT_PROBABILITY;
+  gboolean single = mi->output_kind == SEG_OUTPUT_PROBABILITY;
   seg_temporal_params params;
   guint cut;
 
   get_temporal_params (self, &params);
-  if (self->temporal && self->temporal_generation != engine->generation) {
+  if (self->temporal && self->temporal_generation != generation) {
     seg_temporal_reset (self->temporal);
-    self->temporal_generation = engine->generation;
+    self->temporal_generation = generation;
   }
   if (self->temporal && params.strength > 0.0f
       && seg_temporal_observe (self->temporal, sf) == SEG_OK
@@ -423,13 +259,14 @@ filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
       classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
 }
 
-/* Runs the network on `vf` and builds a new mask (transfer full), or
- * returns NULL with *error set. */
+/* Runs the network on `frame` with `session`, of the model `mi` describes
+ * and loaded as `generation` (a shared engine's: 0), and builds a new mask
+ * (transfer full), or returns NULL with *error set. */
 static GstSegMask *
-run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
+run_inference (GstSegmenter *self, seg_session *session,
+    const seg_model_info *mi, guint generation, const seg_frame *frame,
     const GstVideoInfo *info, GstClockTime *latency, gchar **error)
 {
-  const seg_model_info *mi = engine->info;
   GstSegmenterOutputSize output_size;
   gdouble threshold;
   GstSegMask *mask;
@@ -447,11 +284,11 @@ run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
 
   sf = *frame;
   t0 = gst_util_get_timestamp ();
-  st = seg_session_run_frame (engine->session, &sf);
+  st = seg_session_run_frame (session, &sf);
   if (st != SEG_OK)
     goto run_failed;
 
-  seg_session_output (engine->session, &oh, &ow, &oc);
+  seg_session_output (session, &oh, &ow, &oc);
   if (output_size == GST_SEGMENTER_OUTPUT_SIZE_FRAME) {
     /* the camera's size, not a scaled JPEG decode's */
     w = GST_VIDEO_INFO_WIDTH (info);
@@ -469,13 +306,13 @@ run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
   stride = gst_seg_mask_get_stride (mask);
 
   if (mi->output_kind == SEG_OUTPUT_PROBABILITY) {
-    st = seg_session_probability (engine->session, 1, prob, w, h, stride);
+    st = seg_session_probability (session, 1, prob, w, h, stride);
     if (st != SEG_OK)
       goto mask_failed;
   } else {
-    st = seg_session_probability (engine->session, 0, prob, w, h, stride);
+    st = seg_session_probability (session, 0, prob, w, h, stride);
     if (st == SEG_OK)
-      st = seg_session_class_map (engine->session, classes, w, h, stride,
+      st = seg_session_class_map (session, classes, w, h, stride,
           (float) threshold);
     if (st != SEG_OK)
       goto mask_failed;
@@ -483,7 +320,7 @@ run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
       for (guint x = 0; x < w; x++)
         prob[(gsize) y * stride + x] = 255 - prob[(gsize) y * stride + x];
   }
-  filter_mask (self, engine, &sf, prob, classes, w, h, stride);
+  filter_mask (self, mi, generation, &sf, prob, classes, w, h, stride);
   *latency = gst_util_get_timestamp () - t0;
   return mask;
 
@@ -539,7 +376,7 @@ worker_main (gpointer data)
     GstSegMask *mask = NULL;
     GstClockTime latency = 0;
     gchar *error = NULL;
-    Engine *engine;
+    SegRunner *runner;
     guint64 index;
     GstClockTime pts;
 
@@ -548,18 +385,20 @@ worker_main (gpointer data)
     if (self->worker_quit)
       break;
     self->slot = SLOT_RUNNING;
-    engine = engine_ref (self->engine);
+    runner = seg_runner_ref (self->runner);
     index = self->staging_index;
     pts = self->staging_pts;
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
     if (gst_seg_frame_map (self->staging, &self->staging_info,
-            jpeg_decoder (self), engine->info, &fm, &sf, &error))
-      mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
-          &error);
+            jpeg_decoder (self), seg_runner_get_info (runner), &fm, &sf,
+            &error))
+      mask = run_inference (self, seg_runner_get_session (runner),
+          seg_runner_get_info (runner), seg_runner_get_generation (runner),
+          &sf, &self->staging_info, &latency, &error);
     gst_seg_frame_unmap (&fm);
-    engine_unref (engine);
+    seg_runner_unref (runner);
 
     if (!mask) {
       GST_ELEMENT_WARNING (self, STREAM, FAILED,
@@ -576,14 +415,16 @@ worker_main (gpointer data)
   return NULL;
 }
 
+/* `threads`: what the model runs on (0 for a shared engine). */
 static void
-post_model_message (GstSegmenter *self, Engine *engine)
+post_model_message (GstSegmenter *self, const gchar *path,
+    const seg_model_info *info, gint threads)
 {
   GstStructure *s = gst_structure_new ("segmenter-model",
-      "location", G_TYPE_STRING, engine->path,
-      "name", G_TYPE_STRING, engine->info->name,
-      "sha256", G_TYPE_STRING, engine->info->sha256,
-      "threads", G_TYPE_INT, engine->threads,
+      "location", G_TYPE_STRING, path,
+      "name", G_TYPE_STRING, info->name,
+      "sha256", G_TYPE_STRING, info->sha256,
+      "threads", G_TYPE_INT, threads,
       NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
@@ -597,7 +438,7 @@ loader_main (gpointer data, gpointer user_data)
 {
   GstSegmenter *self = user_data;
   gchar *path = data;
-  Engine *engine = NULL, *old;
+  SegRunner *runner, *old;
   gchar *error = NULL;
   gchar *current;
   guint generation;
@@ -609,20 +450,23 @@ loader_main (gpointer data, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   generation = ++self->generation;
-  current = g_strdup (self->engine ? self->engine->path : "");
+  current = g_strdup (self->runner ? seg_runner_get_path (self->runner)
+      : "");
   g_mutex_unlock (&self->lock);
 
-  if (!engine_load (path, threads, generation, &engine, &error))
+  runner = seg_runner_load (path, threads, generation, &error);
+  if (!runner)
     goto load_failed;
 
   g_mutex_lock (&self->lock);
-  old = self->engine;
-  self->engine = engine;
+  old = self->runner;
+  self->runner = runner;
   g_mutex_unlock (&self->lock);
-  engine_unref (old);
+  seg_runner_unref (old);
 
   GST_INFO_OBJECT (self, "switched to model %s", path);
-  post_model_message (self, engine);
+  post_model_message (self, path, seg_runner_get_info (runner),
+      seg_runner_get_threads (runner));
   if (self->run_mode == GST_SEGMENTER_MODE_SYNC)
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_latency (GST_OBJECT (self)));
@@ -650,7 +494,7 @@ static gboolean
 gst_segmenter_start (GstBaseTransform *trans)
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
-  Engine *engine = NULL;
+  SegRunner *runner;
   gchar *path, *engine_name, *error = NULL;
   guint generation;
   gint threads;
@@ -675,7 +519,8 @@ gst_segmenter_start (GstBaseTransform *trans)
   generation = ++self->generation;
   g_mutex_unlock (&self->lock);
 
-  if (!engine_load (path, threads, generation, &engine, &error))
+  runner = seg_runner_load (path, threads, generation, &error);
+  if (!runner)
     goto load_failed;
 
   self->frame_index = 0;
@@ -686,7 +531,7 @@ gst_segmenter_start (GstBaseTransform *trans)
   self->stats_last_time = GST_CLOCK_TIME_NONE;
 
   g_mutex_lock (&self->lock);
-  self->engine = engine;
+  self->runner = runner;
   self->frames_in = self->inferences = self->dropped = 0;
   self->latency_sum = 0;
   self->ring_len = self->ring_pos = 0;
@@ -697,8 +542,10 @@ gst_segmenter_start (GstBaseTransform *trans)
     self->worker = g_thread_new ("segmenter-worker", worker_main, self);
   g_mutex_unlock (&self->lock);
 
-  GST_INFO_OBJECT (self, "loaded model %s (%s)", path, engine->info->sha256);
-  post_model_message (self, engine);
+  GST_INFO_OBJECT (self, "loaded model %s (%s)", path,
+      seg_runner_get_info (runner)->sha256);
+  post_model_message (self, path, seg_runner_get_info (runner),
+      seg_runner_get_threads (runner));
   g_free (path);
   return TRUE;
 
@@ -736,7 +583,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
     g_thread_pool_free (loader, FALSE, TRUE);
 
   g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->engine, engine_unref);
+  g_clear_pointer (&self->runner, seg_runner_unref);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   gst_clear_buffer (&self->staging);
   g_mutex_unlock (&self->lock);
@@ -798,16 +645,18 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   GstSegMask *mask = NULL;
   GstClockTime latency = 0;
   gchar *error = NULL;
-  Engine *engine;
+  SegRunner *runner;
 
   g_mutex_lock (&self->lock);
-  engine = engine_ref (self->engine);
+  runner = seg_runner_ref (self->runner);
   g_mutex_unlock (&self->lock);
-  if (gst_seg_frame_map (buf, &self->info, jpeg_decoder (self), engine->info,
-          &fm, &sf, &error))
-    mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
+  if (gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
+          seg_runner_get_info (runner), &fm, &sf, &error))
+    mask = run_inference (self, seg_runner_get_session (runner),
+        seg_runner_get_info (runner), seg_runner_get_generation (runner), &sf,
+        &self->info, &latency, &error);
   gst_seg_frame_unmap (&fm);
-  engine_unref (engine);
+  seg_runner_unref (runner);
   if (!mask)
     goto inference_failed;
 
@@ -846,10 +695,9 @@ shared_job_run (seg_session *session, const seg_model_info *info,
     gpointer data)
 {
   SharedJob *job = data;
-  /* All run_inference reads of an Engine. */
-  Engine view = {.session = session,.info = info };
 
-  job->mask = run_inference (job->self, &view, job->sf, job->info,
+  /* generation 0: the engine's model never changes */
+  job->mask = run_inference (job->self, session, info, 0, job->sf, job->info,
       &job->latency, &job->error);
   return job->mask != NULL;
 }
@@ -977,14 +825,9 @@ start_shared (GstSegmenter *self, const gchar *name, const gchar *path,
   self->ring_len = self->ring_pos = 0;
   g_mutex_unlock (&self->lock);
 
-  {
-    Engine view = {.path = (gchar *) path,.info = seg_engine_get_info
-          (shared) };
-
-    GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
-        seg_engine_get_workers (shared), path);
-    post_model_message (self, &view);
-  }
+  GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
+      seg_engine_get_workers (shared), path);
+  post_model_message (self, path, seg_engine_get_info (shared), 0);
   return TRUE;
 
   /* ERRORS */
@@ -1160,7 +1003,7 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   GstSegFrameMap fm;
   gchar *error = NULL;
   gboolean seen;
-  Engine *engine;
+  SegRunner *runner;
   seg_frame sf;
   int moved = 0;
 
@@ -1169,13 +1012,13 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   if (!self->temporal || params.strength <= 0.0f || self->shared)
     return NULL;
   g_mutex_lock (&self->lock);
-  engine = engine_ref (self->engine);
+  runner = seg_runner_ref (self->runner);
   g_mutex_unlock (&self->lock);
-  mi = engine->info;
-  if (engine->generation != self->temporal_generation)
+  mi = seg_runner_get_info (runner);
+  if (seg_runner_get_generation (runner) != self->temporal_generation)
     goto done;
-  seen = gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
-      engine->info, &fm, &sf, &error)
+  seen = gst_seg_frame_map (buf, &self->info, jpeg_decoder (self), mi, &fm,
+      &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
   gst_seg_frame_unmap (&fm);
   g_free (error);
@@ -1198,7 +1041,7 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
       w, h, stride, mi->output_kind == SEG_OUTPUT_PROBABILITY);
 
 done:
-  engine_unref (engine);
+  seg_runner_unref (runner);
   return out;
 }
 
@@ -1307,8 +1150,8 @@ inference_latency (GstSegmenter *self)
   if (self->inferences > 0)
     latency = (GstClockTime) (self->latency_sum / self->inferences
         * GST_MSECOND);
-  else if (self->engine)
-    latency = self->engine->warm_latency;
+  else if (self->runner)
+    latency = seg_runner_get_warm_latency (self->runner);
   g_mutex_unlock (&self->lock);
   return latency;
 }
@@ -1575,7 +1418,7 @@ gst_segmenter_finalize (GObject *object)
   g_free (self->engine_name);
   seg_temporal_free (self->temporal);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
-  g_clear_pointer (&self->engine, engine_unref);
+  g_clear_pointer (&self->runner, seg_runner_unref);
   gst_clear_buffer (&self->staging);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);

@@ -9,31 +9,21 @@
  * private copy of the newest frame, and buffers carry the newest finished
  * mask with its age — the streaming thread never waits for inference.
  *
- * With `engine=NAME` the element instead joins the process-wide engine of
- * that name (segengine.h): one model, one set of workers and one scheduler
- * for every element naming it. The streaming thread hands its frame to the
- * scheduler and waits; the frame is either run (and carries its own mask)
- * or dropped as stale, because it could no longer meet `max-latency`.
+ * With `engine=NAME` the element instead joins a process-wide engine
+ * shared with other elements: gstsegmenter-shared.c. The instance struct
+ * and what the two files share are in gstsegmenter-private.h.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include "gstsegmenter.h"
-#include "segengine.h"
-#include "segframe.h"
-#include "segjpeg.h"
-#include "segmeta.h"
-#include "segrunner.h"
-#include "segtemporal.h"
+#include "gstsegmenter-private.h"
 
 #include <math.h>
-#include <segmenter/seg.h>
 #include <stdlib.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
-#define GST_CAT_DEFAULT gst_segmenter_debug
+GST_DEBUG_CATEGORY (gst_segmenter_debug);
 
 #ifndef SEG_DEFAULT_MODEL
 #define SEG_DEFAULT_MODEL "selfie_segmentation.tflite"
@@ -53,9 +43,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
 #define DEFAULT_WEIGHT 1.0
 #define DEFAULT_MAX_LATENCY 0
 
-/* Number of recent inference times kept for the p99. */
-#define LATENCY_RING 256
-
 enum
 {
   PROP_0,
@@ -74,77 +61,6 @@ enum
   PROP_MAX_LATENCY,
 };
 
-typedef enum
-{
-  SLOT_IDLE,                    /* the worker waits; the staging frame is free */
-  SLOT_FILLING,                 /* the streaming thread copies a frame in */
-  SLOT_PENDING,                 /* a frame waits for the worker */
-  SLOT_RUNNING,                 /* the worker reads the staging frame */
-} SlotState;
-
-struct _GstSegmenter
-{
-  GstBaseTransform parent;
-
-  /* Properties, under the object lock. */
-  gchar *model_path;
-  gint threads;
-  GstSegmenterMode mode;
-  guint interval;
-  gdouble threshold;
-  GstSegmenterOutputSize output_size;
-  gdouble smoothing;
-  gchar *engine_name;
-  gdouble weight;
-  guint64 max_latency;
-  gdouble hysteresis;
-  gdouble motion_threshold;
-
-  /* Streaming thread only. `info` has only the size for image/jpeg. */
-  GstVideoInfo info;
-  gboolean jpeg;
-  GstSegmenterMode run_mode;    /* `mode` latched at start */
-  guint64 frame_index;
-  GstClockTime stats_last_time;
-  guint64 stats_last_frames, stats_last_inferences, stats_last_dropped;
-  gdouble stats_last_latency_sum;
-
-  /* Inference thread only (streaming thread in sync mode, worker in
-   * latest mode): the temporal filter and the model generation its
-   * history belongs to. */
-  seg_temporal *temporal;
-  guint temporal_generation;
-  SegJpeg *decoder;             /* image/jpeg only */
-
-  /* Everything below under `lock`. */
-  GMutex lock;
-  GCond cond;
-  SegRunner *runner;
-  guint generation;
-  GThreadPool *loader;
-  GThread *worker;
-  gboolean worker_quit;
-  SlotState slot;
-  GstBuffer *staging;
-  GstVideoInfo staging_info;
-  guint64 staging_index;
-  GstClockTime staging_pts;
-  GstSegMask *result;
-  guint64 result_index;
-  GstClockTime result_pts;
-  GstClockTime result_latency;
-  guint64 frames_in, inferences, dropped;
-  gdouble latency_sum;          /* ms */
-  gdouble ring[LATENCY_RING];   /* ms */
-  guint ring_len, ring_pos;
-
-  /* The shared engine, from start to stop when `engine` is set; `stream`
-   * also under `lock` for change_state and the properties. */
-  SegEngine *shared;
-  SegEngineStream *stream;
-  guint64 stale;
-};
-
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
 
 /* image/jpeg: MJPEG cameras' frames, decoded here at the size the model
@@ -157,10 +73,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
-
-static gboolean start_shared (GstSegmenter *self, const gchar *name,
-    const gchar *path, gint threads);
-static void stop_shared (GstSegmenter *self);
 
 #define gst_segmenter_parent_class parent_class
 G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
@@ -207,14 +119,7 @@ gst_segmenter_output_size_get_type (void)
   return type;
 }
 
-/* Where gst_seg_frame_map decodes: only image/jpeg needs a decoder, made on
- * the first frame so that raw video never pays for one. */
-static SegJpeg **
-jpeg_decoder (GstSegmenter *self)
-{
-  return self->jpeg ? &self->decoder : NULL;
-}
-
+/* Called with `lock` held. Takes ownership of `mask`. */
 static void
 get_temporal_params (GstSegmenter *self, seg_temporal_params *p)
 {
@@ -259,11 +164,8 @@ filter_mask (GstSegmenter *self, const seg_model_info *mi, guint generation,
       classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
 }
 
-/* Runs the network on `frame` with `session`, of the model `mi` describes
- * and loaded as `generation` (a shared engine's: 0), and builds a new mask
- * (transfer full), or returns NULL with *error set. */
-static GstSegMask *
-run_inference (GstSegmenter *self, seg_session *session,
+GstSegMask *
+gst_segmenter_run_inference (GstSegmenter *self, seg_session *session,
     const seg_model_info *mi, guint generation, const seg_frame *frame,
     const GstVideoInfo *info, GstClockTime *latency, gchar **error)
 {
@@ -344,10 +246,9 @@ mask_failed:
   }
 }
 
-/* Called with `lock` held. Takes ownership of `mask`. */
-static void
-publish_result (GstSegmenter *self, GstSegMask *mask, guint64 index,
-    GstClockTime pts, GstClockTime latency)
+void
+gst_segmenter_publish_result (GstSegmenter *self, GstSegMask *mask,
+    guint64 index, GstClockTime pts, GstClockTime latency)
 {
   gdouble ms = (gdouble) latency / GST_MSECOND;
 
@@ -392,11 +293,12 @@ worker_main (gpointer data)
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
     if (gst_seg_frame_map (self->staging, &self->staging_info,
-            jpeg_decoder (self), seg_runner_get_info (runner), &fm, &sf,
-            &error))
-      mask = run_inference (self, seg_runner_get_session (runner),
-          seg_runner_get_info (runner), seg_runner_get_generation (runner),
-          &sf, &self->staging_info, &latency, &error);
+            gst_segmenter_jpeg_decoder (self), seg_runner_get_info (runner),
+            &fm, &sf, &error))
+      mask = gst_segmenter_run_inference (self,
+          seg_runner_get_session (runner), seg_runner_get_info (runner),
+          seg_runner_get_generation (runner), &sf, &self->staging_info,
+          &latency, &error);
     gst_seg_frame_unmap (&fm);
     seg_runner_unref (runner);
 
@@ -409,15 +311,15 @@ worker_main (gpointer data)
     g_mutex_lock (&self->lock);
     self->slot = SLOT_IDLE;
     if (mask)
-      publish_result (self, mask, index, pts, latency);
+      gst_segmenter_publish_result (self, mask, index, pts, latency);
   }
   g_mutex_unlock (&self->lock);
   return NULL;
 }
 
 /* `threads`: what the model runs on (0 for a shared engine). */
-static void
-post_model_message (GstSegmenter *self, const gchar *path,
+void
+gst_segmenter_post_model_message (GstSegmenter *self, const gchar *path,
     const seg_model_info *info, gint threads)
 {
   GstStructure *s = gst_structure_new ("segmenter-model",
@@ -465,7 +367,7 @@ loader_main (gpointer data, gpointer user_data)
   seg_runner_unref (old);
 
   GST_INFO_OBJECT (self, "switched to model %s", path);
-  post_model_message (self, path, seg_runner_get_info (runner),
+  gst_segmenter_post_model_message (self, path, seg_runner_get_info (runner),
       seg_runner_get_threads (runner));
   if (self->run_mode == GST_SEGMENTER_MODE_SYNC)
     gst_element_post_message (GST_ELEMENT (self),
@@ -507,7 +409,7 @@ gst_segmenter_start (GstBaseTransform *trans)
   GST_OBJECT_UNLOCK (self);
 
   if (engine_name && *engine_name) {
-    gboolean ok = start_shared (self, engine_name, path, threads);
+    gboolean ok = gst_segmenter_shared_start (self, engine_name, path, threads);
 
     g_free (engine_name);
     g_free (path);
@@ -544,7 +446,7 @@ gst_segmenter_start (GstBaseTransform *trans)
 
   GST_INFO_OBJECT (self, "loaded model %s (%s)", path,
       seg_runner_get_info (runner)->sha256);
-  post_model_message (self, path, seg_runner_get_info (runner),
+  gst_segmenter_post_model_message (self, path, seg_runner_get_info (runner),
       seg_runner_get_threads (runner));
   g_free (path);
   return TRUE;
@@ -568,7 +470,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   GThreadPool *loader;
   GThread *worker;
 
-  stop_shared (self);
+  gst_segmenter_shared_stop (self);
   g_mutex_lock (&self->lock);
   worker = g_steal_pointer (&self->worker);
   loader = g_steal_pointer (&self->loader);
@@ -650,9 +552,9 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   g_mutex_lock (&self->lock);
   runner = seg_runner_ref (self->runner);
   g_mutex_unlock (&self->lock);
-  if (gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
+  if (gst_seg_frame_map (buf, &self->info, gst_segmenter_jpeg_decoder (self),
           seg_runner_get_info (runner), &fm, &sf, &error))
-    mask = run_inference (self, seg_runner_get_session (runner),
+    mask = gst_segmenter_run_inference (self, seg_runner_get_session (runner),
         seg_runner_get_info (runner), seg_runner_get_generation (runner), &sf,
         &self->info, &latency, &error);
   gst_seg_frame_unmap (&fm);
@@ -661,7 +563,8 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
     goto inference_failed;
 
   g_mutex_lock (&self->lock);
-  publish_result (self, mask, index, GST_BUFFER_PTS (buf), latency);
+  gst_segmenter_publish_result (self, mask, index, GST_BUFFER_PTS (buf),
+      latency);
   g_mutex_unlock (&self->lock);
   return GST_FLOW_OK;
 
@@ -675,206 +578,11 @@ inference_failed:
   }
 }
 
-/* ---- the shared engine (engine=NAME) ---- */
-
-typedef struct
-{
-  GstSegmenter *self;
-  const seg_frame *sf;
-  const GstVideoInfo *info;
-  GstSegMask *mask;
-  GstClockTime latency;
-  gchar *error;
-} SharedJob;
-
-/* Runs on an engine worker while the streaming thread waits for it, so
- * the element's inference state (smoothing) is still used by one thread at
- * a time. */
-static gboolean
-shared_job_run (seg_session *session, const seg_model_info *info,
-    gpointer data)
-{
-  SharedJob *job = data;
-
-  /* generation 0: the engine's model never changes */
-  job->mask = run_inference (job->self, session, info, 0, job->sf, job->info,
-      &job->latency, &job->error);
-  return job->mask != NULL;
-}
-
-/* When the frame was captured, on the engine's clock (monotonic ns): its
- * running time against the pipeline clock, so time spent in queues before
- * us counts against the budget. Arrival time when there is no clock. */
-static guint64
-capture_time (GstSegmenter *self, GstBuffer *buf)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  guint64 now = g_get_monotonic_time () * 1000;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime rt = GST_CLOCK_TIME_NONE, cnow, base, age;
-
-  if (!clock)
-    return now;
-  if (trans->segment.format == GST_FORMAT_TIME
-      && GST_BUFFER_PTS_IS_VALID (buf))
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buf));
-  cnow = gst_clock_get_time (clock);
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  gst_object_unref (clock);
-  if (!GST_CLOCK_TIME_IS_VALID (rt) || cnow < base + rt)
-    return now;
-  age = cnow - base - rt;
-  return age < now ? now - age : 0;
-}
-
-static GstFlowReturn
-infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
-{
-  SharedJob job = {.self = self };
-  SegEngineResult res;
-  GstSegFrameMap fm;
-  seg_frame sf;
-
-  /* a JPEG frame is decoded here, on the streaming thread, the one user
-   * of the decoder */
-  if (!gst_seg_frame_map (buf, &self->info, jpeg_decoder (self),
-          seg_engine_get_info (self->shared), &fm, &sf, &job.error)) {
-    gst_seg_frame_unmap (&fm);
-    goto map_failed;
-  }
-  job.sf = &sf;
-  job.info = &self->info;
-  res = seg_engine_stream_run (self->stream, capture_time (self, buf),
-      shared_job_run, &job);
-  gst_seg_frame_unmap (&fm);
-
-  switch (res) {
-    case SEG_ENGINE_DONE:
-      g_mutex_lock (&self->lock);
-      publish_result (self, job.mask, index, GST_BUFFER_PTS (buf),
-          job.latency);
-      g_mutex_unlock (&self->lock);
-      return GST_FLOW_OK;
-    case SEG_ENGINE_DROPPED:
-      /* Too late for its budget: the frame goes, so that no stale mask
-       * is published as if it were new. */
-      g_mutex_lock (&self->lock);
-      self->dropped++;
-      self->stale++;
-      g_mutex_unlock (&self->lock);
-      return GST_BASE_TRANSFORM_FLOW_DROPPED;
-    case SEG_ENGINE_CANCELLED:
-      return GST_FLOW_FLUSHING;
-    case SEG_ENGINE_FAILED:
-    default:
-      goto inference_failed;
-  }
-
-  /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
-inference_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Segmentation of a frame failed: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
-}
-
-static gboolean
-start_shared (GstSegmenter *self, const gchar *name, const gchar *path,
-    gint threads)
-{
-  SegEngine *shared;
-  SegEngineStream *stream;
-  gchar *error = NULL;
-  gdouble weight;
-  guint64 max_latency;
-
-  GST_OBJECT_LOCK (self);
-  weight = self->weight;
-  max_latency = self->max_latency;
-  self->run_mode = GST_SEGMENTER_MODE_SYNC;
-  GST_OBJECT_UNLOCK (self);
-
-  shared = seg_engine_get (name, path, threads, &error);
-  if (!shared)
-    goto load_failed;
-  stream = seg_engine_stream_new (shared, GST_OBJECT_NAME (self), weight,
-      max_latency);
-
-  self->frame_index = 0;
-  self->stats_last_time = GST_CLOCK_TIME_NONE;
-  /* The engine's workers use it, one frame of ours at a time; its model
-   * never changes, hence generation 0 as in shared_job_run's view. */
-  if (!self->temporal)
-    self->temporal = seg_temporal_new ();
-  self->temporal_generation = 0;
-  g_mutex_lock (&self->lock);
-  self->shared = shared;
-  self->stream = stream;
-  self->frames_in = self->inferences = self->dropped = self->stale = 0;
-  self->latency_sum = 0;
-  self->ring_len = self->ring_pos = 0;
-  g_mutex_unlock (&self->lock);
-
-  GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
-      seg_engine_get_workers (shared), path);
-  post_model_message (self, path, seg_engine_get_info (shared), 0);
-  return TRUE;
-
-  /* ERRORS */
-load_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the segmentation model \"%s\" for engine \"%s\": "
-            "%s.", path, name, error), (NULL));
-    g_free (error);
-    return FALSE;
-  }
-}
-
-static void
-stop_shared (GstSegmenter *self)
-{
-  SegEngineStream *stream;
-  SegEngine *shared;
-
-  g_mutex_lock (&self->lock);
-  stream = g_steal_pointer (&self->stream);
-  shared = g_steal_pointer (&self->shared);
-  g_mutex_unlock (&self->lock);
-  seg_engine_stream_free (stream);
-  seg_engine_unref (shared);
-}
-
-/* A streaming thread waiting on the engine must let go before its pad
- * can deactivate. */
-static void
-set_shared_flushing (GstSegmenter *self, gboolean flushing)
-{
-  g_mutex_lock (&self->lock);
-  if (self->stream) {
-    if (flushing)
-      seg_engine_stream_unblock (self->stream);
-    else
-      seg_engine_stream_unblock_stop (self->stream);
-  }
-  g_mutex_unlock (&self->lock);
-}
-
 static GstStateChangeReturn
 gst_segmenter_change_state (GstElement *element, GstStateChange transition)
 {
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    set_shared_flushing (GST_SEGMENTER (element), TRUE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (element), TRUE);
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
@@ -882,9 +590,9 @@ static gboolean
 gst_segmenter_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-    set_shared_flushing (GST_SEGMENTER (trans), TRUE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (trans), TRUE);
   else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    set_shared_flushing (GST_SEGMENTER (trans), FALSE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (trans), FALSE);
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
@@ -986,14 +694,9 @@ reset:
   self->stats_last_latency_sum = latency_sum;
 }
 
-/* Sync mode, between inferences: the last mask carried along the motion
- * of the scene since its frame (transfer full), or NULL when nothing moved
- * (or the filter is off, or the model changed): then the mask is reused as
- * it is. The meta's age still counts from the inference. Sets *cut when
- * the frame is of another scene, which no reused mask fits. */
-static GstSegMask *
-track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
-    gboolean *cut)
+GstSegMask *
+gst_segmenter_track_mask (GstSegmenter *self, GstBuffer *buf,
+    GstSegMask *ref, gboolean *cut)
 {
   guint w = gst_seg_mask_get_width (ref), h = gst_seg_mask_get_height (ref);
   guint stride = gst_seg_mask_get_stride (ref);
@@ -1017,8 +720,8 @@ track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
   mi = seg_runner_get_info (runner);
   if (seg_runner_get_generation (runner) != self->temporal_generation)
     goto done;
-  seen = gst_seg_frame_map (buf, &self->info, jpeg_decoder (self), mi, &fm,
-      &sf, &error)
+  seen = gst_seg_frame_map (buf, &self->info,
+      gst_segmenter_jpeg_decoder (self), mi, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
   gst_seg_frame_unmap (&fm);
   g_free (error);
@@ -1070,7 +773,8 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     have = self->result != NULL;
     g_mutex_unlock (&self->lock);
     if (due || !have) {
-      GstFlowReturn ret = self->stream ? infer_shared (self, buf, index)
+      GstFlowReturn ret = self->stream
+          ? gst_segmenter_shared_infer (self, buf, index)
           : infer_sync (self, buf, index);
 
       if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
@@ -1100,7 +804,7 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   if (mask && reused) {
     gboolean cut = FALSE;
-    GstSegMask *moved = track_mask (self, buf, mask, &cut);
+    GstSegMask *moved = gst_segmenter_track_mask (self, buf, mask, &cut);
 
     if (moved) {
       gst_seg_mask_unref (mask);
@@ -1193,30 +897,6 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* The scheduler's view of this element's stream: budget and weight, and
- * latency from capture to mask rather than inference time alone. */
-static void
-add_shared_stats (GstSegmenter *self, GstStructure *s)
-{
-  SegSchedStats st;
-  const gchar *name;
-
-  g_mutex_lock (&self->lock);
-  if (!self->stream) {
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-  seg_engine_stream_get_stats (self->stream, &st);
-  name = seg_engine_get_name (self->shared);
-  gst_structure_set (s, "engine", G_TYPE_STRING, name,
-      "weight", G_TYPE_DOUBLE, st.weight,
-      "max-latency", G_TYPE_UINT64, st.max_latency_ns,
-      "stale", G_TYPE_UINT64, self->stale,
-      "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
-      "latency-p99-ms", G_TYPE_DOUBLE, st.p99_ms, NULL);
-  g_mutex_unlock (&self->lock);
-}
-
 static GstStructure *
 make_stats (GstSegmenter *self)
 {
@@ -1246,7 +926,7 @@ make_stats (GstSegmenter *self)
       "mean-inference-ms", G_TYPE_DOUBLE, mean,
       "p99-inference-ms", G_TYPE_DOUBLE, p99,
       "dropped", G_TYPE_UINT64, dropped, NULL);
-  add_shared_stats (self, s);
+  gst_segmenter_shared_add_stats (self, s);
   return s;
 }
 

@@ -1,5 +1,6 @@
 /* The segmenter element's instance struct and the functions its files
- * share: gstsegmenter.c (everything but engine=NAME) and
+ * share: gstsegmenter.c (properties, start and stop, the sync and latest
+ * modes, stats), gstsegmenter-mask.c (from a frame to a mask) and
  * gstsegmenter-shared.c (engine=NAME). Private to the element: nothing
  * else includes it.
  */
@@ -115,9 +116,9 @@ void gst_segmenter_publish_result (GstSegmenter *self, GstSegMask *mask,
 void gst_segmenter_post_model_message (GstSegmenter *self, const gchar *path,
     const seg_model_info *info, gint threads);
 
-/* On the inference thread (the streaming thread in sync mode and for
- * engine=NAME, the worker in latest mode), the one user of the temporal
- * filter. */
+/* gstsegmenter-mask.c: on the inference thread (the streaming thread in
+ * sync mode and for engine=NAME, the worker in latest mode), the one user
+ * of the temporal filter. */
 
 /* Runs the network on `frame` with `session`, of the model `mi` describes
  * and loaded as `generation` (a shared engine's: 0), and builds a new mask

@@ -1,39 +1,31 @@
 /* segmenter — runs a segmentation network on video frames and attaches the
  * mask to each buffer as a GstSegMeta; the pixels pass through untouched.
  *
- * The model and its session form a reference-counted "engine": the thread
- * that runs inference holds a reference for the duration of one run, so a
- * new model loaded off the streaming thread (property `model` while
- * PLAYING) is swapped in by replacing one pointer under the lock. In `sync`
- * mode the streaming thread runs the network itself; in `latest` mode a
- * worker thread does, on a private copy of the newest frame, and buffers
- * carry the newest finished mask with its age — the streaming thread never
- * waits for inference.
+ * The model runs on a reference-counted SegRunner (segrunner.h), so a new
+ * model loaded off the streaming thread (property `model` while PLAYING)
+ * is swapped in by replacing one pointer under the lock; buffers reach it
+ * as seg_frames through segframe.h. In `sync` mode the streaming thread
+ * runs the network itself; in `latest` mode a worker thread does, on a
+ * private copy of the newest frame, and buffers carry the newest finished
+ * mask with its age — the streaming thread never waits for inference.
+ * How a frame becomes a mask (the temporal filter included) is in
+ * gstsegmenter-mask.c.
  *
- * With `engine=NAME` the element instead joins the process-wide engine of
- * that name (segengine.h): one model, one set of workers and one scheduler
- * for every element naming it. The streaming thread hands its frame to the
- * scheduler and waits; the frame is either run (and carries its own mask)
- * or dropped as stale, because it could no longer meet `max-latency`.
+ * With `engine=NAME` the element instead joins a process-wide engine
+ * shared with other elements: gstsegmenter-shared.c. The instance struct
+ * and what the three files share are in gstsegmenter-private.h.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include "gstsegmenter.h"
-#include "segengine.h"
-#include "segjpeg.h"
-#include "segmeta.h"
-#include "segtemporal.h"
-#include "segthreads.h"
+#include "gstsegmenter-private.h"
 
 #include <math.h>
-#include <segmenter/seg.h>
 #include <stdlib.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
-#define GST_CAT_DEFAULT gst_segmenter_debug
+GST_DEBUG_CATEGORY (gst_segmenter_debug);
 
 #ifndef SEG_DEFAULT_MODEL
 #define SEG_DEFAULT_MODEL "selfie_segmentation.tflite"
@@ -53,9 +45,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_segmenter_debug);
 #define DEFAULT_WEIGHT 1.0
 #define DEFAULT_MAX_LATENCY 0
 
-/* Number of recent inference times kept for the p99. */
-#define LATENCY_RING 256
-
 enum
 {
   PROP_0,
@@ -74,89 +63,6 @@ enum
   PROP_MAX_LATENCY,
 };
 
-typedef struct
-{
-  gint refcount;
-  guint generation;
-  gchar *path;
-  seg_model *model;
-  seg_session *session;
-  const seg_model_info *info;
-  GstClockTime warm_latency;
-  gint threads;                 /* what threads=0 chose, or threads */
-} Engine;
-
-typedef enum
-{
-  SLOT_IDLE,                    /* the worker waits; the staging frame is free */
-  SLOT_FILLING,                 /* the streaming thread copies a frame in */
-  SLOT_PENDING,                 /* a frame waits for the worker */
-  SLOT_RUNNING,                 /* the worker reads the staging frame */
-} SlotState;
-
-struct _GstSegmenter
-{
-  GstBaseTransform parent;
-
-  /* Properties, under the object lock. */
-  gchar *model_path;
-  gint threads;
-  GstSegmenterMode mode;
-  guint interval;
-  gdouble threshold;
-  GstSegmenterOutputSize output_size;
-  gdouble smoothing;
-  gchar *engine_name;
-  gdouble weight;
-  guint64 max_latency;
-  gdouble hysteresis;
-  gdouble motion_threshold;
-
-  /* Streaming thread only. `info` has only the size for image/jpeg. */
-  GstVideoInfo info;
-  gboolean jpeg;
-  GstSegmenterMode run_mode;    /* `mode` latched at start */
-  guint64 frame_index;
-  GstClockTime stats_last_time;
-  guint64 stats_last_frames, stats_last_inferences, stats_last_dropped;
-  gdouble stats_last_latency_sum;
-
-  /* Inference thread only (streaming thread in sync mode, worker in
-   * latest mode): the temporal filter and the model generation its
-   * history belongs to. */
-  seg_temporal *temporal;
-  guint temporal_generation;
-  SegJpeg *decoder;             /* image/jpeg only */
-
-  /* Everything below under `lock`. */
-  GMutex lock;
-  GCond cond;
-  Engine *engine;
-  guint generation;
-  GThreadPool *loader;
-  GThread *worker;
-  gboolean worker_quit;
-  SlotState slot;
-  GstBuffer *staging;
-  GstVideoInfo staging_info;
-  guint64 staging_index;
-  GstClockTime staging_pts;
-  GstSegMask *result;
-  guint64 result_index;
-  GstClockTime result_pts;
-  GstClockTime result_latency;
-  guint64 frames_in, inferences, dropped;
-  gdouble latency_sum;          /* ms */
-  gdouble ring[LATENCY_RING];   /* ms */
-  guint ring_len, ring_pos;
-
-  /* The shared engine, from start to stop when `engine` is set; `stream`
-   * also under `lock` for change_state and the properties. */
-  SegEngine *shared;
-  SegEngineStream *stream;
-  guint64 stale;
-};
-
 #define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
 
 /* image/jpeg: MJPEG cameras' frames, decoded here at the size the model
@@ -169,10 +75,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
-
-static gboolean start_shared (GstSegmenter *self, const gchar *name,
-    const gchar *path, gint threads);
-static void stop_shared (GstSegmenter *self);
 
 #define gst_segmenter_parent_class parent_class
 G_DEFINE_TYPE (GstSegmenter, gst_segmenter, GST_TYPE_BASE_TRANSFORM);
@@ -219,390 +121,10 @@ gst_segmenter_output_size_get_type (void)
   return type;
 }
 
-static Engine *
-engine_ref (Engine *engine)
-{
-  g_atomic_int_inc (&engine->refcount);
-  return engine;
-}
-
-static void
-engine_unref (Engine *engine)
-{
-  if (!engine || !g_atomic_int_dec_and_test (&engine->refcount))
-    return;
-  seg_session_free (engine->session);
-  seg_model_free (engine->model);
-  g_free (engine->path);
-  g_free (engine);
-}
-
-static gboolean
-video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
-{
-  switch (GST_VIDEO_FRAME_FORMAT (vf)) {
-    case GST_VIDEO_FORMAT_RGB:
-      sf->format = SEG_PIXEL_RGB;
-      break;
-    case GST_VIDEO_FORMAT_BGR:
-      sf->format = SEG_PIXEL_BGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBx:
-      sf->format = SEG_PIXEL_RGBX;
-      break;
-    case GST_VIDEO_FORMAT_BGRx:
-      sf->format = SEG_PIXEL_BGRX;
-      break;
-    case GST_VIDEO_FORMAT_xRGB:
-      sf->format = SEG_PIXEL_XRGB;
-      break;
-    case GST_VIDEO_FORMAT_xBGR:
-      sf->format = SEG_PIXEL_XBGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBA:
-      sf->format = SEG_PIXEL_RGBA;
-      break;
-    case GST_VIDEO_FORMAT_BGRA:
-      sf->format = SEG_PIXEL_BGRA;
-      break;
-    case GST_VIDEO_FORMAT_NV12:
-      sf->format = SEG_PIXEL_NV12;
-      break;
-    case GST_VIDEO_FORMAT_I420:
-      sf->format = SEG_PIXEL_I420;
-      break;
-    case GST_VIDEO_FORMAT_YUY2:
-      sf->format = SEG_PIXEL_YUY2;
-      break;
-    default:
-      return FALSE;
-  }
-  sf->width = GST_VIDEO_FRAME_WIDTH (vf);
-  sf->height = GST_VIDEO_FRAME_HEIGHT (vf);
-  for (guint i = 0; i < 3; i++) {
-    if (i < GST_VIDEO_FRAME_N_PLANES (vf)) {
-      sf->planes[i] = GST_VIDEO_FRAME_PLANE_DATA (vf, i);
-      sf->strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE (vf, i);
-    } else {
-      sf->planes[i] = NULL;
-      sf->strides[i] = 0;
-    }
-  }
-  return TRUE;
-}
-
-/* A buffer seen as a seg_frame: raw video mapped in place, or a JPEG
- * decoded at the scale the engine's input needs. */
-typedef struct
-{
-  GstVideoFrame vf;
-  gboolean mapped;
-} FrameMap;
-
-static gboolean
-frame_map (GstSegmenter *self, const seg_model_info *mi, GstBuffer *buf,
-    const GstVideoInfo *info, FrameMap *m, seg_frame *sf, gchar **error)
-{
-  GstMapInfo map;
-  gboolean ok;
-
-  m->mapped = FALSE;
-  if (!self->jpeg) {
-    if (!gst_video_frame_map (&m->vf, info, buf, GST_MAP_READ)) {
-      *error = g_strdup ("cannot map the video frame");
-      return FALSE;
-    }
-    m->mapped = TRUE;
-    if (!video_to_seg_frame (&m->vf, sf)) {
-      *error = g_strdup ("unsupported video format");
-      return FALSE;
-    }
-    return TRUE;
-  }
-  if (!self->decoder)
-    self->decoder = seg_jpeg_new ();
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    *error = g_strdup ("cannot map the JPEG frame");
-    return FALSE;
-  }
-  ok = seg_jpeg_decode (self->decoder, map.data, map.size,
-      mi->input_width, mi->input_height, sf, error);
-  gst_buffer_unmap (buf, &map);
-  return ok;
-}
-
-static void
-frame_unmap (FrameMap *m)
-{
-  if (m->mapped)
-    gst_video_frame_unmap (&m->vf);
-  m->mapped = FALSE;
-}
-
-/* Thread counts threads=0 tries, and timed runs of each. */
-#define AUTO_THREADS_MAX 4
-#define AUTO_THREADS_ROUNDS 7
-
-typedef struct
-{
-  seg_session *sessions[AUTO_THREADS_MAX + 1];
-  const seg_frame *frame;
-} AutoThreads;
-
-static gdouble
-time_run (gpointer data, guint threads)
-{
-  AutoThreads *a = data;
-  gint64 t0 = g_get_monotonic_time ();
-
-  if (seg_session_run_frame (a->sessions[threads], a->frame) != SEG_OK)
-    return -1.0;
-  return (g_get_monotonic_time () - t0) / 1e6;
-}
-
-/* threads=0: a session on each count up to the CPUs (at most
- * AUTO_THREADS_MAX), timed on `frame`; returns the fastest by
- * seg_threads_choose's rule and frees the others. */
-static seg_status
-auto_threads_session (seg_model *model, seg_session_options *options,
-    const seg_frame *frame, seg_session **out, char **msg)
-{
-  AutoThreads a = { {NULL}, frame };
-  guint max = MIN (g_get_num_processors (), AUTO_THREADS_MAX), best;
-  seg_status st = SEG_OK;
-
-  for (guint t = 1; t <= max && st == SEG_OK; t++) {
-    options->threads = (int) t;
-    st = seg_session_new (model, options, &a.sessions[t], msg);
-    /* the first run of a session fills its caches and pages */
-    if (st == SEG_OK)
-      st = seg_session_run_frame (a.sessions[t], frame);
-    if (st != SEG_OK && t > 1) {
-      /* a count that cannot run is not a reason to fail the load */
-      g_clear_pointer (&a.sessions[t], seg_session_free);
-      g_clear_pointer (msg, free);
-      max = t - 1;
-      st = SEG_OK;
-      break;
-    }
-  }
-  best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
-      time_run, &a) : 1;
-  for (guint t = 1; t <= max; t++)
-    if (t != best)
-      seg_session_free (a.sessions[t]);
-  *out = st == SEG_OK ? a.sessions[best] : NULL;
-  if (st != SEG_OK)
-    seg_session_free (a.sessions[best]);
-  options->threads = (int) best;
-  return st;
-}
-
-/* Loads the model, plans a session and runs it once: the first real frame
- * then does not pay for cold caches, and the latency query has a number
- * before any frame has arrived. */
-static gboolean
-engine_load (const gchar *path, gint threads, guint generation,
-    Engine **out, gchar **error)
-{
-  Engine *engine = g_new0 (Engine, 1);
-  seg_session_options options = { .skip_final_resize = 1 };
-  seg_frame frame = { 0 };
-  guint8 *gray = NULL;
-  char *msg = NULL;
-  seg_status st;
-  GstClockTime t0;
-
-  engine->refcount = 1;
-  engine->generation = generation;
-  engine->path = g_strdup (path);
-
-  if (!path || !*path)
-    goto no_path;
-
-  st = seg_model_load (engine->path, &engine->model, &msg);
-  if (st != SEG_OK)
-    goto failed;
-  engine->info = seg_model_get_info (engine->model);
-
-  frame.format = SEG_PIXEL_GRAY8;
-  frame.width = engine->info->input_width;
-  frame.height = engine->info->input_height;
-  gray = g_malloc0 ((gsize) frame.width * frame.height);
-  frame.planes[0] = gray;
-  frame.strides[0] = frame.width;
-
-  if (threads > 0) {
-    options.threads = threads;
-    st = seg_session_new (engine->model, &options, &engine->session, &msg);
-  } else {
-    st = auto_threads_session (engine->model, &options, &frame,
-        &engine->session, &msg);
-  }
-  if (st != SEG_OK) {
-    g_free (gray);
-    goto failed;
-  }
-  engine->threads = options.threads;
-
-  t0 = gst_util_get_timestamp ();
-  st = seg_session_run_frame (engine->session, &frame);
-  engine->warm_latency = gst_util_get_timestamp () - t0;
-  g_free (gray);
-  if (st != SEG_OK)
-    goto failed;
-
-  *out = engine;
-  return TRUE;
-
-  /* ERRORS */
-no_path:
-  {
-    *error = g_strdup ("no model file given");
-    engine_unref (engine);
-    return FALSE;
-  }
-failed:
-  {
-    *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
-        msg ? msg : "no details");
-    free (msg);
-    engine_unref (engine);
-    return FALSE;
-  }
-}
-
-static void
-get_temporal_params (GstSegmenter *self, seg_temporal_params *p)
-{
-  GST_OBJECT_LOCK (self);
-  p->strength = (float) self->smoothing;
-  p->hysteresis = (float) self->hysteresis;
-  p->threshold = (float) self->threshold;
-  p->motion = (float) self->motion_threshold;
-  GST_OBJECT_UNLOCK (self);
-}
-
-/* Filters a fresh mask against the history of this model's masks. A
- * missing filter (out of memory at start) or a failed observation only
- * costs the steadiness, never the mask. */
-static void
-filter_mask (GstSegmenter *self, Engine *engine, const seg_frame *sf,
-    guint8 *prob, guint8 *classes, guint w, guint h, guint stride)
-{
-  gboolean single = engine->info->output_kind == SEG_OUTPUT_PROBABILITY;
-  seg_temporal_params params;
-  guint cut;
-
-  get_temporal_params (self, &params);
-  if (self->temporal && self->temporal_generation != engine->generation) {
-    seg_temporal_reset (self->temporal);
-    self->temporal_generation = engine->generation;
-  }
-  if (self->temporal && params.strength > 0.0f
-      && seg_temporal_observe (self->temporal, sf) == SEG_OK
-      && seg_temporal_filter (self->temporal, &params, prob, classes, w, h,
-          stride, single) == SEG_OK)
-    return;
-  if (self->temporal)
-    seg_temporal_reset (self->temporal);
-  if (!single)
-    return;
-  /* Derived from the probability so both planes agree. */
-  cut = (guint) ceil (params.threshold * 255.0);
-  for (guint y = 0; y < h; y++)
-    for (guint x = 0; x < w; x++)
-      classes[(gsize) y * stride + x] = prob[(gsize) y * stride + x] >= cut;
-}
-
-/* Runs the network on `vf` and builds a new mask (transfer full), or
- * returns NULL with *error set. */
-static GstSegMask *
-run_inference (GstSegmenter *self, Engine *engine, const seg_frame *frame,
-    const GstVideoInfo *info, GstClockTime *latency, gchar **error)
-{
-  const seg_model_info *mi = engine->info;
-  GstSegmenterOutputSize output_size;
-  gdouble threshold;
-  GstSegMask *mask;
-  GstClockTime t0;
-  seg_frame sf;
-  seg_status st;
-  guint8 *prob, *classes;
-  gint oh, ow, oc;
-  guint w, h, stride;
-
-  GST_OBJECT_LOCK (self);
-  output_size = self->output_size;
-  threshold = self->threshold;
-  GST_OBJECT_UNLOCK (self);
-
-  sf = *frame;
-  t0 = gst_util_get_timestamp ();
-  st = seg_session_run_frame (engine->session, &sf);
-  if (st != SEG_OK)
-    goto run_failed;
-
-  seg_session_output (engine->session, &oh, &ow, &oc);
-  if (output_size == GST_SEGMENTER_OUTPUT_SIZE_FRAME) {
-    /* the camera's size, not a scaled JPEG decode's */
-    w = GST_VIDEO_INFO_WIDTH (info);
-    h = GST_VIDEO_INFO_HEIGHT (info);
-  } else {
-    w = ow;
-    h = oh;
-  }
-  mask = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
-      (const gchar * const *) mi->labels, mi->name, mi->sha256);
-  if (!mask)
-    goto no_mask;
-  prob = gst_seg_mask_get_probability (mask);
-  classes = gst_seg_mask_get_classes (mask);
-  stride = gst_seg_mask_get_stride (mask);
-
-  if (mi->output_kind == SEG_OUTPUT_PROBABILITY) {
-    st = seg_session_probability (engine->session, 1, prob, w, h, stride);
-    if (st != SEG_OK)
-      goto mask_failed;
-  } else {
-    st = seg_session_probability (engine->session, 0, prob, w, h, stride);
-    if (st == SEG_OK)
-      st = seg_session_class_map (engine->session, classes, w, h, stride,
-          (float) threshold);
-    if (st != SEG_OK)
-      goto mask_failed;
-    for (guint y = 0; y < h; y++)
-      for (guint x = 0; x < w; x++)
-        prob[(gsize) y * stride + x] = 255 - prob[(gsize) y * stride + x];
-  }
-  filter_mask (self, engine, &sf, prob, classes, w, h, stride);
-  *latency = gst_util_get_timestamp () - t0;
-  return mask;
-
-  /* ERRORS */
-run_failed:
-  {
-    *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
-    return NULL;
-  }
-no_mask:
-  {
-    *error = g_strdup_printf ("cannot make a %ux%u mask", w, h);
-    return NULL;
-  }
-mask_failed:
-  {
-    gst_seg_mask_unref (mask);
-    *error = g_strdup_printf ("mask extraction failed: %s",
-        seg_status_str (st));
-    return NULL;
-  }
-}
-
 /* Called with `lock` held. Takes ownership of `mask`. */
-static void
-publish_result (GstSegmenter *self, GstSegMask *mask, guint64 index,
-    GstClockTime pts, GstClockTime latency)
+void
+gst_segmenter_publish_result (GstSegmenter *self, GstSegMask *mask,
+    guint64 index, GstClockTime pts, GstClockTime latency)
 {
   gdouble ms = (gdouble) latency / GST_MSECOND;
 
@@ -626,12 +148,12 @@ worker_main (gpointer data)
 
   g_mutex_lock (&self->lock);
   for (;;) {
-    FrameMap fm;
+    GstSegFrameMap fm;
     seg_frame sf;
     GstSegMask *mask = NULL;
     GstClockTime latency = 0;
     gchar *error = NULL;
-    Engine *engine;
+    SegRunner *runner;
     guint64 index;
     GstClockTime pts;
 
@@ -640,18 +162,21 @@ worker_main (gpointer data)
     if (self->worker_quit)
       break;
     self->slot = SLOT_RUNNING;
-    engine = engine_ref (self->engine);
+    runner = seg_runner_ref (self->runner);
     index = self->staging_index;
     pts = self->staging_pts;
     g_mutex_unlock (&self->lock);
 
     /* RUNNING keeps the streaming thread away from the staging frame. */
-    if (frame_map (self, engine->info, self->staging, &self->staging_info, &fm,
-            &sf, &error))
-      mask = run_inference (self, engine, &sf, &self->staging_info, &latency,
-          &error);
-    frame_unmap (&fm);
-    engine_unref (engine);
+    if (gst_seg_frame_map (self->staging, &self->staging_info,
+            gst_segmenter_jpeg_decoder (self), seg_runner_get_info (runner),
+            &fm, &sf, &error))
+      mask = gst_segmenter_run_inference (self,
+          seg_runner_get_session (runner), seg_runner_get_info (runner),
+          seg_runner_get_generation (runner), &sf, &self->staging_info,
+          &latency, &error);
+    gst_seg_frame_unmap (&fm);
+    seg_runner_unref (runner);
 
     if (!mask) {
       GST_ELEMENT_WARNING (self, STREAM, FAILED,
@@ -662,20 +187,22 @@ worker_main (gpointer data)
     g_mutex_lock (&self->lock);
     self->slot = SLOT_IDLE;
     if (mask)
-      publish_result (self, mask, index, pts, latency);
+      gst_segmenter_publish_result (self, mask, index, pts, latency);
   }
   g_mutex_unlock (&self->lock);
   return NULL;
 }
 
-static void
-post_model_message (GstSegmenter *self, Engine *engine)
+/* `threads`: what the model runs on (0 for a shared engine). */
+void
+gst_segmenter_post_model_message (GstSegmenter *self, const gchar *path,
+    const seg_model_info *info, gint threads)
 {
   GstStructure *s = gst_structure_new ("segmenter-model",
-      "location", G_TYPE_STRING, engine->path,
-      "name", G_TYPE_STRING, engine->info->name,
-      "sha256", G_TYPE_STRING, engine->info->sha256,
-      "threads", G_TYPE_INT, engine->threads,
+      "location", G_TYPE_STRING, path,
+      "name", G_TYPE_STRING, info->name,
+      "sha256", G_TYPE_STRING, info->sha256,
+      "threads", G_TYPE_INT, threads,
       NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
@@ -689,7 +216,7 @@ loader_main (gpointer data, gpointer user_data)
 {
   GstSegmenter *self = user_data;
   gchar *path = data;
-  Engine *engine = NULL, *old;
+  SegRunner *runner, *old;
   gchar *error = NULL;
   gchar *current;
   guint generation;
@@ -701,20 +228,23 @@ loader_main (gpointer data, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   generation = ++self->generation;
-  current = g_strdup (self->engine ? self->engine->path : "");
+  current = g_strdup (self->runner ? seg_runner_get_path (self->runner)
+      : "");
   g_mutex_unlock (&self->lock);
 
-  if (!engine_load (path, threads, generation, &engine, &error))
+  runner = seg_runner_load (path, threads, generation, &error);
+  if (!runner)
     goto load_failed;
 
   g_mutex_lock (&self->lock);
-  old = self->engine;
-  self->engine = engine;
+  old = self->runner;
+  self->runner = runner;
   g_mutex_unlock (&self->lock);
-  engine_unref (old);
+  seg_runner_unref (old);
 
   GST_INFO_OBJECT (self, "switched to model %s", path);
-  post_model_message (self, engine);
+  gst_segmenter_post_model_message (self, path, seg_runner_get_info (runner),
+      seg_runner_get_threads (runner));
   if (self->run_mode == GST_SEGMENTER_MODE_SYNC)
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_latency (GST_OBJECT (self)));
@@ -742,7 +272,7 @@ static gboolean
 gst_segmenter_start (GstBaseTransform *trans)
 {
   GstSegmenter *self = GST_SEGMENTER (trans);
-  Engine *engine = NULL;
+  SegRunner *runner;
   gchar *path, *engine_name, *error = NULL;
   guint generation;
   gint threads;
@@ -755,7 +285,7 @@ gst_segmenter_start (GstBaseTransform *trans)
   GST_OBJECT_UNLOCK (self);
 
   if (engine_name && *engine_name) {
-    gboolean ok = start_shared (self, engine_name, path, threads);
+    gboolean ok = gst_segmenter_shared_start (self, engine_name, path, threads);
 
     g_free (engine_name);
     g_free (path);
@@ -767,7 +297,8 @@ gst_segmenter_start (GstBaseTransform *trans)
   generation = ++self->generation;
   g_mutex_unlock (&self->lock);
 
-  if (!engine_load (path, threads, generation, &engine, &error))
+  runner = seg_runner_load (path, threads, generation, &error);
+  if (!runner)
     goto load_failed;
 
   self->frame_index = 0;
@@ -778,7 +309,7 @@ gst_segmenter_start (GstBaseTransform *trans)
   self->stats_last_time = GST_CLOCK_TIME_NONE;
 
   g_mutex_lock (&self->lock);
-  self->engine = engine;
+  self->runner = runner;
   self->frames_in = self->inferences = self->dropped = 0;
   self->latency_sum = 0;
   self->ring_len = self->ring_pos = 0;
@@ -789,8 +320,10 @@ gst_segmenter_start (GstBaseTransform *trans)
     self->worker = g_thread_new ("segmenter-worker", worker_main, self);
   g_mutex_unlock (&self->lock);
 
-  GST_INFO_OBJECT (self, "loaded model %s (%s)", path, engine->info->sha256);
-  post_model_message (self, engine);
+  GST_INFO_OBJECT (self, "loaded model %s (%s)", path,
+      seg_runner_get_info (runner)->sha256);
+  gst_segmenter_post_model_message (self, path, seg_runner_get_info (runner),
+      seg_runner_get_threads (runner));
   g_free (path);
   return TRUE;
 
@@ -813,7 +346,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
   GThreadPool *loader;
   GThread *worker;
 
-  stop_shared (self);
+  gst_segmenter_shared_stop (self);
   g_mutex_lock (&self->lock);
   worker = g_steal_pointer (&self->worker);
   loader = g_steal_pointer (&self->loader);
@@ -828,7 +361,7 @@ gst_segmenter_stop (GstBaseTransform *trans)
     g_thread_pool_free (loader, FALSE, TRUE);
 
   g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->engine, engine_unref);
+  g_clear_pointer (&self->runner, seg_runner_unref);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
   gst_clear_buffer (&self->staging);
   g_mutex_unlock (&self->lock);
@@ -885,25 +418,29 @@ gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
 static GstFlowReturn
 infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
-  FrameMap fm;
+  GstSegFrameMap fm;
   seg_frame sf;
   GstSegMask *mask = NULL;
   GstClockTime latency = 0;
   gchar *error = NULL;
-  Engine *engine;
+  SegRunner *runner;
 
   g_mutex_lock (&self->lock);
-  engine = engine_ref (self->engine);
+  runner = seg_runner_ref (self->runner);
   g_mutex_unlock (&self->lock);
-  if (frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error))
-    mask = run_inference (self, engine, &sf, &self->info, &latency, &error);
-  frame_unmap (&fm);
-  engine_unref (engine);
+  if (gst_seg_frame_map (buf, &self->info, gst_segmenter_jpeg_decoder (self),
+          seg_runner_get_info (runner), &fm, &sf, &error))
+    mask = gst_segmenter_run_inference (self, seg_runner_get_session (runner),
+        seg_runner_get_info (runner), seg_runner_get_generation (runner), &sf,
+        &self->info, &latency, &error);
+  gst_seg_frame_unmap (&fm);
+  seg_runner_unref (runner);
   if (!mask)
     goto inference_failed;
 
   g_mutex_lock (&self->lock);
-  publish_result (self, mask, index, GST_BUFFER_PTS (buf), latency);
+  gst_segmenter_publish_result (self, mask, index, GST_BUFFER_PTS (buf),
+      latency);
   g_mutex_unlock (&self->lock);
   return GST_FLOW_OK;
 
@@ -917,212 +454,11 @@ inference_failed:
   }
 }
 
-/* ---- the shared engine (engine=NAME) ---- */
-
-typedef struct
-{
-  GstSegmenter *self;
-  const seg_frame *sf;
-  const GstVideoInfo *info;
-  GstSegMask *mask;
-  GstClockTime latency;
-  gchar *error;
-} SharedJob;
-
-/* Runs on an engine worker while the streaming thread waits for it, so
- * the element's inference state (smoothing) is still used by one thread at
- * a time. */
-static gboolean
-shared_job_run (seg_session *session, const seg_model_info *info,
-    gpointer data)
-{
-  SharedJob *job = data;
-  /* All run_inference reads of an Engine. */
-  Engine view = {.session = session,.info = info };
-
-  job->mask = run_inference (job->self, &view, job->sf, job->info,
-      &job->latency, &job->error);
-  return job->mask != NULL;
-}
-
-/* When the frame was captured, on the engine's clock (monotonic ns): its
- * running time against the pipeline clock, so time spent in queues before
- * us counts against the budget. Arrival time when there is no clock. */
-static guint64
-capture_time (GstSegmenter *self, GstBuffer *buf)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  guint64 now = g_get_monotonic_time () * 1000;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime rt = GST_CLOCK_TIME_NONE, cnow, base, age;
-
-  if (!clock)
-    return now;
-  if (trans->segment.format == GST_FORMAT_TIME
-      && GST_BUFFER_PTS_IS_VALID (buf))
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buf));
-  cnow = gst_clock_get_time (clock);
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  gst_object_unref (clock);
-  if (!GST_CLOCK_TIME_IS_VALID (rt) || cnow < base + rt)
-    return now;
-  age = cnow - base - rt;
-  return age < now ? now - age : 0;
-}
-
-static GstFlowReturn
-infer_shared (GstSegmenter *self, GstBuffer *buf, guint64 index)
-{
-  SharedJob job = {.self = self };
-  SegEngineResult res;
-  FrameMap fm;
-  seg_frame sf;
-
-  /* a JPEG frame is decoded here, on the streaming thread, the one user
-   * of the decoder */
-  if (!frame_map (self, seg_engine_get_info (self->shared), buf,
-          &self->info, &fm, &sf, &job.error)) {
-    frame_unmap (&fm);
-    goto map_failed;
-  }
-  job.sf = &sf;
-  job.info = &self->info;
-  res = seg_engine_stream_run (self->stream, capture_time (self, buf),
-      shared_job_run, &job);
-  frame_unmap (&fm);
-
-  switch (res) {
-    case SEG_ENGINE_DONE:
-      g_mutex_lock (&self->lock);
-      publish_result (self, job.mask, index, GST_BUFFER_PTS (buf),
-          job.latency);
-      g_mutex_unlock (&self->lock);
-      return GST_FLOW_OK;
-    case SEG_ENGINE_DROPPED:
-      /* Too late for its budget: the frame goes, so that no stale mask
-       * is published as if it were new. */
-      g_mutex_lock (&self->lock);
-      self->dropped++;
-      self->stale++;
-      g_mutex_unlock (&self->lock);
-      return GST_BASE_TRANSFORM_FLOW_DROPPED;
-    case SEG_ENGINE_CANCELLED:
-      return GST_FLOW_FLUSHING;
-    case SEG_ENGINE_FAILED:
-    default:
-      goto inference_failed;
-  }
-
-  /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
-inference_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Segmentation of a frame failed: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
-}
-
-static gboolean
-start_shared (GstSegmenter *self, const gchar *name, const gchar *path,
-    gint threads)
-{
-  SegEngine *shared;
-  SegEngineStream *stream;
-  gchar *error = NULL;
-  gdouble weight;
-  guint64 max_latency;
-
-  GST_OBJECT_LOCK (self);
-  weight = self->weight;
-  max_latency = self->max_latency;
-  self->run_mode = GST_SEGMENTER_MODE_SYNC;
-  GST_OBJECT_UNLOCK (self);
-
-  shared = seg_engine_get (name, path, threads, &error);
-  if (!shared)
-    goto load_failed;
-  stream = seg_engine_stream_new (shared, GST_OBJECT_NAME (self), weight,
-      max_latency);
-
-  self->frame_index = 0;
-  self->stats_last_time = GST_CLOCK_TIME_NONE;
-  /* The engine's workers use it, one frame of ours at a time; its model
-   * never changes, hence generation 0 as in shared_job_run's view. */
-  if (!self->temporal)
-    self->temporal = seg_temporal_new ();
-  self->temporal_generation = 0;
-  g_mutex_lock (&self->lock);
-  self->shared = shared;
-  self->stream = stream;
-  self->frames_in = self->inferences = self->dropped = self->stale = 0;
-  self->latency_sum = 0;
-  self->ring_len = self->ring_pos = 0;
-  g_mutex_unlock (&self->lock);
-
-  {
-    Engine view = {.path = (gchar *) path,.info = seg_engine_get_info
-          (shared) };
-
-    GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
-        seg_engine_get_workers (shared), path);
-    post_model_message (self, &view);
-  }
-  return TRUE;
-
-  /* ERRORS */
-load_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the segmentation model \"%s\" for engine \"%s\": "
-            "%s.", path, name, error), (NULL));
-    g_free (error);
-    return FALSE;
-  }
-}
-
-static void
-stop_shared (GstSegmenter *self)
-{
-  SegEngineStream *stream;
-  SegEngine *shared;
-
-  g_mutex_lock (&self->lock);
-  stream = g_steal_pointer (&self->stream);
-  shared = g_steal_pointer (&self->shared);
-  g_mutex_unlock (&self->lock);
-  seg_engine_stream_free (stream);
-  seg_engine_unref (shared);
-}
-
-/* A streaming thread waiting on the engine must let go before its pad
- * can deactivate. */
-static void
-set_shared_flushing (GstSegmenter *self, gboolean flushing)
-{
-  g_mutex_lock (&self->lock);
-  if (self->stream) {
-    if (flushing)
-      seg_engine_stream_unblock (self->stream);
-    else
-      seg_engine_stream_unblock_stop (self->stream);
-  }
-  g_mutex_unlock (&self->lock);
-}
-
 static GstStateChangeReturn
 gst_segmenter_change_state (GstElement *element, GstStateChange transition)
 {
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    set_shared_flushing (GST_SEGMENTER (element), TRUE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (element), TRUE);
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
@@ -1130,9 +466,9 @@ static gboolean
 gst_segmenter_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-    set_shared_flushing (GST_SEGMENTER (trans), TRUE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (trans), TRUE);
   else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    set_shared_flushing (GST_SEGMENTER (trans), FALSE);
+    gst_segmenter_shared_set_flushing (GST_SEGMENTER (trans), FALSE);
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
@@ -1234,64 +570,6 @@ reset:
   self->stats_last_latency_sum = latency_sum;
 }
 
-/* Sync mode, between inferences: the last mask carried along the motion
- * of the scene since its frame (transfer full), or NULL when nothing moved
- * (or the filter is off, or the model changed): then the mask is reused as
- * it is. The meta's age still counts from the inference. Sets *cut when
- * the frame is of another scene, which no reused mask fits. */
-static GstSegMask *
-track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
-    gboolean *cut)
-{
-  guint w = gst_seg_mask_get_width (ref), h = gst_seg_mask_get_height (ref);
-  guint stride = gst_seg_mask_get_stride (ref);
-  const seg_model_info *mi;
-  seg_temporal_params params;
-  GstSegMask *out = NULL;
-  FrameMap fm;
-  gchar *error = NULL;
-  gboolean seen;
-  Engine *engine;
-  seg_frame sf;
-  int moved = 0;
-
-  get_temporal_params (self, &params);
-  /* A shared engine's session is not ours to read between runs. */
-  if (!self->temporal || params.strength <= 0.0f || self->shared)
-    return NULL;
-  g_mutex_lock (&self->lock);
-  engine = engine_ref (self->engine);
-  g_mutex_unlock (&self->lock);
-  mi = engine->info;
-  if (engine->generation != self->temporal_generation)
-    goto done;
-  seen = frame_map (self, engine->info, buf, &self->info, &fm, &sf, &error)
-      && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
-  frame_unmap (&fm);
-  g_free (error);
-  if (seen)
-    moved = seg_temporal_track (self->temporal, &params,
-        gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
-        w, h, stride);
-  *cut = moved == 2;
-  if (moved != 1)
-    goto done;
-  out = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
-      (const gchar * const *) mi->labels, mi->name, mi->sha256);
-  if (!out || gst_seg_mask_get_stride (out) != stride) {
-    g_clear_pointer (&out, gst_seg_mask_unref);
-    goto done;
-  }
-  seg_temporal_warp (self->temporal, &params,
-      gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
-      gst_seg_mask_get_probability (out), gst_seg_mask_get_classes (out),
-      w, h, stride, mi->output_kind == SEG_OUTPUT_PROBABILITY);
-
-done:
-  engine_unref (engine);
-  return out;
-}
-
 static GstFlowReturn
 gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
@@ -1317,7 +595,8 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     have = self->result != NULL;
     g_mutex_unlock (&self->lock);
     if (due || !have) {
-      GstFlowReturn ret = self->stream ? infer_shared (self, buf, index)
+      GstFlowReturn ret = self->stream
+          ? gst_segmenter_shared_infer (self, buf, index)
           : infer_sync (self, buf, index);
 
       if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
@@ -1347,7 +626,7 @@ gst_segmenter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   if (mask && reused) {
     gboolean cut = FALSE;
-    GstSegMask *moved = track_mask (self, buf, mask, &cut);
+    GstSegMask *moved = gst_segmenter_track_mask (self, buf, mask, &cut);
 
     if (moved) {
       gst_seg_mask_unref (mask);
@@ -1397,8 +676,8 @@ inference_latency (GstSegmenter *self)
   if (self->inferences > 0)
     latency = (GstClockTime) (self->latency_sum / self->inferences
         * GST_MSECOND);
-  else if (self->engine)
-    latency = self->engine->warm_latency;
+  else if (self->runner)
+    latency = seg_runner_get_warm_latency (self->runner);
   g_mutex_unlock (&self->lock);
   return latency;
 }
@@ -1440,30 +719,6 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* The scheduler's view of this element's stream: budget and weight, and
- * latency from capture to mask rather than inference time alone. */
-static void
-add_shared_stats (GstSegmenter *self, GstStructure *s)
-{
-  SegSchedStats st;
-  const gchar *name;
-
-  g_mutex_lock (&self->lock);
-  if (!self->stream) {
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-  seg_engine_stream_get_stats (self->stream, &st);
-  name = seg_engine_get_name (self->shared);
-  gst_structure_set (s, "engine", G_TYPE_STRING, name,
-      "weight", G_TYPE_DOUBLE, st.weight,
-      "max-latency", G_TYPE_UINT64, st.max_latency_ns,
-      "stale", G_TYPE_UINT64, self->stale,
-      "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
-      "latency-p99-ms", G_TYPE_DOUBLE, st.p99_ms, NULL);
-  g_mutex_unlock (&self->lock);
-}
-
 static GstStructure *
 make_stats (GstSegmenter *self)
 {
@@ -1493,7 +748,7 @@ make_stats (GstSegmenter *self)
       "mean-inference-ms", G_TYPE_DOUBLE, mean,
       "p99-inference-ms", G_TYPE_DOUBLE, p99,
       "dropped", G_TYPE_UINT64, dropped, NULL);
-  add_shared_stats (self, s);
+  gst_segmenter_shared_add_stats (self, s);
   return s;
 }
 
@@ -1665,7 +920,7 @@ gst_segmenter_finalize (GObject *object)
   g_free (self->engine_name);
   seg_temporal_free (self->temporal);
   g_clear_pointer (&self->result, gst_seg_mask_unref);
-  g_clear_pointer (&self->engine, engine_unref);
+  g_clear_pointer (&self->runner, seg_runner_unref);
   gst_clear_buffer (&self->staging);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);

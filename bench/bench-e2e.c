@@ -50,9 +50,9 @@
 
 typedef struct
 {
-  gchar *format;                /* YUY2, NV12, MJPEG */
+  gchar *format; /* YUY2, NV12, MJPEG */
   gint width, height;
-  gchar *decoder;               /* MJPEG only */
+  gchar *decoder; /* MJPEG only */
 } Case;
 
 typedef struct
@@ -61,11 +61,11 @@ typedef struct
   GstAppSrc *src;
   GBytes *frame;
   guint frames;
-  gdouble *push_ns;             /* by frame index */
+  gdouble *push_ns; /* by frame index */
   gdouble *lat_ms;
   guint nlat;
-  gint64 t_begin, t_end;        /* monotonic ns: the measured window */
-  guint warm;                   /* frames before the window */
+  gint64 t_begin, t_end; /* monotonic ns: the measured window */
+  guint warm;            /* frames before the window */
   gboolean quit;
 } Run;
 
@@ -104,8 +104,7 @@ threads_cpu (ThreadCpu *out, guint max)
     out[n].tid = atoi (de->d_name);
     out[n].ns = 0;
     out[n].name[0] = 0;
-    g_snprintf (path, sizeof path, "/proc/self/task/%s/schedstat",
-        de->d_name);
+    g_snprintf (path, sizeof path, "/proc/self/task/%s/schedstat", de->d_name);
     if ((f = fopen (path, "r"))) {
       if (fgets (buf, sizeof buf, f))
         out[n].ns = g_ascii_strtoull (buf, NULL, 10);
@@ -138,16 +137,20 @@ static GBytes *
 make_frame (const gchar *format, gint w, gint h)
 {
   const gchar *photo = "/usr/lib/python3/dist-packages/skimage/data/"
-      "astronaut.png";
+                       "astronaut.png";
   gboolean jpeg = !strcmp (format, "MJPEG");
   g_autofree gchar *head = g_file_test (photo, G_FILE_TEST_EXISTS)
       ? g_strdup_printf ("filesrc location=%s ! pngdec ! imagefreeze "
-      "num-buffers=1", photo)
+                         "num-buffers=1",
+          photo)
       : g_strdup ("videotestsrc num-buffers=1 pattern=smpte");
   g_autofree gchar *desc = g_strdup_printf ("%s ! videoconvert ! videoscale "
-      "! video/x-raw,format=%s,width=%d,height=%d,pixel-aspect-ratio=1/1 %s "
-      "! appsink name=out sync=false", head, jpeg ? "I420" : format, w, h,
-      jpeg ? "! jpegenc quality=85" : "");
+                                            "! "
+                                            "video/"
+                                            "x-raw,format=%s,width=%d,height=%"
+                                            "d,pixel-aspect-ratio=1/1 %s "
+                                            "! appsink name=out sync=false",
+      head, jpeg ? "I420" : format, w, h, jpeg ? "! jpegenc quality=85" : "");
   GError *error = NULL;
   GstElement *p = gst_parse_launch (desc, &error);
   GstSample *sample;
@@ -216,8 +219,8 @@ feed (gpointer data)
     clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
     if (i == run->warm)
       run->t_begin = now_ns ();
-    b = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
-        (gpointer) d, size, 0, size, NULL, NULL);
+    b = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, (gpointer) d,
+        size, 0, size, NULL, NULL);
     GST_BUFFER_PTS (b) = (GstClockTime) i * GST_SECOND / FPS;
     GST_BUFFER_DURATION (b) = GST_SECOND / FPS;
     run->push_ns[i] = now_ns ();
@@ -230,7 +233,7 @@ feed (gpointer data)
 
 typedef struct
 {
-  gdouble cpu_ms;               /* process CPU per frame */
+  gdouble cpu_ms; /* process CPU per frame */
   gdouble p50, p99;
   ThreadCpu threads[MAX_THREADS];
   guint64 thread_ns[MAX_THREADS];
@@ -249,10 +252,10 @@ cmp_double (const void *a, const void *b)
 /* Runs `desc` (its source named "src", its sink "sink") for `seconds`
  * after one second of warm-up. */
 static void
-run_pipeline (const gchar *desc, const Case *c, GBytes *frame,
-    gdouble seconds, Result *res)
+run_pipeline (const gchar *desc, const Case *c, GBytes *frame, gdouble seconds,
+    Result *res)
 {
-  Run run = { 0 };
+  Run run = {0};
   GError *error = NULL;
   ThreadCpu before[MAX_THREADS];
   guint nbefore;
@@ -263,10 +266,11 @@ run_pipeline (const gchar *desc, const Case *c, GBytes *frame,
   GstMessage *msg;
   g_autofree gchar *caps_str = !strcmp (c->format, "MJPEG")
       ? g_strdup_printf ("image/jpeg,width=%d,height=%d,framerate=%d/1,"
-      "pixel-aspect-ratio=1/1", c->width, c->height, FPS)
+                         "pixel-aspect-ratio=1/1",
+          c->width, c->height, FPS)
       : g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
-      "framerate=%d/1,pixel-aspect-ratio=1/1", c->format, c->width,
-      c->height, FPS);
+                         "framerate=%d/1,pixel-aspect-ratio=1/1",
+          c->format, c->width, c->height, FPS);
   GstCaps *caps;
 
   run.pipeline = gst_parse_launch (desc, &error);
@@ -279,16 +283,14 @@ run_pipeline (const gchar *desc, const Case *c, GBytes *frame,
   run.frame = frame;
   run.push_ns = g_new0 (gdouble, run.frames);
   run.lat_ms = g_new0 (gdouble, run.frames);
-  run.src = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (run.pipeline),
-          "src"));
+  run.src = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (run.pipeline), "src"));
   caps = gst_caps_from_string (caps_str);
-  g_object_set (run.src, "caps", caps, "format", GST_FORMAT_TIME,
-      "is-live", TRUE, "max-buffers", (guint64) 4, "block", FALSE, NULL);
+  g_object_set (run.src, "caps", caps, "format", GST_FORMAT_TIME, "is-live",
+      TRUE, "max-buffers", (guint64) 4, "block", FALSE, NULL);
   gst_caps_unref (caps);
   sink = gst_bin_get_by_name (GST_BIN (run.pipeline), "sink");
   pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sink_probe, &run,
-      NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sink_probe, &run, NULL);
   gst_object_unref (pad);
   gst_object_unref (sink);
 
@@ -305,8 +307,9 @@ run_pipeline (const gchar *desc, const Case *c, GBytes *frame,
   nbefore = threads_cpu (before, MAX_THREADS);
 
   bus = gst_element_get_bus (run.pipeline);
-  msg = gst_bus_timed_pop_filtered (bus, (GstClockTime) (seconds + 30)
-      * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus,
+      (GstClockTime) (seconds + 30) * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   run.t_end = now_ns ();
   res->nthreads = threads_cpu (res->threads, MAX_THREADS);
   if (!msg || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
@@ -342,14 +345,13 @@ run_pipeline (const gchar *desc, const Case *c, GBytes *frame,
 /* Runs `seg bench` with `iters` timed runs; returns its median (ms) and
  * the CPU time (ms) the whole process used. */
 static gdouble
-seg_bench_once (const gchar *seg, const gchar *model, gint threads,
-    gint iters, gdouble *cpu_ms)
+seg_bench_once (const gchar *seg, const gchar *model, gint threads, gint iters,
+    gdouble *cpu_ms)
 {
   g_autofree gchar *t = g_strdup_printf ("%d", threads);
   g_autofree gchar *n = g_strdup_printf ("%d", iters);
-  const gchar *argv[] = { seg, "bench", model, "--threads", t, "--iters",
-    n, "--warmup", "0", NULL
-  };
+  const gchar *argv[] = {seg, "bench", model, "--threads", t, "--iters", n,
+      "--warmup", "0", NULL};
   gchar out[4096];
   gint fd[2];
   pid_t pid;
@@ -390,8 +392,7 @@ seg_bench_once (const gchar *seg, const gchar *model, gint threads,
  * cancel and a preempted run costs no more than an undisturbed one, as
  * in the CPU figures of the pipeline) and the median wall time. */
 static gdouble
-seg_bench (const gchar *seg, const gchar *model, gint threads,
-    gdouble *median)
+seg_bench (const gchar *seg, const gchar *model, gint threads, gdouble *median)
 {
   gdouble short_cpu, long_cpu;
 
@@ -408,7 +409,7 @@ seg_bench (const gchar *seg, const gchar *model, gint threads,
 static gdouble
 paced_inference (const gchar *model_path, gint threads, guint runs)
 {
-  seg_session_options options = { .threads = threads };
+  seg_session_options options = {.threads = threads};
   seg_session_info si;
   seg_model *m = NULL;
   seg_session *s = NULL;
@@ -455,8 +456,8 @@ parse_case (const gchar *s, Case *c)
 {
   g_auto (GStrv) parts = g_strsplit (s, ":", 3);
 
-  if (!parts[0] || !parts[1] || sscanf (parts[1], "%dx%d", &c->width,
-          &c->height) != 2)
+  if (!parts[0] || !parts[1]
+      || sscanf (parts[1], "%dx%d", &c->width, &c->height) != 2)
     return FALSE;
   c->format = g_ascii_strup (parts[0], -1);
   c->decoder = g_strdup (parts[2] ? parts[2] : "jpegdec");
@@ -472,30 +473,37 @@ main (int argc, char **argv)
   gint threads = 1;
   gdouble seconds = 8;
   gboolean per_thread = FALSE;
-  GOptionEntry entries[] = {
-    {"seg", 0, 0, G_OPTION_ARG_FILENAME, &seg, "the seg tool", "PATH"},
-    {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "model (default: the "
-          "element's)", "PATH"},
-    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "inference threads "
-          "(default 1)", "N"},
-    {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "measured seconds per "
-          "case (default 8)", "S"},
-    {"case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cases, "FORMAT:WxH[:DECODER]",
-        "CASE"},
-    {"per-thread", 0, 0, G_OPTION_ARG_NONE, &per_thread, "print each "
-          "thread's CPU per frame", NULL},
-    {NULL}
-  };
+  GOptionEntry entries[] = {{"seg", 0, 0, G_OPTION_ARG_FILENAME, &seg,
+                                "the seg tool", "PATH"},
+      {"model", 0, 0, G_OPTION_ARG_FILENAME, &model,
+          "model (default: the "
+          "element's)",
+          "PATH"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads,
+          "inference threads "
+          "(default 1)",
+          "N"},
+      {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
+          "measured seconds per "
+          "case (default 8)",
+          "S"},
+      {"case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cases, "FORMAT:WxH[:DECODER]",
+          "CASE"},
+      {"per-thread", 0, 0, G_OPTION_ARG_NONE, &per_thread,
+          "print each "
+          "thread's CPU per frame",
+          NULL},
+      {NULL}};
   GOptionContext *ctx = g_option_context_new ("- segd's cost per frame");
   GError *error = NULL;
   g_autofree gchar *tmpdir = NULL;
-  gdouble load[3] = { 0 };
+  gdouble load[3] = {0};
 
   gst_init (&argc, &argv);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || !seg) {
-    g_printerr ("bench-e2e: %s\n", error ? error->message
-        : "--seg is required");
+    g_printerr ("bench-e2e: %s\n",
+        error ? error->message : "--seg is required");
     return 2;
   }
   g_option_context_free (ctx);
@@ -514,18 +522,17 @@ main (int argc, char **argv)
     return 77;
   }
   if (!cases) {
-    const gchar *def[] = { "YUY2:640x480", "NV12:640x480", "MJPEG:640x480",
-      "YUY2:1280x720", "NV12:1280x720", "MJPEG:1280x720", NULL
-    };
+    const gchar *def[] = {"YUY2:640x480", "NV12:640x480", "MJPEG:640x480",
+        "YUY2:1280x720", "NV12:1280x720", "MJPEG:1280x720", NULL};
     cases = g_strdupv ((gchar **) def);
   }
   tmpdir = g_dir_make_tmp ("bench-e2e-XXXXXX", NULL);
   if (getloadavg (load, 3) > 0)
-    printf ("load average before: %.2f %.2f %.2f\n", load[0], load[1],
-        load[2]);
+    printf ("load average before: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   printf ("model %s, %d inference thread(s), %d fps, %.0f s per case\n\n",
       model, threads, FPS, seconds);
-  printf ("| case | decoder | service CPU ms/frame | source CPU ms/frame | "
+  printf (
+      "| case | decoder | service CPU ms/frame | source CPU ms/frame | "
       "seg bench CPU ms/run (wall median) | overhead factor | model alone at "
       "30 fps, CPU ms/run | service / that | latency p50 ms | p99 ms |\n");
   printf ("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -533,7 +540,7 @@ main (int argc, char **argv)
 
   for (guint k = 0; cases[k]; k++) {
     Case c;
-    Result full = { 0 }, src = { 0 };
+    Result full = {0}, src = {0};
     gboolean jpeg;
     g_autofree gchar *bin = NULL, *desc = NULL, *src_desc = NULL;
     GBytes *frame;
@@ -552,28 +559,31 @@ main (int argc, char **argv)
     else
       bin = g_strdup ("appsrc name=src ! videoconvert");
     desc = g_strdup_printf ("%s ! queue name=frames leaky=downstream "
-        "max-size-buffers=2 ! segmenter threads=%d model=\"%s\" ! queue "
-        "name=masks leaky=downstream max-size-buffers=2 ! zmqmasksink "
-        "name=sink endpoint=ipc://%s/bench.sock sync=false async=false",
+                            "max-size-buffers=2 ! segmenter threads=%d "
+                            "model=\"%s\" ! queue "
+                            "name=masks leaky=downstream max-size-buffers=2 ! "
+                            "zmqmasksink "
+                            "name=sink endpoint=ipc://%s/bench.sock sync=false "
+                            "async=false",
         bin, threads, model, tmpdir);
     src_desc = g_strdup ("appsrc name=src ! fakesink name=sink sync=false "
-        "async=false");
+                         "async=false");
 
     run_pipeline (src_desc, &c, frame, seconds / 2, &src);
     run_pipeline (desc, &c, frame, seconds, &full);
     bench = seg_bench (seg, model, threads, &median);
     paced = paced_inference (model, threads, (guint) (seconds / 2 * FPS));
     printf ("| %s %dx%d | %s | %.3f | %.3f | %.3f (%.3f) | %.2f | %.3f | "
-        "%.2f | %.2f | %.2f |\n", c.format, c.width, c.height,
-        jpeg ? c.decoder : "-", full.cpu_ms - src.cpu_ms, src.cpu_ms, bench,
-        median, (full.cpu_ms - src.cpu_ms) / bench, paced,
+            "%.2f | %.2f | %.2f |\n",
+        c.format, c.width, c.height, jpeg ? c.decoder : "-",
+        full.cpu_ms - src.cpu_ms, src.cpu_ms, bench, median,
+        (full.cpu_ms - src.cpu_ms) / bench, paced,
         (full.cpu_ms - src.cpu_ms) / paced, full.p50, full.p99);
     if (per_thread)
       for (guint i = 0; i < full.nthreads; i++)
         if (full.thread_ns[i] > 0)
           printf ("|   thread %s | | %.3f | | | | | | | |\n",
-              full.threads[i].name,
-              full.thread_ns[i] / 1e6 / full.frames);
+              full.threads[i].name, full.thread_ns[i] / 1e6 / full.frames);
     fflush (stdout);
     g_bytes_unref (frame);
     g_free (c.format);

@@ -49,7 +49,7 @@ typedef struct
   gboolean measuring;
   guint64 masks;
   guint n;
-  gdouble lat[SAMPLES];         /* ms */
+  gdouble lat[SAMPLES]; /* ms */
 } Stream;
 
 static Stream streams[MAX_STREAMS];
@@ -134,8 +134,8 @@ pusher (gpointer data)
     gst_app_src_push_buffer (GST_APP_SRC (streams[i].src),
         gst_buffer_ref (frames[(tick / n_streams) % N_FRAMES]));
     tick++;
-    next = start + (gint64) (tick * G_USEC_PER_SEC / ((guint64) FPS
-            * n_streams));
+    next =
+        start + (gint64) (tick * G_USEC_PER_SEC / ((guint64) FPS * n_streams));
     if (next > g_get_monotonic_time ())
       g_usleep (next - g_get_monotonic_time ());
   }
@@ -167,11 +167,15 @@ run (const gchar *model, guint n, gboolean shared, gdouble seconds)
     Stream *s = &streams[i];
     GError *error = NULL;
     gchar *desc = g_strdup_printf ("appsrc name=src is-live=true "
-        "do-timestamp=true format=time max-buffers=1 leaky-type=downstream "
-        "caps=video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
-        "segmenter model=\"%s\" %s weight=%u max-latency=%" G_GUINT64_FORMAT
-        " ! fakesink name=sink sync=false", W, H, FPS, model,
-        shared ? "engine=bench" : "", 1 + i % 2,
+                                   "do-timestamp=true format=time "
+                                   "max-buffers=1 leaky-type=downstream "
+                                   "caps=video/"
+                                   "x-raw,format=I420,width=%d,height=%d,"
+                                   "framerate=%d/1 ! "
+                                   "segmenter model=\"%s\" %s weight=%u "
+                                   "max-latency=%" G_GUINT64_FORMAT
+                                   " ! fakesink name=sink sync=false",
+        W, H, FPS, model, shared ? "engine=bench" : "", 1 + i % 2,
         shared ? budget_ms * GST_MSECOND : (guint64) 0);
     GstElement *sink;
     GstPad *pad;
@@ -226,7 +230,8 @@ run (const gchar *model, guint n, gboolean shared, gdouble seconds)
       p99 = s->lat[MIN (s->n - 1, s->n * 99 / 100)];
     }
     printf ("stream %u weight %u masks %" G_GUINT64_FORMAT " p50 %.1f p99 "
-        "%.1f\n", i, 1 + i % 2, s->masks, p50, p99);
+            "%.1f\n",
+        i, 1 + i % 2, s->masks, p50, p99);
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
     gst_object_unref (s->src);
     gst_object_unref (s->pipeline);
@@ -259,8 +264,10 @@ parse (const gchar *out, Result *r, guint offset)
     guint64 m;
     gdouble a, b;
 
-    if (sscanf (lines[i], "stream %u weight %u masks %" G_GUINT64_FORMAT
-            " p50 %lf p99 %lf", &idx, &w, &m, &a, &b) == 5
+    if (sscanf (lines[i],
+            "stream %u weight %u masks %" G_GUINT64_FORMAT " p50 %lf p99 %lf",
+            &idx, &w, &m, &a, &b)
+            == 5
         && idx + offset < MAX_STREAMS) {
       r->masks[idx + offset] = m;
       r->weight[idx + offset] = w;
@@ -303,8 +310,8 @@ measure (const gchar *self, const gchar *model, guint n, gboolean shared,
     gchar *out = NULL;
 
     if (!g_subprocess_communicate_utf8 (p[i], NULL, NULL, &out, NULL, NULL)
-        || !g_subprocess_get_successful (p[i]) || !parse (out, r, shared
-            ? 0 : i))
+        || !g_subprocess_get_successful (p[i])
+        || !parse (out, r, shared ? 0 : i))
       ok = FALSE;
     g_free (out);
     g_object_unref (p[i]);
@@ -319,7 +326,7 @@ static void
 fair_shares (const Result *r, const gdouble *weight, gdouble total,
     gdouble *share)
 {
-  gboolean capped[MAX_STREAMS] = { FALSE };
+  gboolean capped[MAX_STREAMS] = {FALSE};
   gdouble left = total;
 
   for (guint round = 0; round < r->n; round++) {
@@ -358,15 +365,16 @@ print_result (const gchar *tag, guint n, const Result *r, gdouble *cpm)
   fair_shares (r, weight, total, share);
   *cpm = total > 0 ? r->cpu / r->wall / total * 1000 : 0;
   printf ("  %-6s %u streams: %.1f masks/s, CPU %.2f cores, %.1f ms CPU "
-      "per mask\n", tag, n, total, r->cpu / r->wall, *cpm);
+          "per mask\n",
+      tag, n, total, r->cpu / r->wall, *cpm);
   for (guint i = 0; i < r->n; i++) {
     gdouble got = r->masks[i] / r->wall;
 
     printf ("    stream %u%s: %5.1f masks/s (fair share %5.1f, %+5.1f%%), "
-        "latency p50 %6.1f ms p99 %6.1f ms\n", i, shared
-        ? (r->weight[i] == 2 ? " (w2)" : " (w1)") : "     ", got, share[i],
-        share[i] > 0 ? 100 * (got - share[i]) / share[i] : 0.0, r->p50[i],
-        r->p99[i]);
+            "latency p50 %6.1f ms p99 %6.1f ms\n",
+        i, shared ? (r->weight[i] == 2 ? " (w2)" : " (w1)") : "     ", got,
+        share[i], share[i] > 0 ? 100 * (got - share[i]) / share[i] : 0.0,
+        r->p50[i], r->p99[i]);
   }
 }
 
@@ -374,7 +382,7 @@ static int
 table (const gchar *self, const gchar *const *models, guint n_models,
     gdouble seconds)
 {
-  static const guint counts[] = { 1, 2, 4, 8 };
+  static const guint counts[] = {1, 2, 4, 8};
   gchar load[64] = "?";
   gchar *text = NULL;
 
@@ -382,8 +390,8 @@ table (const gchar *self, const gchar *const *models, guint n_models,
     g_strlcpy (load, text, 15);
   g_free (text);
   printf ("bench-multicam: %ux%u I420 at %d fps per stream, %u CPUs, "
-      "load %s, %.0f s per run\n", W, H, FPS, g_get_num_processors (), load,
-      seconds);
+          "load %s, %.0f s per run\n",
+      W, H, FPS, g_get_num_processors (), load, seconds);
   for (guint m = 0; m < n_models; m++) {
     gchar *base = g_path_get_basename (models[m]);
 
@@ -413,10 +421,10 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   if (argc >= 6 && !strcmp (argv[1], "run"))
-    return run (argv[2], (guint) atoi (argv[3]), !strcmp (argv[4],
-            "shared"), g_ascii_strtod (argv[5], NULL));
+    return run (argv[2], (guint) atoi (argv[3]), !strcmp (argv[4], "shared"),
+        g_ascii_strtod (argv[5], NULL));
   if (argc >= 3 && !strcmp (argv[1], "table")) {
-    const gchar *models[2] = { argv[2], NULL };
+    const gchar *models[2] = {argv[2], NULL};
     guint n = 1;
     gdouble seconds = 5;
 
@@ -434,7 +442,8 @@ main (int argc, char **argv)
       return ret;
     }
   }
-  fprintf (stderr, "usage: bench-multicam table SELFIE [LRASPP] [SECONDS]\n"
+  fprintf (stderr,
+      "usage: bench-multicam table SELFIE [LRASPP] [SECONDS]\n"
       "       bench-multicam run MODEL N shared|private SECONDS\n");
   return 2;
 }

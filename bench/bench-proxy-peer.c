@@ -105,13 +105,13 @@ run_pub (const char *host, int port, int n, int prob, double rate,
     double seconds, const char *curve_secret)
 {
   static uint8_t raw[W * H], hbuf[1024];
-  static const char *labels[2] = { "background", "person" };
+  static const char *labels[2] = {"background", "person"};
   uint8_t *payload;
   size_t cap, plen, hlen;
   segmask_codec *codec = segmask_codec_new ();
   void *ctx = zmq_ctx_new (), *sock[MAX_STREAMS];
   char name[MAX_STREAMS][16], topic[MAX_STREAMS][32];
-  uint64_t seq[MAX_STREAMS] = { 0 }, sent = 0;
+  uint64_t seq[MAX_STREAMS] = {0}, sent = 0;
   segmask_header h;
   segmask_encoding enc = prob ? SEGMASK_ENC_ZSTD : SEGMASK_ENC_RLE;
   double start, next;
@@ -122,8 +122,10 @@ run_pub (const char *host, int port, int n, int prob, double rate,
   make_mask (prob, raw);
   cap = segmask_payload_bound (enc, sizeof (raw));
   payload = malloc (cap);
-  if (!payload || segmask_payload_encode (codec, enc, 1, raw, sizeof (raw),
-          payload, cap, &plen) != SEGMASK_OK)
+  if (!payload
+      || segmask_payload_encode (codec, enc, 1, raw, sizeof (raw), payload, cap,
+             &plen)
+          != SEGMASK_OK)
     return 1;
   fprintf (stderr, "%s mask 640x480, %s: %zu bytes (%.0fx)\n",
       prob ? "probability" : "class map", prob ? "zstd" : "rle", plen,
@@ -171,8 +173,7 @@ run_pub (const char *host, int port, int n, int prob, double rate,
       h.stream = name[i];
       h.seq = ++seq[i];
       h.publish_realtime_ns = real_ns ();
-      check (segmask_header_encode (&h, hbuf, sizeof (hbuf), &hlen),
-          "header");
+      check (segmask_header_encode (&h, hbuf, sizeof (hbuf), &hlen), "header");
       /* Lossy XPUB: a full queue drops, it never blocks the publisher. */
       if (zmq_send (sock[i], topic[i], strlen (topic[i]), ZMQ_SNDMORE) < 0
           || zmq_send (sock[i], hbuf, hlen, ZMQ_SNDMORE) < 0
@@ -184,7 +185,8 @@ run_pub (const char *host, int port, int n, int prob, double rate,
     for (int i = 0; i < n; i++) {
       char b[256];
 
-      while (zmq_recv (sock[i], b, sizeof (b), ZMQ_DONTWAIT) >= 0);
+      while (zmq_recv (sock[i], b, sizeof (b), ZMQ_DONTWAIT) >= 0)
+        ;
     }
     if (rate > 0) {
       double wait;
@@ -192,8 +194,8 @@ run_pub (const char *host, int port, int n, int prob, double rate,
       next += 1.0 / rate;
       wait = next - mono ();
       if (wait > 0) {
-        struct timespec ts = { (time_t) wait, (long) ((wait - (time_t) wait)
-              * 1e9) };
+        struct timespec ts = {(time_t) wait,
+            (long) ((wait - (time_t) wait) * 1e9)};
         nanosleep (&ts, NULL);
       }
     }
@@ -236,7 +238,7 @@ published_of (void *stat)
   if (got == 3) {
     char text[4096];
     size_t n = zmq_msg_size (&f[2]) < sizeof (text) - 1 ? zmq_msg_size (&f[2])
-        : sizeof (text) - 1;
+                                                        : sizeof (text) - 1;
     const char *at;
 
     memcpy (text, zmq_msg_data (&f[2]), n);
@@ -315,15 +317,17 @@ run_sub (const char **eps, int neps, double seconds, double warmup,
       got++;
     }
     now = real_ns ();
-    if (got == 3 && !more && segmask_message_parse (zmq_msg_data (&f[0]),
-            zmq_msg_size (&f[0]), zmq_msg_data (&f[1]), zmq_msg_size (&f[1]),
-            zmq_msg_size (&f[2]), 0, &h, NULL) == SEGMASK_OK) {
+    if (got == 3 && !more
+        && segmask_message_parse (zmq_msg_data (&f[0]), zmq_msg_size (&f[0]),
+               zmq_msg_data (&f[1]), zmq_msg_size (&f[1]), zmq_msg_size (&f[2]),
+               0, &h, NULL)
+            == SEGMASK_OK) {
       if (mono () - start >= warmup) {
         if (!t0)
           t0 = mono ();
         masks++;
-        bytes += zmq_msg_size (&f[0]) + zmq_msg_size (&f[1])
-            + zmq_msg_size (&f[2]);
+        bytes +=
+            zmq_msg_size (&f[0]) + zmq_msg_size (&f[1]) + zmq_msg_size (&f[2]);
         if (n < MAX_SAMPLES && now > h.publish_realtime_ns)
           lat[n++] = now - h.publish_realtime_ns;
       }
@@ -342,11 +346,10 @@ run_sub (const char **eps, int neps, double seconds, double warmup,
     double handled = tp1 > tp0 ? (pub1 - pub0) / (tp1 - tp0) : 0;
 
     printf ("masks=%llu secs=%.2f masks_per_s=%.0f MB_per_s=%.2f "
-        "p50_us=%.0f p99_us=%.0f invalid=%llu proxy_masks_per_s=%.0f\n",
+            "p50_us=%.0f p99_us=%.0f invalid=%llu proxy_masks_per_s=%.0f\n",
         (unsigned long long) masks, secs, secs > 0 ? masks / secs : 0,
         secs > 0 ? bytes / secs / 1e6 : 0, n ? lat[n / 2] / 1e3 : 0,
-        n ? lat[n * 99 / 100] / 1e3 : 0, (unsigned long long) invalid,
-        handled);
+        n ? lat[n * 99 / 100] / 1e3 : 0, (unsigned long long) invalid, handled);
   }
   free (lat);
   zmq_close (stat);
@@ -398,7 +401,8 @@ main (int argc, char **argv)
   if (!strcmp (argv[1], "sub") && neps > 0)
     return run_sub (eps, neps, seconds, warmup, srv, cpub, csec);
 usage:
-  fprintf (stderr, "usage: bench-proxy-peer pub|sub OPTIONS (see the "
+  fprintf (stderr,
+      "usage: bench-proxy-peer pub|sub OPTIONS (see the "
       "source)\n");
   return 64;
 }

@@ -43,15 +43,17 @@
 #define CUT_AFTER 10
 #define LAG_MAX 3
 
-typedef struct {
+typedef struct
+{
   gint width, height;
-  guint8 *rgb;                  /* packed, width * 3 per row */
+  guint8 *rgb; /* packed, width * 3 per row */
 } Image;
 
-typedef struct {
-  gint w, h;                    /* mask size */
+typedef struct
+{
+  gint w, h; /* mask size */
   guint n;
-  guint8 *classes, *prob;       /* n masks of w * h, packed */
+  guint8 *classes, *prob; /* n masks of w * h, packed */
 } Masks;
 
 static guint32 rng_state = 12345;
@@ -72,7 +74,9 @@ static gboolean
 image_load (const gchar *path, Image *img)
 {
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-      "videoconvert ! video/x-raw,format=RGB ! appsink name=sink", path);
+                                 "videoconvert ! video/x-raw,format=RGB ! "
+                                 "appsink name=sink",
+      path);
   GstElement *pipe = gst_parse_launch (desc, NULL), *sink;
   GstSample *sample = NULL;
   GstVideoInfo info;
@@ -83,8 +87,7 @@ image_load (const gchar *path, Image *img)
     return FALSE;
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   if (sample && gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       && gst_video_frame_map (&vf, &info, gst_sample_get_buffer (sample),
           GST_MAP_READ)) {
@@ -94,7 +97,7 @@ image_load (const gchar *path, Image *img)
     for (gint y = 0; y < img->height; y++)
       memcpy (img->rgb + (gsize) y * img->width * 3,
           (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&vf, 0)
-          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0),
+              + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0),
           (gsize) img->width * 3);
     gst_video_frame_unmap (&vf);
   }
@@ -129,7 +132,8 @@ add_noise (guint8 *px, gsize n)
  * size. */
 static void
 render_moving (const Image *img, gdouble t, guint8 *dst)
-{  gdouble zoom = 1.25 + 0.15 * sin (2 * G_PI * t / 45.0);
+{
+  gdouble zoom = 1.25 + 0.15 * sin (2 * G_PI * t / 45.0);
   gdouble cx = img->width / 2.0 + 40.0 * sin (2 * G_PI * t / 60.0);
   gdouble cy = img->height / 2.0 + 30.0 * sin (2 * G_PI * t / 75.0);
   gint w = img->width, h = img->height;
@@ -150,21 +154,27 @@ render_moving (const Image *img, gdouble t, guint8 *dst)
         gdouble top = (1 - fx) * r0[x0 * 3 + c] + fx * r0[x1 * 3 + c];
         gdouble bot = (1 - fx) * r1[x0 * 3 + c] + fx * r1[x1 * 3 + c];
 
-        dst[((gsize) y * w + x) * 3 + c] = (guint8) lrint ((1 - fy) * top
-            + fy * bot);
+        dst[((gsize) y * w + x) * 3 + c] =
+            (guint8) lrint ((1 - fy) * top + fy * bot);
       }
     }
   }
 }
 
-typedef enum {
-  CLIP_STILL, CLIP_MOVING, CLIP_SLOW, CLIP_CUT_AC, CLIP_CUT_CA
+typedef enum
+{
+  CLIP_STILL,
+  CLIP_MOVING,
+  CLIP_SLOW,
+  CLIP_CUT_AC,
+  CLIP_CUT_CA
 } ClipKind;
 
-typedef struct {
+typedef struct
+{
   ClipKind kind;
   guint frames;
-  const Image *a, *b;           /* photos; b only for cuts */
+  const Image *a, *b; /* photos; b only for cuts */
 } Clip;
 
 /* Frame k of a clip, noise included; the noise is the same for every
@@ -188,8 +198,9 @@ clip_frame (Clip *c, guint k, guint8 *dst)
       break;
     case CLIP_CUT_AC:
     case CLIP_CUT_CA:
-      memcpy (dst, (k < CUT_BEFORE) == (c->kind == CLIP_CUT_AC)
-          ? c->a->rgb : c->b->rgb, n);
+      memcpy (dst,
+          (k < CUT_BEFORE) == (c->kind == CLIP_CUT_AC) ? c->a->rgb : c->b->rgb,
+          n);
       break;
   }
   add_noise (dst, n);
@@ -233,7 +244,8 @@ run_clip (Clip *c, const gchar *props, Masks *out, gdouble frame_ms[2])
   hr = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,"
-      "framerate=30/1", w, h);
+                          "framerate=30/1",
+      w, h);
   gst_harness_set_src_caps_str (hr, caps);
   g_free (caps);
 
@@ -303,13 +315,14 @@ iou (const Masks *a, guint i, const Masks *b, guint j)
   return uni ? (gdouble) inter / uni : 1.0;
 }
 
-typedef struct {
-  gdouble flips, dp;            /* still: % of pixels per frame, levels */
-  gdouble iou_mean, iou_min;    /* moving */
+typedef struct
+{
+  gdouble flips, dp;         /* still: % of pixels per frame, levels */
+  gdouble iou_mean, iou_min; /* moving */
   gint lag;
-  gdouble slow_iou;             /* slow */
+  gdouble slow_iou; /* slow */
   gint slow_lag;
-  gint cut[2];                  /* frames to IoU >= 0.95; -1: never */
+  gint cut[2]; /* frames to IoU >= 0.95; -1: never */
 } Result;
 
 static void
@@ -385,17 +398,22 @@ median (gdouble *v, guint n)
 static void
 time_filter (Clip *c, const Masks *ref, gdouble ms[2][3])
 {
-  enum { REPS = 5 };
-  seg_temporal_params params = { 0.7f, 0.06f, 0.5f, 4.0f };
+  enum
+  {
+    REPS = 5
+  };
+  seg_temporal_params params = {0.7f, 0.06f, 0.5f, 4.0f};
   seg_temporal *t = seg_temporal_new ();
   gsize size = (gsize) c->a->width * c->a->height * 3;
   gsize n = (gsize) ref->w * ref->h;
   guint8 *frame = g_malloc (size), *prob = g_malloc (n), *cls = g_malloc (n);
   guint8 *dprob = g_malloc (n), *dcls = g_malloc (n);
   gdouble *times[3];
-  guint count[3] = { 0 };
-  seg_frame sf = { .format = SEG_PIXEL_RGB, .width = c->a->width,
-    .height = c->a->height, .strides = { c->a->width * 3 } };
+  guint count[3] = {0};
+  seg_frame sf = {.format = SEG_PIXEL_RGB,
+      .width = c->a->width,
+      .height = c->a->height,
+      .strides = {c->a->width * 3}};
 
   for (guint i = 0; i < 3; i++)
     times[i] = g_new (gdouble, REPS * c->frames);
@@ -412,15 +430,14 @@ time_filter (Clip *c, const Masks *ref, gdouble ms[2][3])
       if (k % 2 == 0) {
         memcpy (prob, ref->prob + k * n, n);
         t0 = g_get_monotonic_time ();
-        seg_temporal_filter (t, &params, prob, cls, ref->w, ref->h, ref->w,
-            1);
+        seg_temporal_filter (t, &params, prob, cls, ref->w, ref->h, ref->w, 1);
         times[1][count[1]++] = (g_get_monotonic_time () - t0) / 1000.0;
       } else {
         t0 = g_get_monotonic_time ();
-        if (seg_temporal_track (t, &params, prob, cls, ref->w, ref->h,
-                ref->w) == 1)
-          seg_temporal_warp (t, &params, prob, cls, dprob, dcls, ref->w,
-              ref->h, ref->w, 1);
+        if (seg_temporal_track (t, &params, prob, cls, ref->w, ref->h, ref->w)
+            == 1)
+          seg_temporal_warp (t, &params, prob, cls, dprob, dcls, ref->w, ref->h,
+              ref->w, 1);
         times[2][count[2]++] = (g_get_monotonic_time () - t0) / 1000.0;
       }
     }
@@ -441,20 +458,21 @@ time_filter (Clip *c, const Masks *ref, gdouble ms[2][3])
 int
 main (int argc, char **argv)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *name, *props;
   } settings[] = {
-    {"smoothing=0 (off)", "smoothing=0"},
-    {"default", ""},
-    {"default, no hysteresis", "hysteresis=0"},
-    {"strong", "smoothing=0.9 hysteresis=0.1"},
-    {"interval=2 smoothing=0", "interval=2 smoothing=0"},
-    {"interval=2", "interval=2"},
-    {"interval=3 smoothing=0", "interval=3 smoothing=0"},
-    {"interval=3", "interval=3"},
+      {"smoothing=0 (off)", "smoothing=0"},
+      {"default", ""},
+      {"default, no hysteresis", "hysteresis=0"},
+      {"strong", "smoothing=0.9 hysteresis=0.1"},
+      {"interval=2 smoothing=0", "interval=2 smoothing=0"},
+      {"interval=2", "interval=2"},
+      {"interval=3 smoothing=0", "interval=3 smoothing=0"},
+      {"interval=3", "interval=3"},
   };
   const gchar *dir = g_getenv ("SEG_MODEL_DIR");
-  Image astro = { 0 }, camera = { 0 };
+  Image astro = {0}, camera = {0};
   Clip still, moving, slow, cut_ac, cut_ca;
   Masks ref_moving, ref_slow, ref_ac, ref_ca;
   gdouble frame_ms[2], cost[2][3];
@@ -468,16 +486,17 @@ main (int argc, char **argv)
       || !image_load (DATA "astronaut.png", &astro)
       || !image_load (DATA "camera.png", &camera)) {
     printf ("SKIP: needs %s and python3-skimage's astronaut.png and "
-        "camera.png\n", model);
+            "camera.png\n",
+        model);
     return SKIP;
   }
   g_assert (astro.width == camera.width && astro.height == camera.height);
 
-  still = (Clip) { CLIP_STILL, STILL_FRAMES, &astro, NULL };
-  moving = (Clip) { CLIP_MOVING, MOVING_FRAMES, &astro, NULL };
-  slow = (Clip) { CLIP_SLOW, MOVING_FRAMES, &astro, NULL };
-  cut_ac = (Clip) { CLIP_CUT_AC, CUT_BEFORE + CUT_AFTER, &astro, &camera };
-  cut_ca = (Clip) { CLIP_CUT_CA, CUT_BEFORE + CUT_AFTER, &astro, &camera };
+  still = (Clip){CLIP_STILL, STILL_FRAMES, &astro, NULL};
+  moving = (Clip){CLIP_MOVING, MOVING_FRAMES, &astro, NULL};
+  slow = (Clip){CLIP_SLOW, MOVING_FRAMES, &astro, NULL};
+  cut_ac = (Clip){CLIP_CUT_AC, CUT_BEFORE + CUT_AFTER, &astro, &camera};
+  cut_ca = (Clip){CLIP_CUT_CA, CUT_BEFORE + CUT_AFTER, &astro, &camera};
 
   run_clip (&moving, "smoothing=0", &ref_moving, frame_ms);
   run_clip (&slow, "smoothing=0", &ref_slow, NULL);
@@ -488,17 +507,17 @@ main (int argc, char **argv)
       astro.width, astro.height, model, NOISE_SIGMA, ref_moving.w,
       ref_moving.h);
   printf ("still: %d frames of astronaut.png; moving: %d frames panned and "
-      "zoomed (slow: at 1/8 the speed); cut: %d frames then the other "
-      "photo\n", STILL_FRAMES, MOVING_FRAMES, CUT_BEFORE);
+          "zoomed (slow: at 1/8 the speed); cut: %d frames then the other "
+          "photo\n",
+      STILL_FRAMES, MOVING_FRAMES, CUT_BEFORE);
   printf ("\n%-24s %12s %7s %8s %8s %4s %8s %4s %7s %7s\n", "setting",
-      "still flips", "|dp|", "IoU mean", "IoU min", "lag", "IoU mean",
-      "lag", "cut A>C", "cut C>A");
-  printf ("%-24s %12s %7s %8s %8s %4s %8s %4s %7s %7s\n", "",
-      "%/px/frame", "levels", "moving", "moving", "fr", "slow", "fr",
-      "frames", "frames");
+      "still flips", "|dp|", "IoU mean", "IoU min", "lag", "IoU mean", "lag",
+      "cut A>C", "cut C>A");
+  printf ("%-24s %12s %7s %8s %8s %4s %8s %4s %7s %7s\n", "", "%/px/frame",
+      "levels", "moving", "moving", "fr", "slow", "fr", "frames", "frames");
   for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
     Masks m;
-    Result r = { 0 };
+    Result r = {0};
 
     run_clip (&still, settings[i].props, &m, NULL);
     still_figures (&m, &r);
@@ -507,7 +526,7 @@ main (int argc, char **argv)
     moving_figures (&m, &ref_moving, &r);
     masks_clear (&m);
     {
-      Result sr = { 0 };
+      Result sr = {0};
 
       run_clip (&slow, settings[i].props, &m, NULL);
       moving_figures (&m, &ref_slow, &sr);
@@ -528,15 +547,17 @@ main (int argc, char **argv)
 
   time_filter (&moving, &ref_moving, cost);
   printf ("\ncost per frame, ms, minimum / median (shared machine):\n"
-      "  element, smoothing=0 (convert, infer, mask):  %7.3f / %7.3f\n",
+          "  element, smoothing=0 (convert, infer, mask):  %7.3f / %7.3f\n",
       frame_ms[0], frame_ms[1]);
   for (guint i = 0; i < 2; i++)
     printf ("  %s thumbnail %.3f + filter %.3f = %.3f (%.1f%% of the "
-        "element)\n", i ? "median: " : "minimum:", cost[i][0], cost[i][1],
-        cost[i][0] + cost[i][1], 100.0 * (cost[i][0] + cost[i][1])
-        / frame_ms[i]);
+            "element)\n",
+        i ? "median: " : "minimum:", cost[i][0], cost[i][1],
+        cost[i][0] + cost[i][1],
+        100.0 * (cost[i][0] + cost[i][1]) / frame_ms[i]);
   printf ("  between inferences (interval > 1): thumbnail + track and warp "
-      "%.3f / %.3f\n", cost[0][0] + cost[0][2], cost[1][0] + cost[1][2]);
+          "%.3f / %.3f\n",
+      cost[0][0] + cost[0][2], cost[1][0] + cost[1][2]);
 
   masks_clear (&ref_moving);
   masks_clear (&ref_slow);

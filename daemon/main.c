@@ -30,9 +30,9 @@ print_devices (void)
       SegdV4l2Mode *mode = &g_array_index (dev->modes, SegdV4l2Mode, m);
       gchar fcc[5];
 
-      printf ("  %s %ux%u at %u/%u fps\n", segd_v4l2_fourcc_to_string
-          (mode->fourcc, fcc), mode->width, mode->height, mode->fps_n,
-          mode->fps_d);
+      printf ("  %s %ux%u at %u/%u fps\n",
+          segd_v4l2_fourcc_to_string (mode->fourcc, fcc), mode->width,
+          mode->height, mode->fps_n, mode->fps_d);
     }
   }
 }
@@ -58,39 +58,41 @@ main (int argc, char **argv)
   SegdConfig *config;
   SegdDaemon *daemon;
   int status;
-  GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
-        "Read FILE after the system configuration (repeatable)", "FILE"},
-    {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
-        "Override one key (repeatable)", "SECTION.KEY=VALUE"},
-    {"config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
-        "Directory with segd.conf and segd.conf.d/ (default " SEGD_CONFIG_DIR
-          ")", "DIR"},
-    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
-        "Validate the configuration and the model, then exit", NULL},
-    {"print-config", 0, 0, G_OPTION_ARG_NONE, &print,
-        "Print the effective configuration and exit", NULL},
-    {"list-devices", 0, 0, G_OPTION_ARG_NONE, &list,
-        "List V4L2 capture devices and their modes, then exit", NULL},
-    {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
-        (gpointer) count_verbose, "More log output (-vv: GStreamer's too)",
-        NULL},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
-    {NULL}
-  };
+  GOptionEntry entries[] = {{"config", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY,
+                                &files,
+                                "Read FILE after the system configuration "
+                                "(repeatable)",
+                                "FILE"},
+      {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+          "Override one key (repeatable)", "SECTION.KEY=VALUE"},
+      {"config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
+          "Directory with segd.conf and segd.conf.d/ (default " SEGD_CONFIG_DIR
+          ")",
+          "DIR"},
+      {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+          "Validate the configuration and the model, then exit", NULL},
+      {"print-config", 0, 0, G_OPTION_ARG_NONE, &print,
+          "Print the effective configuration and exit", NULL},
+      {"list-devices", 0, 0, G_OPTION_ARG_NONE, &list,
+          "List V4L2 capture devices and their modes, then exit", NULL},
+      {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+          (gpointer) count_verbose, "More log output (-vv: GStreamer's too)",
+          NULL},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+      {NULL}};
 
   GOptionGroup *group;
 
   ctx = g_option_context_new ("- publish segmentation masks");
   /* The group's user data reaches the -v callback: no global counter. */
-  group = g_option_group_new ("segd", "segd options", "segd options",
-      &verbose, NULL);
+  group = g_option_group_new ("segd", "segd options", "segd options", &verbose,
+      NULL);
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (ctx, group);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     fprintf (stderr, "segd: %s\n", error->message);
-    return 64;                  /* EX_USAGE */
+    return 64; /* EX_USAGE */
   }
   if (version) {
     printf ("segd %s\n", SEGD_VERSION);
@@ -103,8 +105,8 @@ main (int argc, char **argv)
   }
 
   sources.config_dir = config_dir;
-  sources.files = (const gchar * const *) files;
-  sources.overrides = (const gchar * const *) overrides;
+  sources.files = (const gchar *const *) files;
+  sources.overrides = (const gchar *const *) overrides;
   config = segd_config_load (&sources, &error);
   if (!config) {
     fprintf (stderr, "segd: %s\n", error->message);
@@ -130,8 +132,7 @@ main (int argc, char **argv)
 
   if (config->streams->len > 0) {
 #ifdef SEGD_HAVE_STREAMS
-    SegdStreams *streams = segd_streams_new (config, &sources, &status,
-        &error);
+    SegdStreams *streams = segd_streams_new (config, &sources, &status, &error);
 
     if (!streams) {
       fprintf (stderr, "segd: %s\n", error->message);
@@ -143,7 +144,8 @@ main (int argc, char **argv)
       fprintf (stderr, "segd: %s\n", error->message);
     return status;
 #else
-    fprintf (stderr, "segd: [stream NAME] sections need segd built with "
+    fprintf (stderr,
+        "segd: [stream NAME] sections need segd built with "
         "ZeroMQ (-Dzmq=enabled)\n");
     segd_config_free (config);
     return SEGD_EXIT_CONFIG;

@@ -50,144 +50,145 @@ typedef struct
   const gchar *desc;
 } KeyDef;
 
-static const gchar *const source_types[] = {
-  "auto", "demo", "test", "file", "uri", "v4l2", NULL
-};
+static const gchar *const source_types[] = {"auto", "demo", "test", "file",
+    "uri", "v4l2", NULL};
 
-static const gchar *const patterns[] = {
-  "smpte", "snow", "black", "white", "red", "green", "blue", "checkers-1",
-  "checkers-2", "checkers-4", "checkers-8", "circular", "blink", "smpte75",
-  "zone-plate", "gamut", "chroma-zone-plate", "solid-color", "ball",
-  "smpte100", "bar", "pinwheel", "spokes", "gradient", "colors", NULL
-};
+static const gchar *const patterns[] = {"smpte", "snow", "black", "white",
+    "red", "green", "blue", "checkers-1", "checkers-2", "checkers-4",
+    "checkers-8", "circular", "blink", "smpte75", "zone-plate", "gamut",
+    "chroma-zone-plate", "solid-color", "ball", "smpte100", "bar", "pinwheel",
+    "spokes", "gradient", "colors", NULL};
 
-static const gchar *const modes[] = { "sync", "latest", NULL };
-static const gchar *const output_sizes[] = { "model", "frame", NULL };
-static const gchar *const encodings[] = { "raw", "rle", "zstd", NULL };
-static const gchar *const overlays[] = {
-  "tint", "outline", "blur", "alpha", "mask", NULL
-};
+static const gchar *const modes[] = {"sync", "latest", NULL};
+static const gchar *const output_sizes[] = {"model", "frame", NULL};
+static const gchar *const encodings[] = {"raw", "rle", "zstd", NULL};
+static const gchar *const overlays[] = {"tint", "outline", "blur", "alpha",
+    "mask", NULL};
 
 #define OFF(field) offsetof (SegdConfig, field)
 
 static const KeyDef keys[] = {
-  {"source", "type", T_ENUM, OFF (source_type), "auto", 0, 0, source_types,
-      "auto: the first V4L2 capture device, or demo when there is none"},
-  {"source", "device", T_STRING, OFF (device), "", 0, 0, NULL,
-      "v4l2: a device path or a name under /dev/v4l/by-id or by-path; "
-      "empty: the first capture device"},
-  {"source", "width", T_INT, OFF (width), "640", 16, 8192, NULL,
-      "wanted frame width (v4l2, test, demo)"},
-  {"source", "height", T_INT, OFF (height), "480", 16, 8192, NULL,
-      "wanted frame height (v4l2, test, demo)"},
-  {"source", "framerate", T_INT, OFF (framerate), "30", 1, 240, NULL,
-      "wanted frames per second"},
-  {"source", "format", T_STRING, OFF (pixel_format), "auto", 0, 0, NULL,
-      "v4l2 pixel format as a fourcc (YUYV, MJPG, NV12, ...) or auto"},
-  {"source", "location", T_STRING, OFF (location), "", 0, 0, NULL,
-      "file: a video or image file"},
-  {"source", "uri", T_STRING, OFF (uri), "", 0, 0, NULL,
-      "uri: anything uridecodebin plays (rtsp://, http://, file://)"},
-  {"source", "loop", T_BOOL, OFF (loop), "true", 0, 0, NULL,
-      "file, uri: start again at the end"},
-  {"source", "pattern", T_CHOICE, OFF (pattern), "ball", 0, 0, patterns,
-      "test: the videotestsrc pattern"},
-  {"source", "num-buffers", T_INT, OFF (num_buffers), "0", 0, G_MAXINT, NULL,
-      "test: stop after this many frames, as a stalled camera would "
-      "(0: never)"},
-  {"source", "demo-image", T_STRING, OFF (demo_image), "", 0, 0, NULL,
-      "demo: the photo to animate; empty: the astronaut photo of "
-      "python3-skimage"},
-  {"source", "on-demand", T_BOOL, OFF (on_demand), "false", 0, 0, NULL,
-      "open the source only while a subscriber is connected"},
-  {"source", "on-demand-grace", T_DOUBLE, OFF (on_demand_grace), "10", 0,
-      3600, NULL, "seconds to keep the source open after the last "
-      "subscriber left"},
-  {"source", "retry-max", T_DOUBLE, OFF (retry_max), "5", 0.1, 300, NULL,
-      "longest wait in seconds between attempts to reopen a lost source"},
+    {"source", "type", T_ENUM, OFF (source_type), "auto", 0, 0, source_types,
+        "auto: the first V4L2 capture device, or demo when there is none"},
+    {"source", "device", T_STRING, OFF (device), "", 0, 0, NULL,
+        "v4l2: a device path or a name under /dev/v4l/by-id or by-path; "
+        "empty: the first capture device"},
+    {"source", "width", T_INT, OFF (width), "640", 16, 8192, NULL,
+        "wanted frame width (v4l2, test, demo)"},
+    {"source", "height", T_INT, OFF (height), "480", 16, 8192, NULL,
+        "wanted frame height (v4l2, test, demo)"},
+    {"source", "framerate", T_INT, OFF (framerate), "30", 1, 240, NULL,
+        "wanted frames per second"},
+    {"source", "format", T_STRING, OFF (pixel_format), "auto", 0, 0, NULL,
+        "v4l2 pixel format as a fourcc (YUYV, MJPG, NV12, ...) or auto"},
+    {"source", "location", T_STRING, OFF (location), "", 0, 0, NULL,
+        "file: a video or image file"},
+    {"source", "uri", T_STRING, OFF (uri), "", 0, 0, NULL,
+        "uri: anything uridecodebin plays (rtsp://, http://, file://)"},
+    {"source", "loop", T_BOOL, OFF (loop), "true", 0, 0, NULL,
+        "file, uri: start again at the end"},
+    {"source", "pattern", T_CHOICE, OFF (pattern), "ball", 0, 0, patterns,
+        "test: the videotestsrc pattern"},
+    {"source", "num-buffers", T_INT, OFF (num_buffers), "0", 0, G_MAXINT, NULL,
+        "test: stop after this many frames, as a stalled camera would "
+        "(0: never)"},
+    {"source", "demo-image", T_STRING, OFF (demo_image), "", 0, 0, NULL,
+        "demo: the photo to animate; empty: the astronaut photo of "
+        "python3-skimage"},
+    {"source", "on-demand", T_BOOL, OFF (on_demand), "false", 0, 0, NULL,
+        "open the source only while a subscriber is connected"},
+    {"source", "on-demand-grace", T_DOUBLE, OFF (on_demand_grace), "10", 0,
+        3600, NULL,
+        "seconds to keep the source open after the last "
+        "subscriber left"},
+    {"source", "retry-max", T_DOUBLE, OFF (retry_max), "5", 0.1, 300, NULL,
+        "longest wait in seconds between attempts to reopen a lost source"},
 
-  {"segmenter", "model", T_STRING, OFF (model), "", 0, 0, NULL,
-      "ONNX or TFLite model; empty: the installed selfie model"},
-  {"segmenter", "threads", T_INT, OFF (threads), "0", 0, 256, NULL,
-      "inference threads, 0: one per core"},
-  {"segmenter", "mode", T_CHOICE, OFF (mode), "sync", 0, 0, modes,
-      "sync: every frame gets its own mask; latest: never wait for the "
-      "network"},
-  {"segmenter", "interval", T_INT, OFF (interval), "1", 1, 10000, NULL,
-      "run the network on every Nth frame"},
-  {"segmenter", "threshold", T_DOUBLE, OFF (threshold), "0.5", 0, 1, NULL,
-      "foreground probability threshold of the class map"},
-  {"segmenter", "output-size", T_CHOICE, OFF (output_size), "model", 0, 0,
-      output_sizes, "mask resolution: model or frame"},
-  {"segmenter", "smoothing", T_DOUBLE, OFF (smoothing), "0.7", 0, 0.99, NULL,
-      "temporal smoothing strength, 0: off"},
+    {"segmenter", "model", T_STRING, OFF (model), "", 0, 0, NULL,
+        "ONNX or TFLite model; empty: the installed selfie model"},
+    {"segmenter", "threads", T_INT, OFF (threads), "0", 0, 256, NULL,
+        "inference threads, 0: one per core"},
+    {"segmenter", "mode", T_CHOICE, OFF (mode), "sync", 0, 0, modes,
+        "sync: every frame gets its own mask; latest: never wait for the "
+        "network"},
+    {"segmenter", "interval", T_INT, OFF (interval), "1", 1, 10000, NULL,
+        "run the network on every Nth frame"},
+    {"segmenter", "threshold", T_DOUBLE, OFF (threshold), "0.5", 0, 1, NULL,
+        "foreground probability threshold of the class map"},
+    {"segmenter", "output-size", T_CHOICE, OFF (output_size), "model", 0, 0,
+        output_sizes, "mask resolution: model or frame"},
+    {"segmenter", "smoothing", T_DOUBLE, OFF (smoothing), "0.7", 0, 0.99, NULL,
+        "temporal smoothing strength, 0: off"},
 
-  {"output", "sink", T_STRING, OFF (sink), "zmqmasksink", 0, 0, NULL,
-      "the publishing element"},
-  {"output", "stream-name", T_STRING, OFF (stream_name), "", 0, 0, NULL,
-      "stream name; empty: the base name of the last --config file, or "
-      "segd"},
-  {"output", "endpoint", T_STRING, OFF (endpoint), "", 0, 0, NULL,
-      "ZeroMQ endpoint; empty: ipc://$RUNTIME_DIRECTORY/<stream-name>.sock "
-      "(systemd sets it), else ipc:///run/segd/<stream-name>.sock"},
-  {"output", "ipc-mode", T_MODE, OFF (ipc_mode), "0660", 0, 0777, NULL,
-      "file mode of a bound ipc:// socket (octal); subscribers need write "
-      "permission"},
-  {"output", "ipc-group", T_STRING, OFF (ipc_group), "", 0, 0, NULL,
-      "group of a bound ipc:// socket; empty: segd's own group"},
-  {"output", "encoding", T_CHOICE, OFF (encoding), "rle", 0, 0, encodings,
-      "mask encoding on the wire"},
-  {"output", "sndhwm", T_INT, OFF (sndhwm), "0", 0, 100000, NULL,
-      "ZeroMQ send high-water mark in messages, 0: the sink's default"},
-  {"output", "curve-secret-key-file", T_STRING, OFF (curve_secret_key_file),
-      "", 0, 0, NULL, "CURVE encryption: the server's secret key, a file "
-      "with the Z85 key or a czmq secret certificate; empty: no CURVE, "
-      "anyone who reaches the endpoint subscribes"},
-  {"output", "curve-allowed-keys", T_STRING, OFF (curve_allowed_keys), "",
-      0, 0, NULL, "CURVE: the subscribers let in, a file of Z85 public keys "
-      "or a directory of czmq public certificates; empty: any client that "
-      "knows the server's public key (needs curve-secret-key-file)"},
-  {"output", "queue-size", T_INT, OFF (queue_size), "2", 1, 100, NULL,
-      "frames the leaky queues before the network and the sink hold"},
+    {"output", "sink", T_STRING, OFF (sink), "zmqmasksink", 0, 0, NULL,
+        "the publishing element"},
+    {"output", "stream-name", T_STRING, OFF (stream_name), "", 0, 0, NULL,
+        "stream name; empty: the base name of the last --config file, or "
+        "segd"},
+    {"output", "endpoint", T_STRING, OFF (endpoint), "", 0, 0, NULL,
+        "ZeroMQ endpoint; empty: ipc://$RUNTIME_DIRECTORY/<stream-name>.sock "
+        "(systemd sets it), else ipc:///run/segd/<stream-name>.sock"},
+    {"output", "ipc-mode", T_MODE, OFF (ipc_mode), "0660", 0, 0777, NULL,
+        "file mode of a bound ipc:// socket (octal); subscribers need write "
+        "permission"},
+    {"output", "ipc-group", T_STRING, OFF (ipc_group), "", 0, 0, NULL,
+        "group of a bound ipc:// socket; empty: segd's own group"},
+    {"output", "encoding", T_CHOICE, OFF (encoding), "rle", 0, 0, encodings,
+        "mask encoding on the wire"},
+    {"output", "sndhwm", T_INT, OFF (sndhwm), "0", 0, 100000, NULL,
+        "ZeroMQ send high-water mark in messages, 0: the sink's default"},
+    {"output", "curve-secret-key-file", T_STRING, OFF (curve_secret_key_file),
+        "", 0, 0, NULL,
+        "CURVE encryption: the server's secret key, a file "
+        "with the Z85 key or a czmq secret certificate; empty: no CURVE, "
+        "anyone who reaches the endpoint subscribes"},
+    {"output", "curve-allowed-keys", T_STRING, OFF (curve_allowed_keys), "", 0,
+        0, NULL,
+        "CURVE: the subscribers let in, a file of Z85 public keys "
+        "or a directory of czmq public certificates; empty: any client that "
+        "knows the server's public key (needs curve-secret-key-file)"},
+    {"output", "queue-size", T_INT, OFF (queue_size), "2", 1, 100, NULL,
+        "frames the leaky queues before the network and the sink hold"},
 
-  {"preview", "enabled", T_BOOL, OFF (preview), "false", 0, 0, NULL,
-      "show the overlaid video"},
-  {"preview", "sink", T_STRING, OFF (preview_sink), "autovideosink", 0, 0,
-      NULL, "video sink of the preview"},
-  {"preview", "overlay", T_CHOICE, OFF (preview_overlay), "tint", 0, 0,
-      overlays, "segoverlay mode of the preview"},
+    {"preview", "enabled", T_BOOL, OFF (preview), "false", 0, 0, NULL,
+        "show the overlaid video"},
+    {"preview", "sink", T_STRING, OFF (preview_sink), "autovideosink", 0, 0,
+        NULL, "video sink of the preview"},
+    {"preview", "overlay", T_CHOICE, OFF (preview_overlay), "tint", 0, 0,
+        overlays, "segoverlay mode of the preview"},
 
-  {"record", "enabled", T_BOOL, OFF (record), "false", 0, 0, NULL,
-      "record the overlaid video to a file"},
-  {"record", "location", T_STRING, OFF (record_location), "", 0, 0, NULL,
-      "file to record to (required when enabled)"},
-  {"record", "encoder", T_STRING, OFF (record_encoder), "jpegenc ! avimux",
-      0, 0, NULL, "GStreamer encoder and muxer description"},
+    {"record", "enabled", T_BOOL, OFF (record), "false", 0, 0, NULL,
+        "record the overlaid video to a file"},
+    {"record", "location", T_STRING, OFF (record_location), "", 0, 0, NULL,
+        "file to record to (required when enabled)"},
+    {"record", "encoder", T_STRING, OFF (record_encoder), "jpegenc ! avimux", 0,
+        0, NULL, "GStreamer encoder and muxer description"},
 
-  {"daemon", "stall-timeout", T_DOUBLE, OFF (stall_timeout), "2", 0.1, 600,
-      NULL, "seconds without a published mask after which the stream "
-      "counts as stalled and the watchdog stops"},
+    {"daemon", "stall-timeout", T_DOUBLE, OFF (stall_timeout), "2", 0.1, 600,
+        NULL,
+        "seconds without a published mask after which the stream "
+        "counts as stalled and the watchdog stops"},
 
-  {"http", "enabled", T_BOOL, OFF (http_enabled), "true", 0, 0, NULL,
-      "serve the status page, /api/status and /metrics"},
-  {"http", "listen", T_STRING, OFF (http_listen), "127.0.0.1", 0, 0, NULL,
-      "IP address to listen on; anything but loopback (127.0.0.1, ::1) "
-      "shows the camera's images to the network, with no password"},
-  {"http", "port", T_INT, OFF (http_port), "9470", 0, 65535, NULL,
-      "TCP port; 0: any free one (logged); each segd@ instance needs its "
-      "own"},
+    {"http", "enabled", T_BOOL, OFF (http_enabled), "true", 0, 0, NULL,
+        "serve the status page, /api/status and /metrics"},
+    {"http", "listen", T_STRING, OFF (http_listen), "127.0.0.1", 0, 0, NULL,
+        "IP address to listen on; anything but loopback (127.0.0.1, ::1) "
+        "shows the camera's images to the network, with no password"},
+    {"http", "port", T_INT, OFF (http_port), "9470", 0, 65535, NULL,
+        "TCP port; 0: any free one (logged); each segd@ instance needs its "
+        "own"},
 
-  {"stream", "weight", T_DOUBLE, OFF (weight), "1", 0.01, 1000, NULL,
-      "share of the shared engine under overload, relative to the other "
-      "streams"},
-  {"stream", "max-latency", T_DOUBLE, OFF (max_latency), "0", 0, 60000,
-      NULL, "latency budget from capture to mask in ms; a frame that "
-      "cannot make it is dropped (0: none)"},
+    {"stream", "weight", T_DOUBLE, OFF (weight), "1", 0.01, 1000, NULL,
+        "share of the shared engine under overload, relative to the other "
+        "streams"},
+    {"stream", "max-latency", T_DOUBLE, OFF (max_latency), "0", 0, 60000, NULL,
+        "latency budget from capture to mask in ms; a frame that "
+        "cannot make it is dropped (0: none)"},
 };
 
 /* A [stream NAME] section takes the [stream] keys, every [source] key and
  * these of [output]. */
-static const gchar *const stream_output_keys[] = { "endpoint", NULL };
+static const gchar *const stream_output_keys[] = {"endpoint", NULL};
 
 #define STREAM_PREFIX "stream "
 
@@ -259,7 +260,7 @@ describe_expected (const KeyDef *def)
       return g_strdup_printf ("an octal file mode from %04o to %04o",
           (guint) def->min, (guint) def->max);
     case T_CHOICE:
-    case T_ENUM:{
+    case T_ENUM: {
       gchar *list = g_strjoinv (", ", (gchar **) def->choices);
       gchar *s = g_strdup_printf ("one of %s", list);
 
@@ -301,7 +302,7 @@ store_value (SegdConfig *config, const KeyDef *def, const gchar *value)
       else
         return FALSE;
       return TRUE;
-    case T_INT:{
+    case T_INT: {
       gint64 v;
 
       if (!g_ascii_string_to_signed (value, 10, (gint64) def->min,
@@ -310,7 +311,7 @@ store_value (SegdConfig *config, const KeyDef *def, const gchar *value)
       *(gint *) field = (gint) v;
       return TRUE;
     }
-    case T_MODE:{
+    case T_MODE: {
       guint64 v;
 
       if (!g_ascii_string_to_unsigned (value, 8, (guint64) def->min,
@@ -319,7 +320,7 @@ store_value (SegdConfig *config, const KeyDef *def, const gchar *value)
       *(gint *) field = (gint) v;
       return TRUE;
     }
-    case T_DOUBLE:{
+    case T_DOUBLE: {
       gchar *end;
       gdouble v;
 
@@ -330,7 +331,7 @@ store_value (SegdConfig *config, const KeyDef *def, const gchar *value)
       *(gdouble *) field = v;
       return TRUE;
     }
-    case T_ENUM:{
+    case T_ENUM: {
       gint i = choice_index (def, value);
 
       if (i < 0)
@@ -361,19 +362,19 @@ format_value (const SegdConfig *config, const KeyDef *def)
     case T_INT:
       return g_strdup_printf ("%d", *(const gint *) field);
     case T_MODE:
-      return g_strdup_printf ("%04o", (guint) *(const gint *) field);
-    case T_DOUBLE:{
+      return g_strdup_printf ("%04o", (guint) * (const gint *) field);
+    case T_DOUBLE: {
       gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-      return g_strdup (g_ascii_formatd (buf, sizeof buf, "%g",
-              *(const gdouble *) field));
+      return g_strdup (
+          g_ascii_formatd (buf, sizeof buf, "%g", *(const gdouble *) field));
     }
     case T_ENUM:
       return g_strdup (def->choices[*(const gint *) field]);
     case T_CHOICE:
     case T_STRING:
-    default:{
-      const gchar *s = *(gchar * const *) field;
+    default: {
+      const gchar *s = *(gchar *const *) field;
       return g_strdup (s ? s : "");
     }
   }
@@ -408,7 +409,7 @@ find_line (const gchar *text, const gchar *section, const gchar *key)
       while (*rest == ' ' || *rest == '\t')
         rest++;
       if (*rest == '=') {
-        found = i + 1;          /* the last one wins, as in GKeyFile */
+        found = i + 1; /* the last one wins, as in GKeyFile */
       }
     }
   }
@@ -443,8 +444,8 @@ stream_section (SegdConfig *config, const gchar *name)
   StreamSection *ss;
 
   if (!config->stream_sections)
-    config->stream_sections = g_ptr_array_new_with_free_func
-        (stream_section_free);
+    config->stream_sections =
+        g_ptr_array_new_with_free_func (stream_section_free);
   for (guint i = 0; i < config->stream_sections->len; i++) {
     ss = g_ptr_array_index (config->stream_sections, i);
     if (!strcmp (ss->name, name))
@@ -485,15 +486,13 @@ valid_stream_name (const gchar *name)
 
 static gboolean
 apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
-    const gchar *section, const gchar *key, const gchar *value,
-    GError **error);
+    const gchar *section, const gchar *key, const gchar *value, GError **error);
 
 /* Checks a key of [stream NAME] by applying it to a scratch copy, and
  * records it for the stream. */
 static gboolean
-apply_stream_value (SegdConfig *config, const gchar *origin,
-    const gchar *text, const gchar *group, const gchar *key,
-    const gchar *value, GError **error)
+apply_stream_value (SegdConfig *config, const gchar *origin, const gchar *text,
+    const gchar *group, const gchar *key, const gchar *value, GError **error)
 {
   const gchar *name = group + strlen (STREAM_PREFIX);
   const gchar *section = stream_key_section (key);
@@ -512,7 +511,8 @@ apply_stream_value (SegdConfig *config, const gchar *origin,
     at = where (origin, text, group, key);
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_UNKNOWN,
         "%s: unknown key \"%s\" in [%s] (expected weight, max-latency, "
-        "endpoint or a [source] key)", at, key, group);
+        "endpoint or a [source] key)",
+        at, key, group);
     g_free (at);
     return FALSE;
   }
@@ -522,16 +522,18 @@ apply_stream_value (SegdConfig *config, const gchar *origin,
 
     if (!apply_value (scratch, origin, text, section, key, value, &local)) {
       at = where (origin, text, group, key);
-      g_set_error (error, SEGD_CONFIG_ERROR, local->code, "%s: [%s] %s: %s",
-          at, group, key, strstr (local->message, "expected")
-          ? strstr (local->message, "expected") : local->message);
+      g_set_error (error, SEGD_CONFIG_ERROR, local->code, "%s: [%s] %s: %s", at,
+          group, key,
+          strstr (local->message, "expected")
+              ? strstr (local->message, "expected")
+              : local->message);
       g_free (at);
       return FALSE;
     }
   }
   ss = stream_section (config, name);
-  g_ptr_array_add (ss->settings, g_strjoin ("\n", section, key, value,
-          origin, NULL));
+  g_ptr_array_add (ss->settings,
+      g_strjoin ("\n", section, key, value, origin, NULL));
   return TRUE;
 }
 
@@ -544,8 +546,8 @@ static const struct
   const gchar *section, *key;
   gboolean dir_ok;
 } path_keys[] = {
-  {"output", "curve-secret-key-file", FALSE},
-  {"output", "curve-allowed-keys", TRUE},
+    {"output", "curve-secret-key-file", FALSE},
+    {"output", "curve-allowed-keys", TRUE},
 };
 
 static gboolean
@@ -565,10 +567,11 @@ note_origin (SegdConfig *config, const gchar *origin, const gchar *text,
   if (!is_path_key (section, key))
     return;
   if (!config->origins)
-    config->origins = g_hash_table_new_full (g_str_hash, g_str_equal,
-        g_free, g_free);
-  g_hash_table_replace (config->origins, g_strdup_printf ("%s.%s", section,
-          key), where (origin, text, section, key));
+    config->origins =
+        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (config->origins,
+      g_strdup_printf ("%s.%s", section, key),
+      where (origin, text, section, key));
 }
 
 /* "FILE:LINE: [section] key: " for an error about the value in effect. */
@@ -576,8 +579,8 @@ static gchar *
 key_prefix (const SegdConfig *config, const gchar *section, const gchar *key)
 {
   g_autofree gchar *name = g_strdup_printf ("%s.%s", section, key);
-  const gchar *at = config->origins ? g_hash_table_lookup (config->origins,
-      name) : NULL;
+  const gchar *at =
+      config->origins ? g_hash_table_lookup (config->origins, name) : NULL;
 
   return g_strdup_printf ("%s%s[%s] %s: ", at ? at : "", at ? ": " : "",
       section, key);
@@ -603,8 +606,8 @@ check_readable (const gchar *path, gboolean dir_ok)
     return NULL;
   }
   if (!S_ISREG (st.st_mode))
-    return g_strdup (dir_ok ? "not a regular file or a directory"
-        : "not a regular file");
+    return g_strdup (
+        dir_ok ? "not a regular file or a directory" : "not a regular file");
   fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     return g_strdup (g_strerror (errno));
@@ -614,8 +617,7 @@ check_readable (const gchar *path, gboolean dir_ok)
 
 static gboolean
 apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
-    const gchar *section, const gchar *key, const gchar *value,
-    GError **error)
+    const gchar *section, const gchar *key, const gchar *value, GError **error)
 {
   const KeyDef *def = find_key (section, key);
   gchar *at, *expected;
@@ -624,7 +626,8 @@ apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
     at = where (origin, text, section, NULL);
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_UNKNOWN,
         "%s: unknown section [%s] (expected source, segmenter, output, "
-        "preview, record, daemon or http)", at, section);
+        "preview, record, daemon or http)",
+        at, section);
     g_free (at);
     return FALSE;
   }
@@ -633,8 +636,8 @@ apply_value (SegdConfig *config, const gchar *origin, const gchar *text,
 
     at = where (origin, text, section, key);
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_UNKNOWN,
-        "%s: unknown key \"%s\" in [%s] (expected one of %s)", at, key,
-        section, known);
+        "%s: unknown key \"%s\" in [%s] (expected one of %s)", at, key, section,
+        known);
     g_free (known);
     g_free (at);
     return FALSE;
@@ -667,8 +670,8 @@ apply_file (SegdConfig *config, const gchar *path, gboolean required,
   if (!g_file_get_contents (path, &text, &len, &local)) {
     if (!required && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
       return TRUE;
-    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_IO, "%s: %s",
-        path, local->message);
+    g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_IO, "%s: %s", path,
+        local->message);
     return FALSE;
   }
   if (!g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
@@ -710,10 +713,10 @@ apply_file (SegdConfig *config, const gchar *path, gboolean required,
         return FALSE;
       }
       if (g_str_has_prefix (groups[g], STREAM_PREFIX)
-          ? !apply_stream_value (config, path, text, groups[g], names[k],
-              value, error)
-          : !apply_value (config, path, text, groups[g], names[k], value,
-              error))
+              ? !apply_stream_value (config, path, text, groups[g], names[k],
+                  value, error)
+              : !apply_value (config, path, text, groups[g], names[k], value,
+                  error))
         return FALSE;
     }
   }
@@ -748,7 +751,7 @@ apply_override (SegdConfig *config, const gchar *arg, GError **error)
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
 }
 
 static gboolean
@@ -773,8 +776,8 @@ apply_dropins (SegdConfig *config, const gchar *dir_path, GError **error)
   g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++) {
-    g_autofree gchar *path = g_build_filename (dir_path,
-        (const gchar *) names->pdata[i], NULL);
+    g_autofree gchar *path =
+        g_build_filename (dir_path, (const gchar *) names->pdata[i], NULL);
 
     if (!apply_file (config, path, TRUE, error))
       return FALSE;
@@ -814,8 +817,8 @@ check_keys (const gchar *path, gboolean public_keys)
     return NULL;
   if (err[0] && strstr (err, path))
     return g_strdup (err);
-  return g_strdup_printf ("%s: %s", path, err[0] ? err
-      : segmask_status_string (st));
+  return g_strdup_printf ("%s: %s", path,
+      err[0] ? err : segmask_status_string (st));
 }
 
 static gboolean
@@ -838,19 +841,18 @@ check_paths (SegdConfig *config, GError **error)
     if ((problem = check_keys (path, path_keys[i].dir_ok))) {
       g_autofree gchar *prefix = key_prefix (config, def->section, def->key);
 
-      g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
-          "%s%s", prefix, problem);
+      g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE, "%s%s",
+          prefix, problem);
       return FALSE;
     }
   }
   /* The sink would refuse this at start; say it now. */
   if (config->curve_allowed_keys[0] && !config->curve_secret_key_file[0]) {
-    g_autofree gchar *prefix = key_prefix (config, "output",
-        "curve-allowed-keys");
+    g_autofree gchar *prefix =
+        key_prefix (config, "output", "curve-allowed-keys");
 
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
-        "%sneeds [output] curve-secret-key-file, the server's key",
-        prefix);
+        "%sneeds [output] curve-secret-key-file, the server's key", prefix);
     return FALSE;
   }
   return TRUE;
@@ -865,7 +867,8 @@ check_consistency (SegdConfig *config, GError **error)
   if (strcmp (fmt, "auto") && strlen (fmt) != 4) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[source] format: expected auto or a four-character code such as "
-        "YUYV or MJPG, got \"%s\"", fmt);
+        "YUYV or MJPG, got \"%s\"",
+        fmt);
     return FALSE;
   }
   if (config->source_type == SEGD_SOURCE_FILE && !config->location[0]) {
@@ -877,7 +880,8 @@ check_consistency (SegdConfig *config, GError **error)
       && !g_uri_is_valid (config->uri, G_URI_FLAGS_NONE, NULL)) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[source] uri: expected a URI such as rtsp://host/path when "
-        "type=uri, got \"%s\"", config->uri);
+        "type=uri, got \"%s\"",
+        config->uri);
     return FALSE;
   }
   if (config->record && !config->record_location[0]) {
@@ -895,7 +899,8 @@ check_consistency (SegdConfig *config, GError **error)
   if (!g_hostname_is_ip_address (config->http_listen)) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[http] listen: expected an IP address such as 127.0.0.1 or ::1, "
-        "got \"%s\"", config->http_listen);
+        "got \"%s\"",
+        config->http_listen);
     return FALSE;
   }
   return TRUE;
@@ -931,8 +936,8 @@ static gboolean
 build_streams (SegdConfig *config, GError **error)
 {
   config->streams = g_ptr_array_new_with_free_func (stream_config_free);
-  for (guint i = 0; config->stream_sections
-      && i < config->stream_sections->len; i++) {
+  for (guint i = 0; config->stream_sections && i < config->stream_sections->len;
+       i++) {
     StreamSection *ss = g_ptr_array_index (config->stream_sections, i);
     SegdStreamConfig *sc = g_new0 (SegdStreamConfig, 1);
 
@@ -944,8 +949,8 @@ build_streams (SegdConfig *config, GError **error)
     sc->config->endpoint = g_strdup ("");
     g_ptr_array_add (config->streams, sc);
     for (guint k = 0; k < ss->settings->len; k++) {
-      g_auto (GStrv) f = g_strsplit (g_ptr_array_index (ss->settings, k),
-          "\n", 4);
+      g_auto (GStrv) f =
+          g_strsplit (g_ptr_array_index (ss->settings, k), "\n", 4);
       gboolean ok = store_value (sc->config, find_key (f[0], f[1]), f[2]);
 
       g_assert (ok);
@@ -973,8 +978,8 @@ SegdConfig *
 segd_config_load (const SegdConfigSources *sources, GError **error)
 {
   g_autoptr (SegdConfig) config = g_new0 (SegdConfig, 1);
-  const gchar *dir = sources && sources->config_dir ? sources->config_dir
-      : SEGD_CONFIG_DIR;
+  const gchar *dir =
+      sources && sources->config_dir ? sources->config_dir : SEGD_CONFIG_DIR;
   const gchar *last_file = NULL;
 
   for (guint i = 0; i < N_KEYS; i++) {
@@ -985,8 +990,7 @@ segd_config_load (const SegdConfigSources *sources, GError **error)
 
   {
     g_autofree gchar *main_path = g_build_filename (dir, "segd.conf", NULL);
-    g_autofree gchar *dropin_dir = g_build_filename (dir, "segd.conf.d",
-        NULL);
+    g_autofree gchar *dropin_dir = g_build_filename (dir, "segd.conf.d", NULL);
 
     if (!apply_file (config, main_path, FALSE, error)
         || !apply_dropins (config, dropin_dir, error))
@@ -998,8 +1002,7 @@ segd_config_load (const SegdConfigSources *sources, GError **error)
       return NULL;
     last_file = sources->files[i];
   }
-  for (guint i = 0; sources && sources->overrides && sources->overrides[i];
-      i++)
+  for (guint i = 0; sources && sources->overrides && sources->overrides[i]; i++)
     if (!apply_override (config, sources->overrides[i], error))
       return NULL;
 
@@ -1075,8 +1078,7 @@ void
 segd_config_foreach_key (SegdConfigKeyFunc func, gpointer user_data)
 {
   for (guint i = 0; i < N_KEYS; i++)
-    func (keys[i].section, keys[i].key, keys[i].def, keys[i].desc,
-        user_data);
+    func (keys[i].section, keys[i].key, keys[i].def, keys[i].desc, user_data);
 }
 
 /* ---- what a reload changes ---- */
@@ -1097,9 +1099,10 @@ segd_config_source_changed (const SegdConfig *a, const SegdConfig *b)
 gboolean
 segd_config_output_changed (const SegdConfig *a, const SegdConfig *b)
 {
-  return g_strcmp0 (a->sink, b->sink) || g_strcmp0 (a->stream_name,
-      b->stream_name) || g_strcmp0 (a->endpoint, b->endpoint)
-      || a->ipc_mode != b->ipc_mode || g_strcmp0 (a->ipc_group, b->ipc_group)
+  return g_strcmp0 (a->sink, b->sink)
+      || g_strcmp0 (a->stream_name, b->stream_name)
+      || g_strcmp0 (a->endpoint, b->endpoint) || a->ipc_mode != b->ipc_mode
+      || g_strcmp0 (a->ipc_group, b->ipc_group)
       || g_strcmp0 (a->encoding, b->encoding) || a->sndhwm != b->sndhwm
       || g_strcmp0 (a->curve_secret_key_file, b->curve_secret_key_file)
       || g_strcmp0 (a->curve_allowed_keys, b->curve_allowed_keys)

@@ -111,8 +111,8 @@ typedef struct
 typedef struct
 {
   gchar *name;
-  SegdConfig *config;         /* streams is empty here */
-  gboolean own_endpoint;      /* endpoint set in its section */
+  SegdConfig *config;    /* streams is empty here */
+  gboolean own_endpoint; /* endpoint set in its section */
 } SegdStreamConfig;
 
 typedef struct
@@ -134,8 +134,7 @@ typedef struct
  * curve-allowed-keys a directory), or the error names the line that set
  * them and the path.
  * (transfer full): free with segd_config_free. */
-SegdConfig *segd_config_load (const SegdConfigSources *sources,
-    GError **error);
+SegdConfig *segd_config_load (const SegdConfigSources *sources, GError **error);
 
 /* NULL is a no-op. */
 void segd_config_free (SegdConfig *config);

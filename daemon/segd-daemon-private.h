@@ -82,7 +82,7 @@ struct _SegdDaemon
   guint64 masks_at_stall_check;
 
   SegdHotplug *hotplug; /* udev: a returning camera retries at once */
-  SegdHttp *http; /* NULL when [http] is off */
+  SegdHttp *http;       /* NULL when [http] is off */
 
   /* One stream of several (segd-streams.c): the loop, signals and systemd
    * notifications belong to SegdStreams. */

@@ -98,8 +98,9 @@ sink_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     g_mutex_lock (&d->lock);
     d->masks++;
     d->last_mask_us = g_get_monotonic_time ();
-    rt = d->segment.format == GST_FORMAT_TIME ? gst_segment_to_running_time
-        (&d->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf))
+    rt = d->segment.format == GST_FORMAT_TIME
+        ? gst_segment_to_running_time (&d->segment, GST_FORMAT_TIME,
+            GST_BUFFER_PTS (buf))
         : GST_CLOCK_TIME_NONE;
     /* Capture (the PTS, in running time) to publish (now). */
     if (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (rt)
@@ -146,7 +147,8 @@ set_state (SegdDaemon *d, State state, const gchar *detail)
   }
   line = segd_daemon_get_status_line (d);
 
-  if (!d->ready_sent && (state == STATE_RUNNING || state == STATE_WAITING
+  if (!d->ready_sent
+      && (state == STATE_RUNNING || state == STATE_WAITING
           || state == STATE_IDLE)) {
     d->ready_sent = TRUE;
     if (!d->embedded)
@@ -180,8 +182,8 @@ segd_daemon_is_healthy (SegdDaemon *d)
       }
       break;
     case STATE_WAITING:
-      healthy = now - d->last_retry_us
-          < (gint64) ((d->config->retry_max + 2) * 1e6);
+      healthy =
+          now - d->last_retry_us < (gint64) ((d->config->retry_max + 2) * 1e6);
       break;
     case STATE_IDLE:
       healthy = TRUE;
@@ -220,8 +222,9 @@ source_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   bin = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (pad)));
   if (bin) {
-    gst_element_post_message (bin, gst_message_new_application
-        (GST_OBJECT (bin), gst_structure_new_empty ("segd-source-ended")));
+    gst_element_post_message (bin,
+        gst_message_new_application (GST_OBJECT (bin),
+            gst_structure_new_empty ("segd-source-ended")));
     gst_object_unref (bin);
   }
   return GST_PAD_PROBE_DROP;
@@ -253,15 +256,13 @@ wait_for_source (SegdDaemon *d, const gchar *what, const gchar *reason)
   if (!d->retry_ms)
     d->retry_ms = RETRY_FIRST_MS;
   else
-    d->retry_ms = MIN (d->retry_ms * 2,
-        (guint) (d->config->retry_max * 1000));
+    d->retry_ms = MIN (d->retry_ms * 2, (guint) (d->config->retry_max * 1000));
   g_clear_handle_id (&d->retry_id, g_source_remove);
   d->retry_id = g_timeout_add (d->retry_ms, retry_source, d);
 }
 
-static void
-fatal (SegdDaemon *d, int status, const gchar *format, ...) G_GNUC_PRINTF (3,
-    4);
+static void fatal (SegdDaemon *d, int status, const gchar *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 /* Ends the run with `status`. The sentence goes up to main, which prints
  * it once like every other error; a failure at run time (a camera file that
@@ -275,8 +276,7 @@ fatal (SegdDaemon *d, int status, const gchar *format, ...)
 
   if (!d->error) {
     va_start (args, format);
-    d->error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_FAILED, format,
-        args);
+    d->error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_FAILED, format, args);
     va_end (args);
     d->exit_status = status;
   }
@@ -303,15 +303,16 @@ start_source (SegdDaemon *d)
     type = SEGD_SOURCE_V4L2;
   if (type == SEGD_SOURCE_AUTO) {
     g_autofree gchar *path = d->config->device[0]
-        ? segd_v4l2_resolve (d->config->device) : segd_v4l2_resolve (NULL);
+        ? segd_v4l2_resolve (d->config->device)
+        : segd_v4l2_resolve (NULL);
 
     type = path ? SEGD_SOURCE_V4L2 : SEGD_SOURCE_DEMO;
     if (type == SEGD_SOURCE_DEMO && d->state == STATE_STARTING)
       g_message ("no camera found: using the demo source");
     g_free (d->device_path);
     d->device_path = g_steal_pointer (&path);
-  } else if (type == SEGD_SOURCE_V4L2 && d->config->source_type
-      == SEGD_SOURCE_V4L2) {
+  } else if (type == SEGD_SOURCE_V4L2
+      && d->config->source_type == SEGD_SOURCE_V4L2) {
     g_free (d->device_path);
     d->device_path = segd_v4l2_resolve (d->config->device);
     if (!d->device_path) {
@@ -338,9 +339,11 @@ start_source (SegdDaemon *d)
       wait_for_source (d, d->device_path ? d->device_path : uri,
           error->message);
     } else {
-      fatal (d, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
-          ? SEGD_EXIT_UNAVAILABLE : SEGD_EXIT_SOFTWARE, "source: %s",
-          error->message);
+      fatal (d,
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+              ? SEGD_EXIT_UNAVAILABLE
+              : SEGD_EXIT_SOFTWARE,
+          "source: %s", error->message);
     }
     return;
   }
@@ -354,15 +357,16 @@ start_source (SegdDaemon *d)
   d->source = gst_object_ref (bin);
   src = gst_element_get_static_pad (bin, "src");
   sink = gst_element_get_static_pad (d->head, "sink");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      source_eos_probe, GINT_TO_POINTER (type == SEGD_SOURCE_FILE
-          && !d->config->loop), NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_eos_probe,
+      GINT_TO_POINTER (type == SEGD_SOURCE_FILE && !d->config->loop), NULL);
   link = gst_pad_link (src, sink);
   gst_object_unref (src);
   gst_object_unref (sink);
   if (GST_PAD_LINK_FAILED (link)) {
-    fatal (d, SEGD_EXIT_SOFTWARE, "source: cannot link %s to the segmenter "
-        "(%s)", desc, gst_pad_link_get_name (link));
+    fatal (d, SEGD_EXIT_SOFTWARE,
+        "source: cannot link %s to the segmenter "
+        "(%s)",
+        desc, gst_pad_link_get_name (link));
     return;
   }
 
@@ -407,8 +411,7 @@ static void
 source_lost (SegdDaemon *d, const gchar *reason, const gchar *camera_error)
 {
   g_autofree gchar *uri = segd_uri_for_display (d->config->uri);
-  const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path
-      : uri;
+  const gchar *what = d->source_type == SEGD_SOURCE_V4L2 ? d->device_path : uri;
 
   /* A source that ran and went away gets a quick first retry; one that
    * fails to open keeps backing off up to retry-max. */
@@ -524,11 +527,13 @@ log_network (SegdDaemon *d, const gchar *state, gboolean hint)
   d->network_logged = g_strdup (state);
   if (hint)
     g_warning ("source %s: %s; segd.service allows localhost only "
-        "(IPAddressDeny=any), so if segd runs under it, a camera on another "
-        "host needs IPAddressAllow= for its network in a drop-in such as "
-        SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
-        "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
-        "instances)", uri, state);
+               "(IPAddressDeny=any), so if segd runs under it, a camera on "
+               "another "
+               "host needs IPAddressAllow= for its network in a drop-in such "
+               "as " SEGD_EXAMPLES_DIR "/segd-network.conf, copied to "
+               "/etc/systemd/system/segd.service.d/ (segd@.service.d/ for the "
+               "instances)",
+        uri, state);
   else
     g_warning ("source %s: %s (its address is reachable)", uri, state);
 }
@@ -559,13 +564,14 @@ probe_done (GObject *client, GAsyncResult *res, gpointer data)
     state = g_strdup_printf ("network-error: %s", p->message);
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
     state = g_strdup_printf ("blocked: %s (denied on this host: a sandbox "
-        "such as the unit's IPAddressDeny= blocks the address)",
+                             "such as the unit's IPAddressDeny= blocks the "
+                             "address)",
         error->message);
   else
     state = g_strdup_printf ("network-error: %s", error->message);
   log_network (d, state, !conn);
-  if (d->state == STATE_WAITING || (d->state == STATE_STARTING
-          && d->camera_error)) {
+  if (d->state == STATE_WAITING
+      || (d->state == STATE_STARTING && d->camera_error)) {
     g_free (d->camera_error);
     d->camera_error = g_steal_pointer (&state);
     segd_daemon_update_status (d);
@@ -590,8 +596,8 @@ probe_network (SegdDaemon *d, const gchar *message)
   Probe *p = g_new0 (Probe, 1);
   guint16 port = 0;
 
-  if (!g_ascii_strcasecmp (scheme, "rtsp") || !g_ascii_strcasecmp (scheme,
-          "rtspt"))
+  if (!g_ascii_strcasecmp (scheme, "rtsp")
+      || !g_ascii_strcasecmp (scheme, "rtspt"))
     port = 554;
   else if (!g_ascii_strcasecmp (scheme, "http"))
     port = 80;
@@ -608,8 +614,8 @@ probe_network (SegdDaemon *d, const gchar *message)
   /* The camera's own address, not a proxy's. */
   g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_set_timeout (client, 5);
-  g_socket_client_connect_to_uri_async (client, d->config->uri, port,
-      d->probe, probe_done, p);
+  g_socket_client_connect_to_uri_async (client, d->config->uri, port, d->probe,
+      probe_done, p);
 }
 
 static void
@@ -627,8 +633,8 @@ handle_error (SegdDaemon *d, GstMessage *msg)
   g_autofree gchar *debug = NULL;
 
   gst_message_parse_error (msg, &err, &debug);
-  g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src),
-      err->message, debug ? debug : "");
+  g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src), err->message,
+      debug ? debug : "");
 
   /* A source that fails usually posts more than one error (v4l2src:
    * "Could not read from resource", then "Failed to allocate a buffer");
@@ -639,8 +645,8 @@ handle_error (SegdDaemon *d, GstMessage *msg)
         GST_OBJECT_NAME (msg->src));
     return;
   }
-  if (d->source && gst_object_has_as_ancestor (msg->src,
-          GST_OBJECT (d->source))) {
+  if (d->source
+      && gst_object_has_as_ancestor (msg->src, GST_OBJECT (d->source))) {
     if (lifecycle_source (d->source_type)) {
       g_autofree gchar *camera_error = NULL;
       gboolean streamed;
@@ -657,7 +663,8 @@ handle_error (SegdDaemon *d, GstMessage *msg)
         return;
       }
       /* What the last probe found stands until the next one says more. */
-      camera_error = d->camera_error ? g_strdup (d->camera_error)
+      camera_error = d->camera_error
+          ? g_strdup (d->camera_error)
           : g_strdup_printf ("network-error: %s", err->message);
       source_lost (d, err->message, camera_error);
       probe_network (d, err->message);
@@ -719,7 +726,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
     case GST_MESSAGE_ERROR:
       handle_error (d, msg);
       break;
-    case GST_MESSAGE_WARNING:{
+    case GST_MESSAGE_WARNING: {
       g_autoptr (GError) err = NULL;
       const GstStructure *details = NULL;
       const gchar *path, *reason;
@@ -731,15 +738,14 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
         /* The element names the file and the reason in the details; the
          * sentence is the fallback for other warnings. */
         path = details ? gst_structure_get_string (details, "model") : NULL;
-        reason = details ? gst_structure_get_string (details, "reason")
-            : NULL;
+        reason = details ? gst_structure_get_string (details, "reason") : NULL;
         g_free (d->model_error);
         if (path && reason)
-          d->model_error = g_strdup_printf ("reload of %s failed: %s", path,
-              reason);
+          d->model_error =
+              g_strdup_printf ("reload of %s failed: %s", path, reason);
         else
-          d->model_error = g_strdup_printf ("model reload failed: %s",
-              err->message);
+          d->model_error =
+              g_strdup_printf ("model reload failed: %s", err->message);
         segd_daemon_update_status (d);
       }
       break;
@@ -850,13 +856,14 @@ apply_segmenter (SegdDaemon *d, const SegdConfig *c, gboolean reload)
   gst_util_set_object_arg (G_OBJECT (d->segmenter), "output-size",
       c->output_size);
   g_object_set (d->segmenter, "threads", c->threads, "interval",
-      (guint) c->interval, "threshold", c->threshold, "smoothing",
-      c->smoothing, NULL);
+      (guint) c->interval, "threshold", c->threshold, "smoothing", c->smoothing,
+      NULL);
   if (c->model[0]) {
     path = g_strdup (c->model);
   } else {
-    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
-        (d->segmenter), "model");
+    GParamSpec *spec =
+        g_object_class_find_property (G_OBJECT_GET_CLASS (d->segmenter),
+            "model");
 
     path = g_value_dup_string (g_param_spec_get_default_value (spec));
   }
@@ -873,9 +880,8 @@ static gboolean
 on_reload_signal (gpointer data)
 {
   SegdDaemon *d = data;
-  SegdConfigSources sources = { d->config_dir,
-    (const gchar * const *) d->files, (const gchar * const *) d->overrides
-  };
+  SegdConfigSources sources = {d->config_dir, (const gchar *const *) d->files,
+      (const gchar *const *) d->overrides};
   g_autoptr (GError) error = NULL;
   SegdConfig *config;
 
@@ -884,8 +890,7 @@ on_reload_signal (gpointer data)
   segd_notify_reloading (TRUE);
   config = segd_config_load (&sources, &error);
   if (!config) {
-    g_warning ("reload: %s; keeping the running configuration",
-        error->message);
+    g_warning ("reload: %s; keeping the running configuration", error->message);
     segd_notify_reloading (FALSE);
     return G_SOURCE_CONTINUE;
   }
@@ -902,7 +907,7 @@ segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
 
   if (segd_config_output_changed (d->config, config))
     g_warning ("reload: [output], [preview], [record] and segmenter.mode "
-        "changes take effect at the next start");
+               "changes take effect at the next start");
   restart = segd_config_source_changed (d->config, config);
 
   /* The element loads the model on its own thread and swaps it in only
@@ -939,8 +944,8 @@ segd_daemon_reconfigure (SegdDaemon *d, SegdConfig *config)
   } else if (!was_on_demand && d->subscribers == 0 && !d->grace_id
       && d->state != STATE_IDLE && d->state != STATE_STOPPING) {
     /* As if the last subscriber had just left. */
-    d->grace_id = g_timeout_add ((guint) (config->on_demand_grace * 1000),
-        grace_over, d);
+    d->grace_id =
+        g_timeout_add ((guint) (config->on_demand_grace * 1000), grace_over, d);
   }
   segd_daemon_update_status (d);
 }
@@ -972,8 +977,8 @@ segd_daemon_check_model (const SegdConfig *config, GError **error)
   st = seg_model_load (path, &model, &msg);
   if (st != SEG_OK) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
-        "[segmenter] model: cannot load %s: %s", path, msg ? msg
-        : seg_status_str (st));
+        "[segmenter] model: cannot load %s: %s", path,
+        msg ? msg : seg_status_str (st));
     free (msg);
     return FALSE;
   }
@@ -1009,8 +1014,9 @@ segd_daemon_new (SegdConfig *config, const SegdConfigSources *sources,
   apply_segmenter (d, config, FALSE);
 
   pad = gst_element_get_static_pad (d->sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
-      | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_probe, d, NULL);
+  gst_pad_add_probe (pad,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      sink_probe, d, NULL);
   gst_object_unref (pad);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (d->pipeline));
@@ -1088,7 +1094,10 @@ int
 segd_daemon_run (SegdDaemon *d, GError **error)
 {
   static const SegdHookFuncs funcs = {
-    on_stop_signal, on_reload_signal, status_tick, watchdog_tick,
+      on_stop_signal,
+      on_reload_signal,
+      status_tick,
+      watchdog_tick,
   };
 
   segd_hooks_add (&d->hooks, &funcs, d);
@@ -1105,8 +1114,8 @@ segd_daemon_run (SegdDaemon *d, GError **error)
 
     if (segd_daemon_latency_percentiles (d, &p50, &p99))
       g_message ("%" G_GUINT64_FORMAT " masks published; capture to "
-          "publish p50 %.1f ms, p99 %.1f ms", segd_daemon_masks_published (d),
-          p50, p99);
+                 "publish p50 %.1f ms, p99 %.1f ms",
+          segd_daemon_masks_published (d), p50, p99);
   }
   gst_element_set_state (d->pipeline, GST_STATE_NULL);
   if (d->error)

@@ -17,8 +17,8 @@ segd_hooks_add (SegdHooks *hooks, const SegdHookFuncs *funcs, gpointer data)
   hooks->reload_id = g_unix_signal_add (SIGHUP, funcs->reload, data);
   hooks->status_id = g_timeout_add_seconds (1, funcs->status, data);
   if (wd_usec)
-    hooks->watchdog_id = g_timeout_add (MAX (wd_usec / 2000, 1),
-        funcs->watchdog, data);
+    hooks->watchdog_id =
+        g_timeout_add (MAX (wd_usec / 2000, 1), funcs->watchdog, data);
 }
 
 static gboolean

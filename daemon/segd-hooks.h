@@ -23,8 +23,8 @@ typedef struct
 
 /* Installs every hook of `funcs` on the default main context, each called
  * with `data`. */
-void segd_hooks_add (SegdHooks *hooks, const SegdHookFuncs *funcs,
-    gpointer data);
+void
+segd_hooks_add (SegdHooks *hooks, const SegdHookFuncs *funcs, gpointer data);
 
 /* Ends reloading for good: a SIGHUP from now on is ignored, so that a
  * reload sent while the service stops cannot kill a clean shutdown. */

@@ -71,7 +71,7 @@ SegdHotplug *
 segd_hotplug_new (SegdHotplugFunc func, gpointer user_data)
 {
 #ifdef HAVE_GUDEV
-  static const gchar *const subsystems[] = { "video4linux", NULL };
+  static const gchar *const subsystems[] = {"video4linux", NULL};
   SegdHotplug *h = g_new0 (SegdHotplug, 1);
 
   h->func = func;

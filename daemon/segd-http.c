@@ -54,8 +54,7 @@ struct _SegdHttp
 /* ---- helpers ---- */
 
 static void
-reply (SoupServerMessage *msg, guint status, const gchar *type,
-    GBytes *body)
+reply (SoupServerMessage *msg, guint status, const gchar *type, GBytes *body)
 {
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
@@ -64,8 +63,8 @@ reply (SoupServerMessage *msg, guint status, const gchar *type,
   /* Live data: a cached copy is a wrong copy. */
   soup_message_headers_replace (h, "Cache-Control", "no-store");
   soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
-  soup_message_body_append_bytes (soup_server_message_get_response_body
-      (msg), body);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+      body);
 }
 
 static void
@@ -91,8 +90,10 @@ reply_string (SoupServerMessage *msg, const gchar *type, GString *s)
 static gboolean
 host_allowed (SoupServerMessage *msg)
 {
-  const gchar *host = soup_message_headers_get_one
-      (soup_server_message_get_request_headers (msg), "Host");
+  const gchar *host =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "Host");
   g_autofree gchar *name = NULL;
   const gchar *end;
 
@@ -157,7 +158,7 @@ json_string (GString *out, const gchar *s)
         if (*p < 0x20)
           g_string_append_printf (out, "\\u%04x", *p);
         else
-          g_string_append_c (out, (gchar) * p);
+          g_string_append_c (out, (gchar) *p);
     }
   }
   g_string_append_c (out, '"');
@@ -185,7 +186,7 @@ serve_page (SoupServerMessage *msg)
       PAGE_RESOURCE, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
-  g_assert (page);            /* compiled in */
+  g_assert (page); /* compiled in */
   reply (msg, SOUP_STATUS_OK, "text/html; charset=utf-8", page);
   /* Everything is inline and same-origin; nothing may be framed, posted
    * or fetched from elsewhere. */
@@ -201,7 +202,7 @@ static void
 serve_status (SegdHttp *http, SoupServerMessage *msg)
 {
   GString *out = g_string_new (NULL);
-  SegdStatus st = { 0 };
+  SegdStatus st = {0};
   SegdMetricsCounts c;
 
   http->status_func (http->status_data, &st);
@@ -243,11 +244,11 @@ serve_status (SegdHttp *http, SoupServerMessage *msg)
   } else {
     g_string_append (out, "null");
   }
-  g_string_append_printf (out, ",\"subscribers\":%d,\"masks\":%"
-      G_GUINT64_FORMAT ",\"frames\":%" G_GUINT64_FORMAT ",\"inferences\":%"
-      G_GUINT64_FORMAT ",\"dropped\":%" G_GUINT64_FORMAT
-      ",\"published_bytes\":", st.subscribers, st.masks, c.frames,
-      c.inferences, c.dropped);
+  g_string_append_printf (out,
+      ",\"subscribers\":%d,\"masks\":%" G_GUINT64_FORMAT
+      ",\"frames\":%" G_GUINT64_FORMAT ",\"inferences\":%" G_GUINT64_FORMAT
+      ",\"dropped\":%" G_GUINT64_FORMAT ",\"published_bytes\":",
+      st.subscribers, st.masks, c.frames, c.inferences, c.dropped);
   if (c.have_bytes)
     g_string_append_printf (out, "%" G_GUINT64_FORMAT, c.published_bytes);
   else
@@ -262,21 +263,24 @@ static void
 serve_metrics (SegdHttp *http, SoupServerMessage *msg)
 {
   GString *out = g_string_new (NULL);
-  SegdStatus st = { 0 };
+  SegdStatus st = {0};
 
   http->status_func (http->status_data, &st);
-  g_string_append (out, "# HELP segd_build_info segd's version and the "
+  g_string_append (out,
+      "# HELP segd_build_info segd's version and the "
       "libraries it runs with.\n# TYPE segd_build_info gauge\n");
-  g_string_append_printf (out, "segd_build_info{version=\"%s\","
-      "gstreamer=\"%u.%u.%u\",libsoup=\"%u.%u.%u\"} 1\n", SEGD_VERSION,
-      GST_VERSION_MAJOR, GST_VERSION_MINOR, GST_VERSION_MICRO,
+  g_string_append_printf (out,
+      "segd_build_info{version=\"%s\","
+      "gstreamer=\"%u.%u.%u\",libsoup=\"%u.%u.%u\"} 1\n",
+      SEGD_VERSION, GST_VERSION_MAJOR, GST_VERSION_MINOR, GST_VERSION_MICRO,
       soup_get_major_version (), soup_get_minor_version (),
       soup_get_micro_version ());
-  g_string_append (out, "# HELP segd_start_time_seconds When segd started, "
+  g_string_append (out,
+      "# HELP segd_start_time_seconds When segd started, "
       "in seconds since the epoch.\n# TYPE segd_start_time_seconds gauge\n");
   g_string_append (out, "segd_start_time_seconds ");
-  json_number (out, (g_get_real_time () - (g_get_monotonic_time ()
-              - http->start_us)) / 1e6);
+  json_number (out,
+      (g_get_real_time () - (g_get_monotonic_time () - http->start_us)) / 1e6);
   g_string_append_c (out, '\n');
   segd_metrics_render (http->metrics, &st, out);
   segd_status_clear (&st);
@@ -302,13 +306,14 @@ preview_ready (GBytes *jpeg, gboolean stale, gpointer data)
 {
   PreviewRequest *req = data;
 
-  if (req->finished)          /* the client went away meanwhile */
+  if (req->finished) /* the client went away meanwhile */
     return;
   if (jpeg) {
     reply (req->msg, SOUP_STATUS_OK, "image/jpeg", jpeg);
     /* The page says "last frame" rather than pretending it is live. */
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (req->msg), "X-Segd-Preview", stale ? "stale" : "live");
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      req->msg),
+        "X-Segd-Preview", stale ? "stale" : "live");
   } else {
     /* No frame yet (a camera still waited for): not an error, so the
      * page's console stays clean. */
@@ -333,8 +338,8 @@ serve_preview (SegdHttp *http, SoupServerMessage *msg)
   PreviewRequest *req = g_new0 (PreviewRequest, 1);
 
   req->msg = g_object_ref (msg);
-  req->finished_id = g_signal_connect (msg, "finished",
-      G_CALLBACK (on_finished), req);
+  req->finished_id =
+      g_signal_connect (msg, "finished", G_CALLBACK (on_finished), req);
   /* Paused until the picture is there; the callback may run right away
    * (a fresh one is cached), and unpausing then is fine. */
   soup_server_message_pause (msg);
@@ -350,13 +355,15 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
   const gchar *method = soup_server_message_get_method (msg);
 
   if (!host_allowed (msg)) {
-    reply_text (msg, SOUP_STATUS_FORBIDDEN, "segd answers only requests "
+    reply_text (msg, SOUP_STATUS_FORBIDDEN,
+        "segd answers only requests "
         "for an IP address or localhost\n");
     return;
   }
   if (strcmp (method, "GET") && strcmp (method, "HEAD")) {
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Allow", "GET, HEAD");
+    soup_message_headers_replace (soup_server_message_get_response_headers (
+                                      msg),
+        "Allow", "GET, HEAD");
     reply_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET or HEAD only\n");
     return;
   }
@@ -398,11 +405,12 @@ segd_http_new (const SegdConfig *config, GstElement *pipeline,
   http->status_func = status_func;
   http->status_data = user_data;
   http->start_us = g_get_monotonic_time ();
-  http->userinfo = g_regex_new
-      ("([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\\s:]*):[^/@\\s]*@", 0, 0, NULL);
+  http->userinfo =
+      g_regex_new ("([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\\s:]*):[^/@\\s]*@", 0, 0,
+          NULL);
   /* A trailing space makes libsoup append its own name and version. */
-  http->server = soup_server_new ("server-header", "segd/" SEGD_VERSION " ",
-      NULL);
+  http->server =
+      soup_server_new ("server-header", "segd/" SEGD_VERSION " ", NULL);
   soup_server_add_handler (http->server, NULL, handle, http, NULL);
 
   /* segd-config checked that listen is an IP address. */
@@ -410,9 +418,9 @@ segd_http_new (const SegdConfig *config, GstElement *pipeline,
       (guint) config->http_port);
   if (!addr || !soup_server_listen (http->server, addr, 0, &error)) {
     g_warning ("[http] listen = %s, port = %d: %s; the status page and "
-        "/metrics are off (set [http] port, or enabled = false)",
-        config->http_listen, config->http_port, error ? error->message
-        : "not an address");
+               "/metrics are off (set [http] port, or enabled = false)",
+        config->http_listen, config->http_port,
+        error ? error->message : "not an address");
     segd_http_free (http);
     return NULL;
   }
@@ -427,8 +435,10 @@ segd_http_new (const SegdConfig *config, GstElement *pipeline,
     g_message ("status page on %s (metrics at /metrics)", http->url);
   else
     g_warning ("status page on %s, reachable from other hosts: it shows "
-        "the camera's images to anyone who can connect, with no password "
-        "([http] listen; docs/security.md)", http->url);
+               "the camera's images to anyone who can connect, with no "
+               "password "
+               "([http] listen; docs/security.md)",
+        http->url);
   return http;
 }
 

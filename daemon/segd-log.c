@@ -41,8 +41,8 @@ writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
       domain = fields[i].value;
   }
   if (domain && g_strcmp0 (domain, "segd") && verbosity < 2
-      && !(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL
-              | G_LOG_LEVEL_WARNING)))
+      && !(level
+          & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
     return G_LOG_WRITER_HANDLED;
 
   if (g_log_writer_is_journald (fileno (stderr)))

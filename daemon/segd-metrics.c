@@ -34,12 +34,10 @@ typedef struct
  * small board; capture to publish adds queueing and the camera's own
  * delay. Doubling buckets cover both with one decimal digit of
  * resolution per octave. */
-static const gdouble inference_bounds[] = {
-  0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28
-};
-static const gdouble latency_bounds[] = {
-  0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56
-};
+static const gdouble inference_bounds[] = {0.0025, 0.005, 0.01, 0.02, 0.04,
+    0.08, 0.16, 0.32, 0.64, 1.28};
+static const gdouble latency_bounds[] = {0.005, 0.01, 0.02, 0.04, 0.08, 0.16,
+    0.32, 0.64, 1.28, 2.56};
 
 typedef struct
 {
@@ -111,8 +109,9 @@ frames_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
     counter_inc (&m->frames);
   else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    __atomic_add_fetch (&m->frames, gst_buffer_list_length
-        (GST_PAD_PROBE_INFO_BUFFER_LIST (info)), __ATOMIC_RELAXED);
+    __atomic_add_fetch (&m->frames,
+        gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info)),
+        __ATOMIC_RELAXED);
   return GST_PAD_PROBE_OK;
 }
 
@@ -171,8 +170,9 @@ sink_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   g_mutex_lock (&m->lock);
   m->masks++;
-  rt = m->segment.format == GST_FORMAT_TIME ? gst_segment_to_running_time
-      (&m->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf))
+  rt = m->segment.format == GST_FORMAT_TIME
+      ? gst_segment_to_running_time (&m->segment, GST_FORMAT_TIME,
+          GST_BUFFER_PTS (buf))
       : GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (rt)
       && now >= base + rt)
@@ -215,7 +215,7 @@ SegdMetrics *
 segd_metrics_new (GstElement *pipeline)
 {
   SegdMetrics *m = g_new0 (SegdMetrics, 1);
-  static const gchar *const queues[] = { "frames", "masks" };
+  static const gchar *const queues[] = {"frames", "masks"};
 
   g_mutex_init (&m->lock);
   gst_segment_init (&m->segment, GST_FORMAT_UNDEFINED);
@@ -227,8 +227,8 @@ segd_metrics_new (GstElement *pipeline)
   m->segmenter = gst_bin_get_by_name (GST_BIN (pipeline), "segmenter");
   m->sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   probe_add (&m->frames_probe, pipeline, "frames", "sink",
-      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-      frames_probe, m);
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, frames_probe,
+      m);
   probe_add (&m->sink_probe, pipeline, "sink", "sink",
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       sink_probe, m);
@@ -269,8 +269,7 @@ element_stats (GstElement *element)
 
   if (!element)
     return NULL;
-  spec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-      "stats");
+  spec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stats");
   if (!spec || spec->value_type != GST_TYPE_STRUCTURE)
     return NULL;
   g_object_get (element, "stats", &s, NULL);
@@ -297,8 +296,8 @@ segd_metrics_get_counts (SegdMetrics *m, SegdMetricsCounts *c)
   memset (c, 0, sizeof *c);
   c->frames = counter_get (&m->frames);
   c->inferences = stats_u64 (seg, "inferences", NULL);
-  c->dropped = counter_get (&m->queue_drops) + stats_u64 (sink, "dropped",
-      NULL);
+  c->dropped =
+      counter_get (&m->queue_drops) + stats_u64 (sink, "dropped", NULL);
   c->published_bytes = stats_u64 (sink, "bytes", &c->have_bytes);
 }
 
@@ -319,11 +318,10 @@ append_label (GString *out, const gchar *name, const gchar *value)
 }
 
 static void
-header (GString *out, const gchar *name, const gchar *type,
-    const gchar *help)
+header (GString *out, const gchar *name, const gchar *type, const gchar *help)
 {
-  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-      name, type);
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+      type);
 }
 
 static void
@@ -374,8 +372,9 @@ histogram (GString *out, const gchar *name, const gchar *help,
     g_string_append_printf (out, "%s_bucket{", name);
     append_label (out, "stream", stream);
     g_string_append_c (out, ',');
-    append_label (out, "le", i < h->n_bounds ? g_ascii_formatd (le,
-            sizeof le, "%g", h->bounds[i]) : "+Inf");
+    append_label (out, "le",
+        i < h->n_bounds ? g_ascii_formatd (le, sizeof le, "%g", h->bounds[i])
+                        : "+Inf");
     g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", cumulative);
   }
   g_string_append_printf (out, "%s_sum{", name);
@@ -400,11 +399,9 @@ state_set (GString *out, const gchar *name, const gchar *help,
 void
 segd_metrics_render (SegdMetrics *m, const SegdStatus *st, GString *out)
 {
-  static const gchar *const camera_states[] = {
-    "ok", "waiting", "network-error", "blocked", "idle", "stalled",
-    "stopping", NULL
-  };
-  static const gchar *const model_states[] = { "ok", "error", NULL };
+  static const gchar *const camera_states[] = {"ok", "waiting", "network-error",
+      "blocked", "idle", "stalled", "stopping", NULL};
+  static const gchar *const model_states[] = {"ok", "error", NULL};
   g_autoptr (GstStructure) seg = element_stats (m->segmenter);
   g_autoptr (GstStructure) sink = element_stats (m->sink);
   Histogram inference, latency;
@@ -418,18 +415,24 @@ segd_metrics_render (SegdMetrics *m, const SegdStatus *st, GString *out)
   masks = m->masks;
   g_mutex_unlock (&m->lock);
 
-  counter (out, "segd_frames_total", "Frames the source delivered.",
-      st->stream, counter_get (&m->frames));
-  counter (out, "segd_inferences_total", "Runs of the segmentation "
-      "network.", st->stream, stats_u64 (seg, "inferences", NULL));
-  counter (out, "segd_inferences_skipped_total", "Frames due for "
+  counter (out, "segd_frames_total", "Frames the source delivered.", st->stream,
+      counter_get (&m->frames));
+  counter (out, "segd_inferences_total",
+      "Runs of the segmentation "
+      "network.",
+      st->stream, stats_u64 (seg, "inferences", NULL));
+  counter (out, "segd_inferences_skipped_total",
+      "Frames due for "
       "inference while the network was busy (segmenter mode latest); they "
-      "carry the previous mask.", st->stream, stats_u64 (seg, "dropped",
-          NULL));
-  counter (out, "segd_masks_total", "Frames with a mask that reached the "
-      "publishing sink.", st->stream, masks);
+      "carry the previous mask.",
+      st->stream, stats_u64 (seg, "dropped", NULL));
+  counter (out, "segd_masks_total",
+      "Frames with a mask that reached the "
+      "publishing sink.",
+      st->stream, masks);
 
-  header (out, "segd_dropped_frames_total", "counter", "Frames dropped: "
+  header (out, "segd_dropped_frames_total", "counter",
+      "Frames dropped: "
       "reason queue, by a full leaky queue (the network or the sink was "
       "slower than the camera); reason sink, by the publisher's own "
       "queue.");
@@ -441,29 +444,37 @@ segd_metrics_render (SegdMetrics *m, const SegdStatus *st, GString *out)
 
   bytes = stats_u64 (sink, "bytes", &have_bytes);
   if (have_bytes)
-    counter (out, "segd_published_bytes_total", "Bytes of mask messages "
-        "handed to ZeroMQ.", st->stream, bytes);
+    counter (out, "segd_published_bytes_total",
+        "Bytes of mask messages "
+        "handed to ZeroMQ.",
+        st->stream, bytes);
 
-  histogram (out, "segd_inference_seconds", "Time one run of the network "
-      "took, for the masks that reached the sink.", st->stream, &inference);
-  histogram (out, "segd_capture_to_publish_seconds", "From the frame's "
+  histogram (out, "segd_inference_seconds",
+      "Time one run of the network "
+      "took, for the masks that reached the sink.",
+      st->stream, &inference);
+  histogram (out, "segd_capture_to_publish_seconds",
+      "From the frame's "
       "capture timestamp to its mask reaching the publishing sink.",
       st->stream, &latency);
 
-  header (out, "segd_subscribers", "gauge", "Current subscriptions to the "
+  header (out, "segd_subscribers", "gauge",
+      "Current subscriptions to the "
       "mask stream.");
   sample (out, "segd_subscribers", st->stream, NULL, NULL, st->subscribers);
 
-  state_set (out, "segd_camera_state", "Source state: 1 for the current "
+  state_set (out, "segd_camera_state",
+      "Source state: 1 for the current "
       "one. waiting: the camera is missing or failed and segd retries; "
       "network-error, blocked: a network camera cannot be reached (blocked: "
       "connecting was denied on this host, as by IPAddressDeny=) and segd "
-      "retries; idle: closed on demand.", st->stream, camera_states,
-      st->camera_state);
-  state_set (out, "segd_model_state", "Model state: 1 for the current one. "
+      "retries; idle: closed on demand.",
+      st->stream, camera_states, st->camera_state);
+  state_set (out, "segd_model_state",
+      "Model state: 1 for the current one. "
       "error: the last load failed (the previous model keeps serving).",
       st->stream, model_states, st->model_error ? "error" : "ok");
   header (out, "segd_model_info", "gauge", "The model in use, as a label.");
-  sample (out, "segd_model_info", st->stream, "model", st->model ? st->model
-      : "", 1);
+  sample (out, "segd_model_info", st->stream, "model",
+      st->model ? st->model : "", 1);
 }

@@ -36,15 +36,14 @@ void segd_metrics_render (SegdMetrics *metrics, const SegdStatus *status,
  * probes. */
 typedef struct
 {
-  guint64 frames;        /* from the source */
+  guint64 frames; /* from the source */
   guint64 inferences;
-  guint64 dropped;       /* all reasons */
+  guint64 dropped; /* all reasons */
   guint64 published_bytes;
-  gboolean have_bytes;   /* FALSE when the sink does not count bytes */
+  gboolean have_bytes; /* FALSE when the sink does not count bytes */
 } SegdMetricsCounts;
 
-void segd_metrics_get_counts (SegdMetrics *metrics,
-    SegdMetricsCounts *counts);
+void segd_metrics_get_counts (SegdMetrics *metrics, SegdMetricsCounts *counts);
 
 G_END_DECLS
 

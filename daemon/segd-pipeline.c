@@ -14,8 +14,8 @@
 gboolean
 segd_has_property (GstElement *element, const gchar *name)
 {
-  return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-      name) != NULL;
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (element), name)
+      != NULL;
 }
 
 static GstElement *
@@ -28,8 +28,8 @@ make_element (const gchar *factory, const gchar *name, int *exit_status,
     *exit_status = SEGD_EXIT_UNAVAILABLE;
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "GStreamer element \"%s\" is not installed (GST_PLUGIN_PATH: %s)",
-        factory, g_getenv ("GST_PLUGIN_PATH") ? g_getenv ("GST_PLUGIN_PATH")
-        : "unset");
+        factory,
+        g_getenv ("GST_PLUGIN_PATH") ? g_getenv ("GST_PLUGIN_PATH") : "unset");
   }
   return e;
 }
@@ -37,21 +37,21 @@ make_element (const gchar *factory, const gchar *name, int *exit_status,
 static void
 make_leaky (GstElement *queue, gint size)
 {
-  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */ ,
-      "max-size-buffers", (guint) size, "max-size-bytes", 0,
-      "max-size-time", (guint64) 0, NULL);
+  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */,
+      "max-size-buffers", (guint) size, "max-size-bytes", 0, "max-size-time",
+      (guint64) 0, NULL);
 }
 
 /* A branch off the tee: leaky queue ! videoconvert ! segoverlay !
  * videoconvert ! TAIL, where TAIL is a launch description. */
 static gboolean
 add_branch (GstElement *pipeline, const SegdConfig *config, GstElement *tee,
-    const gchar *name,
-    const gchar *overlay, const gchar *tail, GError **error)
+    const gchar *name, const gchar *overlay, const gchar *tail, GError **error)
 {
-  g_autofree gchar *desc = g_strdup_printf ("queue name=%s-queue ! "
-      "videoconvert ! segoverlay mode=%s ! videoconvert ! %s", name, overlay,
-      tail);
+  g_autofree gchar *desc =
+      g_strdup_printf ("queue name=%s-queue ! "
+                       "videoconvert ! segoverlay mode=%s ! videoconvert ! %s",
+          name, overlay, tail);
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
   g_autofree gchar *queue_name = g_strdup_printf ("%s-queue", name);
   GstElement *queue;
@@ -101,8 +101,8 @@ set_key_file (GstElement *sink, const gchar *key, const gchar *property,
   if (!segd_has_property (sink, property)) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[output] %s: the sink %s has no %s property (CURVE needs "
-        "zmqmasksink)", key, GST_OBJECT_NAME (gst_element_get_factory
-            (sink)), property);
+        "zmqmasksink)",
+        key, GST_OBJECT_NAME (gst_element_get_factory (sink)), property);
     return FALSE;
   }
   g_object_set (sink, property, path, NULL);
@@ -112,7 +112,6 @@ set_key_file (GstElement *sink, const gchar *key, const gchar *property,
 static gboolean
 configure_sink (GstElement *s, const SegdConfig *c, GError **error)
 {
-
   if (segd_has_property (s, "stream-name"))
     g_object_set (s, "stream-name", c->stream_name, NULL);
   if (c->endpoint[0]) {
@@ -181,10 +180,12 @@ warn_sandboxed_output (const SegdConfig *c)
   if (!g_getenv ("INVOCATION_ID") || !tcp_beyond_loopback (c->endpoint))
     return;
   g_warning ("[output] endpoint %s: segd.service allows localhost only "
-      "(IPAddressDeny=any), so subscribers on other hosts cannot connect "
-      "unless a drop-in such as " SEGD_EXAMPLES_DIR "/segd-network.conf, "
-      "copied to /etc/systemd/system/segd.service.d/ (segd@.service.d/ "
-      "for the instances), allows their network with IPAddressAllow=",
+             "(IPAddressDeny=any), so subscribers on other hosts cannot "
+             "connect "
+             "unless a drop-in such as " SEGD_EXAMPLES_DIR
+             "/segd-network.conf, "
+             "copied to /etc/systemd/system/segd.service.d/ (segd@.service.d/ "
+             "for the instances), allows their network with IPAddressAllow=",
       c->endpoint);
 }
 
@@ -198,11 +199,10 @@ segd_pipeline_build (GstElement *pipeline, const SegdConfig *config,
 
   memset (parts, 0, sizeof *parts);
   if (!(q1 = make_element ("queue", "frames", exit_status, error))
-      || !(segmenter = make_element ("segmenter", "segmenter",
-              exit_status, error))
+      || !(segmenter =
+               make_element ("segmenter", "segmenter", exit_status, error))
       || !(q2 = make_element ("queue", "masks", exit_status, error))
-      || !(sink = make_element (config->sink, "sink", exit_status,
-              error))) {
+      || !(sink = make_element (config->sink, "sink", exit_status, error))) {
     goto failed;
   }
   make_leaky (q1, config->queue_size);
@@ -214,8 +214,7 @@ segd_pipeline_build (GstElement *pipeline, const SegdConfig *config,
   }
   warn_sandboxed_output (config);
 
-  gst_bin_add_many (GST_BIN (pipeline), q1, segmenter, q2, sink,
-      NULL);
+  gst_bin_add_many (GST_BIN (pipeline), q1, segmenter, q2, sink, NULL);
   if (config->preview || config->record) {
     if (!(tee = make_element ("tee", "branches", exit_status, error)))
       goto failed;
@@ -227,13 +226,15 @@ segd_pipeline_build (GstElement *pipeline, const SegdConfig *config,
           config->sink);
       goto failed;
     }
-    if (config->preview && !add_branch (pipeline, config, tee, "preview",
+    if (config->preview
+        && !add_branch (pipeline, config, tee, "preview",
             config->preview_overlay, config->preview_sink, error))
       goto failed;
     if (config->record) {
       g_autofree gchar *quoted = g_strescape (config->record_location, NULL);
       g_autofree gchar *tail = g_strdup_printf ("%s ! filesink "
-          "location=\"%s\"", config->record_encoder, quoted);
+                                                "location=\"%s\"",
+          config->record_encoder, quoted);
 
       if (!add_branch (pipeline, config, tee, "record", "tint", tail, error))
         goto failed;
@@ -252,7 +253,7 @@ segd_pipeline_build (GstElement *pipeline, const SegdConfig *config,
 failed:
   /* Whatever is not in the pipeline yet is still floating. */
   {
-    GstElement *loose[] = { q1, segmenter, q2, sink, tee };
+    GstElement *loose[] = {q1, segmenter, q2, sink, tee};
 
     for (guint i = 0; i < G_N_ELEMENTS (loose); i++)
       if (loose[i] && !GST_OBJECT_PARENT (loose[i]))

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 /* Elements of the built pipeline, owned by it (transfer none). */
 typedef struct
 {
-  GstElement *head;      /* the first queue: sources link here */
+  GstElement *head; /* the first queue: sources link here */
   GstElement *segmenter;
   GstElement *sink;
 } SegdPipelineParts;

@@ -33,7 +33,7 @@
 #define TINT_R 0
 #define TINT_G 255
 #define TINT_B 0
-#define TINT_OPACITY 128        /* of 256 */
+#define TINT_OPACITY 128 /* of 256 */
 
 typedef struct
 {
@@ -61,7 +61,7 @@ struct _SegdPreview
   guint timeout_id;
   GBytes *jpeg;
   gint64 jpeg_time;
-  GstCaps *caps;              /* what `converter` was made for */
+  GstCaps *caps; /* what `converter` was made for */
   GstVideoConverter *converter;
   GstVideoInfo out_info;
   GstBuffer *rgb;
@@ -106,8 +106,8 @@ segd_preview_new (GstElement *pipeline)
     gst_object_unref (sink);
   }
   if (p->pad)
-    p->probe_id = gst_pad_add_probe (p->pad, GST_PAD_PROBE_TYPE_BUFFER,
-        probe, p, NULL);
+    p->probe_id =
+        gst_pad_add_probe (p->pad, GST_PAD_PROBE_TYPE_BUFFER, probe, p, NULL);
   return p;
 }
 
@@ -172,10 +172,10 @@ ensure_converter (SegdPreview *p, GstCaps *caps, GstVideoInfo *in_info)
   gst_clear_buffer (&p->rgb);
   gst_caps_replace (&p->caps, caps);
   width = MIN ((guint) GST_VIDEO_INFO_WIDTH (in_info), PREVIEW_WIDTH);
-  height = MAX (1, (guint) ((guint64) GST_VIDEO_INFO_HEIGHT (in_info)
-          * width / GST_VIDEO_INFO_WIDTH (in_info)));
-  gst_video_info_set_format (&p->out_info, GST_VIDEO_FORMAT_RGB, width,
-      height);
+  height = MAX (1,
+      (guint) ((guint64) GST_VIDEO_INFO_HEIGHT (in_info) * width
+          / GST_VIDEO_INFO_WIDTH (in_info)));
+  gst_video_info_set_format (&p->out_info, GST_VIDEO_FORMAT_RGB, width, height);
   /* The converter scales and converts colour, not time or fields. */
   GST_VIDEO_INFO_FPS_N (&p->out_info) = GST_VIDEO_INFO_FPS_N (in_info);
   GST_VIDEO_INFO_FPS_D (&p->out_info) = GST_VIDEO_INFO_FPS_D (in_info);
@@ -184,8 +184,8 @@ ensure_converter (SegdPreview *p, GstCaps *caps, GstVideoInfo *in_info)
   p->converter = gst_video_converter_new (in_info, &p->out_info, NULL);
   if (!p->converter)
     return FALSE;
-  p->rgb = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&p->out_info),
-      NULL);
+  p->rgb =
+      gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&p->out_info), NULL);
   return TRUE;
 }
 
@@ -199,14 +199,12 @@ tint (GstVideoFrame *frame, const GstSegMeta *meta)
   guint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
   gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
   guint8 *pixels = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
-  const guint8 *plane = meta->probability ? meta->probability
-      : meta->classes;
+  const guint8 *plane = meta->probability ? meta->probability : meta->classes;
 
   if (!plane || !meta->width || !meta->height)
     return;
   for (guint y = 0; y < h; y++) {
-    const guint8 *mrow = plane + (gsize) (y * meta->height / h)
-        * meta->stride;
+    const guint8 *mrow = plane + (gsize) (y * meta->height / h) * meta->stride;
     guint8 *row = pixels + (gsize) y * stride;
 
     for (guint x = 0; x < w; x++) {
@@ -216,7 +214,7 @@ tint (GstVideoFrame *frame, const GstSegMeta *meta)
 
       if (!meta->probability)
         v = v ? 255 : 0;
-      a = v * TINT_OPACITY / 255;        /* 0..TINT_OPACITY of 256 */
+      a = v * TINT_OPACITY / 255; /* 0..TINT_OPACITY of 256 */
       if (!a)
         continue;
       px[0] = (guint8) ((px[0] * (256 - a) + TINT_R * a) >> 8);
@@ -355,10 +353,10 @@ wait_over (gpointer data)
 }
 
 void
-segd_preview_request (SegdPreview *p, SegdPreviewFunc func,
-    gpointer user_data, GDestroyNotify destroy)
+segd_preview_request (SegdPreview *p, SegdPreviewFunc func, gpointer user_data,
+    GDestroyNotify destroy)
 {
-  Waiter w = { func, user_data, destroy };
+  Waiter w = {func, user_data, destroy};
 
   if (p->jpeg && g_get_monotonic_time () - p->jpeg_time < FRESH_US) {
     func (p->jpeg, FALSE, user_data);

@@ -29,8 +29,8 @@ void segd_preview_free (SegdPreview *preview);
  * it), or NULL when no frame has been seen yet. `stale` is TRUE when no
  * new frame came within a second (the camera is waiting, idle or
  * stalled) and `jpeg` is the last one there was. */
-typedef void (*SegdPreviewFunc) (GBytes *jpeg, gboolean stale,
-    gpointer user_data);
+typedef void (
+    *SegdPreviewFunc) (GBytes *jpeg, gboolean stale, gpointer user_data);
 
 /* Asks for a snapshot: `func` runs once, from this call when a fresh one
  * is at hand, else from the main loop within about a second. Then

@@ -35,7 +35,7 @@ typedef enum
 
 typedef struct
 {
-  gboolean upstream;            /* in [upstream NAME], else in [proxy] */
+  gboolean upstream; /* in [upstream NAME], else in [proxy] */
   const gchar *key;
   KeyType type;
   const gchar *def;
@@ -44,45 +44,45 @@ typedef struct
 } KeyDef;
 
 static const KeyDef keys[] = {
-  {FALSE, "name", T_STRING, "segd-proxy", 0, 0,
-      "stream name of the proxy's own status/<name> messages; give each "
-      "proxy of a tree its own"},
-  {FALSE, "bind", T_STRING, "", 0, 0,
-      "endpoint subscribers connect to, e.g. tcp://10.0.0.5:5600 (required)"},
-  {FALSE, "curve-secret-key-file", T_STRING, "", 0, 0,
-      "the proxy's CURVE server secret key for subscribers (Z85 file or "
-      "czmq certificate)"},
-  {FALSE, "curve-allowed-keys", T_STRING, "", 0, 0,
-      "file or directory of subscriber public keys admitted (ZAP); "
-      "required with curve-secret-key-file"},
-  {FALSE, "client-key-file", T_STRING, "", 0, 0,
-      "the proxy's own CURVE key pair towards publishers (secret key file); "
-      "its public key goes into each publisher's allow-list"},
-  {FALSE, "allow-plaintext", T_BOOL, "false", 0, 0,
-      "permit a hop without CURVE (downstream or an upstream)"},
-  {FALSE, "sndhwm", T_INT, "1000", 1, 1000000,
-      "messages queued per subscriber before libzmq drops for it"},
-  {FALSE, "rcvhwm", T_INT, "1000", 1, 1000000,
-      "messages queued per upstream before the proxy reads them"},
-  {FALSE, "heartbeat", T_DOUBLE, "1", 0.1, 60,
-      "seconds between ZMTP heartbeats; a peer silent for three is "
-      "disconnected"},
-  {TRUE, "endpoint", T_STRING, "", 0, 0,
-      "the publisher (segd or another segd-proxy) to connect to (required)"},
-  {TRUE, "curve-server-key-file", T_STRING, "", 0, 0,
-      "the publisher's CURVE server public key"},
+    {FALSE, "name", T_STRING, "segd-proxy", 0, 0,
+        "stream name of the proxy's own status/<name> messages; give each "
+        "proxy of a tree its own"},
+    {FALSE, "bind", T_STRING, "", 0, 0,
+        "endpoint subscribers connect to, e.g. tcp://10.0.0.5:5600 (required)"},
+    {FALSE, "curve-secret-key-file", T_STRING, "", 0, 0,
+        "the proxy's CURVE server secret key for subscribers (Z85 file or "
+        "czmq certificate)"},
+    {FALSE, "curve-allowed-keys", T_STRING, "", 0, 0,
+        "file or directory of subscriber public keys admitted (ZAP); "
+        "required with curve-secret-key-file"},
+    {FALSE, "client-key-file", T_STRING, "", 0, 0,
+        "the proxy's own CURVE key pair towards publishers (secret key file); "
+        "its public key goes into each publisher's allow-list"},
+    {FALSE, "allow-plaintext", T_BOOL, "false", 0, 0,
+        "permit a hop without CURVE (downstream or an upstream)"},
+    {FALSE, "sndhwm", T_INT, "1000", 1, 1000000,
+        "messages queued per subscriber before libzmq drops for it"},
+    {FALSE, "rcvhwm", T_INT, "1000", 1, 1000000,
+        "messages queued per upstream before the proxy reads them"},
+    {FALSE, "heartbeat", T_DOUBLE, "1", 0.1, 60,
+        "seconds between ZMTP heartbeats; a peer silent for three is "
+        "disconnected"},
+    {TRUE, "endpoint", T_STRING, "", 0, 0,
+        "the publisher (segd or another segd-proxy) to connect to (required)"},
+    {TRUE, "curve-server-key-file", T_STRING, "", 0, 0,
+        "the publisher's CURVE server public key"},
 };
 
 typedef struct
 {
   gchar *value;
-  gchar *origin;                /* "FILE:LINE", "FILE", "--set", ... */
+  gchar *origin; /* "FILE:LINE", "FILE", "--set", ... */
 } Setting;
 
 typedef struct
 {
-  GHashTable *settings;         /* "section\nkey" -> Setting */
-  GPtrArray *upstreams;         /* names, first-seen order */
+  GHashTable *settings; /* "section\nkey" -> Setting */
+  GPtrArray *upstreams; /* names, first-seen order */
 } Layers;
 
 static void
@@ -146,7 +146,7 @@ find_line (const gchar *text, const gchar *section, const gchar *key)
 
       rest += strspn (rest, " \t");
       if (*rest == '=')
-        found = i + 1;          /* the last one wins, as in GKeyFile */
+        found = i + 1; /* the last one wins, as in GKeyFile */
     }
   }
   return found;
@@ -207,7 +207,7 @@ static gboolean
 value_fits (const KeyDef *def, const gchar *v)
 {
   switch (def->type) {
-    case T_BOOL:{
+    case T_BOOL: {
       gboolean b;
 
       return parse_bool (v, &b);
@@ -215,7 +215,7 @@ value_fits (const KeyDef *def, const gchar *v)
     case T_INT:
       return g_ascii_string_to_signed (v, 10, (gint64) def->min,
           (gint64) def->max, NULL, NULL);
-    case T_DOUBLE:{
+    case T_DOUBLE: {
       gchar *end;
       gdouble d;
 
@@ -241,16 +241,19 @@ check_section (Layers *l, const gchar *section, const gchar *origin,
 
   if (!upstream && strcmp (section, "proxy")) {
     g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_UNKNOWN, "%s: unknown section [%s] (expected "
-        "[proxy] or [upstream NAME])", origin, section);
+        SEGD_PROXY_CONFIG_ERROR_UNKNOWN,
+        "%s: unknown section [%s] (expected "
+        "[proxy] or [upstream NAME])",
+        origin, section);
     return FALSE;
   }
   if (!upstream)
     return TRUE;
   if (!valid_upstream_name (uname)) {
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_VALUE, "%s: [%s]: an upstream name is 1 to 64 "
-        "letters, digits or -_.:", origin, section);
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_VALUE,
+        "%s: [%s]: an upstream name is 1 to 64 "
+        "letters, digits or -_.:",
+        origin, section);
     return FALSE;
   }
   for (guint i = 0; i < l->upstreams->len && !seen; i++)
@@ -278,17 +281,19 @@ apply (Layers *l, const gchar *section, const gchar *key, const gchar *value,
     g_autofree gchar *known = known_keys (upstream);
 
     g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_UNKNOWN, "%s: unknown key \"%s\" in [%s] "
-        "(expected one of %s)", origin, key, section, known);
+        SEGD_PROXY_CONFIG_ERROR_UNKNOWN,
+        "%s: unknown key \"%s\" in [%s] "
+        "(expected one of %s)",
+        origin, key, section, known);
     g_free (origin);
     return FALSE;
   }
   if (!value_fits (def, value)) {
     g_autofree gchar *expected = describe (def);
 
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_VALUE, "%s: [%s] %s: expected %s, got \"%s\"",
-        origin, section, key, expected, value);
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_VALUE,
+        "%s: [%s] %s: expected %s, got \"%s\"", origin, section, key, expected,
+        value);
     g_free (origin);
     return FALSE;
   }
@@ -316,8 +321,8 @@ apply_file (Layers *l, const gchar *path, gboolean required, GError **error)
     return FALSE;
   }
   if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &local)) {
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_SYNTAX, "%s: %s", path, local->message);
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_SYNTAX,
+        "%s: %s", path, local->message);
     return FALSE;
   }
   groups = g_key_file_get_groups (kf, NULL);
@@ -330,11 +335,11 @@ apply_file (Layers *l, const gchar *path, gboolean required, GError **error)
     if (!check_section (l, groups[g], at, error))
       return FALSE;
     for (guint k = 0; names && names[k]; k++) {
-      g_autofree gchar *v = g_key_file_get_value (kf, groups[g], names[k],
-          NULL);
+      g_autofree gchar *v =
+          g_key_file_get_value (kf, groups[g], names[k], NULL);
 
-      if (!apply (l, groups[g], names[k], v ? v : "", origin_of (path, text,
-                  groups[g], names[k]), error))
+      if (!apply (l, groups[g], names[k], v ? v : "",
+              origin_of (path, text, groups[g], names[k]), error))
         return FALSE;
     }
   }
@@ -349,9 +354,8 @@ apply_override (Layers *l, const gchar *spec, GError **error)
   gchar *dot = lhs ? strrchr (lhs, '.') : NULL;
 
   if (!dot || dot == lhs || !dot[1]) {
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_SYNTAX, "--set %s: expected SECTION.KEY=VALUE",
-        spec);
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_SYNTAX,
+        "--set %s: expected SECTION.KEY=VALUE", spec);
     return FALSE;
   }
   *dot = 0;
@@ -369,9 +373,10 @@ apply_connect (Layers *l, const gchar *spec, GError **error)
   g_autofree gchar *section = NULL;
 
   if (!addr || !addr[3]) {
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_VALUE, "--connect %s: expected "
-        "ENDPOINT[,SERVER-KEY-FILE], e.g. tcp://10.0.0.1:5601", spec);
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_VALUE,
+        "--connect %s: expected "
+        "ENDPOINT[,SERVER-KEY-FILE], e.g. tcp://10.0.0.1:5601",
+        spec);
     return FALSE;
   }
   section = g_strdup_printf (UPSTREAM_PREFIX "%s", addr + 3);
@@ -379,7 +384,8 @@ apply_connect (Layers *l, const gchar *spec, GError **error)
   if (!apply (l, section, "endpoint", parts[0],
           g_strdup_printf ("--connect %s", spec), error))
     return FALSE;
-  if (parts[1] && !apply (l, section, "curve-server-key-file", parts[1],
+  if (parts[1]
+      && !apply (l, section, "curve-server-key-file", parts[1],
           g_strdup_printf ("--connect %s", spec), error))
     return FALSE;
   return TRUE;
@@ -388,7 +394,7 @@ apply_connect (Layers *l, const gchar *spec, GError **error)
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(gchar * const *) a, *(gchar * const *) b);
+  return strcmp (*(gchar *const *) a, *(gchar *const *) b);
 }
 
 static gboolean
@@ -400,7 +406,7 @@ apply_dropins (Layers *l, const gchar *dir, GError **error)
   const gchar *name;
 
   if (!gdir)
-    return TRUE;                /* optional */
+    return TRUE; /* optional */
   while ((name = g_dir_read_name (gdir)))
     if (g_str_has_suffix (name, ".conf") && name[0] != '.')
       g_ptr_array_add (names, g_build_filename (d, name, NULL));
@@ -417,16 +423,15 @@ get (Layers *l, const gchar *section, const gchar *key, const gchar **origin)
 {
   g_autofree gchar *k = g_strdup_printf ("%s\n%s", section, key);
   Setting *s = g_hash_table_lookup (l->settings, k);
-  const KeyDef *def = find_key (g_str_has_prefix (section, UPSTREAM_PREFIX),
-      key);
+  const KeyDef *def =
+      find_key (g_str_has_prefix (section, UPSTREAM_PREFIX), key);
 
   if (origin)
     *origin = s ? s->origin : "built-in default";
   return s ? s->value : def->def;
 }
 
-static gboolean
-fail (GError **error, const gchar *origin, const gchar *section,
+static gboolean fail (GError **error, const gchar *origin, const gchar *section,
     const gchar *key, const gchar *fmt, ...) G_GNUC_PRINTF (5, 6);
 
 static gboolean
@@ -448,7 +453,8 @@ static gboolean
 endpoint_ok (const gchar *e)
 {
   return (g_str_has_prefix (e, "tcp://") || g_str_has_prefix (e, "ipc://")
-      || g_str_has_prefix (e, "inproc://")) && strlen (e) > 8;
+             || g_str_has_prefix (e, "inproc://"))
+      && strlen (e) > 8;
 }
 
 /* Cross-key checks and key files; fills `c`. */
@@ -464,23 +470,26 @@ build (Layers *l, SegdProxyConfig *c, GError **error)
     return fail (error, o, "proxy", "name", "expected 1 to 255 bytes");
   c->bind = g_strdup (get (l, "proxy", "bind", &o));
   if (!c->bind[0])
-    return fail (error, o, "proxy", "bind", "required: the endpoint "
+    return fail (error, o, "proxy", "bind",
+        "required: the endpoint "
         "subscribers connect to, e.g. tcp://10.0.0.5:5600");
   if (!endpoint_ok (c->bind))
-    return fail (error, o, "proxy", "bind", "expected a tcp://, ipc:// or "
-        "inproc:// endpoint, got \"%s\"", c->bind);
+    return fail (error, o, "proxy", "bind",
+        "expected a tcp://, ipc:// or "
+        "inproc:// endpoint, got \"%s\"",
+        c->bind);
   parse_bool (get (l, "proxy", "allow-plaintext", NULL), &c->allow_plaintext);
   plaintext_ok = c->allow_plaintext;
   c->sndhwm = atoi (get (l, "proxy", "sndhwm", NULL));
   c->rcvhwm = atoi (get (l, "proxy", "rcvhwm", NULL));
   c->heartbeat = g_ascii_strtod (get (l, "proxy", "heartbeat", NULL), NULL);
 
-  c->curve_secret_key_file = g_strdup (get (l, "proxy",
-          "curve-secret-key-file", &o_secret));
-  c->curve_allowed_keys = g_strdup (get (l, "proxy", "curve-allowed-keys",
-          &o_allowed));
-  c->client_key_file = g_strdup (get (l, "proxy", "client-key-file",
-          &o_client));
+  c->curve_secret_key_file =
+      g_strdup (get (l, "proxy", "curve-secret-key-file", &o_secret));
+  c->curve_allowed_keys =
+      g_strdup (get (l, "proxy", "curve-allowed-keys", &o_allowed));
+  c->client_key_file =
+      g_strdup (get (l, "proxy", "client-key-file", &o_client));
 
   /* Downstream: CURVE with an allow-list, or plaintext on purpose. */
   if (c->curve_secret_key_file[0]) {
@@ -492,12 +501,13 @@ build (Layers *l, SegdProxyConfig *c, GError **error)
       return fail (error, o_secret, "proxy", "curve-allowed-keys",
           "required with curve-secret-key-file: without it any CURVE client "
           "could subscribe");
-    if (!(c->allowed = segd_proxy_keys_load_allowed (c->curve_allowed_keys,
-                &local)))
+    if (!(c->allowed =
+                segd_proxy_keys_load_allowed (c->curve_allowed_keys, &local)))
       return fail (error, o_allowed, "proxy", "curve-allowed-keys", "%s",
           local->message);
   } else if (c->curve_allowed_keys[0]) {
-    return fail (error, o_allowed, "proxy", "curve-allowed-keys", "needs "
+    return fail (error, o_allowed, "proxy", "curve-allowed-keys",
+        "needs "
         "curve-secret-key-file (the allow-list is checked in the CURVE "
         "handshake)");
   } else if (!plaintext_ok) {
@@ -511,8 +521,8 @@ build (Layers *l, SegdProxyConfig *c, GError **error)
         local->message);
 
   if (l->upstreams->len == 0) {
-    g_set_error (error, SEGD_PROXY_CONFIG_ERROR,
-        SEGD_PROXY_CONFIG_ERROR_VALUE, "no upstream: add an [upstream NAME] "
+    g_set_error (error, SEGD_PROXY_CONFIG_ERROR, SEGD_PROXY_CONFIG_ERROR_VALUE,
+        "no upstream: add an [upstream NAME] "
         "section with an endpoint, or --connect ENDPOINT");
     return FALSE;
   }
@@ -526,8 +536,10 @@ build (Layers *l, SegdProxyConfig *c, GError **error)
     u->name = g_strdup (uname);
     u->endpoint = g_strdup (get (l, sec, "endpoint", &o));
     if (!endpoint_ok (u->endpoint))
-      return fail (error, o, sec, "endpoint", "expected a tcp://, ipc:// or "
-          "inproc:// endpoint, got \"%s\"", u->endpoint);
+      return fail (error, o, sec, "endpoint",
+          "expected a tcp://, ipc:// or "
+          "inproc:// endpoint, got \"%s\"",
+          u->endpoint);
     for (guint j = 0; j < i; j++) {
       SegdProxyUpstream *v = g_ptr_array_index (c->upstreams, j);
 
@@ -535,15 +547,16 @@ build (Layers *l, SegdProxyConfig *c, GError **error)
         return fail (error, o, sec, "endpoint", "%s is upstream %s already",
             u->endpoint, v->name);
     }
-    u->server_key_file = g_strdup (get (l, sec, "curve-server-key-file",
-            &o_key));
+    u->server_key_file =
+        g_strdup (get (l, sec, "curve-server-key-file", &o_key));
     if (u->server_key_file[0]) {
       if (!segd_proxy_keys_load_public (u->server_key_file, u->server_key,
               &local))
         return fail (error, o_key, sec, "curve-server-key-file", "%s",
             local->message);
       if (!c->client_key_file[0])
-        return fail (error, o_key, "proxy", "client-key-file", "required: "
+        return fail (error, o_key, "proxy", "client-key-file",
+            "required: "
             "upstream %s uses CURVE and the proxy needs its own key pair",
             uname);
     } else if (!plaintext_ok) {
@@ -558,16 +571,14 @@ SegdProxyConfig *
 segd_proxy_config_load (const SegdProxyConfigSources *src, GError **error)
 {
   Layers l;
-  const gchar *dir = src && src->config_dir ? src->config_dir
-      : SEGD_CONFIG_DIR;
-  g_autofree gchar *main_file = g_build_filename (dir, "segd-proxy.conf",
-      NULL);
+  const gchar *dir = src && src->config_dir ? src->config_dir : SEGD_CONFIG_DIR;
+  g_autofree gchar *main_file = g_build_filename (dir, "segd-proxy.conf", NULL);
   SegdProxyConfig *c = g_new0 (SegdProxyConfig, 1);
   gboolean ok;
 
   c->upstreams = g_ptr_array_new ();
-  l.settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      setting_free);
+  l.settings =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, setting_free);
   l.upstreams = g_ptr_array_new_with_free_func (g_free);
 
   ok = apply_file (&l, main_file, FALSE, error)
@@ -617,18 +628,20 @@ segd_proxy_config_to_string (const SegdProxyConfig *c)
 {
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s, "[proxy]\nname=%s\nbind=%s\n"
+  g_string_append_printf (s,
+      "[proxy]\nname=%s\nbind=%s\n"
       "curve-secret-key-file=%s\ncurve-allowed-keys=%s\nclient-key-file=%s\n"
-      "allow-plaintext=%s\nsndhwm=%d\nrcvhwm=%d\nheartbeat=%g\n", c->name,
-      c->bind, c->curve_secret_key_file, c->curve_allowed_keys,
+      "allow-plaintext=%s\nsndhwm=%d\nrcvhwm=%d\nheartbeat=%g\n",
+      c->name, c->bind, c->curve_secret_key_file, c->curve_allowed_keys,
       c->client_key_file, c->allow_plaintext ? "true" : "false", c->sndhwm,
       c->rcvhwm, c->heartbeat);
   for (guint i = 0; i < c->upstreams->len; i++) {
     SegdProxyUpstream *u = g_ptr_array_index (c->upstreams, i);
 
-    g_string_append_printf (s, "\n[" UPSTREAM_PREFIX "%s]\nendpoint=%s\n"
-        "curve-server-key-file=%s\n", u->name, u->endpoint,
-        u->server_key_file);
+    g_string_append_printf (s,
+        "\n[" UPSTREAM_PREFIX "%s]\nendpoint=%s\n"
+        "curve-server-key-file=%s\n",
+        u->name, u->endpoint, u->server_key_file);
   }
   return g_string_free (s, FALSE);
 }

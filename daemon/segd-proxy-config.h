@@ -26,16 +26,16 @@ typedef enum
 
 typedef struct
 {
-  gchar *name;                  /* from [upstream NAME] or --connect */
+  gchar *name; /* from [upstream NAME] or --connect */
   gchar *endpoint;
-  gchar *server_key_file;       /* "": plaintext */
+  gchar *server_key_file; /* "": plaintext */
   gchar server_key[SEGD_PROXY_Z85_LEN];
 } SegdProxyUpstream;
 
 typedef struct
 {
   /* [proxy] */
-  gchar *name;                  /* status/<name> */
+  gchar *name; /* status/<name> */
   gchar *bind;
   gchar *curve_secret_key_file;
   gchar *curve_allowed_keys;
@@ -44,29 +44,29 @@ typedef struct
   gint sndhwm, rcvhwm;
   gdouble heartbeat;
 
-  GPtrArray *upstreams;         /* SegdProxyUpstream * */
+  GPtrArray *upstreams; /* SegdProxyUpstream * */
 
   /* Read from the key files by segd_proxy_config_load. */
   gchar server_secret[SEGD_PROXY_Z85_LEN];
   gchar server_public[SEGD_PROXY_Z85_LEN];
   gchar client_secret[SEGD_PROXY_Z85_LEN];
   gchar client_public[SEGD_PROXY_Z85_LEN];
-  GPtrArray *allowed;           /* 32-byte binary client keys, or NULL */
+  GPtrArray *allowed; /* 32-byte binary client keys, or NULL */
 } SegdProxyConfig;
 
 typedef struct
 {
-  const gchar *config_dir;      /* NULL: SEGD_CONFIG_DIR */
-  const gchar *const *files;    /* must exist */
+  const gchar *config_dir;       /* NULL: SEGD_CONFIG_DIR */
+  const gchar *const *files;     /* must exist */
   const gchar *const *overrides; /* "section.key=value" */
-  const gchar *const *connects; /* "ENDPOINT[,SERVER-KEY-FILE]" */
+  const gchar *const *connects;  /* "ENDPOINT[,SERVER-KEY-FILE]" */
 } SegdProxyConfigSources;
 
 /* Builds and validates the configuration and reads every key file.
  * Returns NULL and sets `error` (one line, "FILE:LINE: [section] key:
  * ...") on the first problem. (transfer full) */
-SegdProxyConfig *segd_proxy_config_load (const SegdProxyConfigSources *src,
-    GError **error);
+SegdProxyConfig *
+segd_proxy_config_load (const SegdProxyConfigSources *src, GError **error);
 
 /* NULL is a no-op; secrets are wiped. */
 void segd_proxy_config_free (SegdProxyConfig *config);

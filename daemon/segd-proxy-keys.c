@@ -29,8 +29,8 @@ segd_proxy_keys_load_secret (const gchar *path,
 {
   char err[512] = "";
 
-  if (segmask_keypair_load (NULL, path, public_key, secret, err,
-          sizeof err) != SEGMASK_OK)
+  if (segmask_keypair_load (NULL, path, public_key, secret, err, sizeof err)
+      != SEGMASK_OK)
     return fail (error, path, err);
   return TRUE;
 }
@@ -41,8 +41,7 @@ segd_proxy_keys_load_public (const gchar *path,
 {
   char err[512] = "";
 
-  if (segmask_key_load (NULL, path, public_key, err, sizeof err)
-      != SEGMASK_OK)
+  if (segmask_key_load (NULL, path, public_key, err, sizeof err) != SEGMASK_OK)
     return fail (error, path, err);
   return TRUE;
 }
@@ -58,11 +57,12 @@ segd_proxy_keys_load_allowed (const gchar *path, GError **error)
     fail (error, path, "out of memory");
     return NULL;
   }
-  if (segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, path, err,
-          sizeof err) != SEGMASK_OK) {
+  if (segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, path, err, sizeof err)
+      != SEGMASK_OK) {
     fail (error, path, err);
   } else if (segmask_keyring_count (ring) == 0) {
-    fail (error, path, "no public keys: an empty allow-list would lock "
+    fail (error, path,
+        "no public keys: an empty allow-list would lock "
         "every subscriber out");
   } else {
     keys = g_ptr_array_new_with_free_func (g_free);

@@ -50,8 +50,8 @@ on_status (gpointer data)
     return G_SOURCE_REMOVE;
   }
   text = g_strdup_printf ("%u of %u upstreams up, %.1f masks/s forwarded, "
-      "%u topics subscribed", s.upstreams_up, s.upstreams, s.masks_per_s,
-      s.subscriptions);
+                          "%u topics subscribed",
+      s.upstreams_up, s.upstreams, s.masks_per_s, s.subscriptions);
   segd_notify_status (text);
   return G_SOURCE_CONTINUE;
 }
@@ -92,28 +92,29 @@ main (int argc, char **argv)
   g_autoptr (SegdProxyConfig) config = NULL;
   SegdProxyConfigSources sources;
   GOptionGroup *group;
-  App app = { 0 };
+  App app = {0};
   guint64 wd_usec;
-  GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
-        "Read FILE after the system configuration (repeatable)", "FILE"},
-    {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
-        "Override one key (repeatable)", "SECTION.KEY=VALUE"},
-    {"connect", 0, 0, G_OPTION_ARG_STRING_ARRAY, &connects,
-        "Add an upstream publisher (repeatable)",
-        "ENDPOINT[,SERVER-KEY-FILE]"},
-    {"config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
-        "Directory with segd-proxy.conf and segd-proxy.conf.d/ (default "
-          SEGD_CONFIG_DIR ")", "DIR"},
-    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
-        "Validate the configuration and the key files, then exit", NULL},
-    {"print-config", 0, 0, G_OPTION_ARG_NONE, &print,
-        "Print the effective configuration and exit", NULL},
-    {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
-        (gpointer) count_verbose, "More log output", NULL},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
-    {NULL}
-  };
+  GOptionEntry entries[] =
+      {{"config", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+           "Read FILE after the system configuration (repeatable)", "FILE"},
+          {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+              "Override one key (repeatable)", "SECTION.KEY=VALUE"},
+          {"connect", 0, 0, G_OPTION_ARG_STRING_ARRAY, &connects,
+              "Add an upstream publisher (repeatable)",
+              "ENDPOINT[,SERVER-KEY-FILE]"},
+          {"config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
+              "Directory with segd-proxy.conf and segd-proxy.conf.d/ "
+              "(default " SEGD_CONFIG_DIR ")",
+              "DIR"},
+          {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+              "Validate the configuration and the key files, then exit", NULL},
+          {"print-config", 0, 0, G_OPTION_ARG_NONE, &print,
+              "Print the effective configuration and exit", NULL},
+          {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+              (gpointer) count_verbose, "More log output", NULL},
+          {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version",
+              NULL},
+          {NULL}};
 
   ctx = g_option_context_new ("- forward segd mask streams of several hosts");
   group = g_option_group_new ("segd-proxy", "segd-proxy options",
@@ -131,9 +132,9 @@ main (int argc, char **argv)
   segd_log_init (verbose);
 
   sources.config_dir = config_dir;
-  sources.files = (const gchar * const *) files;
-  sources.overrides = (const gchar * const *) overrides;
-  sources.connects = (const gchar * const *) connects;
+  sources.files = (const gchar *const *) files;
+  sources.overrides = (const gchar *const *) overrides;
+  sources.connects = (const gchar *const *) connects;
   if (!(config = segd_proxy_config_load (&sources, &error))) {
     fprintf (stderr, "segd-proxy: %s\n", error->message);
     return EX_CONFIG;

@@ -61,9 +61,9 @@ typedef struct
 {
   const SegdProxyUpstream *conf;
   void *sock, *monitor;
-  const gchar *state;           /* connecting, up, down, auth-failed, ... */
+  const gchar *state; /* connecting, up, down, auth-failed, ... */
   gint64 state_since;
-  gint64 last_mask;             /* monotonic us; 0: none yet */
+  gint64 last_mask; /* monotonic us; 0: none yet */
   guint64 masks, bytes, invalid, missed, handshakes;
   guint64 masks_mark, bytes_mark;
   gdouble masks_per_s, bytes_per_s;
@@ -71,11 +71,11 @@ typedef struct
 
 typedef struct
 {
-  guint owner;                  /* index of the upstream it comes from */
+  guint owner; /* index of the upstream it comes from */
   guint32 session;
   guint64 seq;
   gint64 last_seen;
-  gint other;                   /* a second upstream sending it, or -1 */
+  gint other; /* a second upstream sending it, or -1 */
   gint64 other_seen;
 } Stream;
 
@@ -85,7 +85,7 @@ struct _SegdProxy
   void *ctx, *xpub, *zap, *control_main, *control_thread;
   Upstream *up;
   guint n_up;
-  GHashTable *streams;          /* name -> Stream */
+  GHashTable *streams; /* name -> Stream */
   GThread *thread;
 
   /* Forwarding thread only. */
@@ -149,8 +149,8 @@ setup_downstream (SegdProxy *p, GError **error)
     return zmq_fail (error, "cannot set up the downstream socket", NULL);
   if (c->server_secret[0]
       && (!set_int (p->xpub, ZMQ_CURVE_SERVER, 1)
-          || zmq_setsockopt (p->xpub, ZMQ_CURVE_SECRETKEY, c->server_secret,
-              40) != 0
+          || zmq_setsockopt (p->xpub, ZMQ_CURVE_SECRETKEY, c->server_secret, 40)
+              != 0
           || zmq_setsockopt (p->xpub, ZMQ_ZAP_DOMAIN, "segd-proxy", 10) != 0))
     return zmq_fail (error, "cannot set the downstream CURVE key", NULL);
   if (zmq_bind (p->xpub, c->bind) != 0)
@@ -163,8 +163,7 @@ setup_upstream (SegdProxy *p, guint i, GError **error)
 {
   const SegdProxyConfig *c = p->config;
   Upstream *u = &p->up[i];
-  g_autofree gchar *mon = g_strdup_printf ("inproc://segd-proxy-monitor-%u",
-      i);
+  g_autofree gchar *mon = g_strdup_printf ("inproc://segd-proxy-monitor-%u", i);
   int64_t max = MAX_FRAME;
 
   u->conf = g_ptr_array_index (c->upstreams, i);
@@ -182,19 +181,21 @@ setup_upstream (SegdProxy *p, guint i, GError **error)
       || !set_heartbeats (u->sock, c->heartbeat))
     return zmq_fail (error, "cannot set up upstream", u->conf->name);
   if (u->conf->server_key[0]
-      && (zmq_setsockopt (u->sock, ZMQ_CURVE_SERVERKEY, u->conf->server_key,
-              40) != 0
-          || zmq_setsockopt (u->sock, ZMQ_CURVE_PUBLICKEY, c->client_public,
-              40) != 0
-          || zmq_setsockopt (u->sock, ZMQ_CURVE_SECRETKEY, c->client_secret,
-              40) != 0))
+      && (zmq_setsockopt (u->sock, ZMQ_CURVE_SERVERKEY, u->conf->server_key, 40)
+              != 0
+          || zmq_setsockopt (u->sock, ZMQ_CURVE_PUBLICKEY, c->client_public, 40)
+              != 0
+          || zmq_setsockopt (u->sock, ZMQ_CURVE_SECRETKEY, c->client_secret, 40)
+              != 0))
     return zmq_fail (error, "cannot set the CURVE keys of upstream",
         u->conf->name);
-  if (zmq_socket_monitor (u->sock, mon, ZMQ_EVENT_CONNECTED
-          | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED
-          | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-          | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-          | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0
+  if (zmq_socket_monitor (u->sock, mon,
+          ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED
+              | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+              | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+              | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+              | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+          != 0
       || !(u->monitor = zmq_socket (p->ctx, ZMQ_PAIR))
       || !set_int (u->monitor, ZMQ_LINGER, 0)
       || zmq_connect (u->monitor, mon) != 0)
@@ -213,8 +214,7 @@ set_state (Upstream *u, const gchar *state)
     return;
   /* Down and back are the events an operator looks for in the journal. */
   if (!strcmp (state, "up") || !strcmp (u->state, "up"))
-    g_message ("upstream %s (%s): %s", u->conf->name, u->conf->endpoint,
-        state);
+    g_message ("upstream %s (%s): %s", u->conf->name, u->conf->endpoint, state);
   else
     g_info ("upstream %s (%s): %s", u->conf->name, u->conf->endpoint, state);
   u->state = state;
@@ -260,7 +260,7 @@ read_monitor (Upstream *u)
         set_state (u, "handshake-failed");
         break;
       default:
-        break;                  /* connected, retried: a handshake follows */
+        break; /* connected, retried: a handshake follows */
     }
   }
 }
@@ -304,8 +304,7 @@ recv_frames (void *sock, zmq_msg_t *parts, int cap)
 
 /* Per-stream bookkeeping: sequence gaps and names sent by two hosts. */
 static void
-account_stream (SegdProxy *p, guint idx, const segmask_header *h,
-    gint64 now)
+account_stream (SegdProxy *p, guint idx, const segmask_header *h, gint64 now)
 {
   Stream *s = g_hash_table_lookup (p->streams, h->stream);
 
@@ -331,8 +330,8 @@ account_stream (SegdProxy *p, guint idx, const segmask_header *h,
     } else {
       if (s->other != (gint) idx)
         g_warning ("stream \"%s\" arrives from upstream %s and from %s: "
-            "stream names must be unique across hosts", h->stream,
-            p->up[s->owner].conf->name, p->up[idx].conf->name);
+                   "stream names must be unique across hosts",
+            h->stream, p->up[s->owner].conf->name, p->up[idx].conf->name);
       s->other = idx;
       s->other_seen = now;
       return;
@@ -344,7 +343,7 @@ account_stream (SegdProxy *p, guint idx, const segmask_header *h,
   if (h->type != SEGMASK_MSG_MASK)
     return;
   if (h->session != s->session) {
-    s->session = h->session;    /* a restarted publisher starts at 1 */
+    s->session = h->session; /* a restarted publisher starts at 1 */
   } else if (s->seq && h->seq > s->seq + 1) {
     p->up[idx].missed += h->seq - s->seq - 1;
   }
@@ -369,12 +368,13 @@ forward_upstream (SegdProxy *p, guint idx)
       return;
     if (nparts != 3
         || segmask_message_parse (zmq_msg_data (&parts[0]),
-            zmq_msg_size (&parts[0]), zmq_msg_data (&parts[1]),
-            zmq_msg_size (&parts[1]), zmq_msg_size (&parts[2]), 0, &h,
-            &why) != SEGMASK_OK) {
+               zmq_msg_size (&parts[0]), zmq_msg_data (&parts[1]),
+               zmq_msg_size (&parts[1]), zmq_msg_size (&parts[2]), 0, &h, &why)
+            != SEGMASK_OK) {
       if (u->invalid++ == 0)
         g_warning ("upstream %s sent an invalid message (%s); dropping "
-            "such messages", u->conf->name, why ? why : "not three frames");
+                   "such messages",
+            u->conf->name, why ? why : "not three frames");
       close_parts (parts, MIN (nparts, 3));
       continue;
     }
@@ -390,7 +390,8 @@ forward_upstream (SegdProxy *p, guint idx)
     /* Untouched: the same frames go on, in order. */
     for (int i = 0; i < 3; i++) {
       if (zmq_msg_send (&parts[i], p->xpub,
-              ZMQ_DONTWAIT | (i < 2 ? ZMQ_SNDMORE : 0)) < 0) {
+              ZMQ_DONTWAIT | (i < 2 ? ZMQ_SNDMORE : 0))
+          < 0) {
         /* After a failed send we still own this part and the rest. */
         close_parts (parts + i, 3 - i);
         p->dropped++;
@@ -467,17 +468,20 @@ handle_zap (SegdProxy *p)
       && zmq_msg_size (&req[6]) == 32) {
     for (guint i = 0; i < p->config->allowed->len && !allow; i++)
       allow = memcmp (g_ptr_array_index (p->config->allowed, i),
-          zmq_msg_data (&req[6]), 32) == 0;
+                  zmq_msg_data (&req[6]), 32)
+          == 0;
   }
   code = allow ? "200" : "400";
   text = allow ? "OK" : "client key not allowed";
   if (!allow && p->rejected++ % 100 == 0)
     g_message ("rejected a subscriber whose CURVE key is not allowed "
-        "(%" G_GUINT64_FORMAT " so far)", p->rejected);
+               "(%" G_GUINT64_FORMAT " so far)",
+        p->rejected);
   /* Reply: version, request id, status code, text, user id, metadata. */
   if (zmq_send (p->zap, "1.0", 3, ZMQ_SNDMORE) < 0
       || zmq_send (p->zap, n >= 2 ? zmq_msg_data (&req[1]) : "",
-          n >= 2 ? zmq_msg_size (&req[1]) : 0, ZMQ_SNDMORE) < 0
+             n >= 2 ? zmq_msg_size (&req[1]) : 0, ZMQ_SNDMORE)
+          < 0
       || zmq_send (p->zap, code, 3, ZMQ_SNDMORE) < 0
       || zmq_send (p->zap, text, strlen (text), ZMQ_SNDMORE) < 0
       || zmq_send (p->zap, "", 0, ZMQ_SNDMORE) < 0
@@ -535,14 +539,14 @@ publish_status (SegdProxy *p)
 
   /* segd's keys first (fps, drops, subscribers, published, seq), so tools
    * that show a segd status show a proxy's too; then the proxy's own. */
-  g_string_printf (t, "fps=%.2f\ndrops=%" G_GUINT64_FORMAT "\nsubscribers=%u"
+  g_string_printf (t,
+      "fps=%.2f\ndrops=%" G_GUINT64_FORMAT "\nsubscribers=%u"
       "\npublished=%" G_GUINT64_FORMAT "\nseq=%" G_GUINT64_FORMAT
-      "\nrole=proxy\nupstreams=%u\nupstreams_up=%u\nmissed=%"
-      G_GUINT64_FORMAT "\ninvalid=%" G_GUINT64_FORMAT "\nrejected=%"
-      G_GUINT64_FORMAT "\nbytes_out=%" G_GUINT64_FORMAT "\nduplicates=%s\n",
-      p->masks_per_s, p->dropped, p->subscriptions, p->forwarded,
-      p->forwarded, p->n_up, up, missed, invalid, p->rejected, p->bytes_out,
-      dups->str);
+      "\nrole=proxy\nupstreams=%u\nupstreams_up=%u\nmissed=%" G_GUINT64_FORMAT
+      "\ninvalid=%" G_GUINT64_FORMAT "\nrejected=%" G_GUINT64_FORMAT
+      "\nbytes_out=%" G_GUINT64_FORMAT "\nduplicates=%s\n",
+      p->masks_per_s, p->dropped, p->subscriptions, p->forwarded, p->forwarded,
+      p->n_up, up, missed, invalid, p->rejected, p->bytes_out, dups->str);
   for (guint i = 0; i < p->n_up; i++) {
     Upstream *u = &p->up[i];
     GString *names = g_string_new (NULL);
@@ -554,18 +558,20 @@ publish_status (SegdProxy *p)
             (const gchar *) key);
     /* One key per fact: a reader splits on the first '=' and needs no
      * second format for a list of upstreams. */
-    g_string_append_printf (t, "upstream.%s.endpoint=%s\n"
+    g_string_append_printf (t,
+        "upstream.%s.endpoint=%s\n"
         "upstream.%s.state=%s\nupstream.%s.state_s=%.1f\n"
         "upstream.%s.last_mask_age_ms=%.1f\nupstream.%s.masks_per_s=%.2f\n"
         "upstream.%s.bytes_per_s=%.0f\nupstream.%s.missed=%" G_GUINT64_FORMAT
-        "\nupstream.%s.invalid=%" G_GUINT64_FORMAT "\nupstream.%s.connects=%"
-        G_GUINT64_FORMAT "\nupstream.%s.streams=%s\n",
+        "\nupstream.%s.invalid=%" G_GUINT64_FORMAT
+        "\nupstream.%s.connects=%" G_GUINT64_FORMAT
+        "\nupstream.%s.streams=%s\n",
         u->conf->name, u->conf->endpoint, u->conf->name, u->state,
         u->conf->name, (now - u->state_since) / 1e6, u->conf->name,
         u->last_mask ? (now - u->last_mask) / 1e3 : -1.0, u->conf->name,
-        u->masks_per_s, u->conf->name, u->bytes_per_s, u->conf->name,
-        u->missed, u->conf->name, u->invalid, u->conf->name, u->handshakes,
-        u->conf->name, names->str);
+        u->masks_per_s, u->conf->name, u->bytes_per_s, u->conf->name, u->missed,
+        u->conf->name, u->invalid, u->conf->name, u->handshakes, u->conf->name,
+        names->str);
     g_string_free (names, TRUE);
   }
   g_string_free (dups, TRUE);
@@ -634,7 +640,7 @@ forward_thread (gpointer data)
       break;
     }
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
-      break;                    /* the only command is: stop */
+      break; /* the only command is: stop */
     if (rc > 0) {
       if (items[1].revents & ZMQ_POLLIN)
         forward_subscriptions (p);
@@ -651,7 +657,7 @@ forward_thread (gpointer data)
     if (now >= next_status) {
       publish_status (p);
       next_status += STATUS_INTERVAL_US;
-      if (next_status <= now)   /* fell behind: do not burst */
+      if (next_status <= now) /* fell behind: do not burst */
         next_status = now + STATUS_INTERVAL_US;
     }
     g_mutex_lock (&p->lock);
@@ -673,8 +679,7 @@ segd_proxy_new (const SegdProxyConfig *config, GError **error)
   g_mutex_init (&p->lock);
   p->session = g_random_int ();
   p->text = g_string_sized_new (4096);
-  p->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
+  p->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   p->n_up = config->upstreams->len;
   p->up = g_new0 (Upstream, p->n_up);
   p->summary.upstreams = p->n_up;

@@ -18,12 +18,12 @@ typedef struct _SegdProxy SegdProxy;
 /* What the main loop needs for sd_notify, updated once a second. */
 typedef struct
 {
-  guint64 loop_ticks;           /* advances while the forwarder runs */
-  guint64 forwarded;            /* masks sent downstream, total */
+  guint64 loop_ticks; /* advances while the forwarder runs */
+  guint64 forwarded;  /* masks sent downstream, total */
   gdouble masks_per_s;
   guint upstreams, upstreams_up;
-  guint subscriptions;          /* distinct topics subscribed downstream */
-  gboolean failed;              /* the forwarder stopped on an error */
+  guint subscriptions; /* distinct topics subscribed downstream */
+  gboolean failed;     /* the forwarder stopped on an error */
 } SegdProxySummary;
 
 /* Binds the downstream socket, connects every upstream and starts the

@@ -14,8 +14,8 @@
 #include <string.h>
 
 const gchar *const segd_demo_images[] = {
-  "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-  NULL,
+    "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
+    NULL,
 };
 
 gchar *
@@ -48,10 +48,9 @@ make (const gchar *factory, const gchar *name, GError **error)
 static GstCaps *
 raw_caps (const SegdConfig *config, const gchar *format)
 {
-  GstCaps *caps = gst_caps_new_simple ("video/x-raw",
-      "width", G_TYPE_INT, config->width,
-      "height", G_TYPE_INT, config->height,
-      "framerate", GST_TYPE_FRACTION, config->framerate, 1, NULL);
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw", "width", G_TYPE_INT,
+      config->width, "height", G_TYPE_INT, config->height, "framerate",
+      GST_TYPE_FRACTION, config->framerate, 1, NULL);
 
   if (format)
     gst_caps_set_simple (caps, "format", G_TYPE_STRING, format, NULL);
@@ -70,9 +69,8 @@ finish_bin (GstElement *bin, GstElement **elements, guint n, GError **error)
     gst_bin_add (GST_BIN (bin), elements[i]);
   for (guint i = 0; i + 1 < n; i++) {
     if (!gst_element_link (elements[i], elements[i + 1])) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-          "cannot link %s to %s", GST_ELEMENT_NAME (elements[i]),
-          GST_ELEMENT_NAME (elements[i + 1]));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link %s to %s",
+          GST_ELEMENT_NAME (elements[i]), GST_ELEMENT_NAME (elements[i + 1]));
       gst_object_unref (gst_object_ref_sink (bin));
       return NULL;
     }
@@ -91,8 +89,8 @@ unref_all (GstElement **elements, guint n)
       gst_object_unref (gst_object_ref_sink (elements[i]));
 }
 
-static void decoder_pad_added (GstElement *decoder, GstPad *pad,
-    gpointer user_data);
+static void
+decoder_pad_added (GstElement *decoder, GstPad *pad, gpointer user_data);
 
 /* ---- demo: a photo, panned and zoomed ---- */
 
@@ -129,7 +127,7 @@ demo_load (const gchar *path, GError **error)
   conv = gst_element_factory_make ("videoconvert", NULL);
   sink = gst_element_factory_make ("appsink", NULL);
   if (!src || !dec || !conv || !sink) {
-    unref_all ((GstElement *[]) { src, dec, conv, sink }, 4);
+    unref_all ((GstElement *[]){src, dec, conv, sink}, 4);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "filesrc, decodebin, videoconvert or appsink is not installed");
     goto out;
@@ -147,18 +145,16 @@ demo_load (const gchar *path, GError **error)
   g_signal_connect (dec, "pad-added", G_CALLBACK (decoder_pad_added), conv);
 
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
-  if (!sample || !gst_video_info_from_caps (&info,
-          gst_sample_get_caps (sample))) {
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  if (!sample
+      || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "%s: could not decode the image", path);
     goto out;
   }
   if (!gst_video_frame_map (&vf, &info, gst_sample_get_buffer (sample),
           GST_MAP_READ)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot map",
-        path);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot map", path);
     goto out;
   }
   demo = g_new0 (Demo, 1);
@@ -168,7 +164,7 @@ demo_load (const gchar *path, GError **error)
   for (gint y = 0; y < demo->height; y++)
     memcpy (demo->rgb + (gsize) y * demo->width * 3,
         (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&vf, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0),
+            + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0),
         (gsize) demo->width * 3);
   gst_video_frame_unmap (&vf);
 
@@ -218,8 +214,8 @@ demo_paint (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   vw = fw / (cover * zoom);
   vh = fh / (cover * zoom);
   cx = demo->width / 2.0 + (demo->width - vw) / 2.0 * sin (2 * G_PI * t / 7.0);
-  cy = demo->height / 2.0 + (demo->height - vh) / 2.0
-      * sin (2 * G_PI * t / 13.0);
+  cy = demo->height / 2.0
+      + (demo->height - vh) / 2.0 * sin (2 * G_PI * t / 13.0);
 
   {
     guint8 *dst = GST_VIDEO_FRAME_PLANE_DATA (&vf, 0);
@@ -266,14 +262,15 @@ make_demo (const SegdConfig *config, gchar **description, GError **error)
 {
   const gchar *path = find_demo_image (config);
   g_autoptr (GError) local = NULL;
-  GstElement *el[2] = { NULL, NULL }, *bin;
+  GstElement *el[2] = {NULL, NULL}, *bin;
   GstCaps *caps;
   GstPad *pad;
   Demo *demo;
 
   if (!path) {
     g_warning ("demo source: no photo found (install python3-skimage for "
-        "%s); showing a test pattern instead", segd_demo_images[0]);
+               "%s); showing a test pattern instead",
+        segd_demo_images[0]);
     return make_test (config, "ball", description, error);
   }
   demo = demo_load (path, &local);
@@ -290,7 +287,7 @@ make_demo (const SegdConfig *config, gchar **description, GError **error)
     demo_free (demo);
     return NULL;
   }
-  g_object_set (el[0], "is-live", TRUE, "pattern", 2 /* black */ , NULL);
+  g_object_set (el[0], "is-live", TRUE, "pattern", 2 /* black */, NULL);
   caps = raw_caps (config, "RGB");
   g_object_set (el[1], "caps", caps, NULL);
   gst_caps_unref (caps);
@@ -308,10 +305,10 @@ make_demo (const SegdConfig *config, gchar **description, GError **error)
 }
 
 static GstElement *
-make_test (const SegdConfig *config, const gchar *pattern,
-    gchar **description, GError **error)
+make_test (const SegdConfig *config, const gchar *pattern, gchar **description,
+    GError **error)
 {
-  GstElement *el[3] = { NULL, NULL, NULL };
+  GstElement *el[3] = {NULL, NULL, NULL};
   GstCaps *caps;
 
   if (!(el[0] = make ("videotestsrc", "test-src", error))
@@ -328,8 +325,8 @@ make_test (const SegdConfig *config, const gchar *pattern,
   g_object_set (el[1], "caps", caps, NULL);
   gst_caps_unref (caps);
   if (description)
-    *description = g_strdup_printf ("test pattern %s, %dx%d at %d fps",
-        pattern, config->width, config->height, config->framerate);
+    *description = g_strdup_printf ("test pattern %s, %dx%d at %d fps", pattern,
+        config->width, config->height, config->framerate);
   return finish_bin (gst_bin_new ("source"), el, 3, error);
 }
 
@@ -368,8 +365,8 @@ loop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (pts)) {
       GstClockTime dur = GST_BUFFER_DURATION (buf);
 
-      loop->end = MAX (loop->end, pts + (GST_CLOCK_TIME_IS_VALID (dur)
-              ? dur : 0));
+      loop->end =
+          MAX (loop->end, pts + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0));
       if (loop->offset) {
         buf = gst_buffer_make_writable (buf);
         GST_BUFFER_PTS (buf) = pts + loop->offset;
@@ -422,8 +419,9 @@ decoder_pad_added (GstElement *decoder, GstPad *pad, gpointer user_data)
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
-  if (!g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
-              (caps, 0)), "video/")) {
+  if (!g_str_has_prefix (gst_structure_get_name (
+                             gst_caps_get_structure (caps, 0)),
+          "video/")) {
     gst_caps_unref (caps);
     return;
   }
@@ -447,8 +445,7 @@ is_image (const gchar *path)
   g_object_unref (file);
   if (in) {
     head = g_malloc (4096);
-    g_input_stream_read_all (G_INPUT_STREAM (in), head, 4096, &len, NULL,
-        NULL);
+    g_input_stream_read_all (G_INPUT_STREAM (in), head, 4096, &len, NULL, NULL);
     g_object_unref (in);
   }
   type = g_content_type_guess (path, (const guchar *) head, len, NULL);
@@ -461,7 +458,7 @@ make_decoded (const SegdConfig *config, SegdSourceType type,
 {
   gboolean image = type == SEGD_SOURCE_FILE && is_image (config->location);
   GstElement *bin, *src = NULL, *dec = NULL, *convert = NULL, *last = NULL;
-  GstElement *tail[3] = { NULL, NULL, NULL };
+  GstElement *tail[3] = {NULL, NULL, NULL};
   guint n_tail = 0;
   GstPad *pad;
 
@@ -508,8 +505,9 @@ make_decoded (const SegdConfig *config, SegdSourceType type,
     tail[n_tail++] = last;
     loop->loop = config->loop;
     pad = gst_element_get_static_pad (convert, "sink");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
-        | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+    gst_pad_add_probe (pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+            | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
         loop_probe, loop, g_free);
     gst_object_unref (pad);
   }
@@ -521,20 +519,25 @@ make_decoded (const SegdConfig *config, SegdSourceType type,
   } else {
     gst_bin_add (GST_BIN (bin), dec);
   }
-  g_signal_connect (dec, "pad-added", G_CALLBACK (decoder_pad_added),
-      convert);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (decoder_pad_added), convert);
   if (description) {
     g_autofree gchar *shown = type == SEGD_SOURCE_FILE
-        ? g_strdup (config->location) : segd_uri_for_display (config->uri);
+        ? g_strdup (config->location)
+        : segd_uri_for_display (config->uri);
 
-    *description = g_strdup_printf ("%s %s%s", image ? "image"
-        : type == SEGD_SOURCE_FILE ? "video file" : "uri", shown,
-        image ? "" : config->loop ? ", looping" : "");
+    *description = g_strdup_printf ("%s %s%s",
+        image                          ? "image"
+            : type == SEGD_SOURCE_FILE ? "video file"
+                                       : "uri",
+        shown,
+        image              ? ""
+            : config->loop ? ", looping"
+                           : "");
   }
   return finish_bin (bin, tail, n_tail, error);
 
 failed:
-  unref_all ((GstElement *[]) { src, dec, tail[0], tail[1], tail[2] }, 5);
+  unref_all ((GstElement *[]){src, dec, tail[0], tail[1], tail[2]}, 5);
   return NULL;
 }
 
@@ -550,10 +553,9 @@ static GHashTable *refused_modes; /* path -> GArray of SegdV4l2Mode */
 void
 segd_source_refused (GstElement *source)
 {
-  const SegdV4l2Mode *mode = g_object_get_data (G_OBJECT (source),
-      "segd-v4l2-mode");
-  const gchar *path = g_object_get_data (G_OBJECT (source),
-      "segd-v4l2-device");
+  const SegdV4l2Mode *mode =
+      g_object_get_data (G_OBJECT (source), "segd-v4l2-mode");
+  const gchar *path = g_object_get_data (G_OBJECT (source), "segd-v4l2-device");
   GArray *list;
   gchar fcc[5];
 
@@ -569,8 +571,9 @@ segd_source_refused (GstElement *source)
   }
   g_array_append_val (list, *mode);
   g_message ("%s did not start in %s %ux%u at %u/%u fps: trying the next "
-      "best mode", path, segd_v4l2_fourcc_to_string (mode->fourcc, fcc),
-      mode->width, mode->height, mode->fps_n, mode->fps_d);
+             "best mode",
+      path, segd_v4l2_fourcc_to_string (mode->fourcc, fcc), mode->width,
+      mode->height, mode->fps_n, mode->fps_d);
 }
 
 /* The device's modes without those it refused (all of them once every
@@ -578,8 +581,8 @@ segd_source_refused (GstElement *source)
 static GArray *
 usable_modes (const SegdV4l2Device *device)
 {
-  GArray *list = refused_modes ? g_hash_table_lookup (refused_modes,
-      device->path) : NULL;
+  GArray *list =
+      refused_modes ? g_hash_table_lookup (refused_modes, device->path) : NULL;
   GArray *modes = g_array_new (FALSE, FALSE, sizeof (SegdV4l2Mode));
 
   for (guint i = 0; i < device->modes->len; i++) {
@@ -606,7 +609,7 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
   g_autoptr (GArray) modes = usable_modes (device);
   const SegdV4l2Mode *mode;
   GstElement *bin;
-  GstElement *el[4] = { NULL, NULL, NULL, NULL };
+  GstElement *el[4] = {NULL, NULL, NULL, NULL};
   g_autofree gchar *caps_str = NULL;
   gboolean jpeg, decode;
   guint n = 0;
@@ -615,8 +618,8 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
 
   if (!strcmp (config->pixel_format, "auto"))
     fourcc = 0;
-  mode = segd_v4l2_best_mode ((const SegdV4l2Mode *) modes->data,
-      modes->len, config->width, config->height, config->framerate, fourcc);
+  mode = segd_v4l2_best_mode ((const SegdV4l2Mode *) modes->data, modes->len,
+      config->width, config->height, config->framerate, fourcc);
   if (!mode) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
         "%s (%s) offers no %s mode segd can use", device->path, device->card,
@@ -645,9 +648,10 @@ make_v4l2 (const SegdConfig *config, const SegdV4l2Device *device,
     goto failed;
 
   if (description)
-    *description = g_strdup_printf ("v4l2 %s (%s): %s %ux%u at %u/%u fps",
-        device->path, device->card, segd_v4l2_fourcc_to_string (mode->fourcc,
-            fcc), mode->width, mode->height, mode->fps_n, mode->fps_d);
+    *description =
+        g_strdup_printf ("v4l2 %s (%s): %s %ux%u at %u/%u fps", device->path,
+            device->card, segd_v4l2_fourcc_to_string (mode->fourcc, fcc),
+            mode->width, mode->height, mode->fps_n, mode->fps_d);
   bin = finish_bin (gst_bin_new ("source"), el, n, error);
   if (bin) {
     g_object_set_data_full (G_OBJECT (bin), "segd-v4l2-mode",

@@ -118,13 +118,13 @@ status_line (SegdDaemon *d)
       g_string_append_printf (s, "streaming %.1f fps, inference %.1f ms",
           d->fps, d->inference_ms);
       if (segd_daemon_latency_percentiles (d, &p50, &p99))
-        g_string_append_printf (s, ", latency p50 %.1f ms p99 %.1f ms",
-            p50, p99);
+        g_string_append_printf (s, ", latency p50 %.1f ms p99 %.1f ms", p50,
+            p99);
       break;
     case STATE_STARTING:
       if (d->camera_error)
-        g_string_append_printf (s, "%s, retrying (%s)", d->state_detail
-            ? d->state_detail : "starting", d->camera_error);
+        g_string_append_printf (s, "%s, retrying (%s)",
+            d->state_detail ? d->state_detail : "starting", d->camera_error);
       else
         g_string_append (s, "starting");
       break;
@@ -143,8 +143,9 @@ status_line (SegdDaemon *d)
       g_string_append (s, "stopping");
       break;
   }
-  g_string_append_printf (s, ", %d subscriber%s, %" G_GUINT64_FORMAT
-      " masks, model %s", d->subscribers, d->subscribers == 1 ? "" : "s",
+  g_string_append_printf (s,
+      ", %d subscriber%s, %" G_GUINT64_FORMAT " masks, model %s",
+      d->subscribers, d->subscribers == 1 ? "" : "s",
       segd_daemon_masks_published (d), d->model_name ? d->model_name : "?");
   if (d->model_error)
     g_string_append_printf (s, ", %s", d->model_error);
@@ -164,8 +165,8 @@ update_stream_status (SegdDaemon *d)
   if (d->sink && segd_has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
   if (d->sink && segd_has_property (d->sink, "model-state"))
-    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
-        : "ok", NULL);
+    g_object_set (d->sink, "model-state",
+        d->model_error ? d->model_error : "ok", NULL);
   if (!d->sink || !segd_has_property (d->sink, "extra-status"))
     return;
   g_object_get (d->segmenter, "stats", &s, NULL);
@@ -179,11 +180,12 @@ update_stream_status (SegdDaemon *d)
     gst_structure_get_double (s, "latency-p99-ms", &p99);
     gst_structure_free (s);
   }
-  g_string_append_printf (extra, "weight=%g\nmax_latency_ms=%g\n"
+  g_string_append_printf (extra,
+      "weight=%g\nmax_latency_ms=%g\n"
       "frames_in=%" G_GUINT64_FORMAT "\ninferred=%" G_GUINT64_FORMAT
       "\ndropped=%" G_GUINT64_FORMAT "\nlatency_p50_ms=%.1f\n"
-      "latency_p99_ms=%.1f\n", weight, budget / 1e6, frames, inferences,
-      dropped, p50, p99);
+      "latency_p99_ms=%.1f\n",
+      weight, budget / 1e6, frames, inferences, dropped, p50, p99);
   g_object_set (d->sink, "extra-status", extra->str, NULL);
 }
 
@@ -199,8 +201,8 @@ segd_daemon_update_status (SegdDaemon *d)
   if (d->sink && segd_has_property (d->sink, "camera-state"))
     g_object_set (d->sink, "camera-state", camera_state (d), NULL);
   if (d->sink && segd_has_property (d->sink, "model-state"))
-    g_object_set (d->sink, "model-state", d->model_error ? d->model_error
-        : "ok", NULL);
+    g_object_set (d->sink, "model-state",
+        d->model_error ? d->model_error : "ok", NULL);
   segd_notify_status (line);
 }
 
@@ -208,14 +210,20 @@ void
 segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
 {
   static const gchar *const states[] = {
-    [STATE_STARTING] = "starting", [STATE_RUNNING] = "streaming",
-    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
-    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
+      [STATE_STARTING] = "starting",
+      [STATE_RUNNING] = "streaming",
+      [STATE_WAITING] = "waiting",
+      [STATE_IDLE] = "idle",
+      [STATE_ENDED] = "stalled",
+      [STATE_STOPPING] = "stopping",
   };
   static const gchar *const cameras[] = {
-    [STATE_STARTING] = "ok", [STATE_RUNNING] = "ok",
-    [STATE_WAITING] = "waiting", [STATE_IDLE] = "idle",
-    [STATE_ENDED] = "stalled", [STATE_STOPPING] = "stopping",
+      [STATE_STARTING] = "ok",
+      [STATE_RUNNING] = "ok",
+      [STATE_WAITING] = "waiting",
+      [STATE_IDLE] = "idle",
+      [STATE_ENDED] = "stalled",
+      [STATE_STOPPING] = "stopping",
   };
 
   st->stream = g_strdup (d->config->stream_name);
@@ -228,13 +236,15 @@ segd_daemon_get_status (SegdDaemon *d, SegdStatus *st)
   st->camera_detail = g_strdup (d->state_detail);
   /* A network camera that cannot be reached: the word of camera_state in
    * the ZeroMQ status, and the detail says what and why, as STATUS does. */
-  if (d->camera_error && (d->state == STATE_WAITING
-          || d->state == STATE_STARTING)) {
+  if (d->camera_error
+      && (d->state == STATE_WAITING || d->state == STATE_STARTING)) {
     st->camera_state = g_str_has_prefix (d->camera_error, "blocked:")
-        ? "blocked" : "network-error";
+        ? "blocked"
+        : "network-error";
     g_free (st->camera_detail);
-    st->camera_detail = d->state_detail ? g_strdup_printf ("%s (%s)",
-        d->state_detail, d->camera_error) : g_strdup (d->camera_error);
+    st->camera_detail = d->state_detail
+        ? g_strdup_printf ("%s (%s)", d->state_detail, d->camera_error)
+        : g_strdup (d->camera_error);
   }
   st->model = g_strdup (d->model_name);
   st->model_error = g_strdup (d->model_error);

@@ -12,8 +12,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  gchar *stream;        /* [output] stream-name */
-  gchar *source;        /* the source's description, or NULL */
+  gchar *stream; /* [output] stream-name */
+  gchar *source; /* the source's description, or NULL */
   /* starting, streaming, waiting, idle, stalled or stopping */
   const gchar *state;
   /* ok, waiting, network-error, blocked, idle, stalled or stopping: a
@@ -21,9 +21,9 @@ typedef struct
    * (waiting for /dev/video0, network-error: Connection refused). */
   const gchar *camera_state;
   gchar *camera_detail;
-  gchar *model;         /* model file name, NULL until loaded */
-  gchar *model_error;   /* NULL when the model is fine */
-  gchar *status_line;   /* what STATUS= says */
+  gchar *model;       /* model file name, NULL until loaded */
+  gchar *model_error; /* NULL when the model is fine */
+  gchar *status_line; /* what STATUS= says */
   gdouble fps, inference_ms;
   gboolean have_latency;
   gdouble latency_p50_ms, latency_p99_ms;

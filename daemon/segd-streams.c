@@ -45,23 +45,23 @@ typedef struct
 {
   void *ctx, *frontend, *backend, *control, *control_peer;
   GThread *thread;
-  gchar *dir;                   /* private directory of the inner socket */
-  gchar *inner;                 /* ">ipc://DIR/streams.sock" for the sinks */
-  gchar *endpoint;              /* the public one */
+  gchar *dir;      /* private directory of the inner socket */
+  gchar *inner;    /* ">ipc://DIR/streams.sock" for the sinks */
+  gchar *endpoint; /* the public one */
 } Proxy;
 
 struct _SegdStreams
 {
-  SegdConfig *config;           /* streams[i]->config stolen by the daemons */
+  SegdConfig *config; /* streams[i]->config stolen by the daemons */
   gchar *config_dir;
   GStrv files, overrides;
   GMainLoop *loop;
-  GHashTable *daemons;          /* name -> SegdDaemon (transfer full) */
-  GPtrArray *names;             /* in configuration order */
+  GHashTable *daemons; /* name -> SegdDaemon (transfer full) */
+  GPtrArray *names;    /* in configuration order */
   Proxy *proxy;
   SegdHooks hooks;
   gboolean ready_sent, stopping;
-  gboolean http_taken;          /* a stream serves [http] */
+  gboolean http_taken; /* a stream serves [http] */
   int exit_status;
 };
 
@@ -90,9 +90,7 @@ proxy_free (Proxy *p)
       g_thread_join (p->thread);
   }
   {
-    void *sockets[] = { p->frontend, p->backend, p->control,
-      p->control_peer
-    };
+    void *sockets[] = {p->frontend, p->backend, p->control, p->control_peer};
     int zero = 0;
 
     for (guint i = 0; i < G_N_ELEMENTS (sockets); i++)
@@ -102,10 +100,10 @@ proxy_free (Proxy *p)
       }
   }
   if (p->ctx)
-    while (zmq_ctx_term (p->ctx) != 0 && zmq_errno () == EINTR);
+    while (zmq_ctx_term (p->ctx) != 0 && zmq_errno () == EINTR)
+      ;
   if (p->dir) {
-    g_autofree gchar *sock = g_build_filename (p->dir, "streams.sock",
-        NULL);
+    g_autofree gchar *sock = g_build_filename (p->dir, "streams.sock", NULL);
 
     g_unlink (sock);
     g_rmdir (p->dir);
@@ -180,26 +178,23 @@ proxy_new (const SegdConfig *c, const gchar *endpoint, GError **error)
   return p;
 
   /* ERRORS */
-bind_failed:
-  {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "[output] endpoint: cannot bind %s: %s", endpoint,
-        zmq_strerror (zmq_errno ()));
-    proxy_free (p);
-    return NULL;
-  }
-zmq_failed:
-  {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "the stream proxy: %s", zmq_strerror (zmq_errno ()));
-    proxy_free (p);
-    return NULL;
-  }
-failed:
-  {
-    proxy_free (p);
-    return NULL;
-  }
+bind_failed : {
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      "[output] endpoint: cannot bind %s: %s", endpoint,
+      zmq_strerror (zmq_errno ()));
+  proxy_free (p);
+  return NULL;
+}
+zmq_failed : {
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the stream proxy: %s",
+      zmq_strerror (zmq_errno ()));
+  proxy_free (p);
+  return NULL;
+}
+failed : {
+  proxy_free (p);
+  return NULL;
+}
 }
 
 /* As segd-daemon.c's default: the systemd runtime directory's socket,
@@ -230,12 +225,14 @@ add_stream (SegdStreams *ss, SegdStreamConfig *sc, GError **error)
 
   /* The proxy's public socket has no CURVE: fail closed rather than
    * publish in the clear what the configuration asked to encrypt. */
-  if (!sc->own_endpoint && (ss->config->curve_secret_key_file[0]
+  if (!sc->own_endpoint
+      && (ss->config->curve_secret_key_file[0]
           || ss->config->curve_allowed_keys[0])) {
     g_set_error (error, SEGD_CONFIG_ERROR, SEGD_CONFIG_ERROR_VALUE,
         "[stream %s]: [output] curve-secret-key-file: CURVE is not "
         "available on the socket streams share; give the stream an "
-        "endpoint of its own", sc->name);
+        "endpoint of its own",
+        sc->name);
     segd_config_free (config);
     ss->exit_status = SEGD_EXIT_CONFIG;
     return FALSE;
@@ -351,9 +348,8 @@ static gboolean
 on_reload_signal (gpointer data)
 {
   SegdStreams *ss = data;
-  SegdConfigSources sources = { ss->config_dir,
-    (const gchar * const *) ss->files, (const gchar * const *) ss->overrides
-  };
+  SegdConfigSources sources = {ss->config_dir, (const gchar *const *) ss->files,
+      (const gchar *const *) ss->overrides};
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   SegdConfig *config;
@@ -368,8 +364,7 @@ on_reload_signal (gpointer data)
     g_clear_pointer (&config, segd_config_free);
   }
   if (!config) {
-    g_warning ("reload: %s; keeping the running configuration",
-        error->message);
+    g_warning ("reload: %s; keeping the running configuration", error->message);
     segd_notify_reloading (FALSE);
     return G_SOURCE_CONTINUE;
   }
@@ -377,7 +372,7 @@ on_reload_signal (gpointer data)
   if (g_strcmp0 (config->model, ss->config->model)
       || config->threads != ss->config->threads)
     g_warning ("reload: [segmenter] model and threads of the shared engine "
-        "take effect at the next start");
+               "take effect at the next start");
 
   for (guint i = 0; i < ss->names->len; i++)
     if (!find_stream (config, g_ptr_array_index (ss->names, i)))
@@ -445,14 +440,17 @@ int
 segd_streams_run (SegdStreams *ss, GError **error)
 {
   static const SegdHookFuncs funcs = {
-    on_stop_signal, on_reload_signal, status_tick, watchdog_tick,
+      on_stop_signal,
+      on_reload_signal,
+      status_tick,
+      watchdog_tick,
   };
 
   segd_hooks_add (&ss->hooks, &funcs, ss);
   g_message ("%u streams on one engine", ss->names->len);
   for (guint i = 0; i < ss->names->len; i++)
-    segd_daemon_start (g_hash_table_lookup (ss->daemons,
-            g_ptr_array_index (ss->names, i)));
+    segd_daemon_start (
+        g_hash_table_lookup (ss->daemons, g_ptr_array_index (ss->names, i)));
   g_main_loop_run (ss->loop);
   /* As segd_daemon_run: a SIGHUP during shutdown must not kill it. */
   segd_hooks_end_reload (&ss->hooks);

@@ -50,7 +50,7 @@ typedef struct
   char name[SEGMASK_MAX_STRING + 1];
   uint64_t masks;
   double latency_sum, e2e_sum;
-  char sched[160];              /* from status: inferred=... dropped=... */
+  char sched[160]; /* from status: inferred=... dropped=... */
 } StreamWindow;
 
 typedef struct
@@ -69,8 +69,8 @@ window_stream (Window *w, const char *name)
       return &w->streams[i];
   if (w->n_streams == STAT_STREAMS)
     return NULL;
-  snprintf (w->streams[w->n_streams].name, sizeof (w->streams[0].name),
-      "%s", name);
+  snprintf (w->streams[w->n_streams].name, sizeof (w->streams[0].name), "%s",
+      name);
   return &w->streams[w->n_streams++];
 }
 
@@ -83,8 +83,7 @@ status_value (const char *text, const char *key, char *buf, size_t len)
 
   for (const char *line = text; line && *line;) {
     if (strncmp (line, key, k) == 0 && line[k] == '=') {
-      for (const char *v = line + k + 1; *v && *v != '\n' && n + 1 < len;
-          v++)
+      for (const char *v = line + k + 1; *v && *v != '\n' && n + 1 < len; v++)
         if ((*v >= '0' && *v <= '9') || *v == '.' || *v == '-')
           buf[n++] = *v;
       buf[n] = '\0';
@@ -100,10 +99,8 @@ status_value (const char *text, const char *key, char *buf, size_t len)
 static void
 window_status (Window *w, const segmask_msg *m)
 {
-  static const char *const keys[] = { "weight", "max_latency_ms",
-    "frames_in", "inferred",
-    "dropped", "latency_p50_ms", "latency_p99_ms"
-  };
+  static const char *const keys[] = {"weight", "max_latency_ms", "frames_in",
+      "inferred", "dropped", "latency_p50_ms", "latency_p99_ms"};
   StreamWindow *s = window_stream (w, m->header.stream);
   char value[32];
   size_t n = 0;
@@ -112,8 +109,8 @@ window_status (Window *w, const segmask_msg *m)
     return;
   s->sched[0] = '\0';
   for (size_t i = 0; i < sizeof (keys) / sizeof (keys[0]); i++)
-    if (status_value (m->text, keys[i], value, sizeof (value)) && n < sizeof
-        (s->sched))
+    if (status_value (m->text, keys[i], value, sizeof (value))
+        && n < sizeof (s->sched))
       n += snprintf (s->sched + n, sizeof (s->sched) - n, " %s=%s", keys[i],
           value);
 }
@@ -139,7 +136,8 @@ real_now_ns (void)
 static void
 usage (FILE *f)
 {
-  fprintf (f, "usage: segd-sub ENDPOINT... [--stream NAME] [--count N] "
+  fprintf (f,
+      "usage: segd-sub ENDPOINT... [--stream NAME] [--count N] "
       "[--save DIR] [--stats]\n"
       "                [--timeout SEC] [--latest]\n"
       "                [--curve-server-key KEY | --curve-server-key-file FILE]"
@@ -152,19 +150,19 @@ static int
 parse_args (int argc, char **argv, Options *o)
 {
   static const struct option longopts[] = {
-    {"stream", required_argument, NULL, 's'},
-    {"count", required_argument, NULL, 'n'},
-    {"save", required_argument, NULL, 'o'},
-    {"stats", no_argument, NULL, 'S'},
-    {"timeout", required_argument, NULL, 't'},
-    {"latest", no_argument, NULL, 'l'},
-    {"curve-server-key", required_argument, NULL, 1},
-    {"curve-public-key", required_argument, NULL, 2},
-    {"curve-secret-key", required_argument, NULL, 3},
-    {"curve-server-key-file", required_argument, NULL, 4},
-    {"curve-secret-key-file", required_argument, NULL, 5},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+      {"stream", required_argument, NULL, 's'},
+      {"count", required_argument, NULL, 'n'},
+      {"save", required_argument, NULL, 'o'},
+      {"stats", no_argument, NULL, 'S'},
+      {"timeout", required_argument, NULL, 't'},
+      {"latest", no_argument, NULL, 'l'},
+      {"curve-server-key", required_argument, NULL, 1},
+      {"curve-public-key", required_argument, NULL, 2},
+      {"curve-secret-key", required_argument, NULL, 3},
+      {"curve-server-key-file", required_argument, NULL, 4},
+      {"curve-secret-key-file", required_argument, NULL, 5},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   int c;
   char *end;
@@ -201,13 +199,15 @@ parse_args (int argc, char **argv, Options *o)
         o->server_key = optarg;
         break;
       case 2:
-        fprintf (stderr, "segd-sub: --curve-public-key is gone: the public "
+        fprintf (stderr,
+            "segd-sub: --curve-public-key is gone: the public "
             "key is derived from --curve-secret-key-file\n");
         return EX_USAGE;
       case 3:
         /* Refused, not just deprecated: it is already in `ps` by now, so
          * say so and make the user move it to a file. */
-        fprintf (stderr, "segd-sub: a secret key on the command line is "
+        fprintf (stderr,
+            "segd-sub: a secret key on the command line is "
             "visible to every user in ps; put it in a file (mode 0600) and "
             "use --curve-secret-key-file\n");
         return EX_USAGE;
@@ -234,7 +234,7 @@ parse_args (int argc, char **argv, Options *o)
 static int
 png_chunk (FILE *f, const char *type, const uint8_t *data, uint32_t len)
 {
-  uint8_t be[4] = { len >> 24, len >> 16, len >> 8, len };
+  uint8_t be[4] = {len >> 24, len >> 16, len >> 8, len};
   uLong crc = crc32 (0, (const Bytef *) type, 4);
 
   if (len)
@@ -257,8 +257,8 @@ save_png (const char *path, const segmask_msg *m)
   size_t rows_len = (size_t) (h->width + 1) * h->height;
   uLongf z_len = compressBound (rows_len);
   uint8_t *rows = malloc (rows_len), *z = malloc (z_len);
-  uint8_t ihdr[13] = { 0 };
-  static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  uint8_t ihdr[13] = {0};
+  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   FILE *f = NULL;
   int ret = -1;
 
@@ -275,7 +275,7 @@ save_png (const char *path, const segmask_msg *m)
     ihdr[i] = (uint8_t) (h->width >> (24 - 8 * i));
     ihdr[4 + i] = (uint8_t) (h->height >> (24 - 8 * i));
   }
-  ihdr[8] = 8;                  /* bit depth; colour type 0 = grey */
+  ihdr[8] = 8; /* bit depth; colour type 0 = grey */
   if (!(f = fopen (path, "wb")))
     goto out;
   if (fwrite (sig, 1, 8, f) != 8 || png_chunk (f, "IHDR", ihdr, 13) != 0
@@ -295,7 +295,7 @@ static void
 print_mask (const segmask_msg *m)
 {
   const segmask_header *h = &m->header;
-  uint64_t hist[256] = { 0 };
+  uint64_t hist[256] = {0};
   uint64_t total = (uint64_t) h->width * h->height;
   uint64_t now = real_now_ns ();
 
@@ -308,12 +308,13 @@ print_mask (const segmask_msg *m)
    * terminal (the decoder rejects C0 controls; this also covers C1 and
    * anything else outside printable ASCII). */
   printf ("stream=%s seq=%" PRIu64 " size=%ux%u enc=%s bytes=%u age=%.1fms "
-      "latency=%.1fms e2e=%.1fms", segmask_printable (h->stream, safe,
-          sizeof (safe)), h->seq, h->width, h->height,
-      segmask_encoding_name (h->encoding), h->payload_len,
+          "latency=%.1fms e2e=%.1fms",
+      segmask_printable (h->stream, safe, sizeof (safe)), h->seq, h->width,
+      h->height, segmask_encoding_name (h->encoding), h->payload_len,
       h->mask_age_ns / 1e6, h->inference_ns / 1e6,
       h->capture_realtime_ns && now > h->capture_realtime_ns
-      ? (now - h->capture_realtime_ns) / 1e6 : 0.0);
+          ? (now - h->capture_realtime_ns) / 1e6
+          : 0.0);
   if (h->kind == SEGMASK_KIND_PROBABILITY) {
     uint64_t fg = 0;
 
@@ -325,8 +326,9 @@ print_mask (const segmask_msg *m)
       if (!hist[c])
         continue;
       if (c < (int) h->num_classes && h->labels[c][0])
-        printf (" %s=%.1f%%", segmask_printable (h->labels[c], safe,
-                sizeof (safe)), 100.0 * hist[c] / total);
+        printf (" %s=%.1f%%",
+            segmask_printable (h->labels[c], safe, sizeof (safe)),
+            100.0 * hist[c] / total);
       else
         printf (" class%d=%.1f%%", c, 100.0 * hist[c] / total);
     }
@@ -350,8 +352,8 @@ window_flush (Window *w, const segmask_sub *sub, double now)
     char safe[4 * SEGMASK_MAX_STRING + 1];
 
     printf ("stream=%s fps=%.1f latency=%.1fms e2e=%.1fms gaps=%" PRIu64
-        " invalid=%" PRIu64 "%s\n", segmask_printable (sw->name, safe,
-            sizeof (safe)),
+            " invalid=%" PRIu64 "%s\n",
+        segmask_printable (sw->name, safe, sizeof (safe)),
         secs > 0 ? sw->masks / secs : 0.0,
         sw->masks ? sw->latency_sum / sw->masks : 0.0,
         sw->masks ? sw->e2e_sum / sw->masks : 0.0,
@@ -374,7 +376,7 @@ main (int argc, char **argv)
   long got = 0;
   int eos = 0;
   double last_mask;
-  Window w = { 0 };
+  Window w = {0};
   int ret = EX_OK;
   char server_z[41], public_z[41], secret_z[41] = "";
   segmask_status opened;
@@ -396,14 +398,17 @@ main (int argc, char **argv)
   opt.status = o.stats;
   if (o.server_key || o.server_key_file || o.secret_key_file) {
     if ((!o.server_key == !o.server_key_file) || !o.secret_key_file) {
-      fprintf (stderr, "segd-sub: CURVE needs --curve-secret-key-file and "
+      fprintf (stderr,
+          "segd-sub: CURVE needs --curve-secret-key-file and "
           "one of --curve-server-key, --curve-server-key-file\n");
       return EX_USAGE;
     }
     if (segmask_key_load (o.server_key, o.server_key_file, server_z, err,
-            sizeof (err)) != SEGMASK_OK
+            sizeof (err))
+            != SEGMASK_OK
         || segmask_keypair_load (NULL, o.secret_key_file, public_z, secret_z,
-            err, sizeof (err)) != SEGMASK_OK) {
+               err, sizeof (err))
+            != SEGMASK_OK) {
       fprintf (stderr, "segd-sub: %s\n", err);
       return EX_USAGE;
     }
@@ -468,8 +473,7 @@ main (int argc, char **argv)
         sw->masks++;
         sw->latency_sum += m->header.inference_ns / 1e6;
         if (m->header.capture_realtime_ns)
-          sw->e2e_sum += (real_now_ns () - m->header.capture_realtime_ns)
-              / 1e6;
+          sw->e2e_sum += (real_now_ns () - m->header.capture_realtime_ns) / 1e6;
       }
     }
     if (!o.stats)

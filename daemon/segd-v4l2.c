@@ -23,15 +23,15 @@ typedef struct
 } FormatMap;
 
 static const FormatMap formats[] = {
-  {V4L2_PIX_FMT_YUYV, "video/x-raw,format=YUY2", FALSE},
-  {V4L2_PIX_FMT_NV12, "video/x-raw,format=NV12", FALSE},
-  {V4L2_PIX_FMT_YUV420, "video/x-raw,format=I420", FALSE},
-  {V4L2_PIX_FMT_UYVY, "video/x-raw,format=UYVY", FALSE},
-  {V4L2_PIX_FMT_RGB24, "video/x-raw,format=RGB", FALSE},
-  {V4L2_PIX_FMT_BGR24, "video/x-raw,format=BGR", FALSE},
-  {V4L2_PIX_FMT_GREY, "video/x-raw,format=GRAY8", FALSE},
-  {V4L2_PIX_FMT_MJPEG, "image/jpeg", TRUE},
-  {V4L2_PIX_FMT_JPEG, "image/jpeg", TRUE},
+    {V4L2_PIX_FMT_YUYV, "video/x-raw,format=YUY2", FALSE},
+    {V4L2_PIX_FMT_NV12, "video/x-raw,format=NV12", FALSE},
+    {V4L2_PIX_FMT_YUV420, "video/x-raw,format=I420", FALSE},
+    {V4L2_PIX_FMT_UYVY, "video/x-raw,format=UYVY", FALSE},
+    {V4L2_PIX_FMT_RGB24, "video/x-raw,format=RGB", FALSE},
+    {V4L2_PIX_FMT_BGR24, "video/x-raw,format=BGR", FALSE},
+    {V4L2_PIX_FMT_GREY, "video/x-raw,format=GRAY8", FALSE},
+    {V4L2_PIX_FMT_MJPEG, "image/jpeg", TRUE},
+    {V4L2_PIX_FMT_JPEG, "image/jpeg", TRUE},
 };
 
 static const FormatMap *
@@ -75,10 +75,10 @@ xioctl (int fd, unsigned long request, void *arg)
 }
 
 static void
-add_mode (SegdV4l2Device *dev, guint32 fourcc, guint w, guint h,
-    guint fps_n, guint fps_d)
+add_mode (SegdV4l2Device *dev, guint32 fourcc, guint w, guint h, guint fps_n,
+    guint fps_d)
 {
-  SegdV4l2Mode m = { fourcc, w, h, fps_n, fps_d };
+  SegdV4l2Mode m = {fourcc, w, h, fps_n, fps_d};
 
   g_array_append_val (dev->modes, m);
 }
@@ -94,7 +94,7 @@ probe_rates (int fd, SegdV4l2Device *dev, guint32 fourcc, guint w, guint h)
   iv.width = w;
   iv.height = h;
   for (iv.index = 0; xioctl (fd, VIDIOC_ENUM_FRAMEINTERVALS, &iv) == 0;
-      iv.index++) {
+       iv.index++) {
     if (iv.type == V4L2_FRMIVAL_TYPE_DISCRETE) {
       if (iv.discrete.numerator)
         add_mode (dev, fourcc, w, h, iv.discrete.denominator,
@@ -121,7 +121,7 @@ probe_sizes (int fd, SegdV4l2Device *dev, guint32 fourcc)
   memset (&fs, 0, sizeof fs);
   fs.pixel_format = fourcc;
   for (fs.index = 0; xioctl (fd, VIDIOC_ENUM_FRAMESIZES, &fs) == 0;
-      fs.index++) {
+       fs.index++) {
     if (fs.type == V4L2_FRMSIZE_TYPE_DISCRETE) {
       probe_rates (fd, dev, fourcc, fs.discrete.width, fs.discrete.height);
     } else {
@@ -150,8 +150,8 @@ segd_v4l2_probe (const gchar *path, GError **error)
   fd = v4l2_open (path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-        "%s: %s", path, g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
+        g_strerror (err));
     return NULL;
   }
 
@@ -164,7 +164,7 @@ segd_v4l2_probe (const gchar *path, GError **error)
     return NULL;
   }
   caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps
-      : cap.capabilities;
+                                                 : cap.capabilities;
   if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
     v4l2_close (fd);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -176,14 +176,13 @@ segd_v4l2_probe (const gchar *path, GError **error)
   dev->path = g_strdup (path);
   dev->card = g_strndup ((const gchar *) cap.card, sizeof cap.card);
   dev->driver = g_strndup ((const gchar *) cap.driver, sizeof cap.driver);
-  dev->bus_info = g_strndup ((const gchar *) cap.bus_info,
-      sizeof cap.bus_info);
+  dev->bus_info = g_strndup ((const gchar *) cap.bus_info, sizeof cap.bus_info);
   dev->modes = g_array_new (FALSE, FALSE, sizeof (SegdV4l2Mode));
 
   memset (&fd_desc, 0, sizeof fd_desc);
   fd_desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
   for (fd_desc.index = 0; xioctl (fd, VIDIOC_ENUM_FMT, &fd_desc) == 0;
-      fd_desc.index++) {
+       fd_desc.index++) {
     if (fd_desc.flags & V4L2_FMT_FLAG_EMULATED)
       continue;
     if (!find_format (fd_desc.pixelformat))
@@ -211,7 +210,7 @@ segd_v4l2_device_free (SegdV4l2Device *device)
 static gint
 compare_video_names (gconstpointer a, gconstpointer b)
 {
-  const gchar *x = *(const gchar * const *) a, *y = *(const gchar * const *) b;
+  const gchar *x = *(const gchar *const *) a, *y = *(const gchar *const *) b;
   gint64 nx = g_ascii_strtoll (x + 5, NULL, 10);
   gint64 ny = g_ascii_strtoll (y + 5, NULL, 10);
 
@@ -239,12 +238,12 @@ GPtrArray *
 segd_v4l2_list (void)
 {
   g_autoptr (GPtrArray) names = video_nodes ();
-  GPtrArray *devices = g_ptr_array_new_with_free_func
-      ((GDestroyNotify) segd_v4l2_device_free);
+  GPtrArray *devices =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) segd_v4l2_device_free);
 
   for (guint i = 0; i < names->len; i++) {
-    g_autofree gchar *path = g_build_filename ("/dev",
-        (const gchar *) names->pdata[i], NULL);
+    g_autofree gchar *path =
+        g_build_filename ("/dev", (const gchar *) names->pdata[i], NULL);
     SegdV4l2Device *dev = segd_v4l2_probe (path, NULL);
 
     if (dev)
@@ -256,7 +255,7 @@ segd_v4l2_list (void)
 gchar *
 segd_v4l2_resolve (const gchar *name)
 {
-  static const gchar *const dirs[] = { "/dev/v4l/by-id", "/dev/v4l/by-path" };
+  static const gchar *const dirs[] = {"/dev/v4l/by-id", "/dev/v4l/by-path"};
 
   if (!name || !name[0]) {
     g_autoptr (GPtrArray) devices = segd_v4l2_list ();
@@ -299,8 +298,11 @@ mode_cost (const SegdV4l2Mode *m, guint w, guint h, guint fps)
   else
     cost += 0.5 * (rate - fps) / fps;
   if (m->width < w || m->height < h)
-    cost += 5.0 + 50.0 * (1.0 - MIN ((gdouble) m->width / w, 1.0)
-        * MIN ((gdouble) m->height / h, 1.0));
+    cost += 5.0
+        + 50.0
+            * (1.0
+                - MIN ((gdouble) m->width / w, 1.0)
+                    * MIN ((gdouble) m->height / h, 1.0));
   else
     cost += 2.0 * log2 (area / want_area);
   if (compressed)

@@ -15,15 +15,16 @@
 static void
 fuzz_whole_load (const uint8_t *data, size_t size, const char *file)
 {
-  seg_load_options opt = { .memory_budget = (size_t) 256 << 20 };
+  seg_load_options opt = {.memory_budget = (size_t) 256 << 20};
   seg_model *m = NULL;
   char *error = NULL;
   seg_status st = seg_model_load_from_memory_with_options (data, size, file,
       &opt, &m, &error);
   if (st == SEG_OK ? !m
-      : (m || (st != SEG_ERR_FORMAT && st != SEG_ERR_UNSUPPORTED
-                  && st != SEG_ERR_SHAPE)
-            || !error || strncmp (error, file, strlen (file)) != 0))
+                   : (m
+                       || (st != SEG_ERR_FORMAT && st != SEG_ERR_UNSUPPORTED
+                           && st != SEG_ERR_SHAPE)
+                       || !error || strncmp (error, file, strlen (file)) != 0))
     __builtin_trap ();
   seg_model_free (m);
   free (error);

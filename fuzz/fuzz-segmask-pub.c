@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  static const uint8_t listed[32] = { 7, 7, 7 };
+  static const uint8_t listed[32] = {7, 7, 7};
   static segmask_keyring *ring, *empty;
   segmask_track *t = segmask_track_new ("mask/cam0", "status/cam0");
   uint64_t seen = 0;
@@ -30,8 +30,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ring = segmask_keyring_new ();
     empty = segmask_keyring_new ();
     if (!ring || !empty || !zmq_z85_encode (z, listed, 32)
-        || segmask_keyring_add_text (ring, SEGMASK_KEY_PUBLIC, z, 40, "f",
-            NULL, 0) != SEGMASK_OK)
+        || segmask_keyring_add_text (ring, SEGMASK_KEY_PUBLIC, z, 40, "f", NULL,
+               0)
+            != SEGMASK_OK)
       __builtin_trap ();
   }
   while (size >= 3) {
@@ -51,12 +52,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       case 1:
         segmask_track_flush (t);
         break;
-      default:{
+      default: {
         segmask_frame f[8];
         size_t n = 0;
         segmask_zap_reply r;
         const segmask_keyring *allowed = conn % 3 == 0 ? NULL
-            : conn % 3 == 1 ? ring : empty;
+            : conn % 3 == 1                            ? ring
+                                                       : empty;
         int ok;
 
         /* Frames: a length byte, then that many bytes. */
@@ -73,7 +75,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           __builtin_trap ();
         if (ok && (n < 6 || strcmp (r.user_id, "segd-42") != 0))
           __builtin_trap ();
-        if (ok && allowed && (n != 7 || f[6].len != 32
+        if (ok && allowed
+            && (n != 7 || f[6].len != 32
                 || !segmask_keyring_contains (allowed, f[6].data)))
           __builtin_trap ();
         break;

@@ -37,7 +37,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
   tlen = segmask_topic (h.type, h.stream, topic, sizeof (topic));
   if (segmask_message_parse ((const uint8_t *) topic, tlen, data, hlen,
-          size - hlen, 1u << 22, &h, &why) != SEGMASK_OK) {
+          size - hlen, 1u << 22, &h, &why)
+      != SEGMASK_OK) {
     if (!why)
       __builtin_trap ();
     return 0;
@@ -48,7 +49,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (!out)
     return 0;
   if (segmask_payload_decode (codec, &h, data + hlen, size - hlen, out, &why)
-      != SEGMASK_OK && !why)
+          != SEGMASK_OK
+      && !why)
     __builtin_trap ();
   free (out);
   return 0;

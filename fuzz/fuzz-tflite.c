@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       __builtin_trap ();
     seg_graph_free (g);
     fuzz_whole_load (data, size, FILE_NAME);
-  } else if (g || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2) != 0) {
+  } else if (g
+      || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2) != 0) {
     __builtin_trap ();
   }
   return 0;

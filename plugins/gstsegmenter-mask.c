@@ -44,7 +44,8 @@ filter_mask (GstSegmenter *self, const seg_model_info *mi, guint generation,
   if (self->temporal && params.strength > 0.0f
       && seg_temporal_observe (self->temporal, sf) == SEG_OK
       && seg_temporal_filter (self->temporal, &params, prob, classes, w, h,
-          stride, single) == SEG_OK)
+             stride, single)
+          == SEG_OK)
     return;
   if (self->temporal)
     seg_temporal_reset (self->temporal);
@@ -93,7 +94,7 @@ gst_segmenter_run_inference (GstSegmenter *self, seg_session *session,
     h = oh;
   }
   mask = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
-      (const gchar * const *) mi->labels, mi->name, mi->sha256);
+      (const gchar *const *) mi->labels, mi->name, mi->sha256);
   if (!mask)
     goto no_mask;
   prob = gst_seg_mask_get_probability (mask);
@@ -120,28 +121,24 @@ gst_segmenter_run_inference (GstSegmenter *self, seg_session *session,
   return mask;
 
   /* ERRORS */
-run_failed:
-  {
-    *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
-    return NULL;
-  }
-no_mask:
-  {
-    *error = g_strdup_printf ("cannot make a %ux%u mask", w, h);
-    return NULL;
-  }
-mask_failed:
-  {
-    gst_seg_mask_unref (mask);
-    *error = g_strdup_printf ("mask extraction failed: %s",
-        seg_status_str (st));
-    return NULL;
-  }
+run_failed : {
+  *error = g_strdup_printf ("inference failed: %s", seg_status_str (st));
+  return NULL;
+}
+no_mask : {
+  *error = g_strdup_printf ("cannot make a %ux%u mask", w, h);
+  return NULL;
+}
+mask_failed : {
+  gst_seg_mask_unref (mask);
+  *error = g_strdup_printf ("mask extraction failed: %s", seg_status_str (st));
+  return NULL;
+}
 }
 
 GstSegMask *
-gst_segmenter_track_mask (GstSegmenter *self, GstBuffer *buf,
-    GstSegMask *ref, gboolean *cut)
+gst_segmenter_track_mask (GstSegmenter *self, GstBuffer *buf, GstSegMask *ref,
+    gboolean *cut)
 {
   guint w = gst_seg_mask_get_width (ref), h = gst_seg_mask_get_height (ref);
   guint stride = gst_seg_mask_get_stride (ref);
@@ -165,28 +162,28 @@ gst_segmenter_track_mask (GstSegmenter *self, GstBuffer *buf,
   mi = seg_runner_get_info (runner);
   if (seg_runner_get_generation (runner) != self->temporal_generation)
     goto done;
-  seen = gst_seg_frame_map (buf, &self->info,
-      gst_segmenter_jpeg_decoder (self), mi, &fm, &sf, &error)
+  seen = gst_seg_frame_map (buf, &self->info, gst_segmenter_jpeg_decoder (self),
+             mi, &fm, &sf, &error)
       && seg_temporal_observe (self->temporal, &sf) == SEG_OK;
   gst_seg_frame_unmap (&fm);
   g_free (error);
   if (seen)
     moved = seg_temporal_track (self->temporal, &params,
-        gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
-        w, h, stride);
+        gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref), w,
+        h, stride);
   *cut = moved == 2;
   if (moved != 1)
     goto done;
   out = gst_seg_mask_new (w, h, TRUE, TRUE, mi->num_classes,
-      (const gchar * const *) mi->labels, mi->name, mi->sha256);
+      (const gchar *const *) mi->labels, mi->name, mi->sha256);
   if (!out || gst_seg_mask_get_stride (out) != stride) {
     g_clear_pointer (&out, gst_seg_mask_unref);
     goto done;
   }
   seg_temporal_warp (self->temporal, &params,
       gst_seg_mask_get_probability (ref), gst_seg_mask_get_classes (ref),
-      gst_seg_mask_get_probability (out), gst_seg_mask_get_classes (out),
-      w, h, stride, mi->output_kind == SEG_OUTPUT_PROBABILITY);
+      gst_seg_mask_get_probability (out), gst_seg_mask_get_classes (out), w, h,
+      stride, mi->output_kind == SEG_OUTPUT_PROBABILITY);
 
 done:
   seg_runner_unref (runner);

@@ -27,10 +27,10 @@ GST_DEBUG_CATEGORY_EXTERN (gst_segmenter_debug);
 
 typedef enum
 {
-  SLOT_IDLE,                    /* the worker waits; the staging frame is free */
-  SLOT_FILLING,                 /* the streaming thread copies a frame in */
-  SLOT_PENDING,                 /* a frame waits for the worker */
-  SLOT_RUNNING,                 /* the worker reads the staging frame */
+  SLOT_IDLE,    /* the worker waits; the staging frame is free */
+  SLOT_FILLING, /* the streaming thread copies a frame in */
+  SLOT_PENDING, /* a frame waits for the worker */
+  SLOT_RUNNING, /* the worker reads the staging frame */
 } SlotState;
 
 struct _GstSegmenter
@@ -54,7 +54,7 @@ struct _GstSegmenter
   /* Streaming thread only. `info` has only the size for image/jpeg. */
   GstVideoInfo info;
   gboolean jpeg;
-  GstSegmenterMode run_mode;    /* `mode` latched at start */
+  GstSegmenterMode run_mode; /* `mode` latched at start */
   guint64 frame_index;
   GstClockTime stats_last_time;
   guint64 stats_last_frames, stats_last_inferences, stats_last_dropped;
@@ -65,7 +65,7 @@ struct _GstSegmenter
    * history belongs to. */
   seg_temporal *temporal;
   guint temporal_generation;
-  SegJpeg *decoder;             /* image/jpeg only */
+  SegJpeg *decoder; /* image/jpeg only */
 
   /* Everything below under `lock`. */
   GMutex lock;
@@ -85,8 +85,8 @@ struct _GstSegmenter
   GstClockTime result_pts;
   GstClockTime result_latency;
   guint64 frames_in, inferences, dropped;
-  gdouble latency_sum;          /* ms */
-  gdouble ring[LATENCY_RING];   /* ms */
+  gdouble latency_sum;        /* ms */
+  gdouble ring[LATENCY_RING]; /* ms */
   guint ring_len, ring_pos;
 
   /* The shared engine, from start to stop when `engine` is set; `stream`
@@ -123,10 +123,10 @@ void gst_segmenter_post_model_message (GstSegmenter *self, const gchar *path,
 /* Runs the network on `frame` with `session`, of the model `mi` describes
  * and loaded as `generation` (a shared engine's: 0), and builds a new mask
  * (transfer full), or returns NULL with *error set (transfer full). */
-GstSegMask *gst_segmenter_run_inference (GstSegmenter *self,
-    seg_session *session, const seg_model_info *mi, guint generation,
-    const seg_frame *frame, const GstVideoInfo *info, GstClockTime *latency,
-    gchar **error);
+GstSegMask *
+gst_segmenter_run_inference (GstSegmenter *self, seg_session *session,
+    const seg_model_info *mi, guint generation, const seg_frame *frame,
+    const GstVideoInfo *info, GstClockTime *latency, gchar **error);
 
 /* Sync mode, between inferences: the last mask carried along the motion
  * of the scene since its frame (transfer full), or NULL when nothing moved
@@ -149,13 +149,12 @@ void gst_segmenter_shared_stop (GstSegmenter *self);
 
 /* Runs frame `index` on the engine and publishes its mask, or drops the
  * frame as stale (GST_BASE_TRANSFORM_FLOW_DROPPED). */
-GstFlowReturn gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf,
-    guint64 index);
+GstFlowReturn
+gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf, guint64 index);
 
 /* A streaming thread waiting on the engine must let go before its pad
  * can deactivate. */
-void gst_segmenter_shared_set_flushing (GstSegmenter *self,
-    gboolean flushing);
+void gst_segmenter_shared_set_flushing (GstSegmenter *self, gboolean flushing);
 
 /* Adds the engine's fields to a stats structure; none without an engine. */
 void gst_segmenter_shared_add_stats (GstSegmenter *self, GstStructure *s);

@@ -25,14 +25,13 @@ typedef struct
  * the element's inference state (smoothing) is still used by one thread at
  * a time. */
 static gboolean
-shared_job_run (seg_session *session, const seg_model_info *info,
-    gpointer data)
+shared_job_run (seg_session *session, const seg_model_info *info, gpointer data)
 {
   SharedJob *job = data;
 
   /* generation 0: the engine's model never changes */
-  job->mask = gst_segmenter_run_inference (job->self, session, info, 0,
-      job->sf, job->info, &job->latency, &job->error);
+  job->mask = gst_segmenter_run_inference (job->self, session, info, 0, job->sf,
+      job->info, &job->latency, &job->error);
   return job->mask != NULL;
 }
 
@@ -49,8 +48,7 @@ capture_time (GstSegmenter *self, GstBuffer *buf)
 
   if (!clock)
     return now;
-  if (trans->segment.format == GST_FORMAT_TIME
-      && GST_BUFFER_PTS_IS_VALID (buf))
+  if (trans->segment.format == GST_FORMAT_TIME && GST_BUFFER_PTS_IS_VALID (buf))
     rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
         GST_BUFFER_PTS (buf));
   cnow = gst_clock_get_time (clock);
@@ -63,10 +61,9 @@ capture_time (GstSegmenter *self, GstBuffer *buf)
 }
 
 GstFlowReturn
-gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf,
-    guint64 index)
+gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf, guint64 index)
 {
-  SharedJob job = {.self = self };
+  SharedJob job = {.self = self};
   SegEngineResult res;
   GstSegFrameMap fm;
   seg_frame sf;
@@ -87,8 +84,8 @@ gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf,
   switch (res) {
     case SEG_ENGINE_DONE:
       g_mutex_lock (&self->lock);
-      gst_segmenter_publish_result (self, job.mask, index,
-          GST_BUFFER_PTS (buf), job.latency);
+      gst_segmenter_publish_result (self, job.mask, index, GST_BUFFER_PTS (buf),
+          job.latency);
       g_mutex_unlock (&self->lock);
       return GST_FLOW_OK;
     case SEG_ENGINE_DROPPED:
@@ -107,20 +104,18 @@ gst_segmenter_shared_infer (GstSegmenter *self, GstBuffer *buf,
   }
 
   /* ERRORS */
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not read the video frame: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
-inference_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Segmentation of a frame failed: %s.", job.error), (NULL));
-    g_free (job.error);
-    return GST_FLOW_ERROR;
-  }
+map_failed : {
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("Could not read the video frame: %s.", job.error), (NULL));
+  g_free (job.error);
+  return GST_FLOW_ERROR;
+}
+inference_failed : {
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("Segmentation of a frame failed: %s.", job.error), (NULL));
+  g_free (job.error);
+  return GST_FLOW_ERROR;
+}
 }
 
 gboolean
@@ -162,19 +157,20 @@ gst_segmenter_shared_start (GstSegmenter *self, const gchar *name,
 
   GST_INFO_OBJECT (self, "joined engine %s (%d workers) running %s", name,
       seg_engine_get_workers (shared), path);
-  gst_segmenter_post_model_message (self, path,
-      seg_engine_get_info (shared), 0);
+  gst_segmenter_post_model_message (self, path, seg_engine_get_info (shared),
+      0);
   return TRUE;
 
   /* ERRORS */
-load_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the segmentation model \"%s\" for engine \"%s\": "
-            "%s.", path, name, error), (NULL));
-    g_free (error);
-    return FALSE;
-  }
+load_failed : {
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+      ("Could not load the segmentation model \"%s\" for engine \"%s\": "
+       "%s.",
+          path, name, error),
+      (NULL));
+  g_free (error);
+  return FALSE;
+}
 }
 
 void
@@ -219,11 +215,9 @@ gst_segmenter_shared_add_stats (GstSegmenter *self, GstStructure *s)
   }
   seg_engine_stream_get_stats (self->stream, &st);
   name = seg_engine_get_name (self->shared);
-  gst_structure_set (s, "engine", G_TYPE_STRING, name,
-      "weight", G_TYPE_DOUBLE, st.weight,
-      "max-latency", G_TYPE_UINT64, st.max_latency_ns,
-      "stale", G_TYPE_UINT64, self->stale,
-      "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
+  gst_structure_set (s, "engine", G_TYPE_STRING, name, "weight", G_TYPE_DOUBLE,
+      st.weight, "max-latency", G_TYPE_UINT64, st.max_latency_ns, "stale",
+      G_TYPE_UINT64, self->stale, "latency-p50-ms", G_TYPE_DOUBLE, st.p50_ms,
       "latency-p99-ms", G_TYPE_DOUBLE, st.p99_ms, NULL);
   g_mutex_unlock (&self->lock);
 }

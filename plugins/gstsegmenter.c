@@ -63,12 +63,15 @@ enum
   PROP_MAX_LATENCY,
 };
 
-#define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
+#define FORMATS \
+  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2 }"
 
 /* image/jpeg: MJPEG cameras' frames, decoded here at the size the model
  * needs (segjpeg.h) and passed on as they came. */
-#define CAPS GST_VIDEO_CAPS_MAKE (FORMATS) "; image/jpeg, width = (int) [ 1, " \
-    "16384 ], height = (int) [ 1, 16384 ]"
+#define CAPS                          \
+  GST_VIDEO_CAPS_MAKE (FORMATS)       \
+  "; image/jpeg, width = (int) [ 1, " \
+  "16384 ], height = (int) [ 1, 16384 ]"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
@@ -87,11 +90,12 @@ gst_segmenter_mode_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_SEGMENTER_MODE_SYNC, "Every frame waits for its own mask", "sync"},
-    {GST_SEGMENTER_MODE_LATEST,
-        "Inference runs in a worker on the newest frame; buffers carry the "
-          "newest finished mask", "latest"},
-    {0, NULL, NULL},
+      {GST_SEGMENTER_MODE_SYNC, "Every frame waits for its own mask", "sync"},
+      {GST_SEGMENTER_MODE_LATEST,
+          "Inference runs in a worker on the newest frame; buffers carry the "
+          "newest finished mask",
+          "latest"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type)) {
@@ -107,11 +111,11 @@ gst_segmenter_output_size_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_SEGMENTER_OUTPUT_SIZE_MODEL, "The model's output resolution",
-        "model"},
-    {GST_SEGMENTER_OUTPUT_SIZE_FRAME, "The video frame's resolution",
-        "frame"},
-    {0, NULL, NULL},
+      {GST_SEGMENTER_OUTPUT_SIZE_MODEL, "The model's output resolution",
+          "model"},
+      {GST_SEGMENTER_OUTPUT_SIZE_FRAME, "The video frame's resolution",
+          "frame"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type)) {
@@ -171,10 +175,9 @@ worker_main (gpointer data)
     if (gst_seg_frame_map (self->staging, &self->staging_info,
             gst_segmenter_jpeg_decoder (self), seg_runner_get_info (runner),
             &fm, &sf, &error))
-      mask = gst_segmenter_run_inference (self,
-          seg_runner_get_session (runner), seg_runner_get_info (runner),
-          seg_runner_get_generation (runner), &sf, &self->staging_info,
-          &latency, &error);
+      mask = gst_segmenter_run_inference (self, seg_runner_get_session (runner),
+          seg_runner_get_info (runner), seg_runner_get_generation (runner), &sf,
+          &self->staging_info, &latency, &error);
     gst_seg_frame_unmap (&fm);
     seg_runner_unref (runner);
 
@@ -198,12 +201,9 @@ void
 gst_segmenter_post_model_message (GstSegmenter *self, const gchar *path,
     const seg_model_info *info, gint threads)
 {
-  GstStructure *s = gst_structure_new ("segmenter-model",
-      "location", G_TYPE_STRING, path,
-      "name", G_TYPE_STRING, info->name,
-      "sha256", G_TYPE_STRING, info->sha256,
-      "threads", G_TYPE_INT, threads,
-      NULL);
+  GstStructure *s = gst_structure_new ("segmenter-model", "location",
+      G_TYPE_STRING, path, "name", G_TYPE_STRING, info->name, "sha256",
+      G_TYPE_STRING, info->sha256, "threads", G_TYPE_INT, threads, NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -228,8 +228,7 @@ loader_main (gpointer data, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   generation = ++self->generation;
-  current = g_strdup (self->runner ? seg_runner_get_path (self->runner)
-      : "");
+  current = g_strdup (self->runner ? seg_runner_get_path (self->runner) : "");
   g_mutex_unlock (&self->lock);
 
   runner = seg_runner_load (path, threads, generation, &error);
@@ -253,19 +252,19 @@ loader_main (gpointer data, gpointer user_data)
   return;
 
   /* ERRORS */
-load_failed:
-  {
-    /* The details let an application (segd) report the path and the
+load_failed : {
+  /* The details let an application (segd) report the path and the
      * reason without parsing the sentence. */
-    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, OPEN_READ,
-        ("Could not load the segmentation model \"%s\": %s; still using "
-            "\"%s\".", path, error, current), (NULL),
-        ("model", G_TYPE_STRING, path, "reason", G_TYPE_STRING, error,
-            NULL));
-    g_free (error);
-    g_free (current);
-    g_free (path);
-  }
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, OPEN_READ,
+      ("Could not load the segmentation model \"%s\": %s; still using "
+       "\"%s\".",
+          path, error, current),
+      (NULL),
+      ("model", G_TYPE_STRING, path, "reason", G_TYPE_STRING, error, NULL));
+  g_free (error);
+  g_free (current);
+  g_free (path);
+}
 }
 
 static gboolean
@@ -328,15 +327,14 @@ gst_segmenter_start (GstBaseTransform *trans)
   return TRUE;
 
   /* ERRORS */
-load_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the segmentation model \"%s\": %s.", path, error),
-        (NULL));
-    g_free (error);
-    g_free (path);
-    return FALSE;
-  }
+load_failed : {
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+      ("Could not load the segmentation model \"%s\": %s.", path, error),
+      (NULL));
+  g_free (error);
+  g_free (path);
+  return FALSE;
+}
 }
 
 static gboolean
@@ -395,18 +393,17 @@ gst_segmenter_set_caps (GstBaseTransform *trans, GstCaps *incaps,
   return TRUE;
 
   /* ERRORS */
-invalid_caps:
-  {
-    GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, incaps);
-    return FALSE;
-  }
+invalid_caps : {
+  GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, incaps);
+  return FALSE;
+}
 }
 
 /* The pixels are never written, so a buffer shared with someone else only
  * needs a new GstBuffer around the same memory to take our meta. */
 static GstFlowReturn
-gst_segmenter_prepare_output_buffer (GstBaseTransform *trans,
-    GstBuffer *input, GstBuffer **outbuf)
+gst_segmenter_prepare_output_buffer (GstBaseTransform *trans, GstBuffer *input,
+    GstBuffer **outbuf)
 {
   if (gst_buffer_is_writable (input))
     *outbuf = input;
@@ -445,13 +442,12 @@ infer_sync (GstSegmenter *self, GstBuffer *buf, guint64 index)
   return GST_FLOW_OK;
 
   /* ERRORS */
-inference_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Segmentation of a frame failed: %s.", error), (NULL));
-    g_free (error);
-    return GST_FLOW_ERROR;
-  }
+inference_failed : {
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("Segmentation of a frame failed: %s.", error), (NULL));
+  g_free (error);
+  return GST_FLOW_ERROR;
+}
 }
 
 static GstStateChangeReturn
@@ -495,11 +491,10 @@ submit_latest (GstSegmenter *self, GstBuffer *buf, guint64 index)
   if (self->jpeg) {
     gst_clear_buffer (&self->staging);
     self->staging_info = self->info;
-    self->staging = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, 0,
-        -1);
+    self->staging = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, 0, -1);
     copied = self->staging != NULL;
-  } else if (!self->staging || !gst_video_info_is_equal (&self->staging_info,
-          &self->info)) {
+  } else if (!self->staging
+      || !gst_video_info_is_equal (&self->staging_info, &self->info)) {
     gst_clear_buffer (&self->staging);
     self->staging_info = self->info;
     self->staging = gst_buffer_new_allocate (NULL, self->info.size, NULL);
@@ -550,14 +545,13 @@ maybe_post_stats (GstSegmenter *self)
   seconds = (gdouble) (now - self->stats_last_time) / GST_SECOND;
   ms = inferences > self->stats_last_inferences
       ? (latency_sum - self->stats_last_latency_sum)
-      / (inferences - self->stats_last_inferences) : 0.0;
-  s = gst_structure_new ("segmenter-stats",
-      "fps", G_TYPE_DOUBLE, (frames - self->stats_last_frames) / seconds,
-      "inference-fps", G_TYPE_DOUBLE,
-      (inferences - self->stats_last_inferences) / seconds,
-      "inference-ms", G_TYPE_DOUBLE, ms,
-      "dropped", G_TYPE_UINT64, dropped - self->stats_last_dropped,
-      "frames-in", G_TYPE_UINT64, frames,
+          / (inferences - self->stats_last_inferences)
+      : 0.0;
+  s = gst_structure_new ("segmenter-stats", "fps", G_TYPE_DOUBLE,
+      (frames - self->stats_last_frames) / seconds, "inference-fps",
+      G_TYPE_DOUBLE, (inferences - self->stats_last_inferences) / seconds,
+      "inference-ms", G_TYPE_DOUBLE, ms, "dropped", G_TYPE_UINT64,
+      dropped - self->stats_last_dropped, "frames-in", G_TYPE_UINT64, frames,
       "inferences", G_TYPE_UINT64, inferences, NULL);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -674,8 +668,8 @@ inference_latency (GstSegmenter *self)
     return latency;
   g_mutex_lock (&self->lock);
   if (self->inferences > 0)
-    latency = (GstClockTime) (self->latency_sum / self->inferences
-        * GST_MSECOND);
+    latency =
+        (GstClockTime) (self->latency_sum / self->inferences * GST_MSECOND);
   else if (self->runner)
     latency = seg_runner_get_warm_latency (self->runner);
   g_mutex_unlock (&self->lock);
@@ -691,11 +685,10 @@ gst_segmenter_query (GstBaseTransform *trans, GstPadDirection direction,
   gboolean live;
 
   if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
-    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
-        query);
+    return GST_BASE_TRANSFORM_CLASS (parent_class)
+        ->query (trans, direction, query);
 
-  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
-          query))
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
     return FALSE;
   /* In latest mode frames do not wait for the network. */
   if (self->run_mode != GST_SEGMENTER_MODE_SYNC)
@@ -742,19 +735,17 @@ make_stats (GstSegmenter *self)
     qsort (sorted, n, sizeof sorted[0], compare_double);
     p99 = sorted[MIN (n - 1, (guint) ceil (0.99 * n) - 1)];
   }
-  s = gst_structure_new ("segmenter-stats",
-      "frames-in", G_TYPE_UINT64, frames,
-      "inferences", G_TYPE_UINT64, inferences,
-      "mean-inference-ms", G_TYPE_DOUBLE, mean,
-      "p99-inference-ms", G_TYPE_DOUBLE, p99,
-      "dropped", G_TYPE_UINT64, dropped, NULL);
+  s = gst_structure_new ("segmenter-stats", "frames-in", G_TYPE_UINT64, frames,
+      "inferences", G_TYPE_UINT64, inferences, "mean-inference-ms",
+      G_TYPE_DOUBLE, mean, "p99-inference-ms", G_TYPE_DOUBLE, p99, "dropped",
+      G_TYPE_UINT64, dropped, NULL);
   gst_segmenter_shared_add_stats (self, s);
   return s;
 }
 
 static void
-gst_segmenter_set_property (GObject *object, guint prop_id,
-    const GValue *value, GParamSpec *pspec)
+gst_segmenter_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
 {
   GstSegmenter *self = GST_SEGMENTER (object);
 
@@ -946,12 +937,14 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
       g_param_spec_string ("model", "Model",
           "Path of the segmentation model (ONNX or TFLite); setting it "
           "while playing loads the new model in the background and swaps "
-          "it in when ready", DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
+          "it in when ready",
+          DEFAULT_MODEL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
           "Inference threads (0 = the count, up to 4 and the CPU cores, "
           "that runs this model fastest, timed at load); used when a model "
-          "is loaded", 0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
+          "is loaded",
+          0, 256, DEFAULT_THREADS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "sync: every frame waits for its mask; latest: a worker segments "
@@ -961,14 +954,13 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
       g_param_spec_uint ("interval", "Interval",
           "Run the network on every Nth frame and reuse the mask in "
           "between (in sync mode with smoothing > 0: moved along the "
-          "scene's motion, and a cut is segmented at once)", 1, 10000,
-          DEFAULT_INTERVAL,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+          "scene's motion, and a cut is segmented at once)",
+          1, 10000, DEFAULT_INTERVAL, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
           "Foreground probability from which a pixel belongs to the class "
-          "map's foreground (single-output models)", 0.0, 1.0,
-          DEFAULT_THRESHOLD, rw | GST_PARAM_MUTABLE_PLAYING));
+          "map's foreground (single-output models)",
+          0.0, 1.0, DEFAULT_THRESHOLD, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_OUTPUT_SIZE,
       g_param_spec_enum ("output-size", "Output size",
           "Resolution of the attached mask", GST_TYPE_SEGMENTER_OUTPUT_SIZE,
@@ -979,48 +971,47 @@ gst_segmenter_class_init (GstSegmenterClass *klass)
           "probability is averaged over inferences with this weight on the "
           "past and the class has hysteresis; where it changed the new mask "
           "is taken at once; with interval > 1, masks between inferences "
-          "follow the measured motion", 0.0, 0.99, DEFAULT_SMOOTHING,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+          "follow the measured motion",
+          0.0, 0.99, DEFAULT_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_HYSTERESIS,
       g_param_spec_double ("hysteresis", "Hysteresis",
           "Half-width of the probability band around the threshold inside "
           "which a still pixel keeps its class (with smoothing > 0, "
-          "single-output models)", 0.0, 0.5, DEFAULT_HYSTERESIS,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+          "single-output models)",
+          0.0, 0.5, DEFAULT_HYSTERESIS, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MOTION_THRESHOLD,
       g_param_spec_double ("motion-threshold", "Motion threshold",
           "Mean absolute luma change of a tile (levels of 255, measured on "
           "a 64x64 thumbnail of the frame) from which the smoothing lets go "
-          "of it; from half of it on it starts to", 0.5, 255.0,
-          DEFAULT_MOTION, rw | GST_PARAM_MUTABLE_PLAYING));
+          "of it; from half of it on it starts to",
+          0.5, 255.0, DEFAULT_MOTION, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "frames-in, inferences, mean-inference-ms, p99-inference-ms "
           "(over the last 256 inferences), dropped (frames due for "
-          "inference while the worker was busy)", GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          "inference while the worker was busy)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_ENGINE,
       g_param_spec_string ("engine", "Engine",
           "Name of a process-wide engine to share: elements naming the same "
           "engine share one loaded model, its workers (`threads` of the "
           "first one) and a scheduler that splits them by `weight` within "
           "`max-latency`; `mode` and model changes while playing do not "
-          "apply. Empty: a private model, as without it", NULL,
-          rw | GST_PARAM_MUTABLE_READY));
+          "apply. Empty: a private model, as without it",
+          NULL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_WEIGHT,
       g_param_spec_double ("weight", "Weight",
           "Share of a shared engine under overload, relative to the other "
-          "streams' weights", 0.01, 1000.0, DEFAULT_WEIGHT,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+          "streams' weights",
+          0.01, 1000.0, DEFAULT_WEIGHT, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_LATENCY,
       g_param_spec_uint64 ("max-latency", "Maximum latency",
           "Shared engine: latency budget from capture to mask in ns; a "
           "frame that cannot make it is dropped as stale (0: no budget)",
-          0, G_MAXUINT64, DEFAULT_MAX_LATENCY,
-          rw | GST_PARAM_MUTABLE_PLAYING));
+          0, G_MAXUINT64, DEFAULT_MAX_LATENCY, rw | GST_PARAM_MUTABLE_PLAYING));
 
-  gst_element_class_set_static_metadata (element_class,
-      "Video segmentation", "Filter/Analyzer/Video",
+  gst_element_class_set_static_metadata (element_class, "Video segmentation",
+      "Filter/Analyzer/Video",
       "Runs a MobileNetV3 + LR-ASPP segmentation network (ONNX or TFLite) "
       "on each frame and attaches the class map and probability mask as a "
       "GstSegMeta; the video passes through unchanged",

@@ -16,12 +16,14 @@ G_DECLARE_FINAL_TYPE (GstSegmenter, gst_segmenter, GST, SEGMENTER,
 
 GST_ELEMENT_REGISTER_DECLARE (segmenter);
 
-typedef enum {
+typedef enum
+{
   GST_SEGMENTER_MODE_SYNC,
   GST_SEGMENTER_MODE_LATEST,
 } GstSegmenterMode;
 
-typedef enum {
+typedef enum
+{
   GST_SEGMENTER_OUTPUT_SIZE_MODEL,
   GST_SEGMENTER_OUTPUT_SIZE_FRAME,
 } GstSegmenterOutputSize;

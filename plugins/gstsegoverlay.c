@@ -62,13 +62,13 @@ struct _GstSegOverlay
 
   /* Streaming thread; sized in set_info. */
   guint width, height;
-  guint8 *alpha;                /* width * height */
-  guint8 *luma;                 /* width * height */
-  guint8 *rgb;                  /* width * height * 3, blur / background */
-  guint8 *rgb_tmp;              /* width * height * 3 */
-  gfloat *gf;                   /* 7 guided-filter planes */
-  gfloat *line;                 /* 2 * width + 1 floats */
-  guint32 *sums;                /* width * 3 */
+  guint8 *alpha;   /* width * height */
+  guint8 *luma;    /* width * height */
+  guint8 *rgb;     /* width * height * 3, blur / background */
+  guint8 *rgb_tmp; /* width * height * 3 */
+  gfloat *gf;      /* 7 guided-filter planes */
+  gfloat *line;    /* 2 * width + 1 floats */
+  guint32 *sums;   /* width * 3 */
 
   /* The decoded background image, RGB at its own size (start/stop). */
   guint8 *bg_image;
@@ -79,16 +79,15 @@ struct _GstSegOverlay
 #define RGB_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA }"
 #define MASK_IN_FORMATS \
   "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, NV12, I420, YUY2, GRAY8 }"
-#define SRC_FORMATS \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, GRAY8 }"
+#define SRC_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, GRAY8 }"
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MASK_IN_FORMATS)));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MASK_IN_FORMATS)));
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (SRC_FORMATS)));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (SRC_FORMATS)));
 
 #define gst_seg_overlay_parent_class parent_class
 G_DEFINE_TYPE (GstSegOverlay, gst_seg_overlay, GST_TYPE_VIDEO_FILTER);
@@ -101,17 +100,17 @@ gst_seg_overlay_mode_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_SEG_OVERLAY_MODE_TINT, "Tint each class with a colour", "tint"},
-    {GST_SEG_OVERLAY_MODE_OUTLINE, "Draw the outline of the foreground",
-        "outline"},
-    {GST_SEG_OVERLAY_MODE_BLUR, "Blur the background", "blur"},
-    {GST_SEG_OVERLAY_MODE_REPLACE,
-        "Replace the background with an image or a colour", "replace"},
-    {GST_SEG_OVERLAY_MODE_ALPHA, "RGBA output with the mask as alpha",
-        "alpha"},
-    {GST_SEG_OVERLAY_MODE_MASK, "GRAY8 output: the mask at frame size",
-        "mask"},
-    {0, NULL, NULL},
+      {GST_SEG_OVERLAY_MODE_TINT, "Tint each class with a colour", "tint"},
+      {GST_SEG_OVERLAY_MODE_OUTLINE, "Draw the outline of the foreground",
+          "outline"},
+      {GST_SEG_OVERLAY_MODE_BLUR, "Blur the background", "blur"},
+      {GST_SEG_OVERLAY_MODE_REPLACE,
+          "Replace the background with an image or a colour", "replace"},
+      {GST_SEG_OVERLAY_MODE_ALPHA, "RGBA output with the mask as alpha",
+          "alpha"},
+      {GST_SEG_OVERLAY_MODE_MASK, "GRAY8 output: the mask at frame size",
+          "mask"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type)) {
@@ -127,10 +126,10 @@ gst_seg_overlay_refine_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_SEG_OVERLAY_REFINE_NONE, "Bilinear upsampling only", "none"},
-    {GST_SEG_OVERLAY_REFINE_GUIDED,
-        "Guided filter on the frame's luma after upsampling", "guided"},
-    {0, NULL, NULL},
+      {GST_SEG_OVERLAY_REFINE_NONE, "Bilinear upsampling only", "none"},
+      {GST_SEG_OVERLAY_REFINE_GUIDED,
+          "Guided filter on the frame's luma after upsampling", "guided"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type)) {
@@ -201,19 +200,19 @@ gst_seg_overlay_transform_caps (GstBaseTransform *trans,
   switch (get_mode (self)) {
     case GST_SEG_OVERLAY_MODE_ALPHA:
       res = direction == GST_PAD_SINK ? map_formats (caps, rgb, rgba)
-          : map_formats (caps, rgba, rgb);
+                                      : map_formats (caps, rgba, rgb);
       break;
     case GST_SEG_OVERLAY_MODE_MASK:
       res = direction == GST_PAD_SINK ? map_formats (caps, mask_in, gray)
-          : map_formats (caps, gray, mask_in);
+                                      : map_formats (caps, gray, mask_in);
       break;
     default:
       res = map_formats (caps, rgb, NULL);
       break;
   }
   if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, res,
-        GST_CAPS_INTERSECT_FIRST);
+    GstCaps *tmp =
+        gst_caps_intersect_full (filter, res, GST_CAPS_INTERSECT_FIRST);
 
     gst_caps_unref (res);
     res = tmp;
@@ -277,7 +276,9 @@ load_background (GstSegOverlay *self, const gchar *path, gchar **error)
   GstStateChangeReturn sret;
 
   pipeline = gst_parse_launch ("filesrc name=src ! decodebin ! videoconvert "
-      "! video/x-raw,format=RGB ! appsink name=sink sync=false", &err);
+                               "! video/x-raw,format=RGB ! appsink name=sink "
+                               "sync=false",
+      &err);
   if (!pipeline)
     goto parse_failed;
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
@@ -303,7 +304,7 @@ load_background (GstSegOverlay *self, const gchar *path, gchar **error)
   for (guint y = 0; y < self->bg_height; y++)
     memcpy (self->bg_image + (gsize) y * self->bg_width * 3,
         (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)
-        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+            + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
         (gsize) self->bg_width * 3);
   gst_video_frame_unmap (&frame);
   gst_sample_unref (sample);
@@ -312,22 +313,20 @@ load_background (GstSegOverlay *self, const gchar *path, gchar **error)
   return TRUE;
 
   /* ERRORS */
-parse_failed:
-  {
-    *error = g_strdup_printf ("cannot build a decoder: %s",
-        err ? err->message : "unknown error");
-    g_clear_error (&err);
-    return FALSE;
-  }
-decode_failed:
-  {
-    *error = g_strdup ("cannot decode it as an image");
-    if (sample)
-      gst_sample_unref (sample);
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (pipeline);
-    return FALSE;
-  }
+parse_failed : {
+  *error = g_strdup_printf ("cannot build a decoder: %s",
+      err ? err->message : "unknown error");
+  g_clear_error (&err);
+  return FALSE;
+}
+decode_failed : {
+  *error = g_strdup ("cannot decode it as an image");
+  if (sample)
+    gst_sample_unref (sample);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return FALSE;
+}
 }
 
 static gboolean
@@ -348,15 +347,13 @@ gst_seg_overlay_start (GstBaseTransform *trans)
   return TRUE;
 
   /* ERRORS */
-background_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the background image \"%s\": %s.", path, error),
-        (NULL));
-    g_free (error);
-    g_free (path);
-    return FALSE;
-  }
+background_failed : {
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+      ("Could not load the background image \"%s\": %s.", path, error), (NULL));
+  g_free (error);
+  g_free (path);
+  return FALSE;
+}
 }
 
 static gboolean
@@ -374,11 +371,11 @@ static SegPackedImage
 packed_of (const GstVideoFrame *vf)
 {
   SegPackedImage img = {
-    .data = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0),
-    .stride = GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0),
-    .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
-    .width = GST_VIDEO_FRAME_WIDTH (vf),
-    .height = GST_VIDEO_FRAME_HEIGHT (vf),
+      .data = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (vf, 0),
+      .stride = GST_VIDEO_FRAME_PLANE_STRIDE (vf, 0),
+      .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
+      .width = GST_VIDEO_FRAME_WIDTH (vf),
+      .height = GST_VIDEO_FRAME_HEIGHT (vf),
   };
 
   for (guint c = 0; c < 3; c++)
@@ -395,12 +392,12 @@ luma_of (const GstVideoFrame *vf)
 
   if (GST_VIDEO_FORMAT_INFO_IS_RGB (vf->info.finfo))
     return packed_of (vf);
-  img = (SegPackedImage) {
-    .data = (guint8 *) GST_VIDEO_FRAME_COMP_DATA (vf, 0),
-    .stride = GST_VIDEO_FRAME_COMP_STRIDE (vf, 0),
-    .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
-    .width = GST_VIDEO_FRAME_WIDTH (vf),
-    .height = GST_VIDEO_FRAME_HEIGHT (vf),
+  img = (SegPackedImage){
+      .data = (guint8 *) GST_VIDEO_FRAME_COMP_DATA (vf, 0),
+      .stride = GST_VIDEO_FRAME_COMP_STRIDE (vf, 0),
+      .pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (vf, 0),
+      .width = GST_VIDEO_FRAME_WIDTH (vf),
+      .height = GST_VIDEO_FRAME_HEIGHT (vf),
   };
   return img;
 }
@@ -408,7 +405,7 @@ luma_of (const GstVideoFrame *vf)
 static SegMaskPlane
 mask_plane (const GstSegMeta *meta, const guint8 *data)
 {
-  SegMaskPlane m = { data, meta->stride, meta->width, meta->height };
+  SegMaskPlane m = {data, meta->stride, meta->width, meta->height};
 
   return m;
 }
@@ -428,8 +425,8 @@ build_alpha (GstSegOverlay *self, GstBuffer *buf, const GstVideoFrame *vf,
     memset (self->alpha, 0, (gsize) w * h);
     return FALSE;
   }
-  mask = mask_plane (meta, meta->probability ? meta->probability
-      : meta->classes);
+  mask =
+      mask_plane (meta, meta->probability ? meta->probability : meta->classes);
   seg_overlay_upsample (&mask, meta->probability == NULL, self->alpha, w, h);
 
   if (refine == GST_SEG_OVERLAY_REFINE_GUIDED) {
@@ -452,13 +449,12 @@ fill_background (GstSegOverlay *self, guint color)
 {
   if (self->bg_image) {
     if (!self->bg_scaled)
-      seg_overlay_resize_rgb (self->bg_image, self->bg_width,
-          self->bg_height, self->rgb, self->width, self->height);
+      seg_overlay_resize_rgb (self->bg_image, self->bg_width, self->bg_height,
+          self->rgb, self->width, self->height);
     self->bg_scaled = TRUE;
     return;
   }
-  seg_overlay_fill_rgb (self->rgb, (gsize) self->width * self->height,
-      color);
+  seg_overlay_fill_rgb (self->rgb, (gsize) self->width * self->height, color);
 }
 
 static GstFlowReturn
@@ -520,8 +516,8 @@ gst_seg_overlay_transform_frame_ip (GstVideoFilter *filter,
 }
 
 static GstFlowReturn
-gst_seg_overlay_transform_frame (GstVideoFilter *filter,
-    GstVideoFrame *in, GstVideoFrame *out)
+gst_seg_overlay_transform_frame (GstVideoFilter *filter, GstVideoFrame *in,
+    GstVideoFrame *out)
 {
   GstSegOverlay *self = GST_SEG_OVERLAY (filter);
   guint w = self->width, h = self->height;
@@ -536,7 +532,7 @@ gst_seg_overlay_transform_frame (GstVideoFilter *filter,
   if (GST_VIDEO_FRAME_FORMAT (out) == GST_VIDEO_FORMAT_GRAY8) {
     for (guint y = 0; y < h; y++)
       memcpy ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0)
-          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (out, 0),
+              + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (out, 0),
           self->alpha + (gsize) y * w, w);
   } else if (GST_VIDEO_FRAME_FORMAT (out) == GST_VIDEO_FORMAT_RGBA) {
     SegPackedImage img = packed_of (in);
@@ -550,14 +546,13 @@ gst_seg_overlay_transform_frame (GstVideoFilter *filter,
   return GST_FLOW_OK;
 
   /* ERRORS */
-bad_format:
-  {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Output format %s does not fit the overlay mode.",
-            gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (out))),
-        (NULL));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
+bad_format : {
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+      ("Output format %s does not fit the overlay mode.",
+          gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (out))),
+      (NULL));
+  return GST_FLOW_NOT_NEGOTIATED;
+}
 }
 
 static void
@@ -568,7 +563,7 @@ gst_seg_overlay_set_property (GObject *object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODE:{
+    case PROP_MODE: {
       GstSegOverlayMode mode = g_value_get_enum (value);
       gboolean renegotiate = mode_in_place (mode) != mode_in_place (self->mode)
           || mode == GST_SEG_OVERLAY_MODE_ALPHA
@@ -667,8 +662,8 @@ gst_seg_overlay_class_init (GstSegOverlayClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
   GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_PLAYING;
+  const GParamFlags rw =
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING;
 
   GST_DEBUG_CATEGORY_INIT (gst_seg_overlay_debug, "segoverlay", 0,
       "segmentation mask renderer");
@@ -686,14 +681,16 @@ gst_seg_overlay_class_init (GstSegOverlayClass *klass)
       g_param_spec_enum ("refine", "Edge refinement",
           "How the mask is upsampled to the frame: plain bilinear, or "
           "refined by a guided filter on the frame's luma (sharper edges, "
-          "fewer halos)", GST_TYPE_SEG_OVERLAY_REFINE, DEFAULT_REFINE, rw));
+          "fewer halos)",
+          GST_TYPE_SEG_OVERLAY_REFINE, DEFAULT_REFINE, rw));
   g_object_class_install_property (gobject_class, PROP_OPACITY,
       g_param_spec_double ("opacity", "Opacity",
           "Strength of the tint (mode=tint)", 0.0, 1.0, DEFAULT_OPACITY, rw));
   g_object_class_install_property (gobject_class, PROP_COLOR,
       g_param_spec_uint ("color", "Colour",
           "Tint colour of the foreground class and outline colour, as "
-          "0xAARRGGBB (alpha ignored)", 0, G_MAXUINT32, DEFAULT_COLOR, rw));
+          "0xAARRGGBB (alpha ignored)",
+          0, G_MAXUINT32, DEFAULT_COLOR, rw));
   g_object_class_install_property (gobject_class, PROP_OUTLINE_WIDTH,
       g_param_spec_uint ("outline-width", "Outline width",
           "Width of the outline in pixels (mode=outline)", 1, 64,
@@ -706,18 +703,21 @@ gst_seg_overlay_class_init (GstSegOverlayClass *klass)
       g_param_spec_string ("background", "Background image",
           "Image file (any format GStreamer decodes) to put behind the "
           "foreground, stretched to the frame (mode=replace; read at start)",
-          DEFAULT_BACKGROUND, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-          | GST_PARAM_MUTABLE_READY));
+          DEFAULT_BACKGROUND,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_BACKGROUND_COLOR,
       g_param_spec_uint ("background-color", "Background colour",
           "Background colour as 0xAARRGGBB when no background image is set "
-          "(mode=replace)", 0, G_MAXUINT32, DEFAULT_BACKGROUND_COLOR, rw));
+          "(mode=replace)",
+          0, G_MAXUINT32, DEFAULT_BACKGROUND_COLOR, rw));
 
-  gst_element_class_set_static_metadata (element_class,
-      "Segmentation overlay", "Filter/Effect/Video",
+  gst_element_class_set_static_metadata (element_class, "Segmentation overlay",
+      "Filter/Effect/Video",
       "Renders the segmentation mask (GstSegMeta) attached by segmenter: "
       "tint, outline, background blur or replacement, RGBA with the mask "
-      "as alpha, or the mask itself as GRAY8", "segd developers");
+      "as alpha, or the mask itself as GRAY8",
+      "segd developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (GstSegOverlay, gst_seg_overlay, GST, SEG_OVERLAY,
 
 GST_ELEMENT_REGISTER_DECLARE (segoverlay);
 
-typedef enum {
+typedef enum
+{
   GST_SEG_OVERLAY_MODE_TINT,
   GST_SEG_OVERLAY_MODE_OUTLINE,
   GST_SEG_OVERLAY_MODE_BLUR,
@@ -25,7 +26,8 @@ typedef enum {
   GST_SEG_OVERLAY_MODE_MASK,
 } GstSegOverlayMode;
 
-typedef enum {
+typedef enum
+{
   GST_SEG_OVERLAY_REFINE_NONE,
   GST_SEG_OVERLAY_REFINE_GUIDED,
 } GstSegOverlayRefine;

@@ -83,7 +83,7 @@ struct _GstZmqMaskSink
   gchar *extra_status;
   GstZmqMaskKind mask_kind;
   gint zstd_level;
-  gchar *bound_endpoint;        /* what bind/connect resolved to */
+  gchar *bound_endpoint; /* what bind/connect resolved to */
   /* Set in start, cleared in stop (under the object lock, so property
    * reads and state updates never see a freed publisher). */
   segmask_pub *pub;
@@ -110,15 +110,15 @@ gst_zmq_mask_encoding_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_ZMQ_MASK_ENCODING_RAW, "Uncompressed (zero-copy)", "raw"},
-    {GST_ZMQ_MASK_ENCODING_RLE, "Run-length", "rle"},
-    {GST_ZMQ_MASK_ENCODING_ZSTD, "Zstandard", "zstd"},
-    {0, NULL, NULL},
+      {GST_ZMQ_MASK_ENCODING_RAW, "Uncompressed (zero-copy)", "raw"},
+      {GST_ZMQ_MASK_ENCODING_RLE, "Run-length", "rle"},
+      {GST_ZMQ_MASK_ENCODING_ZSTD, "Zstandard", "zstd"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstZmqMaskEncoding",
-            values));
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstZmqMaskEncoding", values));
   return type;
 }
 
@@ -128,16 +128,16 @@ gst_zmq_mask_kind_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_ZMQ_MASK_KIND_AUTO, "Class map if there is one, else probability",
-        "auto"},
-    {GST_ZMQ_MASK_KIND_CLASSES, "Class map", "classes"},
-    {GST_ZMQ_MASK_KIND_PROBABILITY, "Foreground probability", "probability"},
-    {0, NULL, NULL},
+      {GST_ZMQ_MASK_KIND_AUTO, "Class map if there is one, else probability",
+          "auto"},
+      {GST_ZMQ_MASK_KIND_CLASSES, "Class map", "classes"},
+      {GST_ZMQ_MASK_KIND_PROBABILITY, "Foreground probability", "probability"},
+      {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstZmqMaskKind",
-            values));
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstZmqMaskKind", values));
   return type;
 }
 
@@ -167,9 +167,8 @@ on_subscribers (void *user, int count)
 static void
 on_log (void *user, segmask_log_level level, const char *message)
 {
-  static const GstDebugLevel levels[] = { GST_LEVEL_ERROR, GST_LEVEL_WARNING,
-    GST_LEVEL_INFO, GST_LEVEL_DEBUG
-  };
+  static const GstDebugLevel levels[] = {GST_LEVEL_ERROR, GST_LEVEL_WARNING,
+      GST_LEVEL_INFO, GST_LEVEL_DEBUG};
 
   GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, levels[level <= 3 ? level : 3], user,
       "%s", message);
@@ -191,9 +190,10 @@ gst_zmq_mask_sink_start (GstBaseSink *sink)
   segmask_pub_options_init (&o);
   GST_OBJECT_LOCK (self);
   stream = g_strdup (self->stream_name);
-  endpoint = self->endpoint && self->endpoint[0] ? g_strdup (self->endpoint)
+  endpoint = self->endpoint && self->endpoint[0]
+      ? g_strdup (self->endpoint)
       : g_strdup_printf ("ipc://" DEFAULT_IPC_DIR "/%s.sock",
-      stream ? stream : "");
+          stream ? stream : "");
   o.encoding = (segmask_encoding) self->encoding;
   o.zstd_level = self->zstd_level;
   o.sndhwm = self->sndhwm;
@@ -225,11 +225,11 @@ gst_zmq_mask_sink_start (GstBaseSink *sink)
   if (secret)
     memset (secret, 0, strlen (secret));
   if (st == SEGMASK_OK
-      && segmask_pub_set_state (pub, camera ? camera : "",
-          model ? model : "") != SEGMASK_OK)
+      && segmask_pub_set_state (pub, camera ? camera : "", model ? model : "")
+          != SEGMASK_OK)
     st = SEGMASK_ERR_NOMEM;
-  if (st == SEGMASK_OK && segmask_pub_set_extra_status (pub, extra)
-      != SEGMASK_OK)
+  if (st == SEGMASK_OK
+      && segmask_pub_set_extra_status (pub, extra) != SEGMASK_OK)
     st = SEGMASK_ERR_NOMEM;
   g_free (extra);
   g_free (endpoint);
@@ -317,7 +317,7 @@ gst_zmq_mask_sink_render (GstBaseSink *sink, GstBuffer *buf)
   GstZmqMaskSink *self = GST_ZMQ_MASK_SINK (sink);
   GstSegMeta *meta = gst_buffer_get_seg_meta (buf);
   GstZmqMaskKind want;
-  segmask_pub_mask p = { 0 };
+  segmask_pub_mask p = {0};
   GstClock *clock;
   guint64 real_now = (guint64) g_get_real_time () * 1000;
   GstClockTime frame_rt;
@@ -357,10 +357,10 @@ gst_zmq_mask_sink_render (GstBaseSink *sink, GstBuffer *buf)
 
   /* Capture time: the source frame's running time, and wall-clock time
    * moved back by how long ago (in running time) that frame was. */
-  frame_rt = gst_segment_to_running_time (&sink->segment, GST_FORMAT_TIME,
-      meta->pts);
-  p.capture_running_ns = GST_CLOCK_TIME_IS_VALID (frame_rt) ? frame_rt
-      : SEGMASK_TIME_NONE;
+  frame_rt =
+      gst_segment_to_running_time (&sink->segment, GST_FORMAT_TIME, meta->pts);
+  p.capture_running_ns =
+      GST_CLOCK_TIME_IS_VALID (frame_rt) ? frame_rt : SEGMASK_TIME_NONE;
   p.capture_realtime_ns = real_now - MIN (real_now, p.mask_age_ns);
   clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock && GST_CLOCK_TIME_IS_VALID (frame_rt)) {
@@ -410,15 +410,13 @@ make_stats (GstZmqMaskSink *self)
   segmask_pub_stats st;
 
   current_stats (self, &st);
-  return gst_structure_new ("zmqmasksink-stats",
-      "published", G_TYPE_UINT64, (guint64) st.published,
-      "dropped", G_TYPE_UINT64, (guint64) st.dropped,
-      "bytes", G_TYPE_UINT64, (guint64) st.bytes,
-      "subscribers", G_TYPE_INT, st.subscribers,
-      "rejected", G_TYPE_UINT64, (guint64) st.rejected,
-      "replayed", G_TYPE_UINT64, (guint64) st.replayed,
-      "without-mask", G_TYPE_UINT64,
-      (guint64) (guint) g_atomic_int_get (&self->without_mask), NULL);
+  return gst_structure_new ("zmqmasksink-stats", "published", G_TYPE_UINT64,
+      (guint64) st.published, "dropped", G_TYPE_UINT64, (guint64) st.dropped,
+      "bytes", G_TYPE_UINT64, (guint64) st.bytes, "subscribers", G_TYPE_INT,
+      st.subscribers, "rejected", G_TYPE_UINT64, (guint64) st.rejected,
+      "replayed", G_TYPE_UINT64, (guint64) st.replayed, "without-mask",
+      G_TYPE_UINT64, (guint64) (guint) g_atomic_int_get (&self->without_mask),
+      NULL);
 }
 
 static void
@@ -462,13 +460,17 @@ gst_zmq_mask_sink_set_property (GObject *object, guint prop_id,
     case PROP_MODEL_STATE:
       GST_OBJECT_LOCK (self);
       g_free (prop_id == PROP_CAMERA_STATE ? self->camera_state
-          : self->model_state);
+                                           : self->model_state);
       *(prop_id == PROP_CAMERA_STATE ? &self->camera_state
-          : &self->model_state) = g_value_dup_string (value);
-      if (self->pub && segmask_pub_set_state (self->pub,
-              prop_id == PROP_CAMERA_STATE ? g_value_get_string (value) : NULL,
-              prop_id == PROP_MODEL_STATE ? g_value_get_string (value) : NULL)
-          != SEGMASK_OK)
+                                     : &self->model_state) =
+          g_value_dup_string (value);
+      if (self->pub
+          && segmask_pub_set_state (self->pub,
+                 prop_id == PROP_CAMERA_STATE ? g_value_get_string (value)
+                                              : NULL,
+                 prop_id == PROP_MODEL_STATE ? g_value_get_string (value)
+                                             : NULL)
+              != SEGMASK_OK)
         GST_WARNING_OBJECT (self, "out of memory for the status text");
       GST_OBJECT_UNLOCK (self);
       break;
@@ -476,8 +478,9 @@ gst_zmq_mask_sink_set_property (GObject *object, guint prop_id,
       GST_OBJECT_LOCK (self);
       g_free (self->extra_status);
       self->extra_status = g_value_dup_string (value);
-      if (self->pub && segmask_pub_set_extra_status (self->pub,
-              self->extra_status) != SEGMASK_OK)
+      if (self->pub
+          && segmask_pub_set_extra_status (self->pub, self->extra_status)
+              != SEGMASK_OK)
         GST_WARNING_OBJECT (self, "out of memory for the status text");
       GST_OBJECT_UNLOCK (self);
       break;
@@ -518,8 +521,8 @@ gst_zmq_mask_sink_set_property (GObject *object, guint prop_id,
 }
 
 static void
-gst_zmq_mask_sink_get_property (GObject *object, guint prop_id,
-    GValue *value, GParamSpec *pspec)
+gst_zmq_mask_sink_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
 {
   GstZmqMaskSink *self = GST_ZMQ_MASK_SINK (object);
 
@@ -576,7 +579,7 @@ gst_zmq_mask_sink_get_property (GObject *object, guint prop_id,
     case PROP_BOUND_ENDPOINT:
       g_value_set_string (value, self->bound_endpoint);
       break;
-    case PROP_SUBSCRIBERS:{
+    case PROP_SUBSCRIBERS: {
       segmask_pub_stats st;
 
       current_stats (self, &st);
@@ -619,8 +622,8 @@ gst_zmq_mask_sink_class_init (GstZmqMaskSinkClass *klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_READY;
+  const GParamFlags rw =
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
 
   GST_DEBUG_CATEGORY_INIT (gst_zmq_mask_sink_debug, "zmqmasksink", 0,
       "segmentation masks over ZeroMQ");
@@ -646,44 +649,46 @@ gst_zmq_mask_sink_class_init (GstZmqMaskSinkClass *klass)
           GST_TYPE_ZMQ_MASK_KIND, DEFAULT_MASK_KIND, rw));
   g_object_class_install_property (gobject_class, PROP_ZSTD_LEVEL,
       g_param_spec_int ("zstd-level", "zstd level",
-          "Compression level of encoding=zstd", 1, 19, DEFAULT_ZSTD_LEVEL,
-          rw));
+          "Compression level of encoding=zstd", 1, 19, DEFAULT_ZSTD_LEVEL, rw));
   g_object_class_install_property (gobject_class, PROP_SNDHWM,
       g_param_spec_int ("sndhwm", "Send high-water mark",
           "Messages queued per subscriber before libzmq drops for it "
-          "(0: unlimited)", 0, G_MAXINT, DEFAULT_SNDHWM, rw));
+          "(0: unlimited)",
+          0, G_MAXINT, DEFAULT_SNDHWM, rw));
   g_object_class_install_property (gobject_class, PROP_LATEST_ONLY,
       g_param_spec_boolean ("latest-only", "Latest only",
           "Keep at most one mask queued per subscriber and in the element, "
-          "so a slow subscriber gets the newest mask", DEFAULT_LATEST_ONLY,
-          rw));
+          "so a slow subscriber gets the newest mask",
+          DEFAULT_LATEST_ONLY, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY,
       g_param_spec_string ("curve-secret-key", "CURVE secret key",
           "Server secret key (Z85); enables CURVE. Prefer "
           "curve-secret-key-file: a property value shows up in pipeline "
-          "descriptions and logs", NULL, rw));
+          "descriptions and logs",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY_FILE,
       g_param_spec_string ("curve-secret-key-file", "CURVE secret key file",
           "File holding the server secret key: one Z85 key, or a czmq "
-          "secret certificate (*.key_secret); enables CURVE", NULL, rw));
+          "secret certificate (*.key_secret); enables CURVE",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_ALLOWED_KEYS,
       g_param_spec_string ("curve-allowed-keys", "Allowed CURVE clients",
           "Client public keys (Z85, comma-separated) allowed to subscribe; "
           "unset: any client that knows the server key; set but empty: "
-          "nobody", NULL, rw));
-  g_object_class_install_property (gobject_class,
-      PROP_CURVE_ALLOWED_KEYS_FILE,
+          "nobody",
+          NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_CURVE_ALLOWED_KEYS_FILE,
       g_param_spec_string ("curve-allowed-keys-file",
           "Allowed CURVE clients file",
           "Allowed client public keys: a file of Z85 keys, a czmq "
           "public certificate, or a directory of them (czmq's certificate "
-          "store; *_secret files are skipped); an empty one admits nobody", NULL,
-          rw));
+          "store; *_secret files are skipped); an empty one admits nobody",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_IPC_MODE,
       g_param_spec_uint ("ipc-mode", "ipc socket mode",
           "File mode of a bound ipc:// socket (e.g. 0660; 0: leave), set "
-          "before any client can connect", 0,
-          07777, DEFAULT_IPC_MODE, rw));
+          "before any client can connect",
+          0, 07777, DEFAULT_IPC_MODE, rw));
   g_object_class_install_property (gobject_class, PROP_IPC_GROUP,
       g_param_spec_string ("ipc-group", "ipc socket group",
           "Group of a bound ipc:// socket file", NULL, rw));
@@ -691,19 +696,21 @@ gst_zmq_mask_sink_class_init (GstZmqMaskSinkClass *klass)
       g_param_spec_string ("camera-state", "Camera state",
           "Text sent in the status message", DEFAULT_CAMERA_STATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-          | GST_PARAM_MUTABLE_PLAYING));
+              | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_EXTRA_STATUS,
       g_param_spec_string ("extra-status", "Extra status",
           "Further key=value lines of the status message (segd's per-stream "
-          "scheduler counters)", NULL,
+          "scheduler counters)",
+          NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-          | GST_PARAM_MUTABLE_PLAYING));
+              | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODEL_STATE,
       g_param_spec_string ("model-state", "Model state",
           "Text sent in the status message as model_state (\"ok\", or why "
-          "the last model reload failed)", DEFAULT_MODEL_STATE,
+          "the last model reload failed)",
+          DEFAULT_MODEL_STATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-          | GST_PARAM_MUTABLE_PLAYING));
+              | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_BOUND_ENDPOINT,
       g_param_spec_string ("bound-endpoint", "Bound endpoint",
           "The endpoint as libzmq resolved it (e.g. the port of tcp://*:*)",

@@ -16,13 +16,15 @@ G_DECLARE_FINAL_TYPE (GstZmqMaskSink, gst_zmq_mask_sink, GST, ZMQ_MASK_SINK,
 GST_ELEMENT_REGISTER_DECLARE (zmqmasksink);
 
 /* Values match segmask_encoding. */
-typedef enum {
+typedef enum
+{
   GST_ZMQ_MASK_ENCODING_RAW = 0,
   GST_ZMQ_MASK_ENCODING_RLE = 1,
   GST_ZMQ_MASK_ENCODING_ZSTD = 2,
 } GstZmqMaskEncoding;
 
-typedef enum {
+typedef enum
+{
   GST_ZMQ_MASK_KIND_AUTO = 0,
   GST_ZMQ_MASK_KIND_CLASSES = 1,
   GST_ZMQ_MASK_KIND_PROBABILITY = 2,

@@ -74,9 +74,9 @@ struct _GstZmqMaskSrc
   GstCaps *unix_caps;
 };
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE ("GRAY8")));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE ("GRAY8")));
 
 #define gst_zmq_mask_src_parent_class parent_class
 G_DEFINE_TYPE (GstZmqMaskSrc, gst_zmq_mask_src, GST_TYPE_PUSH_SRC);
@@ -119,8 +119,8 @@ gst_zmq_mask_src_start (GstBaseSrc *src)
 
   /* ERRORS */
 no_eventfd:
-  GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-      ("Could not create an eventfd."), ("%s", g_strerror (errno)));
+  GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not create an eventfd."),
+      ("%s", g_strerror (errno)));
   return FALSE;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -173,16 +173,15 @@ gst_zmq_mask_src_get_caps (GstBaseSrc *src, GstCaps *filter)
   GstCaps *caps;
 
   if (self->width) {
-    caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
-        "GRAY8", "width", G_TYPE_INT, (gint) self->width, "height",
-        G_TYPE_INT, (gint) self->height, "framerate", GST_TYPE_FRACTION, 0, 1,
-        NULL);
+    caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "GRAY8",
+        "width", G_TYPE_INT, (gint) self->width, "height", G_TYPE_INT,
+        (gint) self->height, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
   } else {
     caps = gst_pad_get_pad_template_caps (GST_BASE_SRC_PAD (src));
   }
   if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
+    GstCaps *tmp =
+        gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
 
     gst_caps_unref (caps);
     caps = tmp;
@@ -215,9 +214,10 @@ update_stats (GstZmqMaskSrc *self)
   GST_OBJECT_UNLOCK (self);
   if (s.invalid == self->warned_invalid)
     return;
-  GST_WARNING_OBJECT (self, "dropped %" G_GUINT64_FORMAT " malformed "
-      "message(s), last: %s", s.invalid - self->warned_invalid,
-      segmask_sub_last_error (self->sub));
+  GST_WARNING_OBJECT (self,
+      "dropped %" G_GUINT64_FORMAT " malformed "
+      "message(s), last: %s",
+      s.invalid - self->warned_invalid, segmask_sub_last_error (self->sub));
   now = g_get_monotonic_time ();
   if (now - self->last_warning >= G_USEC_PER_SEC) {
     GST_ELEMENT_WARNING (self, STREAM, DECODE,
@@ -300,8 +300,7 @@ gst_zmq_mask_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
   /* ERRORS */
 recv_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, READ,
-      ("Receiving masks failed: %s", segmask_status_string (st)),
-      (NULL));
+      ("Receiving masks failed: %s", segmask_status_string (st)), (NULL));
   return GST_FLOW_ERROR;
 }
 
@@ -402,12 +401,13 @@ gst_zmq_mask_src_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_set_uint (value, self->max_size);
       break;
     case PROP_STATS:
-      g_value_take_boxed (value, gst_structure_new ("zmqmasksrc-stats",
-              "received", G_TYPE_UINT64, (guint64) self->stats.received,
-              "invalid", G_TYPE_UINT64, (guint64) self->stats.invalid,
-              "missed", G_TYPE_UINT64, (guint64) self->stats.missed,
-              "duplicates", G_TYPE_UINT64, (guint64) self->stats.duplicates,
-              "skipped", G_TYPE_UINT64, (guint64) self->stats.skipped, NULL));
+      g_value_take_boxed (value,
+          gst_structure_new ("zmqmasksrc-stats", "received", G_TYPE_UINT64,
+              (guint64) self->stats.received, "invalid", G_TYPE_UINT64,
+              (guint64) self->stats.invalid, "missed", G_TYPE_UINT64,
+              (guint64) self->stats.missed, "duplicates", G_TYPE_UINT64,
+              (guint64) self->stats.duplicates, "skipped", G_TYPE_UINT64,
+              (guint64) self->stats.skipped, NULL));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -442,8 +442,8 @@ gst_zmq_mask_src_class_init (GstZmqMaskSrcClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSrcClass *src_class = GST_BASE_SRC_CLASS (klass);
   GstPushSrcClass *push_class = GST_PUSH_SRC_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_READY;
+  const GParamFlags rw =
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
 
   GST_DEBUG_CATEGORY_INIT (gst_zmq_mask_src_debug, "zmqmasksrc", 0,
       "segmentation masks from ZeroMQ");
@@ -478,20 +478,22 @@ gst_zmq_mask_src_class_init (GstZmqMaskSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY,
       g_param_spec_string ("curve-secret-key", "CURVE secret key",
           "This client's secret key (Z85). Prefer curve-secret-key-file: a "
-          "property value shows up in pipeline descriptions and logs", NULL,
-          rw));
+          "property value shows up in pipeline descriptions and logs",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_SERVER_KEY_FILE,
       g_param_spec_string ("curve-server-key-file", "CURVE server key file",
           "Publisher's public key: a Z85 key file or czmq public "
-          "certificate; with curve-secret-key-file enables CURVE", NULL, rw));
+          "certificate; with curve-secret-key-file enables CURVE",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_CURVE_SECRET_KEY_FILE,
       g_param_spec_string ("curve-secret-key-file", "CURVE secret key file",
           "This client's secret key: a Z85 key file or czmq secret "
-          "certificate (the public key is derived)", NULL, rw));
+          "certificate (the public key is derived)",
+          NULL, rw));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "received, invalid, missed, duplicates, skipped",
-          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          "received, invalid, missed, duplicates, skipped", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,

@@ -31,6 +31,6 @@ plugin_init (GstPlugin *plugin)
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, segmenter,
     "Real-time video segmentation (MobileNetV3 + LR-ASPP) with masks as "
-    "buffer meta", plugin_init, PACKAGE_VERSION, "MIT", GST_PACKAGE_NAME,
-    GST_PACKAGE_ORIGIN)
+    "buffer meta",
+    plugin_init, PACKAGE_VERSION, "MIT", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
 #pragma GCC diagnostic pop

@@ -26,13 +26,13 @@ struct _SegEngineStream
   SegEngine *engine;
   gchar *name;
   SegSchedStream *sched;
-  Job *job;                     /* queued or running, NULL if none */
+  Job *job; /* queued or running, NULL if none */
   gboolean flushing;
 };
 
 struct _SegEngine
 {
-  gint refcount;                /* under `registry_lock` */
+  gint refcount; /* under `registry_lock` */
   gchar *name;
   gchar *model_path;
   seg_model *model;
@@ -48,7 +48,7 @@ struct _SegEngine
 };
 
 static GMutex registry_lock;
-static GHashTable *registry;    /* name -> SegEngine (transfer none) */
+static GHashTable *registry; /* name -> SegEngine (transfer none) */
 
 static gpointer worker_main (gpointer data);
 
@@ -87,7 +87,7 @@ engine_create (const gchar *name, const gchar *model_path, gint threads,
     gchar **error)
 {
   SegEngine *e = g_new0 (SegEngine, 1);
-  seg_session_options options = {.threads = 1,.skip_final_resize = 1 };
+  seg_session_options options = {.threads = 1, .skip_final_resize = 1};
   char *msg = NULL;
   seg_status st;
 
@@ -122,14 +122,13 @@ engine_create (const gchar *name, const gchar *model_path, gint threads,
   return e;
 
   /* ERRORS */
-failed:
-  {
-    *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
-        msg ? msg : "no details");
-    free (msg);
-    engine_destroy (e);
-    return NULL;
-  }
+failed : {
+  *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
+      msg ? msg : "no details");
+  free (msg);
+  engine_destroy (e);
+  return NULL;
+}
 }
 
 SegEngine *
@@ -309,7 +308,7 @@ seg_engine_stream_run (SegEngineStream *stream, guint64 capture_ns,
     SegEngineRunFunc func, gpointer data)
 {
   SegEngine *e = stream->engine;
-  Job job = {.func = func,.data = data };
+  Job job = {.func = func, .data = data};
 
   g_mutex_lock (&e->lock);
   if (stream->flushing) {

@@ -66,8 +66,8 @@ SegEngineResult seg_engine_stream_run (SegEngineStream *stream,
 void seg_engine_stream_unblock (SegEngineStream *stream);
 void seg_engine_stream_unblock_stop (SegEngineStream *stream);
 
-void seg_engine_stream_get_stats (SegEngineStream *stream,
-    SegSchedStats *stats);
+void
+seg_engine_stream_get_stats (SegEngineStream *stream, SegSchedStats *stats);
 
 G_END_DECLS
 

@@ -59,9 +59,8 @@ video_to_seg_frame (const GstVideoFrame *vf, seg_frame *sf)
 }
 
 gboolean
-gst_seg_frame_map (GstBuffer *buf, const GstVideoInfo *info,
-    SegJpeg **decoder, const seg_model_info *mi, GstSegFrameMap *m,
-    seg_frame *sf, gchar **error)
+gst_seg_frame_map (GstBuffer *buf, const GstVideoInfo *info, SegJpeg **decoder,
+    const seg_model_info *mi, GstSegFrameMap *m, seg_frame *sf, gchar **error)
 {
   GstMapInfo map;
   gboolean ok;
@@ -85,8 +84,8 @@ gst_seg_frame_map (GstBuffer *buf, const GstVideoInfo *info,
     *error = g_strdup ("cannot map the JPEG frame");
     return FALSE;
   }
-  ok = seg_jpeg_decode (*decoder, map.data, map.size,
-      mi->input_width, mi->input_height, sf, error);
+  ok = seg_jpeg_decode (*decoder, map.data, map.size, mi->input_width,
+      mi->input_height, sf, error);
   gst_buffer_unmap (buf, &map);
   return ok;
 }

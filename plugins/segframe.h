@@ -29,9 +29,9 @@ typedef struct
  * gst_seg_frame_unmap, or the next decode with the same decoder. Returns
  * FALSE with *error set (transfer full, g_free). Call gst_seg_frame_unmap
  * on `m` whatever the result. */
-gboolean gst_seg_frame_map (GstBuffer *buf, const GstVideoInfo *info,
-    SegJpeg **decoder, const seg_model_info *mi, GstSegFrameMap *m,
-    seg_frame *sf, gchar **error);
+gboolean
+gst_seg_frame_map (GstBuffer *buf, const GstVideoInfo *info, SegJpeg **decoder,
+    const seg_model_info *mi, GstSegFrameMap *m, seg_frame *sf, gchar **error);
 
 /* Releases what gst_seg_frame_map mapped; safe to call twice. */
 void gst_seg_frame_unmap (GstSegFrameMap *m);

@@ -105,8 +105,7 @@ seg_jpeg_decode (SegJpeg *dec, const guint8 *data, gsize size, gint min_w,
   gsize stride;
 
   if (setjmp (dec->err.jump)) {
-    *error = g_strdup_printf ("cannot decode JPEG frame: %s",
-        dec->err.message);
+    *error = g_strdup_printf ("cannot decode JPEG frame: %s", dec->err.message);
     jpeg_abort_decompress (cinfo);
     return FALSE;
   }

@@ -52,9 +52,8 @@ G_DEFINE_BOXED_TYPE (GstSegMask, gst_seg_mask, gst_seg_mask_ref,
 
 GstSegMask *
 gst_seg_mask_new (guint width, guint height, gboolean with_classes,
-    gboolean with_probability, guint num_classes,
-    const gchar *const *labels, const gchar *model_name,
-    const gchar *model_sha256)
+    gboolean with_probability, guint num_classes, const gchar *const *labels,
+    const gchar *model_name, const gchar *model_sha256)
 {
   GstSegMask *mask;
   gsize plane;
@@ -79,8 +78,8 @@ gst_seg_mask_new (guint width, guint height, gboolean with_classes,
   mask->num_classes = num_classes;
   mask->labels = g_new0 (gchar *, num_classes + 1);
   for (guint i = 0; i < num_classes; i++)
-    mask->labels[i] = labels && labels[i] ? g_strdup (labels[i])
-        : g_strdup_printf ("%u", i);
+    mask->labels[i] =
+        labels && labels[i] ? g_strdup (labels[i]) : g_strdup_printf ("%u", i);
   mask->model_name = g_strdup (model_name ? model_name : "");
   mask->model_sha256 = g_strdup (model_sha256 ? model_sha256 : "");
   return mask;
@@ -120,9 +119,8 @@ GType
 gst_seg_meta_api_get_type (void)
 {
   static GType type = 0;
-  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR,
-    GST_META_TAG_VIDEO_SIZE_STR, GST_META_TAG_VIDEO_ORIENTATION_STR, NULL
-  };
+  static const gchar *tags[] = {GST_META_TAG_VIDEO_STR,
+      GST_META_TAG_VIDEO_SIZE_STR, GST_META_TAG_VIDEO_ORIENTATION_STR, NULL};
 
   if (g_once_init_enter (&type)) {
     GType t = gst_meta_api_type_register ("GstSegMetaAPI", tags);
@@ -141,7 +139,7 @@ meta_view (GstSegMeta *meta, GstSegMask *mask)
   meta->classes = mask->classes;
   meta->probability = mask->probability;
   meta->num_classes = mask->num_classes;
-  meta->labels = (const gchar * const *) mask->labels;
+  meta->labels = (const gchar *const *) mask->labels;
   meta->model_name = mask->model_name;
   meta->model_sha256 = mask->model_sha256;
 }
@@ -186,7 +184,8 @@ seg_meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer,
     if (!src->mask)
       return FALSE;
     return gst_buffer_add_seg_meta (dest, src->mask, src->pts, src->latency,
-        src->age_frames, src->age) != NULL;
+               src->age_frames, src->age)
+        != NULL;
   }
   /* Scaling and every other transform: drop it. */
   return FALSE;
@@ -197,19 +196,18 @@ gst_seg_meta_get_info (void)
 {
   static const GstMetaInfo *info = NULL;
 
-  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+  if (g_once_init_enter ((GstMetaInfo **) &info)) {
     const GstMetaInfo *mi = gst_meta_register (GST_SEG_META_API_TYPE,
         "GstSegMeta", sizeof (GstSegMeta), seg_meta_init, seg_meta_free,
         seg_meta_transform);
-    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+    g_once_init_leave ((GstMetaInfo **) &info, (GstMetaInfo *) mi);
   }
   return info;
 }
 
 GstSegMeta *
-gst_buffer_add_seg_meta (GstBuffer *buffer, GstSegMask *mask,
-    GstClockTime pts, GstClockTime latency, guint64 age_frames,
-    GstClockTime age)
+gst_buffer_add_seg_meta (GstBuffer *buffer, GstSegMask *mask, GstClockTime pts,
+    GstClockTime latency, guint64 age_frames, GstClockTime age)
 {
   GstSegMeta *meta;
 

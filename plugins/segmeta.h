@@ -36,10 +36,10 @@ SEGMETA_API GType gst_seg_mask_get_type (void);
  * num_classes strings (NULL: "0", "1", ...). All strings are copied.
  * Returns NULL if the size is 0 or no plane is asked for.
  * (transfer full): release with gst_seg_mask_unref(). */
-SEGMETA_API GstSegMask *gst_seg_mask_new (guint width, guint height,
-    gboolean with_classes, gboolean with_probability, guint num_classes,
-    const gchar *const *labels, const gchar *model_name,
-    const gchar *model_sha256);
+SEGMETA_API GstSegMask *
+gst_seg_mask_new (guint width, guint height, gboolean with_classes,
+    gboolean with_probability, guint num_classes, const gchar *const *labels,
+    const gchar *model_name, const gchar *model_sha256);
 
 SEGMETA_API GstSegMask *gst_seg_mask_ref (GstSegMask *mask);
 SEGMETA_API void gst_seg_mask_unref (GstSegMask *mask);
@@ -105,10 +105,9 @@ SEGMETA_API const GstMetaInfo *gst_seg_meta_get_info (void);
 
 /* Attaches `mask` (a new reference is taken) to a writable buffer.
  * Returns the meta (transfer none), or NULL if an argument is invalid. */
-SEGMETA_API GstSegMeta *gst_buffer_add_seg_meta (GstBuffer *buffer,
-    GstSegMask *mask,
-    GstClockTime pts, GstClockTime latency, guint64 age_frames,
-    GstClockTime age);
+SEGMETA_API GstSegMeta *
+gst_buffer_add_seg_meta (GstBuffer *buffer, GstSegMask *mask, GstClockTime pts,
+    GstClockTime latency, guint64 age_frames, GstClockTime age);
 
 /* The mask of `buffer`, or NULL if it has none. (transfer none) */
 SEGMETA_API GstSegMeta *gst_buffer_get_seg_meta (GstBuffer *buffer);

@@ -12,10 +12,23 @@
 
 /* Colours of classes 2.. of multi-class models (class 1 uses `color`). */
 static const guint8 palette[][3] = {
-  {0, 0, 0}, {0, 255, 0}, {255, 0, 0}, {0, 0, 255}, {255, 255, 0},
-  {255, 0, 255}, {0, 255, 255}, {255, 128, 0}, {128, 0, 255},
-  {0, 128, 255}, {255, 0, 128}, {128, 255, 0}, {0, 255, 128},
-  {128, 64, 0}, {64, 0, 128}, {0, 128, 64}, {192, 192, 192},
+    {0, 0, 0},
+    {0, 255, 0},
+    {255, 0, 0},
+    {0, 0, 255},
+    {255, 255, 0},
+    {255, 0, 255},
+    {0, 255, 255},
+    {255, 128, 0},
+    {128, 0, 255},
+    {0, 128, 255},
+    {255, 0, 128},
+    {128, 255, 0},
+    {0, 255, 128},
+    {128, 64, 0},
+    {64, 0, 128},
+    {0, 128, 64},
+    {192, 192, 192},
 };
 
 static inline guint8 *
@@ -46,15 +59,15 @@ seg_overlay_resize_rgb (const guint8 *src, guint sw, guint sh, guint8 *dst,
     gfloat fy = ((gfloat) y + 0.5f) * sh / dh - 0.5f;
     gint y0 = (gint) floorf (fy);
     gfloat wy = fy - y0;
-    gint ya = CLAMP (y0, 0, (gint) sh - 1), yb = CLAMP (y0 + 1, 0,
-        (gint) sh - 1);
+    gint ya = CLAMP (y0, 0, (gint) sh - 1),
+         yb = CLAMP (y0 + 1, 0, (gint) sh - 1);
 
     for (guint x = 0; x < dw; x++) {
       gfloat fx = ((gfloat) x + 0.5f) * sw / dw - 0.5f;
       gint x0 = (gint) floorf (fx);
       gfloat wx = fx - x0;
-      gint xa = CLAMP (x0, 0, (gint) sw - 1), xb = CLAMP (x0 + 1, 0,
-          (gint) sw - 1);
+      gint xa = CLAMP (x0, 0, (gint) sw - 1),
+           xb = CLAMP (x0 + 1, 0, (gint) sw - 1);
 
       for (guint c = 0; c < 3; c++) {
         gfloat top = src[((gsize) ya * sw + xa) * 3 + c] * (1 - wx)
@@ -70,8 +83,8 @@ seg_overlay_resize_rgb (const guint8 *src, guint sw, guint sh, guint8 *dst,
 }
 
 void
-seg_overlay_upsample (const SegMaskPlane *mask, gboolean binary,
-    guint8 *alpha, guint w, guint h)
+seg_overlay_upsample (const SegMaskPlane *mask, gboolean binary, guint8 *alpha,
+    guint w, guint h)
 {
   guint mw = mask->width, mh = mask->height;
 
@@ -79,10 +92,10 @@ seg_overlay_upsample (const SegMaskPlane *mask, gboolean binary,
     gfloat fy = ((gfloat) y + 0.5f) * mh / h - 0.5f;
     gint y0 = (gint) floorf (fy);
     gfloat wy = fy - y0;
-    const guint8 *ra = mask->data + (gsize) CLAMP (y0, 0, (gint) mh - 1)
-        * mask->stride;
-    const guint8 *rb = mask->data + (gsize) CLAMP (y0 + 1, 0, (gint) mh - 1)
-        * mask->stride;
+    const guint8 *ra =
+        mask->data + (gsize) CLAMP (y0, 0, (gint) mh - 1) * mask->stride;
+    const guint8 *rb =
+        mask->data + (gsize) CLAMP (y0 + 1, 0, (gint) mh - 1) * mask->stride;
 
     for (guint x = 0; x < w; x++) {
       gfloat fx = ((gfloat) x + 0.5f) * mw / w - 0.5f;
@@ -114,15 +127,17 @@ seg_overlay_luma (const SegPackedImage *img, guint8 *luma)
     for (guint x = 0; x < w; x++) {
       const guint8 *p = pixel (img, x, y);
 
-      luma[(gsize) y * w + x] = (guint8) ((77 * p[img->off[0]]
-              + 150 * p[img->off[1]] + 29 * p[img->off[2]] + 128) >> 8);
+      luma[(gsize) y * w + x] =
+          (guint8) ((77 * p[img->off[0]] + 150 * p[img->off[1]]
+                        + 29 * p[img->off[2]] + 128)
+              >> 8);
     }
 }
 
 /* Vertical running sums of rows, then prefix sums along the row. */
 void
-seg_overlay_box_mean (const gfloat *src, gfloat *dst, guint w, guint h,
-    guint r, gfloat *acc, gfloat *pre)
+seg_overlay_box_mean (const gfloat *src, gfloat *dst, guint w, guint h, guint r,
+    gfloat *acc, gfloat *pre)
 {
   memset (acc, 0, w * sizeof *acc);
   for (guint y = 0; y < MIN (r, h); y++)
@@ -155,8 +170,8 @@ seg_overlay_box_mean (const gfloat *src, gfloat *dst, guint w, guint h,
  * upsampled mask, so where the frame has an edge near the mask's soft ramp
  * the ramp collapses onto it, and where it has none the mask stays. */
 void
-seg_overlay_guided_refine (guint8 *alpha, const guint8 *luma, guint w,
-    guint h, guint r, gfloat *planes, gfloat *line)
+seg_overlay_guided_refine (guint8 *alpha, const guint8 *luma, guint w, guint h,
+    guint r, gfloat *planes, gfloat *line)
 {
   gsize n = (gsize) w * h;
   gfloat *I = planes, *p = I + n, *mI = p + n, *mp = mI + n;

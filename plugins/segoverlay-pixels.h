@@ -17,9 +17,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   guint8 *data;
-  gsize stride;     /* bytes per row */
-  guint pstride;    /* bytes per pixel */
-  guint off[3];     /* byte offsets of R, G and B in a pixel */
+  gsize stride;  /* bytes per row */
+  guint pstride; /* bytes per pixel */
+  guint off[3];  /* byte offsets of R, G and B in a pixel */
   guint width, height;
 } SegPackedImage;
 
@@ -32,8 +32,8 @@ typedef struct
 } SegMaskPlane;
 
 /* Bilinear resize of a packed 3-byte image, half-pixel centres. */
-void seg_overlay_resize_rgb (const guint8 *src, guint sw, guint sh,
-    guint8 *dst, guint dw, guint dh);
+void seg_overlay_resize_rgb (const guint8 *src, guint sw, guint sh, guint8 *dst,
+    guint dw, guint dh);
 
 /* Bilinear upsample of `mask` into `alpha` (w x h, tightly packed). With
  * `binary`, non-zero mask values count as 255 (a class map's foreground). */
@@ -63,14 +63,14 @@ void seg_overlay_tint (SegPackedImage *img, const guint8 *alpha,
     const SegMaskPlane *classes, guint strength, guint color);
 
 /* Paints foreground pixels within `width` of a background one. */
-void seg_overlay_outline (SegPackedImage *img, const guint8 *alpha,
-    guint width, guint color);
+void seg_overlay_outline (SegPackedImage *img, const guint8 *alpha, guint width,
+    guint color);
 
 /* One horizontal and one vertical box pass of radius r over a packed
  * 3-byte w x h image, edges clamped; `src` may be `dst`. `tmp` holds
  * w * h * 3 bytes, `sums` w * 3. */
-void seg_overlay_box_blur_rgb (const guint8 *src, guint8 *dst, guint w,
-    guint h, guint r, guint8 *tmp, guint32 *sums);
+void seg_overlay_box_blur_rgb (const guint8 *src, guint8 *dst, guint w, guint h,
+    guint r, guint8 *tmp, guint32 *sums);
 
 /* Blends `img` (foreground) over `bg` (packed 3-byte RGB, img's size). */
 void seg_overlay_composite (SegPackedImage *img, const guint8 *alpha,

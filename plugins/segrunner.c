@@ -18,7 +18,7 @@ struct _SegRunner
   seg_session *session;
   const seg_model_info *info;
   GstClockTime warm_latency;
-  gint threads;                 /* what threads=0 chose, or threads */
+  gint threads; /* what threads=0 chose, or threads */
 };
 
 SegRunner *
@@ -67,7 +67,7 @@ static seg_status
 auto_threads_session (seg_model *model, seg_session_options *options,
     const seg_frame *frame, seg_session **out, char **msg)
 {
-  AutoThreads a = { {NULL}, frame };
+  AutoThreads a = {{NULL}, frame};
   guint max = MIN (g_get_num_processors (), AUTO_THREADS_MAX), best;
   seg_status st = SEG_OK;
 
@@ -86,8 +86,9 @@ auto_threads_session (seg_model *model, seg_session_options *options,
       break;
     }
   }
-  best = st == SEG_OK ? seg_threads_choose (max, AUTO_THREADS_ROUNDS,
-      time_run, &a) : 1;
+  best = st == SEG_OK
+      ? seg_threads_choose (max, AUTO_THREADS_ROUNDS, time_run, &a)
+      : 1;
   for (guint t = 1; t <= max; t++)
     if (t != best)
       seg_session_free (a.sessions[t]);
@@ -103,8 +104,8 @@ seg_runner_load (const gchar *path, gint threads, guint generation,
     gchar **error)
 {
   SegRunner *runner = g_new0 (SegRunner, 1);
-  seg_session_options options = { .skip_final_resize = 1 };
-  seg_frame frame = { 0 };
+  seg_session_options options = {.skip_final_resize = 1};
+  seg_frame frame = {0};
   guint8 *gray = NULL;
   char *msg = NULL;
   seg_status st;
@@ -152,20 +153,18 @@ seg_runner_load (const gchar *path, gint threads, guint generation,
   return runner;
 
   /* ERRORS */
-no_path:
-  {
-    *error = g_strdup ("no model file given");
-    seg_runner_unref (runner);
-    return NULL;
-  }
-failed:
-  {
-    *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
-        msg ? msg : "no details");
-    free (msg);
-    seg_runner_unref (runner);
-    return NULL;
-  }
+no_path : {
+  *error = g_strdup ("no model file given");
+  seg_runner_unref (runner);
+  return NULL;
+}
+failed : {
+  *error = g_strdup_printf ("%s (%s)", seg_status_str (st),
+      msg ? msg : "no details");
+  free (msg);
+  seg_runner_unref (runner);
+  return NULL;
+}
 }
 
 const gchar *

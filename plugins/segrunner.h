@@ -28,8 +28,8 @@ typedef struct _SegRunner SegRunner;
  * seg_runner_unref), or NULL with *error set (transfer full, g_free) to a
  * sentence without the path when there is no path or the model does not
  * load or run. */
-SegRunner *seg_runner_load (const gchar *path, gint threads,
-    guint generation, gchar **error);
+SegRunner *seg_runner_load (const gchar *path, gint threads, guint generation,
+    gchar **error);
 
 /* (transfer full) Thread-safe. */
 SegRunner *seg_runner_ref (SegRunner *runner);

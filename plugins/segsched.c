@@ -27,10 +27,10 @@ struct _SegSchedStream
   guint64 max_latency;
   gdouble vtime;
 
-  gpointer frame;               /* waiting, NULL if none */
+  gpointer frame; /* waiting, NULL if none */
   guint64 capture;
   gboolean running;
-  guint64 charged;              /* cost charged at pick */
+  guint64 charged; /* cost charged at pick */
 
   guint64 frames_in, inferred, superseded, stale;
   guint64 ring[LATENCY_RING];
@@ -40,9 +40,9 @@ struct _SegSchedStream
 struct _SegSched
 {
   GPtrArray *streams;
-  gdouble vclock;               /* virtual time of the last frame started */
-  gdouble cost;                 /* ns, moving average; 0 until one ran */
-  gdouble cost_dev;             /* ns, moving average of |run - cost| */
+  gdouble vclock;   /* virtual time of the last frame started */
+  gdouble cost;     /* ns, moving average; 0 until one ran */
+  gdouble cost_dev; /* ns, moving average of |run - cost| */
 };
 
 SegSched *
@@ -114,8 +114,7 @@ seg_sched_stream_busy (SegSchedStream *stream)
 
 void
 seg_sched_submit (SegSched *sched, SegSchedStream *stream, gpointer frame,
-    guint64 capture_ns, guint64 now, SegSchedDropFunc drop,
-    gpointer user_data)
+    guint64 capture_ns, guint64 now, SegSchedDropFunc drop, gpointer user_data)
 {
   (void) now;
   stream->frames_in++;
@@ -128,8 +127,8 @@ seg_sched_submit (SegSched *sched, SegSchedStream *stream, gpointer frame,
      * own frames. Those few matter: a camera whose next frame is not there
      * yet when a worker frees up is not idle, only between frames, and
      * must not lose its weight for it. */
-    gdouble floor = sched->vclock - CREDIT_FRAMES * sched->cost
-        / stream->weight;
+    gdouble floor =
+        sched->vclock - CREDIT_FRAMES * sched->cost / stream->weight;
 
     if (stream->vtime < floor)
       stream->vtime = floor;
@@ -217,14 +216,15 @@ seg_sched_finish (SegSched *sched, SegSchedStream *stream, guint64 capture_ns,
 
   g_assert (stream->running);
   stream->running = FALSE;
-  stream->vtime += ((gdouble) cost - (gdouble) stream->charged)
-      / stream->weight;
+  stream->vtime +=
+      ((gdouble) cost - (gdouble) stream->charged) / stream->weight;
   if (!ok)
     return;
   if (sched->cost > 0)
     sched->cost_dev = (1.0 - COST_ALPHA) * sched->cost_dev
         + COST_ALPHA * ABS ((gdouble) cost - sched->cost);
-  sched->cost = sched->cost <= 0 ? (gdouble) cost
+  sched->cost = sched->cost <= 0
+      ? (gdouble) cost
       : (1.0 - COST_ALPHA) * sched->cost + COST_ALPHA * (gdouble) cost;
   stream->inferred++;
   stream->ring[stream->ring_pos] = end > capture_ns ? end - capture_ns : 0;
@@ -241,8 +241,7 @@ compare_u64 (const void *a, const void *b)
 }
 
 void
-seg_sched_get_stats (SegSched *sched, SegSchedStream *s,
-    SegSchedStats *stats)
+seg_sched_get_stats (SegSched *sched, SegSchedStream *s, SegSchedStats *stats)
 {
   guint64 sorted[LATENCY_RING];
   guint n = s->ring_len;

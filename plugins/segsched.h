@@ -31,10 +31,10 @@ typedef struct _SegSchedStream SegSchedStream;
 
 typedef struct
 {
-  guint64 frames_in;   /* frames submitted */
-  guint64 inferred;    /* frames run to the end */
-  guint64 superseded;  /* replaced by a newer frame before they ran */
-  guint64 stale;       /* dropped: they could not meet the budget */
+  guint64 frames_in;      /* frames submitted */
+  guint64 inferred;       /* frames run to the end */
+  guint64 superseded;     /* replaced by a newer frame before they ran */
+  guint64 stale;          /* dropped: they could not meet the budget */
   gdouble p50_ms, p99_ms; /* capture -> finished, last 256 frames */
   gdouble weight;
   guint64 max_latency_ns;
@@ -62,13 +62,13 @@ void seg_sched_configure (SegSched *sched, SegSchedStream *stream,
     gdouble weight, guint64 max_latency_ns);
 
 gpointer seg_sched_stream_get_user_data (SegSchedStream *stream);
-gboolean seg_sched_stream_busy (SegSchedStream *stream); /* waiting or running */
+gboolean
+seg_sched_stream_busy (SegSchedStream *stream); /* waiting or running */
 
 /* A frame captured at `capture_ns` arrives at `now`. A frame still waiting
  * on this stream goes to `drop` as superseded. */
-void seg_sched_submit (SegSched *sched, SegSchedStream *stream,
-    gpointer frame, guint64 capture_ns, guint64 now, SegSchedDropFunc drop,
-    gpointer user_data);
+void seg_sched_submit (SegSched *sched, SegSchedStream *stream, gpointer frame,
+    guint64 capture_ns, guint64 now, SegSchedDropFunc drop, gpointer user_data);
 
 /* Takes back a waiting frame that has not started (its submitter gave up,
  * e.g. flushing). TRUE if it was still waiting. Not counted as dropped. */
@@ -77,9 +77,8 @@ gboolean seg_sched_withdraw (SegSched *sched, SegSchedStream *stream);
 /* The next frame to run at `now`, or NULL when no stream is runnable.
  * Stale frames met on the way go to `drop`. The returned stream is in
  * flight until seg_sched_finish. */
-SegSchedStream *seg_sched_pick (SegSched *sched, guint64 now,
-    gpointer *frame, guint64 *capture_ns, SegSchedDropFunc drop,
-    gpointer user_data);
+SegSchedStream *seg_sched_pick (SegSched *sched, guint64 now, gpointer *frame,
+    guint64 *capture_ns, SegSchedDropFunc drop, gpointer user_data);
 
 /* The frame picked for `stream` ran from `start` to `end`; `ok` FALSE when
  * it failed (not counted as inferred). */

@@ -34,9 +34,9 @@
 #define THUMB SEG_TEMPORAL_THUMB
 #define TILE SEG_TEMPORAL_TILE
 #define TILES SEG_TEMPORAL_TILES
-#define SAMPLES 4               /* per thumbnail pixel side */
-#define SEARCH 3                /* block matching range, thumbnail pixels */
-#define CUT_RESIDUAL 8          /* see estimate_motion() */
+#define SAMPLES 4      /* per thumbnail pixel side */
+#define SEARCH 3       /* block matching range, thumbnail pixels */
+#define CUT_RESIDUAL 8 /* see estimate_motion() */
 /* The block matching window: a tile and a margin, 8 pixels wide so that
  * a row is one vector of 16-bit values. */
 #define WIN_W (TILE + 4)
@@ -49,29 +49,30 @@
  * even in a still tile. */
 #define PROB_MOTION 64.0f
 
-struct seg_temporal {
+struct seg_temporal
+{
   /* Thumbnails hold the sum of SAMPLES^2 lumas per pixel. */
   uint16_t thumb[2][THUMB * THUMB];
-  int ref;                      /* index of the reference thumbnail */
+  int ref; /* index of the reference thumbnail */
   int have_ref, have_cur;
   int frame_w, frame_h, frame_bpp;
   int sample_x[THUMB * SAMPLES], sample_y[THUMB * SAMPLES];
 
-  float gate[TILES * TILES];    /* 0 still .. 1 moving, dilated */
+  float gate[TILES * TILES]; /* 0 still .. 1 moving, dilated */
   float raw_gate[TILES * TILES];
   /* Tiles whose mask (or a neighbour's) has an edge: only there does a
    * shift change the mask, so only there is motion searched and the mask
    * resampled. */
   uint8_t edge[TILES * TILES];
-  float vx[TILES * TILES], vy[TILES * TILES];   /* thumbnail pixels */
+  float vx[TILES * TILES], vy[TILES * TILES]; /* thumbnail pixels */
   float last_motion;
   uint16_t pad_ref[PADDED * PADDED], pad_cur[PADDED * PADDED];
 
   /* Per mask size. */
   int w, h;
-  float *state;                 /* filtered probability, 0..255 */
-  uint8_t *cls;                 /* last decided class */
-  uint8_t *col_tile;            /* tile column of each mask column */
+  float *state;      /* filtered probability, 0..255 */
+  uint8_t *cls;      /* last decided class */
+  uint8_t *col_tile; /* tile column of each mask column */
   /* Each mask column between two tile centres, for interpolating motion
    * vectors. */
   uint8_t *col_t0, *col_t1;
@@ -131,7 +132,8 @@ seg_temporal_last_motion (const seg_temporal *t)
 
 /* Where to read luma: byte offsets of R, G, B in a pixel with their
  * weights (BT.601, sum 256), or a single Y byte with weight 256. */
-typedef struct {
+typedef struct
+{
   const uint8_t *plane;
   int stride, bpp;
   int off[3], wt[3];
@@ -140,25 +142,56 @@ typedef struct {
 static int
 luma_src_init (luma_src *l, const seg_frame *f)
 {
-  static const int bt601[3] = { 77, 150, 29 };
+  static const int bt601[3] = {77, 150, 29};
   int r = -1, g = 1, b = -1;
 
   l->plane = f->planes[0];
   l->stride = f->strides[0];
   switch (f->format) {
-    case SEG_PIXEL_RGB: l->bpp = 3; r = 0; b = 2; break;
-    case SEG_PIXEL_BGR: l->bpp = 3; r = 2; b = 0; break;
+    case SEG_PIXEL_RGB:
+      l->bpp = 3;
+      r = 0;
+      b = 2;
+      break;
+    case SEG_PIXEL_BGR:
+      l->bpp = 3;
+      r = 2;
+      b = 0;
+      break;
     case SEG_PIXEL_RGBX:
-    case SEG_PIXEL_RGBA: l->bpp = 4; r = 0; b = 2; break;
+    case SEG_PIXEL_RGBA:
+      l->bpp = 4;
+      r = 0;
+      b = 2;
+      break;
     case SEG_PIXEL_BGRX:
-    case SEG_PIXEL_BGRA: l->bpp = 4; r = 2; b = 0; break;
-    case SEG_PIXEL_XRGB: l->bpp = 4; r = 1; g = 2; b = 3; break;
-    case SEG_PIXEL_XBGR: l->bpp = 4; r = 3; g = 2; b = 1; break;
+    case SEG_PIXEL_BGRA:
+      l->bpp = 4;
+      r = 2;
+      b = 0;
+      break;
+    case SEG_PIXEL_XRGB:
+      l->bpp = 4;
+      r = 1;
+      g = 2;
+      b = 3;
+      break;
+    case SEG_PIXEL_XBGR:
+      l->bpp = 4;
+      r = 3;
+      g = 2;
+      b = 1;
+      break;
     case SEG_PIXEL_NV12:
     case SEG_PIXEL_I420:
-    case SEG_PIXEL_GRAY8: l->bpp = 1; break;
-    case SEG_PIXEL_YUY2: l->bpp = 2; break;
-    default: return 0;
+    case SEG_PIXEL_GRAY8:
+      l->bpp = 1;
+      break;
+    case SEG_PIXEL_YUY2:
+      l->bpp = 2;
+      break;
+    default:
+      return 0;
   }
   if (r < 0) {
     /* Y is the first byte of the pixel in every luma format we take. */
@@ -189,10 +222,11 @@ seg_temporal_observe (seg_temporal *t, const seg_frame *frame)
       || l.bpp != t->frame_bpp) {
     /* Sample centres spread evenly over each thumbnail pixel's block. */
     for (int i = 0; i < THUMB * SAMPLES; i++) {
-      t->sample_x[i] = (int) (((int64_t) 2 * i + 1) * frame->width
-          / (2 * THUMB * SAMPLES)) * l.bpp;
-      t->sample_y[i] = (int) (((int64_t) 2 * i + 1) * frame->height
-          / (2 * THUMB * SAMPLES));
+      t->sample_x[i] =
+          (int) (((int64_t) 2 * i + 1) * frame->width / (2 * THUMB * SAMPLES))
+          * l.bpp;
+      t->sample_y[i] =
+          (int) (((int64_t) 2 * i + 1) * frame->height / (2 * THUMB * SAMPLES));
     }
     /* Another layout of the same size is the same picture; another size
      * is another stream. */
@@ -206,11 +240,11 @@ seg_temporal_observe (seg_temporal *t, const seg_frame *frame)
   /* Written into the non-reference slot; the reference stays for warp. */
   dst = t->thumb[!t->ref];
   for (int ty = 0; ty < THUMB; ty++) {
-    uint32_t acc[THUMB] = { 0 };
+    uint32_t acc[THUMB] = {0};
 
     for (int s = 0; s < SAMPLES; s++) {
-      const uint8_t *row = l.plane
-          + (size_t) t->sample_y[ty * SAMPLES + s] * l.stride;
+      const uint8_t *row =
+          l.plane + (size_t) t->sample_y[ty * SAMPLES + s] * l.stride;
 
       for (int i = 0; i < THUMB * SAMPLES; i++) {
         const uint8_t *p = row + t->sample_x[i];
@@ -340,8 +374,8 @@ promote_observed (seg_temporal *t)
 }
 
 static void
-plain_classes (const uint8_t *prob, uint8_t *classes, int w, int h,
-    int stride, float cut)
+plain_classes (const uint8_t *prob, uint8_t *classes, int w, int h, int stride,
+    float cut)
 {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
@@ -415,8 +449,7 @@ seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
 
       for (int x = 0; x < w; x++) {
         s[x] = p[x];
-        c[x] = derive_classes ? p[x] >= cut
-            : classes[(size_t) y * stride + x];
+        c[x] = derive_classes ? p[x] >= cut : classes[(size_t) y * stride + x];
       }
       if (derive_classes)
         memcpy (classes + (size_t) y * stride, c, (size_t) w);
@@ -567,8 +600,7 @@ seg_temporal_track (seg_temporal *t, const seg_temporal_params *params,
   uint8_t lo[TILES * TILES], hi[TILES * TILES], clo[TILES * TILES];
   uint8_t chi[TILES * TILES], mixed[TILES * TILES];
 
-  if (!t->have_ref || !t->have_cur || !t->have_state || t->w != w
-      || t->h != h)
+  if (!t->have_ref || !t->have_cur || !t->have_state || t->w != w || t->h != h)
     return SEG_ERR_INVALID;
   if (compute_gates (t, params->motion) <= 0.0f)
     return 0;
@@ -587,8 +619,8 @@ seg_temporal_track (seg_temporal *t, const seg_temporal_params *params,
 
     /* Tile by tile, in locals: x is in tile tx from ceil (tx * w / TILES). */
     for (int tx = 0; tx < TILES; tx++) {
-      int x0 = (tx * w + TILES - 1) / TILES, x1 = ((tx + 1) * w + TILES - 1)
-          / TILES, i = row + tx;
+      int x0 = (tx * w + TILES - 1) / TILES,
+          x1 = ((tx + 1) * w + TILES - 1) / TILES, i = row + tx;
       uint8_t a = lo[i], b = hi[i], ca = clo[i], cb = chi[i];
 
       for (int x = x0; x < x1; x++) {

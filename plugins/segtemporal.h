@@ -31,7 +31,8 @@
 #define SEG_TEMPORAL_TILE 4   /* tile side, thumbnail pixels */
 #define SEG_TEMPORAL_TILES (SEG_TEMPORAL_THUMB / SEG_TEMPORAL_TILE)
 
-typedef struct {
+typedef struct
+{
   /* Weight of the past in still tiles, 0..0.99; 0 turns the whole filter
    * off (seg_temporal_filter leaves the planes as they are). */
   float strength;
@@ -70,8 +71,8 @@ seg_status seg_temporal_observe (seg_temporal *t, const seg_frame *frame);
  * mask size resets the history. Returns SEG_ERR_NOMEM if the state cannot
  * be allocated (the planes are then left unfiltered). */
 seg_status seg_temporal_filter (seg_temporal *t,
-    const seg_temporal_params *params, uint8_t *prob, uint8_t *classes,
-    int w, int h, int stride, int derive_classes);
+    const seg_temporal_params *params, uint8_t *prob, uint8_t *classes, int w,
+    int h, int stride, int derive_classes);
 
 /* Measures the motion between the reference frame (the one last
  * filtered) and the last observed frame, where it matters for the
@@ -91,10 +92,10 @@ int seg_temporal_track (seg_temporal *t, const seg_temporal_params *params,
  * measured, into dst_* (same size and stride).
  * Classes are re-derived from the moved probability when
  * `derive_classes`, else moved by nearest sample. */
-void seg_temporal_warp (const seg_temporal *t,
-    const seg_temporal_params *params, const uint8_t *src_prob,
-    const uint8_t *src_classes, uint8_t *dst_prob, uint8_t *dst_classes,
-    int w, int h, int stride, int derive_classes);
+void
+seg_temporal_warp (const seg_temporal *t, const seg_temporal_params *params,
+    const uint8_t *src_prob, const uint8_t *src_classes, uint8_t *dst_prob,
+    uint8_t *dst_classes, int w, int h, int stride, int derive_classes);
 
 /* Largest tile motion gate (0..1) found by the last filter or warp call:
  * how much of the scene was treated as moving. For tests and tuning. */

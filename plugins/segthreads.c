@@ -31,8 +31,9 @@ seg_threads_choose (guint max_threads, guint rounds, SegThreadsTimer timer,
 
     qsort (row, rounds, sizeof *row, cmp_double);
     /* a failed run sorts first: a count with any failure is out */
-    median[t] = row[0] < 0 ? -1.0 : rounds % 2 ? row[rounds / 2]
-        : 0.5 * (row[rounds / 2 - 1] + row[rounds / 2]);
+    median[t] = row[0] < 0 ? -1.0
+        : rounds % 2       ? row[rounds / 2]
+                           : 0.5 * (row[rounds / 2 - 1] + row[rounds / 2]);
   }
   for (guint t = 2; t <= max_threads; t++)
     if (median[t] >= 0 && median[t] < median[best] * (1.0 - SEG_THREADS_MARGIN))

@@ -106,8 +106,7 @@ segmask_header_size (const segmask_header *h)
   size_t size = SEGMASK_FIXED_LEN;
   const char *fixed[3];
 
-  if (!h || !h->stream || !h->stream[0]
-      || h->num_classes > SEGMASK_MAX_CLASSES)
+  if (!h || !h->stream || !h->stream[0] || h->num_classes > SEGMASK_MAX_CLASSES)
     return 0;
   fixed[0] = h->stream;
   fixed[1] = h->model_name;
@@ -225,8 +224,8 @@ segmask_printable (const char *src, char *dst, size_t cap)
 
   if (!dst || !cap)
     return dst;
-  for (const unsigned char *p = (const unsigned char *) (src ? src : "");
-      *p; p++) {
+  for (const unsigned char *p = (const unsigned char *) (src ? src : ""); *p;
+       p++) {
     if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
       if (o + 1 >= cap)
         break;
@@ -244,10 +243,10 @@ segmask_printable (const char *src, char *dst, size_t cap)
   return dst;
 }
 
-#define REJECT(msg) \
-  do { \
-    if (why) \
-      *why = (msg); \
+#define REJECT(msg)             \
+  do {                          \
+    if (why)                    \
+      *why = (msg);             \
     return SEGMASK_ERR_INVALID; \
   } while (0)
 
@@ -329,16 +328,15 @@ segmask_header_decode (const uint8_t *buf, size_t len, segmask_header *h,
     raw = (uint64_t) h->stride * h->height;
     if (raw != h->raw_len)
       REJECT ("raw length does not match the mask size");
-  } else if (h->kind != SEGMASK_KIND_NONE || h->width || h->height
-      || h->stride || h->raw_len || h->encoding != SEGMASK_ENC_RAW) {
+  } else if (h->kind != SEGMASK_KIND_NONE || h->width || h->height || h->stride
+      || h->raw_len || h->encoding != SEGMASK_ENC_RAW) {
     REJECT ("status or end-of-stream message with a mask");
   }
   return SEGMASK_OK;
 }
 
 size_t
-segmask_topic (segmask_msg_type type, const char *stream, char *dst,
-    size_t cap)
+segmask_topic (segmask_msg_type type, const char *stream, char *dst, size_t cap)
 {
   const char *prefix = type == SEGMASK_MSG_STATUS ? "status/" : "mask/";
   size_t np = strlen (prefix), ns = str_len (stream);
@@ -502,8 +500,8 @@ rle_decode (const uint8_t *src, size_t len, uint8_t *dst, size_t raw_len,
 }
 
 segmask_status
-segmask_payload_encode (segmask_codec *codec, segmask_encoding enc,
-    int level, const uint8_t *raw, size_t raw_len, uint8_t *dst, size_t cap,
+segmask_payload_encode (segmask_codec *codec, segmask_encoding enc, int level,
+    const uint8_t *raw, size_t raw_len, uint8_t *dst, size_t cap,
     size_t *out_len)
 {
   size_t n;
@@ -525,7 +523,8 @@ segmask_payload_encode (segmask_codec *codec, segmask_encoding enc,
       n = ZSTD_compressCCtx (codec->cctx, dst, cap, raw, raw_len, level);
       if (ZSTD_isError (n))
         return ZSTD_getErrorCode (n) == ZSTD_error_dstSize_tooSmall
-            ? SEGMASK_ERR_NOSPACE : SEGMASK_ERR_INVALID;
+            ? SEGMASK_ERR_NOSPACE
+            : SEGMASK_ERR_INVALID;
       *out_len = n;
       return SEGMASK_OK;
   }
@@ -598,7 +597,8 @@ int
 segmask_encoding_from_name (const char *name)
 {
   for (int e = SEGMASK_ENC_RAW; e <= SEGMASK_ENC_ZSTD; e++)
-    if (name && strcmp (name, segmask_encoding_name ((segmask_encoding) e)) == 0)
+    if (name
+        && strcmp (name, segmask_encoding_name ((segmask_encoding) e)) == 0)
       return e;
   return -1;
 }

@@ -165,9 +165,10 @@ parse_list (segmask_keyring *ring, const char *text, size_t len,
     n = i - start;
     if (!decode_key (text + start, n, key)) {
       token_preview (text + start, n, pv);
-      segmask_set_error (err, err_len, "%s:%u: \"%s\" (%zu characters) is not a Z85 "
-          "CURVE key (40 characters of the Z85 alphabet)", origin, line, pv,
-          n);
+      segmask_set_error (err, err_len,
+          "%s:%u: \"%s\" (%zu characters) is not a Z85 "
+          "CURVE key (40 characters of the Z85 alphabet)",
+          origin, line, pv, n);
       return SEGMASK_ERR_INVALID;
     }
     if (ring_add (ring, key) != SEGMASK_OK)
@@ -318,22 +319,26 @@ parse_cert (const char *text, size_t len, const char *origin, Found *pub,
     continue;
 
   bad_indent:
-    segmask_set_error (err, err_len, "%s:%u: indentation must be a multiple of four "
-        "spaces under a section (ZPL)", origin, line);
+    segmask_set_error (err, err_len,
+        "%s:%u: indentation must be a multiple of four "
+        "spaces under a section (ZPL)",
+        origin, line);
     return SEGMASK_ERR_INVALID;
   bad_name:
-    segmask_set_error (err, err_len, "%s:%u: expected a ZPL name", origin, line);
-    return SEGMASK_ERR_INVALID;
-  unterminated:
-    segmask_set_error (err, err_len, "%s:%u: unterminated quoted value", origin, line);
-    return SEGMASK_ERR_INVALID;
-  trailing:
-    segmask_set_error (err, err_len, "%s:%u: unexpected text after the value", origin,
+    segmask_set_error (err, err_len, "%s:%u: expected a ZPL name", origin,
         line);
     return SEGMASK_ERR_INVALID;
+  unterminated:
+    segmask_set_error (err, err_len, "%s:%u: unterminated quoted value", origin,
+        line);
+    return SEGMASK_ERR_INVALID;
+  trailing:
+    segmask_set_error (err, err_len, "%s:%u: unexpected text after the value",
+        origin, line);
+    return SEGMASK_ERR_INVALID;
   duplicate:
-    segmask_set_error (err, err_len, "%s:%u: curve/%.*s given twice", origin, line,
-        (int) name_n, text + name);
+    segmask_set_error (err, err_len, "%s:%u: curve/%.*s given twice", origin,
+        line, (int) name_n, text + name);
     return SEGMASK_ERR_INVALID;
   }
   return SEGMASK_OK;
@@ -348,8 +353,10 @@ found_key (const Found *f, const char *what, const char *origin,
   if (decode_key (f->val, f->n, key))
     return SEGMASK_OK;
   token_preview (f->val, f->n, pv);
-  segmask_set_error (err, err_len, "%s:%u: curve/%s \"%s\" (%zu characters) is not a "
-      "Z85 CURVE key", origin, f->line, what, pv, f->n);
+  segmask_set_error (err, err_len,
+      "%s:%u: curve/%s \"%s\" (%zu characters) is not a "
+      "Z85 CURVE key",
+      origin, f->line, what, pv, f->n);
   return SEGMASK_ERR_INVALID;
 }
 
@@ -364,12 +371,16 @@ check_pair (const uint8_t pub[32], const uint8_t sec[32], const char *origin,
 
   if (!zmq_z85_encode (sec_z, sec, 32) || !zmq_z85_encode (pub_z, pub, 32)
       || zmq_curve_public (derived, sec_z) != 0) {
-    segmask_set_error (err, err_len, "%s: cannot derive the public key (libzmq without "
-        "CURVE?): %s", origin, zmq_strerror (zmq_errno ()));
+    segmask_set_error (err, err_len,
+        "%s: cannot derive the public key (libzmq without "
+        "CURVE?): %s",
+        origin, zmq_strerror (zmq_errno ()));
     st = SEGMASK_ERR_ZMQ;
   } else if (strcmp (derived, pub_z) != 0) {
-    segmask_set_error (err, err_len, "%s:%u: curve/public-key does not belong to "
-        "curve/secret-key", origin, line);
+    segmask_set_error (err, err_len,
+        "%s:%u: curve/public-key does not belong to "
+        "curve/secret-key",
+        origin, line);
     st = SEGMASK_ERR_INVALID;
   }
   memset (sec_z, 0, sizeof (sec_z));
@@ -378,8 +389,7 @@ check_pair (const uint8_t pub[32], const uint8_t sec[32], const char *origin,
 
 segmask_status
 segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
-    const char *text, size_t len, const char *origin, char *err,
-    size_t err_len)
+    const char *text, size_t len, const char *origin, char *err, size_t err_len)
 {
   Found pub, sec;
   uint8_t pk[32], sk[32];
@@ -392,7 +402,8 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
   if (!origin)
     origin = "(keys)";
   if (memchr (text, 0, len)) {
-    segmask_set_error (err, err_len, "%s: holds a NUL byte; not a key file", origin);
+    segmask_set_error (err, err_len, "%s: holds a NUL byte; not a key file",
+        origin);
     return SEGMASK_ERR_INVALID;
   }
   if (!looks_like_cert (text, len)) {
@@ -401,8 +412,9 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     st = parse_list (ring, text, len, origin, err, err_len);
     if (st == SEGMASK_OK && kind == SEGMASK_KEY_SECRET
         && ring->len - before > 1) {
-      segmask_set_error (err, err_len, "%s: holds %zu keys where one secret key belongs",
-          origin, ring->len - before);
+      segmask_set_error (err, err_len,
+          "%s: holds %zu keys where one secret key belongs", origin,
+          ring->len - before);
       st = SEGMASK_ERR_INVALID;
     }
     return st;
@@ -412,7 +424,8 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     return st;
   if (kind == SEGMASK_KEY_SECRET) {
     if (!sec.val) {
-      segmask_set_error (err, err_len, "%s: certificate has no curve/secret-key (a "
+      segmask_set_error (err, err_len,
+          "%s: certificate has no curve/secret-key (a "
           "public certificate? czmq writes the secret one as *_secret)",
           origin);
       return SEGMASK_ERR_INVALID;
@@ -422,9 +435,9 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
       return st;
     if (pub.val) {
       if ((st = found_key (&pub, "public-key", origin, pk, err, err_len))
-          != SEGMASK_OK
+              != SEGMASK_OK
           || (st = check_pair (pk, sk, origin, pub.line, err, err_len))
-          != SEGMASK_OK) {
+              != SEGMASK_OK) {
         memset (sk, 0, sizeof (sk));
         return st;
       }
@@ -434,15 +447,18 @@ segmask_keyring_add_text (segmask_keyring *ring, segmask_key_kind kind,
     return st;
   }
   if (!pub.val) {
-    segmask_set_error (err, err_len, "%s: certificate has no curve/public-key", origin);
+    segmask_set_error (err, err_len, "%s: certificate has no curve/public-key",
+        origin);
     return SEGMASK_ERR_INVALID;
   }
   /* A secret certificate where a public key belongs means the secret has
    * been copied to a host that should only know the public half. */
   if (sec.val) {
-    segmask_set_error (err, err_len, "%s:%u: holds a secret key where a public key "
+    segmask_set_error (err, err_len,
+        "%s:%u: holds a secret key where a public key "
         "belongs; give this host the public certificate (czmq writes it "
-        "without _secret)", origin, sec.line);
+        "without _secret)",
+        origin, sec.line);
     return SEGMASK_ERR_INVALID;
   }
   if ((st = found_key (&pub, "public-key", origin, pk, err, err_len))
@@ -471,7 +487,8 @@ read_file (const char *path, char **out, size_t *out_len, char *err,
     return SEGMASK_ERR_INVALID;
   }
   if (st.st_size > MAX_KEY_FILE) {
-    segmask_set_error (err, err_len, "%s: %lld bytes is too large for a key file", path,
+    segmask_set_error (err, err_len,
+        "%s: %lld bytes is too large for a key file", path,
         (long long) st.st_size);
     close (fd);
     return SEGMASK_ERR_INVALID;
@@ -546,7 +563,8 @@ add_dir (segmask_keyring *ring, const char *path, unsigned depth, char *err,
   segmask_status st = SEGMASK_OK;
 
   if (depth > MAX_DIR_DEPTH) {
-    segmask_set_error (err, err_len, "%s: certificate directories nested too deep", path);
+    segmask_set_error (err, err_len,
+        "%s: certificate directories nested too deep", path);
     return SEGMASK_ERR_INVALID;
   }
   if (!(d = opendir (path))) {
@@ -611,8 +629,8 @@ segmask_keyring_add_path (segmask_keyring *ring, segmask_key_kind kind,
   }
   if (S_ISDIR (sb.st_mode)) {
     if (kind == SEGMASK_KEY_SECRET) {
-      segmask_set_error (err, err_len, "%s: a directory where one secret key belongs",
-          path);
+      segmask_set_error (err, err_len,
+          "%s: a directory where one secret key belongs", path);
       return SEGMASK_ERR_INVALID;
     }
     return add_dir (ring, path, 0, err, err_len);
@@ -628,7 +646,8 @@ segmask_keypair_load (const char *secret_key, const char *secret_key_file,
   segmask_status st;
 
   if ((secret_key != NULL) == (secret_key_file != NULL)) {
-    segmask_set_error (err, err_len, "give a secret key or a secret key file, not %s",
+    segmask_set_error (err, err_len,
+        "give a secret key or a secret key file, not %s",
         secret_key ? "both" : "neither");
     return SEGMASK_ERR_INVALID;
   }
@@ -673,13 +692,14 @@ segmask_key_load (const char *key, const char *key_file, char z85[41],
   if (!(ring = segmask_keyring_new ()))
     return SEGMASK_ERR_NOMEM;
   if (key)
-    st = segmask_keyring_add_text (ring, SEGMASK_KEY_PUBLIC, key,
-        strlen (key), "(inline key)", err, err_len);
+    st = segmask_keyring_add_text (ring, SEGMASK_KEY_PUBLIC, key, strlen (key),
+        "(inline key)", err, err_len);
   else
     st = segmask_keyring_add_path (ring, SEGMASK_KEY_PUBLIC, key_file, err,
         err_len);
   if (st == SEGMASK_OK && ring->len != 1) {
-    segmask_set_error (err, err_len, "%s: holds %zu keys where one public key belongs",
+    segmask_set_error (err, err_len,
+        "%s: holds %zu keys where one public key belongs",
         key_file ? key_file : "(inline key)", ring->len);
     st = SEGMASK_ERR_INVALID;
   }

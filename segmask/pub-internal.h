@@ -30,14 +30,14 @@ typedef struct segmask_track segmask_track;
 
 enum
 {
-  SEGMASK_TRACK_COUNT = 1,      /* the subscriber count changed */
-  SEGMASK_TRACK_REPLAY = 2,     /* a connection subscribed to masks */
-  SEGMASK_TRACK_STATUS = 4,     /* a connection subscribed to status */
+  SEGMASK_TRACK_COUNT = 1,  /* the subscriber count changed */
+  SEGMASK_TRACK_REPLAY = 2, /* a connection subscribed to masks */
+  SEGMASK_TRACK_STATUS = 4, /* a connection subscribed to status */
 };
 
 /* Tracks subscriptions to the two topics (copied). NULL: out of memory. */
-segmask_track *segmask_track_new (const char *mask_topic,
-    const char *status_topic);
+segmask_track *
+segmask_track_new (const char *mask_topic, const char *status_topic);
 void segmask_track_free (segmask_track **t);
 
 /* One XPUB notification (`\x01prefix` or `\x00prefix`) from connection
@@ -65,10 +65,10 @@ typedef struct
 
 typedef struct
 {
-  const char *code;             /* "200", "400" */
+  const char *code; /* "200", "400" */
   const char *text;
-  char user_id[32];             /* "segd-<conn>" when admitted, else "" */
-  const segmask_frame *request_id;      /* NULL: send an empty one */
+  char user_id[32];                /* "segd-<conn>" when admitted, else "" */
+  const segmask_frame *request_id; /* NULL: send an empty one */
 } segmask_zap_reply;
 
 /* Decides a ZAP request (the frames after the envelope). `curve`: the

@@ -20,8 +20,8 @@
 typedef struct
 {
   uint64_t id;
-  uint64_t last_event;          /* when it last sent a frame */
-  uint8_t *bits;                /* prefixes it holds, by index */
+  uint64_t last_event; /* when it last sent a frame */
+  uint8_t *bits;       /* prefixes it holds, by index */
 } Conn;
 
 struct segmask_track
@@ -33,7 +33,7 @@ struct segmask_track
   Conn dead[GRAVEYARD];
   uint64_t dead_at[GRAVEYARD];
   size_t ndead;
-  uint16_t *batch;              /* per index: departures pending */
+  uint16_t *batch; /* per index: departures pending */
   size_t batch_len;
   uint64_t event;
   int subscribers;
@@ -175,7 +175,7 @@ add_conn (segmask_track *t, uint64_t id, uint8_t *bits)
   }
   if (!bits && !(bits = calloc (1, t->nbytes)))
     return NULL;
-  t->conns[t->nconns] = (Conn) { id, t->event, bits };
+  t->conns[t->nconns] = (Conn){id, t->event, bits};
   return &t->conns[t->nconns++];
 }
 
@@ -222,7 +222,8 @@ resurrect (segmask_track *t, uint64_t id)
         && memcmp (y->bits, c.bits, t->nbytes) == 0) {
       /* Same bits, so the count does not change: just swap identities. */
       y->id = id;
-      memmove (t->dead + d, t->dead + d + 1, (t->ndead - d - 1) * sizeof (Conn));
+      memmove (t->dead + d, t->dead + d + 1,
+          (t->ndead - d - 1) * sizeof (Conn));
       memmove (t->dead_at + d, t->dead_at + d + 1,
           (t->ndead - d - 1) * sizeof (uint64_t));
       t->ndead--;
@@ -254,8 +255,8 @@ segmask_track_flush (segmask_track *t)
           fits = 0;
       if (!fits || (n = popcount (t, c->bits)) == 0)
         continue;
-      if (n > best_n || (n == best_n
-              && c->last_event < t->conns[best].last_event)) {
+      if (n > best_n
+          || (n == best_n && c->last_event < t->conns[best].last_event)) {
         best = i;
         best_n = n;
       }
@@ -311,14 +312,14 @@ segmask_track_frame (segmask_track *t, uint64_t conn, const uint8_t *d,
   t->event++;
   if (!(c = find (t, conn)) && !(c = resurrect (t, conn))) {
     if (!sub)
-      return flags;             /* nothing of its own to remove */
+      return flags; /* nothing of its own to remove */
     if (!(c = add_conn (t, conn, NULL)))
       return flags;
   }
   c->last_event = t->event;
   had_mask = selects_mask (t, c->bits);
   if (sub == bit (c->bits, (size_t) idx))
-    return flags;               /* duplicate, or never held: no change */
+    return flags; /* duplicate, or never held: no change */
   c->bits[idx / 8] ^= (uint8_t) (1u << (idx % 8));
   if (sub && (idx == 0 || (size_t) idx > t->mlen))
     flags |= SEGMASK_TRACK_STATUS;
@@ -370,7 +371,8 @@ segmask_zap_decide (const segmask_frame *req, size_t n, int curve,
       return 0;
     }
     if (allowed && !segmask_keyring_contains (allowed, req[6].data)) {
-      r->text = segmask_keyring_count (allowed) ? "client key not allowed"
+      r->text = segmask_keyring_count (allowed)
+          ? "client key not allowed"
           : "allow-list is empty: nobody is admitted";
       return 0;
     }

@@ -69,12 +69,12 @@ struct segmask_pub
   segmask_encoding enc;
   int level;
   int curve;
-  segmask_keyring *allowed;     /* NULL: any CURVE client */
+  segmask_keyring *allowed; /* NULL: any CURVE client */
   segmask_pub_subscribers_func on_subscribers;
   segmask_pub_log_func log;
   void *user;
   char *bound;
-  char *ipc_path;               /* the socket file we placed, to unlink */
+  char *ipc_path; /* the socket file we placed, to unlink */
   dev_t ipc_dev;
   ino_t ipc_ino;
 
@@ -92,7 +92,7 @@ struct segmask_pub
   uint64_t seq;
   uint64_t conn_seq;
   int64_t last_replay_ms;
-  segmask_pub_mask last_info;   /* numbers of the newest mask */
+  segmask_pub_mask last_info; /* numbers of the newest mask */
   char *last_model_name, *last_model_sha256;
   int64_t status_time_ms;
   uint64_t status_published;
@@ -107,7 +107,7 @@ struct segmask_pub
   unsigned qhead, qlen, qcap;
   int eos_pending, quit;
   char *camera_state, *model_state;
-  char *extra_status;           /* "key=value\n" lines, or NULL */
+  char *extra_status; /* "key=value\n" lines, or NULL */
   segmask_pub_stats stats;
 };
 
@@ -182,7 +182,8 @@ send_parts (segmask_pub *p, zmq_msg_t parts[3], size_t *bytes)
   for (int i = 0; i < 3; i++) {
     total += zmq_msg_size (&parts[i]);
     if (zmq_msg_send (&parts[i], p->xpub,
-            ZMQ_DONTWAIT | (i < 2 ? ZMQ_SNDMORE : 0)) < 0) {
+            ZMQ_DONTWAIT | (i < 2 ? ZMQ_SNDMORE : 0))
+        < 0) {
       logf_ (p, SEGMASK_LOG_DEBUG, "send failed: %s",
           zmq_strerror (zmq_errno ()));
       /* After a failed send the caller still owns the message. */
@@ -300,8 +301,9 @@ publish_mask (segmask_pub *p, segmask_pub_mask *m)
   if (p->enc == SEGMASK_ENC_RAW) {
     plen = raw_len;
   } else if (!ensure_scratch (p, segmask_payload_bound (p->enc, raw_len))
-      || segmask_payload_encode (p->codec, p->enc, p->level, m->plane,
-          raw_len, p->scratch, p->scratch_len, &plen) != SEGMASK_OK) {
+      || segmask_payload_encode (p->codec, p->enc, p->level, m->plane, raw_len,
+             p->scratch, p->scratch_len, &plen)
+          != SEGMASK_OK) {
     goto encode_failed;
   }
   h.payload_len = (uint32_t) plen;
@@ -315,8 +317,9 @@ publish_mask (segmask_pub *p, segmask_pub_mask *m)
   }
   if (p->enc == SEGMASK_ENC_RAW) {
     /* Zero-copy: libzmq takes over the caller's reference. */
-    if (zmq_msg_init_data (&parts[2], (void *) m->plane, raw_len,
-            m->release, m->owner) != 0) {
+    if (zmq_msg_init_data (&parts[2], (void *) m->plane, raw_len, m->release,
+            m->owner)
+        != 0) {
       zmq_msg_close (&parts[0]);
       zmq_msg_close (&parts[1]);
       goto encode_failed;
@@ -384,8 +387,8 @@ publish_simple (segmask_pub *p, segmask_msg_type type, const char *payload,
 {
   segmask_header h;
   zmq_msg_t parts[3];
-  const char *topic = type == SEGMASK_MSG_STATUS ? p->status_topic
-      : p->mask_topic;
+  const char *topic =
+      type == SEGMASK_MSG_STATUS ? p->status_topic : p->mask_topic;
   size_t hlen;
 
   header_common (p, &h, type);
@@ -426,7 +429,8 @@ publish_status (segmask_pub *p)
   pthread_mutex_lock (&p->lock);
   published = p->stats.published;
   dropped = p->stats.dropped;
-  n = snprintf (text, sizeof (text), "fps=%.2f\ninference_ms=%.3f\n"
+  n = snprintf (text, sizeof (text),
+      "fps=%.2f\ninference_ms=%.3f\n"
       "drops=%llu\nmask_age_ms=%.3f\nmodel=%s\nmodel_sha256=%s\n"
       "subscribers=%d\ncamera_state=%s\nmodel_state=%s\npublished=%llu\n"
       "seq=%llu\n%s",
@@ -434,8 +438,8 @@ publish_status (segmask_pub *p)
       p->last_info.inference_ns / 1e6, (unsigned long long) dropped,
       p->last_info.mask_age_ns / 1e6,
       p->last_model_name ? p->last_model_name : "",
-      p->last_model_sha256 ? p->last_model_sha256 : "",
-      p->stats.subscribers, p->camera_state ? p->camera_state : "",
+      p->last_model_sha256 ? p->last_model_sha256 : "", p->stats.subscribers,
+      p->camera_state ? p->camera_state : "",
       p->model_state ? p->model_state : "", (unsigned long long) published,
       (unsigned long long) p->seq, p->extra_status ? p->extra_status : "");
   pthread_mutex_unlock (&p->lock);
@@ -547,7 +551,7 @@ handle_zap (segmask_pub *p)
   if (n == 0)
     return;
   if (delim < 1)
-    goto out;                   /* no envelope: nothing to reply to */
+    goto out; /* no envelope: nothing to reply to */
   for (int i = delim + 1; i < n; i++) {
     req[i - delim - 1].data = zmq_msg_data (&f[i]);
     req[i - delim - 1].len = zmq_msg_size (&f[i]);
@@ -572,10 +576,10 @@ handle_zap (segmask_pub *p)
       ok = zap_send (p, zmq_msg_data (&f[i]), zmq_msg_size (&f[i]), 1) >= 0;
     if (ok) {
       const segmask_frame *id = r.request_id;
-      const void *d[6] = { "1.0", id ? id->data : NULL, r.code, r.text,
-        r.user_id, NULL };
-      size_t l[6] = { 3, id ? id->len : 0, 3, strlen (r.text),
-        strlen (r.user_id), 0 };
+      const void *d[6] = {"1.0", id ? id->data : NULL, r.code, r.text,
+          r.user_id, NULL};
+      size_t l[6] = {3, id ? id->len : 0, 3, strlen (r.text),
+          strlen (r.user_id), 0};
 
       /* Once the envelope is out, every frame is sent even if one fails,
        * so that the message is complete. */
@@ -628,9 +632,9 @@ publisher_thread (void *data)
   p->status_time_ms = mono_ms ();
   for (;;) {
     zmq_pollitem_t items[3] = {
-      {p->xpub, 0, ZMQ_POLLIN, 0},
-      {NULL, p->wake_fd, ZMQ_POLLIN, 0},
-      {p->zap, 0, ZMQ_POLLIN, 0},
+        {p->xpub, 0, ZMQ_POLLIN, 0},
+        {NULL, p->wake_fd, ZMQ_POLLIN, 0},
+        {p->zap, 0, ZMQ_POLLIN, 0},
     };
     int64_t now = mono_ms ();
     long timeout = next_status > now ? (long) (next_status - now) : 0;
@@ -638,8 +642,7 @@ publisher_thread (void *data)
 
     rc = zmq_poll (items, 3, timeout);
     if (rc < 0 && zmq_errno () != EINTR) {
-      logf_ (p, SEGMASK_LOG_ERROR, "zmq_poll: %s",
-          zmq_strerror (zmq_errno ()));
+      logf_ (p, SEGMASK_LOG_ERROR, "zmq_poll: %s", zmq_strerror (zmq_errno ()));
       break;
     }
     if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
@@ -704,7 +707,7 @@ wake (segmask_pub *p)
 void
 segmask_pub_push (segmask_pub *p, const segmask_pub_mask *mask)
 {
-  Pending old = { 0 };
+  Pending old = {0};
   segmask_pub_mask m;
 
   if (!mask)
@@ -723,7 +726,7 @@ segmask_pub_push (segmask_pub *p, const segmask_pub_mask *mask)
     p->qlen--;
     p->stats.dropped++;
   }
-  p->queue[(p->qhead + p->qlen) % QUEUE_LEN] = (Pending) { m, 1 };
+  p->queue[(p->qhead + p->qlen) % QUEUE_LEN] = (Pending){m, 1};
   p->qlen++;
   pthread_mutex_unlock (&p->lock);
   if (old.used)
@@ -761,7 +764,8 @@ segmask_pub_set_state (segmask_pub *p, const char *camera, const char *model)
 
   if (!p)
     return SEGMASK_ERR_INVALID;
-  if ((camera && !(c = one_line (camera))) || (model && !(m = one_line (model)))) {
+  if ((camera && !(c = one_line (camera)))
+      || (model && !(m = one_line (model)))) {
     free (c);
     return SEGMASK_ERR_NOMEM;
   }
@@ -897,12 +901,14 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
   int have_allowed = o->curve_allowed_keys || o->curve_allowed_keys_file;
 
   if (o->curve_secret_key && o->curve_secret_key_file) {
-    segmask_set_error (err, err_len, "curve-secret-key and curve-secret-key-file are "
+    segmask_set_error (err, err_len,
+        "curve-secret-key and curve-secret-key-file are "
         "both set; set one");
     return SEGMASK_ERR_INVALID;
   }
   if (have_allowed && !have_secret) {
-    segmask_set_error (err, err_len, "curve-allowed-keys%s needs the server's "
+    segmask_set_error (err, err_len,
+        "curve-allowed-keys%s needs the server's "
         "curve-secret-key or curve-secret-key-file",
         o->curve_allowed_keys ? "" : "-file");
     return SEGMASK_ERR_INVALID;
@@ -912,8 +918,9 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
   st = segmask_keypair_load (o->curve_secret_key, o->curve_secret_key_file,
       pub_z, sec_z, why, sizeof (why));
   if (st != SEGMASK_OK) {
-    segmask_set_error (err, err_len, "%s: %s", o->curve_secret_key ? "curve-secret-key"
-        : "curve-secret-key-file", why);
+    segmask_set_error (err, err_len, "%s: %s",
+        o->curve_secret_key ? "curve-secret-key" : "curve-secret-key-file",
+        why);
     return st;
   }
   if (!zmq_z85_decode (secret, sec_z)) {
@@ -929,13 +936,15 @@ load_curve (segmask_pub *p, const segmask_pub_options *o, uint8_t secret[32],
   if (o->curve_allowed_keys
       && (st = segmask_keyring_add_text (p->allowed, SEGMASK_KEY_PUBLIC,
               o->curve_allowed_keys, strlen (o->curve_allowed_keys),
-              "(property)", why, sizeof (why))) != SEGMASK_OK) {
+              "(property)", why, sizeof (why)))
+          != SEGMASK_OK) {
     segmask_set_error (err, err_len, "curve-allowed-keys: %s", why);
     return st;
   }
   if (o->curve_allowed_keys_file
       && (st = segmask_keyring_add_path (p->allowed, SEGMASK_KEY_PUBLIC,
-              o->curve_allowed_keys_file, why, sizeof (why))) != SEGMASK_OK) {
+              o->curve_allowed_keys_file, why, sizeof (why)))
+          != SEGMASK_OK) {
     segmask_set_error (err, err_len, "curve-allowed-keys-file: %s", why);
     return st;
   }
@@ -960,7 +969,8 @@ static segmask_status
 bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     char *err, size_t err_len)
 {
-  char *dir = strdup (path), *slash, tmpl[sizeof (((struct sockaddr_un *) 0)->sun_path) + 32];
+  char *dir = strdup (path), *slash,
+       tmpl[sizeof (((struct sockaddr_un *) 0)->sun_path) + 32];
   const char *base;
   struct stat st;
   struct sockaddr_un sa;
@@ -973,37 +983,43 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     return SEGMASK_ERR_NOMEM;
   slash = strrchr (dir, '/');
   if (!slash) {
-    segmask_set_error (err, err_len, "ipc://%s: give an absolute or ./relative path", path);
+    segmask_set_error (err, err_len,
+        "ipc://%s: give an absolute or ./relative path", path);
     goto out;
   }
   *slash = 0;
   base = path + (slash - dir) + 1;
   if (!base[0] || strlen (path) >= sizeof (sa.sun_path)) {
-    segmask_set_error (err, err_len, "ipc://%s: not a usable socket path", path);
+    segmask_set_error (err, err_len, "ipc://%s: not a usable socket path",
+        path);
     goto out;
   }
   if (group && group[0]) {
     struct group *gr = getgrnam (group);
 
     if (!gr) {
-      segmask_set_error (err, err_len, "ipc-group: unknown group \"%s\"", group);
+      segmask_set_error (err, err_len, "ipc-group: unknown group \"%s\"",
+          group);
       goto out;
     }
     gid = gr->gr_gid;
   }
   if ((dfd = open (dir[0] ? dir : "/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0
       || faccessat (dfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
-    segmask_set_error (err, err_len, "Cannot create the socket for \"ipc://%s\": "
-        "directory \"%s\" is not writable (%s).", path, dir[0] ? dir : "/",
-        strerror (errno));
+    segmask_set_error (err, err_len,
+        "Cannot create the socket for \"ipc://%s\": "
+        "directory \"%s\" is not writable (%s).",
+        path, dir[0] ? dir : "/", strerror (errno));
     goto out;
   }
   if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     int s;
 
     if (!S_ISSOCK (st.st_mode)) {
-      segmask_set_error (err, err_len, "ipc://%s: the path exists and is not a socket "
-          "(a symlink or file is never followed or replaced)", path);
+      segmask_set_error (err, err_len,
+          "ipc://%s: the path exists and is not a socket "
+          "(a symlink or file is never followed or replaced)",
+          path);
       goto out;
     }
     memset (&sa, 0, sizeof (sa));
@@ -1016,30 +1032,36 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
     }
     if (connect (s, (struct sockaddr *) &sa, sizeof (sa)) == 0) {
       close (s);
-      segmask_set_error (err, err_len, "ipc://%s is in use by a running publisher; "
-          "refusing to take over its endpoint", path);
+      segmask_set_error (err, err_len,
+          "ipc://%s is in use by a running publisher; "
+          "refusing to take over its endpoint",
+          path);
       goto out;
     }
     close (s);
     /* Nobody listens: a stale file from a publisher that died. */
     if (unlinkat (dfd, base, 0) != 0 && errno != ENOENT) {
-      segmask_set_error (err, err_len, "ipc://%s: cannot remove the stale socket: %s",
-          path, strerror (errno));
+      segmask_set_error (err, err_len,
+          "ipc://%s: cannot remove the stale socket: %s", path,
+          strerror (errno));
       goto out;
     }
   }
   snprintf (tmpl, sizeof (tmpl), "%s/.segd-bind-XXXXXX", dir[0] ? dir : "");
   if (!mkdtemp (tmpl)) {
-    segmask_set_error (err, err_len, "ipc://%s: cannot create a directory beside it: %s",
-        path, strerror (errno));
+    segmask_set_error (err, err_len,
+        "ipc://%s: cannot create a directory beside it: %s", path,
+        strerror (errno));
     goto out;
   }
   if ((tfd = open (tmpl, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
     goto tmp_failed;
   snprintf (ep, sizeof (ep), "ipc://%s/%s", tmpl, base);
   if (strlen (ep) - 6 >= sizeof (sa.sun_path)) {
-    segmask_set_error (err, err_len, "ipc://%s: path too long to bind safely (%zu bytes "
-        "with the private directory)", path, strlen (ep) - 6);
+    segmask_set_error (err, err_len,
+        "ipc://%s: path too long to bind safely (%zu bytes "
+        "with the private directory)",
+        path, strlen (ep) - 6);
     goto cleanup;
   }
   if (zmq_bind (p->xpub, ep) != 0) {
@@ -1050,20 +1072,23 @@ bind_ipc (segmask_pub *p, const char *path, unsigned mode, const char *group,
   }
   /* In our 0700 directory nobody can swap the file: no link to follow. */
   if (mode && fchmodat (tfd, base, mode, 0) != 0) {
-    segmask_set_error (err, err_len, "ipc-mode: cannot set mode %o on ipc://%s: %s",
-        mode, path, strerror (errno));
+    segmask_set_error (err, err_len,
+        "ipc-mode: cannot set mode %o on ipc://%s: %s", mode, path,
+        strerror (errno));
     goto unbind;
   }
   if (gid != (gid_t) -1
       && fchownat (tfd, base, (uid_t) -1, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-    segmask_set_error (err, err_len, "ipc-group: cannot give ipc://%s to group \"%s\": %s",
-        path, group, strerror (errno));
+    segmask_set_error (err, err_len,
+        "ipc-group: cannot give ipc://%s to group \"%s\": %s", path, group,
+        strerror (errno));
     goto unbind;
   }
   if (renameat2 (tfd, base, dfd, base, RENAME_NOREPLACE) != 0) {
-    segmask_set_error (err, err_len, "ipc://%s: cannot move the socket into place: %s",
-        path, errno == EEXIST ? "something appeared at the path meanwhile"
-        : strerror (errno));
+    segmask_set_error (err, err_len,
+        "ipc://%s: cannot move the socket into place: %s", path,
+        errno == EEXIST ? "something appeared at the path meanwhile"
+                        : strerror (errno));
     goto unbind;
   }
   if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -1139,13 +1164,15 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
   if ((st = load_curve (p, o, secret, err, err_len)) != SEGMASK_OK)
     goto failed;
   if (p->allowed && segmask_keyring_count (p->allowed) == 0)
-    logf_ (p, SEGMASK_LOG_WARNING, "the CURVE allow-list is set but empty: "
+    logf_ (p, SEGMASK_LOG_WARNING,
+        "the CURVE allow-list is set but empty: "
         "no client will be admitted");
-  p->hbuf_len = SEGMASK_FIXED_LEN + (SEGMASK_MAX_CLASSES + 3)
-      * (SEGMASK_MAX_STRING + 2);
+  p->hbuf_len =
+      SEGMASK_FIXED_LEN + (SEGMASK_MAX_CLASSES + 3) * (SEGMASK_MAX_STRING + 2);
   if (!(p->track = segmask_track_new (p->mask_topic, p->status_topic))
       || !(p->codec = segmask_codec_new ()) || !(p->hbuf = malloc (p->hbuf_len))
-      || !(p->camera_state = strdup ("ok")) || !(p->model_state = strdup ("ok")))
+      || !(p->camera_state = strdup ("ok"))
+      || !(p->model_state = strdup ("ok")))
     goto nomem;
   if ((p->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
     segmask_set_error (err, err_len, "eventfd: %s", strerror (errno));
@@ -1178,13 +1205,13 @@ segmask_pub_new (const segmask_pub_options *o, segmask_pub **out, char *err,
     addr++;
   }
   if (bind && strncmp (addr, "ipc://", 6) == 0) {
-    if ((st = bind_ipc (p, addr + 6, o->ipc_mode, o->ipc_group, err,
-                err_len)) != SEGMASK_OK)
+    if ((st = bind_ipc (p, addr + 6, o->ipc_mode, o->ipc_group, err, err_len))
+        != SEGMASK_OK)
       goto failed;
     p->bound = strdup (addr);
   } else {
     if (bind ? zmq_bind (p->xpub, addr) != 0
-        : zmq_connect (p->xpub, addr) != 0) {
+             : zmq_connect (p->xpub, addr) != 0) {
       segmask_set_error (err, err_len, "Could not %s \"%s\": %s",
           bind ? "bind" : "connect to", addr, zmq_strerror (zmq_errno ()));
       st = SEGMASK_ERR_ZMQ;

@@ -45,11 +45,11 @@ typedef struct
   /* Bind to this (tcp://, ipc://), or connect with a leading '>'; a
    * leading '@' binds explicitly. Required. */
   const char *endpoint;
-  const char *stream;           /* 1..SEGMASK_MAX_STRING bytes, required */
+  const char *stream; /* 1..SEGMASK_MAX_STRING bytes, required */
   segmask_encoding encoding;
   int zstd_level;
-  int sndhwm;                   /* per-subscriber queue; 0: unlimited */
-  int latest_only;              /* SNDHWM 1 and one mask in the ring */
+  int sndhwm;      /* per-subscriber queue; 0: unlimited */
+  int latest_only; /* SNDHWM 1 and one mask in the ring */
   /* CURVE. NULL means "not set"; a set value that cannot be used (even
    * "") is an error. Secret: Z85 text or a key file / czmq secret
    * certificate, not both. Allowed client keys: Z85 list and/or a file or
@@ -64,7 +64,7 @@ typedef struct
   const char *ipc_group;
   segmask_pub_subscribers_func on_subscribers;
   segmask_pub_log_func log;
-  void *user;                   /* passed to the two callbacks */
+  void *user; /* passed to the two callbacks */
 } segmask_pub_options;
 
 /* One mask to publish. Every pointer must stay valid until `release`
@@ -75,12 +75,12 @@ typedef struct
   segmask_kind kind;
   uint32_t width, height, stride;
   unsigned num_classes;
-  const char *const *labels;    /* num_classes strings, or NULL */
+  const char *const *labels; /* num_classes strings, or NULL */
   const char *model_name;
   const char *model_sha256;
   uint32_t frame_width, frame_height;
   uint64_t capture_realtime_ns;
-  uint64_t capture_running_ns;  /* SEGMASK_TIME_NONE: unknown */
+  uint64_t capture_running_ns; /* SEGMASK_TIME_NONE: unknown */
   uint64_t inference_ns;
   uint64_t mask_age_ns;
   uint64_t mask_age_frames;
@@ -90,12 +90,12 @@ typedef struct
 
 typedef struct
 {
-  uint64_t published;           /* masks sent */
-  uint64_t dropped;             /* masks not sent (ring full, send failed) */
-  uint64_t bytes;               /* bytes of the masks sent */
-  uint64_t rejected;            /* connections refused by ZAP */
-  uint64_t replayed;            /* newest-mask replays to late joiners */
-  int subscribers;              /* connections subscribed to the masks */
+  uint64_t published; /* masks sent */
+  uint64_t dropped;   /* masks not sent (ring full, send failed) */
+  uint64_t bytes;     /* bytes of the masks sent */
+  uint64_t rejected;  /* connections refused by ZAP */
+  uint64_t replayed;  /* newest-mask replays to late joiners */
+  int subscribers;    /* connections subscribed to the masks */
 } segmask_pub_stats;
 
 typedef struct segmask_pub segmask_pub;
@@ -112,7 +112,8 @@ SEGMASK_API segmask_status segmask_pub_new (const segmask_pub_options *opt,
 /* Hands a mask to the publisher thread; never blocks and never waits for
  * the network. When the ring is full the oldest mask is dropped and
  * counted. Takes over `mask->owner` in every case (transfer full). */
-SEGMASK_API void segmask_pub_push (segmask_pub *pub, const segmask_pub_mask *mask);
+SEGMASK_API void
+segmask_pub_push (segmask_pub *pub, const segmask_pub_mask *mask);
 
 /* Sends end-of-stream after the masks already pushed. */
 SEGMASK_API void segmask_pub_eos (segmask_pub *pub);
@@ -128,7 +129,8 @@ SEGMASK_API segmask_status segmask_pub_set_state (segmask_pub *pub,
 SEGMASK_API segmask_status segmask_pub_set_extra_status (segmask_pub *pub,
     const char *lines);
 
-SEGMASK_API void segmask_pub_get_stats (segmask_pub *pub, segmask_pub_stats *stats);
+SEGMASK_API void
+segmask_pub_get_stats (segmask_pub *pub, segmask_pub_stats *stats);
 
 /* The endpoint as bound (e.g. the port of tcp://...:*). (transfer none) */
 SEGMASK_API const char *segmask_pub_endpoint (const segmask_pub *pub);

@@ -42,12 +42,12 @@ extern "C" {
 typedef enum
 {
   SEGMASK_OK = 0,
-  SEGMASK_TIMEOUT = 1,          /* nothing arrived in time */
-  SEGMASK_INTERRUPTED = 2,      /* the wake fd became readable */
-  SEGMASK_ERR_INVALID = -1,     /* malformed message or bad argument */
-  SEGMASK_ERR_NOSPACE = -2,     /* output buffer too small */
+  SEGMASK_TIMEOUT = 1,      /* nothing arrived in time */
+  SEGMASK_INTERRUPTED = 2,  /* the wake fd became readable */
+  SEGMASK_ERR_INVALID = -1, /* malformed message or bad argument */
+  SEGMASK_ERR_NOSPACE = -2, /* output buffer too small */
   SEGMASK_ERR_NOMEM = -3,
-  SEGMASK_ERR_ZMQ = -4,         /* a libzmq call failed (see errno) */
+  SEGMASK_ERR_ZMQ = -4, /* a libzmq call failed (see errno) */
 } segmask_status;
 
 typedef enum
@@ -81,7 +81,7 @@ typedef struct
   segmask_kind kind;
   segmask_encoding encoding;
   unsigned flags;
-  uint32_t session;             /* random per publisher start */
+  uint32_t session; /* random per publisher start */
   uint64_t seq;
   uint64_t capture_realtime_ns; /* 0: unknown */
   uint64_t capture_running_ns;  /* SEGMASK_TIME_NONE: unknown */
@@ -92,7 +92,7 @@ typedef struct
   uint64_t drops;
   uint32_t frame_width, frame_height;
   uint32_t width, height, stride;
-  uint32_t raw_len;             /* stride * height for masks, else 0 */
+  uint32_t raw_len; /* stride * height for masks, else 0 */
   uint32_t payload_len;
   unsigned num_classes;
   const char *stream;
@@ -108,26 +108,26 @@ SEGMASK_API size_t segmask_header_size (const segmask_header *h);
 /* Writes `h` in the 1.0 layout. NULL strings are sent empty.
  * Returns SEGMASK_OK, ERR_INVALID (see segmask_header_size) or
  * ERR_NOSPACE. */
-SEGMASK_API segmask_status segmask_header_encode (const segmask_header *h, uint8_t *dst,
-    size_t cap, size_t *out_len);
+SEGMASK_API segmask_status segmask_header_encode (const segmask_header *h,
+    uint8_t *dst, size_t cap, size_t *out_len);
 
 /* Parses and validates a header frame; `*why` (static string) says what
  * was wrong on ERR_INVALID. Does not look at the payload. */
-SEGMASK_API segmask_status segmask_header_decode (const uint8_t *buf, size_t len,
-    segmask_header *h, const char **why);
+SEGMASK_API segmask_status segmask_header_decode (const uint8_t *buf,
+    size_t len, segmask_header *h, const char **why);
 
 /* Validates a whole received message: topic frame, header frame (parsed
  * into `h`) and the payload frame's length. `max_raw` bounds the decoded
  * size (0: SEGMASK_DEFAULT_MAX_RAW). */
-SEGMASK_API segmask_status segmask_message_parse (const uint8_t *topic, size_t topic_len,
-    const uint8_t *header, size_t header_len, size_t payload_len,
-    size_t max_raw, segmask_header *h, const char **why);
+SEGMASK_API segmask_status segmask_message_parse (const uint8_t *topic,
+    size_t topic_len, const uint8_t *header, size_t header_len,
+    size_t payload_len, size_t max_raw, segmask_header *h, const char **why);
 
 /* Topic of a message type for a stream: "mask/<stream>" (mask and
  * end-of-stream) or "status/<stream>". Returns the length written without
  * the NUL, or 0 if it does not fit. */
-SEGMASK_API size_t segmask_topic (segmask_msg_type type, const char *stream, char *dst,
-    size_t cap);
+SEGMASK_API size_t segmask_topic (segmask_msg_type type, const char *stream,
+    char *dst, size_t cap);
 
 /* Payload codec. One object holds the zstd contexts so the per-frame path
  * does not allocate; use it from one thread at a time. */
@@ -171,8 +171,8 @@ SEGMASK_API const char *segmask_status_string (segmask_status st);
 
 typedef enum
 {
-  SEGMASK_KEY_PUBLIC = 0,       /* bare keys, or a certificate's public-key */
-  SEGMASK_KEY_SECRET = 1,       /* one bare key, or curve/secret-key */
+  SEGMASK_KEY_PUBLIC = 0, /* bare keys, or a certificate's public-key */
+  SEGMASK_KEY_SECRET = 1, /* one bare key, or curve/secret-key */
 } segmask_key_kind;
 
 /* A set of 32-byte binary CURVE keys. */
@@ -184,10 +184,11 @@ SEGMASK_API segmask_keyring *segmask_keyring_new (void);
 SEGMASK_API void segmask_keyring_free (segmask_keyring **ring);
 SEGMASK_API size_t segmask_keyring_count (const segmask_keyring *ring);
 /* The i-th key, 32 bytes (transfer none), or NULL past the end. */
-SEGMASK_API const uint8_t *segmask_keyring_get (const segmask_keyring *ring, size_t i);
+SEGMASK_API const uint8_t *
+segmask_keyring_get (const segmask_keyring *ring, size_t i);
 /* Whether the 32-byte `key` is in the ring. */
-SEGMASK_API int segmask_keyring_contains (const segmask_keyring *ring,
-    const uint8_t *key);
+SEGMASK_API int
+segmask_keyring_contains (const segmask_keyring *ring, const uint8_t *key);
 
 /* Parses `len` bytes of key text (a key list or one certificate) named
  * `origin` in messages and adds its keys; duplicates are kept once.
@@ -212,8 +213,8 @@ SEGMASK_API segmask_status segmask_keypair_load (const char *secret_key,
 
 /* Loads exactly one public key from `key` (Z85) or `key_file` (exactly
  * one of them) into `z85` (41 bytes). Errors as segmask_keypair_load. */
-SEGMASK_API segmask_status segmask_key_load (const char *key, const char *key_file,
-    char z85[41], char *err, size_t err_len);
+SEGMASK_API segmask_status segmask_key_load (const char *key,
+    const char *key_file, char z85[41], char *err, size_t err_len);
 
 /* Copies `src` into `dst` (NUL-terminated, truncated to `cap`) so that
  * it is safe on a terminal: printable ASCII stays, every other byte
@@ -224,18 +225,18 @@ SEGMASK_API char *segmask_printable (const char *src, char *dst, size_t cap);
 
 typedef struct
 {
-  const char *endpoint;         /* connect to this (tcp://, ipc://) */
-  const char *stream;           /* NULL or "": every stream */
-  int status;                   /* also deliver status messages */
-  int rcvhwm;                   /* 0: libzmq default */
-  int latest_only;              /* skip to the newest queued mask */
-  size_t max_raw;               /* 0: SEGMASK_DEFAULT_MAX_RAW */
+  const char *endpoint; /* connect to this (tcp://, ipc://) */
+  const char *stream;   /* NULL or "": every stream */
+  int status;           /* also deliver status messages */
+  int rcvhwm;           /* 0: libzmq default */
+  int latest_only;      /* skip to the newest queued mask */
+  size_t max_raw;       /* 0: SEGMASK_DEFAULT_MAX_RAW */
   /* CURVE, inline: all three Z85 keys (40 characters) or none. Prefer
    * the files below: a key given on a command line is visible in `ps`. */
   const char *curve_server_key;
   const char *curve_public_key;
   const char *curve_secret_key;
-  int wake_fd;                  /* -1: none; readable => INTERRUPTED */
+  int wake_fd; /* -1: none; readable => INTERRUPTED */
   /* CURVE from files (segmask_key_load / segmask_keypair_load formats):
    * the publisher's public key or certificate, and this client's secret
    * key or czmq secret certificate (its public key is derived). Either
@@ -246,11 +247,11 @@ typedef struct
 
 typedef struct
 {
-  uint64_t received;            /* valid masks, status and EOS delivered */
-  uint64_t invalid;             /* messages rejected as malformed */
-  uint64_t missed;              /* sequence gaps: masks never received */
-  uint64_t duplicates;          /* replays already seen, dropped */
-  uint64_t skipped;             /* older masks skipped by latest_only */
+  uint64_t received;   /* valid masks, status and EOS delivered */
+  uint64_t invalid;    /* messages rejected as malformed */
+  uint64_t missed;     /* sequence gaps: masks never received */
+  uint64_t duplicates; /* replays already seen, dropped */
+  uint64_t skipped;    /* older masks skipped by latest_only */
 } segmask_sub_stats;
 
 /* One received message. For masks `data` holds raw_len decoded bytes
@@ -277,8 +278,8 @@ SEGMASK_API segmask_status segmask_sub_new (const segmask_sub_options *opt,
  * instance), so one subscriber reads several streams; sequence gaps are
  * tracked per stream. Returns OK, ERR_INVALID or ERR_ZMQ with a sentence
  * in `err`. */
-SEGMASK_API segmask_status segmask_sub_connect (segmask_sub *sub, const char *endpoint,
-    char *err, size_t err_len);
+SEGMASK_API segmask_status segmask_sub_connect (segmask_sub *sub,
+    const char *endpoint, char *err, size_t err_len);
 
 /* Waits up to `timeout_ms` (-1: forever) for the next valid message.
  * Malformed ones are counted and skipped; `*why` (if not NULL) keeps the
@@ -287,7 +288,8 @@ SEGMASK_API segmask_status segmask_sub_connect (segmask_sub *sub, const char *en
 SEGMASK_API segmask_status segmask_sub_recv (segmask_sub *sub, int timeout_ms,
     segmask_msg **out);
 
-SEGMASK_API void segmask_sub_get_stats (const segmask_sub *sub, segmask_sub_stats *stats);
+SEGMASK_API void
+segmask_sub_get_stats (const segmask_sub *sub, segmask_sub_stats *stats);
 /* Reason of the most recent rejection, or NULL. (transfer none) */
 SEGMASK_API const char *segmask_sub_last_error (const segmask_sub *sub);
 

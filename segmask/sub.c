@@ -45,7 +45,7 @@ struct segmask_sub
   const char *last_error;
   Track tracks[TRACKED_STREAMS];
   unsigned next_track;
-  Msg *held;                    /* status/EOS that arrived behind a mask */
+  Msg *held; /* status/EOS that arrived behind a mask */
 };
 
 void
@@ -69,8 +69,8 @@ valid_key (const char *k)
 }
 
 segmask_status
-segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
-    char *err, size_t err_len)
+segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out, char *err,
+    size_t err_len)
 {
   segmask_sub *s;
   char topic[16 + SEGMASK_MAX_STRING];
@@ -100,16 +100,16 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
 
     /* Files or inline keys, never a mix: a half-configured CURVE client
      * must not quietly fall back to plain text. */
-    if (ncurve || !opt->curve_server_key_file
-        || !opt->curve_secret_key_file) {
+    if (ncurve || !opt->curve_server_key_file || !opt->curve_secret_key_file) {
       if (err && err_len)
-        snprintf (err, err_len, "CURVE from files needs both "
+        snprintf (err, err_len,
+            "CURVE from files needs both "
             "curve_server_key_file and curve_secret_key_file and no "
             "inline keys");
       return SEGMASK_ERR_INVALID;
     }
-    kst = segmask_key_load (NULL, opt->curve_server_key_file, server_z,
-        err, err_len);
+    kst = segmask_key_load (NULL, opt->curve_server_key_file, server_z, err,
+        err_len);
     if (kst == SEGMASK_OK)
       kst = segmask_keypair_load (NULL, opt->curve_secret_key_file, public_z,
           secret_z, err, err_len);
@@ -121,12 +121,13 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
     public_key = public_z;
     secret_key = secret_z;
     ncurve = 3;
-  } else if (ncurve != 0 && (ncurve != 3
-          || !valid_key (opt->curve_server_key)
+  } else if (ncurve != 0
+      && (ncurve != 3 || !valid_key (opt->curve_server_key)
           || !valid_key (opt->curve_public_key)
           || !valid_key (opt->curve_secret_key))) {
     if (err && err_len)
-      snprintf (err, err_len, "CURVE needs server, public and secret keys, "
+      snprintf (err, err_len,
+          "CURVE needs server, public and secret keys, "
           "40 Z85 characters each");
     return SEGMASK_ERR_INVALID;
   } else {
@@ -156,18 +157,20 @@ segmask_sub_new (const segmask_sub_options *opt, segmask_sub **out,
   if (zmq_setsockopt (s->sock, ZMQ_LINGER, &zero, sizeof (zero)) != 0
       || zmq_setsockopt (s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof (ivl)) != 0
       || zmq_setsockopt (s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
-          sizeof (ivl_max)) != 0
-      || (opt->rcvhwm > 0 && zmq_setsockopt (s->sock, ZMQ_RCVHWM,
-              &opt->rcvhwm, sizeof (opt->rcvhwm)) != 0)) {
+             sizeof (ivl_max))
+          != 0
+      || (opt->rcvhwm > 0
+          && zmq_setsockopt (s->sock, ZMQ_RCVHWM, &opt->rcvhwm,
+                 sizeof (opt->rcvhwm))
+              != 0)) {
     set_err (err, err_len, "setting socket options");
     goto fail;
   }
   if (ncurve == 3
       && (zmq_setsockopt (s->sock, ZMQ_CURVE_SERVERKEY, server_key, 40) != 0
-          || zmq_setsockopt (s->sock, ZMQ_CURVE_PUBLICKEY, public_key,
-              40) != 0
-          || zmq_setsockopt (s->sock, ZMQ_CURVE_SECRETKEY, secret_key,
-              40) != 0)) {
+          || zmq_setsockopt (s->sock, ZMQ_CURVE_PUBLICKEY, public_key, 40) != 0
+          || zmq_setsockopt (s->sock, ZMQ_CURVE_SECRETKEY, secret_key, 40)
+              != 0)) {
     set_err (err, err_len, "setting CURVE keys");
     goto fail;
   }
@@ -365,8 +368,7 @@ receive_one (segmask_sub *s, Msg **out)
   }
   st = segmask_message_parse (zmq_msg_data (&parts[0]),
       zmq_msg_size (&parts[0]), zmq_msg_data (&parts[1]),
-      zmq_msg_size (&parts[1]), zmq_msg_size (&parts[2]), s->max_raw, &h,
-      &why);
+      zmq_msg_size (&parts[1]), zmq_msg_size (&parts[2]), s->max_raw, &h, &why);
   if (st != SEGMASK_OK) {
     reject (s, why);
     goto done;
@@ -411,7 +413,8 @@ receive_one (segmask_sub *s, Msg **out)
   if (zmq_msg_move (&m->header, &parts[1]) != 0)
     goto zmq_error;
   if (segmask_header_decode (zmq_msg_data (&m->header),
-          zmq_msg_size (&m->header), &m->pub.header, &why) != SEGMASK_OK)
+          zmq_msg_size (&m->header), &m->pub.header, &why)
+      != SEGMASK_OK)
     goto zmq_error;
   m->pub.data = m->data;
   m->pub.text = m->text;
@@ -455,8 +458,8 @@ segmask_sub_recv (segmask_sub *s, int timeout_ms, segmask_msg **out)
 
   for (;;) {
     zmq_pollitem_t items[2] = {
-      {s->sock, 0, ZMQ_POLLIN, 0},
-      {NULL, s->wake_fd, ZMQ_POLLIN, 0},
+        {s->sock, 0, ZMQ_POLLIN, 0},
+        {NULL, s->wake_fd, ZMQ_POLLIN, 0},
     };
     long wait;
     int rc;

@@ -31,23 +31,23 @@ static int checks __attribute__ ((unused));
 
 /* FAIL (fmt, ...): a failed check whose condition the caller has already
  * tested; reported and counted as CHECK does. */
-#define FAIL(...) \
-  do { \
+#define FAIL(...)                                         \
+  do {                                                    \
     fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); \
-    CHECK_FAILED (); \
+    fprintf (stderr, __VA_ARGS__);                        \
+    fputc ('\n', stderr);                                 \
+    CHECK_FAILED ();                                      \
   } while (0)
 
-#define CHECK(cond, ...) \
-  do { \
-    CHECK_COUNT (); \
-    if (!(cond)) { \
+#define CHECK(cond, ...)                                               \
+  do {                                                                 \
+    CHECK_COUNT ();                                                    \
+    if (!(cond)) {                                                     \
       fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__); \
-      fputc ('\n', stderr); \
-      CHECK_FAILED (); \
-    } \
+      fprintf (stderr, __VA_ARGS__);                                   \
+      fputc ('\n', stderr);                                            \
+      CHECK_FAILED ();                                                 \
+    }                                                                  \
   } while (0)
 
 /* The tests' one random number generator: xorshift32, so the same inputs
@@ -68,8 +68,8 @@ test_rand (uint32_t *state)
 static inline float
 test_randf (uint32_t *state, float lo, float hi)
 {
-  return lo + (hi - lo) * (float) (test_rand (state) >> 8)
-      * (1.0f / 16777216.0f);
+  return lo
+      + (hi - lo) * (float) (test_rand (state) >> 8) * (1.0f / 16777216.0f);
 }
 
 /* Uniform in [0, n) for n >= 1 (the modulo bias does not matter here). */

@@ -48,18 +48,17 @@ segd_start (Segd *s, const gchar *const *args)
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *sock_path = g_build_filename (segd_dir (s), "notify",
-      NULL);
+  g_autofree gchar *sock_path = g_build_filename (segd_dir (s), "notify", NULL);
   g_autofree gchar *etc = g_build_filename (s->dir, "etc", NULL);
   g_autofree gchar *m = model ("selfie_segmentation.tflite");
-  struct sockaddr_un addr = { AF_UNIX, {0} };
+  struct sockaddr_un addr = {AF_UNIX, {0}};
 
   g_mkdir (etc, 0700);
   s->sock = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   CHECK (s->sock >= 0, "socket");
   g_strlcpy (addr.sun_path, sock_path, sizeof addr.sun_path);
-  CHECK (bind (s->sock, (struct sockaddr *) &addr, sizeof addr) == 0,
-      "bind %s", sock_path);
+  CHECK (bind (s->sock, (struct sockaddr *) &addr, sizeof addr) == 0, "bind %s",
+      sock_path);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
@@ -83,11 +82,10 @@ segd_start (Segd *s, const gchar *const *args)
       s->endpoint = g_strdup_printf ("ipc://%s/%s.sock", s->dir, s->stream);
     g_ptr_array_add (argv, g_strdup ("output.sink=zmqmasksink"));
     g_ptr_array_add (argv, g_strdup ("--set"));
-    g_ptr_array_add (argv, g_strdup_printf ("output.stream-name=%s",
-            s->stream));
+    g_ptr_array_add (argv,
+        g_strdup_printf ("output.stream-name=%s", s->stream));
     g_ptr_array_add (argv, g_strdup ("--set"));
-    g_ptr_array_add (argv, g_strdup_printf ("output.endpoint=%s",
-            s->endpoint));
+    g_ptr_array_add (argv, g_strdup_printf ("output.endpoint=%s", s->endpoint));
   } else {
     g_ptr_array_add (argv, g_strdup ("output.sink=fakesink"));
   }
@@ -96,7 +94,7 @@ segd_start (Segd *s, const gchar *const *args)
   g_ptr_array_add (argv, NULL);
 
   s->proc = g_subprocess_launcher_spawnv (launcher,
-      (const gchar * const *) argv->pdata, &error);
+      (const gchar *const *) argv->pdata, &error);
   CHECK (s->proc, "%s", error->message);
 }
 
@@ -124,7 +122,7 @@ segd_wait (Segd *s, const gchar *needle, gdouble seconds)
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
 
   while (g_get_monotonic_time () < end) {
-    struct timeval tv = { 0, 50000 };
+    struct timeval tv = {0, 50000};
     char buf[4096];
     ssize_t n;
 
@@ -141,8 +139,7 @@ segd_wait (Segd *s, const gchar *needle, gdouble seconds)
 }
 
 void
-segd_expect (Segd *s, const gchar *needle, gdouble seconds,
-    const gchar *what)
+segd_expect (Segd *s, const gchar *needle, gdouble seconds, const gchar *what)
 {
   gchar *msg = segd_wait (s, needle, seconds);
 
@@ -185,8 +182,8 @@ segd_masks_within (Segd *s, guint64 n, gdouble seconds)
 void
 segd_wait_masks (Segd *s, guint64 n, gdouble seconds)
 {
-  CHECK (segd_masks_within (s, n, seconds), "wanted %" G_GUINT64_FORMAT
-      " masks, status: %s", n, s->last_status);
+  CHECK (segd_masks_within (s, n, seconds),
+      "wanted %" G_GUINT64_FORMAT " masks, status: %s", n, s->last_status);
 }
 
 gboolean
@@ -245,8 +242,7 @@ segd_stop (Segd *s)
   g_subprocess_send_signal (s->proc, SIGTERM);
   status = segd_wait_exit (s, 30);
   err = segd_stderr (s);
-  CHECK (status == 0, "exit status %d after SIGTERM; stderr:\n%s", status,
-      err);
+  CHECK (status == 0, "exit status %d after SIGTERM; stderr:\n%s", status, err);
   CHECK (!strstr (err, "did not flush in time"), "stop was forced: %s", err);
   return s->err_text;
 }
@@ -292,8 +288,8 @@ asan_options_with (const gchar *more)
 {
   const gchar *asan = g_getenv ("ASAN_OPTIONS");
 
-  return g_strdup_printf ("%s%s%s", asan ? asan : "", asan && *asan ? ":"
-      : "", more);
+  return g_strdup_printf ("%s%s%s", asan ? asan : "", asan && *asan ? ":" : "",
+      more);
 }
 
 segmask_sub *
@@ -328,7 +324,8 @@ status_wait_field (segmask_sub *sub, Segd *s, const gchar *key,
     if (segmask_sub_recv (sub, 100, &m) != SEGMASK_OK)
       continue;
     line = m->header.type == SEGMASK_MSG_STATUS && m->text
-        ? strstr (m->text, prefix) : NULL;
+        ? strstr (m->text, prefix)
+        : NULL;
     if (line && g_str_has_prefix (line + skip, want)) {
       gchar *value = g_strndup (line + skip, strcspn (line + skip, "\n"));
 
@@ -341,8 +338,7 @@ status_wait_field (segmask_sub *sub, Segd *s, const gchar *key,
 }
 
 guint
-sub_count_masks_until (segmask_sub *sub, Segd *s, guint enough,
-    gdouble seconds)
+sub_count_masks_until (segmask_sub *sub, Segd *s, guint enough, gdouble seconds)
 {
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
   guint n = 0;

@@ -13,11 +13,11 @@
 
 typedef struct
 {
-  gchar *dir;                   /* notify socket, etc/; see segd_dir () */
+  gchar *dir; /* notify socket, etc/; see segd_dir () */
   int sock;
   GSubprocess *proc;
   gchar *last_status;
-  gchar *err_text;              /* stderr, once read */
+  gchar *err_text; /* stderr, once read */
   guint watchdogs;
   gboolean ready, stopping;
   /* Extra environment: NAME, VALUE pairs, NULL-terminated (optional). */
@@ -45,8 +45,8 @@ void segd_start (Segd *s, const gchar *const *args);
 gchar *segd_wait (Segd *s, const gchar *needle, gdouble seconds);
 
 /* segd_wait, or the test fails: "`what`; last: STATUS". */
-void segd_expect (Segd *s, const gchar *needle, gdouble seconds,
-    const gchar *what);
+void
+segd_expect (Segd *s, const gchar *needle, gdouble seconds, const gchar *what);
 
 /* Reads what segd has sent without waiting. sd_notify blocks on a full
  * datagram queue (10 deep by default), so a test that waits on something
@@ -84,8 +84,7 @@ void segd_clear (Segd *s);
 void remove_tree (const gchar *dir);
 
 /* Writes printf-style text to `path`, or the test fails. */
-void write_text (const gchar *path, const gchar *fmt, ...) G_GNUC_PRINTF (2,
-    3);
+void write_text (const gchar *path, const gchar *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 /* ASAN_OPTIONS as the test has it, with `more` appended (transfer full). */
 gchar *asan_options_with (const gchar *more);

@@ -27,21 +27,32 @@ seg_budget_charge (seg_budget *b, size_t bytes, const seg_node *n,
     return SEG_OK;
   }
   if (n)
-    return seg_fail (err, status, "node '%s' (%s): %s needs %zu bytes, over "
-        "the memory budget of %zu bytes (%zu in use)", n->name,
-        seg_op_name (n->op), what, bytes, b->limit, b->used);
-  return seg_fail (err, status, "%s needs %zu bytes, over the memory budget "
-      "of %zu bytes (%zu in use)", what, bytes, b->limit, b->used);
+    return seg_fail (err, status,
+        "node '%s' (%s): %s needs %zu bytes, over "
+        "the memory budget of %zu bytes (%zu in use)",
+        n->name, seg_op_name (n->op), what, bytes, b->limit, b->used);
+  return seg_fail (err, status,
+      "%s needs %zu bytes, over the memory budget "
+      "of %zu bytes (%zu in use)",
+      what, bytes, b->limit, b->used);
 }
 
 size_t
 seg_dtype_size (seg_dtype dt)
 {
   switch (dt) {
-    case SEG_DT_F32: case SEG_DT_I32: return 4;
-    case SEG_DT_F16: return 2;
-    case SEG_DT_I64: case SEG_DT_F64: return 8;
-    case SEG_DT_U8: case SEG_DT_I8: case SEG_DT_BOOL: return 1;
+    case SEG_DT_F32:
+    case SEG_DT_I32:
+      return 4;
+    case SEG_DT_F16:
+      return 2;
+    case SEG_DT_I64:
+    case SEG_DT_F64:
+      return 8;
+    case SEG_DT_U8:
+    case SEG_DT_I8:
+    case SEG_DT_BOOL:
+      return 1;
   }
   return 0;
 }
@@ -50,9 +61,14 @@ const char *
 seg_dtype_name (seg_dtype dt)
 {
   static const char *const names[] = {
-    [SEG_DT_F32] = "float32", [SEG_DT_F16] = "float16", [SEG_DT_I64] = "int64",
-    [SEG_DT_I32] = "int32", [SEG_DT_U8] = "uint8", [SEG_DT_I8] = "int8",
-    [SEG_DT_BOOL] = "bool", [SEG_DT_F64] = "float64",
+      [SEG_DT_F32] = "float32",
+      [SEG_DT_F16] = "float16",
+      [SEG_DT_I64] = "int64",
+      [SEG_DT_I32] = "int32",
+      [SEG_DT_U8] = "uint8",
+      [SEG_DT_I8] = "int8",
+      [SEG_DT_BOOL] = "bool",
+      [SEG_DT_F64] = "float64",
   };
   return (unsigned) dt < sizeof names / sizeof names[0] ? names[dt] : "?";
 }
@@ -61,20 +77,35 @@ const char *
 seg_op_name (seg_op op)
 {
   static const char *const names[SEG_OP_COUNT_] = {
-    [SEG_OP_CONV] = "Conv", [SEG_OP_CONV_TRANSPOSE] = "ConvTranspose",
-    [SEG_OP_ADD] = "Add", [SEG_OP_SUB] = "Sub", [SEG_OP_MUL] = "Mul",
-    [SEG_OP_DIV] = "Div", [SEG_OP_RELU] = "Relu", [SEG_OP_CLIP] = "Clip",
-    [SEG_OP_HARDSIGMOID] = "HardSigmoid", [SEG_OP_HARDSWISH] = "HardSwish",
-    [SEG_OP_SIGMOID] = "Sigmoid", [SEG_OP_GLOBAL_AVG_POOL] = "GlobalAveragePool",
-    [SEG_OP_RESIZE] = "Resize", [SEG_OP_BATCHNORM] = "BatchNormalization",
-    [SEG_OP_DEQUANTIZE] = "Dequantize", [SEG_OP_IDENTITY] = "Identity",
-    [SEG_OP_SHAPE] = "Shape", [SEG_OP_GATHER] = "Gather",
-    [SEG_OP_SLICE] = "Slice", [SEG_OP_CONCAT] = "Concat", [SEG_OP_CAST] = "Cast",
-    [SEG_OP_UNSQUEEZE] = "Unsqueeze", [SEG_OP_SQUEEZE] = "Squeeze",
-    [SEG_OP_RESHAPE] = "Reshape", [SEG_OP_FLOOR] = "Floor", [SEG_OP_CEIL] = "Ceil",
-    [SEG_OP_CONSTANT_OF_SHAPE] = "ConstantOfShape",
-    [SEG_OP_INVERTED_RESIDUAL] = "InvertedResidual",
-    [SEG_OP_SE_PROJECT] = "SeProject",
+      [SEG_OP_CONV] = "Conv",
+      [SEG_OP_CONV_TRANSPOSE] = "ConvTranspose",
+      [SEG_OP_ADD] = "Add",
+      [SEG_OP_SUB] = "Sub",
+      [SEG_OP_MUL] = "Mul",
+      [SEG_OP_DIV] = "Div",
+      [SEG_OP_RELU] = "Relu",
+      [SEG_OP_CLIP] = "Clip",
+      [SEG_OP_HARDSIGMOID] = "HardSigmoid",
+      [SEG_OP_HARDSWISH] = "HardSwish",
+      [SEG_OP_SIGMOID] = "Sigmoid",
+      [SEG_OP_GLOBAL_AVG_POOL] = "GlobalAveragePool",
+      [SEG_OP_RESIZE] = "Resize",
+      [SEG_OP_BATCHNORM] = "BatchNormalization",
+      [SEG_OP_DEQUANTIZE] = "Dequantize",
+      [SEG_OP_IDENTITY] = "Identity",
+      [SEG_OP_SHAPE] = "Shape",
+      [SEG_OP_GATHER] = "Gather",
+      [SEG_OP_SLICE] = "Slice",
+      [SEG_OP_CONCAT] = "Concat",
+      [SEG_OP_CAST] = "Cast",
+      [SEG_OP_UNSQUEEZE] = "Unsqueeze",
+      [SEG_OP_SQUEEZE] = "Squeeze",
+      [SEG_OP_RESHAPE] = "Reshape",
+      [SEG_OP_FLOOR] = "Floor",
+      [SEG_OP_CEIL] = "Ceil",
+      [SEG_OP_CONSTANT_OF_SHAPE] = "ConstantOfShape",
+      [SEG_OP_INVERTED_RESIDUAL] = "InvertedResidual",
+      [SEG_OP_SE_PROJECT] = "SeProject",
   };
   return (unsigned) op < SEG_OP_COUNT_ && names[op] ? names[op] : "?";
 }
@@ -125,8 +156,8 @@ dup_str (const char *s)
 }
 
 int
-seg_graph_add_tensor (seg_graph *g, const char *name, seg_dtype dtype,
-    int rank, const int64_t *dims, void *data, size_t nbytes)
+seg_graph_add_tensor (seg_graph *g, const char *name, seg_dtype dtype, int rank,
+    const int64_t *dims, void *data, size_t nbytes)
 {
   if (rank < 0 || rank > SEG_MAX_RANK || g->ntensors >= SEG_MAX_TENSORS)
     goto fail;
@@ -215,7 +246,8 @@ seg_graph_validate (const seg_graph *g, const char *file, seg_err *err)
     ready[t] = g->tensors[t].data != NULL;
   for (int i = 0; i < g->ninputs; i++) {
     if (g->inputs[i] < 0 || g->inputs[i] >= g->ntensors) {
-      st = seg_fail (err, SEG_ERR_FORMAT, "%s: graph input %d out of range", file, i);
+      st = seg_fail (err, SEG_ERR_FORMAT, "%s: graph input %d out of range",
+          file, i);
       goto out;
     }
     ready[g->inputs[i]] = 1;
@@ -229,11 +261,11 @@ seg_graph_validate (const seg_graph *g, const char *file, seg_err *err)
       if (t == -1)
         continue;
       if (t < 0 || t >= g->ntensors || !ready[t]) {
-        st = seg_fail (err, SEG_ERR_FORMAT,
-            "%s: node '%s' (%s): input %d is %s", file, n->name,
-            seg_op_name (n->op), j,
-            t < 0 || t >= g->ntensors ? "out of range"
-                                      : "not produced by an earlier node");
+        st =
+            seg_fail (err, SEG_ERR_FORMAT, "%s: node '%s' (%s): input %d is %s",
+                file, n->name, seg_op_name (n->op), j,
+                t < 0 || t >= g->ntensors ? "out of range"
+                                          : "not produced by an earlier node");
         goto out;
       }
     }
@@ -252,7 +284,8 @@ seg_graph_validate (const seg_graph *g, const char *file, seg_err *err)
   for (int i = 0; i < g->noutputs; i++) {
     int t = g->outputs[i];
     if (t < 0 || t >= g->ntensors || !ready[t]) {
-      st = seg_fail (err, SEG_ERR_FORMAT, "%s: graph output %d is never produced", file, i);
+      st = seg_fail (err, SEG_ERR_FORMAT,
+          "%s: graph output %d is never produced", file, i);
       goto out;
     }
   }

@@ -27,11 +27,12 @@
 #define SEG_MAX_TENSORS 100000
 #define SEG_MAX_NODES 100000
 #define SEG_MAX_DIM 65536
-#define SEG_MAX_ELEMENTS ((int64_t)1 << 28) /* per tensor, 1 GiB of f32 */
+#define SEG_MAX_ELEMENTS ((int64_t) 1 << 28) /* per tensor, 1 GiB of f32 */
 
 /* ---- errors ------------------------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   char msg[512];
 } seg_err;
 
@@ -45,7 +46,8 @@ seg_status seg_fail (seg_err *err, seg_status status, const char *fmt, ...)
 /* What one load may create (seg_load_options.memory_budget): charged
  * before each allocation whose size a file decides, so that a 24-byte
  * shape cannot make us allocate gigabytes. */
-typedef struct {
+typedef struct
+{
   size_t limit; /* bytes */
   size_t used;
 } seg_budget;
@@ -55,13 +57,14 @@ struct seg_node;
 /* Adds `bytes` to b->used, or, when that would pass b->limit, fails with
  * `status` and a message naming node n (may be NULL) and `what` ("its
  * folded output", ...) and leaves b alone. */
-seg_status seg_budget_charge (seg_budget *b, size_t bytes,
-    const struct seg_node *n, const char *what, seg_status status,
-    seg_err *err);
+seg_status
+seg_budget_charge (seg_budget *b, size_t bytes, const struct seg_node *n,
+    const char *what, seg_status status, seg_err *err);
 
 /* ---- tensors ----------------------------------------------------------- */
 
-typedef enum {
+typedef enum
+{
   SEG_DT_F32,
   SEG_DT_F16,
   SEG_DT_I64,
@@ -75,18 +78,20 @@ typedef enum {
 size_t seg_dtype_size (seg_dtype dt);
 const char *seg_dtype_name (seg_dtype dt);
 
-typedef struct {
-  char *name;    /* owned; never NULL */
+typedef struct
+{
+  char *name; /* owned; never NULL */
   seg_dtype dtype;
-  int rank;      /* 0..SEG_MAX_RANK */
+  int rank;                   /* 0..SEG_MAX_RANK */
   int64_t dims[SEG_MAX_RANK]; /* IR layout; -1 = unknown until planned */
-  void *data;    /* constants only: owned, nbytes long; NULL otherwise */
+  void *data; /* constants only: owned, nbytes long; NULL otherwise */
   size_t nbytes;
 } seg_tensor;
 
 /* ---- nodes ------------------------------------------------------------- */
 
-typedef enum {
+typedef enum
+{
   /* compute ops on f32 activations */
   SEG_OP_CONV,
   SEG_OP_CONV_TRANSPOSE,
@@ -126,7 +131,8 @@ typedef enum {
 const char *seg_op_name (seg_op op);
 
 /* Activation fused into the op before it by the fusion pass. */
-typedef enum {
+typedef enum
+{
   SEG_ACT_NONE,
   SEG_ACT_RELU,
   SEG_ACT_CLIP,        /* act_a = min, act_b = max */
@@ -136,14 +142,16 @@ typedef enum {
 } seg_act;
 
 /* Layout of a conv-like node's weight tensor as stored in the file. */
-typedef enum {
-  SEG_WL_OIHW,    /* ONNX Conv: [O, I/g, KH, KW] (depthwise [C, 1, KH, KW]) */
-  SEG_WL_OHWI,    /* TFLite CONV_2D and transposed conv: [O, KH, KW, I/g] */
-  SEG_WL_1HWO,    /* TFLite DEPTHWISE_CONV_2D: [1, KH, KW, C * mult] */
-  SEG_WL_IOHW,    /* ONNX ConvTranspose: [I, O/g, KH, KW] */
+typedef enum
+{
+  SEG_WL_OIHW, /* ONNX Conv: [O, I/g, KH, KW] (depthwise [C, 1, KH, KW]) */
+  SEG_WL_OHWI, /* TFLite CONV_2D and transposed conv: [O, KH, KW, I/g] */
+  SEG_WL_1HWO, /* TFLite DEPTHWISE_CONV_2D: [1, KH, KW, C * mult] */
+  SEG_WL_IOHW, /* ONNX ConvTranspose: [I, O/g, KH, KW] */
 } seg_weight_layout;
 
-typedef enum {
+typedef enum
+{
   SEG_PAD_EXPLICIT,   /* pads[] as given */
   SEG_PAD_SAME_UPPER, /* ONNX SAME_UPPER / TFLite SAME: extra pad at the end */
   SEG_PAD_SAME_LOWER,
@@ -151,19 +159,21 @@ typedef enum {
 } seg_pad_mode;
 
 /* Resize coordinate transformation (ONNX names). */
-typedef enum {
-  SEG_COORD_HALF_PIXEL,          /* also TFLite half_pixel_centers */
+typedef enum
+{
+  SEG_COORD_HALF_PIXEL, /* also TFLite half_pixel_centers */
   SEG_COORD_PYTORCH_HALF_PIXEL,
   SEG_COORD_ALIGN_CORNERS,
-  SEG_COORD_ASYMMETRIC,          /* TFLite default */
+  SEG_COORD_ASYMMETRIC, /* TFLite default */
 } seg_coord_mode;
 
-typedef struct {
+typedef struct
+{
   /* Conv, ConvTranspose */
-  int kernel[2];   /* h, w */
+  int kernel[2]; /* h, w */
   int stride[2];
   int dilation[2];
-  int pads[4];     /* top, left, bottom, right */
+  int pads[4]; /* top, left, bottom, right */
   int output_padding[2];
   int groups;
   seg_pad_mode pad_mode;
@@ -182,16 +192,16 @@ typedef struct {
   int64_t axis;
   int64_t ints[SEG_MAX_INTS]; /* Unsqueeze/Squeeze axes (opset < 13) */
   int nints;
-  int64_t start, end;         /* Shape (opset 15) */
+  int64_t start, end; /* Shape (opset 15) */
   bool has_end;
-  seg_dtype to;               /* Cast target; ConstantOfShape value dtype */
-  float value;                /* ConstantOfShape fill value */
+  seg_dtype to; /* Cast target; ConstantOfShape value dtype */
+  float value;  /* ConstantOfShape fill value */
   /* InvertedResidual: inputs x, expand W, b, depthwise W, b, project W, b
    * (biases may be -1). The depthwise conv's geometry, weight layout and
    * activation are the conv fields above; the 1x1 convs' activations and
    * the one after the optional residual add (output = project + x) are
    * here. */
-  seg_act irb_act[3];         /* expand, project, after the residual add */
+  seg_act irb_act[3]; /* expand, project, after the residual add */
   float irb_act_a[3], irb_act_b[3];
   bool irb_residual;
   /* Operands the passes fold into a node (fuse_elementwise in passes.c),
@@ -203,11 +213,12 @@ typedef struct {
    * projection reads x * gate + in[5], x's shape. */
 } seg_attrs;
 
-typedef struct seg_node {
+typedef struct seg_node
+{
   seg_op op;
   char *name; /* owned; never NULL (importers synthesise "node#i") */
   int nin, nout;
-  int in[SEG_MAX_IO];  /* tensor indices; -1 = optional input absent */
+  int in[SEG_MAX_IO]; /* tensor indices; -1 = optional input absent */
   int out[SEG_MAX_IO];
   seg_attrs a;
   /* Load-time prepared data (packed weights), owned by the op. */
@@ -216,7 +227,8 @@ typedef struct seg_node {
   bool dead; /* removed by a pass; skipped everywhere, dropped by compact */
 } seg_node;
 
-typedef struct seg_graph {
+typedef struct seg_graph
+{
   seg_tensor *tensors;
   int ntensors, tensors_cap;
   seg_node *nodes; /* topologically sorted after import */
@@ -247,8 +259,8 @@ int64_t seg_shape_elements (int rank, const int64_t *dims);
 
 /* Checks every node's tensor indices are in range and that nodes are in
  * topological order (each input produced earlier, or constant/input). */
-seg_status seg_graph_validate (const seg_graph *g, const char *file,
-    seg_err *err);
+seg_status
+seg_graph_validate (const seg_graph *g, const char *file, seg_err *err);
 
 /* Drops dead nodes and tensors no node or graph output refers to. */
 void seg_graph_compact (seg_graph *g);

@@ -20,22 +20,47 @@
 #define DEFAULT_SIZE 256
 
 static const char *const voc_labels[21] = {
-  "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus",
-  "car", "cat", "chair", "cow", "diningtable", "dog", "horse", "motorbike",
-  "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
 };
 
 const char *
 seg_status_str (seg_status status)
 {
   switch (status) {
-    case SEG_OK: return "success";
-    case SEG_ERR_IO: return "I/O error";
-    case SEG_ERR_FORMAT: return "malformed model";
-    case SEG_ERR_UNSUPPORTED: return "unsupported model feature";
-    case SEG_ERR_INVALID: return "invalid argument";
-    case SEG_ERR_NOMEM: return "out of memory";
-    case SEG_ERR_SHAPE: return "shape mismatch";
+    case SEG_OK:
+      return "success";
+    case SEG_ERR_IO:
+      return "I/O error";
+    case SEG_ERR_FORMAT:
+      return "malformed model";
+    case SEG_ERR_UNSUPPORTED:
+      return "unsupported model feature";
+    case SEG_ERR_INVALID:
+      return "invalid argument";
+    case SEG_ERR_NOMEM:
+      return "out of memory";
+    case SEG_ERR_SHAPE:
+      return "shape mismatch";
   }
   return "unknown error";
 }
@@ -104,15 +129,15 @@ static seg_status
 set_defaults (seg_model *m)
 {
   seg_model_info *info = &m->info;
-  static const char *const selfie[2] = { "background", "person" };
+  static const char *const selfie[2] = {"background", "person"};
   if (info->output_channels == 1) {
     info->output_kind = SEG_OUTPUT_PROBABILITY;
   } else {
     info->output_kind = SEG_OUTPUT_LOGITS;
   }
   if (info->format == SEG_FORMAT_ONNX) {
-    static const float mean[3] = { 0.485f, 0.456f, 0.406f };
-    static const float std[3] = { 0.229f, 0.224f, 0.225f };
+    static const float mean[3] = {0.485f, 0.456f, 0.406f};
+    static const float std[3] = {0.229f, 0.224f, 0.225f};
     memcpy (info->mean, mean, sizeof mean);
     memcpy (info->std, std, sizeof std);
   } else {
@@ -167,14 +192,17 @@ load_sidecar (seg_model *m, const char *path, char **error)
 {
   FILE *f = fopen (path, "r");
   if (!f)
-    return errno == ENOENT ? SEG_OK : (set_error (error, "%s: %s", path, strerror (errno)), SEG_ERR_IO);
+    return errno == ENOENT
+        ? SEG_OK
+        : (set_error (error, "%s: %s", path, strerror (errno)), SEG_ERR_IO);
   char line[4096];
   int lineno = 0;
   seg_status st = SEG_OK;
   while (st == SEG_OK && fgets (line, sizeof line, f)) {
     lineno++;
     if (!strchr (line, '\n') && !feof (f)) {
-      set_error (error, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+      set_error (error, "%s:%d: line longer than %zu bytes", path, lineno,
+          sizeof line - 2);
       st = SEG_ERR_FORMAT;
       break;
     }
@@ -194,8 +222,9 @@ load_sidecar (seg_model *m, const char *path, char **error)
       bool is_std = key[0] == 's';
       if (!parse_floats (value, v, 3)
           || (is_std && (v[0] <= 0 || v[1] <= 0 || v[2] <= 0))) {
-        set_error (error, "%s:%d: %s: expected three %s numbers separated by commas",
-            path, lineno, key, is_std ? "positive" : "");
+        set_error (error,
+            "%s:%d: %s: expected three %s numbers separated by commas", path,
+            lineno, key, is_std ? "positive" : "");
         st = SEG_ERR_FORMAT;
         break;
       }
@@ -203,19 +232,23 @@ load_sidecar (seg_model *m, const char *path, char **error)
     } else if (strcmp (key, "output") == 0) {
       if (strcmp (value, "logits") == 0 && m->info.output_channels >= 2) {
         m->info.output_kind = SEG_OUTPUT_LOGITS;
-      } else if (strcmp (value, "probability") == 0 && m->info.output_channels == 1) {
+      } else if (strcmp (value, "probability") == 0
+          && m->info.output_channels == 1) {
         m->info.output_kind = SEG_OUTPUT_PROBABILITY;
       } else {
-        set_error (error, "%s:%d: output: '%s' does not fit a model with %d output channel(s) "
-            "(logits needs >= 2, probability exactly 1)", path, lineno, value,
-            m->info.output_channels);
+        set_error (error,
+            "%s:%d: output: '%s' does not fit a model with %d output "
+            "channel(s) "
+            "(logits needs >= 2, probability exactly 1)",
+            path, lineno, value, m->info.output_channels);
         st = SEG_ERR_FORMAT;
       }
     } else if (strcmp (key, "labels") == 0) {
       const char *names[SEG_MAX_CLASSES];
       int count = 0;
       int want = m->info.output_channels == 1 ? 2 : m->info.output_channels;
-      for (char *tok = value, *next; tok && count < SEG_MAX_CLASSES; tok = next) {
+      for (char *tok = value, *next; tok && count < SEG_MAX_CLASSES;
+           tok = next) {
         next = strchr (tok, ',');
         if (next)
           *next++ = '\0';
@@ -229,8 +262,9 @@ load_sidecar (seg_model *m, const char *path, char **error)
       }
       st = set_labels (m, count, names);
     } else {
-      set_error (error, "%s:%d: unknown key '%s' (known: labels, mean, std, output)",
-          path, lineno, key);
+      set_error (error,
+          "%s:%d: unknown key '%s' (known: labels, mean, std, output)", path,
+          lineno, key);
       st = SEG_ERR_FORMAT;
     }
   }
@@ -318,8 +352,10 @@ dry_plan (const seg_graph *g, int h, int w, const seg_budget *budget,
     seg_fail (err, st, "out of memory");
   if (st == SEG_OK) {
     char what[96];
-    snprintf (what, sizeof what, "holding the activations live here at "
-        "input size %dx%d", w, h);
+    snprintf (what, sizeof what,
+        "holding the activations live here at "
+        "input size %dx%d",
+        w, h);
     st = seg_budget_charge (&b, peak, at >= 0 ? &g->nodes[at] : NULL, what,
         SEG_ERR_FORMAT, err);
   }
@@ -345,13 +381,15 @@ check_io (const seg_graph *g, seg_err *err)
 {
   if (g->ninputs != 1 || g->noutputs != 1)
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
-        "the model has %d inputs and %d outputs; segd runs models with one of each",
+        "the model has %d inputs and %d outputs; segd runs models with one of "
+        "each",
         g->ninputs, g->noutputs);
   const seg_tensor *in = &g->tensors[g->inputs[0]];
   if (in->rank != 4 || in->dtype != SEG_DT_F32 || in->dims[3] <= 0
       || in->dims[3] > SEG_MAX_DIM || (in->dims[0] != 1 && in->dims[0] != -1))
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
-        "input '%s' must be a float32 NHWC/NCHW tensor with batch 1 and known channels",
+        "input '%s' must be a float32 NHWC/NCHW tensor with batch 1 and known "
+        "channels",
         in->name);
   return SEG_OK;
 }
@@ -362,22 +400,25 @@ check_io (const seg_graph *g, seg_err *err)
 static seg_status
 finish (seg_model *m, const char *name, const char *sidecar, char **error)
 {
-  seg_err err = { "" };
+  seg_err err = {""};
   seg_status st;
-  seg_budget budget = { m->memory_budget, 0 };
+  seg_budget budget = {m->memory_budget, 0};
   size_t constants = 0;
   for (int t = 0; t < m->g->ntensors; t++)
     constants += m->g->tensors[t].data ? m->g->tensors[t].nbytes : 0;
   if ((st = seg_budget_charge (&budget, constants, NULL,
-           "holding the constants", SEG_ERR_FORMAT, &err)) != SEG_OK
+           "holding the constants", SEG_ERR_FORMAT, &err))
+          != SEG_OK
       || (st = seg_passes_run (m->g, name, &budget, m->passes, &err)) != SEG_OK
       || (st = check_io (m->g, &err)) != SEG_OK)
     goto fail_named;
   m->memory_used = budget.used;
 
   const seg_tensor *in = &m->g->tensors[m->g->inputs[0]];
-  m->declared_h = in->dims[1] > 0 && in->dims[1] <= 8192 ? (int) in->dims[1] : 0;
-  m->declared_w = in->dims[2] > 0 && in->dims[2] <= 8192 ? (int) in->dims[2] : 0;
+  m->declared_h =
+      in->dims[1] > 0 && in->dims[1] <= 8192 ? (int) in->dims[1] : 0;
+  m->declared_w =
+      in->dims[2] > 0 && in->dims[2] <= 8192 ? (int) in->dims[2] : 0;
   int h = m->declared_h ? m->declared_h : DEFAULT_SIZE;
   int w = m->declared_w ? m->declared_w : DEFAULT_SIZE;
   int out[3], out2[3];
@@ -387,8 +428,8 @@ finish (seg_model *m, const char *name, const char *sidecar, char **error)
   /* Resizable when another size plans and the output follows the input; a
    * graph whose resizes have constant targets keeps its output size. */
   seg_err ignored;
-  m->info.resizable = dry_plan (m->g, h + 32, w + 32, &budget, out2, &macs2,
-      &ignored) == SEG_OK
+  m->info.resizable =
+      dry_plan (m->g, h + 32, w + 32, &budget, out2, &macs2, &ignored) == SEG_OK
       && (out2[1] != out[1] || out2[2] != out[2]);
   if (!m->declared_h || !m->declared_w) {
     if (!m->info.resizable) {
@@ -413,9 +454,11 @@ finish (seg_model *m, const char *name, const char *sidecar, char **error)
     if (x->data && (x->dtype == SEG_DT_F32 || x->dtype == SEG_DT_F16))
       m->info.parameters += x->nbytes / seg_dtype_size (x->dtype);
   }
-  if (m->info.output_channels < 1 || m->info.output_channels > SEG_MAX_CLASSES) {
-    st = seg_fail (&err, SEG_ERR_UNSUPPORTED, "the output has %d channels (1..%d supported)",
-        m->info.output_channels, SEG_MAX_CLASSES);
+  if (m->info.output_channels < 1
+      || m->info.output_channels > SEG_MAX_CLASSES) {
+    st = seg_fail (&err, SEG_ERR_UNSUPPORTED,
+        "the output has %d channels (1..%d supported)", m->info.output_channels,
+        SEG_MAX_CLASSES);
     goto fail_named;
   }
   if ((st = set_defaults (m)) != SEG_OK)
@@ -437,7 +480,8 @@ model_new (const char *name, seg_model_format format,
   if (!m)
     return NULL;
   m->memory_budget = options && options->memory_budget
-      ? options->memory_budget : SEG_DEFAULT_MEMORY_BUDGET;
+      ? options->memory_budget
+      : SEG_DEFAULT_MEMORY_BUDGET;
   m->name = strdup (name);
   if (!m->name) {
     free (m);
@@ -445,20 +489,20 @@ model_new (const char *name, seg_model_format format,
   }
   m->info.name = m->name;
   m->info.format = format;
-  m->info.layout = format == SEG_FORMAT_ONNX ? SEG_LAYOUT_NCHW : SEG_LAYOUT_NHWC;
+  m->info.layout =
+      format == SEG_FORMAT_ONNX ? SEG_LAYOUT_NCHW : SEG_LAYOUT_NHWC;
   return m;
 }
 
 static seg_status
-load (const uint8_t *data, size_t size, const char *name,
-    const char *sidecar, const seg_load_options *options, seg_model **model,
-    char **error)
+load (const uint8_t *data, size_t size, const char *name, const char *sidecar,
+    const seg_load_options *options, seg_model **model, char **error)
 {
-  seg_err err = { "" };
+  seg_err err = {""};
   seg_status st;
   bool tflite = size >= 8 && memcmp (data + 4, "TFL3", 4) == 0;
-  seg_model *m = model_new (name, tflite ? SEG_FORMAT_TFLITE : SEG_FORMAT_ONNX,
-      options);
+  seg_model *m =
+      model_new (name, tflite ? SEG_FORMAT_TFLITE : SEG_FORMAT_ONNX, options);
   if (!m) {
     set_error (error, "%s: out of memory", name);
     return SEG_ERR_NOMEM;
@@ -509,8 +553,8 @@ seg_status
 seg_model_load_from_memory (const void *data, size_t size, const char *name,
     seg_model **model, char **error)
 {
-  return seg_model_load_from_memory_with_options (data, size, name, NULL,
-      model, error);
+  return seg_model_load_from_memory_with_options (data, size, name, NULL, model,
+      error);
 }
 
 seg_status
@@ -527,8 +571,7 @@ seg_model_load_from_memory_with_options (const void *data, size_t size,
     set_error (error, "%s: empty model", name ? name : "model");
     return SEG_ERR_FORMAT;
   }
-  return load (data, size, name ? name : "model", NULL, options, model,
-      error);
+  return load (data, size, name ? name : "model", NULL, options, model, error);
 }
 
 seg_status
@@ -538,8 +581,8 @@ seg_model_load (const char *path, seg_model **model, char **error)
 }
 
 seg_status
-seg_model_load_with_options (const char *path,
-    const seg_load_options *options, seg_model **model, char **error)
+seg_model_load_with_options (const char *path, const seg_load_options *options,
+    seg_model **model, char **error)
 {
   if (error)
     *error = NULL;
@@ -558,8 +601,8 @@ seg_model_load_with_options (const char *path,
   for (;;) {
     if (size == cap) {
       if (cap >= MAX_MODEL_BYTES) {
-        set_error (error, "%s: larger than %zu MiB, not a model segd runs", path,
-            MAX_MODEL_BYTES >> 20);
+        set_error (error, "%s: larger than %zu MiB, not a model segd runs",
+            path, MAX_MODEL_BYTES >> 20);
         st = SEG_ERR_FORMAT;
         break;
       }
@@ -607,7 +650,7 @@ seg_model_load_with_options (const char *path,
 void
 seg_model_describe_ops (const seg_model *m, char *buf, size_t size)
 {
-  int counts[SEG_OP_COUNT_] = { 0 };
+  int counts[SEG_OP_COUNT_] = {0};
   size_t used = 0;
   if (!size)
     return;

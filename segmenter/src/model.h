@@ -6,11 +6,12 @@
 #include "ops/ops.h"
 #include "passes.h"
 
-struct seg_model {
+struct seg_model
+{
   seg_graph *g;
   seg_model_info info;
   char *name;
-  char **labels;            /* info.num_classes strings, owned */
+  char **labels;              /* info.num_classes strings, owned */
   int declared_h, declared_w; /* 0 when the file leaves them open */
   /* seg_load_options.memory_budget, and what the model holds of it
    * (constants, packed weights); a session gets the rest. */

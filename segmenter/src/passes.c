@@ -39,7 +39,8 @@
  * producers right as it moves outputs between nodes, so that every look-up
  * is O(1). Scanning all nodes per look-up made loading quadratic in the
  * node count: a 3 MB file of 100k chained nodes took minutes. */
-typedef struct {
+typedef struct
+{
   int *uses;     /* live readers of t; a graph output counts as one */
   int *reader;   /* the last live reader of t in node order, or -1 */
   int *producer; /* the node that wrote t at the last update; see producer */
@@ -149,7 +150,8 @@ static int
 private_producer (const seg_graph *g, const graph_index *ix, int t, seg_op op)
 {
   int p = producer (g, ix, t);
-  if (p < 0 || ix->uses[t] != 1 || is_graph_output (g, t) || g->nodes[p].op != op)
+  if (p < 0 || ix->uses[t] != 1 || is_graph_output (g, t)
+      || g->nodes[p].op != op)
     return -1;
   return p;
 }
@@ -163,8 +165,8 @@ sole_producer (seg_graph *g, const graph_index *ix, int t, seg_op op)
   if (p < 0)
     return NULL;
   seg_node *n = &g->nodes[p];
-  if (n->nout != 1 || n->a.act != SEG_ACT_NONE || n->nin != 2
-      || n->in[0] < 0 || n->in[1] < 0)
+  if (n->nout != 1 || n->a.act != SEG_ACT_NONE || n->nin != 2 || n->in[0] < 0
+      || n->in[1] < 0)
     return NULL;
   return n;
 }
@@ -234,14 +236,14 @@ fold_constants (seg_graph *g, const char *file, seg_budget *budget,
       val->data = t->data;
       val->nbytes = t->nbytes;
     }
-    seg_node_plan plan = { 0 };
+    seg_node_plan plan = {0};
     st = vt->infer (n, v, &plan, err);
     for (int j = 0; j < n->nout && st == SEG_OK; j++) {
       const seg_value *o = &v[n->out[j]];
       int64_t count = seg_shape_elements (o->rank, o->dims);
       if (count > 0) /* else eval refuses it */
-        st = seg_budget_charge (budget, (size_t) count
-            * seg_dtype_size (o->dtype), n, "its folded output",
+        st = seg_budget_charge (budget,
+            (size_t) count * seg_dtype_size (o->dtype), n, "its folded output",
             SEG_ERR_FORMAT, err);
     }
     if (st == SEG_OK)
@@ -347,11 +349,11 @@ fold_batchnorm (seg_graph *g, const char *file, seg_budget *budget,
 
     if (bt < 0) {
       float *zero = calloc ((size_t) count, sizeof *zero);
-      int64_t dims[1] = { count };
+      int64_t dims[1] = {count};
       char name[64];
       snprintf (name, sizeof name, "bias#%d", p);
       bt = zero ? seg_graph_add_tensor (g, name, SEG_DT_F32, 1, dims, zero,
-                      (size_t) count * sizeof *zero)
+               (size_t) count * sizeof *zero)
                 : -1;
       if (bt < 0) {
         index_free (ix);
@@ -423,13 +425,30 @@ static bool
 activation_of (const seg_node *n, seg_act *act, float *a, float *b)
 {
   switch (n->op) {
-    case SEG_OP_RELU: *act = SEG_ACT_RELU; *a = *b = 0; return true;
-    case SEG_OP_CLIP: *act = SEG_ACT_CLIP; *a = n->a.alpha; *b = n->a.beta; return true;
+    case SEG_OP_RELU:
+      *act = SEG_ACT_RELU;
+      *a = *b = 0;
+      return true;
+    case SEG_OP_CLIP:
+      *act = SEG_ACT_CLIP;
+      *a = n->a.alpha;
+      *b = n->a.beta;
+      return true;
     case SEG_OP_HARDSIGMOID:
-      *act = SEG_ACT_HARDSIGMOID; *a = n->a.alpha; *b = n->a.beta; return true;
-    case SEG_OP_HARDSWISH: *act = SEG_ACT_HARDSWISH; *a = *b = 0; return true;
-    case SEG_OP_SIGMOID: *act = SEG_ACT_SIGMOID; *a = *b = 0; return true;
-    default: return false;
+      *act = SEG_ACT_HARDSIGMOID;
+      *a = n->a.alpha;
+      *b = n->a.beta;
+      return true;
+    case SEG_OP_HARDSWISH:
+      *act = SEG_ACT_HARDSWISH;
+      *a = *b = 0;
+      return true;
+    case SEG_OP_SIGMOID:
+      *act = SEG_ACT_SIGMOID;
+      *a = *b = 0;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -444,15 +463,19 @@ fuse_activations (seg_graph *g, const char *file, seg_budget *budget,
     seg_node *an = &g->nodes[i];
     seg_act act;
     float a, b;
-    if (an->dead || an->nin < 1 || an->in[0] < 0 || !activation_of (an, &act, &a, &b))
+    if (an->dead || an->nin < 1 || an->in[0] < 0
+        || !activation_of (an, &act, &a, &b))
       continue;
     int p = producer (g, ix, an->in[0]);
     if (p < 0)
       continue;
     seg_node *prod = &g->nodes[p];
     switch (prod->op) {
-      case SEG_OP_CONV: case SEG_OP_CONV_TRANSPOSE: case SEG_OP_ADD:
-      case SEG_OP_MUL: case SEG_OP_GLOBAL_AVG_POOL:
+      case SEG_OP_CONV:
+      case SEG_OP_CONV_TRANSPOSE:
+      case SEG_OP_ADD:
+      case SEG_OP_MUL:
+      case SEG_OP_GLOBAL_AVG_POOL:
         break;
       default:
         continue;
@@ -477,8 +500,8 @@ static int
 pointwise_conv (const seg_graph *g, const seg_node *n)
 {
   if (n->dead || n->op != SEG_OP_CONV || n->nin < 2 || n->nout != 1
-      || n->in[0] < 0 || n->in[1] < 0 || n->a.groups != 1
-      || n->a.stride[0] != 1 || n->a.stride[1] != 1)
+      || n->in[0] < 0 || n->in[1] < 0 || n->a.groups != 1 || n->a.stride[0] != 1
+      || n->a.stride[1] != 1)
     return 0;
   if (n->a.pad_mode == SEG_PAD_EXPLICIT
       && (n->a.pads[0] || n->a.pads[1] || n->a.pads[2] || n->a.pads[3]))
@@ -489,8 +512,8 @@ pointwise_conv (const seg_graph *g, const seg_node *n)
   const seg_tensor *w = &g->tensors[n->in[1]];
   bool oihw = n->a.wlayout == SEG_WL_OIHW;
   if (!w->data || w->dtype != SEG_DT_F32 || w->rank != 4
-      || (!oihw && n->a.wlayout != SEG_WL_OHWI)
-      || w->dims[oihw ? 2 : 1] != 1 || w->dims[oihw ? 3 : 2] != 1)
+      || (!oihw && n->a.wlayout != SEG_WL_OHWI) || w->dims[oihw ? 2 : 1] != 1
+      || w->dims[oihw ? 3 : 2] != 1)
     return 0;
   return (int) w->dims[0];
 }
@@ -586,7 +609,9 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_budget *budget,
     int te = dn->in[0];
     int ei = private_producer (g, ix, te, SEG_OP_CONV);
     seg_node *en = ei >= 0 && pointwise_conv (g, &g->nodes[ei]) == cexp
-        && irb_layouts_match (dn, &g->nodes[ei]) ? &g->nodes[ei] : NULL;
+            && irb_layouts_match (dn, &g->nodes[ei])
+        ? &g->nodes[ei]
+        : NULL;
     int x = en ? en->in[0] : te;
     const seg_tensor *pw = &g->tensors[pn->in[1]];
     int cin = cexp;
@@ -601,8 +626,7 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_budget *budget,
     seg_node *add = NULL;
     int ty = pn->out[0];
     if (cin == cout && ix->uses[ty] == 1 && !is_graph_output (g, ty)
-        && pn->a.act == SEG_ACT_NONE
-        && keeps_size (dn, &g->tensors[dn->in[1]]))
+        && pn->a.act == SEG_ACT_NONE && keeps_size (dn, &g->tensors[dn->in[1]]))
       add = residual_add (g, ix, ty, x);
 
     seg_attrs a = dn->a;
@@ -622,9 +646,9 @@ fuse_inverted_residuals (seg_graph *g, const char *file, seg_budget *budget,
       set_output (g, ix, i, add->out[0]);
       add->dead = true;
     }
-    int in[7] = { x, en ? en->in[1] : -1,
-      en && en->nin > 2 ? en->in[2] : -1, dn->in[1],
-      dn->nin > 2 ? dn->in[2] : -1, pn->in[1], pn->nin > 2 ? pn->in[2] : -1 };
+    int in[7] = {x, en ? en->in[1] : -1, en && en->nin > 2 ? en->in[2] : -1,
+        dn->in[1], dn->nin > 2 ? dn->in[2] : -1, pn->in[1],
+        pn->nin > 2 ? pn->in[2] : -1};
     pn->op = SEG_OP_INVERTED_RESIDUAL;
     pn->nin = 7;
     memcpy (pn->in, in, sizeof in);
@@ -680,7 +704,8 @@ fuse_se_projects (seg_graph *g, const char *file, seg_budget *budget,
     if (!mul)
       continue;
     int side = se_gate (g, ix, mul->in[1], cin) ? 1
-        : se_gate (g, ix, mul->in[0], cin) ? 0 : -1;
+        : se_gate (g, ix, mul->in[0], cin)      ? 0
+                                                : -1;
     if (side < 0)
       continue;
     int x = mul->in[1 - side], gate = mul->in[side];
@@ -707,8 +732,8 @@ fuse_se_projects (seg_graph *g, const char *file, seg_budget *budget,
         && !is_graph_output (g, ty))
       add = residual_add (g, ix, ty, xb);
 
-    int in[5] = { x, gate, pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
-      add ? xb : -1 };
+    int in[5] = {x, gate, pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
+        add ? xb : -1};
     pn->op = SEG_OP_SE_PROJECT;
     pn->nin = 5;
     memcpy (pn->in, in, sizeof in);
@@ -752,8 +777,8 @@ fuse_expand_depthwise (seg_graph *g, const char *file, seg_budget *budget,
     a.irb_act[0] = en->a.act;
     a.irb_act_a[0] = en->a.act_a;
     a.irb_act_b[0] = en->a.act_b;
-    int in[7] = { en->in[0], en->in[1], en->nin > 2 ? en->in[2] : -1,
-      dn->in[1], dn->nin > 2 ? dn->in[2] : -1, -1, -1 };
+    int in[7] = {en->in[0], en->in[1], en->nin > 2 ? en->in[2] : -1, dn->in[1],
+        dn->nin > 2 ? dn->in[2] : -1, -1, -1};
     dn->op = SEG_OP_INVERTED_RESIDUAL;
     dn->nin = 7;
     memcpy (dn->in, in, sizeof in);
@@ -802,12 +827,13 @@ fuse_gated_adds (seg_graph *g, const graph_index *ix)
       if (!mul)
         continue;
       int gs = se_gate (g, ix, mul->in[1], cin) ? 1
-          : se_gate (g, ix, mul->in[0], cin) ? 0 : -1;
+          : se_gate (g, ix, mul->in[0], cin)    ? 0
+                                                : -1;
       int x = gs >= 0 ? mul->in[1 - gs] : -1, y = add->in[1 - side];
       if (x < 0 || !same_shape (g, x, y) || g->tensors[x].dims[3] != cin)
         continue;
-      int in[6] = { x, mul->in[gs], pn->in[1], pn->nin > 2 ? pn->in[2] : -1,
-        -1, y };
+      int in[6] = {x, mul->in[gs], pn->in[1], pn->nin > 2 ? pn->in[2] : -1, -1,
+          y};
       pn->op = SEG_OP_SE_PROJECT;
       pn->nin = 6;
       memcpy (pn->in, in, sizeof in);
@@ -834,8 +860,8 @@ pointwise_kernel (const seg_graph *g, const seg_node *n)
     return false;
   if (w->dims[oihw ? 2 : 1] != 1 || w->dims[oihw ? 3 : 2] != 1)
     return false;
-  return n->a.pad_mode != SEG_PAD_EXPLICIT || !(n->a.pads[0] || n->a.pads[1]
-      || n->a.pads[2] || n->a.pads[3]);
+  return n->a.pad_mode != SEG_PAD_EXPLICIT
+      || !(n->a.pads[0] || n->a.pads[1] || n->a.pads[2] || n->a.pads[3]);
 }
 
 /* GlobalAvgPool (x + y) where the pool is the sum's only reader: the pool
@@ -954,8 +980,10 @@ sizes_shape_node (const seg_graph *g, const graph_index *ix, int sizes, int x)
   int lead = g->nodes[ci].in[0];
   if ((si = private_producer (g, ix, lead, SEG_OP_SHAPE)) >= 0) {
     const seg_node *sh = &g->nodes[si];
-    return sh->in[0] == x && sh->a.nchw && sh->a.start == 0
-        && sh->a.has_end && sh->a.end == 2 ? si : -1;
+    return sh->in[0] == x && sh->a.nchw && sh->a.start == 0 && sh->a.has_end
+            && sh->a.end == 2
+        ? si
+        : -1;
   }
   int li = private_producer (g, ix, lead, SEG_OP_SLICE);
   if (li < 0)
@@ -972,13 +1000,15 @@ sizes_shape_node (const seg_graph *g, const graph_index *ix, int sizes, int x)
     return -1;
   const seg_node *sh = &g->nodes[si];
   return sh->in[0] == x && sh->a.nchw && sh->a.start == 0 && !sh->a.has_end
-      ? si : -1;
+      ? si
+      : -1;
 }
 
 /* How a Resize's sizes follow a change of its input's channel count:
  * `shape` >= 0 is a Shape node to point at the new input, `channel` >= 0
  * an element of the constant sizes to set to the new count. */
-typedef struct {
+typedef struct
+{
   int shape, channel;
 } sizes_fix;
 
@@ -1040,14 +1070,14 @@ may_grow (const seg_graph *g, const seg_node *rn)
   const seg_tensor *s = &g->tensors[si];
   int64_t len = seg_shape_elements (s->rank, s->dims);
   const float *v = s->data;
-  for (int64_t i = 0; i < len && (size_t) (i + 1) * sizeof *v <= s->nbytes;
-      i++)
+  for (int64_t i = 0; i < len && (size_t) (i + 1) * sizeof *v <= s->nbytes; i++)
     if (v[i] < 1.0f)
       return false;
   return true;
 }
 
-typedef struct {
+typedef struct
+{
   int key, node;
 } node_slot;
 
@@ -1074,7 +1104,7 @@ reorder_nodes (seg_graph *g, const int *key)
     return false;
   }
   for (int i = 0; i < g->nnodes; i++)
-    order[i] = (node_slot) { key[i], i };
+    order[i] = (node_slot){key[i], i};
   qsort (order, (size_t) g->nnodes, sizeof *order, by_key);
   for (int i = 0; i < g->nnodes; i++)
     nodes[i] = g->nodes[order[i].node];
@@ -1160,8 +1190,7 @@ commute_resize_convs (seg_graph *g, const char *file, seg_budget *budget,
   index_free (ix);
   bool ok = !moved || reorder_nodes (g, key);
   free (key);
-  return ok ? SEG_OK : seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory",
-      file);
+  return ok ? SEG_OK : seg_fail (err, SEG_ERR_NOMEM, "%s: out of memory", file);
 }
 
 /* Graph compaction between the rewrites and packing: drops dead nodes and
@@ -1177,8 +1206,7 @@ compact (seg_graph *g, const char *file, seg_budget *budget, seg_err *err)
  * kernels' layout, a few bytes of padding aside: charged as one more copy
  * of the node's constants. */
 static seg_status
-pack_weights (seg_graph *g, const char *file, seg_budget *budget,
-    seg_err *err)
+pack_weights (seg_graph *g, const char *file, seg_budget *budget, seg_err *err)
 {
   seg_status st;
   for (int i = 0; i < g->nnodes; i++) {
@@ -1191,7 +1219,8 @@ pack_weights (seg_graph *g, const char *file, seg_budget *budget,
       if (n->in[j] >= 0 && g->tensors[n->in[j]].data)
         bytes += g->tensors[n->in[j]].nbytes;
     if ((st = seg_budget_charge (budget, bytes, n, "packing its weights",
-             SEG_ERR_FORMAT, err)) != SEG_OK
+             SEG_ERR_FORMAT, err))
+            != SEG_OK
         || (st = vt->pack (n, g, err)) != SEG_OK)
       return st;
   }
@@ -1200,23 +1229,24 @@ pack_weights (seg_graph *g, const char *file, seg_budget *budget,
 
 /* The passes in the order they run (see the top of this file for why that
  * order); the names are what `seg info` prints. */
-static const struct {
+static const struct
+{
   const char *name;
-  seg_status (*run) (seg_graph *g, const char *file, seg_budget *budget,
-      seg_err *err);
+  seg_status (
+      *run) (seg_graph *g, const char *file, seg_budget *budget, seg_err *err);
 } passes[SEG_NPASSES] = {
-  { "remove-identities", remove_identities },
-  { "fold-constants", fold_constants },
-  { "fold-batchnorm", fold_batchnorm },
-  { "fuse-hardswish", fuse_hardswish },
-  { "fuse-activations", fuse_activations },
-  { "commute-resize-convs", commute_resize_convs },
-  { "fuse-inverted-residuals", fuse_inverted_residuals },
-  { "fuse-se-projects", fuse_se_projects },
-  { "fuse-expand-depthwise", fuse_expand_depthwise },
-  { "fuse-elementwise", fuse_elementwise },
-  { "compact", compact },
-  { "pack-weights", pack_weights },
+    {"remove-identities", remove_identities},
+    {"fold-constants", fold_constants},
+    {"fold-batchnorm", fold_batchnorm},
+    {"fuse-hardswish", fuse_hardswish},
+    {"fuse-activations", fuse_activations},
+    {"commute-resize-convs", commute_resize_convs},
+    {"fuse-inverted-residuals", fuse_inverted_residuals},
+    {"fuse-se-projects", fuse_se_projects},
+    {"fuse-expand-depthwise", fuse_expand_depthwise},
+    {"fuse-elementwise", fuse_elementwise},
+    {"compact", compact},
+    {"pack-weights", pack_weights},
 };
 
 static double
@@ -1246,8 +1276,7 @@ seg_passes_run (seg_graph *g, const char *file, seg_budget *budget,
     if (st != SEG_OK)
       return st;
     if (log)
-      log[i] = (seg_pass_info) { passes[i].name, now_ms () - t0,
-        live_nodes (g) };
+      log[i] = (seg_pass_info){passes[i].name, now_ms () - t0, live_nodes (g)};
   }
   return SEG_OK;
 }

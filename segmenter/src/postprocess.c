@@ -18,7 +18,8 @@
 #include "segmenter/seg.h"
 
 /* Per call: the source and the horizontal mapping shared by every row. */
-typedef struct {
+typedef struct
+{
   const float *src;
   int h, w, c;
   int dst_w;
@@ -61,7 +62,8 @@ row_pos (int y, int h, int dst_h, int *y0, int *y1, float *fy)
 /* Destination columns [xb, xe] that blend source columns i0 and i1. In a
  * constant run (left of the first source centre, right of the last, or a
  * single-column source) every pixel has the same scores. */
-typedef struct {
+typedef struct
+{
   int xb, xe;
   int i0, i1;
   int linear;
@@ -201,9 +203,8 @@ class_map_same_size (const float *src, int w, int c, float threshold,
 }
 
 void
-seg_post_class_map_rows (const float *src, int h, int w, int c,
-    float threshold, uint8_t *dst, int dst_w, int dst_h, int stride,
-    int row_begin, int row_end)
+seg_post_class_map_rows (const float *src, int h, int w, int c, float threshold,
+    uint8_t *dst, int dst_w, int dst_h, int stride, int row_begin, int row_end)
 {
   assert (src && dst && h >= 1 && w >= 1);
   assert (c >= 1 && c <= SEG_MAX_CLASSES);
@@ -211,8 +212,7 @@ seg_post_class_map_rows (const float *src, int h, int w, int c,
   assert (row_begin >= 0 && row_begin <= row_end && row_end <= dst_h);
 
   if (dst_w == w && dst_h == h) {
-    class_map_same_size (src, w, c, threshold, dst, stride, row_begin,
-        row_end);
+    class_map_same_size (src, w, c, threshold, dst, stride, row_begin, row_end);
     return;
   }
 
@@ -356,8 +356,8 @@ softmax_pixel (const float *s, int c, int cls)
 }
 
 static void
-probability_same_size (const float *src, int w, int c, int cls,
-    uint8_t *dst, int stride, int row_begin, int row_end)
+probability_same_size (const float *src, int w, int c, int cls, uint8_t *dst,
+    int stride, int row_begin, int row_end)
 {
   for (int y = row_begin; y < row_end; y++) {
     const float *s = src + (size_t) y * w * c;
@@ -377,8 +377,7 @@ probability_same_size (const float *src, int w, int c, int cls,
 
 void
 seg_post_probability_rows (const float *src, int h, int w, int c, int cls,
-    uint8_t *dst, int dst_w, int dst_h, int stride, int row_begin,
-    int row_end)
+    uint8_t *dst, int dst_w, int dst_h, int stride, int row_begin, int row_end)
 {
   assert (src && dst && h >= 1 && w >= 1);
   assert (c >= 1 && c <= SEG_MAX_CLASSES);

@@ -19,24 +19,25 @@
 #define MAX_FRAME_DIM 16384
 #define MAX_DST_DIM 4096
 
-static const struct {
+static const struct
+{
   const char *name;
   int planes;
   bool even_width, even_height; /* chroma subsampling */
   int bpp, off[3]; /* packed RGB only: bytes per pixel, offsets of R, G, B */
 } formats[] = {
-  [SEG_PIXEL_RGB] = { "RGB", 1, false, false, 3, { 0, 1, 2 } },
-  [SEG_PIXEL_BGR] = { "BGR", 1, false, false, 3, { 2, 1, 0 } },
-  [SEG_PIXEL_RGBX] = { "RGBx", 1, false, false, 4, { 0, 1, 2 } },
-  [SEG_PIXEL_BGRX] = { "BGRx", 1, false, false, 4, { 2, 1, 0 } },
-  [SEG_PIXEL_XRGB] = { "xRGB", 1, false, false, 4, { 1, 2, 3 } },
-  [SEG_PIXEL_XBGR] = { "xBGR", 1, false, false, 4, { 3, 2, 1 } },
-  [SEG_PIXEL_RGBA] = { "RGBA", 1, false, false, 4, { 0, 1, 2 } },
-  [SEG_PIXEL_BGRA] = { "BGRA", 1, false, false, 4, { 2, 1, 0 } },
-  [SEG_PIXEL_NV12] = { "NV12", 2, true, true, 0, { 0 } },
-  [SEG_PIXEL_I420] = { "I420", 3, true, true, 0, { 0 } },
-  [SEG_PIXEL_YUY2] = { "YUY2", 1, true, false, 0, { 0 } },
-  [SEG_PIXEL_GRAY8] = { "GRAY8", 1, false, false, 0, { 0 } },
+    [SEG_PIXEL_RGB] = {"RGB", 1, false, false, 3, {0, 1, 2}},
+    [SEG_PIXEL_BGR] = {"BGR", 1, false, false, 3, {2, 1, 0}},
+    [SEG_PIXEL_RGBX] = {"RGBx", 1, false, false, 4, {0, 1, 2}},
+    [SEG_PIXEL_BGRX] = {"BGRx", 1, false, false, 4, {2, 1, 0}},
+    [SEG_PIXEL_XRGB] = {"xRGB", 1, false, false, 4, {1, 2, 3}},
+    [SEG_PIXEL_XBGR] = {"xBGR", 1, false, false, 4, {3, 2, 1}},
+    [SEG_PIXEL_RGBA] = {"RGBA", 1, false, false, 4, {0, 1, 2}},
+    [SEG_PIXEL_BGRA] = {"BGRA", 1, false, false, 4, {2, 1, 0}},
+    [SEG_PIXEL_NV12] = {"NV12", 2, true, true, 0, {0}},
+    [SEG_PIXEL_I420] = {"I420", 3, true, true, 0, {0}},
+    [SEG_PIXEL_YUY2] = {"YUY2", 1, true, false, 0, {0}},
+    [SEG_PIXEL_GRAY8] = {"GRAY8", 1, false, false, 0, {0}},
 };
 
 #define N_FORMATS ((int) (sizeof formats / sizeof formats[0]))
@@ -68,8 +69,7 @@ plane_row_bytes (seg_pixel_format format, int plane, int width)
   return 0;
 }
 
-static seg_status
-invalid (char *err_msg, size_t err_len, const char *fmt, ...)
+static seg_status invalid (char *err_msg, size_t err_len, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static seg_status
@@ -94,36 +94,37 @@ seg_frame_validate (const seg_frame *frame, char *err_msg, size_t err_len)
         (int) frame->format);
   const char *name = formats[frame->format].name;
   if (frame->width < 1 || frame->width > MAX_FRAME_DIM)
-    return invalid (err_msg, err_len,
-        "frame: width %d is outside 1..%d", frame->width, MAX_FRAME_DIM);
+    return invalid (err_msg, err_len, "frame: width %d is outside 1..%d",
+        frame->width, MAX_FRAME_DIM);
   if (frame->height < 1 || frame->height > MAX_FRAME_DIM)
-    return invalid (err_msg, err_len,
-        "frame: height %d is outside 1..%d", frame->height, MAX_FRAME_DIM);
+    return invalid (err_msg, err_len, "frame: height %d is outside 1..%d",
+        frame->height, MAX_FRAME_DIM);
   if (formats[frame->format].even_width && frame->width % 2)
     return invalid (err_msg, err_len,
-        "frame: %s subsamples chroma horizontally, width %d must be even",
-        name, frame->width);
+        "frame: %s subsamples chroma horizontally, width %d must be even", name,
+        frame->width);
   if (formats[frame->format].even_height && frame->height % 2)
     return invalid (err_msg, err_len,
-        "frame: %s subsamples chroma vertically, height %d must be even",
-        name, frame->height);
+        "frame: %s subsamples chroma vertically, height %d must be even", name,
+        frame->height);
   for (int p = 0; p < formats[frame->format].planes; p++) {
     if (!frame->planes[p])
-      return invalid (err_msg, err_len, "frame: %s plane %d is NULL", name,
-          p);
+      return invalid (err_msg, err_len, "frame: %s plane %d is NULL", name, p);
     int need = plane_row_bytes (frame->format, p, frame->width);
     /* need >= 1, so this also rejects zero and negative strides */
     if (frame->strides[p] < need)
       return invalid (err_msg, err_len,
           "frame: plane %d stride %d is smaller than the %d bytes a row "
-          "needs", p, frame->strides[p], need);
+          "needs",
+          p, frame->strides[p], need);
   }
   return SEG_OK;
 }
 
 /* The two source samples a destination index blends, and the weight of the
  * second. */
-typedef struct {
+typedef struct
+{
   int i0, i1;
   float f;
 } lerp;
@@ -132,7 +133,8 @@ typedef struct {
  * (d + 0.5) * src_n / dst_n - 0.5 as the exact fraction i + rem / den:
  * in float, positions in a 16384-wide frame keep only 9 fraction bits, and
  * a division per pixel would cost as much as the conversion itself. */
-typedef struct {
+typedef struct
+{
   int64_t i, rem, den, q, r;
   double inv_den;
   int src_n;
@@ -192,7 +194,8 @@ source_pos (int d, int src_n, int dst_n)
   return stepper_get (&s);
 }
 
-typedef struct {
+typedef struct
+{
   float scale[3], bias[3];
 } norm;
 
@@ -238,7 +241,8 @@ row_packed (const seg_frame *frame, lerp ly, float *out, int dst_w,
 
 /* Where the Y, U and V samples of one source row are: Y of column x at
  * y[x * ystep], its chroma at u/v[(x / 2) * cstep]. */
-typedef struct {
+typedef struct
+{
   const uint8_t *y, *u, *v;
 } yuv_row;
 
@@ -290,12 +294,12 @@ yuv_row_at (const seg_frame *frame, int sy)
 }
 
 static void
-row_yuv (const seg_frame *frame, lerp ly, float *out, int dst_w,
-    const norm *n)
+row_yuv (const seg_frame *frame, lerp ly, float *out, int dst_w, const norm *n)
 {
   int ystep = frame->format == SEG_PIXEL_YUY2 ? 2 : 1;
   int cstep = frame->format == SEG_PIXEL_YUY2 ? 4
-      : frame->format == SEG_PIXEL_NV12 ? 2 : 1;
+      : frame->format == SEG_PIXEL_NV12       ? 2
+                                              : 1;
   yuv_row r0 = yuv_row_at (frame, ly.i0), r1 = yuv_row_at (frame, ly.i1);
 
   stepper sx;
@@ -314,8 +318,7 @@ row_yuv (const seg_frame *frame, lerp ly, float *out, int dst_w,
 }
 
 static void
-row_gray (const seg_frame *frame, lerp ly, float *out, int dst_w,
-    const norm *n)
+row_gray (const seg_frame *frame, lerp ly, float *out, int dst_w, const norm *n)
 {
   const uint8_t *r0 = frame->planes[0] + (size_t) ly.i0 * frame->strides[0];
   const uint8_t *r1 = frame->planes[0] + (size_t) ly.i1 * frame->strides[0];
@@ -325,15 +328,14 @@ row_gray (const seg_frame *frame, lerp ly, float *out, int dst_w,
   for (int x = 0; x < dst_w; x++, out += 3, stepper_next (&sx)) {
     lerp lx = stepper_get (&sx);
     float g = blend (r0[lx.i0], r0[lx.i1], r1[lx.i0], r1[lx.i1], lx.f, ly.f);
-    float rgb[3] = { g, g, g };
+    float rgb[3] = {g, g, g};
     put (out, n, rgb);
   }
 }
 
 void
-seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w,
-    int dst_h, const float mean[3], const float std[3], int row_begin,
-    int row_end)
+seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w, int dst_h,
+    const float mean[3], const float std[3], int row_begin, int row_end)
 {
   assert (frame && dst && mean && std);
   assert (dst_w >= 1 && dst_w <= MAX_DST_DIM);
@@ -414,9 +416,8 @@ component_row_bytes (seg_pixel_format format, int k, int width)
 }
 
 void
-seg_preprocess_plan_update (seg_preprocess_plan *plan,
-    const seg_frame *frame, int dst_w, int dst_h, const float mean[3],
-    const float std[3])
+seg_preprocess_plan_update (seg_preprocess_plan *plan, const seg_frame *frame,
+    int dst_w, int dst_h, const float mean[3], const float std[3])
 {
   seg_pixel_format format = frame->format;
   int w = frame->width;
@@ -464,7 +465,7 @@ seg_preprocess_plan_update (seg_preprocess_plan *plan,
 
   /* Source columns of each output column's taps; the byte offsets are
    * recomputed from them below (cheap, once per geometry). */
-  int32_t *col[2] = { shift[4], shift[5] };
+  int32_t *col[2] = {shift[4], shift[5]};
   stepper sx;
   stepper_init (&sx, 0, w, dst_w);
   for (int x = 0; x < dst_w; x++, stepper_next (&sx)) {
@@ -514,8 +515,8 @@ seg_preprocess_plan_update (seg_preprocess_plan *plan,
       p->slot[tap * 3 + c] = found;
       int32_t *sh = shift[tap * 3 + c];
       for (int x = 0; x < dst_w; x++)
-        sh[x] = 8 * (component_offset (format, c, col[tap][x])
-            - word[found][x]);
+        sh[x] =
+            8 * (component_offset (format, c, col[tap][x]) - word[found][x]);
     }
   for (int y = 0; y < dst_h; y++) {
     lerp l = source_pos (y, frame->height, dst_h);
@@ -539,10 +540,10 @@ component_row (const seg_frame *frame, int k, int sy)
   switch (frame->format) {
     case SEG_PIXEL_NV12:
       return k == 0 ? frame->planes[0] + (size_t) sy * frame->strides[0]
-          : frame->planes[1] + (size_t) (sy >> 1) * frame->strides[1];
+                    : frame->planes[1] + (size_t) (sy >> 1) * frame->strides[1];
     case SEG_PIXEL_I420:
       return k == 0 ? frame->planes[0] + (size_t) sy * frame->strides[0]
-          : frame->planes[k] + (size_t) (sy >> 1) * frame->strides[k];
+                    : frame->planes[k] + (size_t) (sy >> 1) * frame->strides[k];
     default:
       return frame->planes[0] + (size_t) sy * frame->strides[0];
   }
@@ -565,7 +566,7 @@ seg_preprocess_plan_rows (const seg_preprocess_plan *plan,
       top[k] = component_row (frame, k, plan->row0[y]);
       bottom[k] = component_row (frame, k, plan->row1[y]);
     }
-    plan->kernel ((size_t) plan->dst_w, top, bottom, plan->fy[y],
-        &plan->params, dst + (size_t) y * plan->dst_w * 3);
+    plan->kernel ((size_t) plan->dst_w, top, bottom, plan->fy[y], &plan->params,
+        dst + (size_t) y * plan->dst_w * 3);
   }
 }

@@ -11,20 +11,21 @@
 /* Validates the frame (format, sizes > 0, planes non-NULL, strides large
  * enough, even dims where the format subsamples) and returns SEG_ERR_INVALID
  * with a message in err_msg (size err_len) if not. */
-seg_status seg_frame_validate (const seg_frame *frame, char *err_msg,
-    size_t err_len);
+seg_status
+seg_frame_validate (const seg_frame *frame, char *err_msg, size_t err_len);
 
 /* dst: dst_h * dst_w * 3 floats, RGB order. The frame must be valid.
  * Rows [row_begin, row_end) only, so callers can split work across threads. */
-void seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w,
-    int dst_h, const float mean[3], const float std[3], int row_begin,
-    int row_end);
+void
+seg_preprocess_rows (const seg_frame *frame, float *dst, int dst_w, int dst_h,
+    const float mean[3], const float std[3], int row_begin, int row_end);
 
 /* Per-geometry state of the SIMD path: each output column's taps (where
  * to read each component, the blend weight) and each output row's source
  * rows, built once for a frame format and size and reused every frame.
  * Zero-initialise; seg_preprocess_plan_clear frees it. */
-typedef struct {
+typedef struct
+{
   int format, src_w, src_h, dst_w, dst_h;
   float mean[3], std[3];
   seg_f32_preprocess_ukernel_fn kernel; /* NULL: the reference loop */
@@ -38,9 +39,9 @@ typedef struct {
  * those change). On allocation failure, or where the kernels cannot read
  * the frame (planes narrower than 4 bytes), the plan falls back to
  * seg_preprocess_rows; it never fails. */
-void seg_preprocess_plan_update (seg_preprocess_plan *plan,
-    const seg_frame *frame, int dst_w, int dst_h, const float mean[3],
-    const float std[3]);
+void
+seg_preprocess_plan_update (seg_preprocess_plan *plan, const seg_frame *frame,
+    int dst_w, int dst_h, const float mean[3], const float std[3]);
 
 /* seg_preprocess_rows through the plan's kernel: the same output within
  * the tolerance the kernel tests state. The frame must be valid and of the

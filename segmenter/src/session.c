@@ -29,7 +29,8 @@
  * what any model we run has. */
 #define MAX_SHARED_SLOTS 4096
 
-struct seg_session {
+struct seg_session
+{
   const seg_model *model;
   const seg_graph *g;
   seg_value *v;
@@ -116,9 +117,10 @@ seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
         const seg_value *o = &v[n->out[j]];
         int64_t count = seg_shape_elements (o->rank, o->dims);
         if (count > 0 /* else eval refuses it */
-            && (st = seg_budget_charge (budget, (size_t) count
-                        * seg_dtype_size (o->dtype), n, "its plan-time value",
-                        SEG_ERR_FORMAT, err)) != SEG_OK)
+            && (st = seg_budget_charge (budget,
+                    (size_t) count * seg_dtype_size (o->dtype), n,
+                    "its plan-time value", SEG_ERR_FORMAT, err))
+                != SEG_OK)
           return st;
       }
       if ((st = vt->eval (n, v, err)) != SEG_OK)
@@ -136,8 +138,8 @@ seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
       int64_t count = seg_shape_elements (o->rank, o->dims);
       if (o->dtype != SEG_DT_F32 || count <= 0)
         return seg_fail (err, SEG_ERR_SHAPE,
-            "node '%s' (%s): output %d has %s type or %lld elements",
-            n->name, seg_op_name (n->op), j, seg_dtype_name (o->dtype),
+            "node '%s' (%s): output %d has %s type or %lld elements", n->name,
+            seg_op_name (n->op), j, seg_dtype_name (o->dtype),
             (long long) count);
       o->kind = SEG_VAL_ACT;
       o->nbytes = (size_t) count * sizeof (float);
@@ -152,7 +154,8 @@ seg_plan_shapes (const seg_graph *g, int height, int width, seg_value *v,
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   int t;
   int first, last;
   size_t size, offset;
@@ -218,8 +221,8 @@ place_apart (slot *slots, int nslots)
   size_t total = 0;
   for (int i = 0; i < nslots; i++) {
     slots[i].offset = total;
-    total = total <= SIZE_MAX - slots[i].size ? total + slots[i].size
-                                               : SIZE_MAX;
+    total =
+        total <= SIZE_MAX - slots[i].size ? total + slots[i].size : SIZE_MAX;
   }
   return total;
 }
@@ -257,7 +260,8 @@ plan_memory (seg_session *s, seg_budget *budget, seg_err *err)
   for (int t = 0; t < g->ntensors; t++) {
     if (s->v[t].kind != SEG_VAL_ACT || first[t] == -2)
       continue;
-    slots[nslots++] = (slot) { t, first[t], last[t], align_up (s->v[t].nbytes), 0 };
+    slots[nslots++] =
+        (slot){t, first[t], last[t], align_up (s->v[t].nbytes), 0};
   }
   size_t total = nslots > MAX_SHARED_SLOTS ? place_apart (slots, nslots)
                                            : place_greedy (slots, nslots);
@@ -266,13 +270,14 @@ plan_memory (seg_session *s, seg_budget *budget, seg_err *err)
   char what[96];
   snprintf (what, sizeof what, "the activation arena for a %lldx%lld input",
       (long long) in->dims[2], (long long) in->dims[1]);
-  if ((st = seg_budget_charge (budget, total, NULL, what, SEG_ERR_SHAPE,
-           err)) != SEG_OK)
+  if ((st = seg_budget_charge (budget, total, NULL, what, SEG_ERR_SHAPE, err))
+      != SEG_OK)
     goto out;
   s->arena_bytes = total;
   s->arena = total ? aligned_alloc (ALIGN, total) : NULL;
   if (total && !s->arena) {
-    st = seg_fail (err, SEG_ERR_NOMEM, "cannot allocate a %zu-byte arena", total);
+    st = seg_fail (err, SEG_ERR_NOMEM, "cannot allocate a %zu-byte arena",
+        total);
     goto out;
   }
   for (int i = 0; i < nslots; i++)
@@ -294,7 +299,8 @@ skip_final_resize (seg_session *s)
   if (s->nexec < 1)
     return;
   const seg_node *n = &s->g->nodes[s->exec[s->nexec - 1]];
-  if (n->op != SEG_OP_RESIZE || n->out[0] != s->out_t || n->a.act != SEG_ACT_NONE
+  if (n->op != SEG_OP_RESIZE || n->out[0] != s->out_t
+      || n->a.act != SEG_ACT_NONE
       || (n->a.coord != SEG_COORD_HALF_PIXEL
           && n->a.coord != SEG_COORD_PYTORCH_HALF_PIXEL))
     return;
@@ -321,7 +327,7 @@ seg_status
 seg_session_new (const seg_model *model, const seg_session_options *options,
     seg_session **session, char **error)
 {
-  seg_err err = { "" };
+  seg_err err = {""};
   seg_status st;
   const seg_graph *g;
   int height, width, threads;
@@ -337,8 +343,10 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     return SEG_ERR_INVALID;
   }
   g = model->g;
-  height = options && options->input_height > 0 ? options->input_height : model->declared_h;
-  width = options && options->input_width > 0 ? options->input_width : model->declared_w;
+  height = options && options->input_height > 0 ? options->input_height
+                                                : model->declared_h;
+  width = options && options->input_width > 0 ? options->input_width
+                                              : model->declared_w;
   threads = options && options->threads > 1 ? options->threads : 1;
   /* Callers ask for one thread per CPU (the element's threads=0); a host
    * with more CPUs than the pool takes must still run models, so the count
@@ -354,8 +362,10 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   }
   if (!model->info.resizable
       && (height != model->declared_h || width != model->declared_w)) {
-    seg_fail (&err, SEG_ERR_SHAPE, "the model fixes its input size to %dx%d "
-        "(asked for %dx%d)", model->declared_w, model->declared_h, width, height);
+    seg_fail (&err, SEG_ERR_SHAPE,
+        "the model fixes its input size to %dx%d "
+        "(asked for %dx%d)",
+        model->declared_w, model->declared_h, width, height);
     st = SEG_ERR_SHAPE;
     goto fail_early;
   }
@@ -364,7 +374,7 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   if (!s)
     return SEG_ERR_NOMEM;
   /* The model's budget, less what the model holds. */
-  seg_budget budget = { model->memory_budget, model->memory_used };
+  seg_budget budget = {model->memory_budget, model->memory_used};
   s->model = model;
   s->g = g;
   s->in_t = g->inputs[0];
@@ -377,8 +387,8 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
     st = seg_fail (&err, SEG_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec,
-      &s->nexec, &budget, &err);
+  st = seg_plan_shapes (g, height, width, s->v, s->plans, s->exec, &s->nexec,
+      &budget, &err);
   if (st != SEG_OK)
     goto fail;
   if (options && options->skip_final_resize)
@@ -397,7 +407,8 @@ seg_session_new (const seg_model *model, const seg_session_options *options,
   char what[64];
   snprintf (what, sizeof what, "kernel scratch for %d threads", threads);
   if ((st = seg_budget_charge (&budget, s->scratch_stride * (size_t) threads,
-           NULL, what, SEG_ERR_SHAPE, &err)) != SEG_OK)
+           NULL, what, SEG_ERR_SHAPE, &err))
+      != SEG_OK)
     goto fail;
   if (scratch) {
     s->scratch = aligned_alloc (ALIGN, s->scratch_stride * (size_t) threads);
@@ -446,7 +457,8 @@ seg_session_get_info (const seg_session *s, seg_session_info *info)
   info->output_width = (int) out->dims[2];
   info->output_channels = (int) out->dims[3];
   info->arena_bytes = s->arena_bytes;
-  info->scratch_bytes = s->scratch_stride * (size_t) seg_threadpool_threads (s->pool);
+  info->scratch_bytes =
+      s->scratch_stride * (size_t) seg_threadpool_threads (s->pool);
   info->macs = s->macs;
   info->threads = seg_threadpool_threads (s->pool);
 }
@@ -454,7 +466,7 @@ seg_session_get_info (const seg_session *s, seg_session_info *info)
 static void
 execute (seg_session *s)
 {
-  seg_run_ctx ctx = { s->pool, s->scratch, s->scratch_stride };
+  seg_run_ctx ctx = {s->pool, s->scratch, s->scratch_stride};
   for (int k = 0; k < s->nexec; k++) {
     const seg_node *n = &s->g->nodes[s->exec[k]];
     seg_op_vtable_get (n->op)->run (n, s->v, &s->plans[s->exec[k]], &ctx);
@@ -465,8 +477,8 @@ execute (seg_session *s)
  * scalar loop took ~1.5% of an LR-ASPP frame at 256x256; SSE2 shuffles
  * build four pixels from four floats of each plane. */
 static void
-interleave3 (float *restrict dst, const float *restrict r, const float *restrict g,
-    const float *restrict b, size_t n)
+interleave3 (float *restrict dst, const float *restrict r,
+    const float *restrict g, const float *restrict b, size_t n)
 {
   size_t x = 0;
 #ifdef __SSE2__
@@ -480,10 +492,10 @@ interleave3 (float *restrict dst, const float *restrict r, const float *restrict
     const __m128 ca23 = _mm_shuffle_ps (c, a, _MM_SHUFFLE (3, 3, 2, 2));
     const __m128 ec33 = _mm_shuffle_ps (e, c, _MM_SHUFFLE (3, 3, 3, 3));
     _mm_storeu_ps (dst, _mm_shuffle_ps (ae_lo, ca01, _MM_SHUFFLE (2, 0, 1, 0)));
-    _mm_storeu_ps (dst + 4, _mm_shuffle_ps (ec11, ae_hi,
-            _MM_SHUFFLE (1, 0, 2, 0)));
-    _mm_storeu_ps (dst + 8, _mm_shuffle_ps (ca23, ec33,
-            _MM_SHUFFLE (2, 0, 2, 0)));
+    _mm_storeu_ps (dst + 4,
+        _mm_shuffle_ps (ec11, ae_hi, _MM_SHUFFLE (1, 0, 2, 0)));
+    _mm_storeu_ps (dst + 8,
+        _mm_shuffle_ps (ca23, ec33, _MM_SHUFFLE (2, 0, 2, 0)));
   }
 #endif
   for (; x < n; x++, dst += 3) {
@@ -499,7 +511,8 @@ seg_session_run (seg_session *s, const float *input, size_t count)
   if (!s || !input)
     return SEG_ERR_INVALID;
   seg_value *in = &s->v[s->in_t];
-  size_t h = (size_t) in->dims[1], w = (size_t) in->dims[2], c = (size_t) in->dims[3];
+  size_t h = (size_t) in->dims[1], w = (size_t) in->dims[2],
+         c = (size_t) in->dims[3];
   if (count != h * w * c)
     return SEG_ERR_INVALID;
   float *dst = in->data;
@@ -519,7 +532,8 @@ seg_session_run (seg_session *s, const float *input, size_t count)
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   seg_session *s;
   const seg_frame *frame;
   int rows_per_task;
@@ -548,7 +562,7 @@ seg_session_run_frame (seg_session *s, const seg_frame *frame)
     return SEG_ERR_UNSUPPORTED;
   seg_preprocess_plan_update (&s->pre, frame, (int) in->dims[2],
       (int) in->dims[1], s->model->info.mean, s->model->info.std);
-  frame_job job = { s, frame, 16 };
+  frame_job job = {s, frame, 16};
   size_t tasks = ((size_t) in->dims[1] + 15) / 16;
   seg_threadpool_run (s->pool, preprocess_task, &job, tasks);
   execute (s);
@@ -573,7 +587,8 @@ seg_status
 seg_session_copy_output (const seg_session *s, float *dst, size_t count)
 {
   const seg_value *out = &s->v[s->out_t];
-  size_t h = (size_t) out->dims[1], w = (size_t) out->dims[2], c = (size_t) out->dims[3];
+  size_t h = (size_t) out->dims[1], w = (size_t) out->dims[2],
+         c = (size_t) out->dims[3];
   const float *src = out->data;
   if (!dst || count != h * w * c)
     return SEG_ERR_INVALID;
@@ -588,7 +603,8 @@ seg_session_copy_output (const seg_session *s, float *dst, size_t count)
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const seg_session *s;
   uint8_t *dst;
   int width, height, stride;
@@ -609,12 +625,12 @@ mask_task (void *data, size_t task, int thread)
   (void) thread;
   if (job->probability)
     seg_post_probability_rows (out->data, (int) out->dims[1],
-        (int) out->dims[2], (int) out->dims[3], job->cls, job->dst,
-        job->width, job->height, job->stride, begin, end);
+        (int) out->dims[2], (int) out->dims[3], job->cls, job->dst, job->width,
+        job->height, job->stride, begin, end);
   else
-    seg_post_class_map_rows (out->data, (int) out->dims[1],
-        (int) out->dims[2], (int) out->dims[3], job->threshold, job->dst,
-        job->width, job->height, job->stride, begin, end);
+    seg_post_class_map_rows (out->data, (int) out->dims[1], (int) out->dims[2],
+        (int) out->dims[3], job->threshold, job->dst, job->width, job->height,
+        job->stride, begin, end);
 }
 
 static seg_status
@@ -632,7 +648,7 @@ seg_status
 seg_session_class_map (const seg_session *s, uint8_t *dst, int width,
     int height, int stride, float threshold)
 {
-  mask_job job = { s, dst, width, height, stride, threshold, 0, false };
+  mask_job job = {s, dst, width, height, stride, threshold, 0, false};
   return make_mask (s, &job);
 }
 
@@ -642,6 +658,6 @@ seg_session_probability (const seg_session *s, int class_index, uint8_t *dst,
 {
   if (!s || class_index < 0 || class_index >= s->model->info.num_classes)
     return SEG_ERR_INVALID;
-  mask_job job = { s, dst, width, height, stride, 0.5f, class_index, true };
+  mask_job job = {s, dst, width, height, stride, 0.5f, class_index, true};
   return make_mask (s, &job);
 }

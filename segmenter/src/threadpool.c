@@ -27,7 +27,7 @@
 #include <immintrin.h>
 #define cpu_relax() _mm_pause ()
 #elif defined(__aarch64__)
-#define cpu_relax() __asm__ __volatile__ ("yield")
+#define cpu_relax() __asm__ __volatile__("yield")
 #else
 #define cpu_relax() ((void) 0)
 #endif
@@ -43,23 +43,25 @@
 #define GEN_SHIFT (2 * INDEX_BITS)
 #define MAX_BATCH (INDEX_MASK - 1024)
 
-struct seg_threadpool {
+struct seg_threadpool
+{
   int nthreads;
   pthread_t *threads;
   pthread_mutex_t lock;
-  pthread_cond_t wake;  /* workers wait here for a new generation */
-  pthread_cond_t done;  /* the caller waits here for the last task */
+  pthread_cond_t wake; /* workers wait here for a new generation */
+  pthread_cond_t done; /* the caller waits here for the last task */
   _Atomic uint64_t state;
   atomic_size_t remaining; /* tasks of the current batch not yet finished */
-  uint64_t generation;  /* the caller's count of published batches */
+  uint64_t generation;     /* the caller's count of published batches */
   bool quit;
   /* the current job; written by the caller before publishing state */
   seg_task_fn fn;
   void *ctx;
-  size_t base;          /* task index of the batch's first task */
+  size_t base; /* task index of the batch's first task */
 };
 
-typedef struct {
+typedef struct
+{
   seg_threadpool *pool;
   int index;
 } worker_arg;
@@ -76,14 +78,15 @@ static uint64_t
 drain (seg_threadpool *pool, int thread)
 {
   for (;;) {
-    uint64_t s = atomic_fetch_add_explicit (&pool->state, 1,
-        memory_order_acquire);
+    uint64_t s =
+        atomic_fetch_add_explicit (&pool->state, 1, memory_order_acquire);
     uint64_t index = s & INDEX_MASK, count = (s >> INDEX_BITS) & INDEX_MASK;
     if (index >= count)
       return gen_of (s);
     pool->fn (pool->ctx, pool->base + index, thread);
-    if (atomic_fetch_sub_explicit (&pool->remaining, 1,
-            memory_order_acq_rel) == 1 && thread != 0) {
+    if (atomic_fetch_sub_explicit (&pool->remaining, 1, memory_order_acq_rel)
+            == 1
+        && thread != 0) {
       pthread_mutex_lock (&pool->lock);
       pthread_cond_signal (&pool->done);
       pthread_mutex_unlock (&pool->lock);
@@ -101,16 +104,17 @@ worker_main (void *data)
   free (arg);
 
   for (;;) {
-    uint64_t gen = gen_of (atomic_load_explicit (&pool->state,
-            memory_order_relaxed));
+    uint64_t gen =
+        gen_of (atomic_load_explicit (&pool->state, memory_order_relaxed));
     for (int i = 0; gen == seen && i < SPIN_ITERATIONS; i++) {
       cpu_relax ();
       gen = gen_of (atomic_load_explicit (&pool->state, memory_order_relaxed));
     }
     if (gen == seen) {
       pthread_mutex_lock (&pool->lock);
-      while (!pool->quit && gen_of (atomic_load_explicit (&pool->state,
-                  memory_order_relaxed)) == seen)
+      while (!pool->quit
+          && gen_of (atomic_load_explicit (&pool->state, memory_order_relaxed))
+              == seen)
         pthread_cond_wait (&pool->wake, &pool->lock);
       bool quit = pool->quit;
       pthread_mutex_unlock (&pool->lock);
@@ -196,8 +200,9 @@ run_batch (seg_threadpool *pool, size_t base, size_t count)
   /* Publish under the lock so a worker about to sleep cannot miss it. The
    * release orders fn, ctx, base and remaining before any claim. */
   pthread_mutex_lock (&pool->lock);
-  atomic_store_explicit (&pool->state, pool->generation << GEN_SHIFT
-      | (uint64_t) count << INDEX_BITS, memory_order_release);
+  atomic_store_explicit (&pool->state,
+      pool->generation << GEN_SHIFT | (uint64_t) count << INDEX_BITS,
+      memory_order_release);
   pthread_cond_broadcast (&pool->wake);
   pthread_mutex_unlock (&pool->lock);
 
@@ -228,5 +233,6 @@ seg_threadpool_run (seg_threadpool *pool, seg_task_fn fn, void *ctx,
   pool->fn = fn;
   pool->ctx = ctx;
   for (size_t base = 0; base < ntasks; base += MAX_BATCH)
-    run_batch (pool, base, ntasks - base < MAX_BATCH ? ntasks - base : MAX_BATCH);
+    run_batch (pool, base,
+        ntasks - base < MAX_BATCH ? ntasks - base : MAX_BATCH);
 }

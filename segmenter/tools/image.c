@@ -54,9 +54,10 @@ check_size (const char *path, unsigned long width, unsigned long height,
     return seg_tool_fail (err, err_len, "%s: image has no pixels", path);
   if (width > IMAGE_MAX_SIDE || height > IMAGE_MAX_SIDE
       || (size_t) width * (size_t) height > IMAGE_MAX_PIXELS)
-    return seg_tool_fail (err, err_len, "%s: image of %lux%lu exceeds the limit of "
-        "%d pixels a side and %zu in all", path, width, height,
-        IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS);
+    return seg_tool_fail (err, err_len,
+        "%s: image of %lux%lu exceeds the limit of "
+        "%d pixels a side and %zu in all",
+        path, width, height, IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS);
   return 0;
 }
 
@@ -65,7 +66,7 @@ load_png (const char *path, const uint8_t *buf, size_t len, int channels,
     image *out, char *err, size_t err_len)
 {
   png_image png;
-  png_color black = { 0, 0, 0 };
+  png_color black = {0, 0, 0};
 
   memset (&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
@@ -78,8 +79,8 @@ load_png (const char *path, const uint8_t *buf, size_t len, int channels,
   png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   if (image_alloc (out, (int) png.width, (int) png.height, channels) < 0) {
     png_image_free (&png);
-    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image", path,
-        png.width, png.height);
+    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image",
+        path, png.width, png.height);
   }
   if (!png_image_finish_read (&png, &black, out->pixels,
           (png_int_32) (png.width * (unsigned) channels), NULL)) {
@@ -89,7 +90,8 @@ load_png (const char *path, const uint8_t *buf, size_t len, int channels,
   return 0;
 }
 
-typedef struct {
+typedef struct
+{
   struct jpeg_error_mgr pub;
   jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
@@ -134,28 +136,30 @@ load_jpeg (const char *path, const uint8_t *buf, size_t len, int channels,
   jpeg_create_decompress (&cinfo);
   jpeg_mem_src (&cinfo, buf, (unsigned long) len);
   jpeg_read_header (&cinfo, TRUE);
-  if (check_size (path, cinfo.image_width, cinfo.image_height, err,
-          err_len) < 0) {
+  if (check_size (path, cinfo.image_width, cinfo.image_height, err, err_len)
+      < 0) {
     jpeg_destroy_decompress (&cinfo);
     return -1;
   }
-  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+  if (cinfo.jpeg_color_space == JCS_CMYK
+      || cinfo.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress (&cinfo);
-    return seg_tool_fail (err, err_len, "%s: CMYK JPEG images are not supported",
-        path);
+    return seg_tool_fail (err, err_len,
+        "%s: CMYK JPEG images are not supported", path);
   }
   cinfo.out_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
   jpeg_start_decompress (&cinfo);
-  pixels = malloc ((size_t) cinfo.output_width * cinfo.output_height
-      * (size_t) channels);
+  pixels = malloc (
+      (size_t) cinfo.output_width * cinfo.output_height * (size_t) channels);
   if (!pixels) {
     jpeg_destroy_decompress (&cinfo);
-    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image", path,
-        cinfo.output_width, cinfo.output_height);
+    return seg_tool_fail (err, err_len, "%s: out of memory for %ux%u image",
+        path, cinfo.output_width, cinfo.output_height);
   }
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = pixels + (size_t) cinfo.output_scanline
-        * cinfo.output_width * (size_t) channels;
+    JSAMPROW row = pixels
+        + (size_t) cinfo.output_scanline * cinfo.output_width
+            * (size_t) channels;
     jpeg_read_scanlines (&cinfo, &row, 1);
   }
   jpeg_finish_decompress (&cinfo);
@@ -171,16 +175,16 @@ int
 image_load (const char *path, int channels, image *out, char *err,
     size_t err_len)
 {
-  static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-    '\n' };
+  static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
+      '\n'};
   uint8_t *buf = NULL;
   size_t len;
   int ret = -1;
 
   memset (out, 0, sizeof *out);
   if (channels != 1 && channels != 3)
-    return seg_tool_fail (err, err_len, "%s: cannot decode to %d channels", path,
-        channels);
+    return seg_tool_fail (err, err_len, "%s: cannot decode to %d channels",
+        path, channels);
   if (seg_tool_read_file (path, IMAGE_MAX_FILE, &buf, &len, err, err_len) < 0)
     return -1;
   if (len >= sizeof png_sig && memcmp (buf, png_sig, sizeof png_sig) == 0)

@@ -14,7 +14,8 @@
 #define IMAGE_MAX_SIDE 16384
 #define IMAGE_MAX_PIXELS ((size_t) 1 << 27)
 
-typedef struct {
+typedef struct
+{
   int width, height;
   int channels;    /* 1 (gray or palette indices) or 3 (RGB) */
   uint8_t *pixels; /* rows of width * channels bytes, no padding; owned */
@@ -31,8 +32,8 @@ int image_load (const char *path, int channels, image *out, char *err,
  * palette PNG when palette (256 RGB triplets) is given, so that each pixel
  * value is a palette index, else grayscale. Returns 0, or -1 with a message
  * in err. */
-int image_write_png (const char *path, const image *img,
-    const uint8_t *palette, char *err, size_t err_len);
+int image_write_png (const char *path, const image *img, const uint8_t *palette,
+    char *err, size_t err_len);
 
 /* Fills palette (256 * 3 bytes) with the PASCAL VOC colour map: class 0
  * black, 1 dark red, 2 dark green, ... */

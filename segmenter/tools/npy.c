@@ -18,18 +18,19 @@
 #define NPY_MAX_COUNT ((size_t) 1 << 28)
 #define NPY_MAX_HEADER 65536
 
-static const unsigned char npy_magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
+static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 /* A cursor over the header text; `end` is one past its last byte. */
-typedef struct {
+typedef struct
+{
   const char *p, *end;
 } cursor;
 
 static void
 skip_space (cursor *c)
 {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n'
-          || *c->p == '\r'))
+  while (c->p < c->end
+      && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
     c->p++;
 }
 
@@ -92,8 +93,8 @@ parse_shape (cursor *c, npy_array *a, const char *name, char *err,
   int trailing_comma = 0;
 
   if (!accept (c, '('))
-    return seg_tool_fail (err, err_len, "%s: header field 'shape' is not a tuple",
-        name);
+    return seg_tool_fail (err, err_len,
+        "%s: header field 'shape' is not a tuple", name);
   for (;;) {
     int64_t v = 0;
     int digits = 0;
@@ -101,8 +102,8 @@ parse_shape (cursor *c, npy_array *a, const char *name, char *err,
     if (accept (c, ')'))
       break;
     if (rank > 0 && !trailing_comma)
-      return seg_tool_fail (err, err_len, "%s: header field 'shape' is malformed",
-          name);
+      return seg_tool_fail (err, err_len,
+          "%s: header field 'shape' is malformed", name);
     skip_space (c);
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
       v = v * 10 + (*c->p - '0');
@@ -116,7 +117,8 @@ parse_shape (cursor *c, npy_array *a, const char *name, char *err,
     if (digits == 0)
       return seg_tool_fail (err, err_len,
           "%s: header field 'shape' holds something other than "
-          "non-negative integers", name);
+          "non-negative integers",
+          name);
     if (rank == NPY_MAX_RANK)
       return seg_tool_fail (err, err_len,
           "%s: header field 'shape' has more than %d dimensions", name,
@@ -136,15 +138,17 @@ static int
 parse_header (const char *text, size_t len, const char *name, npy_array *a,
     char *err, size_t err_len)
 {
-  cursor c = { text, text + len };
+  cursor c = {text, text + len};
   int have_descr = 0, have_order = 0, have_shape = 0;
   char key[32], descr[32];
 
   for (size_t i = 0; i < len; i++) {
     unsigned char ch = (unsigned char) text[i];
     if (ch >= 0x7f || (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r'))
-      return seg_tool_fail (err, err_len, "%s: header holds a non-ASCII byte at "
-          "offset %zu", name, i);
+      return seg_tool_fail (err, err_len,
+          "%s: header holds a non-ASCII byte at "
+          "offset %zu",
+          name, i);
   }
   if (!accept (&c, '{'))
     return seg_tool_fail (err, err_len, "%s: header is not a dict", name);
@@ -152,22 +156,27 @@ parse_header (const char *text, size_t len, const char *name, npy_array *a,
     if (accept (&c, '}'))
       break;
     if (parse_string (&c, key, sizeof key) < 0)
-      return seg_tool_fail (err, err_len, "%s: header has a malformed key", name);
+      return seg_tool_fail (err, err_len, "%s: header has a malformed key",
+          name);
     if (!accept (&c, ':'))
-      return seg_tool_fail (err, err_len, "%s: header lacks ':' after key '%s'", name,
-          key);
+      return seg_tool_fail (err, err_len, "%s: header lacks ':' after key '%s'",
+          name, key);
     if (strcmp (key, "descr") == 0 && !have_descr) {
       if (parse_string (&c, descr, sizeof descr) < 0)
         return seg_tool_fail (err, err_len,
             "%s: header field 'descr' is not a simple dtype string", name);
       if (strcmp (descr, "<f4") != 0)
-        return seg_tool_fail (err, err_len, "%s: header field 'descr' is '%s'; only "
-            "'<f4' (little-endian float32) is supported", name, descr);
+        return seg_tool_fail (err, err_len,
+            "%s: header field 'descr' is '%s'; only "
+            "'<f4' (little-endian float32) is supported",
+            name, descr);
       have_descr = 1;
     } else if (strcmp (key, "fortran_order") == 0 && !have_order) {
       if (parse_word (&c, "True"))
-        return seg_tool_fail (err, err_len, "%s: header field 'fortran_order' is "
-            "True; only C order is supported", name);
+        return seg_tool_fail (err, err_len,
+            "%s: header field 'fortran_order' is "
+            "True; only C order is supported",
+            name);
       if (!parse_word (&c, "False"))
         return seg_tool_fail (err, err_len,
             "%s: header field 'fortran_order' is not True or False", name);
@@ -177,27 +186,33 @@ parse_header (const char *text, size_t len, const char *name, npy_array *a,
         return -1;
       have_shape = 1;
     } else {
-      return seg_tool_fail (err, err_len, "%s: header has an unexpected or repeated "
-          "key '%s'", name, key);
+      return seg_tool_fail (err, err_len,
+          "%s: header has an unexpected or repeated "
+          "key '%s'",
+          name, key);
     }
     if (!accept (&c, ',')) {
       if (!accept (&c, '}'))
-        return seg_tool_fail (err, err_len, "%s: header dict is malformed after key "
-            "'%s'", name, key);
+        return seg_tool_fail (err, err_len,
+            "%s: header dict is malformed after key "
+            "'%s'",
+            name, key);
       break;
     }
   }
   skip_space (&c);
   if (c.p != c.end)
-    return seg_tool_fail (err, err_len, "%s: header has trailing text after the dict",
-        name);
+    return seg_tool_fail (err, err_len,
+        "%s: header has trailing text after the dict", name);
   if (!have_descr)
-    return seg_tool_fail (err, err_len, "%s: header lacks the field 'descr'", name);
-  if (!have_order)
-    return seg_tool_fail (err, err_len, "%s: header lacks the field 'fortran_order'",
+    return seg_tool_fail (err, err_len, "%s: header lacks the field 'descr'",
         name);
+  if (!have_order)
+    return seg_tool_fail (err, err_len,
+        "%s: header lacks the field 'fortran_order'", name);
   if (!have_shape)
-    return seg_tool_fail (err, err_len, "%s: header lacks the field 'shape'", name);
+    return seg_tool_fail (err, err_len, "%s: header lacks the field 'shape'",
+        name);
   return 0;
 }
 
@@ -216,12 +231,13 @@ npy_parse (const void *buf, size_t len, const char *name, npy_array *out,
     char *err, size_t err_len)
 {
   const unsigned char *b = buf;
-  npy_array a = { 0 };
+  npy_array a = {0};
   size_t prefix, hlen, count = 1;
 
   memset (out, 0, sizeof *out);
   if (len < 10 || memcmp (b, npy_magic, sizeof npy_magic) != 0)
-    return seg_tool_fail (err, err_len, "%s: not a .npy file (bad magic)", name);
+    return seg_tool_fail (err, err_len, "%s: not a .npy file (bad magic)",
+        name);
   if (b[6] == 1 && b[7] == 0) {
     hlen = (size_t) b[8] | (size_t) b[9] << 8;
     prefix = 10;
@@ -232,35 +248,43 @@ npy_parse (const void *buf, size_t len, const char *name, npy_array *out,
         | (size_t) b[11] << 24;
     prefix = 12;
   } else {
-    return seg_tool_fail (err, err_len, "%s: format version %u.%u is not supported "
-        "(need 1.0 or 2.0)", name, b[6], b[7]);
+    return seg_tool_fail (err, err_len,
+        "%s: format version %u.%u is not supported "
+        "(need 1.0 or 2.0)",
+        name, b[6], b[7]);
   }
   if (hlen > NPY_MAX_HEADER)
-    return seg_tool_fail (err, err_len, "%s: header length %zu exceeds the limit of "
-        "%d bytes", name, hlen, NPY_MAX_HEADER);
+    return seg_tool_fail (err, err_len,
+        "%s: header length %zu exceeds the limit of "
+        "%d bytes",
+        name, hlen, NPY_MAX_HEADER);
   if (len - prefix < hlen)
-    return seg_tool_fail (err, err_len, "%s: truncated header (%zu of %zu bytes)",
-        name, len - prefix, hlen);
-  if (parse_header ((const char *) b + prefix, hlen, name, &a, err,
-          err_len) < 0)
+    return seg_tool_fail (err, err_len,
+        "%s: truncated header (%zu of %zu bytes)", name, len - prefix, hlen);
+  if (parse_header ((const char *) b + prefix, hlen, name, &a, err, err_len)
+      < 0)
     return -1;
 
   for (int i = 0; i < a.rank; i++) {
     if (a.shape[i] != 0 && count > NPY_MAX_COUNT / (size_t) a.shape[i])
-      return seg_tool_fail (err, err_len, "%s: header field 'shape' describes more "
-          "than %zu elements", name, NPY_MAX_COUNT);
+      return seg_tool_fail (err, err_len,
+          "%s: header field 'shape' describes more "
+          "than %zu elements",
+          name, NPY_MAX_COUNT);
     count *= (size_t) a.shape[i];
   }
   if (len - prefix - hlen != count * 4)
-    return seg_tool_fail (err, err_len, "%s: data is %zu bytes but header field "
-        "'shape' needs %zu (%s)", name, len - prefix - hlen, count * 4,
+    return seg_tool_fail (err, err_len,
+        "%s: data is %zu bytes but header field "
+        "'shape' needs %zu (%s)",
+        name, len - prefix - hlen, count * 4,
         len - prefix - hlen < count * 4 ? "truncated file" : "trailing bytes");
 
   a.count = count;
   a.data = malloc (count > 0 ? count * sizeof (float) : 1);
   if (!a.data)
-    return seg_tool_fail (err, err_len, "%s: out of memory for %zu elements", name,
-        count);
+    return seg_tool_fail (err, err_len, "%s: out of memory for %zu elements",
+        name, count);
   memcpy (a.data, b + prefix + hlen, count * 4);
   if (!host_is_little_endian ()) {
     uint32_t *w = (uint32_t *) a.data;
@@ -279,7 +303,8 @@ npy_read (const char *path, npy_array *out, char *err, size_t err_len)
 
   memset (out, 0, sizeof *out);
   if (seg_tool_read_file (path, NPY_MAX_COUNT * 4 + NPY_MAX_HEADER + 12, &buf,
-          &size, err, err_len) < 0)
+          &size, err, err_len)
+      < 0)
     return -1;
   int ret = npy_parse (buf, size, path, out, err, err_len);
   free (buf);
@@ -287,8 +312,8 @@ npy_read (const char *path, npy_array *out, char *err, size_t err_len)
 }
 
 int
-npy_write (const char *path, const float *data, int rank,
-    const int64_t *shape, char *err, size_t err_len)
+npy_write (const char *path, const float *data, int rank, const int64_t *shape,
+    char *err, size_t err_len)
 {
   char header[512];
   int n;
@@ -297,7 +322,8 @@ npy_write (const char *path, const float *data, int rank,
   int ok;
 
   if (rank < 0 || rank > NPY_MAX_RANK)
-    return seg_tool_fail (err, err_len, "%s: rank %d is not supported", path, rank);
+    return seg_tool_fail (err, err_len, "%s: rank %d is not supported", path,
+        rank);
   /* Leave 10 bytes for the prefix; the dict is padded below. */
   n = snprintf (header, sizeof header,
       "{'descr': '<f4', 'fortran_order': False, 'shape': (");
@@ -348,7 +374,8 @@ npy_write (const char *path, const float *data, int rank,
   if (!ok) {
     int e = errno;
     unlink (path);
-    return seg_tool_fail (err, err_len, "%s: write error: %s", path, strerror (e));
+    return seg_tool_fail (err, err_len, "%s: write error: %s", path,
+        strerror (e));
   }
   return 0;
 }

@@ -11,7 +11,8 @@
 
 #define NPY_MAX_RANK 8
 
-typedef struct {
+typedef struct
+{
   int rank;
   int64_t shape[NPY_MAX_RANK];
   size_t count; /* product of shape (1 for rank 0) */

@@ -52,7 +52,8 @@ static const char usage_info[] =
     "  -h, --help   show this help\n";
 
 static const char usage_run[] =
-    "Usage: seg run MODEL --input-npy IN.npy --output-npy OUT.npy [--threads N]\n"
+    "Usage: seg run MODEL --input-npy IN.npy --output-npy OUT.npy [--threads "
+    "N]\n"
     "       seg run MODEL IMAGE -o MASK.png [--overlay OUT.png] [--threads N]\n"
     "               [--threshold T]\n"
     "\n"
@@ -78,7 +79,8 @@ static const char usage_run[] =
     "  -h, --help      show this help\n";
 
 static const char usage_bench[] =
-    "Usage: seg bench MODEL [--size HxW] [--threads N] [--iters N] [--warmup N]\n"
+    "Usage: seg bench MODEL [--size HxW] [--threads N] [--iters N] [--warmup "
+    "N]\n"
     "                 [--per-run]\n"
     "\n"
     "Runs the model on a fixed pseudo-random input, raw tensor path (no\n"
@@ -112,8 +114,7 @@ error_line (const char *fmt, ...)
   return EXIT_FAILURE;
 }
 
-static int
-usage_error (const char *command, const char *fmt, ...)
+static int usage_error (const char *command, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 static int
@@ -231,18 +232,18 @@ static int
 new_session (const seg_model *model, int threads, int height, int width,
     int mask_only, seg_session **session)
 {
-  seg_session_options opts = { 0 };
+  seg_session_options opts = {0};
   char *msg = NULL;
   const seg_model_info *mi = seg_model_get_info (model);
   seg_status st;
 
   /* Say it here rather than leave it to the planner's shape error: the
    * user asked for a size the file cannot take. */
-  if (height > 0 && !mi->resizable && (height != mi->input_height
-          || width != mi->input_width))
+  if (height > 0 && !mi->resizable
+      && (height != mi->input_height || width != mi->input_width))
     return error_line ("%s: input size %dx%d requested, but the model's "
-        "input is fixed at %dx%d", mi->name, height, width,
-        mi->input_height, mi->input_width);
+                       "input is fixed at %dx%d",
+        mi->name, height, width, mi->input_height, mi->input_width);
   opts.threads = threads;
   opts.input_height = height;
   opts.input_width = width;
@@ -288,10 +289,10 @@ static int
 cmd_info (int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "size", required_argument, NULL, 's' },
-    { "passes", no_argument, NULL, 'p' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+      {"size", required_argument, NULL, 's'},
+      {"passes", no_argument, NULL, 'p'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   int height = 0, width = 0, c, ret = EXIT_FAILURE;
   bool passes = false;
@@ -309,8 +310,10 @@ cmd_info (int argc, char **argv)
     switch (c) {
       case 's':
         if (parse_size (optarg, &height, &width) < 0)
-          return usage_error ("info", "--size '%s' is not HxW with sides "
-              "1..%d", optarg, MAX_SIDE);
+          return usage_error ("info",
+              "--size '%s' is not HxW with sides "
+              "1..%d",
+              optarg, MAX_SIDE);
         break;
       case 'p':
         passes = true;
@@ -344,22 +347,24 @@ cmd_info (int argc, char **argv)
       mi->input_width, dims);
   printf ("input:        ");
   print_dims (dims, 4);
-  printf (" float32 (%s)\n", mi->resizable ? "resizable"
-      : "fixed size");
+  printf (" float32 (%s)\n", mi->resizable ? "resizable" : "fixed size");
   printf ("normalise:    (pixel / 255 - mean) / std, mean %g %g %g, "
-      "std %g %g %g\n", mi->mean[0], mi->mean[1], mi->mean[2], mi->std[0],
-      mi->std[1], mi->std[2]);
+          "std %g %g %g\n",
+      mi->mean[0], mi->mean[1], mi->mean[2], mi->std[0], mi->std[1],
+      mi->std[2]);
   layout_dims (mi->layout, mi->output_channels, mi->output_height,
       mi->output_width, dims);
   printf ("output:       ");
   print_dims (dims, 4);
-  printf (" float32, %s\n", mi->output_kind == SEG_OUTPUT_PROBABILITY
-      ? "probability (sigmoid applied)" : "logits (argmax gives the class)");
+  printf (" float32, %s\n",
+      mi->output_kind == SEG_OUTPUT_PROBABILITY
+          ? "probability (sigmoid applied)"
+          : "logits (argmax gives the class)");
   printf ("nodes:        %d\n", mi->num_nodes);
   printf ("ops:          %s\n", ops);
   printf ("parameters:   %llu\n", (unsigned long long) mi->parameters);
-  layout_dims (mi->layout, si.input_channels, si.input_height,
-      si.input_width, dims);
+  layout_dims (mi->layout, si.input_channels, si.input_height, si.input_width,
+      dims);
   printf ("planned for:  input ");
   print_dims (dims, 4);
   layout_dims (mi->layout, si.output_channels, si.output_height,
@@ -371,7 +376,8 @@ cmd_info (int argc, char **argv)
       (unsigned long long) si.macs, (double) si.macs * 1e-9);
   printf ("activations:  %zu bytes planned (+ %zu bytes kernel scratch)\n",
       si.arena_bytes, si.scratch_bytes);
-  printf ("  for masks:  %zu bytes planned (final resize fused into the mask)\n",
+  printf ("  for masks:  %zu bytes planned (final resize fused into the "
+          "mask)\n",
       msi.arena_bytes);
   printf ("labels:       %d:", mi->num_classes);
   for (int i = 0; i < mi->num_classes; i++)
@@ -382,8 +388,8 @@ cmd_info (int argc, char **argv)
     int n = seg_model_get_passes (model, &pi);
     printf ("passes:       %d, in the order they ran\n", n);
     for (int i = 0; i < n; i++)
-      printf ("  %-24s %9.3f ms  %6d nodes\n", pi[i].name,
-          pi[i].milliseconds, pi[i].nodes);
+      printf ("  %-24s %9.3f ms  %6d nodes\n", pi[i].name, pi[i].milliseconds,
+          pi[i].nodes);
   }
   if (fflush (stdout) != 0 || ferror (stdout)) {
     error_line ("info: cannot write to standard output");
@@ -405,7 +411,7 @@ run_npy (const char *model_path, const char *in_path, const char *out_path,
     int threads)
 {
   char err[512];
-  npy_array in = { 0 };
+  npy_array in = {0};
   seg_model *model = NULL;
   seg_session *session = NULL;
   const seg_model_info *mi;
@@ -425,7 +431,8 @@ run_npy (const char *model_path, const char *in_path, const char *out_path,
       mi->input_width, want);
   if (in.rank != 4 || in.shape[0] != 1) {
     error_line ("%s: shape has rank %d%s; the model takes 4 dims with "
-        "batch 1 (%s)", in_path, in.rank, in.rank == 4 ? ", batch != 1" : "",
+                "batch 1 (%s)",
+        in_path, in.rank, in.rank == 4 ? ", batch != 1" : "",
         layout_name (mi->layout));
     goto out;
   }
@@ -439,14 +446,13 @@ run_npy (const char *model_path, const char *in_path, const char *out_path,
     c = (int) in.shape[3];
   }
   if (c != mi->input_channels || h <= 0 || w <= 0
-      || (!mi->resizable && (h != mi->input_height
-              || w != mi->input_width))) {
+      || (!mi->resizable && (h != mi->input_height || w != mi->input_width))) {
     error_line ("%s: shape (%lld, %lld, %lld, %lld) does not fit the "
-        "model input (%lld, %lld, %lld, %lld) %s%s", in_path,
-        (long long) in.shape[0], (long long) in.shape[1],
-        (long long) in.shape[2], (long long) in.shape[3],
-        (long long) want[0], (long long) want[1], (long long) want[2],
-        (long long) want[3], layout_name (mi->layout),
+                "model input (%lld, %lld, %lld, %lld) %s%s",
+        in_path, (long long) in.shape[0], (long long) in.shape[1],
+        (long long) in.shape[2], (long long) in.shape[3], (long long) want[0],
+        (long long) want[1], (long long) want[2], (long long) want[3],
+        layout_name (mi->layout),
         mi->resizable ? " (height and width may vary)" : "");
     goto out;
   }
@@ -509,11 +515,11 @@ run_image (const char *model_path, const char *image_path,
     float threshold)
 {
   char err[512];
-  image img = { 0 }, mask = { 0 };
+  image img = {0}, mask = {0};
   seg_model *model = NULL;
   seg_session *session = NULL;
   const seg_model_info *mi;
-  seg_frame frame = { 0 };
+  seg_frame frame = {0};
   uint8_t palette[256 * 3];
   int ret = EXIT_FAILURE, probability;
   seg_status st;
@@ -548,23 +554,24 @@ run_image (const char *model_path, const char *image_path,
     st = seg_session_probability (session, 1, mask.pixels, mask.width,
         mask.height, mask.width);
   else
-    st = seg_session_class_map (session, mask.pixels, mask.width,
-        mask.height, mask.width, threshold);
+    st = seg_session_class_map (session, mask.pixels, mask.width, mask.height,
+        mask.width, threshold);
   if (st != SEG_OK) {
     error_line ("%s: cannot compute the mask: %s", mi->name,
         seg_status_str (st));
     goto out;
   }
   if (image_write_png (mask_path, &mask, probability ? NULL : palette, err,
-          sizeof err) < 0) {
+          sizeof err)
+      < 0) {
     error_line ("%s", err);
     goto out;
   }
 
   if (overlay_path) {
     if (probability) {
-      st = seg_session_class_map (session, mask.pixels, mask.width,
-          mask.height, mask.width, threshold);
+      st = seg_session_class_map (session, mask.pixels, mask.width, mask.height,
+          mask.width, threshold);
       if (st != SEG_OK) {
         error_line ("%s: cannot compute the class map: %s", mi->name,
             seg_status_str (st));
@@ -591,14 +598,14 @@ static int
 cmd_run (int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "input-npy", required_argument, NULL, 'i' },
-    { "output-npy", required_argument, NULL, 'O' },
-    { "output", required_argument, NULL, 'o' },
-    { "overlay", required_argument, NULL, 'v' },
-    { "threads", required_argument, NULL, 't' },
-    { "threshold", required_argument, NULL, 'T' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+      {"input-npy", required_argument, NULL, 'i'},
+      {"output-npy", required_argument, NULL, 'O'},
+      {"output", required_argument, NULL, 'o'},
+      {"overlay", required_argument, NULL, 'v'},
+      {"threads", required_argument, NULL, 't'},
+      {"threshold", required_argument, NULL, 'T'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   const char *in_npy = NULL, *out_npy = NULL, *mask = NULL, *overlay = NULL;
   int threads = 1, have_threshold = 0, c, npos;
@@ -622,14 +629,18 @@ cmd_run (int argc, char **argv)
         break;
       case 't':
         if (parse_int (optarg, 0, MAX_THREADS, &v) < 0)
-          return usage_error ("run", "--threads '%s' is not an integer in "
-              "0..%d", optarg, MAX_THREADS);
+          return usage_error ("run",
+              "--threads '%s' is not an integer in "
+              "0..%d",
+              optarg, MAX_THREADS);
         threads = (int) v;
         break;
       case 'T':
         if (parse_unit_float (optarg, &threshold) < 0)
-          return usage_error ("run", "--threshold '%s' is not a number in "
-              "[0, 1]", optarg);
+          return usage_error ("run",
+              "--threshold '%s' is not a number in "
+              "[0, 1]",
+              optarg);
         have_threshold = 1;
         break;
       case 'h':
@@ -642,13 +653,16 @@ cmd_run (int argc, char **argv)
   npos = argc - optind;
   if (in_npy || out_npy) {
     if (!in_npy || !out_npy)
-      return usage_error ("run", "tensor mode needs both --input-npy and "
+      return usage_error ("run",
+          "tensor mode needs both --input-npy and "
           "--output-npy");
     if (mask || overlay || have_threshold)
-      return usage_error ("run", "-o, --overlay and --threshold belong to "
+      return usage_error ("run",
+          "-o, --overlay and --threshold belong to "
           "image mode, not --input-npy");
     if (npos != 1)
-      return usage_error ("run", "tensor mode expects exactly one MODEL "
+      return usage_error ("run",
+          "tensor mode expects exactly one MODEL "
           "argument");
     return run_npy (argv[optind], in_npy, out_npy, threads);
   }
@@ -702,13 +716,13 @@ static int
 cmd_bench (int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "size", required_argument, NULL, 's' },
-    { "threads", required_argument, NULL, 't' },
-    { "iters", required_argument, NULL, 'n' },
-    { "warmup", required_argument, NULL, 'w' },
-    { "per-run", no_argument, NULL, 'r' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+      {"size", required_argument, NULL, 's'},
+      {"threads", required_argument, NULL, 't'},
+      {"iters", required_argument, NULL, 'n'},
+      {"warmup", required_argument, NULL, 'w'},
+      {"per-run", no_argument, NULL, 'r'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   int height = 0, width = 0, threads = 1, c, ret = EXIT_FAILURE;
   bool per_run = false;
@@ -729,24 +743,32 @@ cmd_bench (int argc, char **argv)
     switch (c) {
       case 's':
         if (parse_size (optarg, &height, &width) < 0)
-          return usage_error ("bench", "--size '%s' is not HxW with sides "
-              "1..%d", optarg, MAX_SIDE);
+          return usage_error ("bench",
+              "--size '%s' is not HxW with sides "
+              "1..%d",
+              optarg, MAX_SIDE);
         break;
       case 't':
         if (parse_int (optarg, 0, MAX_THREADS, &v) < 0)
-          return usage_error ("bench", "--threads '%s' is not an integer "
-              "in 0..%d", optarg, MAX_THREADS);
+          return usage_error ("bench",
+              "--threads '%s' is not an integer "
+              "in 0..%d",
+              optarg, MAX_THREADS);
         threads = (int) v;
         break;
       case 'n':
         if (parse_int (optarg, 1, 1000000, &iters) < 0)
-          return usage_error ("bench", "--iters '%s' is not an integer in "
-              "1..1000000", optarg);
+          return usage_error ("bench",
+              "--iters '%s' is not an integer in "
+              "1..1000000",
+              optarg);
         break;
       case 'w':
         if (parse_int (optarg, 0, 100000, &warmup) < 0)
-          return usage_error ("bench", "--warmup '%s' is not an integer in "
-              "0..100000", optarg);
+          return usage_error ("bench",
+              "--warmup '%s' is not an integer in "
+              "0..100000",
+              optarg);
         break;
       case 'r':
         per_run = true;
@@ -796,7 +818,7 @@ cmd_bench (int argc, char **argv)
       printf ("run:          %.3f\n", times[i] * 1e3);
   qsort (times, (size_t) iters, sizeof *times, compare_double);
   median = iters % 2 ? times[iters / 2]
-      : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
+                     : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
   /* Nearest-rank percentile: the smallest time that at least 90% of the
    * runs did not exceed. */
   p90 = times[(size_t) ceil (0.9 * (double) iters) - 1];
@@ -811,7 +833,8 @@ cmd_bench (int argc, char **argv)
       median > 0 ? 2.0 * (double) si.macs / median * 1e-9 : 0.0,
       (unsigned long long) si.macs);
   printf ("activations:  %zu bytes planned\n", si.arena_bytes);
-  printf ("  for masks:  %zu bytes planned (final resize fused into the mask)\n",
+  printf ("  for masks:  %zu bytes planned (final resize fused into the "
+          "mask)\n",
       msi.arena_bytes);
   printf ("peak RSS:     %ld KiB\n", ru.ru_maxrss);
   if (fflush (stdout) != 0 || ferror (stdout)) {
@@ -831,16 +854,17 @@ out:
 
 /* ---- main --------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   const char *name;
   int (*run) (int argc, char **argv);
   const char *usage;
 } command;
 
 static const command commands[] = {
-  { "info", cmd_info, usage_info },
-  { "run", cmd_run, usage_run },
-  { "bench", cmd_bench, usage_bench },
+    {"info", cmd_info, usage_info},
+    {"run", cmd_run, usage_run},
+    {"bench", cmd_bench, usage_bench},
 };
 
 static const command *
@@ -881,8 +905,7 @@ main (int argc, char **argv)
   }
   cmd = find_command (argv[1]);
   if (!cmd) {
-    fprintf (stderr, "seg: unknown command '%s' (see 'seg --help')\n",
-        argv[1]);
+    fprintf (stderr, "seg: unknown command '%s' (see 'seg --help')\n", argv[1]);
     return EXIT_USAGE;
   }
   return cmd->run (argc - 1, argv + 1);

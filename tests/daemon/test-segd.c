@@ -26,14 +26,16 @@
 static void
 run_streaming (const gchar *const *args, guint64 masks)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autofree gchar *ready = NULL;
 
   segd_start (&s, args);
   ready = segd_wait (&s, "READY=1", 60);
   CHECK (ready, "no READY=1; status: %s", s.last_status);
-  CHECK (strstr (ready, "STATUS=streaming"), "READY without streaming "
-      "status: %s", ready);
+  CHECK (strstr (ready, "STATUS=streaming"),
+      "READY without streaming "
+      "status: %s",
+      ready);
   segd_wait_masks (&s, masks, 60);
   g_free (segd_wait (&s, "WATCHDOG=1", 5));
   CHECK (s.watchdogs > 0, "no WATCHDOG=1 while frames flow");
@@ -42,8 +44,7 @@ run_streaming (const gchar *const *args, guint64 masks)
 }
 
 /* Parses the pipeline `fmt` (printf-style) and sets it playing. */
-static GstElement * G_GNUC_PRINTF (1, 2)
-play (const gchar *fmt, ...)
+static GstElement *G_GNUC_PRINTF (1, 2) play (const gchar *fmt, ...)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *desc = NULL;
@@ -80,8 +81,11 @@ write_video (const gchar *path, guint frames)
   g_autofree gchar *what = g_strdup_printf ("writing %s", path);
 
   expect_eos (play ("videotestsrc num-buffers=%u pattern=ball ! "
-          "video/x-raw,width=320,height=240,framerate=30/1 ! jpegenc ! "
-          "avimux ! filesink location=%s", frames, path), 30, what);
+                    "video/x-raw,width=320,height=240,framerate=30/1 ! jpegenc "
+                    "! "
+                    "avimux ! filesink location=%s",
+                  frames, path),
+      30, what);
 }
 
 static void
@@ -94,8 +98,9 @@ case_file_video (void)
 
   write_video (video, 10);
   /* Ten frames in the file: 35 masks means it looped three times. */
-  run_streaming ((const gchar *[]) { "--set", "source.type=file", "--set",
-        set, NULL }, 35);
+  run_streaming ((const gchar *[]){"--set", "source.type=file", "--set", set,
+                     NULL},
+      35);
   g_unlink (video);
   g_rmdir (dir);
 }
@@ -105,11 +110,12 @@ case_file_video (void)
 static void
 case_stall (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   guint before;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "source.num-buffers=20", "--set", "daemon.stall-timeout=0.5", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=test", "--set",
+          "source.num-buffers=20", "--set", "daemon.stall-timeout=0.5", NULL});
   segd_expect (&s, "READY=1", 60, "no READY=1");
   segd_expect (&s, "stalled", 30, "no stalled status");
   /* Let pings already in flight drain, then none may come for 2 s. */
@@ -129,8 +135,8 @@ static void
 write_config_with (const gchar *path, const gchar *source,
     const gchar *model_path, const gchar *segmenter)
 {
-  write_text (path, "[source]\ntype=test\n%s[segmenter]\nmodel=%s\n%s",
-      source, model_path, segmenter);
+  write_text (path, "[source]\ntype=test\n%s[segmenter]\nmodel=%s\n%s", source,
+      model_path, segmenter);
 }
 
 static void
@@ -160,7 +166,7 @@ status_wait_model_state (segmask_sub *sub, Segd *s, const gchar *want,
 static void
 case_sighup (void)
 {
-  Segd s = { .stream = "cam" };
+  Segd s = {.stream = "cam"};
   g_autofree gchar *want = NULL;
   g_autofree gchar *state = NULL;
   segmask_sub *sub;
@@ -174,7 +180,7 @@ case_sighup (void)
   write_config (conf, square);
   write_text (junk, "TFL3 this is not a model");
   /* The daemon re-reads this file on SIGHUP. */
-  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  segd_start (&s, (const gchar *[]){"--config", conf, NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
   sub = status_sub_new (s.endpoint, "cam");
   state = status_wait_model_state (sub, &s, "ok", 30);
@@ -204,12 +210,15 @@ case_sighup (void)
   write_config (conf, square);
   g_subprocess_send_signal (s.proc, SIGHUP);
   state = status_wait_model_state (sub, &s, "ok", 30);
-  CHECK (state && !strcmp (state, "ok"), "model_state after a good "
-      "reload: %s", state);
+  CHECK (state && !strcmp (state, "ok"),
+      "model_state after a good "
+      "reload: %s",
+      state);
   g_free (segd_wait (&s, "STATUS=", 5));
-  CHECK (s.last_status && strstr (s.last_status,
-          "model selfie_segmentation.tflite") && !strstr (s.last_status,
-          "failed"), "STATUS after a good reload: %s", s.last_status);
+  CHECK (s.last_status
+          && strstr (s.last_status, "model selfie_segmentation.tflite")
+          && !strstr (s.last_status, "failed"),
+      "STATUS after a good reload: %s", s.last_status);
   segmask_sub_free (&sub);
   segd_stop (&s);
   segd_clear (&s);
@@ -220,12 +229,13 @@ case_sighup (void)
 static void
 case_missing_v4l2 (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   gchar *ready;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2", "--set",
-        "source.device=/dev/video-segd-test-missing", "--set",
-        "source.retry-max=0.5", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=v4l2", "--set",
+          "source.device=/dev/video-segd-test-missing", "--set",
+          "source.retry-max=0.5", NULL});
   ready = segd_wait (&s, "READY=1", 30);
   CHECK (ready && strstr (ready, "waiting for /dev/video-segd-test-missing"),
       "READY: %s", ready);
@@ -242,14 +252,15 @@ case_missing_v4l2 (void)
 static void
 case_zmq (void)
 {
-  Segd s = { .stream = "cam" };
+  Segd s = {.stream = "cam"};
   GstElement *sub;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+  segd_start (&s, (const gchar *[]){"--set", "source.type=test", NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
 
   sub = play ("zmqmasksrc endpoint=%s stream-name=cam num-buffers=20 ! "
-      "fakesink", s.endpoint);
+              "fakesink",
+      s.endpoint);
   segd_expect (&s, "1 subscriber,", 30, "subscriber not counted");
   /* num-buffers=20: EOS after twenty masks arrived. */
   expect_eos (sub, 60, "subscriber got no 20 masks");
@@ -264,19 +275,21 @@ case_zmq (void)
 static void
 case_runtime_dir (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("segd-rt-XXXXXX", &error);
   g_autofree gchar *rt = g_strdup_printf ("%s:/nonexistent", dir);
   g_autofree gchar *path = g_build_filename (dir, "cam.sock", NULL);
   g_autofree gchar *what = g_strdup_printf ("no masks on the default "
-      "endpoint %s", path);
+                                            "endpoint %s",
+      path);
   GStatBuf st;
 
   /* systemd passes a list; the first entry is the service's own. */
   g_setenv ("RUNTIME_DIRECTORY", rt, TRUE);
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "output.sink=zmqmasksink", "--set", "output.stream-name=cam", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=test", "--set",
+          "output.sink=zmqmasksink", "--set", "output.stream-name=cam", NULL});
   g_unsetenv ("RUNTIME_DIRECTORY");
   segd_expect (&s, "READY=1", 60, "no READY");
   CHECK (g_stat (path, &st) == 0, "no socket at %s", path);
@@ -284,7 +297,9 @@ case_runtime_dir (void)
       st.st_mode & 0777);
 
   expect_eos (play ("zmqmasksrc endpoint=ipc://%s stream-name=cam "
-          "num-buffers=3 ! fakesink", path), 60, what);
+                    "num-buffers=3 ! fakesink",
+                  path),
+      60, what);
 
   segd_stop (&s);
   segd_clear (&s);
@@ -298,7 +313,7 @@ start_publisher (Segd *s, const gchar *dir, const gchar *name)
 {
   s->stream = name;
   s->endpoint = g_strdup_printf ("ipc://%s/%s.sock", dir, name);
-  segd_start (s, (const gchar *[]) { "--set", "source.type=test", NULL });
+  segd_start (s, (const gchar *[]){"--set", "source.type=test", NULL});
   g_free (segd_wait (s, "READY=1", 60));
   CHECK (s->ready, "%s: no READY; status: %s", name, s->last_status);
   return g_strdup (s->endpoint);
@@ -309,7 +324,7 @@ start_publisher (Segd *s, const gchar *dir, const gchar *name)
 static void
 case_sub_count (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("segd-sub-XXXXXX", &error);
   g_autofree gchar *endpoint = NULL;
@@ -325,9 +340,9 @@ case_sub_count (void)
   CHECK (g_getenv ("SEGD_SUB"), "SEGD_SUB must be set");
   endpoint = start_publisher (&s, dir, "cam");
   sub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("SEGD_SUB"),
-      endpoint, "--stream", "cam", "--count", count, "--timeout", "30",
-      NULL);
+          | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      &error, g_getenv ("SEGD_SUB"), endpoint, "--stream", "cam", "--count",
+      count, "--timeout", "30", NULL);
   CHECK (sub, "%s", error->message);
   /* communicate() keeps both pipes drained; segd's notify socket is
    * drained on the way by polling for the exit first. */
@@ -337,13 +352,14 @@ case_sub_count (void)
     g_main_context_iteration (NULL, FALSE);
     g_usleep (10000);
   }
-  CHECK (!g_subprocess_get_identifier (sub), "segd-sub still running after "
+  CHECK (!g_subprocess_get_identifier (sub),
+      "segd-sub still running after "
       "60 s");
-  CHECK (g_subprocess_communicate_utf8 (sub, NULL, NULL, &out, &err,
-          &error), "%s", error->message);
+  CHECK (g_subprocess_communicate_utf8 (sub, NULL, NULL, &out, &err, &error),
+      "%s", error->message);
   CHECK (g_subprocess_get_if_exited (sub)
-      && g_subprocess_get_exit_status (sub) == 0, "segd-sub failed: %s",
-      err);
+          && g_subprocess_get_exit_status (sub) == 0,
+      "segd-sub failed: %s", err);
   lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i]; i++) {
     if (!lines[i][0])
@@ -363,7 +379,7 @@ case_sub_count (void)
 static void
 case_two_instances (void)
 {
-  Segd a = { 0 }, b = { 0 };
+  Segd a = {0}, b = {0};
   g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("segd-two-XXXXXX", &error);
   g_autofree gchar *ep0 = start_publisher (&a, dir, "cam0");
@@ -372,16 +388,16 @@ case_two_instances (void)
   segmask_sub_stats stats;
   segmask_sub *sub = NULL;
   char err[256];
-  guint64 last[2] = { 0, 0 };
-  guint got[2] = { 0, 0 };
+  guint64 last[2] = {0, 0};
+  guint got[2] = {0, 0};
   gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   segmask_sub_options_init (&opt);
   opt.endpoint = ep0;
   CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
       err);
-  CHECK (segmask_sub_connect (sub, ep1, err, sizeof err) == SEGMASK_OK,
-      "%s", err);
+  CHECK (segmask_sub_connect (sub, ep1, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
   while ((got[0] < 20 || got[1] < 20) && g_get_monotonic_time () < end) {
     segmask_msg *m = NULL;
     int i;
@@ -392,12 +408,12 @@ case_two_instances (void)
       continue;
     if (m->header.type == SEGMASK_MSG_MASK) {
       CHECK (!strcmp (m->header.stream, "cam0")
-          || !strcmp (m->header.stream, "cam1"), "stream %s",
-          m->header.stream);
+              || !strcmp (m->header.stream, "cam1"),
+          "stream %s", m->header.stream);
       i = m->header.stream[3] - '0';
-      CHECK (m->header.seq > last[i], "%s: seq %" G_GUINT64_FORMAT " after %"
-          G_GUINT64_FORMAT, m->header.stream, (guint64) m->header.seq,
-          last[i]);
+      CHECK (m->header.seq > last[i],
+          "%s: seq %" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT,
+          m->header.stream, (guint64) m->header.seq, last[i]);
       CHECK (m->data && m->header.width > 0 && m->header.height > 0,
           "empty mask");
       last[i] = m->header.seq;
@@ -423,20 +439,20 @@ case_two_instances (void)
 static void
 case_on_demand (void)
 {
-  Segd s = { .stream = "cam" };
+  Segd s = {.stream = "cam"};
   GstElement *sub;
   gchar *msg;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        "source.on-demand=true", "--set", "source.on-demand-grace=0.5",
-        NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=test", "--set",
+          "source.on-demand=true", "--set", "source.on-demand-grace=0.5",
+          NULL});
   msg = segd_wait (&s, "READY=1", 60);
   CHECK (msg && strstr (msg, "STATUS=idle"), "READY: %s", msg);
   g_free (msg);
   CHECK (segd_masks (&s) == 0, "masks while idle: %s", s.last_status);
 
-  sub = play ("zmqmasksrc endpoint=%s stream-name=cam ! fakesink",
-      s.endpoint);
+  sub = play ("zmqmasksrc endpoint=%s stream-name=cam ! fakesink", s.endpoint);
   segd_expect (&s, "STATUS=streaming", 30,
       "source not opened for a subscriber");
   segd_wait_masks (&s, 10, 30);
@@ -472,9 +488,9 @@ case_soak (void)
   gdouble seconds = env ? g_ascii_strtod (env, NULL) : 600;
   gint64 t0, end;
   glong start_kb = 0, warm_kb = 0, end_kb, max_kb = 0;
-  Segd s = { 0 };
+  Segd s = {0};
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+  segd_start (&s, (const gchar *[]){"--set", "source.type=test", NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
   t0 = g_get_monotonic_time ();
   end = t0 + (gint64) (seconds * 1e6);
@@ -485,17 +501,17 @@ case_soak (void)
     g_free (segd_wait (&s, "never-sent", 10));
     kb = rss_kb (&s);
     max_kb = MAX (max_kb, kb);
-    if (!warm_kb && g_get_monotonic_time () - t0 > MIN (60e6, seconds * 1e6
-            / 4))
+    if (!warm_kb
+        && g_get_monotonic_time () - t0 > MIN (60e6, seconds * 1e6 / 4))
       warm_kb = kb;
-    printf ("t=%.0f s RSS %ld kB, %s\n", (g_get_monotonic_time () - t0)
-        / 1e6, kb, s.last_status);
+    printf ("t=%.0f s RSS %ld kB, %s\n", (g_get_monotonic_time () - t0) / 1e6,
+        kb, s.last_status);
     fflush (stdout);
   }
   end_kb = rss_kb (&s);
   printf ("RSS start %ld kB, after warm-up %ld kB, end %ld kB, max %ld kB, "
-      "%" G_GUINT64_FORMAT " masks\n", start_kb, warm_kb, end_kb, max_kb,
-      segd_masks (&s));
+          "%" G_GUINT64_FORMAT " masks\n",
+      start_kb, warm_kb, end_kb, max_kb, segd_masks (&s));
   CHECK (segd_masks (&s) >= (guint64) (seconds * 30 * 0.9),
       "only %" G_GUINT64_FORMAT " masks", segd_masks (&s));
   CHECK (end_kb - warm_kb < 4096, "RSS grew by %ld kB", end_kb - warm_kb);
@@ -509,7 +525,7 @@ static void
 expect_exit_env (const gchar *const *args, const gchar *const *env, int want,
     const gchar *const *needles, const gchar *const *absent)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autofree gchar *err = NULL;
   int status;
 
@@ -544,16 +560,17 @@ case_bad_config (void)
   write_text (conf, "[source]\ntype=test\n[segmenter]\nthreads = lots\n");
   write_text (junk, "\x08\x07junk");
 
-  expect_exit ((const gchar *[]) { "--config", conf, NULL }, 78,
-      (const gchar *[]) { "bad.conf:4", "threads", "integer", NULL });
-  expect_exit ((const gchar *[]) { "--set", "source.colour=red", NULL }, 78,
-      (const gchar *[]) { "unknown key \"colour\"", NULL });
-  expect_exit ((const gchar *[]) { "--set", "source.framerate=0", NULL }, 78,
-      (const gchar *[]) { "framerate", "from 1 to 240", NULL });
-  expect_exit ((const gchar *[]) { "--set", set_junk, "--check-config",
-        NULL }, 78, (const gchar *[]) { "model", "junk.onnx", NULL });
-  expect_exit ((const gchar *[]) { "--set", "source.type=test",
-        "--check-config", NULL }, 0, NULL);
+  expect_exit ((const gchar *[]){"--config", conf, NULL}, 78,
+      (const gchar *[]){"bad.conf:4", "threads", "integer", NULL});
+  expect_exit ((const gchar *[]){"--set", "source.colour=red", NULL}, 78,
+      (const gchar *[]){"unknown key \"colour\"", NULL});
+  expect_exit ((const gchar *[]){"--set", "source.framerate=0", NULL}, 78,
+      (const gchar *[]){"framerate", "from 1 to 240", NULL});
+  expect_exit ((const gchar *[]){"--set", set_junk, "--check-config", NULL}, 78,
+      (const gchar *[]){"model", "junk.onnx", NULL});
+  expect_exit ((const gchar *[]){"--set", "source.type=test", "--check-config",
+                   NULL},
+      0, NULL);
   remove_tree (dir);
 }
 
@@ -564,12 +581,13 @@ case_bad_config (void)
 static void
 case_runtime_error (void)
 {
-  expect_exit_env ((const gchar *[]) { "--set", "source.type=file", "--set",
-        "source.location=/nonexistent-segd-test/clip.avi", NULL },
-      (const gchar *[]) { "G_DEBUG", "fatal-criticals", NULL }, 69,
-      (const gchar *[]) { "segd: source: source file "
-        "/nonexistent-segd-test/clip.avi does not exist\n", NULL },
-      (const gchar *[]) { "CRITICAL", "error: source", NULL });
+  expect_exit_env ((const gchar *[]){"--set", "source.type=file", "--set",
+                       "source.location=/nonexistent-segd-test/clip.avi", NULL},
+      (const gchar *[]){"G_DEBUG", "fatal-criticals", NULL}, 69,
+      (const gchar *[]){"segd: source: source file "
+                        "/nonexistent-segd-test/clip.avi does not exist\n",
+          NULL},
+      (const gchar *[]){"CRITICAL", "error: source", NULL});
 }
 
 /* On SIGHUP the segmenter must get the new thread count before the model:
@@ -582,7 +600,7 @@ case_runtime_error (void)
 static void
 case_reload_threads (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autofree gchar *conf = g_build_filename (segd_dir (&s), "cam.conf", NULL);
   g_autofree gchar *log = g_build_filename (s.dir, "gst.log", NULL);
   g_autofree gchar *square = model ("selfie_segmentation.tflite");
@@ -591,10 +609,9 @@ case_reload_threads (void)
   const gchar *threads_at, *model_at;
 
   write_config_with (conf, "", square, "threads=1\n");
-  s.env = (const gchar *[]) { "GST_DEBUG", "GST_PROPERTIES:6",
-    "GST_DEBUG_FILE", log, "GST_DEBUG_NO_COLOR", "1", NULL
-  };
-  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  s.env = (const gchar *[]){"GST_DEBUG", "GST_PROPERTIES:6", "GST_DEBUG_FILE",
+      log, "GST_DEBUG_NO_COLOR", "1", NULL};
+  segd_start (&s, (const gchar *[]){"--config", conf, NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
 
   write_config_with (conf, "", landscape, "threads=2\n");
@@ -605,8 +622,7 @@ case_reload_threads (void)
   CHECK (g_file_get_contents (log, &text, NULL, NULL), "no %s", log);
   threads_at = strstr (text, "deep notification from segmenter (threads)");
   model_at = strstr (text, "deep notification from segmenter (model)");
-  CHECK (threads_at && model_at, "no threads/model change logged in %s",
-      log);
+  CHECK (threads_at && model_at, "no threads/model change logged in %s", log);
   CHECK (threads_at < model_at, "the model was set before the thread count");
   segd_clear (&s);
 }
@@ -616,8 +632,10 @@ write_on_demand (const gchar *path, gboolean on_demand)
 {
   g_autofree gchar *m = model ("selfie_segmentation.tflite");
 
-  write_config_with (path, on_demand ? "on-demand=true\non-demand-grace=0.5\n"
-      : "on-demand=false\non-demand-grace=0.5\n", m, "");
+  write_config_with (path,
+      on_demand ? "on-demand=true\non-demand-grace=0.5\n"
+                : "on-demand=false\non-demand-grace=0.5\n",
+      m, "");
 }
 
 /* Turning on-demand off with SIGHUP while idle opens the source at once;
@@ -625,12 +643,12 @@ write_on_demand (const gchar *path, gboolean on_demand)
 static void
 case_on_demand_reload (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autofree gchar *conf = g_build_filename (segd_dir (&s), "cam.conf", NULL);
   gchar *msg;
 
   write_on_demand (conf, TRUE);
-  segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+  segd_start (&s, (const gchar *[]){"--config", conf, NULL});
   msg = segd_wait (&s, "READY=1", 60);
   CHECK (msg && strstr (msg, "STATUS=idle"), "READY: %s", msg);
   g_free (msg);
@@ -653,7 +671,7 @@ count (const gchar *haystack, const gchar *needle)
   guint n = 0;
 
   for (const gchar *p = strstr (haystack, needle); p;
-      p = strstr (p + 1, needle))
+       p = strstr (p + 1, needle))
     n++;
   return n;
 }
@@ -675,16 +693,18 @@ case_reload_eos (void)
   const guint rounds = 4;
 
   write_video (video, 60);
-  write_text (conf, "[source]\ntype=file\nlocation=%s\nloop=false\n"
-      "[segmenter]\nmodel=%s\n", video, m);
+  write_text (conf,
+      "[source]\ntype=file\nlocation=%s\nloop=false\n"
+      "[segmenter]\nmodel=%s\n",
+      video, m);
   for (guint r = 0; r < rounds; r++) {
-    Segd s = { 0 };
+    Segd s = {0};
     g_autofree gchar *err = NULL;
     gint64 end;
     guint hups = 0;
     int status;
 
-    segd_start (&s, (const gchar *[]) { "--config", conf, NULL });
+    segd_start (&s, (const gchar *[]){"--config", conf, NULL});
     g_free (segd_wait (&s, "READY=1", 60));
     CHECK (s.ready, "round %u: no READY; status: %s", r, s.last_status);
     /* Until segd says it is stopping: a signal after that may find
@@ -703,8 +723,10 @@ case_reload_eos (void)
         status, hups, err);
     CHECK (strstr (err, "end of the file: done"), "round %u: %s", r, err);
     CHECK (hups > 0, "round %u: no SIGHUP sent", r);
-    CHECK (count (err, "notice: model ") == 1, "round %u: the model was "
-        "loaded %u times: %s", r, count (err, "notice: model "), err);
+    CHECK (count (err, "notice: model ") == 1,
+        "round %u: the model was "
+        "loaded %u times: %s",
+        r, count (err, "notice: model "), err);
     segd_clear (&s);
   }
   g_unlink (conf);
@@ -716,15 +738,14 @@ case_reload_eos (void)
 static guint
 closed_port (void)
 {
-  struct sockaddr_in addr = { .sin_family = AF_INET };
+  struct sockaddr_in addr = {.sin_family = AF_INET};
   socklen_t len = sizeof addr;
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   CHECK (fd >= 0, "socket");
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0, "bind");
-  CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0,
-      "getsockname");
+  CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0, "getsockname");
   close (fd);
   return ntohs (addr.sin_port);
 }
@@ -738,17 +759,19 @@ closed_port (void)
 static void
 run_network_source (const gchar *want, const gchar *const *env)
 {
-  Segd s = { .stream = "cam", .env = env };
+  Segd s = {.stream = "cam", .env = env};
   /* With a password, which no log line, STATUS or camera_state shows. */
   g_autofree gchar *uri = g_strdup_printf ("http://alice:s3cret@127.0.0.1:%u/"
-      "cam.mjpg", closed_port ());
+                                           "cam.mjpg",
+      closed_port ());
   g_autofree gchar *set_uri = g_strdup_printf ("source.uri=%s", uri);
   g_autofree gchar *state = NULL;
   const gchar *err;
   segmask_sub *sub;
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=uri", "--set",
-        set_uri, "--set", "source.retry-max=0.5", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=uri", "--set", set_uri, "--set",
+          "source.retry-max=0.5", NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
   sub = status_sub_new (s.endpoint, "cam");
   state = status_wait_field (sub, &s, "camera_state", want, 30);
@@ -762,13 +785,16 @@ run_network_source (const gchar *want, const gchar *const *env)
   CHECK (!strstr (state, "s3cret"), "camera_state: %s", state);
   g_free (segd_wait (&s, "STATUS=", 2.0));
   CHECK (s.last_status && strstr (s.last_status, want)
-      && strstr (s.last_status, "alice:***@127.0.0.1")
-      && !strstr (s.last_status, "s3cret"), "STATUS: %s", s.last_status);
+          && strstr (s.last_status, "alice:***@127.0.0.1")
+          && !strstr (s.last_status, "s3cret"),
+      "STATUS: %s", s.last_status);
   segmask_sub_free (&sub);
   err = segd_stop (&s);
   CHECK (count (err, "source: uri") >= 3, "not retrying: %s", err);
-  CHECK (count (err, "segd-network.conf") == 1, "the sandbox hint must be "
-      "logged once: %s", err);
+  CHECK (count (err, "segd-network.conf") == 1,
+      "the sandbox hint must be "
+      "logged once: %s",
+      err);
   CHECK (strstr (err, "IPAddressAllow="), "%s", err);
   CHECK (!strstr (err, "did not flush"), "%s", err);
   CHECK (!strstr (err, "s3cret"), "the password is in the log: %s", err);
@@ -788,12 +814,13 @@ static void
 case_network_blocked (void)
 {
   /* ASan insists on coming first in the library list; the shim does. */
-  g_autofree gchar *asan_options = asan_options_with
-      ("verify_asan_link_order=0");
+  g_autofree gchar *asan_options =
+      asan_options_with ("verify_asan_link_order=0");
 
   CHECK (g_getenv ("SEGD_EPERM_SHIM"), "SEGD_EPERM_SHIM must be set");
-  run_network_source ("blocked", (const gchar *[]) { "LD_PRELOAD",
-        g_getenv ("SEGD_EPERM_SHIM"), "ASAN_OPTIONS", asan_options, NULL });
+  run_network_source ("blocked",
+      (const gchar *[]){"LD_PRELOAD", g_getenv ("SEGD_EPERM_SHIM"),
+          "ASAN_OPTIONS", asan_options, NULL});
 }
 
 /* Under systemd (INVOCATION_ID set), a tcp:// endpoint that is not on
@@ -802,27 +829,27 @@ case_network_blocked (void)
 static void
 case_network_output (void)
 {
-  const gchar *env[] = { "INVOCATION_ID", "0123456789abcdef", NULL };
-  const gchar *const endpoints[] = { "tcp://*:5599", "tcp://192.0.2.7:5599",
-    "tcp://127.0.0.1:5599", "tcp://localhost:5599", NULL
-  };
+  const gchar *env[] = {"INVOCATION_ID", "0123456789abcdef", NULL};
+  const gchar *const endpoints[] = {"tcp://*:5599", "tcp://192.0.2.7:5599",
+      "tcp://127.0.0.1:5599", "tcp://localhost:5599", NULL};
 
   for (guint i = 0; endpoints[i]; i++) {
-    Segd s = { 0 };
-    g_autofree gchar *set = g_strdup_printf ("output.endpoint=%s",
-        endpoints[i]);
+    Segd s = {0};
+    g_autofree gchar *set =
+        g_strdup_printf ("output.endpoint=%s", endpoints[i]);
     const gchar *err;
     gboolean remote = i < 2;
 
     s.env = env;
-    segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-          set, NULL });
+    segd_start (&s,
+        (const gchar *[]){"--set", "source.type=test", "--set", set, NULL});
     g_free (segd_wait (&s, "READY=1", 60));
     CHECK (s.ready, "%s: no READY", endpoints[i]);
     err = segd_stop (&s);
-    CHECK (!remote || (strstr (err, endpoints[i])
-            && strstr (err, "segd-network.conf")), "%s: no warning: %s",
-        endpoints[i], err);
+    CHECK (!remote
+            || (strstr (err, endpoints[i])
+                && strstr (err, "segd-network.conf")),
+        "%s: no warning: %s", endpoints[i], err);
     CHECK (remote || !strstr (err, "segd-network.conf"), "%s: warned: %s",
         endpoints[i], err);
     segd_clear (&s);
@@ -836,16 +863,16 @@ case_network_output (void)
 static void
 case_curve (void)
 {
-  Segd s = { .stream = "cam" };
+  Segd s = {.stream = "cam"};
   const gchar *dir = segd_dir (&s);
   g_autofree gchar *secret = g_build_filename (dir, "server.key", NULL);
   g_autofree gchar *allowed = g_build_filename (dir, "allowed.keys", NULL);
   g_autofree gchar *missing = g_build_filename (dir, "nope.key", NULL);
   g_autofree gchar *conf = g_build_filename (dir, "keys.conf", NULL);
-  g_autofree gchar *set_secret = g_strdup_printf
-      ("output.curve-secret-key-file=%s", secret);
-  g_autofree gchar *set_allowed = g_strdup_printf
-      ("output.curve-allowed-keys=%s", allowed);
+  g_autofree gchar *set_secret =
+      g_strdup_printf ("output.curve-secret-key-file=%s", secret);
+  g_autofree gchar *set_allowed =
+      g_strdup_printf ("output.curve-allowed-keys=%s", allowed);
   char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
   char other_pub[41], other_sec[41], err[256];
   segmask_sub_options opt;
@@ -854,22 +881,25 @@ case_curve (void)
   gint64 end;
 
   CHECK (zmq_curve_keypair (server_pub, server_sec) == 0
-      && zmq_curve_keypair (client_pub, client_sec) == 0
-      && zmq_curve_keypair (other_pub, other_sec) == 0, "no CURVE in libzmq");
+          && zmq_curve_keypair (client_pub, client_sec) == 0
+          && zmq_curve_keypair (other_pub, other_sec) == 0,
+      "no CURVE in libzmq");
   write_text (secret, "%s\n", server_sec);
   write_text (allowed, "%s", client_pub);
 
-  write_text (conf, "[source]\ntype=test\n\n[output]\n"
-      "curve-secret-key-file = %s\n", missing);
-  expect_exit ((const gchar *[]) { "--config", conf, "--check-config",
-        NULL }, 78, (const gchar *[]) { "keys.conf:5",
-        "curve-secret-key-file", missing, NULL });
-  expect_exit ((const gchar *[]) { "--set", "source.type=test", "--set",
-        set_secret, NULL }, 78, (const gchar *[]) { "curve-secret-key-file",
-        "fakesink", NULL });
+  write_text (conf,
+      "[source]\ntype=test\n\n[output]\n"
+      "curve-secret-key-file = %s\n",
+      missing);
+  expect_exit ((const gchar *[]){"--config", conf, "--check-config", NULL}, 78,
+      (const gchar *[]){"keys.conf:5", "curve-secret-key-file", missing, NULL});
+  expect_exit ((const gchar *[]){"--set", "source.type=test", "--set",
+                   set_secret, NULL},
+      78, (const gchar *[]){"curve-secret-key-file", "fakesink", NULL});
 
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=test", "--set",
-        set_secret, "--set", set_allowed, NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=test", "--set", set_secret,
+          "--set", set_allowed, NULL});
   segd_expect (&s, "READY=1", 60, "no READY");
 
   segmask_sub_options_init (&opt);
@@ -878,8 +908,8 @@ case_curve (void)
   opt.curve_server_key = server_pub;
   opt.curve_public_key = other_pub;
   opt.curve_secret_key = other_sec;
-  CHECK (segmask_sub_new (&opt, &stranger, err, sizeof err) == SEGMASK_OK,
-      "%s", err);
+  CHECK (segmask_sub_new (&opt, &stranger, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
   opt.curve_public_key = client_pub;
   opt.curve_secret_key = client_sec;
   CHECK (segmask_sub_new (&opt, &sub, err, sizeof err) == SEGMASK_OK, "%s",
@@ -907,13 +937,13 @@ case_hup_at_stop (void)
 {
   /* Each stop has a window of a few ms; 40 make a miss unlikely. */
   for (guint r = 0; r < 40; r++) {
-    Segd s = { 0 };
+    Segd s = {0};
     gint64 end;
     guint hups = 0;
     int status;
     pid_t pid;
 
-    segd_start (&s, (const gchar *[]) { "--set", "source.type=test", NULL });
+    segd_start (&s, (const gchar *[]){"--set", "source.type=test", NULL});
     g_free (segd_wait (&s, "READY=1", 60));
     CHECK (s.ready, "round %u: no READY", r);
     pid = atoi (g_subprocess_get_identifier (s.proc));
@@ -922,8 +952,8 @@ case_hup_at_stop (void)
      * GLib's worker thread, which thins out the burst. Until GLib reaped
      * segd (a zombie takes signals harmlessly), so the pid is still ours. */
     end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-    while (g_subprocess_get_identifier (s.proc)
-        && g_get_monotonic_time () < end) {
+    while (
+        g_subprocess_get_identifier (s.proc) && g_get_monotonic_time () < end) {
       kill (pid, SIGHUP);
       if (++hups % 64 == 0)
         segd_drain (&s);
@@ -942,7 +972,7 @@ typedef struct
   gchar name[16];
   guint64 last_seq, masks, gaps;
   gint64 last_us;
-  gboolean weight2;             /* its status said weight=2 */
+  gboolean weight2; /* its status said weight=2 */
 } StreamTrack;
 
 static StreamTrack *
@@ -995,10 +1025,12 @@ write_streams_config (const gchar *path, const gchar *endpoint,
     const gchar *streams)
 {
   g_autofree gchar *m = model ("selfie_segmentation.tflite");
-  g_autofree gchar *text = g_strdup_printf ("[source]\ntype=test\n"
-      "width=160\nheight=120\nframerate=15\n[segmenter]\nmodel=%s\n"
-      "threads=2\n[output]\nsink=zmqmasksink\nendpoint=%s\n%s", m, endpoint,
-      streams);
+  g_autofree gchar *text =
+      g_strdup_printf ("[source]\ntype=test\n"
+                       "width=160\nheight=120\nframerate=15\n[segmenter]"
+                       "\nmodel=%s\n"
+                       "threads=2\n[output]\nsink=zmqmasksink\nendpoint=%s\n%s",
+          m, endpoint, streams);
 
   CHECK (g_file_set_contents (path, text, -1, NULL), "%s", path);
 }
@@ -1008,12 +1040,12 @@ write_streams_config (const gchar *path, const gchar *endpoint,
 static void
 case_streams (void)
 {
-  Segd s = { 0 };
+  Segd s = {0};
   g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("segd-streams-XXXXXX", &error);
   g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/all.sock", dir);
   g_autofree gchar *conf = g_build_filename (dir, "cams.conf", NULL);
-  StreamTrack t[4] = { 0 };
+  StreamTrack t[4] = {0};
   StreamTrack *a, *b, *c, *d;
   guint64 a_before, b_before;
   segmask_sub_options opt;
@@ -1021,15 +1053,17 @@ case_streams (void)
   char err[256];
   gint64 reload_us;
 
-  write_streams_config (conf, endpoint, "[stream a]\npattern=ball\n"
+  write_streams_config (conf, endpoint,
+      "[stream a]\npattern=ball\n"
       "[stream b]\npattern=snow\n[stream c]\npattern=smpte\n");
-  segd_start (&s, (const gchar *[]) { "--config", conf, "--set",
-        "output.sink=zmqmasksink", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--config", conf, "--set", "output.sink=zmqmasksink",
+          NULL});
   g_free (segd_wait (&s, "READY=1", 60));
   CHECK (s.ready, "no READY; status: %s", s.last_status);
   CHECK (s.last_status && strstr (s.last_status, "a: ")
-      && strstr (s.last_status, "; c: "), "STATUS names every stream: %s",
-      s.last_status);
+          && strstr (s.last_status, "; c: "),
+      "STATUS names every stream: %s", s.last_status);
 
   segmask_sub_options_init (&opt);
   opt.endpoint = endpoint;
@@ -1040,13 +1074,15 @@ case_streams (void)
   a = stream_track (t, 4, "a");
   b = stream_track (t, 4, "b");
   c = stream_track (t, 4, "c");
-  CHECK (a->masks >= 10 && b->masks >= 10 && c->masks >= 10, "masks a %"
-      G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT " c %" G_GUINT64_FORMAT,
+  CHECK (a->masks >= 10 && b->masks >= 10 && c->masks >= 10,
+      "masks a %" G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT
+      " c %" G_GUINT64_FORMAT,
       a->masks, b->masks, c->masks);
   a_before = a->masks;
   b_before = b->masks;
 
-  write_streams_config (conf, endpoint, "[stream a]\npattern=ball\n"
+  write_streams_config (conf, endpoint,
+      "[stream a]\npattern=ball\n"
       "[stream b]\npattern=snow\n[stream d]\npattern=black\nweight=2\n");
   reload_us = g_get_monotonic_time ();
   g_subprocess_send_signal (s.proc, SIGHUP);
@@ -1055,13 +1091,15 @@ case_streams (void)
   CHECK (d->masks >= 10, "added stream d: %" G_GUINT64_FORMAT " masks",
       d->masks);
   CHECK (d->weight2, "d's status carries its weight");
-  CHECK (c->last_us < reload_us + 1000000, "removed stream c still "
+  CHECK (c->last_us < reload_us + 1000000,
+      "removed stream c still "
       "publishes");
-  CHECK (a->masks >= a_before + 30 && b->masks >= b_before + 30, "a %"
-      G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT " masks over the reload",
+  CHECK (a->masks >= a_before + 30 && b->masks >= b_before + 30,
+      "a %" G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT " masks over the reload",
       a->masks - a_before, b->masks - b_before);
-  CHECK (a->gaps == 0 && b->gaps == 0, "sequence gaps: a %" G_GUINT64_FORMAT
-      " b %" G_GUINT64_FORMAT, a->gaps, b->gaps);
+  CHECK (a->gaps == 0 && b->gaps == 0,
+      "sequence gaps: a %" G_GUINT64_FORMAT " b %" G_GUINT64_FORMAT, a->gaps,
+      b->gaps);
   {
     g_autofree gchar *msg = segd_wait (&s, "d: ", 5);
 
@@ -1092,12 +1130,14 @@ case_streams_curve (void)
   CHECK (g_file_set_contents (secret, text, -1, NULL), "%s", secret);
   g_clear_pointer (&text, g_free);
   text = g_strdup_printf ("[source]\ntype=test\n[segmenter]\nmodel=%s\n"
-      "[output]\nendpoint=ipc://%s/all.sock\ncurve-secret-key-file=%s\n"
-      "[stream a]\n", m, dir, secret);
+                          "[output]\nendpoint=ipc://%s/"
+                          "all.sock\ncurve-secret-key-file=%s\n"
+                          "[stream a]\n",
+      m, dir, secret);
   CHECK (g_file_set_contents (conf, text, -1, NULL), "%s", conf);
-  expect_exit ((const gchar *[]) { "--config", conf, "--set",
-        "output.sink=zmqmasksink", NULL }, 78,
-      (const gchar *[]) { "[stream a]", "CURVE", NULL });
+  expect_exit ((const gchar *[]){"--config", conf, "--set",
+                   "output.sink=zmqmasksink", NULL},
+      78, (const gchar *[]){"[stream a]", "CURVE", NULL});
   g_unlink (conf);
   g_unlink (secret);
   g_rmdir (dir);
@@ -1115,16 +1155,14 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
 
   if (!strcmp (c, "test")) {
-    run_streaming ((const gchar *[]) { "--set", "source.type=test", NULL },
-        30);
+    run_streaming ((const gchar *[]){"--set", "source.type=test", NULL}, 30);
   } else if (!strcmp (c, "demo")) {
-    run_streaming ((const gchar *[]) { "--set", "source.type=demo", NULL },
-        30);
+    run_streaming ((const gchar *[]){"--set", "source.type=demo", NULL}, 30);
   } else if (!strcmp (c, "file-image")) {
-    image = g_strdup_printf ("source.location=%s", g_getenv
-        ("SEG_TEST_IMAGE"));
-    run_streaming ((const gchar *[]) { "--set", "source.type=file", "--set",
-          image, NULL }, 30);
+    image = g_strdup_printf ("source.location=%s", g_getenv ("SEG_TEST_IMAGE"));
+    run_streaming ((const gchar *[]){"--set", "source.type=file", "--set",
+                       image, NULL},
+        30);
   } else if (!strcmp (c, "file-video")) {
     case_file_video ();
   } else if (!strcmp (c, "stall")) {

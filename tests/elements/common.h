@@ -17,8 +17,7 @@ test_model (const gchar *name)
   gchar *path = g_build_filename (dir ? dir : "models", name, NULL);
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    printf ("SKIP: %s is missing (scripts/fetch-models.sh fetches it)\n",
-        path);
+    printf ("SKIP: %s is missing (scripts/fetch-models.sh fetches it)\n", path);
     exit (TEST_SKIP);
   }
   return path;
@@ -59,7 +58,8 @@ test_harness_new (GstElement *e, const gchar *props, const gchar *format,
   hr = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
-      "framerate=30/1", format, w, h);
+                          "framerate=30/1",
+      format, w, h);
   gst_harness_set_src_caps_str (hr, caps);
   g_free (caps);
   return hr;

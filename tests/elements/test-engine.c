@@ -36,11 +36,12 @@ three_streams (const gchar *extra)
   GstElement *pipeline;
 
   for (guint i = 0; i < STREAMS; i++)
-    g_string_append_printf (desc, "appsrc name=src%u format=time "
+    g_string_append_printf (desc,
+        "appsrc name=src%u format=time "
         "caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1 ! "
         "segmenter name=seg%u engine=test-engine threads=2 weight=%u "
-        "model=\"%s\" %s ! appsink name=sink%u sync=false ", i, W, H, i,
-        i + 1, square_model, extra, i);
+        "model=\"%s\" %s ! appsink name=sink%u sync=false ",
+        i, W, H, i, i + 1, square_model, extra, i);
   pipeline = gst_parse_launch (desc->str, &error);
   CHECK (pipeline, "%s", error ? error->message : "?");
   g_string_free (desc, TRUE);
@@ -67,7 +68,8 @@ test_three_streams (void)
   guint32 rng = 7;
 
   CHECK (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "PLAYING");
+          != GST_STATE_CHANGE_FAILURE,
+      "PLAYING");
   for (guint i = 0; i < STREAMS; i++) {
     GstElement *src = get (pipeline, "src%u", i);
 
@@ -87,8 +89,10 @@ test_three_streams (void)
       if (!sample)
         break;
       meta = gst_buffer_get_seg_meta (gst_sample_get_buffer (sample));
-      CHECK (meta && meta->age_frames == 0, "stream %u: frame %u has no "
-          "mask of its own", i, got);
+      CHECK (meta && meta->age_frames == 0,
+          "stream %u: frame %u has no "
+          "mask of its own",
+          i, got);
       got++;
       gst_sample_unref (sample);
     }
@@ -107,13 +111,15 @@ test_three_streams (void)
     gdouble weight = 0, p99 = 0;
 
     g_object_get (seg, "stats", &s, NULL);
-    CHECK (s && !g_strcmp0 (gst_structure_get_string (s, "engine"),
-            "test-engine"), "stats name the engine");
+    CHECK (s
+            && !g_strcmp0 (gst_structure_get_string (s, "engine"),
+                "test-engine"),
+        "stats name the engine");
     gst_structure_get_uint64 (s, "inferences", &inferences);
     gst_structure_get_double (s, "weight", &weight);
     gst_structure_get_double (s, "latency-p99-ms", &p99);
-    CHECK (inferences == FRAMES, "stream %u: %" G_GUINT64_FORMAT
-        " inferences", i, inferences);
+    CHECK (inferences == FRAMES, "stream %u: %" G_GUINT64_FORMAT " inferences",
+        i, inferences);
     CHECK (weight == i + 1, "weight %g", weight);
     CHECK (p99 > 0, "latency measured");
     gst_structure_free (s);
@@ -146,8 +152,7 @@ test_same_mask_as_private (void)
   GstStructure *s = NULL;
 
   g_object_set (p, "model", square_model, "threads", 1, NULL);
-  g_object_set (e, "model", square_model, "engine", "eq", "threads", 1,
-      NULL);
+  g_object_set (e, "model", square_model, "engine", "eq", "threads", 1, NULL);
   priv = test_harness_new (p, "", "RGB", W, H);
   shared = test_harness_new (e, "", "RGB", W, H);
   ma = one_mask (priv, gst_buffer_ref (in), &a);
@@ -156,7 +161,8 @@ test_same_mask_as_private (void)
   CHECK (ma->width == mb->width && ma->height == mb->height, "size");
   for (guint y = 0; y < ma->height; y++)
     CHECK (!memcmp (ma->probability + y * ma->stride,
-            mb->probability + y * mb->stride, ma->width), "row %u", y);
+               mb->probability + y * mb->stride, ma->width),
+        "row %u", y);
   g_object_get (shared->element, "stats", &s, NULL);
   CHECK (!g_strcmp0 (gst_structure_get_string (s, "engine"), "eq"),
       "the engine ran it");
@@ -184,7 +190,8 @@ test_other_model_refused (void)
   g_object_set (b, "model", landscape_model, "engine", "one", NULL);
   gst_element_set_bus (b, bus);
   CHECK (gst_element_set_state (b, GST_STATE_PAUSED)
-      == GST_STATE_CHANGE_FAILURE, "a second model under one engine");
+          == GST_STATE_CHANGE_FAILURE,
+      "a second model under one engine");
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CHECK (msg, "error message");
   gst_message_parse_error (msg, &err, NULL);
@@ -221,7 +228,8 @@ test_stop_while_waiting (void)
     }
     g_usleep (20000 * round);
     CHECK (gst_element_set_state (pipeline, GST_STATE_NULL)
-        == GST_STATE_CHANGE_SUCCESS, "stopped");
+            == GST_STATE_CHANGE_SUCCESS,
+        "stopped");
     gst_object_unref (pipeline);
   }
 }

@@ -22,7 +22,7 @@ fill_random (guint8 *p, gsize n)
 static SegPackedImage
 bgrx_image (guint w, guint h)
 {
-  SegPackedImage img = { NULL, (gsize) w * 4 + 12, 4, {2, 1, 0}, w, h };
+  SegPackedImage img = {NULL, (gsize) w * 4 + 12, 4, {2, 1, 0}, w, h};
 
   img.data = g_malloc (img.stride * h);
   fill_random (img.data, img.stride * h);
@@ -38,7 +38,7 @@ ref_blend (guint fg, guint bg, guint a)
 static void
 test_box_blur (void)
 {
-  const guint sizes[][3] = { {1, 1, 1}, {7, 5, 2}, {33, 17, 4}, {9, 40, 15} };
+  const guint sizes[][3] = {{1, 1, 1}, {7, 5, 2}, {33, 17, 4}, {9, 40, 15}};
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
     guint w = sizes[s][0], h = sizes[s][1], r = sizes[s][2], n = 2 * r + 1;
@@ -57,8 +57,9 @@ test_box_blur (void)
           guint sum = 0;
 
           for (gint k = -(gint) r; k <= (gint) r; k++)
-            sum += src[((gsize) y * w + CLAMP ((gint) x + k, 0,
-                        (gint) w - 1)) * 3 + c];
+            sum +=
+                src[((gsize) y * w + CLAMP ((gint) x + k, 0, (gint) w - 1)) * 3
+                    + c];
           ref_tmp[((gsize) y * w + x) * 3 + c] = (guint8) ((sum + n / 2) / n);
         }
     for (guint y = 0; y < h; y++)
@@ -68,8 +69,10 @@ test_box_blur (void)
           guint8 want;
 
           for (gint k = -(gint) r; k <= (gint) r; k++)
-            sum += ref_tmp[((gsize) CLAMP ((gint) y + k, 0, (gint) h - 1)
-                    * w + x) * 3 + c];
+            sum +=
+                ref_tmp[((gsize) CLAMP ((gint) y + k, 0, (gint) h - 1) * w + x)
+                        * 3
+                    + c];
           want = (guint8) ((sum + n / 2) / n);
           CHECK (dst[((gsize) y * w + x) * 3 + c] == want,
               "blur %ux%u r=%u at (%u,%u,%u): %u, want %u", w, h, r, x, y, c,
@@ -142,10 +145,10 @@ test_guided (void)
     for (guint x = 2; x < w; x++)
       if (abs (row[x] - row[x - 1]) > abs (row[steepest] - row[steepest - 1]))
         steepest = x;
-    CHECK (steepest == 20, "row %u: steepest step at x=%u, not on the edge",
-        y, steepest);
-    CHECK (row[20] - row[19] >= 3 * 21, "row %u: step on the edge only %d",
-        y, row[20] - row[19]);
+    CHECK (steepest == 20, "row %u: steepest step at x=%u, not on the edge", y,
+        steepest);
+    CHECK (row[20] - row[19] >= 3 * 21, "row %u: step on the edge only %d", y,
+        row[20] - row[19]);
     CHECK (row[0] < 10 && row[w - 1] > 245, "row %u: ends %u %u", y, row[0],
         row[w - 1]);
   }
@@ -177,7 +180,7 @@ static void
 test_upsample (void)
 {
   guint8 mask[5 * 3 * 2], alpha[5 * 3], big[10 * 6];
-  SegMaskPlane m = { mask, 10, 5, 3 };   /* stride 10: padded rows */
+  SegMaskPlane m = {mask, 10, 5, 3}; /* stride 10: padded rows */
 
   fill_random (mask, sizeof mask);
   /* Same size: a copy. */
@@ -199,7 +202,7 @@ test_upsample (void)
 
       for (guint yy = y ? (y - 1) / 2 : 0; yy <= MIN ((y + 1) / 2, 2u); yy++)
         for (guint xx = x ? (x - 1) / 2 : 0; xx <= MIN ((x + 1) / 2, 4u);
-            xx++) {
+             xx++) {
           lo = MIN (lo, mask[yy * 10 + xx]);
           hi = MAX (hi, mask[yy * 10 + xx]);
         }
@@ -213,7 +216,7 @@ test_luma (void)
 {
   SegPackedImage img = bgrx_image (13, 7);
   guint8 luma[13 * 7], gray[13 * 7], out[13 * 7];
-  SegPackedImage g = { gray, 13, 1, {0, 0, 0}, 13, 7 };
+  SegPackedImage g = {gray, 13, 1, {0, 0, 0}, 13, 7};
 
   seg_overlay_luma (&img, luma);
   for (guint y = 0; y < 7; y++)
@@ -251,7 +254,8 @@ test_composite_and_copies (void)
     const guint8 *p = orig + (i / w) * img.stride + (i % w) * 4;
 
     CHECK (rgb[i * 3] == p[2] && rgb[i * 3 + 1] == p[1]
-        && rgb[i * 3 + 2] == p[0], "to_rgb at %u", i);
+            && rgb[i * 3 + 2] == p[0],
+        "to_rgb at %u", i);
     CHECK (rgba[i * 4] == p[2] && rgba[i * 4 + 3] == alpha[i], "to_rgba at %u",
         i);
   }
@@ -286,8 +290,8 @@ test_tint_and_outline (void)
   const guint w = 12, h = 10, color = 0xff00ff00;
   SegPackedImage img = bgrx_image (w, h);
   guint8 *orig = g_memdup2 (img.data, img.stride * h);
-  guint8 alpha[12 * 10] = { 0 }, classes[6 * 5];
-  SegMaskPlane cm = { classes, 6, 6, 5 };
+  guint8 alpha[12 * 10] = {0}, classes[6 * 5];
+  SegMaskPlane cm = {classes, 6, 6, 5};
 
   /* A 6x4 foreground block from (3,3). */
   for (guint y = 3; y < 7; y++)
@@ -302,8 +306,8 @@ test_tint_and_outline (void)
       const guint8 *q = orig + y * img.stride + x * 4;
 
       if (border)
-        CHECK (p[2] == 0 && p[1] == 255 && p[0] == 0, "outline at (%u,%u)",
-            x, y);
+        CHECK (p[2] == 0 && p[1] == 255 && p[0] == 0, "outline at (%u,%u)", x,
+            y);
       else
         CHECK (memcmp (p, q, 4) == 0, "outline touched (%u,%u)", x, y);
     }
@@ -312,7 +316,7 @@ test_tint_and_outline (void)
    * red, a probability mask (no classes) `color` everywhere. */
   memcpy (img.data, orig, img.stride * h);
   memset (classes, 1, sizeof classes);
-  classes[2 * 6 + 2] = 2;      /* mask pixel (2,2) -> frame (4..5, 4..5) */
+  classes[2 * 6 + 2] = 2; /* mask pixel (2,2) -> frame (4..5, 4..5) */
   seg_overlay_tint (&img, alpha, &cm, 256, color);
   {
     const guint8 *red = img.data + 4 * img.stride + 4 * 4;
@@ -320,8 +324,7 @@ test_tint_and_outline (void)
     const guint8 *none = img.data + 0 * img.stride + 0 * 4;
 
     CHECK (red[2] == 255 && red[1] == 0 && red[0] == 0, "class 2 colour");
-    CHECK (green[2] == 0 && green[1] == 255 && green[0] == 0,
-        "class 1 colour");
+    CHECK (green[2] == 0 && green[1] == 255 && green[0] == 0, "class 1 colour");
     CHECK (memcmp (none, orig, 4) == 0, "tint outside the mask");
   }
   memcpy (img.data, orig, img.stride * h);

@@ -37,18 +37,21 @@ main (int argc, char **argv)
   }
   model = test_model ("selfie_segmentation.tflite");
   desc = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! imagefreeze "
-      "num-buffers=2 ! videoconvert ! segmenter model=\"%s\" ! segoverlay "
-      "mode=mask ! appsink name=sink sync=false", image, model);
+                          "num-buffers=2 ! videoconvert ! segmenter "
+                          "model=\"%s\" ! segoverlay "
+                          "mode=mask ! appsink name=sink sync=false",
+      image, model);
   pipeline = gst_parse_launch (desc, &err);
   CHECK (pipeline != NULL && err == NULL, "cannot build %s: %s", desc,
       err ? err->message : "");
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   CHECK (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "pipeline does not start");
+          != GST_STATE_CHANGE_FAILURE,
+      "pipeline does not start");
 
   for (;;) {
-    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        60 * GST_SECOND);
+    GstSample *sample =
+        gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 60 * GST_SECOND);
     GstVideoInfo info;
     GstVideoFrame f;
     gdouble face, torso, flag, shuttle;
@@ -58,9 +61,10 @@ main (int argc, char **argv)
     CHECK (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)),
         "caps");
     CHECK (GST_VIDEO_INFO_FORMAT (&info) == GST_VIDEO_FORMAT_GRAY8
-        && info.width == 512 && info.height == 512, "mask is %s %dx%d",
-        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info)),
-        info.width, info.height);
+            && info.width == 512 && info.height == 512,
+        "mask is %s %dx%d",
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info)), info.width,
+        info.height);
     gst_video_frame_map (&f, &info, gst_sample_get_buffer (sample),
         GST_MAP_READ);
     face = box_mean (&f, 200, 70, 260, 130);
@@ -69,8 +73,8 @@ main (int argc, char **argv)
     shuttle = box_mean (&f, 430, 10, 500, 60);
     gst_video_frame_unmap (&f);
     gst_sample_unref (sample);
-    printf ("mask means: face %.1f torso %.1f flag %.1f shuttle %.1f\n",
-        face, torso, flag, shuttle);
+    printf ("mask means: face %.1f torso %.1f flag %.1f shuttle %.1f\n", face,
+        torso, flag, shuttle);
     CHECK (face > 200 && torso > 200, "person not covered");
     CHECK (flag < 40 && shuttle < 40, "background covered");
     frames++;

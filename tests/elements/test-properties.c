@@ -11,8 +11,8 @@ static gint
 exercise (GstElement *e)
 {
   guint n;
-  GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e),
-      &n);
+  GParamSpec **specs =
+      g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
   gint checked = 0;
 
   for (guint i = 0; i < n; i++) {

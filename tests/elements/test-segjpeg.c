@@ -29,9 +29,12 @@ static GBytes *
 encode (const gchar *photo, gint w, gint h, const gchar *format)
 {
   gchar *desc = g_strdup_printf ("filesrc location=%s ! decodebin ! "
-      "imagefreeze num-buffers=1 ! videoconvert ! videoscale ! "
-      "video/x-raw,format=%s,width=%d,height=%d ! jpegenc quality=85 ! "
-      "appsink name=out sync=false", photo, format, w, h);
+                                 "imagefreeze num-buffers=1 ! videoconvert ! "
+                                 "videoscale ! "
+                                 "video/x-raw,format=%s,width=%d,height=%d ! "
+                                 "jpegenc quality=85 ! "
+                                 "appsink name=out sync=false",
+      photo, format, w, h);
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *sink;
   GstSample *sample;
@@ -40,8 +43,7 @@ encode (const gchar *photo, gint w, gint h, const gchar *format)
   CHECK (p != NULL, "cannot build %s", desc);
   sink = gst_bin_get_by_name (GST_BIN (p), "out");
   gst_element_set_state (p, GST_STATE_PLAYING);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      60 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 60 * GST_SECOND);
   if (sample) {
     GstMapInfo map;
 
@@ -59,13 +61,14 @@ encode (const gchar *photo, gint w, gint h, const gchar *format)
 
 /* The class map (transfer full, w x h) and its size after `chain`. */
 static guint8 *
-segment (GBytes *jpeg, gint w, gint h, const gchar *chain,
-    const gchar *props, guint *mw, guint *mh, gboolean *failed,
-    guint8 **prob)
+segment (GBytes *jpeg, gint w, gint h, const gchar *chain, const gchar *props,
+    guint *mw, guint *mh, gboolean *failed, guint8 **prob)
 {
   gchar *desc = g_strdup_printf ("appsrc name=src format=time caps="
-      "image/jpeg,width=%d,height=%d,framerate=30/1 ! %s segmenter "
-      "model=\"%s\" threads=1 smoothing=0 %s ! appsink name=out sync=false",
+                                 "image/jpeg,width=%d,height=%d,framerate=30/1 "
+                                 "! %s segmenter "
+                                 "model=\"%s\" threads=1 smoothing=0 %s ! "
+                                 "appsink name=out sync=false",
       w, h, chain, model, props);
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *src, *sink;
@@ -77,17 +80,16 @@ segment (GBytes *jpeg, gint w, gint h, const gchar *chain,
   src = gst_bin_get_by_name (GST_BIN (p), "src");
   sink = gst_bin_get_by_name (GST_BIN (p), "out");
   CHECK (gst_element_set_state (p, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "%s does not start", desc);
+          != GST_STATE_CHANGE_FAILURE,
+      "%s does not start", desc);
   buf = gst_buffer_new_wrapped_bytes (jpeg);
   GST_BUFFER_PTS (buf) = 0;
   gst_app_src_push_buffer (GST_APP_SRC (src), buf);
   gst_app_src_end_of_stream (GST_APP_SRC (src));
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      60 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 60 * GST_SECOND);
   *failed = sample == NULL;
   if (sample) {
-    GstSegMeta *meta = gst_buffer_get_seg_meta (gst_sample_get_buffer
-        (sample));
+    GstSegMeta *meta = gst_buffer_get_seg_meta (gst_sample_get_buffer (sample));
 
     CHECK (meta != NULL, "%s: no mask", chain);
     *mw = meta->width;
@@ -131,24 +133,25 @@ test_photos (void)
   /* with people, then without (the selfie model's foreground there is
    * weak and ragged, so a mask's IoU says little; its probabilities must
    * still agree) */
-  static const gchar *photos[] = { "astronaut.png", "camera.png",
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "coffee.png", "chelsea.png", "rocket.jpg"
-  };
+  static const gchar *photos[] = {"astronaut.png", "camera.png",
+      "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+      "coffee.png", "chelsea.png", "rocket.jpg"};
   const guint with_people = 3;
   static const struct
   {
     gint w, h;
-  } sizes[] = { {1280, 720}, {1920, 1080} };
+  } sizes[] = {{1280, 720}, {1920, 1080}};
   const gchar *dir = "/usr/lib/python3/dist-packages/skimage/data";
 
   for (guint i = 0; i < G_N_ELEMENTS (photos); i++)
     for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
-      gchar *path = g_path_is_absolute (photos[i]) ? g_strdup (photos[i])
+      gchar *path = g_path_is_absolute (photos[i])
+          ? g_strdup (photos[i])
           : g_build_filename (dir, photos[i], NULL);
       gint w = sizes[s].w, h = sizes[s].h;
       GBytes *jpeg = g_file_test (path, G_FILE_TEST_EXISTS)
-          ? encode (path, w, h, "I420") : NULL;
+          ? encode (path, w, h, "I420")
+          : NULL;
       guint aw = 0, ah = 0, bw = 0, bh = 0, inter = 0, uni = 0;
       gboolean failed;
       guint8 *a, *b, *pa = NULL, *pb = NULL;
@@ -178,10 +181,14 @@ test_photos (void)
       diff /= 255.0 * aw * ah;
       printf ("%s %dx%d: foreground %u px, IoU %.4f, mean |dp| %.4f\n",
           photos[i], w, h, uni, iou, diff);
-      CHECK (i >= with_people || iou >= 0.99, "%s %dx%d: IoU %.4f below "
-          "0.99", photos[i], w, h, iou);
-      CHECK (diff <= (i < with_people ? 0.01 : 0.1), "%s %dx%d: "
-          "probabilities differ by %.4f", photos[i], w, h, diff);
+      CHECK (i >= with_people || iou >= 0.99,
+          "%s %dx%d: IoU %.4f below "
+          "0.99",
+          photos[i], w, h, iou);
+      CHECK (diff <= (i < with_people ? 0.01 : 0.1),
+          "%s %dx%d: "
+          "probabilities differ by %.4f",
+          photos[i], w, h, diff);
       g_free (a);
       g_free (b);
       g_free (pa);
@@ -195,7 +202,7 @@ static void
 test_gray_and_frame_size (void)
 {
   const gchar *photo = "/usr/lib/python3/dist-packages/skimage/data/"
-      "camera.png";
+                       "camera.png";
   GBytes *jpeg = encode (photo, 1280, 720, "GRAY8");
   guint w = 0, h = 0;
   gboolean failed;
@@ -205,8 +212,7 @@ test_gray_and_frame_size (void)
     printf ("skip gray: camera.png not installed\n");
     return;
   }
-  m = segment (jpeg, 1280, 720, "", "output-size=frame", &w, &h, &failed,
-      NULL);
+  m = segment (jpeg, 1280, 720, "", "output-size=frame", &w, &h, &failed, NULL);
   CHECK (!failed && m, "grayscale JPEG not segmented");
   CHECK (w == 1280 && h == 720, "output-size=frame gave %ux%u", w, h);
   g_free (m);
@@ -221,10 +227,9 @@ static void
 test_modes (void)
 {
   const gchar *photo = "/usr/lib/python3/dist-packages/skimage/data/"
-      "astronaut.png";
-  static const gchar *props[] = { "interval=2", "mode=latest",
-    "engine=jpeg-test"
-  };
+                       "astronaut.png";
+  static const gchar *props[] = {"interval=2", "mode=latest",
+      "engine=jpeg-test"};
   GBytes *jpeg = encode (photo, 1280, 720, "I420");
 
   if (!jpeg) {
@@ -232,10 +237,13 @@ test_modes (void)
     return;
   }
   for (guint m = 0; m < G_N_ELEMENTS (props); m++) {
-    gchar *desc = g_strdup_printf ("appsrc name=src format=time caps="
-        "image/jpeg,width=1280,height=720,framerate=30/1 ! segmenter "
-        "model=\"%s\" threads=1 %s ! appsink name=out sync=false", model,
-        props[m]);
+    gchar *desc =
+        g_strdup_printf ("appsrc name=src format=time caps="
+                         "image/jpeg,width=1280,height=720,framerate=30/1 ! "
+                         "segmenter "
+                         "model=\"%s\" threads=1 %s ! appsink name=out "
+                         "sync=false",
+            model, props[m]);
     GstElement *p = gst_parse_launch (desc, NULL);
     GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
     GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
@@ -256,13 +264,11 @@ test_modes (void)
     while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
                 30 * GST_SECOND))) {
       frames++;
-      masks += gst_buffer_get_seg_meta (gst_sample_get_buffer (sample))
-          != NULL;
+      masks += gst_buffer_get_seg_meta (gst_sample_get_buffer (sample)) != NULL;
       gst_sample_unref (sample);
     }
     CHECK (frames == 6, "%s: %u of 6 frames came out", props[m], frames);
-    CHECK (m == 1 ? masks >= 1 : masks == 6, "%s: %u masks", props[m],
-        masks);
+    CHECK (m == 1 ? masks >= 1 : masks == 6, "%s: %u masks", props[m], masks);
     gst_element_set_state (p, GST_STATE_NULL);
     gst_object_unref (src);
     gst_object_unref (sink);
@@ -275,9 +281,8 @@ test_modes (void)
 static void
 test_corrupt (void)
 {
-  static const guint8 junk[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F',
-    'I', 'F', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-  };
+  static const guint8 junk[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I',
+      'F', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   GBytes *jpeg = g_bytes_new_static (junk, sizeof junk);
   guint w, h;
   gboolean failed;

@@ -32,14 +32,13 @@ new_harness (const gchar *props, const gchar *format, gint w, gint h)
 }
 
 static GstBuffer *
-frame_buffer (const gchar *format, gint w, gint h, guint64 index,
-    guint32 *rng)
+frame_buffer (const gchar *format, gint w, gint h, guint64 index, guint32 *rng)
 {
   GstVideoInfo info;
   GstBuffer *buf;
 
-  gst_video_info_set_format (&info, gst_video_format_from_string (format),
-      w, h);
+  gst_video_info_set_format (&info, gst_video_format_from_string (format), w,
+      h);
   buf = test_random_buffer (info.size, rng);
   GST_BUFFER_PTS (buf) = index * GST_SECOND / 30;
   GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
@@ -70,9 +69,8 @@ stat_u64 (GstHarness *hr, const gchar *field)
 static void
 test_formats (void)
 {
-  static const gchar *formats[] = { "RGB", "BGR", "RGBx", "BGRx", "xRGB",
-    "xBGR", "RGBA", "BGRA", "NV12", "I420", "YUY2"
-  };
+  static const gchar *formats[] = {"RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
+      "RGBA", "BGRA", "NV12", "I420", "YUY2"};
   guint32 rng = 1;
 
   for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {
@@ -97,8 +95,8 @@ test_formats (void)
 
       meta = gst_buffer_get_seg_meta (out);
       CHECK (meta != NULL, "%s: no meta", formats[f]);
-      CHECK (meta->width == 256 && meta->height == 256,
-          "%s: mask %ux%u", formats[f], meta->width, meta->height);
+      CHECK (meta->width == 256 && meta->height == 256, "%s: mask %ux%u",
+          formats[f], meta->width, meta->height);
       CHECK (meta->stride >= meta->width, "stride %u", meta->stride);
       CHECK (meta->classes && meta->probability, "%s: planes", formats[f]);
       CHECK (meta->num_classes == 2 && !strcmp (meta->labels[1], "person"),
@@ -165,8 +163,7 @@ view_buffer (const guint8 *canvas, gint cw, gint ox, gint oy, gint w, gint h,
 static void
 test_interval (void)
 {
-  static const gchar *const props[] = { "interval=3",
-    "interval=3 smoothing=0" };
+  static const gchar *const props[] = {"interval=3", "interval=3 smoothing=0"};
 
   for (guint p = 0; p < G_N_ELEMENTS (props); p++) {
     GstHarness *hr = new_harness (props[p], "RGB", 64, 48);
@@ -188,8 +185,9 @@ test_interval (void)
       out = gst_harness_pull (hr);
       meta = gst_buffer_get_seg_meta (out);
       CHECK (meta != NULL, "frame %" G_GUINT64_FORMAT " has no meta", i);
-      CHECK (meta->age_frames == i % 3, "%s: frame %" G_GUINT64_FORMAT
-          " age %" G_GUINT64_FORMAT, props[p], i, meta->age_frames);
+      CHECK (meta->age_frames == i % 3,
+          "%s: frame %" G_GUINT64_FORMAT " age %" G_GUINT64_FORMAT, props[p], i,
+          meta->age_frames);
       CHECK (meta->age == (i % 3) * GST_SECOND / 30, "age ns");
       if (i % 3 == 0)
         first = meta->probability;
@@ -226,28 +224,29 @@ test_interval_motion (void)
     /* Sideways only: the thumbnail of a 64-wide frame has one column per
      * pixel, so the random picture moves by whole thumbnail pixels (a
      * fractional shift of noise would match no shift: a cut). */
-    gst_harness_push (hr, view_buffer (canvas.data, 96, 10 + i, 8, 64, 48,
-            i));
+    gst_harness_push (hr, view_buffer (canvas.data, 96, 10 + i, 8, 64, 48, i));
     out = gst_harness_pull (hr);
     meta = gst_buffer_get_seg_meta (out);
     CHECK (meta != NULL, "frame %" G_GUINT64_FORMAT " has no meta", i);
-    CHECK (meta->age_frames == i % 3, "frame %" G_GUINT64_FORMAT " age %"
-        G_GUINT64_FORMAT, i, meta->age_frames);
+    CHECK (meta->age_frames == i % 3,
+        "frame %" G_GUINT64_FORMAT " age %" G_GUINT64_FORMAT, i,
+        meta->age_frames);
     if (i % 3 == 0)
       first = meta->probability;
     else
-      CHECK (meta->probability != first, "frame %" G_GUINT64_FORMAT
-          ": a moving view kept the old mask", i);
+      CHECK (meta->probability != first,
+          "frame %" G_GUINT64_FORMAT ": a moving view kept the old mask", i);
     gst_buffer_unref (out);
   }
-  CHECK (stat_u64 (hr, "inferences") == 2, "pan taken for a cut: %"
-      G_GUINT64_FORMAT " inferences", stat_u64 (hr, "inferences"));
+  CHECK (stat_u64 (hr, "inferences") == 2,
+      "pan taken for a cut: %" G_GUINT64_FORMAT " inferences",
+      stat_u64 (hr, "inferences"));
 
   /* Frame 6 is due; frame 7 is another scene. */
   gst_buffer_unref (gst_harness_push_and_pull (hr,
-          view_buffer (canvas.data, 96, 16, 8, 64, 48, 6)));
-  out = gst_harness_push_and_pull (hr, view_buffer (cut.data, 96, 0, 0, 64,
-          48, 7));
+      view_buffer (canvas.data, 96, 16, 8, 64, 48, 6)));
+  out = gst_harness_push_and_pull (hr,
+      view_buffer (cut.data, 96, 0, 0, 64, 48, 7));
   meta = gst_buffer_get_seg_meta (out);
   CHECK (meta && meta->age_frames == 0, "cut not segmented at once");
   gst_buffer_unref (out);
@@ -285,13 +284,15 @@ test_latest (void)
   /* However fast the worker is, each frame is either handed to it or
    * counted as dropped: once it is done, the two add up to the frames in.
    * (Whether it drops depends on its speed, so that is not asserted.) */
-  for (guint i = 0; i < 2000 && stat_u64 (hr, "inferences")
-      + stat_u64 (hr, "dropped") < n; i++)
+  for (guint i = 0;
+       i < 2000 && stat_u64 (hr, "inferences") + stat_u64 (hr, "dropped") < n;
+       i++)
     g_usleep (10000);
   inferences = stat_u64 (hr, "inferences");
-  CHECK (inferences + stat_u64 (hr, "dropped") == n, "%" G_GUINT64_FORMAT
-      " inferences + %" G_GUINT64_FORMAT " dropped of %u frames", inferences,
-      stat_u64 (hr, "dropped"), n);
+  CHECK (inferences + stat_u64 (hr, "dropped") == n,
+      "%" G_GUINT64_FORMAT " inferences + %" G_GUINT64_FORMAT
+      " dropped of %u frames",
+      inferences, stat_u64 (hr, "dropped"), n);
   for (guint i = 0; i < n; i++)
     gst_buffer_unref (gst_harness_pull (hr));
 
@@ -307,11 +308,12 @@ test_latest (void)
   out = gst_harness_pull (hr);
   meta = gst_buffer_get_seg_meta (out);
   CHECK (meta != NULL, "no mask after the worker finished");
-  CHECK (meta->age_frames <= n, "age %"
-      G_GUINT64_FORMAT, meta->age_frames);
+  CHECK (meta->age_frames <= n, "age %" G_GUINT64_FORMAT, meta->age_frames);
   /* PTS are rounded down to the ns, hence the slack. */
-  CHECK (ABS ((gint64) meta->age - (gint64) (meta->age_frames * GST_SECOND
-              / 30)) <= 1, "age ns");
+  CHECK (ABS (
+             (gint64) meta->age - (gint64) (meta->age_frames * GST_SECOND / 30))
+          <= 1,
+      "age ns");
   gst_buffer_unref (out);
 
   CHECK (gst_harness_query_latency (hr) == 0, "latest adds latency");
@@ -335,12 +337,12 @@ static GstMessage *
 wait_message (GstBus *bus, GstMessageType types, const gchar *structure)
 {
   for (;;) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-        types);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, types);
 
     if (!msg)
       return NULL;
-    if (!structure || (gst_message_get_structure (msg)
+    if (!structure
+        || (gst_message_get_structure (msg)
             && gst_message_has_name (msg, structure)))
       return msg;
     gst_message_unref (msg);
@@ -380,7 +382,9 @@ test_model_swap (void)
   msg = wait_message (bus, GST_MESSAGE_ELEMENT, "segmenter-model");
   CHECK (msg != NULL, "no segmenter-model message");
   CHECK (!strcmp (gst_structure_get_string (gst_message_get_structure (msg),
-              "name"), "selfie_segmentation_landscape.tflite"), "swap name");
+                      "name"),
+             "selfie_segmentation_landscape.tflite"),
+      "swap name");
   gst_message_unref (msg);
   meta = push_and_meta (hr, 2, &out, &rng);
   CHECK (meta && meta->width == 256 && meta->height == 144,
@@ -424,8 +428,8 @@ test_model_swap_stress (void)
   g_value_init (&landscape, G_TYPE_STRING);
   g_value_set_string (&landscape, landscape_model);
   t[0] = gst_harness_stress_property_start_full (hr, "model", &square, 20000);
-  t[1] = gst_harness_stress_property_start_full (hr, "model", &landscape,
-      23000);
+  t[1] =
+      gst_harness_stress_property_start_full (hr, "model", &landscape, 23000);
   for (guint i = 0; i < 150; i++) {
     GstBuffer *out;
     GstSegMeta *meta = push_and_meta (hr, i, &out, &rng);
@@ -459,7 +463,8 @@ check_bad_model (const gchar *path, const gchar *reason)
   gst_element_set_bus (e, bus);
   g_object_set (e, "model", path, NULL);
   CHECK (gst_element_set_state (e, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE, "state change succeeded with %s", path);
+          == GST_STATE_CHANGE_FAILURE,
+      "state change succeeded with %s", path);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CHECK (msg != NULL, "no error message for %s", path);
   gst_message_parse_error (msg, &err, &debug);
@@ -486,8 +491,8 @@ test_bad_model (void)
 
   for (gsize i = 0; i < sizeof bytes; i++)
     bytes[i] = (guint8) test_rand (&rng);
-  CHECK (g_file_set_contents (junk, (const gchar *) bytes, sizeof bytes,
-          NULL), "write %s", junk);
+  CHECK (g_file_set_contents (junk, (const gchar *) bytes, sizeof bytes, NULL),
+      "write %s", junk);
   check_bad_model ("/nonexistent/dir/model.tflite", "Could not load");
   check_bad_model (junk, "malformed");
   g_unlink (junk);
@@ -500,9 +505,8 @@ static void
 test_meta_copies (void)
 {
   GstBuffer *buf = gst_buffer_new_allocate (NULL, 64, NULL), *copy;
-  const gchar *labels[] = { "background", "person" };
-  GstSegMask *mask = gst_seg_mask_new (5, 3, TRUE, FALSE, 2, labels, "m",
-      "00");
+  const gchar *labels[] = {"background", "person"};
+  GstSegMask *mask = gst_seg_mask_new (5, 3, TRUE, FALSE, 2, labels, "m", "00");
   GstSegMeta *meta, *cmeta;
 
   CHECK (mask && gst_seg_mask_get_stride (mask) == 8, "stride");
@@ -516,7 +520,8 @@ test_meta_copies (void)
   cmeta = gst_buffer_get_seg_meta (copy);
   CHECK (cmeta && cmeta->classes == meta->classes, "copy shares the mask");
   CHECK (cmeta->pts == 10 && cmeta->latency == 20 && cmeta->age_frames == 3
-      && cmeta->age == 40, "copy keeps the fields");
+          && cmeta->age == 40,
+      "copy keeps the fields");
   CHECK (!strcmp (cmeta->labels[1], "person"), "labels");
   gst_buffer_unref (buf);
   /* The mask outlives the original buffer. */
@@ -541,11 +546,14 @@ test_meta_copies (void)
 static void
 test_tee_queue (void)
 {
-  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps="
-      "video/x-raw,format=BGRx,width=80,height=60,framerate=30/1 "
-      "! segmenter model=\"%s\" threads=1 ! tee name=t "
-      "t. ! queue ! appsink name=a sync=false "
-      "t. ! queue ! appsink name=b sync=false", square_model);
+  gchar *desc =
+      g_strdup_printf ("appsrc name=src format=time caps="
+                       "video/"
+                       "x-raw,format=BGRx,width=80,height=60,framerate=30/1 "
+                       "! segmenter model=\"%s\" threads=1 ! tee name=t "
+                       "t. ! queue ! appsink name=a sync=false "
+                       "t. ! queue ! appsink name=b sync=false",
+          square_model);
   GstElement *pipeline = gst_parse_launch (desc, NULL);
   GstElement *src, *sinks[2];
   guint32 rng = 8;
@@ -555,7 +563,8 @@ test_tee_queue (void)
   sinks[0] = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   sinks[1] = gst_bin_get_by_name (GST_BIN (pipeline), "b");
   CHECK (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "pipeline does not start");
+          != GST_STATE_CHANGE_FAILURE,
+      "pipeline does not start");
   for (guint64 i = 0; i < 3; i++)
     gst_app_src_push_buffer (GST_APP_SRC (src),
         frame_buffer ("BGRx", 80, 60, i, &rng));

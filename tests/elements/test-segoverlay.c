@@ -31,8 +31,8 @@ make_frame (const gchar *format, guint w, guint h, PixelFn fn, gpointer data)
   GstVideoFrame f;
   GstBuffer *buf;
 
-  gst_video_info_set_format (&info, gst_video_format_from_string (format),
-      w, h);
+  gst_video_info_set_format (&info, gst_video_format_from_string (format), w,
+      h);
   buf = gst_buffer_new_allocate (NULL, info.size, NULL);
   gst_buffer_memset (buf, 0, 0x77, info.size);
   gst_video_frame_map (&f, &info, buf, GST_MAP_WRITE);
@@ -69,17 +69,17 @@ read_rgb (const GstVideoFrame *f, guint x, guint y, guint8 rgb[3])
 static void
 add_mask (GstBuffer *buf, guint mw, guint mh, guint split, gboolean ramp)
 {
-  const gchar *labels[] = { "background", "person" };
-  GstSegMask *mask = gst_seg_mask_new (mw, mh, TRUE, TRUE, 2, labels,
-      "synthetic", "00");
+  const gchar *labels[] = {"background", "person"};
+  GstSegMask *mask =
+      gst_seg_mask_new (mw, mh, TRUE, TRUE, 2, labels, "synthetic", "00");
   guint8 *prob = gst_seg_mask_get_probability (mask);
   guint8 *cls = gst_seg_mask_get_classes (mask);
   guint stride = gst_seg_mask_get_stride (mask);
 
   for (guint y = 0; y < mh; y++)
     for (guint x = 0; x < mw; x++) {
-      prob[y * stride + x] = ramp ? (guint8) MIN (8 * x, 255)
-          : (x >= split ? 255 : 0);
+      prob[y * stride + x] =
+          ramp ? (guint8) MIN (8 * x, 255) : (x >= split ? 255 : 0);
       cls[y * stride + x] = prob[y * stride + x] >= 128;
     }
   gst_buffer_add_seg_meta (buf, mask, 0, 0, 0, 0);
@@ -131,16 +131,15 @@ run (GstHarness *hr, GstBuffer *in, GstVideoFrame *out)
 static void
 test_tint_formats (void)
 {
-  static const gchar *formats[] = { "RGB", "BGR", "RGBx", "BGRx", "xRGB",
-    "xBGR", "RGBA", "BGRA"
-  };
-  guint8 base[3] = { 10, 20, 30 };
+  static const gchar *formats[] = {"RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
+      "RGBA", "BGRA"};
+  guint8 base[3] = {10, 20, 30};
 
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     for (guint half = 0; half < 2; half++) {
       GstHarness *hr = new_overlay (half
-          ? "mode=tint refine=none opacity=0.5 color=0xff0000ff"
-          : "mode=tint refine=none opacity=1.0 color=0xff0000ff",
+              ? "mode=tint refine=none opacity=0.5 color=0xff0000ff"
+              : "mode=tint refine=none opacity=1.0 color=0xff0000ff",
           formats[i], W, H);
       GstBuffer *in = make_frame (formats[i], W, H, solid, base), *out;
       GstVideoFrame f;
@@ -157,12 +156,12 @@ test_tint_formats (void)
                 "%s: background changed at %u,%u", formats[i], x, y);
           else if (!half)
             CHECK (p[0] == 0 && p[1] == 0 && p[2] == 255,
-                "%s: tint at %u,%u is %u,%u,%u", formats[i], x, y, p[0],
-                p[1], p[2]);
+                "%s: tint at %u,%u is %u,%u,%u", formats[i], x, y, p[0], p[1],
+                p[2]);
           else
             CHECK (ABS (p[0] - 5) <= 1 && ABS (p[1] - 10) <= 1
-                && ABS (p[2] - 142) <= 1, "%s: half tint %u,%u,%u",
-                formats[i], p[0], p[1], p[2]);
+                    && ABS (p[2] - 142) <= 1,
+                "%s: half tint %u,%u,%u", formats[i], p[0], p[1], p[2]);
         }
       gst_video_frame_unmap (&f);
       gst_buffer_unref (out);
@@ -174,8 +173,9 @@ static void
 test_outline (void)
 {
   GstHarness *hr = new_overlay ("mode=outline refine=none outline-width=2 "
-      "color=0xffff0000", "RGB", W, H);
-  guint8 grey[3] = { 100, 100, 100 };
+                                "color=0xffff0000",
+      "RGB", W, H);
+  guint8 grey[3] = {100, 100, 100};
   GstBuffer *in = make_frame ("RGB", W, H, solid, grey), *out;
   GstVideoFrame f;
 
@@ -188,11 +188,11 @@ test_outline (void)
 
       read_rgb (&f, x, y, p);
       if (line)
-        CHECK (p[0] == 255 && p[1] == 0 && p[2] == 0, "no outline at %u,%u",
-            x, y);
+        CHECK (p[0] == 255 && p[1] == 0 && p[2] == 0, "no outline at %u,%u", x,
+            y);
       else
-        CHECK (p[0] == 100 && p[1] == 100 && p[2] == 100,
-            "pixel %u,%u changed", x, y);
+        CHECK (p[0] == 100 && p[1] == 100 && p[2] == 100, "pixel %u,%u changed",
+            x, y);
     }
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
@@ -202,8 +202,8 @@ test_outline (void)
 static void
 test_blur (void)
 {
-  GstHarness *hr = new_overlay ("mode=blur refine=none blur-radius=2",
-      "BGRx", W, H);
+  GstHarness *hr =
+      new_overlay ("mode=blur refine=none blur-radius=2", "BGRx", W, H);
   GstBuffer *in = make_frame ("BGRx", W, H, checker, NULL), *out;
   GstVideoFrame f;
 
@@ -218,8 +218,10 @@ test_blur (void)
         CHECK (p[0] == want && p[1] == want && p[2] == want,
             "foreground changed at %u,%u", x, y);
       else if (x >= 3 && x < W / 2 - 3 && y >= 3 && y < H - 3)
-        CHECK (p[0] > 100 && p[0] < 155, "background not blurred at %u,%u: "
-            "%u", x, y, p[0]);
+        CHECK (p[0] > 100 && p[0] < 155,
+            "background not blurred at %u,%u: "
+            "%u",
+            x, y, p[0]);
     }
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
@@ -229,7 +231,7 @@ test_blur (void)
 static void
 check_replace (GstHarness *hr, const guint8 bg[3])
 {
-  guint8 base[3] = { 1, 2, 3 };
+  guint8 base[3] = {1, 2, 3};
   GstBuffer *in = make_frame ("xBGR", W, H, solid, base), *out;
   GstVideoFrame f;
 
@@ -242,8 +244,8 @@ check_replace (GstHarness *hr, const guint8 bg[3])
 
       read_rgb (&f, x, y, p);
       CHECK (ABS (p[0] - want[0]) <= 1 && ABS (p[1] - want[1]) <= 1
-          && ABS (p[2] - want[2]) <= 1, "replace at %u,%u: %u,%u,%u", x, y,
-          p[0], p[1], p[2]);
+              && ABS (p[2] - want[2]) <= 1,
+          "replace at %u,%u: %u,%u,%u", x, y, p[0], p[1], p[2]);
     }
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
@@ -252,17 +254,19 @@ check_replace (GstHarness *hr, const guint8 bg[3])
 static void
 test_replace (void)
 {
-  const guint8 colour[3] = { 0x10, 0x20, 0x30 }, image[3] = { 0x40, 0x50,
-    0x60
-  };
+  const guint8 colour[3] = {0x10, 0x20, 0x30}, image[3] = {0x40, 0x50, 0x60};
   GstHarness *hr = new_overlay ("mode=replace refine=none "
-      "background-color=0xff102030", "xBGR", W, H);
+                                "background-color=0xff102030",
+      "xBGR", W, H);
   gchar *dir = g_dir_make_tmp ("segd-test-XXXXXX", NULL);
   gchar *png = g_build_filename (dir, "bg.png", NULL);
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 "
-      "pattern=solid-color foreground-color=0xff405060 ! "
-      "video/x-raw,format=RGB,width=8,height=8 ! pngenc ! filesink "
-      "location=\"%s\"", png);
+  gchar *desc =
+      g_strdup_printf ("videotestsrc num-buffers=1 "
+                       "pattern=solid-color foreground-color=0xff405060 ! "
+                       "video/x-raw,format=RGB,width=8,height=8 ! pngenc ! "
+                       "filesink "
+                       "location=\"%s\"",
+          png);
   GstElement *writer = gst_parse_launch (desc, NULL);
   GstMessage *msg;
   gchar *props;
@@ -296,7 +300,7 @@ static void
 test_alpha (void)
 {
   GstHarness *hr = new_overlay ("mode=alpha refine=none", "BGRx", W, H);
-  guint8 base[3] = { 200, 100, 50 };
+  guint8 base[3] = {200, 100, 50};
   GstBuffer *in = make_frame ("BGRx", W, H, solid, base), *out;
   GstVideoFrame f;
 
@@ -308,8 +312,7 @@ test_alpha (void)
       const guint8 *p = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
           + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x * 4;
 
-      CHECK (p[0] == 200 && p[1] == 100 && p[2] == 50, "colour at %u,%u", x,
-          y);
+      CHECK (p[0] == 200 && p[1] == 100 && p[2] == 50, "colour at %u,%u", x, y);
       CHECK (p[3] == MIN (8 * x, 255), "alpha at %u,%u: %u", x, y, p[3]);
     }
   gst_video_frame_unmap (&f);
@@ -333,8 +336,8 @@ test_mask (void)
   CHECK (GST_VIDEO_FRAME_FORMAT (&f) == GST_VIDEO_FORMAT_GRAY8, "not GRAY8");
   for (guint y = 0; y < H; y++)
     for (guint x = 0; x < W; x++) {
-      guint8 v = ((const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0))
-          [y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x];
+      guint8 v = ((const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f,
+          0))[y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x];
 
       CHECK (v == MIN (8 * x, 255), "mask at %u,%u: %u", x, y, v);
     }
@@ -347,8 +350,9 @@ test_mask (void)
   out = run (hr, in, &f);
   for (guint y = 0; y < H; y++)
     for (guint x = 0; x < W; x++)
-      CHECK (((const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0))
-          [y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x] == 0,
+      CHECK (((const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f,
+                 0))[y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0) + x]
+              == 0,
           "mask without meta");
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
@@ -369,8 +373,10 @@ edge_row (const gchar *refine, guint8 row[64])
 
   add_mask (in, 8, 4, 4, FALSE);
   out = run (hr, in, &f);
-  memcpy (row, (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
-      + 16 * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0), 64);
+  memcpy (row,
+      (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
+          + 16 * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0),
+      64);
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
   gst_harness_teardown (hr);
@@ -404,14 +410,15 @@ test_refine (void)
       "guided edge not on the luma edge: %u %u", guided[29], guided[30]);
   CHECK (max_step (guided) >= 3 * max_step (plain), "guided edge not sharp");
   CHECK (plain[4] == 0 && plain[60] == 255 && guided[4] < 10
-      && guided[60] > 245, "far pixels moved");
+          && guided[60] > 245,
+      "far pixels moved");
 }
 
 static void
 test_no_meta_tint (void)
 {
   GstHarness *hr = new_overlay ("mode=tint", "RGB", W, H);
-  guint8 base[3] = { 9, 8, 7 };
+  guint8 base[3] = {9, 8, 7};
   GstBuffer *out;
   GstVideoFrame f;
 

@@ -21,12 +21,12 @@ typedef struct
 {
   gdouble weight;
   guint64 budget, period, cost;
-  guint64 start, stop;          /* the source sends in [start, stop) */
+  guint64 start, stop; /* the source sends in [start, stop) */
   guint64 next;
-  guint64 last_capture;         /* the newest frame submitted */
+  guint64 last_capture; /* the newest frame submitted */
   guint64 stale_seen, superseded_seen;
   guint64 ran_not_newest;
-  guint64 inferred_window;      /* finished inside [window_from, window_to) */
+  guint64 inferred_window; /* finished inside [window_from, window_to) */
   SegSchedStream *s;
 } Src;
 
@@ -68,8 +68,7 @@ sim_init (Sim *sim, guint workers)
 }
 
 static Src *
-sim_add (Sim *sim, gdouble weight, guint64 budget, guint64 period,
-    guint64 cost)
+sim_add (Sim *sim, gdouble weight, guint64 budget, guint64 period, guint64 cost)
 {
   Src *src = &sim->src[sim->n++];
 
@@ -103,8 +102,8 @@ sim_run (Sim *sim, guint64 until)
 
       if (now >= src->next && now >= src->start && now < src->stop) {
         /* The frame pointer only has to be non-NULL and distinct. */
-        seg_sched_submit (sim->sched, src->s, GSIZE_TO_POINTER (now + 1),
-            now, now, on_drop, NULL);
+        seg_sched_submit (sim->sched, src->s, GSIZE_TO_POINTER (now + 1), now,
+            now, on_drop, NULL);
         src->last_capture = now;
         src->next = now + src->period;
       } else if (now >= src->next) {
@@ -118,8 +117,8 @@ sim_run (Sim *sim, guint64 until)
 
       if (w->s)
         continue;
-      w->s = seg_sched_pick (sim->sched, now, &frame, &w->capture, on_drop,
-          NULL);
+      w->s =
+          seg_sched_pick (sim->sched, now, &frame, &w->capture, on_drop, NULL);
       if (!w->s)
         break;
       src = seg_sched_stream_get_user_data (w->s);
@@ -167,8 +166,9 @@ test_capacity_suffices (void)
   sim_run (&sim, 10000 * MS);
   for (guint i = 0; i < 8; i++) {
     sim_stats (&sim, i, &st);
-    CHECK (st.inferred + 1 >= st.frames_in, "stream %u: %" G_GUINT64_FORMAT
-        " of %" G_GUINT64_FORMAT " frames", i, st.inferred, st.frames_in);
+    CHECK (st.inferred + 1 >= st.frames_in,
+        "stream %u: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames", i,
+        st.inferred, st.frames_in);
     CHECK (st.stale == 0 && st.superseded == 0, "stream %u dropped", i);
     CHECK (st.p99_ms <= 16.0, "stream %u p99 %.1f ms", i, st.p99_ms);
   }
@@ -181,7 +181,7 @@ test_capacity_suffices (void)
 static void
 test_weights_under_overload (void)
 {
-  const gdouble weights[] = { 1, 1, 2 };
+  const gdouble weights[] = {1, 1, 2};
   Sim sim;
   SegSchedStats st;
   guint64 total = 0;
@@ -201,8 +201,10 @@ test_weights_under_overload (void)
     gdouble got = sim.src[i].inferred_window;
 
     sim_stats (&sim, i, &st);
-    CHECK (fabs (got - want) <= 0.1 * want, "stream %u (weight %.0f): %.0f "
-        "frames, want %.0f", i, weights[i], got, want);
+    CHECK (fabs (got - want) <= 0.1 * want,
+        "stream %u (weight %.0f): %.0f "
+        "frames, want %.0f",
+        i, weights[i], got, want);
     CHECK (st.superseded > 0, "stream %u: nothing superseded", i);
     CHECK (sim.src[i].ran_not_newest == 0, "stream %u ran an old frame", i);
   }
@@ -223,8 +225,8 @@ test_no_starvation (void)
   sim_run (&sim, 10000 * MS);
   sim_stats (&sim, 2, &st);
   /* 500 frames, share 0.5 / 20.5: about 12. */
-  CHECK (st.inferred >= 9 && st.inferred <= 16, "small weight ran %"
-      G_GUINT64_FORMAT " frames", st.inferred);
+  CHECK (st.inferred >= 9 && st.inferred <= 16,
+      "small weight ran %" G_GUINT64_FORMAT " frames", st.inferred);
   sim_free (&sim);
 }
 
@@ -326,8 +328,8 @@ test_stop_and_return (void)
       gpointer frame;
       Worker *w = &sim.w[0];
 
-      w->s = seg_sched_pick (sim.sched, now, &frame, &w->capture, on_drop,
-          NULL);
+      w->s =
+          seg_sched_pick (sim.sched, now, &frame, &w->capture, on_drop, NULL);
       if (w->s) {
         w->start = now;
         w->end = now + 20 * MS;

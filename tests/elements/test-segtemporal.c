@@ -20,19 +20,20 @@
 
 #include "../check.h"
 
-#define FW 256                  /* frame */
+#define FW 256 /* frame */
 #define FH 192
-#define MW 128                  /* mask */
+#define MW 128 /* mask */
 #define MH 96
 #define CANVAS 512
-#define RAMP 6.0                /* mask pixels from p = 0 to 255 */
+#define RAMP 6.0 /* mask pixels from p = 0 to 255 */
 
-static const seg_temporal_params defaults = { 0.7f, 0.06f, 0.5f, 4.0f };
+static const seg_temporal_params defaults = {0.7f, 0.06f, 0.5f, 4.0f};
 
 /* A scene to pan over: smooth random texture, a brighter disc. */
-typedef struct {
+typedef struct
+{
   uint8_t px[CANVAS * CANVAS];
-  double cx, cy, r;             /* disc, canvas pixels */
+  double cx, cy, r; /* disc, canvas pixels */
 } Canvas;
 
 static void
@@ -107,8 +108,10 @@ fresh_mask (const Canvas *c, int ox, int oy, double jitter, uint32_t *rng,
 static seg_frame
 rgb_frame (const uint8_t *rgb)
 {
-  seg_frame f = { .format = SEG_PIXEL_RGB, .width = FW, .height = FH,
-    .strides = { FW * 3 } };
+  seg_frame f = {.format = SEG_PIXEL_RGB,
+      .width = FW,
+      .height = FH,
+      .strides = {FW * 3}};
 
   f.planes[0] = rgb;
   return f;
@@ -162,23 +165,28 @@ test_still_reference (void)
       ref[i] = k == 0 ? prob[i] : ref[i] + (0.3f + 0.7f * gp) * d;
     }
     CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW, MH, MW, 1)
-        == SEG_OK, "filter");
+            == SEG_OK,
+        "filter");
     for (int i = 0; i < MW * MH; i++) {
-      CHECK (fabsf (prob[i] - ref[i]) <= 0.5f + 1e-3f, "frame %d pixel %d: "
-          "%d, reference %.3f", k, i, prob[i], ref[i]);
+      CHECK (fabsf (prob[i] - ref[i]) <= 0.5f + 1e-3f,
+          "frame %d pixel %d: "
+          "%d, reference %.3f",
+          k, i, prob[i], ref[i]);
       if (k > 0) {
         flips += cls[i] != prev_cls[i];
         plain_flips += plain[i] != prev_plain[i];
       }
     }
     if (k > 0)
-      CHECK (seg_temporal_last_motion (t) == 0.0f, "still frame %d moved %f",
-          k, seg_temporal_last_motion (t));
+      CHECK (seg_temporal_last_motion (t) == 0.0f, "still frame %d moved %f", k,
+          seg_temporal_last_motion (t));
     memcpy (prev_cls, cls, sizeof cls);
     memcpy (prev_plain, plain, sizeof plain);
   }
-  CHECK (plain_flips > 200, "the jitter should make plain masks flicker "
-      "(%ld flips)", plain_flips);
+  CHECK (plain_flips > 200,
+      "the jitter should make plain masks flicker "
+      "(%ld flips)",
+      plain_flips);
   CHECK (flips * 10 < plain_flips, "%ld flips filtered, %ld plain", flips,
       plain_flips);
   seg_temporal_free (t);
@@ -212,8 +220,10 @@ test_still_noise (void)
     CHECK (memcmp (p0, given, sizeof p0) == 0, "strength 0 changed p");
     CHECK (memcmp (c0, plain, sizeof c0) == 0, "strength 0 classes");
     if (k > 0) {
-      CHECK (seg_temporal_last_motion (t) == 0.0f, "noise taken for motion "
-          "(%f) at frame %d", seg_temporal_last_motion (t), k);
+      CHECK (seg_temporal_last_motion (t) == 0.0f,
+          "noise taken for motion "
+          "(%f) at frame %d",
+          seg_temporal_last_motion (t), k);
       for (int i = 0; i < MW * MH; i++) {
         flips += cls[i] != prev[i];
         plain_flips += plain[i] != prev_plain[i];
@@ -222,8 +232,10 @@ test_still_noise (void)
     memcpy (prev, cls, sizeof cls);
     memcpy (prev_plain, plain, sizeof plain);
   }
-  CHECK (flips * 10 < plain_flips, "%ld flips filtered, %ld plain on a "
-      "still noisy scene", flips, plain_flips);
+  CHECK (flips * 10 < plain_flips,
+      "%ld flips filtered, %ld plain on a "
+      "still noisy scene",
+      flips, plain_flips);
   seg_temporal_free (t);
   seg_temporal_free (off);
 }
@@ -250,10 +262,14 @@ test_moving_edge (void)
      * gate ramps up between motion / 2 and motion): a level or two of
      * smoothing may remain there, never a held class. */
     for (int i = 0; i < MW * MH; i++)
-      CHECK (abs (prob[i] - fresh[i]) <= 2, "frame %d pixel %d: %d, fresh "
-          "%d", k, i, prob[i], fresh[i]);
-    CHECK (memcmp (cls, plain, sizeof cls) == 0, "frame %d: moving classes "
-        "held (IoU %.4f)", k, iou (cls, plain));
+      CHECK (abs (prob[i] - fresh[i]) <= 2,
+          "frame %d pixel %d: %d, fresh "
+          "%d",
+          k, i, prob[i], fresh[i]);
+    CHECK (memcmp (cls, plain, sizeof cls) == 0,
+        "frame %d: moving classes "
+        "held (IoU %.4f)",
+        k, iou (cls, plain));
   }
   seg_temporal_free (t);
 }
@@ -297,7 +313,8 @@ test_track_warp (void)
   double reused, warped;
 
   CHECK (seg_temporal_track (t, &defaults, prob, cls, MW, MH, MW)
-      == SEG_ERR_INVALID, "track without a reference");
+          == SEG_ERR_INVALID,
+      "track without a reference");
   render (&canvas_a, 100, 100, 4.0, &rng, rgb);
   fresh_mask (&canvas_a, 100, 100, 0.0, &rng, prob);
   seg_temporal_observe (t, &f);
@@ -308,7 +325,8 @@ test_track_warp (void)
   CHECK (seg_temporal_track (t, &defaults, prob, cls, MW, MH, MW) == 0,
       "still frame tracked as moving");
   CHECK (seg_temporal_track (t, &defaults, prob, cls, MW + 2, MH, MW + 2)
-      == SEG_ERR_INVALID, "another mask size");
+          == SEG_ERR_INVALID,
+      "another mask size");
 
   /* The view moves by (-9, -5): the disc by (+9, +5) frame pixels. */
   render (&canvas_a, 91, 95, 4.0, &rng, rgb);
@@ -321,8 +339,10 @@ test_track_warp (void)
   seg_temporal_warp (t, &defaults, prob, cls, wprob, wcls, MW, MH, MW, 1);
   reused = iou (cls, want_cls);
   warped = iou (wcls, want_cls);
-  CHECK (warped >= 0.97 && warped > reused + 0.02, "warped IoU %.4f, "
-      "reused %.4f", warped, reused);
+  CHECK (warped >= 0.97 && warped > reused + 0.02,
+      "warped IoU %.4f, "
+      "reused %.4f",
+      warped, reused);
   for (int i = 0; i < MW * MH; i++)
     CHECK (wcls[i] == (wprob[i] >= 128), "warped classes from p at %d", i);
 
@@ -338,11 +358,11 @@ test_track_warp (void)
 static void
 test_formats (void)
 {
-  static const seg_pixel_format packed[] = { SEG_PIXEL_BGR, SEG_PIXEL_RGBX,
-    SEG_PIXEL_BGRX, SEG_PIXEL_XRGB, SEG_PIXEL_XBGR, SEG_PIXEL_RGBA,
-    SEG_PIXEL_BGRA };
-  static const seg_pixel_format yuv[] = { SEG_PIXEL_NV12, SEG_PIXEL_I420,
-    SEG_PIXEL_YUY2 };
+  static const seg_pixel_format packed[] = {SEG_PIXEL_BGR, SEG_PIXEL_RGBX,
+      SEG_PIXEL_BGRX, SEG_PIXEL_XRGB, SEG_PIXEL_XBGR, SEG_PIXEL_RGBA,
+      SEG_PIXEL_BGRA};
+  static const seg_pixel_format yuv[] = {SEG_PIXEL_NV12, SEG_PIXEL_I420,
+      SEG_PIXEL_YUY2};
   static uint8_t buf[FW * FH * 4], gray[FW * FH];
   uint8_t prob[MW * MH], cls[MW * MH];
   uint32_t rng = 23;
@@ -354,17 +374,30 @@ test_formats (void)
   seg_temporal_observe (t, &f);
   seg_temporal_filter (t, &defaults, prob, cls, MW, MH, MW, 1);
   for (size_t n = 0; n < sizeof packed / sizeof packed[0]; n++) {
-    seg_frame g = { .format = packed[n], .width = FW, .height = FH };
+    seg_frame g = {.format = packed[n], .width = FW, .height = FH};
     int bpp = packed[n] == SEG_PIXEL_BGR ? 3 : 4;
     /* Where R, G, B go in each layout. */
     int r = 0, gr = 1, b = 2;
 
     switch (packed[n]) {
-      case SEG_PIXEL_BGR: case SEG_PIXEL_BGRX: case SEG_PIXEL_BGRA:
-        r = 2; b = 0; break;
-      case SEG_PIXEL_XRGB: r = 1; gr = 2; b = 3; break;
-      case SEG_PIXEL_XBGR: r = 3; gr = 2; b = 1; break;
-      default: break;
+      case SEG_PIXEL_BGR:
+      case SEG_PIXEL_BGRX:
+      case SEG_PIXEL_BGRA:
+        r = 2;
+        b = 0;
+        break;
+      case SEG_PIXEL_XRGB:
+        r = 1;
+        gr = 2;
+        b = 3;
+        break;
+      case SEG_PIXEL_XBGR:
+        r = 3;
+        gr = 2;
+        b = 1;
+        break;
+      default:
+        break;
     }
     for (int i = 0; i < FW * FH; i++) {
       uint8_t *p = buf + i * bpp;
@@ -384,12 +417,15 @@ test_formats (void)
   /* YUV: the reference is GRAY8 of the same Y plane. */
   for (int i = 0; i < FW * FH; i++)
     gray[i] = rgb[i * 3 + 1];
-  f = (seg_frame) { .format = SEG_PIXEL_GRAY8, .width = FW, .height = FH,
-    .planes = { gray }, .strides = { FW } };
+  f = (seg_frame){.format = SEG_PIXEL_GRAY8,
+      .width = FW,
+      .height = FH,
+      .planes = {gray},
+      .strides = {FW}};
   seg_temporal_observe (t, &f);
   seg_temporal_filter (t, &defaults, prob, cls, MW, MH, MW, 1);
   for (size_t n = 0; n < sizeof yuv / sizeof yuv[0]; n++) {
-    seg_frame g = { .format = yuv[n], .width = FW, .height = FH };
+    seg_frame g = {.format = yuv[n], .width = FW, .height = FH};
 
     if (yuv[n] == SEG_PIXEL_YUY2) {
       for (int i = 0; i < FW * FH; i++) {
@@ -432,10 +468,11 @@ test_classes_kept_and_resize (void)
     render (&canvas_a, 100, 100, 4.0, &rng, rgb);
     fresh_mask (&canvas_a, 100, 100, 8.0, &rng, prob);
     for (int i = 0; i < MW * MH; i++)
-      cls[i] = given[i] = (uint8_t) (prob[i] / 40);     /* classes 0..6 */
+      cls[i] = given[i] = (uint8_t) (prob[i] / 40); /* classes 0..6 */
     seg_temporal_observe (t, &f);
     CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW, MH, MW, 0)
-        == SEG_OK, "filter");
+            == SEG_OK,
+        "filter");
     CHECK (memcmp (cls, given, sizeof cls) == 0, "classes changed");
   }
   render (&canvas_a, 91, 95, 4.0, &rng, rgb);
@@ -450,13 +487,16 @@ test_classes_kept_and_resize (void)
   fresh_mask (&canvas_a, 91, 95, 8.0, &rng, prob);
   memcpy (given, prob, sizeof prob);
   seg_temporal_observe (t, &f);
-  CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW / 2, MH / 2, MW,
-          1) == SEG_OK, "filter at another size");
+  CHECK (seg_temporal_filter (t, &defaults, prob, cls, MW / 2, MH / 2, MW, 1)
+          == SEG_OK,
+      "filter at another size");
   for (int y = 0; y < MH / 2; y++)
     for (int x = 0; x < MW / 2; x++)
       CHECK (prob[y * MW + x] == given[y * MW + x]
-          && cls[y * MW + x] == (given[y * MW + x] >= 128), "resized mask "
-          "filtered at %d,%d", x, y);
+              && cls[y * MW + x] == (given[y * MW + x] >= 128),
+          "resized mask "
+          "filtered at %d,%d",
+          x, y);
   seg_temporal_free (t);
 }
 

@@ -57,9 +57,9 @@ expect_failure (const char *what, int want_status, const char *needle, ...)
   else if (r.status == 0)
     fail_case (what, argv, &r, "exited 0");
   else if (want_status && r.status != want_status)
-    fail_case (what, argv, &r, want_status == 2
-        ? "expected exit status 2 (usage error)"
-        : "expected exit status 1 (failed operation)");
+    fail_case (what, argv, &r,
+        want_status == 2 ? "expected exit status 2 (usage error)"
+                         : "expected exit status 1 (failed operation)");
   else if (r.out[0] != '\0')
     fail_case (what, argv, &r, "printed on stdout");
   else if (!nl || nl[1] != '\0' || nl == r.err)
@@ -78,7 +78,7 @@ expect_failure (const char *what, int want_status, const char *needle, ...)
 static void
 expect_help (const char *command, const char *needle)
 {
-  char *argv[] = { (char *) seg, (char *) command, "--help", NULL };
+  char *argv[] = {(char *) seg, (char *) command, "--help", NULL};
   tool_result r;
 
   if (!command) {
@@ -135,14 +135,14 @@ int
 main (int argc, char **argv)
 {
   const char *model_dir = getenv ("SEG_MODEL_DIR");
-  char *model = NULL, *png, *text, *trunc_png, *good_npy, *trunc_npy,
-      *f8_npy, *small_npy, *rank3_npy, *missing, *mask, *bad_out;
+  char *model = NULL, *png, *text, *trunc_png, *good_npy, *trunc_npy, *f8_npy,
+       *small_npy, *rank3_npy, *missing, *mask, *bad_out;
   char err[512];
   bool model_missing = false;
   image img;
-  static const int64_t good_shape[] = { 1, 256, 256, 3 };
-  static const int64_t small_shape[] = { 1, 64, 64, 3 };
-  static const int64_t rank3_shape[] = { 256, 256, 3 };
+  static const int64_t good_shape[] = {1, 256, 256, 3};
+  static const int64_t small_shape[] = {1, 64, 64, 3};
+  static const int64_t rank3_shape[] = {256, 256, 3};
 
   if (argc != 2) {
     fprintf (stderr, "usage: test-cli SEG\n");
@@ -187,7 +187,7 @@ main (int argc, char **argv)
   {
     /* What np.save writes for np.zeros((2, 2)): float64. */
     static const char head[] = "\x93NUMPY\x01\x00v\x00{'descr': '<f8', "
-        "'fortran_order': False, 'shape': (2, 2), }";
+                               "'fortran_order': False, 'shape': (2, 2), }";
     uint8_t buf[128 + 32];
     memset (buf, ' ', 128);
     memcpy (buf, head, sizeof head - 1);
@@ -209,10 +209,8 @@ main (int argc, char **argv)
   /* Command line. */
   expect_failure ("no command", 2, "no command", NULL);
   expect_failure ("unknown command", 2, "'frobnicate'", "frobnicate", NULL);
-  expect_failure ("unknown option", 2, "'--frob'", "info", "m", "--frob",
-      NULL);
-  expect_failure ("unknown short option", 2, "'-q'", "run", "m", "-q",
-      NULL);
+  expect_failure ("unknown option", 2, "'--frob'", "info", "m", "--frob", NULL);
+  expect_failure ("unknown short option", 2, "'-q'", "run", "m", "-q", NULL);
   expect_failure ("option without its value", 2, "'--iters' needs a value",
       "bench", "m", "--iters", NULL);
   expect_failure ("threads junk", 2, "--threads 'abc'", "bench", "m",
@@ -223,31 +221,31 @@ main (int argc, char **argv)
       "--threads", "-1", NULL);
   expect_failure ("threads too many", 2, "--threads '100000'", "bench", "m",
       "--threads", "100000", NULL);
-  expect_failure ("threads overflow", 2, "--threads", "bench", "m",
-      "--threads", "99999999999999999999999", NULL);
+  expect_failure ("threads overflow", 2, "--threads", "bench", "m", "--threads",
+      "99999999999999999999999", NULL);
   expect_failure ("threads with a space", 2, "--threads", "bench", "m",
       "--threads", " 4", NULL);
-  expect_failure ("iters zero", 2, "--iters '0'", "bench", "m", "--iters",
-      "0", NULL);
-  expect_failure ("warmup empty", 2, "--warmup ''", "bench", "m",
-      "--warmup", "", NULL);
-  expect_failure ("size zero", 2, "--size '0x5'", "info", "m", "--size",
-      "0x5", NULL);
-  expect_failure ("size half", 2, "--size '10x'", "info", "m", "--size",
-      "10x", NULL);
-  expect_failure ("size no height", 2, "--size 'x10'", "bench", "m",
-      "--size", "x10", NULL);
-  expect_failure ("size junk", 2, "--size '10x10x3'", "bench", "m",
-      "--size", "10x10x3", NULL);
-  expect_failure ("size huge", 2, "--size '100000x10'", "bench", "m",
-      "--size", "100000x10", NULL);
+  expect_failure ("iters zero", 2, "--iters '0'", "bench", "m", "--iters", "0",
+      NULL);
+  expect_failure ("warmup empty", 2, "--warmup ''", "bench", "m", "--warmup",
+      "", NULL);
+  expect_failure ("size zero", 2, "--size '0x5'", "info", "m", "--size", "0x5",
+      NULL);
+  expect_failure ("size half", 2, "--size '10x'", "info", "m", "--size", "10x",
+      NULL);
+  expect_failure ("size no height", 2, "--size 'x10'", "bench", "m", "--size",
+      "x10", NULL);
+  expect_failure ("size junk", 2, "--size '10x10x3'", "bench", "m", "--size",
+      "10x10x3", NULL);
+  expect_failure ("size huge", 2, "--size '100000x10'", "bench", "m", "--size",
+      "100000x10", NULL);
   expect_failure ("threshold above 1", 2, "--threshold '1.5'", "run", "m",
       "i.png", "-o", "o.png", "--threshold", "1.5", NULL);
-  expect_failure ("threshold nan", 2, "--threshold 'nan'", "run", "m",
-      "i.png", "-o", "o.png", "--threshold", "nan", NULL);
+  expect_failure ("threshold nan", 2, "--threshold 'nan'", "run", "m", "i.png",
+      "-o", "o.png", "--threshold", "nan", NULL);
   expect_failure ("run without -o", 2, "-o MASK.png", "run", "m", png, NULL);
-  expect_failure ("run without image", 2, "MODEL and IMAGE", "run", "m",
-      "-o", mask, NULL);
+  expect_failure ("run without image", 2, "MODEL and IMAGE", "run", "m", "-o",
+      mask, NULL);
   expect_failure ("npy in without out", 2, "--output-npy", "run", "m",
       "--input-npy", good_npy, NULL);
   expect_failure ("npy and -o mixed", 2, "image mode", "run", "m",
@@ -268,17 +266,17 @@ main (int argc, char **argv)
       "--input-npy", trunc_npy, "--output-npy", "o.npy", NULL);
   expect_failure ("float64 npy", 1, "f8.npy: header field 'descr' is '<f8'",
       "run", missing, "--input-npy", f8_npy, "--output-npy", "o.npy", NULL);
-  expect_failure ("missing model (image)", 1, "missing.tflite", "run",
-      missing, png, "-o", mask, NULL);
+  expect_failure ("missing model (image)", 1, "missing.tflite", "run", missing,
+      png, "-o", mask, NULL);
   expect_failure ("missing model (npy)", 1, "missing.tflite", "run", missing,
       "--input-npy", good_npy, "--output-npy", "o.npy", NULL);
-  expect_failure ("missing model (info)", 1, "missing.tflite", "info",
-      missing, NULL);
+  expect_failure ("missing model (info)", 1, "missing.tflite", "info", missing,
+      NULL);
   expect_failure ("missing model (bench)", 1, "missing.tflite", "bench",
       missing, "--iters", "1", NULL);
   expect_failure ("text file as model", 1, "notes.png", "info", text, NULL);
-  expect_failure ("PNG as model", 1, "photo.png", "run", png, png, "-o",
-      mask, NULL);
+  expect_failure ("PNG as model", 1, "photo.png", "run", png, png, "-o", mask,
+      NULL);
 
   if (model_dir && *model_dir
       && asprintf (&model, "%s/selfie_segmentation.tflite", model_dir) > 0
@@ -288,14 +286,11 @@ main (int argc, char **argv)
         "small.npy: shape (1, 64, 64, 3) does not fit", "run", model,
         "--input-npy", small_npy, "--output-npy", "o.npy", NULL);
     expect_failure ("npy of the wrong rank", 1, "rank3.npy: shape has rank 3",
-        "run", model, "--input-npy", rank3_npy, "--output-npy", "o.npy",
-        NULL);
-    expect_failure ("unwritable output npy", 1, "out.npy: cannot create",
-        "run", model, "--input-npy", good_npy, "--output-npy", bad_out,
-        NULL);
-    expect_failure ("fixed-size model resized", 1,
-        "selfie_segmentation.tflite", "bench", model, "--size", "100x100",
-        "--iters", "1", NULL);
+        "run", model, "--input-npy", rank3_npy, "--output-npy", "o.npy", NULL);
+    expect_failure ("unwritable output npy", 1, "out.npy: cannot create", "run",
+        model, "--input-npy", good_npy, "--output-npy", bad_out, NULL);
+    expect_failure ("fixed-size model resized", 1, "selfie_segmentation.tflite",
+        "bench", model, "--size", "100x100", "--iters", "1", NULL);
   } else {
     model_missing = true;
   }
@@ -318,7 +313,7 @@ main (int argc, char **argv)
   }
   if (model_missing) {
     printf ("SKIP: %s/selfie_segmentation.tflite not found (run "
-        "scripts/fetch-models.sh); the cases that need no model passed\n",
+            "scripts/fetch-models.sh); the cases that need no model passed\n",
         model_dir && *model_dir ? model_dir : "$SEG_MODEL_DIR");
     free (model);
     return TEST_SKIP;

@@ -81,7 +81,7 @@ test_png_round_trips (const char *dir)
   CHECK (image_load (path, 1, &back, err, sizeof err) == 0, "read gray: %s",
       err);
   CHECK (back.pixels && back.width == 41 && back.height == 19
-      && memcmp (back.pixels, src.pixels, 41 * 19) == 0,
+          && memcmp (back.pixels, src.pixels, 41 * 19) == 0,
       "gray pixels changed");
   image_clear (&back);
 
@@ -95,7 +95,7 @@ test_png_round_trips (const char *dir)
   CHECK (read_indexed_png (path, &idx, got_pal, &entries) == 0,
       "%s is not an 8-bit palette PNG", path);
   CHECK (idx.pixels && idx.width == 41 && idx.height == 19
-      && memcmp (idx.pixels, src.pixels, 41 * 19) == 0,
+          && memcmp (idx.pixels, src.pixels, 41 * 19) == 0,
       "palette PNG pixel values are not the class indices");
   CHECK (entries >= 21 && memcmp (got_pal, palette, 21 * 3) == 0,
       "palette PNG has %d entries or wrong colours", entries);
@@ -117,8 +117,10 @@ test_png_round_trips (const char *dir)
   CHECK (image_alloc (&src, 2, 2, 1) == 0, "alloc");
   CHECK (image_write_png (path, &src, NULL, err, sizeof err) < 0,
       "writing into a missing directory succeeded");
-  CHECK (strstr (err, path) != NULL, "write error does not name the file: "
-      "'%s'", err);
+  CHECK (strstr (err, path) != NULL,
+      "write error does not name the file: "
+      "'%s'",
+      err);
   image_clear (&src);
 }
 
@@ -168,10 +170,12 @@ expect_load_error (const char *path, const char *needle, const char *what)
     return;
   }
   CHECK (img.pixels == NULL, "%s: pixels left allocated", what);
-  CHECK (strncmp (err, path, strlen (path)) == 0, "%s: message does not "
-      "start with the file name: '%s'", what, err);
-  CHECK (strstr (err, needle) != NULL, "%s: message '%s' lacks '%s'", what,
-      err, needle);
+  CHECK (strncmp (err, path, strlen (path)) == 0,
+      "%s: message does not "
+      "start with the file name: '%s'",
+      what, err);
+  CHECK (strstr (err, needle) != NULL, "%s: message '%s' lacks '%s'", what, err,
+      needle);
   CHECK (strchr (err, '\n') == NULL, "%s: message spans lines", what);
 }
 
@@ -198,8 +202,8 @@ test_bad_files (const char *dir)
   CHECK (image_alloc (&img, 64, 64, 3) == 0, "alloc");
   for (size_t i = 0; i < 64 * 64 * 3; i++)
     img.pixels[i] = rng_byte ();
-  CHECK (image_write_png (good, &img, NULL, err, sizeof err) == 0,
-      "write: %s", err);
+  CHECK (image_write_png (good, &img, NULL, err, sizeof err) == 0, "write: %s",
+      err);
   image_clear (&img);
   png = read_bytes (good, &len);
   snprintf (path, sizeof path, "%s/truncated.png", dir);
@@ -230,8 +234,8 @@ test_jpeg (const char *dir)
   CHECK (image_load (JPEG_PHOTO, 3, &rgb, err, sizeof err) == 0,
       "decode JPEG: %s", err);
   CHECK (rgb.width == 512 && rgb.height == 600 && rgb.channels == 3,
-      "JPEG decoded as %dx%dx%d, expected 512x600x3", rgb.width,
-      rgb.height, rgb.channels);
+      "JPEG decoded as %dx%dx%d, expected 512x600x3", rgb.width, rgb.height,
+      rgb.channels);
   CHECK (image_load (JPEG_PHOTO, 1, &gray, err, sizeof err) == 0,
       "decode JPEG as gray: %s", err);
   if (rgb.pixels && gray.pixels) {
@@ -269,7 +273,8 @@ main (void)
   }
   if (jpeg_missing) {
     printf ("SKIP: %s missing (Debian package python-matplotlib-data); "
-        "JPEG decoding not checked, the PNG checks passed\n", JPEG_PHOTO);
+            "JPEG decoding not checked, the PNG checks passed\n",
+        JPEG_PHOTO);
     return TEST_SKIP;
   }
   printf ("image: all checks passed\n");

@@ -38,12 +38,14 @@
 #include "npy.h"
 #include "util.h"
 
-typedef struct {
+typedef struct
+{
   int x0, y0, x1, y1; /* pixels, x1 and y1 exclusive */
 } box;
 
-typedef struct {
-  const char *name;    /* as given on the command line */
+typedef struct
+{
+  const char *name; /* as given on the command line */
   const char *path;
   const char *package; /* the Debian package that ships it */
   int width, height;
@@ -52,31 +54,32 @@ typedef struct {
 } photo;
 
 static const photo photos[] = {
-  /* Astronaut Eileen Collins, head and shoulders in an orange suit, flag
+    /* Astronaut Eileen Collins, head and shoulders in an orange suit, flag
    * on the left, a shuttle model on the right. RGB PNG. */
-  { "astronaut.png", "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-    "python3-skimage", 512, 512, 1,
-    { 185, 85, 265, 170 }, { 80, 320, 260, 480 }, { 0, 0, 60, 130 } },
-  /* Grace Hopper in uniform and cap, flag on the left, sky on the right.
+    {"astronaut.png",
+        "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
+        "python3-skimage", 512, 512, 1, {185, 85, 265, 170},
+        {80, 320, 260, 480}, {0, 0, 60, 130}},
+    /* Grace Hopper in uniform and cap, flag on the left, sky on the right.
    * JPEG. */
-  { "grace_hopper.jpg",
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "python-matplotlib-data", 512, 600, 1,
-    { 190, 170, 330, 300 }, { 120, 420, 420, 580 }, { 430, 20, 512, 220 } },
-  /* The cameraman, in profile behind a tripod on a lawn: a grayscale PNG,
+    {"grace_hopper.jpg",
+        "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+        "python-matplotlib-data", 512, 600, 1, {190, 170, 330, 300},
+        {120, 420, 420, 580}, {430, 20, 512, 220}},
+    /* The cameraman, in profile behind a tripod on a lawn: a grayscale PNG,
    * and a person who does not face the camera. */
-  { "camera.png", "/usr/lib/python3/dist-packages/skimage/data/camera.png",
-    "python3-skimage", 512, 512, 1,
-    { 180, 100, 245, 180 }, { 45, 220, 130, 420 }, { 400, 330, 512, 500 } },
-  /* A rocket on its launch pad. */
-  { "rocket.jpg", "/usr/lib/python3/dist-packages/skimage/data/rocket.jpg",
-    "python3-skimage", 640, 427, 0, { 0 }, { 0 }, { 0 } },
-  /* A motorcycle in a garage. (skimage's coffee.png and chelsea.png are no
+    {"camera.png", "/usr/lib/python3/dist-packages/skimage/data/camera.png",
+        "python3-skimage", 512, 512, 1, {180, 100, 245, 180},
+        {45, 220, 130, 420}, {400, 330, 512, 500}},
+    /* A rocket on its launch pad. */
+    {"rocket.jpg", "/usr/lib/python3/dist-packages/skimage/data/rocket.jpg",
+        "python3-skimage", 640, 427, 0, {0}, {0}, {0}},
+    /* A motorcycle in a garage. (skimage's coffee.png and chelsea.png are no
    * use here: both MediaPipe models segment the cup and the cat, centred
    * skin-coloured blobs, as a person; that is the models, not the engine.) */
-  { "motorcycle_left.png",
-    "/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
-    "python3-skimage", 741, 500, 0, { 0 }, { 0 }, { 0 } },
+    {"motorcycle_left.png",
+        "/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
+        "python3-skimage", 741, 500, 0, {0}, {0}, {0}},
 };
 
 /* Mask means as a fraction of 255. Measured when the boxes were chosen:
@@ -135,8 +138,9 @@ info_dims (const char *info, const char *key, int64_t dims[4])
 
   while (p && *p) {
     if (strncmp (p, key, strlen (key)) == 0) {
-      if (sscanf (p + strlen (key), " %lldx%lldx%lldx%lld", &d[0], &d[1],
-              &d[2], &d[3]) != 4)
+      if (sscanf (p + strlen (key), " %lldx%lldx%lldx%lld", &d[0], &d[1], &d[2],
+              &d[3])
+          != 4)
         return -1;
       for (int i = 0; i < 4; i++)
         dims[i] = d[i];
@@ -152,17 +156,16 @@ info_dims (const char *info, const char *key, int64_t dims[4])
 static int
 test_tensor (const char *model)
 {
-  char *argv_info[] = { (char *) seg, "info", (char *) model, "--passes",
-    NULL };
+  char *argv_info[] = {(char *) seg, "info", (char *) model, "--passes", NULL};
   char *in = path_in_dir ("in.npy"), *o1 = path_in_dir ("o1.npy"),
-      *o2 = path_in_dir ("o2.npy");
-  char *argv_run[] = { (char *) seg, "run", (char *) model, "--input-npy",
-    in, "--output-npy", o1, "--threads", "1", NULL };
-  char *argv_bench[] = { (char *) seg, "bench", (char *) model, "--iters",
-    "2", "--warmup", "1", "--threads", "2", NULL };
+       *o2 = path_in_dir ("o2.npy");
+  char *argv_run[] = {(char *) seg, "run", (char *) model, "--input-npy", in,
+      "--output-npy", o1, "--threads", "1", NULL};
+  char *argv_bench[] = {(char *) seg, "bench", (char *) model, "--iters", "2",
+      "--warmup", "1", "--threads", "2", NULL};
   char *info, *bench, err[512];
   int64_t in_dims[4], out_dims[4];
-  npy_array a1 = { 0 }, a2 = { 0 };
+  npy_array a1 = {0}, a2 = {0};
   size_t count = 1;
   float *x;
   uint32_t s = 1;
@@ -179,10 +182,12 @@ test_tensor (const char *model)
   }
   probability = strstr (info, "probability") != NULL;
   CHECK (strstr (info, "ops:") && strstr (info, "parameters:")
-      && strstr (info, "MACs:") && strstr (info, "activations:")
-      && strstr (info, "labels:"), "seg info lacks a section");
+          && strstr (info, "MACs:") && strstr (info, "activations:")
+          && strstr (info, "labels:"),
+      "seg info lacks a section");
   CHECK (strstr (info, "passes:") && strstr (info, "fold-constants")
-      && strstr (info, "pack-weights"), "seg info --passes lacks the passes");
+          && strstr (info, "pack-weights"),
+      "seg info --passes lacks the passes");
 
   for (int i = 0; i < 4; i++)
     count *= (size_t) in_dims[i];
@@ -210,8 +215,10 @@ test_tensor (const char *model)
   }
   CHECK (a1.rank == 4, "output rank %d", a1.rank);
   for (int i = 0; i < 4 && i < a1.rank; i++)
-    CHECK (a1.shape[i] == out_dims[i], "output dim %d is %lld, seg info "
-        "says %lld", i, (long long) a1.shape[i], (long long) out_dims[i]);
+    CHECK (a1.shape[i] == out_dims[i],
+        "output dim %d is %lld, seg info "
+        "says %lld",
+        i, (long long) a1.shape[i], (long long) out_dims[i]);
   if (a1.count == a2.count) {
     double worst = 0, lo = INFINITY, hi = -INFINITY;
     size_t bad = 0;
@@ -230,15 +237,14 @@ test_tensor (const char *model)
         probability ? " or outside [0, 1]" : "");
     CHECK (worst <= 1e-5, "1 and 2 threads differ by %g", worst);
   } else {
-    CHECK (0, "1 and 2 threads gave %zu and %zu values", a1.count,
-        a2.count);
+    CHECK (0, "1 and 2 threads gave %zu and %zu values", a1.count, a2.count);
   }
 
   bench = run_ok (argv_bench);
   if (bench) {
     printf ("%s", bench);
     CHECK (strstr (bench, "median:") && strstr (bench, "p90:")
-        && strstr (bench, "GFLOP/s") && strstr (bench, "peak RSS:"),
+            && strstr (bench, "GFLOP/s") && strstr (bench, "peak RSS:"),
         "seg bench output lacks a line");
     free (bench);
   }
@@ -305,10 +311,9 @@ static int
 test_photo (const char *model, const photo *ph)
 {
   char *mask_path = path_in_dir ("mask.png"), *ov_path = path_in_dir ("ov.png");
-  char *argv_run[] = { (char *) seg, "run", (char *) model, (char *) ph->path,
-    "-o", mask_path, "--overlay", ov_path, NULL };
-  image img = { 0 }, mask = { 0 }, ov = { 0 }, classes = { 0 },
-      ignore = { 0 };
+  char *argv_run[] = {(char *) seg, "run", (char *) model, (char *) ph->path,
+      "-o", mask_path, "--overlay", ov_path, NULL};
+  image img = {0}, mask = {0}, ov = {0}, classes = {0}, ignore = {0};
   uint8_t palette[256 * 3];
   char err[512];
   char *out = run_ok (argv_run);
@@ -323,8 +328,8 @@ test_photo (const char *model, const photo *ph)
     goto out;
   }
   if (mask.width != ph->width || mask.height != ph->height) {
-    CHECK (0, "mask is %dx%d, photo %dx%d", mask.width, mask.height,
-        ph->width, ph->height);
+    CHECK (0, "mask is %dx%d, photo %dx%d", mask.width, mask.height, ph->width,
+        ph->height);
     goto out;
   }
   if (ph->person) {
@@ -334,14 +339,20 @@ test_photo (const char *model, const photo *ph)
 
     printf ("%s: mask mean face %.3f torso %.3f background %.3f\n", ph->name,
         face, torso, bg);
-    CHECK (face >= PERSON_MIN, "face box mean %.3f < %.2f: the person's "
-        "face was not found", face, PERSON_MIN);
-    CHECK (torso >= PERSON_MIN, "torso box mean %.3f < %.2f: the person's "
-        "body was not found", torso, PERSON_MIN);
-    CHECK (bg <= BACKGROUND_MAX, "background box mean %.3f > %.2f: the "
-        "background was taken for a person", bg, BACKGROUND_MAX);
+    CHECK (face >= PERSON_MIN,
+        "face box mean %.3f < %.2f: the person's "
+        "face was not found",
+        face, PERSON_MIN);
+    CHECK (torso >= PERSON_MIN,
+        "torso box mean %.3f < %.2f: the person's "
+        "body was not found",
+        torso, PERSON_MIN);
+    CHECK (bg <= BACKGROUND_MAX,
+        "background box mean %.3f > %.2f: the "
+        "background was taken for a person",
+        bg, BACKGROUND_MAX);
   } else {
-    box all = { 0, 0, mask.width, mask.height };
+    box all = {0, 0, mask.width, mask.height};
     double mean = box_mean (&mask, all);
     size_t high = 0, n = (size_t) mask.width * (size_t) mask.height;
 
@@ -349,8 +360,10 @@ test_photo (const char *model, const photo *ph)
       high += mask.pixels[i] >= 128;
     printf ("%s: mask mean %.3f, %.4f of pixels >= 128\n", ph->name, mean,
         (double) high / (double) n);
-    CHECK (mean <= EMPTY_MEAN_MAX, "mask mean %.3f > %.2f on a photo "
-        "without a person", mean, EMPTY_MEAN_MAX);
+    CHECK (mean <= EMPTY_MEAN_MAX,
+        "mask mean %.3f > %.2f on a photo "
+        "without a person",
+        mean, EMPTY_MEAN_MAX);
     CHECK ((double) high / (double) n <= EMPTY_FRACTION_MAX,
         "%.4f of the mask is foreground on a photo without a person",
         (double) high / (double) n);
@@ -385,12 +398,12 @@ static int
 test_classes (const char *model, const photo *ph, int num_classes)
 {
   char *mask_path = path_in_dir ("classes.png"),
-      *ov_path = path_in_dir ("ov.png");
-  char *argv_run[] = { (char *) seg, "run", (char *) model, (char *) ph->path,
-    "-o", mask_path, "--overlay", ov_path, NULL };
-  image img = { 0 }, classes = { 0 }, ov = { 0 };
+       *ov_path = path_in_dir ("ov.png");
+  char *argv_run[] = {(char *) seg, "run", (char *) model, (char *) ph->path,
+      "-o", mask_path, "--overlay", ov_path, NULL};
+  image img = {0}, classes = {0}, ov = {0};
   uint8_t palette[256 * 3], voc[256 * 3];
-  int entries = 0, used[256] = { 0 }, distinct = 0;
+  int entries = 0, used[256] = {0}, distinct = 0;
   char err[512];
   char *out = run_ok (argv_run);
   size_t n;
@@ -408,13 +421,13 @@ test_classes (const char *model, const photo *ph, int num_classes)
     goto out;
   }
   if (classes.width != ph->width || classes.height != ph->height) {
-    CHECK (0, "class map is %dx%d, photo %dx%d", classes.width,
-        classes.height, ph->width, ph->height);
+    CHECK (0, "class map is %dx%d, photo %dx%d", classes.width, classes.height,
+        ph->width, ph->height);
     goto out;
   }
   image_voc_palette (voc);
   CHECK (entries >= num_classes
-      && memcmp (palette, voc, (size_t) num_classes * 3) == 0,
+          && memcmp (palette, voc, (size_t) num_classes * 3) == 0,
       "palette (%d entries) is not the VOC colour map", entries);
   n = (size_t) classes.width * (size_t) classes.height;
   for (size_t i = 0; i < n; i++)
@@ -445,7 +458,8 @@ main (int argc, char **argv)
   int ret;
 
   if (argc < 4) {
-    fprintf (stderr, "usage: test-models SEG tensor|photo|classes MODEL "
+    fprintf (stderr,
+        "usage: test-models SEG tensor|photo|classes MODEL "
         "[PHOTO [NUM_CLASSES]]\n");
     return 2;
   }
@@ -454,7 +468,7 @@ main (int argc, char **argv)
   model = argv[3];
   if (access (model, R_OK) != 0) {
     printf ("SKIP: %s not found (scripts/fetch-models.sh fetches the "
-        "MediaPipe models; torch fixtures need python3-torchvision)\n",
+            "MediaPipe models; torch fixtures need python3-torchvision)\n",
         model);
     return TEST_SKIP;
   }
@@ -464,8 +478,8 @@ main (int argc, char **argv)
       return 2;
     }
     if (access (ph->path, R_OK) != 0) {
-      printf ("SKIP: %s not found (install the Debian package %s)\n",
-          ph->path, ph->package);
+      printf ("SKIP: %s not found (install the Debian package %s)\n", ph->path,
+          ph->package);
       return TEST_SKIP;
     }
   }

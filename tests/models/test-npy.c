@@ -68,8 +68,8 @@ expect_ok (const uint8_t *buf, size_t len, int rank, const int64_t *shape,
   }
   CHECK (a.rank == rank, "%s: rank %d, expected %d", what, a.rank, rank);
   for (int i = 0; i < rank && i < a.rank; i++)
-    CHECK (a.shape[i] == shape[i], "%s: dim %d is %lld, expected %lld", what,
-        i, (long long) a.shape[i], (long long) shape[i]);
+    CHECK (a.shape[i] == shape[i], "%s: dim %d is %lld, expected %lld", what, i,
+        (long long) a.shape[i], (long long) shape[i]);
   npy_array_clear (&a);
 }
 
@@ -88,10 +88,12 @@ expect_error (const uint8_t *buf, size_t len, const char *needle,
     return;
   }
   CHECK (a.data == NULL, "%s: data left allocated after an error", what);
-  CHECK (strncmp (err, "t.npy: ", 7) == 0, "%s: message does not start with "
-      "the file name: '%s'", what, err);
-  CHECK (strstr (err, needle) != NULL, "%s: message '%s' lacks '%s'", what,
-      err, needle);
+  CHECK (strncmp (err, "t.npy: ", 7) == 0,
+      "%s: message does not start with "
+      "the file name: '%s'",
+      what, err);
+  CHECK (strstr (err, needle) != NULL, "%s: message '%s' lacks '%s'", what, err,
+      needle);
   CHECK (strchr (err, '\n') == NULL, "%s: message spans lines: '%s'", what,
       err);
 }
@@ -100,9 +102,13 @@ static void
 test_round_trip (const char *dir)
 {
   static const int64_t shapes[][4] = {
-    { 0 }, { 7 }, { 3, 5 }, { 1, 3, 97, 97 }, { 1, 0, 4, 4 },
+      {0},
+      {7},
+      {3, 5},
+      {1, 3, 97, 97},
+      {1, 0, 4, 4},
   };
-  static const int ranks[] = { 0, 1, 2, 4, 4 };
+  static const int ranks[] = {0, 1, 2, 4, 4};
   char path[4096], err[512];
 
   snprintf (path, sizeof path, "%s/rt.npy", dir);
@@ -137,8 +143,7 @@ test_round_trip (const char *dir)
     if (npy_read (path, &a, err, sizeof err) < 0) {
       CHECK (0, "read back rank %d: %s", ranks[s], err);
     } else {
-      CHECK (a.rank == ranks[s], "rank %d read back as %d", ranks[s],
-          a.rank);
+      CHECK (a.rank == ranks[s], "rank %d read back as %d", ranks[s], a.rank);
       CHECK (a.count == count, "count %zu read back as %zu", count, a.count);
       for (int i = 0; i < a.rank; i++)
         CHECK (a.shape[i] == shapes[s][i], "dim %d changed", i);
@@ -155,23 +160,33 @@ static void
 test_accepted_headers (void)
 {
   static uint8_t buf[4096];
-  static const int64_t s23[] = { 2, 3 }, s5[] = { 5 }, s1[] = { 1, 3, 4, 4 };
+  static const int64_t s23[] = {2, 3}, s5[] = {5}, s1[] = {1, 3, 4, 4};
   size_t n;
 
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_ok (buf, n, 2, s23, "numpy 1.0 header");
-  n = build (buf, 2, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 2,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_ok (buf, n, 2, s23, "2.0 header");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (5,), }", 16, 20);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (5,), }",
+      16, 20);
   expect_ok (buf, n, 1, s5, "old 16-byte alignment, 1-tuple");
-  n = build (buf, 1, "{\"shape\":(1,3,4,4),\"descr\":\"<f4\","
-      "\"fortran_order\":False}", 64, 192);
+  n = build (buf, 1,
+      "{\"shape\":(1,3,4,4),\"descr\":\"<f4\","
+      "\"fortran_order\":False}",
+      64, 192);
   expect_ok (buf, n, 4, s1, "double quotes, other key order, no spaces");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (), }", 64, 4);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (), }",
+      64, 4);
   expect_ok (buf, n, 0, s5, "rank 0");
 }
 
@@ -180,7 +195,7 @@ test_refusals (void)
 {
   static uint8_t buf[4096];
   const char *ok = "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), }";
+                   "'shape': (2, 3), }";
   size_t n;
 
   n = build (buf, 1, ok, 64, 24);
@@ -202,64 +217,100 @@ test_refusals (void)
   buf[11] = 0x10;
   expect_error (buf, n, "header length", "2.0 header length of 256 MiB");
 
-  n = build (buf, 1, "{'descr': '<f8', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 48);
+  n = build (buf, 1,
+      "{'descr': '<f8', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 48);
   expect_error (buf, n, "'descr' is '<f8'", "float64");
-  n = build (buf, 1, "{'descr': '>f4', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '>f4', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "'descr' is '>f4'", "big-endian");
-  n = build (buf, 1, "{'descr': [('a', '<f4')], 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': [('a', '<f4')], 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "'descr'", "structured dtype");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': True, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': True, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "'fortran_order' is True", "Fortran order");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': 0, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': 0, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "'fortran_order'", "fortran_order not a bool");
   n = build (buf, 1, "{'descr': '<f4', 'shape': (2, 3), }", 64, 24);
   expect_error (buf, n, "lacks the field 'fortran_order'", "missing key");
   n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, }", 64, 24);
   expect_error (buf, n, "lacks the field 'shape'", "missing shape");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), 'extra': 1}", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), 'extra': 1}",
+      64, 24);
   expect_error (buf, n, "'extra'", "unknown key");
-  n = build (buf, 1, "{'descr': '<f4', 'descr': '<f4', "
-      "'fortran_order': False, 'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'descr': '<f4', "
+      "'fortran_order': False, 'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "repeated key 'descr'", "repeated key");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, -3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, -3), }",
+      64, 24);
   expect_error (buf, n, "'shape'", "negative dim");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2.5, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2.5, 3), }",
+      64, 24);
   expect_error (buf, n, "'shape'", "fractional dim");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (6), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (6), }",
+      64, 24);
   expect_error (buf, n, "'shape'", "parenthesised int, not a tuple");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': [2, 3], }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': [2, 3], }",
+      64, 24);
   expect_error (buf, n, "'shape' is not a tuple", "list shape");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1), }", 64, 4);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1), }",
+      64, 4);
   expect_error (buf, n, "more than 8 dimensions", "rank 9");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (99999999999, 1), }", 64, 4);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (99999999999, 1), }",
+      64, 4);
   expect_error (buf, n, "'shape' has a dimension over", "huge dim");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (65536, 65536, 65536), }", 64, 4);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (65536, 65536, 65536), }",
+      64, 4);
   expect_error (buf, n, "more than", "element count overflow");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), } x", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), } x",
+      64, 24);
   expect_error (buf, n, "trailing text", "text after the dict");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   buf[20] = 0xc3;
   expect_error (buf, n, "non-ASCII", "non-ASCII header byte");
-  n = build (buf, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), ", 64, 24);
+  n = build (buf, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), ",
+      64, 24);
   expect_error (buf, n, "malformed", "unclosed dict");
-  n = build (buf, 1, "{'descr: '<f4', 'fortran_order': False, "
-      "'shape': (2, 3), }", 64, 24);
+  n = build (buf, 1,
+      "{'descr: '<f4', 'fortran_order': False, "
+      "'shape': (2, 3), }",
+      64, 24);
   expect_error (buf, n, "t.npy: header", "unbalanced quote");
 }
 
@@ -283,8 +334,7 @@ test_read_errors (const char *dir)
   if (f)
     fclose (f);
   CHECK (npy_read (path, &a, err, sizeof err) < 0, "empty file accepted");
-  CHECK (strstr (err, path) && strstr (err, "bad magic"), "empty: '%s'",
-      err);
+  CHECK (strstr (err, path) && strstr (err, "bad magic"), "empty: '%s'", err);
   unlink (path);
 
   snprintf (path, sizeof path, "%s/no/such/dir/out.npy", dir);
@@ -299,8 +349,10 @@ static void
 test_corruption (void)
 {
   static uint8_t good[4096], buf[4096];
-  size_t n = build (good, 1, "{'descr': '<f4', 'fortran_order': False, "
-      "'shape': (1, 3, 2, 2), }", 64, 48);
+  size_t n = build (good, 1,
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (1, 3, 2, 2), }",
+      64, 48);
   int accepted = 0;
 
   for (int iter = 0; iter < 20000; iter++) {
@@ -320,8 +372,10 @@ test_corruption (void)
       size_t count = 1;
       for (int i = 0; i < a.rank; i++)
         count *= (size_t) a.shape[i];
-      CHECK (count == a.count, "accepted array with count %zu for shape "
-          "product %zu", a.count, count);
+      CHECK (count == a.count,
+          "accepted array with count %zu for shape "
+          "product %zu",
+          a.count, count);
       accepted++;
       npy_array_clear (&a);
     } else {
@@ -329,7 +383,8 @@ test_corruption (void)
     }
   }
   /* Flipping only padding spaces leaves the file valid, so some survive. */
-  CHECK (accepted > 0, "no corrupted header was ever accepted; the "
+  CHECK (accepted > 0,
+      "no corrupted header was ever accepted; the "
       "corruption loop is not reaching the parser's success path");
 }
 

@@ -179,7 +179,8 @@ read_indexed_png (const char *path, image *out, uint8_t *palette,
     palette[3 * i + 2] = pal[i].blue;
   }
   if (image_alloc (out, (int) png_get_image_width (png, info),
-          (int) png_get_image_height (png, info), 1) < 0)
+          (int) png_get_image_height (png, info), 1)
+      < 0)
     png_error (png, "bad size");
   rows = malloc ((size_t) out->height * sizeof *rows);
   if (!rows)

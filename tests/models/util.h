@@ -7,18 +7,19 @@
 #include <stdint.h>
 
 /* What one run of the tool did. */
-typedef struct {
-  int status;   /* exit code, or -1 if it died from a signal */
-  int signal;   /* the signal, when status is -1 */
-  char *out;    /* everything written to stdout, NUL-terminated; owned */
-  char *err;    /* everything written to stderr; owned */
+typedef struct
+{
+  int status; /* exit code, or -1 if it died from a signal */
+  int signal; /* the signal, when status is -1 */
+  char *out;  /* everything written to stdout, NUL-terminated; owned */
+  char *err;  /* everything written to stderr; owned */
 } tool_result;
 
 /* Runs argv (argv[0] is the program path, NULL-terminated) with stdout and
  * stderr captured through files in scratch_dir. Aborts the test on a
  * failure to spawn, which is a broken test set-up, not a tool failure. */
-void run_tool (char *const argv[], const char *scratch_dir,
-    tool_result *result);
+void
+run_tool (char *const argv[], const char *scratch_dir, tool_result *result);
 
 void tool_result_clear (tool_result *result);
 
@@ -38,7 +39,7 @@ void remove_scratch_dir (char *path);
  * (up to 256 RGB triplets; *entries gets the count). Fails (-1) for any
  * other colour type or depth, which is how the tests prove the tool wrote
  * class indices rather than colours. */
-int read_indexed_png (const char *path, image *out, uint8_t *palette,
-    int *entries);
+int
+read_indexed_png (const char *path, image *out, uint8_t *palette, int *entries);
 
 #endif

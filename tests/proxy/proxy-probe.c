@@ -56,8 +56,10 @@ keygen (const gchar *dir, const gchar *name)
     return 1;
   }
   cert = g_strdup_printf ("#   ZeroMQ CURVE **Secret** Certificate\n"
-      "metadata\n    name = \"%s\"\ncurve\n    public-key = \"%s\"\n"
-      "    secret-key = \"%s\"\n", name, pub, sec);
+                          "metadata\n    name = \"%s\"\ncurve\n    public-key "
+                          "= \"%s\"\n"
+                          "    secret-key = \"%s\"\n",
+      name, pub, sec);
   pubtext = g_strdup_printf ("%s\n", pub);
   sectext = g_strdup_printf ("%s\n", sec);
   if (!g_file_set_contents_full (kpath, cert, -1,
@@ -88,23 +90,21 @@ sub (int argc, char **argv)
   gchar *status_stream = NULL, *status_file = NULL;
   gdouble seconds = 10;
   gint slow_ms = 0, rcvhwm = 0, gap_ms = 700;
-  GOptionEntry entries[] = {
-    {"connect", 0, 0, G_OPTION_ARG_STRING_ARRAY, &connects, "endpoint", "EP"},
-    {"server-key", 0, 0, G_OPTION_ARG_FILENAME, &server_key_file, "", "F"},
-    {"client-key", 0, 0, G_OPTION_ARG_FILENAME, &client_key_file, "", "F"},
-    {"stream", 0, 0, G_OPTION_ARG_STRING, &stream, "", "NAME"},
-    {"status-stream", 0, 0, G_OPTION_ARG_STRING, &status_stream, "", "N"},
-    {"status-file", 0, 0, G_OPTION_ARG_FILENAME, &status_file, "", "F"},
-    {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "", "S"},
-    {"slow", 0, 0, G_OPTION_ARG_INT, &slow_ms, "", "MS"},
-    {"rcvhwm", 0, 0, G_OPTION_ARG_INT, &rcvhwm, "", "N"},
-    {"gap-ms", 0, 0, G_OPTION_ARG_INT, &gap_ms, "", "MS"},
-    {NULL}
-  };
+  GOptionEntry entries[] = {{"connect", 0, 0, G_OPTION_ARG_STRING_ARRAY,
+                                &connects, "endpoint", "EP"},
+      {"server-key", 0, 0, G_OPTION_ARG_FILENAME, &server_key_file, "", "F"},
+      {"client-key", 0, 0, G_OPTION_ARG_FILENAME, &client_key_file, "", "F"},
+      {"stream", 0, 0, G_OPTION_ARG_STRING, &stream, "", "NAME"},
+      {"status-stream", 0, 0, G_OPTION_ARG_STRING, &status_stream, "", "N"},
+      {"status-file", 0, 0, G_OPTION_ARG_FILENAME, &status_file, "", "F"},
+      {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "", "S"},
+      {"slow", 0, 0, G_OPTION_ARG_INT, &slow_ms, "", "MS"},
+      {"rcvhwm", 0, 0, G_OPTION_ARG_INT, &rcvhwm, "", "N"},
+      {"gap-ms", 0, 0, G_OPTION_ARG_INT, &gap_ms, "", "MS"}, {NULL}};
   g_autoptr (GOptionContext) ctx = g_option_context_new ("sub");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) streams = g_hash_table_new_full (g_str_hash,
-      g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) streams =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GString) events = g_string_new (NULL);
   gchar server[41] = "", cpub[41] = "", csec[41] = "";
   segmask_sub_options opt;
@@ -118,8 +118,8 @@ sub (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || !connects
       || !connects[0]) {
-    fprintf (stderr, "proxy-probe sub: %s\n", error ? error->message
-        : "--connect is required");
+    fprintf (stderr, "proxy-probe sub: %s\n",
+        error ? error->message : "--connect is required");
     return 64;
   }
   if (server_key_file
@@ -144,8 +144,7 @@ sub (int argc, char **argv)
     return 1;
   }
   for (guint i = 1; connects[i]; i++)
-    if (segmask_sub_connect (s, connects[i], err, sizeof (err))
-        != SEGMASK_OK) {
+    if (segmask_sub_connect (s, connects[i], err, sizeof (err)) != SEGMASK_OK) {
       fprintf (stderr, "proxy-probe: %s\n", err);
       segmask_sub_free (&s);
       return 1;
@@ -194,8 +193,8 @@ sub (int argc, char **argv)
       ss->session = m->header.session;
     } else if (m->header.seq > ss->seq + 1) {
       ss->missed += m->header.seq - ss->seq - 1;
-      g_string_append_printf (events, "seqgap %s %.3f %" G_GUINT64_FORMAT
-          "\n", m->header.stream, t, m->header.seq - ss->seq - 1);
+      g_string_append_printf (events, "seqgap %s %.3f %" G_GUINT64_FORMAT "\n",
+          m->header.stream, t, m->header.seq - ss->seq - 1);
     }
     ss->seq = m->header.seq;
     ss->masks++;
@@ -212,9 +211,9 @@ sub (int argc, char **argv)
     gdouble span = ss->last - ss->first;
 
     printf ("stream %s masks=%" G_GUINT64_FORMAT " missed=%" G_GUINT64_FORMAT
-        " sessions=%u rate=%.2f first=%.3f last=%.3f\n", (gchar *) k,
-        ss->masks, ss->missed, ss->sessions, span > 0 ? (ss->masks - 1) / span
-        : 0.0, ss->first, ss->last);
+            " sessions=%u rate=%.2f first=%.3f last=%.3f\n",
+        (gchar *) k, ss->masks, ss->missed, ss->sessions,
+        span > 0 ? (ss->masks - 1) / span : 0.0, ss->first, ss->last);
   }
   fputs (events->str, stdout);
   printf ("total masks=%" G_GUINT64_FORMAT " status=%" G_GUINT64_FORMAT "\n",

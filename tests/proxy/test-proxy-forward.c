@@ -31,14 +31,15 @@ typedef struct
 static void
 make_mask (Msg *m, const gchar *stream, guint64 seq)
 {
-  segmask_header h = { 0 };
+  segmask_header h = {0};
   guint8 raw[16 * 4];
   segmask_codec *codec = segmask_codec_new ();
 
   memset (raw, 1, sizeof (raw));
   memset (raw, 0, 20);
   EXPECT (segmask_payload_encode (codec, SEGMASK_ENC_RLE, 0, raw, sizeof (raw),
-          m->payload, sizeof (m->payload), &m->payload_len) == SEGMASK_OK);
+              m->payload, sizeof (m->payload), &m->payload_len)
+      == SEGMASK_OK);
   segmask_codec_free (&codec);
   h.type = SEGMASK_MSG_MASK;
   h.kind = SEGMASK_KIND_CLASSES;
@@ -57,8 +58,9 @@ make_mask (Msg *m, const gchar *stream, guint64 seq)
   h.stream = stream;
   h.model_name = "m";
   h.model_sha256 = "00";
-  EXPECT (segmask_header_encode (&h, m->header, sizeof (m->header),
-          &m->header_len) == SEGMASK_OK);
+  EXPECT (
+      segmask_header_encode (&h, m->header, sizeof (m->header), &m->header_len)
+      == SEGMASK_OK);
   segmask_topic (SEGMASK_MSG_MASK, stream, m->topic, sizeof (m->topic));
 }
 
@@ -77,7 +79,7 @@ wait_subscription (void *xpub, const gchar *want, gsize want_len, int ms)
   gint64 end = g_get_monotonic_time () + ms * 1000;
 
   while (g_get_monotonic_time () < end) {
-    zmq_pollitem_t it = { xpub, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t it = {xpub, 0, ZMQ_POLLIN, 0};
     guint8 buf[256];
     int n;
 
@@ -94,7 +96,7 @@ wait_subscription (void *xpub, const gchar *want, gsize want_len, int ms)
 static gboolean
 recv3 (void *sub, GBytes *parts[3], int ms)
 {
-  zmq_pollitem_t it = { sub, 0, ZMQ_POLLIN, 0 };
+  zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
 
   if (zmq_poll (&it, 1, ms) <= 0)
     return FALSE;
@@ -129,10 +131,9 @@ main (void)
   g_autofree gchar *set_a = g_strdup_printf ("upstream a.endpoint=%s", ep_a);
   g_autofree gchar *set_b = g_strdup_printf ("upstream b.endpoint=%s", ep_b);
   g_autofree gchar *none = g_strdup_printf ("%s/none", dir);
-  const gchar *argv[] = { proxy, "--config-dir", none, "--set", set_bind,
-    "--set", "proxy.allow-plaintext=true", "--set", set_a, "--set", set_b,
-    NULL
-  };
+  const gchar *argv[] = {proxy, "--config-dir", none, "--set", set_bind,
+      "--set", "proxy.allow-plaintext=true", "--set", set_a, "--set", set_b,
+      NULL};
   void *ctx = zmq_ctx_new (), *pa, *pb, *sub;
   int zero = 0, status;
   GPid pid;
@@ -153,7 +154,7 @@ main (void)
   EXPECT (zmq_bind (pa, ep_a) == 0);
   EXPECT (zmq_bind (pb, ep_b) == 0);
   EXPECT (g_spawn_async (NULL, (gchar **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-          NULL, NULL, &pid, NULL));
+      NULL, NULL, &pid, NULL));
 
   /* A subscriber's first subscription reaches both publishers. */
   EXPECT (zmq_connect (sub, ep_d) == 0);
@@ -175,19 +176,20 @@ main (void)
   EXPECT (zmq_send (pa, m2.header, m2.header_len, 0) >= 0);
   send_msg (pa, &m2);
   send_msg (pb, &m3);
-  send_msg (pb, &dup);          /* s1 from a second upstream */
+  send_msg (pb, &dup); /* s1 from a second upstream */
 
   end = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end && !(got1 && got2 && got3 && got_dup
-          && status_ok)) {
+  while (g_get_monotonic_time () < end
+      && !(got1 && got2 && got3 && got_dup && status_ok)) {
     segmask_header h;
 
     if (!recv3 (sub, parts, 200))
       continue;
     EXPECT (segmask_message_parse (g_bytes_get_data (parts[0], NULL),
-            g_bytes_get_size (parts[0]), g_bytes_get_data (parts[1], NULL),
-            g_bytes_get_size (parts[1]), g_bytes_get_size (parts[2]), 0, &h,
-            NULL) == SEGMASK_OK);
+                g_bytes_get_size (parts[0]), g_bytes_get_data (parts[1], NULL),
+                g_bytes_get_size (parts[1]), g_bytes_get_size (parts[2]), 0, &h,
+                NULL)
+        == SEGMASK_OK);
     if (h.type == SEGMASK_MSG_STATUS) {
       g_autofree gchar *text = g_strndup (g_bytes_get_data (parts[2], NULL),
           g_bytes_get_size (parts[2]));
@@ -201,8 +203,7 @@ main (void)
         status_ok = TRUE;
     } else {
       /* Every frame exactly as the publisher sent it. */
-      const Msg *want = h.seq == 2 ? &m2 : !strcmp (h.stream, "s2") ? &m3
-          : &m1;
+      const Msg *want = h.seq == 2 ? &m2 : !strcmp (h.stream, "s2") ? &m3 : &m1;
 
       EXPECT (same (parts[0], want->topic, strlen (want->topic)));
       EXPECT (same (parts[1], want->header, want->header_len));

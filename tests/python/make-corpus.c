@@ -33,10 +33,11 @@
 #include <string.h>
 #include <zmq.h>
 
-static const char *const labels[] = { "background", "person", "cat" };
+static const char *const labels[] = {"background", "person", "cat"};
 /* A label as a model file might carry it: the publisher sends ESC as '?'. */
-static const char *const dirty_labels[] = { "background", "per\x1b[31mson",
-  "c\x7f" "at" };
+static const char *const dirty_labels[] = {"background", "per\x1b[31mson",
+    "c\x7f"
+    "at"};
 static const char *const *use_labels = labels;
 
 typedef struct
@@ -69,9 +70,8 @@ put32 (uint8_t *p, uint32_t v)
 }
 
 static void
-make (segmask_codec *codec, Msg *m, segmask_msg_type type,
-    segmask_encoding enc, segmask_kind kind, uint32_t w, uint32_t h,
-    uint32_t stride)
+make (segmask_codec *codec, Msg *m, segmask_msg_type type, segmask_encoding enc,
+    segmask_kind kind, uint32_t w, uint32_t h, uint32_t stride)
 {
   segmask_header hd;
   uint8_t raw[64 * 40];
@@ -98,9 +98,11 @@ make (segmask_codec *codec, Msg *m, segmask_msg_type type,
     for (uint32_t y = 0; y < h; y++)
       for (uint32_t x = 0; x < stride; x++)
         raw[y * stride + x] = kind == SEGMASK_KIND_CLASSES
-            ? (uint8_t) (((x / 17) + (y / 13)) % 3) : (uint8_t) (x * 5 + y);
+            ? (uint8_t) (((x / 17) + (y / 13)) % 3)
+            : (uint8_t) (x * 5 + y);
     if (segmask_payload_encode (codec, enc, 3, raw, hd.raw_len, m->pay,
-            sizeof (m->pay), &m->plen) != SEGMASK_OK)
+            sizeof (m->pay), &m->plen)
+        != SEGMASK_OK)
       exit (1);
   } else if (type == SEGMASK_MSG_STATUS) {
     m->plen = (size_t) snprintf ((char *) m->pay, sizeof (m->pay),
@@ -143,12 +145,15 @@ emit (FILE *f, segmask_codec *codec, const Msg *m)
     write_frame (f, m->pay, m->plen);
   for (int i = 3; i < m->nframes; i++)
     write_frame (f, m->pay, m->plen);
-  if (m->nframes == 3 && segmask_message_parse (m->topic, m->tlen, m->hdr,
-          m->hlen, m->plen, 0, &h, &why) == SEGMASK_OK) {
+  if (m->nframes == 3
+      && segmask_message_parse (m->topic, m->tlen, m->hdr, m->hlen, m->plen, 0,
+             &h, &why)
+          == SEGMASK_OK) {
     ok = 1;
     if (h.type == SEGMASK_MSG_MASK)
-      ok = h.raw_len <= sizeof (out) && segmask_payload_decode (codec, &h,
-          m->pay, m->plen, out, &why) == SEGMASK_OK;
+      ok = h.raw_len <= sizeof (out)
+          && segmask_payload_decode (codec, &h, m->pay, m->plen, out, &why)
+              == SEGMASK_OK;
   }
   fputc (ok ? 0 : 1, f);
   put32 (b, ok && h.type == SEGMASK_MSG_MASK ? h.raw_len : 0);
@@ -170,43 +175,51 @@ emit (FILE *f, segmask_codec *codec, const Msg *m)
 #define OVERFLOW "########################################"
 
 static const char *const key_texts[] = {
-  PUB1 "\n",
-  PUB1,
-  PUB1 ", " PUB2 "\n\t" SEC1 "\r\n",
-  PUB1 "\n" PUB1 "\n",
-  "#" PUB1 "\n",
-  "# a comment\n" PUB1 "\n",
-  PUB1 " # trailing\n",
-  OVERFLOW "\n",
-  PUB1 "x\n",
-  "\xff" PUB1 "\n",
-  "", "\n \t\r\n", ",",
-  "#   ZeroMQ CURVE Secret Certificate\n#   Exchange securely, or use a secure mechanism to generate the key pair.\n\nmetadata\ncurve\n    public-key = \"" PUB1 "\"\n    secret-key = \"" SEC1 "\"\n",
-  "#   ZeroMQ CURVE Public Certificate\n\nmetadata\n    name = \"segd\"\ncurve\n    public-key = \"" PUB2 "\"\n",
-  "curve\n    public-key = \"" PUB1 "\"\n    secret-key = \"" SEC2 "\"\n",
-  "curve\n    secret-key = \"" SEC2 "\"\n",
-  "curve\n    public-key = '" PUB1 "'\n",
-  "curve\n    public-key = " PUB2 "\n",
-  "curve\n    public-key = " PUB1 "\n",
-  "curve # the keys\n    public-key = \"" PUB2 "\"   # ours\n",
-  "curve\r\n    public-key = \"" PUB2 "\"\r\n    secret-key = \"" SEC2 "\"\r\n",
-  "curve\n\tpublic-key = \"" PUB2 "\"\n",
-  "curve\n  public-key = \"" PUB2 "\"\n",
-  "curve\n        public-key = \"" PUB2 "\"\n",
-  "metadata\n    curve\n        public-key = \"" PUB2 "\"\ncurve\n",
-  "curve\n    public-key = \"" PUB2 "\"\n    public-key = \"" PUB1 "\"\n",
-  "curve\n    public-key = \"" PUB2 "\n",
-  "curve\n    public-key = \"" PUB2 "\" x\n",
-  "curve\n    public-key = \"\"\n    secret-key =\n",
-  "curve\n    = \"" PUB2 "\"\n",
-  "curve\n    public-key\n        x = 1\n",
-  "curvexxxxxxxxxxxxxxxx\n    public-key = \"" PUB2 "\"\ncurve\n",
-  "curves\n    public-key = \"" PUB2 "\"\n",
-  "metadata\n    public-key = \"" PUB2 "\"\n",
-  "curve\n    public-key = \"" OVERFLOW "\"\n    secret-key = \"" SEC1 "x\"\n",
+    PUB1 "\n",
+    PUB1,
+    PUB1 ", " PUB2 "\n\t" SEC1 "\r\n",
+    PUB1 "\n" PUB1 "\n",
+    "#" PUB1 "\n",
+    "# a comment\n" PUB1 "\n",
+    PUB1 " # trailing\n",
+    OVERFLOW "\n",
+    PUB1 "x\n",
+    "\xff" PUB1 "\n",
+    "",
+    "\n \t\r\n",
+    ",",
+    "#   ZeroMQ CURVE Secret Certificate\n#   Exchange securely, or use a "
+    "secure mechanism to generate the key pair.\n\nmetadata\ncurve\n    "
+    "public-key = \"" PUB1 "\"\n    secret-key = \"" SEC1 "\"\n",
+    "#   ZeroMQ CURVE Public Certificate\n\nmetadata\n    name = "
+    "\"segd\"\ncurve\n    public-key = \"" PUB2 "\"\n",
+    "curve\n    public-key = \"" PUB1 "\"\n    secret-key = \"" SEC2 "\"\n",
+    "curve\n    secret-key = \"" SEC2 "\"\n",
+    "curve\n    public-key = '" PUB1 "'\n",
+    "curve\n    public-key = " PUB2 "\n",
+    "curve\n    public-key = " PUB1 "\n",
+    "curve # the keys\n    public-key = \"" PUB2 "\"   # ours\n",
+    "curve\r\n    public-key = \"" PUB2 "\"\r\n    secret-key = \"" SEC2
+    "\"\r\n",
+    "curve\n\tpublic-key = \"" PUB2 "\"\n",
+    "curve\n  public-key = \"" PUB2 "\"\n",
+    "curve\n        public-key = \"" PUB2 "\"\n",
+    "metadata\n    curve\n        public-key = \"" PUB2 "\"\ncurve\n",
+    "curve\n    public-key = \"" PUB2 "\"\n    public-key = \"" PUB1 "\"\n",
+    "curve\n    public-key = \"" PUB2 "\n",
+    "curve\n    public-key = \"" PUB2 "\" x\n",
+    "curve\n    public-key = \"\"\n    secret-key =\n",
+    "curve\n    = \"" PUB2 "\"\n",
+    "curve\n    public-key\n        x = 1\n",
+    "curvexxxxxxxxxxxxxxxx\n    public-key = \"" PUB2 "\"\ncurve\n",
+    "curves\n    public-key = \"" PUB2 "\"\n",
+    "metadata\n    public-key = \"" PUB2 "\"\n",
+    "curve\n    public-key = \"" OVERFLOW "\"\n    secret-key = \"" SEC1
+    "x\"\n",
 };
 
-static const char interesting[] = " \t\r\n#\"'=,x\xff" "0";
+static const char interesting[] = " \t\r\n#\"'=,x\xff"
+                                  "0";
 
 static void
 put_blob (FILE *f, const void *p, size_t n)
@@ -228,8 +241,9 @@ emit_key (FILE *f, int kind, const char *text, size_t len)
 
   if (!r)
     exit (1);
-  st = segmask_keyring_add_text (r, kind ? SEGMASK_KEY_SECRET
-      : SEGMASK_KEY_PUBLIC, text, len, "corpus", err, sizeof (err));
+  st = segmask_keyring_add_text (r,
+      kind ? SEGMASK_KEY_SECRET : SEGMASK_KEY_PUBLIC, text, len, "corpus", err,
+      sizeof (err));
   fputc (kind, f);
   put_blob (f, text, len);
   fputc (st == SEGMASK_OK ? 0 : 1, f);
@@ -259,7 +273,7 @@ key_corpus (FILE *f)
         size_t l = len, at;
         int op = (int) (rnd () % 4);
         char c = rnd () & 1 ? interesting[rnd () % (sizeof (interesting) - 1)]
-            : (char) (1 + rnd () % 255);
+                            : (char) (1 + rnd () % 255);
 
         memcpy (t, key_texts[i], len);
         at = l ? rnd () % l : 0;
@@ -291,8 +305,9 @@ read_path (const char *kind, const char *path)
 
   if (!r)
     return 70;
-  st = segmask_keyring_add_path (r, strcmp (kind, "secret") == 0
-      ? SEGMASK_KEY_SECRET : SEGMASK_KEY_PUBLIC, path, err, sizeof (err));
+  st = segmask_keyring_add_path (r,
+      strcmp (kind, "secret") == 0 ? SEGMASK_KEY_SECRET : SEGMASK_KEY_PUBLIC,
+      path, err, sizeof (err));
   if (st != SEGMASK_OK) {
     printf ("error: %s\n", err);
   } else {
@@ -322,8 +337,8 @@ main (int argc, char **argv)
     return 64;
   }
   for (int e = 0; e <= 2; e++)
-    make (codec, &base[nbase++], SEGMASK_MSG_MASK, e, SEGMASK_KIND_CLASSES,
-        40, 30, 40);
+    make (codec, &base[nbase++], SEGMASK_MSG_MASK, e, SEGMASK_KIND_CLASSES, 40,
+        30, 40);
   make (codec, &base[nbase++], SEGMASK_MSG_MASK, SEGMASK_ENC_RLE,
       SEGMASK_KIND_PROBABILITY, 50, 20, 64);
   make (codec, &base[nbase++], SEGMASK_MSG_MASK, SEGMASK_ENC_ZSTD,
@@ -340,7 +355,12 @@ main (int argc, char **argv)
     t.hlen = n;
     emit (f, codec, &t);
   }
-#define MUT(base_i, stmt) do { m = base[base_i]; stmt; emit (f, codec, &m); } while (0)
+#define MUT(base_i, stmt) \
+  do {                    \
+    m = base[base_i];     \
+    stmt;                 \
+    emit (f, codec, &m);  \
+  } while (0)
   MUT (1, m.hdr[0] = 'X');
   MUT (1, m.hdr[4] = 2);
   MUT (1, put32 (m.hdr + 96, 20000));
@@ -362,15 +382,15 @@ main (int argc, char **argv)
   MUT (1, m.pay[1] = 0xff; m.pay[2] = 0x7f);
   MUT (1, m.pay[0] = 5);
   MUT (1, m.pay[1] = 0x80; m.pay[2] = 0x80; m.pay[3] = 0x80; m.pay[4] = 0x80;
-      m.pay[5] = 0x80; m.pay[6] = 0x01);
+       m.pay[5] = 0x80; m.pay[6] = 0x01);
   MUT (1, m.topic[5] = 'x');
   MUT (1, m.tlen--);
   MUT (1, m.nframes = 2);
   MUT (1, m.nframes = 4);
   MUT (1, m.nframes = 1);
   MUT (2, m.pay[m.plen - 1] ^= 0x55; m.pay[m.plen / 2] ^= 0x55);
-  MUT (2, put32 (m.hdr + 112, (uint32_t) m.plen + 3); memset (m.pay + m.plen,
-          0, 3); m.plen += 3);
+  MUT (2, put32 (m.hdr + 112, (uint32_t) m.plen + 3);
+       memset (m.pay + m.plen, 0, 3); m.plen += 3);
   MUT (2, m.pay[5] ^= 0x20);
   MUT (0, put32 (m.hdr + 100, 300); put32 (m.hdr + 108, 40 * 300));
   MUT (0, m.pay[7] = 3);
@@ -409,8 +429,8 @@ main (int argc, char **argv)
   emit (f, codec, &m);
   /* Labels with control bytes as a model file has them: sent as '?'. */
   use_labels = dirty_labels;
-  make (codec, &m, SEGMASK_MSG_MASK, SEGMASK_ENC_RLE, SEGMASK_KIND_CLASSES,
-      40, 30, 40);
+  make (codec, &m, SEGMASK_MSG_MASK, SEGMASK_ENC_RLE, SEGMASK_KIND_CLASSES, 40,
+      30, 40);
   use_labels = labels;
   emit (f, codec, &m);
 

@@ -24,7 +24,8 @@
 
 #define TOLERANCE 1e-5
 
-typedef struct {
+typedef struct
+{
   uint32_t rng;
   int checks;
   int failures;
@@ -74,12 +75,18 @@ static inline double
 ref_act (seg_act act, double a, double b, double x)
 {
   switch (act) {
-    case SEG_ACT_NONE: return x;
-    case SEG_ACT_RELU: return x > 0 ? x : 0;
-    case SEG_ACT_CLIP: return fmin (fmax (x, a), b);
-    case SEG_ACT_HARDSIGMOID: return fmax (0, fmin (1, a * x + b));
-    case SEG_ACT_HARDSWISH: return x * fmax (0, fmin (1, x / 6 + 0.5));
-    case SEG_ACT_SIGMOID: return 1 / (1 + exp (-x));
+    case SEG_ACT_NONE:
+      return x;
+    case SEG_ACT_RELU:
+      return x > 0 ? x : 0;
+    case SEG_ACT_CLIP:
+      return fmin (fmax (x, a), b);
+    case SEG_ACT_HARDSIGMOID:
+      return fmax (0, fmin (1, a * x + b));
+    case SEG_ACT_HARDSWISH:
+      return x * fmax (0, fmin (1, x / 6 + 0.5));
+    case SEG_ACT_SIGMOID:
+      return 1 / (1 + exp (-x));
   }
   return x;
 }

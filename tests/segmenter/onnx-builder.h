@@ -26,12 +26,13 @@
 
 /* ---- a protobuf writer -------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   uint8_t *p;
   size_t n, cap;
 } buf;
 
-#define END ((buf) { NULL, 0, 0 })
+#define END ((buf){NULL, 0, 0})
 
 static inline void
 b_raw (buf *b, const void *d, size_t n)
@@ -84,7 +85,8 @@ b_int (buf *b, uint32_t field, int64_t v)
 static inline void
 b_fixed32 (buf *b, uint32_t field, uint32_t v)
 {
-  uint8_t t[4] = { (uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16), (uint8_t) (v >> 24) };
+  uint8_t t[4] = {(uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16),
+      (uint8_t) (v >> 24)};
   b_tag (b, field, 5);
   b_raw (b, t, 4);
 }
@@ -130,8 +132,18 @@ b_packed_varints (buf *b, uint32_t field, int n, const int64_t *v)
 
 /* ---- ONNX messages ------------------------------------------------------ */
 
-enum { DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_INT32 = 6, DT_INT64 = 7,
-       DT_STRING = 8, DT_BOOL = 9, DT_FLOAT16 = 10, DT_DOUBLE = 11 };
+enum
+{
+  DT_FLOAT = 1,
+  DT_UINT8 = 2,
+  DT_INT8 = 3,
+  DT_INT32 = 6,
+  DT_INT64 = 7,
+  DT_STRING = 8,
+  DT_BOOL = 9,
+  DT_FLOAT16 = 10,
+  DT_DOUBLE = 11
+};
 
 static inline buf
 tensor_head (const char *name, int dt, int rank, const int64_t *dims)
@@ -177,7 +189,14 @@ ti64 (const char *name, int rank, const int64_t *dims, const int64_t *data)
       (size_t) elements (rank, dims) * sizeof (int64_t));
 }
 
-enum { AT_FLOAT = 1, AT_INT = 2, AT_STRING = 3, AT_TENSOR = 4, AT_INTS = 7 };
+enum
+{
+  AT_FLOAT = 1,
+  AT_INT = 2,
+  AT_STRING = 3,
+  AT_TENSOR = 4,
+  AT_INTS = 7
+};
 
 static inline buf
 attr_i (const char *name, int64_t v)
@@ -229,8 +248,11 @@ attr_t (const char *name, buf t)
   return a;
 }
 
-#define INTS(...) (int) (sizeof ((int64_t[]) { __VA_ARGS__ }) / sizeof (int64_t)), \
-    (int64_t[]) { __VA_ARGS__ }
+#define INTS(...)                                                           \
+  (int) (sizeof ((int64_t[]){__VA_ARGS__}) / sizeof (int64_t)), (int64_t[]) \
+  {                                                                         \
+    __VA_ARGS__                                                             \
+  }
 
 /* Splits "a,,b" into names (empty ones included) and writes each. */
 static inline void
@@ -323,8 +345,8 @@ g_output (buf *g, const char *name, int rank, const int64_t *dims)
 static inline void
 g_std_io (buf *g)
 {
-  g_input (g, "x", 4, (int64_t[]) { 1, 4, 8, 8 });
-  g_output (g, "y", 4, (int64_t[]) { 1, 4, 8, 8 });
+  g_input (g, "x", 4, (int64_t[]){1, 4, 8, 8});
+  g_output (g, "y", 4, (int64_t[]){1, 4, 8, 8});
 }
 
 static inline buf
@@ -372,7 +394,8 @@ expect_ok (buf m, int line)
   seg_status st = import_bytes (m.p, m.n, &g, &err);
   free (m.p);
   if (st != SEG_OK || !g) {
-    fprintf (stderr, "%s:%d: import failed (%d): %s\n", __FILE__, line, st, err.msg);
+    fprintf (stderr, "%s:%d: import failed (%d): %s\n", __FILE__, line, st,
+        err.msg);
     failures++;
     seg_graph_free (g);
     return NULL;
@@ -389,9 +412,11 @@ expect_fail (buf m, seg_status want, const char *n1, const char *n2, int line)
   seg_err err;
   seg_status st = import_bytes (m.p, m.n, &g, &err);
   free (m.p);
-  if (st != want || g != NULL || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2)
+  if (st != want || g != NULL
+      || strncmp (err.msg, FILE_NAME ": ", strlen (FILE_NAME) + 2)
       || (n1 && !strstr (err.msg, n1)) || (n2 && !strstr (err.msg, n2))) {
-    fprintf (stderr, "%s:%d: expected status %d with '%s' and '%s', got %d: '%s'\n",
+    fprintf (stderr,
+        "%s:%d: expected status %d with '%s' and '%s', got %d: '%s'\n",
         __FILE__, line, want, n1 ? n1 : "", n2 ? n2 : "", st, err.msg);
     failures++;
   }
@@ -448,32 +473,45 @@ static inline buf
 small_model (void)
 {
   buf g = END;
-  float w[12], bias[4] = { 0.5f, -0.5f, 1, 2 }, addc[4] = { 1, 2, 3, 4 }, mulc[24];
+  float w[12], bias[4] = {0.5f, -0.5f, 1, 2}, addc[4] = {1, 2, 3, 4}, mulc[24];
   for (int i = 0; i < 12; i++)
     w[i] = (float) i * 0.25f;
   for (int i = 0; i < 24; i++)
     mulc[i] = (float) i;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 2, 3 });
-  g_init (&g, tf32 ("W", 4, (int64_t[]) { 4, 3, 1, 1 }, w));
-  g_init (&g, tf32 ("B", 1, (int64_t[]) { 4 }, bias));
-  g_init (&g, tf32 ("A", 4, (int64_t[]) { 1, 4, 1, 1 }, addc));
-  g_node (&g, node ("Conv", "conv", "x,W,B", "c", attr_ints ("kernel_shape", INTS (1, 1)),
-      attr_ints ("strides", INTS (1, 1)), attr_ints ("pads", INTS (0, 0, 0, 0)), END));
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 2, 3});
+  g_init (&g, tf32 ("W", 4, (int64_t[]){4, 3, 1, 1}, w));
+  g_init (&g, tf32 ("B", 1, (int64_t[]){4}, bias));
+  g_init (&g, tf32 ("A", 4, (int64_t[]){1, 4, 1, 1}, addc));
+  g_node (&g,
+      node ("Conv", "conv", "x,W,B", "c",
+          attr_ints ("kernel_shape", INTS (1, 1)),
+          attr_ints ("strides", INTS (1, 1)),
+          attr_ints ("pads", INTS (0, 0, 0, 0)), END));
   g_node (&g, node ("Relu", "relu", "c", "r", END));
   g_node (&g, node ("Add", "add", "r,A", "a", END));
-  g_node (&g, node ("Constant", "mconst", NULL, "M",
-      attr_t ("value", tf32 (NULL, 3, (int64_t[]) { 4, 2, 3 }, mulc)), END));
+  g_node (&g,
+      node ("Constant", "mconst", NULL, "M",
+          attr_t ("value", tf32 (NULL, 3, (int64_t[]){4, 2, 3}, mulc)), END));
   g_node (&g, node ("Mul", "mul", "a,M", "m", END));
   g_node (&g, node ("Shape", "shape", "m", "s", END));
-  g_node (&g, node ("Constant", "c0", NULL, "st", attr_ints ("value_ints", INTS (0)), END));
-  g_node (&g, node ("Constant", "c1", NULL, "en",
-      attr_t ("value", ti64 (NULL, 1, (int64_t[]) { 1 }, (int64_t[]) { 2 })), END));
+  g_node (&g,
+      node ("Constant", "c0", NULL, "st", attr_ints ("value_ints", INTS (0)),
+          END));
+  g_node (&g,
+      node ("Constant", "c1", NULL, "en",
+          attr_t ("value", ti64 (NULL, 1, (int64_t[]){1}, (int64_t[]){2})),
+          END));
   g_node (&g, node ("Slice", "slice", "s,st,en", "nc", END));
-  g_node (&g, node ("Constant", "c2", NULL, "hw", attr_ints ("value_ints", INTS (4, 6)), END));
-  g_node (&g, node ("Concat", "concat", "nc,hw", "sizes", attr_i ("axis", 0), END));
-  g_node (&g, node ("Resize", "resize", "m,,,sizes", "y", attr_s ("mode", "linear"),
-      attr_s ("coordinate_transformation_mode", "pytorch_half_pixel"), END));
-  g_output (&g, "y", 4, (int64_t[]) { 1, 4, 4, 6 });
+  g_node (&g,
+      node ("Constant", "c2", NULL, "hw", attr_ints ("value_ints", INTS (4, 6)),
+          END));
+  g_node (&g,
+      node ("Concat", "concat", "nc,hw", "sizes", attr_i ("axis", 0), END));
+  g_node (&g,
+      node ("Resize", "resize", "m,,,sizes", "y", attr_s ("mode", "linear"),
+          attr_s ("coordinate_transformation_mode", "pytorch_half_pixel"),
+          END));
+  g_output (&g, "y", 4, (int64_t[]){1, 4, 4, 6});
   return model (13, g);
 }
 

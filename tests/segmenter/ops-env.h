@@ -86,7 +86,7 @@ static inline seg_status
 eval_node (const seg_node *n, seg_value *v, seg_err *err)
 {
   const seg_op_vtable *vt = seg_op_vtable_get (n->op);
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   err->msg[0] = '\0';
   seg_status st = vt->infer (n, v, &plan, err);
   if (st == SEG_OK)
@@ -103,7 +103,9 @@ run_node (const seg_node *n, seg_value *v, const seg_node_plan *plan,
   size_t stride = (plan->scratch_bytes + 63) / 64 * 64;
   uint8_t *scratch = aligned_alloc (64, stride * (size_t) threads + 64);
   seg_run_ctx ctx = {
-    .pool = pool, .scratch = scratch, .scratch_stride = stride,
+      .pool = pool,
+      .scratch = scratch,
+      .scratch_stride = stride,
   };
   seg_op_vtable_get (n->op)->run (n, v, plan, &ctx);
   free (scratch);
@@ -113,7 +115,12 @@ static inline const char *
 act_name (seg_act act)
 {
   static const char *const names[] = {
-    "none", "relu", "clip", "hardsigmoid", "hardswish", "sigmoid",
+      "none",
+      "relu",
+      "clip",
+      "hardsigmoid",
+      "hardswish",
+      "sigmoid",
   };
   return names[act];
 }
@@ -129,12 +136,18 @@ static inline double
 ref_act (seg_act act, double a, double b, float x)
 {
   switch (act) {
-    case SEG_ACT_NONE: return x;
-    case SEG_ACT_RELU: return x < 0 ? 0 : x;
-    case SEG_ACT_CLIP: return dclamp (x, a, b);
-    case SEG_ACT_HARDSIGMOID: return dclamp (a * x + b, 0, 1);
-    case SEG_ACT_HARDSWISH: return x * dclamp (x / 6.0 + 0.5, 0, 1);
-    case SEG_ACT_SIGMOID: return 1 / (1 + exp (-(double) x));
+    case SEG_ACT_NONE:
+      return x;
+    case SEG_ACT_RELU:
+      return x < 0 ? 0 : x;
+    case SEG_ACT_CLIP:
+      return dclamp (x, a, b);
+    case SEG_ACT_HARDSIGMOID:
+      return dclamp (a * x + b, 0, 1);
+    case SEG_ACT_HARDSWISH:
+      return x * dclamp (x / 6.0 + 0.5, 0, 1);
+    case SEG_ACT_SIGMOID:
+      return 1 / (1 + exp (-(double) x));
   }
   return NAN;
 }
@@ -143,7 +156,9 @@ static inline double
 act_tol (seg_act act)
 {
   return act == SEG_ACT_HARDSIGMOID || act == SEG_ACT_HARDSWISH
-      || act == SEG_ACT_SIGMOID ? TOL : 0.0;
+          || act == SEG_ACT_SIGMOID
+      ? TOL
+      : 0.0;
 }
 
 /* Compares n floats (NaN matches NaN); exact when tol is 0. */

@@ -21,7 +21,8 @@
 #include "model.h"
 #include "threadpool.h"
 
-typedef struct {
+typedef struct
+{
   int node;
   double best, sum;
 } node_time;
@@ -46,7 +47,7 @@ main (int argc, char **argv)
 {
   seg_model *model;
   char *error = NULL;
-  seg_err err = { "" };
+  seg_err err = {""};
   if (argc < 2) {
     fprintf (stderr, "usage: %s MODEL [HEIGHT WIDTH] [THREADS] [RUNS]\n",
         argv[0]);
@@ -74,7 +75,7 @@ main (int argc, char **argv)
   int *exec = calloc ((size_t) g->nnodes + 1, sizeof *exec);
   node_time *times = calloc ((size_t) g->nnodes + 1, sizeof *times);
   int nexec;
-  seg_budget budget = { model->memory_budget, model->memory_used };
+  seg_budget budget = {model->memory_budget, model->memory_used};
   if (!v || !plans || !exec || !times
       || seg_plan_shapes (g, h, w, v, plans, exec, &nexec, &budget, &err)
           != SEG_OK) {
@@ -96,7 +97,7 @@ main (int argc, char **argv)
   scratch = (scratch + 63) / 64 * 64;
   seg_threadpool *pool = seg_threadpool_new (threads);
   uint8_t *scr = aligned_alloc (64, scratch * (size_t) threads);
-  seg_run_ctx ctx = { pool, scr, scratch };
+  seg_run_ctx ctx = {pool, scr, scratch};
   double total_best = 1e30;
   for (int k = 0; k < nexec; k++) {
     times[k].node = exec[k];
@@ -132,7 +133,8 @@ main (int argc, char **argv)
   bool graph_order = getenv ("PROFILE_GRAPH") != NULL;
   if (!graph_order)
     qsort (times, (size_t) nexec, sizeof *times, by_best_desc);
-  printf ("%s %dx%d, %d threads: best run %.3f ms, sum of node minima %.3f ms\n",
+  printf ("%s %dx%d, %d threads: best run %.3f ms, sum of node minima %.3f "
+          "ms\n",
       argv[1], h, w, threads, total_best, sum_best);
   for (int k = 0; k < nexec; k++) {
     const seg_node *n = &g->nodes[times[k].node];

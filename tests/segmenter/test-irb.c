@@ -40,17 +40,19 @@ frand (void)
 #define TOLERANCE 1e-5
 
 
-typedef struct {
+typedef struct
+{
   int h, w, cin, cexp, cout, k, stride, dilation;
   seg_pad_mode pad_mode;
   bool residual, bias, onnx_layout;
   seg_act expand_act, dw_act;
   int threads;
-  size_t rows;      /* forced band height, or 0 for the cache-based height */
-  bool add_self;    /* output = project + project: an Add not to fuse */
+  size_t rows;   /* forced band height, or 0 for the cache-based height */
+  bool add_self; /* output = project + project: an Add not to fuse */
 } irb_case;
 
-typedef struct {
+typedef struct
+{
   float *we, *be, *wd, *bd, *wp, *bp;
 } weights;
 
@@ -69,7 +71,7 @@ add_const (seg_graph *g, const char *name, int rank, const int64_t *dims,
 static int
 add_act (seg_graph *g, const char *name)
 {
-  int64_t dims[4] = { -1, -1, -1, -1 };
+  int64_t dims[4] = {-1, -1, -1, -1};
   return seg_graph_add_tensor (g, name, SEG_DT_F32, 4, dims, NULL, 0);
 }
 
@@ -77,10 +79,12 @@ static void
 set_act (seg_node *n, seg_act act)
 {
   n->a.act = act;
-  n->a.act_a = act == SEG_ACT_CLIP ? 0.0f : act == SEG_ACT_HARDSIGMOID
-      ? 0.2f : 0.0f;
-  n->a.act_b = act == SEG_ACT_CLIP ? 6.0f : act == SEG_ACT_HARDSIGMOID
-      ? 0.5f : 0.0f;
+  n->a.act_a = act == SEG_ACT_CLIP ? 0.0f
+      : act == SEG_ACT_HARDSIGMOID ? 0.2f
+                                   : 0.0f;
+  n->a.act_b = act == SEG_ACT_CLIP ? 6.0f
+      : act == SEG_ACT_HARDSIGMOID ? 0.5f
+                                   : 0.0f;
 }
 
 /* The block as a graph. apart = 1: the expanded tensor has a second
@@ -92,21 +96,21 @@ build (const irb_case *c, const weights *w, int apart)
   seg_graph *g = seg_graph_new (SEG_LAYOUT_NHWC);
   if (!g)
     return NULL;
-  int64_t in_dims[4] = { 1, -1, -1, c->cin };
+  int64_t in_dims[4] = {1, -1, -1, c->cin};
   int x = seg_graph_add_tensor (g, "x", SEG_DT_F32, 4, in_dims, NULL, 0);
   int taps = c->k * c->k;
   seg_weight_layout pl = c->onnx_layout ? SEG_WL_OIHW : SEG_WL_OHWI;
-  int64_t ed[4] = { c->cexp, 1, 1, c->cin };
-  int64_t pd[4] = { c->cout, 1, 1, c->cexp };
+  int64_t ed[4] = {c->cexp, 1, 1, c->cin};
+  int64_t pd[4] = {c->cout, 1, 1, c->cexp};
   if (c->onnx_layout) {
     ed[1] = c->cin, ed[3] = 1;
     pd[1] = c->cexp, pd[3] = 1;
   }
-  int64_t dd[4] = { c->cexp, 1, c->k, c->k };
+  int64_t dd[4] = {c->cexp, 1, c->k, c->k};
   if (!c->onnx_layout) {
     dd[0] = 1, dd[1] = c->k, dd[2] = c->k, dd[3] = c->cexp;
   }
-  int64_t bed[1] = { c->cexp }, bpd[1] = { c->cout };
+  int64_t bed[1] = {c->cexp}, bpd[1] = {c->cout};
   int we = add_const (g, "we", 4, ed, w->we, (size_t) c->cexp * c->cin);
   int wd = add_const (g, "wd", 4, dd, w->wd, (size_t) c->cexp * taps);
   int wp = add_const (g, "wp", 4, pd, w->wp, (size_t) c->cout * c->cexp);
@@ -118,11 +122,10 @@ build (const irb_case *c, const weights *w, int apart)
   int out = tp;
 
   seg_node *n = seg_graph_add_node (g, SEG_OP_CONV, "expand", 3,
-      (int[]) { x, we, be }, 1, &te);
+      (int[]){x, we, be}, 1, &te);
   n->a.wlayout = pl;
   set_act (n, c->expand_act);
-  n = seg_graph_add_node (g, SEG_OP_CONV, "dw", 3, (int[]) { te, wd, bd }, 1,
-      &td);
+  n = seg_graph_add_node (g, SEG_OP_CONV, "dw", 3, (int[]){te, wd, bd}, 1, &td);
   n->a.wlayout = c->onnx_layout ? SEG_WL_OIHW : SEG_WL_1HWO;
   n->a.groups = c->cexp;
   n->a.stride[0] = n->a.stride[1] = c->stride;
@@ -134,20 +137,19 @@ build (const irb_case *c, const weights *w, int apart)
     n->a.pads[2] = n->a.pads[3] = p - p / 2;
   }
   set_act (n, c->dw_act);
-  n = seg_graph_add_node (g, SEG_OP_CONV, "project", 3,
-      (int[]) { td, wp, bp }, 1, &tp);
+  n = seg_graph_add_node (g, SEG_OP_CONV, "project", 3, (int[]){td, wp, bp}, 1,
+      &tp);
   n->a.wlayout = pl;
   if (c->residual || c->add_self) {
     out = add_act (g, "sum");
     seg_graph_add_node (g, SEG_OP_ADD, "add", 2,
-        (int[]) { c->add_self ? tp : x, tp }, 1, &out);
+        (int[]){c->add_self ? tp : x, tp}, 1, &out);
   }
   /* A second reader (whose output nobody reads) is enough to stop the
    * fusion. */
   for (int i = 0; i < apart; i++) {
     int sink = add_act (g, "sink");
-    seg_graph_add_node (g, SEG_OP_SIGMOID, "sink", 1, i ? &td : &te, 1,
-        &sink);
+    seg_graph_add_node (g, SEG_OP_SIGMOID, "sink", 1, i ? &td : &te, 1, &sink);
   }
   g->inputs[g->ninputs++] = x;
   g->outputs[g->noutputs++] = out;
@@ -175,8 +177,9 @@ run_graph (const irb_case *c, const char *what, seg_graph *g, const float *x,
   seg_session *s = NULL;
   char *error = NULL;
   float *out = NULL;
-  if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
-          &error) != SEG_OK) {
+  if (!g
+      || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m, &error)
+          != SEG_OK) {
     FAIL ("%s: model: %s", what, error ? error : "out of memory");
     goto done;
   }
@@ -185,7 +188,9 @@ run_graph (const irb_case *c, const char *what, seg_graph *g, const float *x,
         want_fused);
     goto done;
   }
-  seg_session_options opt = { .threads = c->threads, .input_width = c->w, .input_height = c->h };
+  seg_session_options opt = {.threads = c->threads,
+      .input_width = c->w,
+      .input_height = c->h};
   if (seg_session_new (m, &opt, &s, &error) != SEG_OK) {
     FAIL ("%s: session: %s", what, error ? error : "?");
     goto done;
@@ -211,13 +216,14 @@ static void
 test_case (const irb_case *c)
 {
   char what[200];
-  snprintf (what, sizeof what, "%dx%d cin%d cexp%d cout%d k%d s%d d%d pad%d "
-      "res%d bias%d onnx%d act%d/%d t%d rows %zu", c->h, c->w, c->cin,
-      c->cexp, c->cout, c->k, c->stride, c->dilation, (int) c->pad_mode,
-      c->residual, c->bias, c->onnx_layout, (int) c->expand_act,
-      (int) c->dw_act, c->threads, c->rows);
+  snprintf (what, sizeof what,
+      "%dx%d cin%d cexp%d cout%d k%d s%d d%d pad%d "
+      "res%d bias%d onnx%d act%d/%d t%d rows %zu",
+      c->h, c->w, c->cin, c->cexp, c->cout, c->k, c->stride, c->dilation,
+      (int) c->pad_mode, c->residual, c->bias, c->onnx_layout,
+      (int) c->expand_act, (int) c->dw_act, c->threads, c->rows);
   size_t taps = (size_t) c->k * c->k;
-  weights w = { 0 };
+  weights w = {0};
   w.we = malloc ((size_t) c->cexp * c->cin * sizeof (float));
   w.wd = malloc ((size_t) c->cexp * taps * sizeof (float));
   w.wp = malloc ((size_t) c->cout * c->cexp * sizeof (float));
@@ -244,10 +250,10 @@ test_case (const irb_case *c)
     x[i] = frand () * 2.0f;
 
   seg_irb_force_rows (c->rows);
-  size_t nu = 0, nf[2] = { 0, 0 };
+  size_t nu = 0, nf[2] = {0, 0};
   float *apart = run_graph (c, what, build (c, &w, 2), x, 0, &nu);
-  float *fused[2] = { run_graph (c, what, build (c, &w, 0), x, 2, &nf[0]),
-    run_graph (c, what, build (c, &w, 1), x, 1, &nf[1]) };
+  float *fused[2] = {run_graph (c, what, build (c, &w, 0), x, 2, &nf[0]),
+      run_graph (c, what, build (c, &w, 1), x, 1, &nf[1])};
   seg_irb_force_rows (0);
   for (int f = 0; f < 2; f++) {
     const char *form = f ? "without expand" : "whole";
@@ -284,11 +290,11 @@ done:
 static void
 test_not_residual (void)
 {
-  irb_case c = { 9, 11, 8, 24, 8, 3, 1, 1, SEG_PAD_SAME_UPPER, false, true,
-    false, SEG_ACT_RELU, SEG_ACT_NONE, 2, 2, true };
+  irb_case c = {9, 11, 8, 24, 8, 3, 1, 1, SEG_PAD_SAME_UPPER, false, true,
+      false, SEG_ACT_RELU, SEG_ACT_NONE, 2, 2, true};
   test_case (&c);
   size_t taps = 9;
-  weights w = { 0 };
+  weights w = {0};
   w.we = calloc ((size_t) c.cexp * c.cin, sizeof (float));
   w.wd = calloc ((size_t) c.cexp * taps, sizeof (float));
   w.wp = calloc ((size_t) c.cout * c.cexp, sizeof (float));
@@ -299,8 +305,9 @@ test_not_residual (void)
   seg_model *m = NULL;
   char *error = NULL;
   checks++;
-  if (!g || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m,
-          &error) != SEG_OK) {
+  if (!g
+      || seg_model_new_from_graph (g, SEG_FORMAT_TFLITE, "irb", &m, &error)
+          != SEG_OK) {
     FAIL ("add-self block: model: %s", error ? error : "out of memory");
   } else {
     int adds = 0, residual = 0;
@@ -311,7 +318,8 @@ test_not_residual (void)
     }
     if (count_fused (m) != 2 || adds != 1 || residual)
       FAIL ("add-self block: %d fused (%d residual) and %d adds, expected "
-          "1 (0) and 1", count_fused (m), residual, adds);
+            "1 (0) and 1",
+          count_fused (m), residual, adds);
   }
   free (error);
   seg_model_free (m);
@@ -325,7 +333,8 @@ test_not_residual (void)
 
 /* ---- squeeze-and-excite projection --------------------------------- */
 
-typedef struct {
+typedef struct
+{
   int h, w, cin, cexp, csq, cout, stride;
   bool residual;
   int threads;
@@ -340,12 +349,12 @@ build_se (const se_case *c, const float *const *wts, int apart)
   seg_graph *g = seg_graph_new (SEG_LAYOUT_NHWC);
   if (!g)
     return NULL;
-  int64_t in_dims[4] = { 1, -1, -1, c->cin };
+  int64_t in_dims[4] = {1, -1, -1, c->cin};
   int x = seg_graph_add_tensor (g, "x", SEG_DT_F32, 4, in_dims, NULL, 0);
-  int64_t ed[4] = { c->cexp, c->cin, 1, 1 }, dd[4] = { c->cexp, 1, 3, 3 };
-  int64_t s1[4] = { c->csq, c->cexp, 1, 1 }, s2[4] = { c->cexp, c->csq, 1, 1 };
-  int64_t pd[4] = { c->cout, c->cexp, 1, 1 };
-  int64_t b1d[1] = { c->csq }, b2d[1] = { c->cexp }, bpd[1] = { c->cout };
+  int64_t ed[4] = {c->cexp, c->cin, 1, 1}, dd[4] = {c->cexp, 1, 3, 3};
+  int64_t s1[4] = {c->csq, c->cexp, 1, 1}, s2[4] = {c->cexp, c->csq, 1, 1};
+  int64_t pd[4] = {c->cout, c->cexp, 1, 1};
+  int64_t b1d[1] = {c->csq}, b2d[1] = {c->cexp}, bpd[1] = {c->cout};
   int we = add_const (g, "we", 4, ed, wts[0], (size_t) c->cexp * c->cin);
   int wd = add_const (g, "wd", 4, dd, wts[1], (size_t) c->cexp * 9);
   int w1 = add_const (g, "w1", 4, s1, wts[2], (size_t) c->csq * c->cexp);
@@ -357,31 +366,30 @@ build_se (const se_case *c, const float *const *wts, int apart)
   int te = add_act (g, "e"), td = add_act (g, "d"), tg = add_act (g, "gap");
   int t1 = add_act (g, "fc1"), t2 = add_act (g, "fc2");
   int tm = add_act (g, "gated"), tp = add_act (g, "proj"), out = tp;
-  seg_node *n = seg_graph_add_node (g, SEG_OP_CONV, "e", 2,
-      (int[]) { x, we }, 1, &te);
+  seg_node *n =
+      seg_graph_add_node (g, SEG_OP_CONV, "e", 2, (int[]){x, we}, 1, &te);
   set_act (n, SEG_ACT_HARDSWISH);
-  n = seg_graph_add_node (g, SEG_OP_CONV, "d", 2, (int[]) { te, wd }, 1, &td);
+  n = seg_graph_add_node (g, SEG_OP_CONV, "d", 2, (int[]){te, wd}, 1, &td);
   n->a.groups = c->cexp;
   n->a.stride[0] = n->a.stride[1] = c->stride;
   n->a.pads[0] = n->a.pads[1] = n->a.pads[2] = n->a.pads[3] = 1;
   set_act (n, SEG_ACT_HARDSWISH);
   seg_graph_add_node (g, SEG_OP_GLOBAL_AVG_POOL, "gap", 1, &td, 1, &tg);
-  n = seg_graph_add_node (g, SEG_OP_CONV, "fc1", 3, (int[]) { tg, w1, b1 },
-      1, &t1);
+  n = seg_graph_add_node (g, SEG_OP_CONV, "fc1", 3, (int[]){tg, w1, b1}, 1,
+      &t1);
   set_act (n, SEG_ACT_RELU);
-  n = seg_graph_add_node (g, SEG_OP_CONV, "fc2", 3, (int[]) { t1, w2, b2 },
-      1, &t2);
+  n = seg_graph_add_node (g, SEG_OP_CONV, "fc2", 3, (int[]){t1, w2, b2}, 1,
+      &t2);
   set_act (n, SEG_ACT_HARDSIGMOID);
-  seg_graph_add_node (g, SEG_OP_MUL, "mul", 2, (int[]) { td, t2 }, 1, &tm);
-  seg_graph_add_node (g, SEG_OP_CONV, "p", 3, (int[]) { tm, wp, bp }, 1, &tp);
+  seg_graph_add_node (g, SEG_OP_MUL, "mul", 2, (int[]){td, t2}, 1, &tm);
+  seg_graph_add_node (g, SEG_OP_CONV, "p", 3, (int[]){tm, wp, bp}, 1, &tp);
   if (c->residual) {
     out = add_act (g, "sum");
-    seg_graph_add_node (g, SEG_OP_ADD, "add", 2, (int[]) { tp, x }, 1, &out);
+    seg_graph_add_node (g, SEG_OP_ADD, "add", 2, (int[]){tp, x}, 1, &out);
   }
   for (int i = 0; i < apart; i++) {
     int sink = add_act (g, "sink");
-    seg_graph_add_node (g, SEG_OP_SIGMOID, "sink", 1, i ? &te : &tm, 1,
-        &sink);
+    seg_graph_add_node (g, SEG_OP_SIGMOID, "sink", 1, i ? &te : &tm, 1, &sink);
   }
   g->inputs[g->ninputs++] = x;
   g->outputs[g->noutputs++] = out;
@@ -393,11 +401,10 @@ test_se_case (const se_case *c)
 {
   char what[160];
   snprintf (what, sizeof what, "SE %dx%d cin%d cexp%d cout%d s%d res%d t%d",
-      c->h, c->w, c->cin, c->cexp, c->cout, c->stride, c->residual,
-      c->threads);
-  size_t counts[8] = { (size_t) c->cexp * c->cin, (size_t) c->cexp * 9,
-    (size_t) c->csq * c->cexp, c->csq, (size_t) c->cexp * c->csq, c->cexp,
-    (size_t) c->cout * c->cexp, c->cout };
+      c->h, c->w, c->cin, c->cexp, c->cout, c->stride, c->residual, c->threads);
+  size_t counts[8] = {(size_t) c->cexp * c->cin, (size_t) c->cexp * 9,
+      (size_t) c->csq * c->cexp, c->csq, (size_t) c->cexp * c->csq, c->cexp,
+      (size_t) c->cout * c->cexp, c->cout};
   float *wts[8];
   for (int i = 0; i < 8; i++) {
     wts[i] = malloc (counts[i] * sizeof (float));
@@ -408,7 +415,7 @@ test_se_case (const se_case *c)
   float *x = malloc (nx * sizeof *x);
   for (size_t i = 0; x && i < nx; i++)
     x[i] = frand () * 2.0f;
-  irb_case rc = { .h = c->h, .w = c->w, .cin = c->cin, .threads = c->threads };
+  irb_case rc = {.h = c->h, .w = c->w, .cin = c->cin, .threads = c->threads};
   float *fused = NULL, *half = NULL, *apart = NULL;
   size_t nh = 0;
   seg_model *m = NULL;
@@ -420,8 +427,9 @@ test_se_case (const se_case *c)
   if (!x)
     goto done;
   /* Structure: the Mul, the projection and the add become one node. */
-  if (seg_model_new_from_graph (build_se (c, (const float *const *) wts,
-              0), SEG_FORMAT_TFLITE, "se", &m, &error) != SEG_OK) {
+  if (seg_model_new_from_graph (build_se (c, (const float *const *) wts, 0),
+          SEG_FORMAT_TFLITE, "se", &m, &error)
+      != SEG_OK) {
     FAIL ("%s: model: %s", what, error ? error : "?");
     goto done;
   }
@@ -432,15 +440,15 @@ test_se_case (const se_case *c)
     adds += m->g->nodes[i].op == SEG_OP_ADD;
   }
   if (se != 1 || muls != 0 || adds != 0)
-    FAIL ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se,
-        muls, adds);
+    FAIL ("%s: %d SeProject, %d Mul, %d Add nodes after fusion", what, se, muls,
+        adds);
   /* Whole: expand -> depthwise is one InvertedResidual (counted 2). */
-  fused = run_graph (&rc, what, build_se (c, (const float *const *) wts, 0),
-      x, 2, &nf);
-  half = run_graph (&rc, what, build_se (c, (const float *const *) wts, 1),
-      x, 2, &nh);
-  apart = run_graph (&rc, what, build_se (c, (const float *const *) wts, 2),
-      x, 0, &nu);
+  fused = run_graph (&rc, what, build_se (c, (const float *const *) wts, 0), x,
+      2, &nf);
+  half = run_graph (&rc, what, build_se (c, (const float *const *) wts, 1), x,
+      2, &nh);
+  apart = run_graph (&rc, what, build_se (c, (const float *const *) wts, 2), x,
+      0, &nu);
   for (int f = 0; f < 2; f++) {
     const float *got = f ? half : fused;
     size_t ng = f ? nh : nf;
@@ -470,51 +478,51 @@ int
 main (void)
 {
   static const irb_case cases[] = {
-    /* h, w, cin, cexp, cout, k, s, d, pad, res, bias, onnx, acts, thr, rows */
-    { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, 0, false },
-    { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 1, false },
-    { 13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, 2, false },
-    { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_EXPLICIT, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, 3, false },
-    { 17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, false, false,
-      SEG_ACT_RELU, SEG_ACT_NONE, 2, 1, false },
-    { 16, 14, 16, 40, 24, 5, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_CLIP, SEG_ACT_CLIP, 2, 0, false },
-    { 11, 13, 20, 60, 20, 3, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 2, false },
-    { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, false, true,
-      SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, 1, false },
-    { 11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_NONE, SEG_ACT_NONE, 2, 4, false },
-    { 7, 5, 3, 17, 5, 3, 2, 1, SEG_PAD_VALID, false, true, true,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
-    { 1, 1, 4, 12, 4, 3, 1, 1, SEG_PAD_SAME_UPPER, true, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false },
-    { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 0, false },
-    { 33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
-      SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 5, false },
-    { 40, 37, 24, 64, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
-      SEG_ACT_RELU, SEG_ACT_RELU, 1, 7, false },
+      /* h, w, cin, cexp, cout, k, s, d, pad, res, bias, onnx, acts, thr, rows */
+      {13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 1, 0, false},
+      {13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 1, false},
+      {13, 9, 8, 24, 8, 3, 1, 1, SEG_PAD_EXPLICIT, true, true, false,
+          SEG_ACT_RELU, SEG_ACT_RELU, 2, 2, false},
+      {17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_EXPLICIT, false, true, true,
+          SEG_ACT_RELU, SEG_ACT_RELU, 1, 3, false},
+      {17, 15, 16, 72, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, false, false,
+          SEG_ACT_RELU, SEG_ACT_NONE, 2, 1, false},
+      {16, 14, 16, 40, 24, 5, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
+          SEG_ACT_CLIP, SEG_ACT_CLIP, 2, 0, false},
+      {11, 13, 20, 60, 20, 3, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 2, false},
+      {11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, false, true,
+          SEG_ACT_HARDSIGMOID, SEG_ACT_RELU, 1, 1, false},
+      {11, 13, 20, 60, 20, 5, 1, 2, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_NONE, SEG_ACT_NONE, 2, 4, false},
+      {7, 5, 3, 17, 5, 3, 2, 1, SEG_PAD_VALID, false, true, true, SEG_ACT_RELU,
+          SEG_ACT_RELU, 2, 0, false},
+      {1, 1, 4, 12, 4, 3, 1, 1, SEG_PAD_SAME_UPPER, true, true, false,
+          SEG_ACT_RELU, SEG_ACT_RELU, 2, 0, false},
+      {33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 0, false},
+      {33, 31, 40, 240, 40, 5, 1, 1, SEG_PAD_EXPLICIT, true, true, true,
+          SEG_ACT_HARDSWISH, SEG_ACT_HARDSWISH, 2, 5, false},
+      {40, 37, 24, 64, 24, 3, 2, 1, SEG_PAD_SAME_UPPER, false, true, false,
+          SEG_ACT_RELU, SEG_ACT_RELU, 1, 7, false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     test_case (&cases[i]);
   test_not_residual ();
   static const se_case se_cases[] = {
-    { 9, 11, 16, 48, 8, 16, 1, true, 1 },
-    { 9, 11, 16, 48, 8, 16, 1, true, 2 },
-    { 17, 13, 16, 40, 12, 24, 2, false, 2 },
-    { 33, 31, 40, 120, 32, 40, 1, true, 2 },
-    { 5, 7, 24, 96, 24, 32, 1, false, 1 },
-    /* with threads, SE blocks split the expanded channels into slices of
+      {9, 11, 16, 48, 8, 16, 1, true, 1},
+      {9, 11, 16, 48, 8, 16, 1, true, 2},
+      {17, 13, 16, 40, 12, 24, 2, false, 2},
+      {33, 31, 40, 120, 32, 40, 1, true, 2},
+      {5, 7, 24, 96, 24, 32, 1, false, 1},
+      /* with threads, SE blocks split the expanded channels into slices of
      * whole GEMM panels where row ranges would repeat many halo rows;
      * these have a short last slice */
-    { 9, 10, 24, 200, 16, 24, 2, false, 3 },
-    { 13, 10, 24, 200, 16, 24, 1, false, 3 },
-    { 7, 19, 32, 600, 24, 32, 1, true, 2 },
+      {9, 10, 24, 200, 16, 24, 2, false, 3},
+      {13, 10, 24, 200, 16, 24, 1, false, 3},
+      {7, 19, 32, 600, 24, 32, 1, true, 2},
   };
   for (size_t i = 0; i < sizeof se_cases / sizeof se_cases[0]; i++)
     test_se_case (&se_cases[i]);

@@ -15,9 +15,9 @@
 static void
 test_gemm_kernel (env *e, const seg_f32_kernels *k)
 {
-  static const size_t ncs[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48,
-    63, 64, 65, 80 };
-  static const size_t kcs[] = { 0, 1, 2, 5, 16, 37 };
+  static const size_t ncs[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 63,
+      64, 65, 80};
+  static const size_t kcs[] = {0, 1, 2, 5, 16, 37};
   const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
   int index = 0;
   for (size_t mr = 1; mr <= k->gemm_mr; mr++)
@@ -25,15 +25,15 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
       for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++, index++) {
         size_t nc = ncs[ni], kc = kcs[ki];
         size_t a_stride = kc + 3, c_stride = nc + 5, rows = k->gemm_mr + 1;
-        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        seg_f32_act_params act = {(seg_act) (index % 6), 0, 0};
         act_params (act.act, &act.a, &act.b);
         float *a = random_floats (e, rows * a_stride, 1.0f);
         float *b = random_floats (e, nc * kc, 0.5f);
         float *bias = random_floats (e, nc, 1.0f);
-        float *pk = malloc (seg_f32_gemm_packed_size (k->gemm_nr, nc, kc)
-            * sizeof *pk);
-        float *pr = malloc (seg_f32_gemm_packed_size (ref_k->gemm_nr, nc, kc)
-            * sizeof *pr);
+        float *pk =
+            malloc (seg_f32_gemm_packed_size (k->gemm_nr, nc, kc) * sizeof *pk);
+        float *pr = malloc (
+            seg_f32_gemm_packed_size (ref_k->gemm_nr, nc, kc) * sizeof *pr);
         float *ck = malloc (rows * c_stride * sizeof *ck);
         float *cr = malloc (rows * c_stride * sizeof *cr);
         double *want = malloc (mr * nc * sizeof *want);
@@ -55,8 +55,8 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
               &act);
 
         char what[128];
-        snprintf (what, sizeof what, "gemm %s mr%zu nc%zu kc%zu act%d",
-            k->name, mr, nc, kc, (int) act.act);
+        snprintf (what, sizeof what, "gemm %s mr%zu nc%zu kc%zu act%d", k->name,
+            mr, nc, kc, (int) act.act);
         e->checks++;
         bool ok = true;
         for (size_t i = 0; i < rows && ok; i++)
@@ -64,8 +64,8 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
             float got = ck[i * c_stride + j], sc = cr[i * c_stride + j];
             if (i >= mr || j >= nc) {
               if (!isnan (got)) {
-                fail (e, "%s: wrote outside the block at row %zu col %zu",
-                    what, i, j);
+                fail (e, "%s: wrote outside the block at row %zu col %zu", what,
+                    i, j);
                 ok = false;
               }
               continue;
@@ -73,8 +73,10 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
             double w = want[i * nc + j];
             if (!(fabs (got - w) <= TOLERANCE * (1 + fabs (w)))
                 || !(fabs (got - sc) <= TOLERANCE * (1 + fabs (sc)))) {
-              fail (e, "%s: row %zu col %zu is %.9g, scalar %.9g, reference "
-                  "%.9g", what, i, j, (double) got, (double) sc, w);
+              fail (e,
+                  "%s: row %zu col %zu is %.9g, scalar %.9g, reference "
+                  "%.9g",
+                  what, i, j, (double) got, (double) sc, w);
               ok = false;
             }
           }
@@ -84,10 +86,12 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
         float *cf = malloc (rows * c_stride * sizeof *cf);
         k->gemm (k->gemm_mr, nc, kc, a, a_stride, pk, cf, c_stride, &act);
         for (size_t i = 0; i < mr && ok; i++)
-          if (memcmp (cf + i * c_stride, ck + i * c_stride,
-                  nc * sizeof *cf) != 0) {
-            fail (e, "%s: row %zu differs from the same row in a full "
-                "%zu-row tile", what, i, k->gemm_mr);
+          if (memcmp (cf + i * c_stride, ck + i * c_stride, nc * sizeof *cf)
+              != 0) {
+            fail (e,
+                "%s: row %zu differs from the same row in a full "
+                "%zu-row tile",
+                what, i, k->gemm_mr);
             ok = false;
           }
         free (cf);
@@ -105,17 +109,15 @@ test_gemm_kernel (env *e, const seg_f32_kernels *k)
 static void
 test_dwconv_kernel (env *e, const seg_f32_kernels *k)
 {
-  static const size_t chans[] = { 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33,
-    40 };
-  static const size_t tapss[] = { 1, 9, 25 };
+  static const size_t chans[] = {1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33, 40};
+  static const size_t tapss[] = {1, 9, 25};
   const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
   int index = 0;
   for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
     for (size_t ti = 0; ti < 3; ti++)
-      for (size_t width = 1; width <= 13; width += width < 5 ? 2 : 4,
-          index++) {
+      for (size_t width = 1; width <= 13; width += width < 5 ? 2 : 4, index++) {
         size_t ch = chans[ci], taps = tapss[ti], stride = ch + 3;
-        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        seg_f32_act_params act = {(seg_act) (index % 6), 0, 0};
         act_params (act.act, &act.a, &act.b);
         /* Distinct input vectors, each exactly ch floats long so that an
          * over-read is an ASan error. */
@@ -156,8 +158,10 @@ test_dwconv_kernel (env *e, const seg_f32_kernels *k)
             double w = ref_act (act.act, act.a, act.b, acc);
             if (!(fabs (got - w) <= TOLERANCE * (1 + fabs (w)))
                 || !(fabs (got - sc) <= TOLERANCE * (1 + fabs (sc)))) {
-              fail (e, "%s: pixel %zu channel %zu is %.9g, scalar %.9g, "
-                  "reference %.9g", what, x, c, (double) got, (double) sc, w);
+              fail (e,
+                  "%s: pixel %zu channel %zu is %.9g, scalar %.9g, "
+                  "reference %.9g",
+                  what, x, c, (double) got, (double) sc, w);
               good = false;
             }
           }
@@ -180,10 +184,10 @@ test_dwconv_kernel (env *e, const seg_f32_kernels *k)
 static void
 test_inplace_kernels (env *e, const seg_f32_kernels *k)
 {
-  static const size_t ms[] = { 1, 5, 12, 16, 17, 34, 45 };
-  static const size_t steps[][3] = { { 3, 3, 3 }, { 3, 9, 6 }, { 5, 10, 5 },
-    { 1, 2, 1 } }; /* cin, run_len, a_step */
-  static const size_t ncs[] = { 1, 16, 19, 40 };
+  static const size_t ms[] = {1, 5, 12, 16, 17, 34, 45};
+  static const size_t steps[][3] = {{3, 3, 3}, {3, 9, 6}, {5, 10, 5},
+      {1, 2, 1}}; /* cin, run_len, a_step */
+  static const size_t ncs[] = {1, 16, 19, 40};
   int index = 0;
   for (size_t si = 0; si < 4; si++)
     for (size_t mi = 0; mi < 7; mi++)
@@ -191,7 +195,7 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         size_t runs = 3, len = steps[si][1], step = steps[si][2];
         size_t m = ms[mi], nc = ncs[ni], kc = runs * len, nr = k->gemm_nr;
         size_t row = (m - 1) * step + len;
-        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        seg_f32_act_params act = {(seg_act) (index % 6), 0, 0};
         act_params (act.act, &act.a, &act.b);
         float *in = random_floats (e, runs * row, 1.0f);
         float *wt = random_floats (e, nc * kc, 0.5f);
@@ -201,11 +205,10 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         float *got = malloc (m * (nc + 3) * sizeof *got);
         float *want = malloc (m * (nc + 3) * sizeof *want);
         seg_f32_gemm_pack (nr, nc, kc, wt, kc, bias, packed);
-        const float *a[3] = { in, in + row, in + 2 * row };
+        const float *a[3] = {in, in + row, in + 2 * row};
         for (size_t i = 0; i < m; i++)
           for (size_t r = 0; r < runs; r++)
-            memcpy (col + i * kc + r * len, a[r] + i * step,
-                len * sizeof *col);
+            memcpy (col + i * kc + r * len, a[r] + i * step, len * sizeof *col);
         for (size_t i = 0; i < m * (nc + 3); i++)
           got[i] = want[i] = NAN;
         for (size_t i = 0; i < m; i += k->gemm_mr)
@@ -215,12 +218,14 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         e->checks++;
         if (memcmp (got, want, m * (nc + 3) * sizeof *got)) {
           size_t i = 0;
-          while (i < m * (nc + 3) && (got[i] == want[i]
-                  || (isnan (got[i]) && isnan (want[i]))))
+          while (i < m * (nc + 3)
+              && (got[i] == want[i] || (isnan (got[i]) && isnan (want[i]))))
             i++;
-          fail (e, "igemm %s m%zu nc%zu len%zu step%zu act%d: element "
-              "%zu is %.9g, gathered GEMM %.9g", k->name, m, nc, len, step,
-              (int) act.act, i, (double) got[i], (double) want[i]);
+          fail (e,
+              "igemm %s m%zu nc%zu len%zu step%zu act%d: element "
+              "%zu is %.9g, gathered GEMM %.9g",
+              k->name, m, nc, len, step, (int) act.act, i, (double) got[i],
+              (double) want[i]);
         }
         free (in);
         free (wt);
@@ -231,14 +236,14 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         free (want);
       }
 
-  static const size_t chans[] = { 1, 7, 16, 17, 40 };
+  static const size_t chans[] = {1, 7, 16, 17, 40};
   for (size_t ci = 0; ci < 5; ci++)
     for (size_t width = 1; width <= 17; width += 4)
       for (size_t s = 1; s <= 2; s++, index++) {
         size_t ch = chans[ci], kh = 3, kw = 3, taps = kh * kw, dil = 3 - s;
         size_t xs = s * ch, ks = dil * ch, stride = ch + 2;
         size_t row = (width - 1) * xs + (kw - 1) * ks + ch;
-        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        seg_f32_act_params act = {(seg_act) (index % 6), 0, 0};
         act_params (act.act, &act.a, &act.b);
         float *in = random_floats (e, kh * row, 1.0f);
         float *kwt = random_floats (e, ch * taps, 0.5f);
@@ -248,7 +253,7 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         float *got = malloc (width * stride * sizeof *got);
         float *want = malloc (width * stride * sizeof *want);
         seg_f32_dwconv_pack (ch, taps, kwt, bias, packed);
-        const float *rows[3] = { in, in + row, in + 2 * row };
+        const float *rows[3] = {in, in + row, in + 2 * row};
         for (size_t x = 0; x < width; x++)
           for (size_t t = 0; t < taps; t++)
             ind[x * taps + t] = rows[t / kw] + x * xs + t % kw * ks;
@@ -260,12 +265,14 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
         e->checks++;
         if (memcmp (got, want, width * stride * sizeof *got)) {
           size_t i = 0;
-          while (i < width * stride && (got[i] == want[i]
-                  || (isnan (got[i]) && isnan (want[i]))))
+          while (i < width * stride
+              && (got[i] == want[i] || (isnan (got[i]) && isnan (want[i]))))
             i++;
-          fail (e, "dwconv_rows %s ch%zu width%zu step%zu act%d: element "
-              "%zu is %.9g, table kernel %.9g", k->name, ch, width, xs,
-              (int) act.act, i, (double) got[i], (double) want[i]);
+          fail (e,
+              "dwconv_rows %s ch%zu width%zu step%zu act%d: element "
+              "%zu is %.9g, table kernel %.9g",
+              k->name, ch, width, xs, (int) act.act, i, (double) got[i],
+              (double) want[i]);
         }
         free (in);
         free (kwt);
@@ -283,7 +290,10 @@ test_inplace_kernels (env *e, const seg_f32_kernels *k)
 static void
 test_act_kernel (env *e, const seg_f32_kernels *k)
 {
-  enum { COUNT = 4001 };
+  enum
+  {
+    COUNT = 4001
+  };
   float *x = malloc (COUNT * sizeof *x), *out = malloc (COUNT * sizeof *out);
   float *packed = malloc (2 * COUNT * sizeof *packed);
   float *ones = malloc (COUNT * sizeof *ones);
@@ -292,9 +302,9 @@ test_act_kernel (env *e, const seg_f32_kernels *k)
     ones[i] = 1.0f;
   }
   seg_f32_dwconv_pack (COUNT, 1, ones, NULL, packed);
-  const float *in[1] = { x };
+  const float *in[1] = {x};
   for (int a = SEG_ACT_NONE; a <= SEG_ACT_SIGMOID; a++) {
-    seg_f32_act_params act = { (seg_act) a, 0, 0 };
+    seg_f32_act_params act = {(seg_act) a, 0, 0};
     act_params (act.act, &act.a, &act.b);
     for (int i = 0; i < COUNT; i++)
       out[i] = NAN;
@@ -303,8 +313,8 @@ test_act_kernel (env *e, const seg_f32_kernels *k)
     for (int i = 0; i < COUNT; i++) {
       double want = ref_act (act.act, act.a, act.b, x[i]);
       if (!(fabs (out[i] - want) <= TOLERANCE * (1 + fabs (want)))) {
-        fail (e, "%s activation %d at %.9g: %.9g, reference %.9g", k->name,
-            a, (double) x[i], (double) out[i], want);
+        fail (e, "%s activation %d at %.9g: %.9g, reference %.9g", k->name, a,
+            (double) x[i], (double) out[i], want);
         break;
       }
     }
@@ -322,22 +332,26 @@ test_act_kernel (env *e, const seg_f32_kernels *k)
 static void
 test_vdot_kernel (env *e, const seg_f32_kernels *k)
 {
-  static const size_t kcs[] = { 1, 4, 5, 16, 20, 37, 64, 68 };
-  static const size_t ns[] = { 1, 7, 8, 9, 17, 33 };
+  static const size_t kcs[] = {1, 4, 5, 16, 20, 37, 64, 68};
+  static const size_t ns[] = {1, 7, 8, 9, 17, 33};
   static const size_t blocks[][3] = {
-    /* th, tw, px_stride */
-    { 2, 2, 2 }, { 1, 1, 1 }, { 1, 1, 2 }, { 2, 3, 3 }, { 2, 2, 3 },
+      /* th, tw, px_stride */
+      {2, 2, 2},
+      {1, 1, 1},
+      {1, 1, 2},
+      {2, 3, 3},
+      {2, 2, 3},
   };
   const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
   int index = 0;
   for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++)
     for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
       for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0];
-          bi++, index++) {
+           bi++, index++) {
         size_t kc = kcs[ki], n = ns[ni], th = blocks[bi][0];
         size_t tw = blocks[bi][1], px = blocks[bi][2];
         size_t in_stride = kc + index % 3, row = n * px + 3;
-        seg_f32_act_params act = { (seg_act) (index % 6), 0, 0 };
+        seg_f32_act_params act = {(seg_act) (index % 6), 0, 0};
         act_params (act.act, &act.a, &act.b);
         float *in = random_floats (e, n * in_stride, 1.0f);
         float *w = random_floats (e, th * tw * kc, 0.5f);
@@ -356,9 +370,11 @@ test_vdot_kernel (env *e, const seg_f32_kernels *k)
               ? !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])))
               : !isnan (got[i]);
           if (bad) {
-            fail (e, "vdot %s n%zu kc%zu block %zux%zu px%zu act%d: float "
-                "%zu is %.9g, scalar %.9g", k->name, n, kc, th, tw, px,
-                (int) act.act, i, (double) got[i], (double) want[i]);
+            fail (e,
+                "vdot %s n%zu kc%zu block %zux%zu px%zu act%d: float "
+                "%zu is %.9g, scalar %.9g",
+                k->name, n, kc, th, tw, px, (int) act.act, i, (double) got[i],
+                (double) want[i]);
             break;
           }
         }
@@ -374,11 +390,11 @@ test_vdot_kernel (env *e, const seg_f32_kernels *k)
 static void
 test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
 {
-  static const size_t chans[] = { 1, 5, 15, 16, 17, 21, 33, 64, 65, 100 };
+  static const size_t chans[] = {1, 5, 15, 16, 17, 21, 33, 64, 65, 100};
   const seg_f32_kernels *ref_k = seg_f32_kernels_scalar ();
   for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
     size_t ch = chans[ci], stride = ch + 3, pixels = 1 + ci * 7;
-    seg_f32_act_params act = { (seg_act) (ci % 6), 0, 0 };
+    seg_f32_act_params act = {(seg_act) (ci % 6), 0, 0};
     act_params (act.act, &act.a, &act.b);
     float *in = random_floats (e, pixels * stride, 2.0f);
     float *got = malloc ((ch + 1) * sizeof *got);
@@ -386,16 +402,18 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
     for (size_t i = 0; i <= ch; i++)
       got[i] = want[i] = NAN;
     k->gavgpool (pixels, ch, in, stride, 1.0f / (float) pixels, got, &act);
-    ref_k->gavgpool (pixels, ch, in, stride, 1.0f / (float) pixels, want,
-        &act);
+    ref_k->gavgpool (pixels, ch, in, stride, 1.0f / (float) pixels, want, &act);
     e->checks++;
     for (size_t i = 0; i <= ch; i++) {
-      bool bad = i == ch ? !isnan (got[i])
+      bool bad = i == ch
+          ? !isnan (got[i])
           : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
       if (bad) {
-        fail (e, "gavgpool %s ch%zu px%zu act%d: channel %zu is %.9g, "
-            "scalar %.9g", k->name, ch, pixels, (int) act.act, i,
-            (double) got[i], (double) want[i]);
+        fail (e,
+            "gavgpool %s ch%zu px%zu act%d: channel %zu is %.9g, "
+            "scalar %.9g",
+            k->name, ch, pixels, (int) act.act, i, (double) got[i],
+            (double) want[i]);
         break;
       }
     }
@@ -404,7 +422,11 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
     free (want);
 
     /* Three source pixels per row, five output pixels between them. */
-    enum { SW = 3, OW = 5 };
+    enum
+    {
+      SW = 3,
+      OW = 5
+    };
     float *row = random_floats (e, SW * ch, 1.0f);
     seg_f32_bilinear_tap taps[OW];
     for (size_t x = 0; x < OW; x++) {
@@ -414,8 +436,11 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
     }
     /* One to three output rows from one source pair, one float of gap
      * between rows. */
-    enum { ROWS = 3 };
-    static const float wys[ROWS] = { 0.3f, 0.0f, 0.85f };
+    enum
+    {
+      ROWS = 3
+    };
+    static const float wys[ROWS] = {0.3f, 0.0f, 0.85f};
     float *row2 = random_floats (e, SW * ch, 1.0f);
     size_t out_stride = OW * ch + 1, total = ROWS * out_stride;
     got = malloc (total * sizeof *got);
@@ -424,17 +449,18 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
       for (size_t i = 0; i < total; i++)
         got[i] = want[i] = NAN;
       k->ibilinear (OW, ch, row, row2, rows, wys, taps, got, out_stride);
-      ref_k->ibilinear (OW, ch, row, row2, rows, wys, taps, want,
-          out_stride);
+      ref_k->ibilinear (OW, ch, row, row2, rows, wys, taps, want, out_stride);
       e->checks++;
       for (size_t i = 0; i < total; i++) {
         bool written = i / out_stride < rows && i % out_stride < OW * ch;
-        bool bad = !written ? !isnan (got[i])
+        bool bad = !written
+            ? !isnan (got[i])
             : !(fabs (got[i] - want[i]) <= TOLERANCE * (1 + fabs (want[i])));
         if (bad) {
-          fail (e, "ibilinear %s ch%zu rows%zu: value %zu is %.9g, scalar "
-              "%.9g", k->name, ch, rows, i, (double) got[i],
-              (double) want[i]);
+          fail (e,
+              "ibilinear %s ch%zu rows%zu: value %zu is %.9g, scalar "
+              "%.9g",
+              k->name, ch, rows, i, (double) got[i], (double) want[i]);
           break;
         }
       }
@@ -450,7 +476,7 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
 int
 main (void)
 {
-  env e = { .rng = 0x5eed5eedu };
+  env e = {.rng = 0x5eed5eedu};
   e.pools[0] = seg_threadpool_new (1);
   e.pools[1] = seg_threadpool_new (2);
   if (!e.pools[0] || !e.pools[1]) {
@@ -458,8 +484,8 @@ main (void)
     return 1;
   }
 
-  const seg_f32_kernels *simd[] = { seg_f32_kernels_avx2 (),
-    seg_f32_kernels_avx512 (), seg_f32_kernels_neon () };
+  const seg_f32_kernels *simd[] = {seg_f32_kernels_avx2 (),
+      seg_f32_kernels_avx512 (), seg_f32_kernels_neon ()};
   for (size_t i = 0; i < sizeof simd / sizeof simd[0]; i++) {
     if (!simd[i])
       continue;

@@ -22,14 +22,15 @@ static void
 test_opsets_and_ops (void)
 {
   FAILS (model (10, relu_graph ()), SEG_ERR_UNSUPPORTED, "opset", "opset 10");
-  FAILS (model (18, relu_graph ()), SEG_ERR_UNSUPPORTED, "opset_import[0]", "opset 18");
+  FAILS (model (18, relu_graph ()), SEG_ERR_UNSUPPORTED, "opset_import[0]",
+      "opset 18");
   for (int v = 11; v <= 17; v++) {
     seg_graph *g = OK (model (v, relu_graph ()));
     seg_graph_free (g);
   }
   seg_graph_free (OK (model_domain (13, "ai.onnx", relu_graph ())));
-  FAILS (model_domain (13, "ai.onnx.ml", relu_graph ()), SEG_ERR_FORMAT, "opset_import",
-      "default domain");
+  FAILS (model_domain (13, "ai.onnx.ml", relu_graph ()), SEG_ERR_FORMAT,
+      "opset_import", "default domain");
 
   /* a second, non-default opset import is fine until a node uses it */
   buf g = relu_graph (), m = END, os = END, os2 = END;
@@ -46,18 +47,21 @@ test_opsets_and_ops (void)
   g_std_io (&g);
   g_node (&g, node ("Frobnicate", "n0", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_UNSUPPORTED,
-      FILE_NAME ": node 'n0' uses op 'Frobnicate' which segd does not run", NULL);
+      FILE_NAME ": node 'n0' uses op 'Frobnicate' which segd does not run",
+      NULL);
   g = END;
   g_std_io (&g);
   g_node (&g, node ("Frobnicate", NULL, "x", "y", END));
-  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "node 'Frobnicate#0'", "Frobnicate");
+  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "node 'Frobnicate#0'",
+      "Frobnicate");
 
   g = END;
   g_std_io (&g);
   buf n = node ("FusedConv", "fc", "x", "y", END);
   b_str (&n, 7, "com.microsoft");
   g_node (&g, n);
-  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "node 'fc'", "domain 'com.microsoft'");
+  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "node 'fc'",
+      "domain 'com.microsoft'");
 
   /* no graph, no opset */
   buf empty = END;
@@ -99,19 +103,22 @@ test_graph_structure (void)
   g_node (&g, node ("Relu", "a", "x", "t", END));
   g_node (&g, node ("Sigmoid", "b", "x", "t", END));
   g_node (&g, node ("Relu", "c", "t", "y", END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'b' (Sigmoid)", "output 't' is already defined");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'b' (Sigmoid)",
+      "output 't' is already defined");
   g = END;
   g_std_io (&g);
   g_init (&g, tf32 ("k", 0, NULL, ones));
   g_node (&g, node ("Relu", "a", "x", "k", END));
   g_node (&g, node ("Relu", "c", "k", "y", END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'a'", "output 'k' is already defined");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'a'",
+      "output 'k' is already defined");
   g = END;
   g_std_io (&g);
   g_init (&g, tf32 ("k", 0, NULL, ones));
   g_init (&g, tf32 ("k", 0, NULL, ones));
   g_node (&g, node ("Relu", "r", "x", "y", END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.initializer[1]", "'k' is already defined");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.initializer[1]",
+      "'k' is already defined");
   g = END;
   g_std_io (&g);
   g_node (&g, node ("Relu", "r", "x", "", END));
@@ -124,12 +131,12 @@ test_graph_structure (void)
   /* inputs */
   g = END;
   g_std_io (&g);
-  g_input (&g, "x2", 4, (int64_t[]) { 1, 4, 8, 8 });
+  g_input (&g, "x2", 4, (int64_t[]){1, 4, 8, 8});
   g_node (&g, node ("Add", "a", "x,x2", "y", END));
   FAILS (model (13, g), SEG_ERR_FORMAT, "graph.input", "2 inputs");
   g = END;
-  g_output (&g, "y", 4, (int64_t[]) { 1, 1, 1, 1 });
-  g_init (&g, tf32 ("y", 4, (int64_t[]) { 1, 1, 1, 1 }, ones));
+  g_output (&g, "y", 4, (int64_t[]){1, 1, 1, 1});
+  g_init (&g, tf32 ("y", 4, (int64_t[]){1, 1, 1, 1}, ones));
   FAILS (model (13, g), SEG_ERR_FORMAT, "graph.input", "0 inputs");
   /* an initializer listed as an input is a constant, not an input */
   g = END;
@@ -139,56 +146,59 @@ test_graph_structure (void)
   g_node (&g, node ("Mul", "m", "x,k", "y", END));
   seg_graph *gr = OK (model (13, g));
   if (gr) {
-    CHECK (gr->ninputs == 1 && !strcmp (gr->tensors[gr->inputs[0]].name, "x"), "real input");
+    CHECK (gr->ninputs == 1 && !strcmp (gr->tensors[gr->inputs[0]].name, "x"),
+        "real input");
     seg_graph_free (gr);
   }
   g = END;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, -1, -1 });
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, -1, -1 });
+  g_input (&g, "x", 4, (int64_t[]){1, 3, -1, -1});
+  g_output (&g, "y", 4, (int64_t[]){1, 3, -1, -1});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   gr = OK (model (13, g));
   if (gr) {
-    CHECK (dims_are (&gr->tensors[gr->inputs[0]], 4, (int64_t[]) { 1, -1, -1, 3 }),
+    CHECK (dims_are (&gr->tensors[gr->inputs[0]], 4, (int64_t[]){1, -1, -1, 3}),
         "symbolic dims -> -1");
     seg_graph_free (gr);
   }
   g = END;
-  b_msg (&g, 11, value_info ("x", DT_INT64, 4, (int64_t[]) { 1, 3, 8, 8 }));
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  b_msg (&g, 11, value_info ("x", DT_INT64, 4, (int64_t[]){1, 3, 8, 8}));
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "graph.input[0] 'x'", "INT64");
   g = END;
-  g_input (&g, "x", 3, (int64_t[]) { 3, 8, 8 });
-  g_output (&g, "y", 3, (int64_t[]) { 3, 8, 8 });
+  g_input (&g, "x", 3, (int64_t[]){3, 8, 8});
+  g_output (&g, "y", 3, (int64_t[]){3, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "graph.input[0] 'x'", "rank 4");
   g = END;
   g_input (&g, "x", -1, NULL);
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "graph.input[0] 'x'", "no shape");
 
   /* outputs */
   g = END;
   g_std_io (&g);
-  g_output (&g, "z", 4, (int64_t[]) { 1, 4, 8, 8 });
+  g_output (&g, "z", 4, (int64_t[]){1, 4, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   g_node (&g, node ("Relu", "r2", "x", "z", END));
   FAILS (model (13, g), SEG_ERR_FORMAT, "graph.output", "2 outputs");
   g = END;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 4, 8, 8 });
+  g_input (&g, "x", 4, (int64_t[]){1, 4, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_FORMAT, "graph.output", "0 outputs");
   g = END;
   g_std_io (&g);
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.output[0] 'y'", "never produced");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.output[0] 'y'",
+      "never produced");
   g = END;
   g_std_io (&g);
-  g_init (&g, tf32 ("y", 4, (int64_t[]) { 1, 1, 1, 1 }, ones));
-  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "graph.output[0] 'y'", "graph input");
+  g_init (&g, tf32 ("y", 4, (int64_t[]){1, 1, 1, 1}, ones));
+  FAILS (model (13, g), SEG_ERR_UNSUPPORTED, "graph.output[0] 'y'",
+      "graph input");
   g = END;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 4, 8, 8 });
-  g_output (&g, "y", 2, (int64_t[]) { 1, 4 });
+  g_input (&g, "x", 4, (int64_t[]){1, 4, 8, 8});
+  g_output (&g, "y", 2, (int64_t[]){1, 4});
   g_node (&g, node ("Relu", "r", "x", "y", END));
   FAILS (model (13, g), SEG_ERR_FORMAT, "graph.output[0] 'y'", "rank 2");
 }
@@ -210,45 +220,49 @@ static void
 test_tensors (void)
 {
   /* float_data, packed and unpacked, mixed */
-  buf t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 1 });
+  buf t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){1});
   b_float (&t, 4, 2.5f);
   seg_graph *gr = OK (with_init (t));
   if (gr) {
     const seg_tensor *k = tensor_named (gr, "k");
-    CHECK (k && k->dtype == SEG_DT_F32 && *(float *) k->data == 2.5f, "unpacked float_data");
+    CHECK (k && k->dtype == SEG_DT_F32 && *(float *) k->data == 2.5f,
+        "unpacked float_data");
     seg_graph_free (gr);
   }
-  t = tensor_head ("k", DT_FLOAT, 3, (int64_t[]) { 2, 1, 1 });
+  t = tensor_head ("k", DT_FLOAT, 3, (int64_t[]){2, 1, 1});
   b_float (&t, 4, 1.0f);
-  b_bytes (&t, 4, (float[]) { 7.0f }, 4);
+  b_bytes (&t, 4, (float[]){7.0f}, 4);
   gr = OK (with_init (t));
   if (gr) {
     /* rank 3 against an activation: only the NHWC copy is left */
     const seg_tensor *k = tensor_named (gr, "k:nhwc");
-    CHECK (k && dims_are (k, 4, (int64_t[]) { 1, 1, 1, 2 }) && k->nbytes == 8
-        && ((float *) k->data)[0] == 1.0f && ((float *) k->data)[1] == 7.0f,
+    CHECK (k && dims_are (k, 4, (int64_t[]){1, 1, 1, 2}) && k->nbytes == 8
+            && ((float *) k->data)[0] == 1.0f && ((float *) k->data)[1] == 7.0f,
         "mixed float_data");
     seg_graph_free (gr);
   }
   /* int64_data, int32_data for int8 and f16, double_data, bool raw */
   buf g = END;
   g_std_io (&g);
-  t = tensor_head ("i64", DT_INT64, 1, (int64_t[]) { 3 });
-  b_packed_varints (&t, 7, 3, (int64_t[]) { -1, 0, INT64_MAX });
+  t = tensor_head ("i64", DT_INT64, 1, (int64_t[]){3});
+  b_packed_varints (&t, 7, 3, (int64_t[]){-1, 0, INT64_MAX});
   g_init (&g, t);
-  t = tensor_head ("i8", DT_INT8, 1, (int64_t[]) { 2 });
-  b_packed_varints (&t, 5, 2, (int64_t[]) { -128, 127 });
+  t = tensor_head ("i8", DT_INT8, 1, (int64_t[]){2});
+  b_packed_varints (&t, 5, 2, (int64_t[]){-128, 127});
   g_init (&g, t);
   t = tensor_head ("h", DT_FLOAT16, 0, NULL);
-  b_packed_varints (&t, 5, 1, (int64_t[]) { 0x3e00 });
+  b_packed_varints (&t, 5, 1, (int64_t[]){0x3e00});
   g_init (&g, t);
-  t = tensor_head ("d", DT_DOUBLE, 1, (int64_t[]) { 1 });
+  t = tensor_head ("d", DT_DOUBLE, 1, (int64_t[]){1});
   double dv = 0.125;
   b_bytes (&t, 10, &dv, 8);
   g_init (&g, t);
-  g_init (&g, tensor_raw ("bl", DT_BOOL, 1, (int64_t[]) { 2 }, (uint8_t[]) { 1, 0 }, 2));
-  g_init (&g, tensor_raw ("u8", DT_UINT8, 1, (int64_t[]) { 1 }, (uint8_t[]) { 200 }, 1));
-  g_init (&g, tensor_raw ("i32", DT_INT32, 1, (int64_t[]) { 1 }, (int32_t[]) { -5 }, 4));
+  g_init (&g,
+      tensor_raw ("bl", DT_BOOL, 1, (int64_t[]){2}, (uint8_t[]){1, 0}, 2));
+  g_init (&g,
+      tensor_raw ("u8", DT_UINT8, 1, (int64_t[]){1}, (uint8_t[]){200}, 1));
+  g_init (&g,
+      tensor_raw ("i32", DT_INT32, 1, (int64_t[]){1}, (int32_t[]){-5}, 4));
   g_node (&g, node ("Concat", "c1", "i64,i64", "cc", attr_i ("axis", 0), END));
   g_node (&g, node ("Concat", "c2", "i8,i8", "c8", attr_i ("axis", 0), END));
   g_node (&g, node ("Concat", "c3", "d,d", "cd", attr_i ("axis", 0), END));
@@ -261,16 +275,21 @@ test_tensors (void)
     const seg_tensor *x;
     x = tensor_named (gr, "i64");
     CHECK (x && x->dtype == SEG_DT_I64 && ((int64_t *) x->data)[0] == -1
-        && ((int64_t *) x->data)[2] == INT64_MAX, "int64_data");
+            && ((int64_t *) x->data)[2] == INT64_MAX,
+        "int64_data");
     x = tensor_named (gr, "i8");
     CHECK (x && x->dtype == SEG_DT_I8 && ((int8_t *) x->data)[0] == -128
-        && ((int8_t *) x->data)[1] == 127, "int8 via int32_data");
+            && ((int8_t *) x->data)[1] == 127,
+        "int8 via int32_data");
     x = tensor_named (gr, "h");
-    CHECK (x && x->dtype == SEG_DT_F16 && *(uint16_t *) x->data == 0x3e00, "f16 via int32_data");
+    CHECK (x && x->dtype == SEG_DT_F16 && *(uint16_t *) x->data == 0x3e00,
+        "f16 via int32_data");
     x = tensor_named (gr, "d");
-    CHECK (x && x->dtype == SEG_DT_F64 && *(double *) x->data == 0.125, "double_data");
+    CHECK (x && x->dtype == SEG_DT_F64 && *(double *) x->data == 0.125,
+        "double_data");
     x = tensor_named (gr, "bl");
-    CHECK (x && x->dtype == SEG_DT_BOOL && ((uint8_t *) x->data)[0] == 1, "bool");
+    CHECK (x && x->dtype == SEG_DT_BOOL && ((uint8_t *) x->data)[0] == 1,
+        "bool");
     x = tensor_named (gr, "u8");
     CHECK (x && x->dtype == SEG_DT_U8 && *(uint8_t *) x->data == 200, "uint8");
     x = tensor_named (gr, "i32");
@@ -279,40 +298,42 @@ test_tensors (void)
   }
 
   /* errors */
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1, (int64_t[]) { 4 }, ones, 12)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1, (int64_t[]){4}, ones, 12)),
       SEG_ERR_FORMAT, "tensor 'k'", "raw_data has 12 bytes, expected 16");
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1, (int64_t[]) { 4 }, ones, 20)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1, (int64_t[]){4}, ones, 20)),
       SEG_ERR_FORMAT, "tensor 'k'", "raw_data has 20 bytes, expected 16");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 3 });
-  b_packed_varints (&t, 7, 1, (int64_t[]) { 1 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){3});
+  b_packed_varints (&t, 7, 1, (int64_t[]){1});
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "int64_data");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 3 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){3});
   b_float (&t, 4, 1.0f);
-  FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "float_data has 1 values, expected 3");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 1 });
+  FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'",
+      "float_data has 1 values, expected 3");
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){1});
   b_float (&t, 4, 1.0f);
   b_bytes (&t, 9, ones, 4);
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "float_data");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 2 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){2});
   b_bytes (&t, 4, ones, 5);
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "float_data: packed run");
-  t = tensor_head ("k", DT_INT8, 1, (int64_t[]) { 1 });
-  b_packed_varints (&t, 5, 1, (int64_t[]) { 300 });
+  t = tensor_head ("k", DT_INT8, 1, (int64_t[]){1});
+  b_packed_varints (&t, 5, 1, (int64_t[]){300});
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "int32_data[0] = 300");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 2 });
-  FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "float_data has 0 values");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 1 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){2});
+  FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'",
+      "float_data has 0 values");
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){1});
   b_float (&t, 4, 1.0f);
   b_str (&t, 6, "text");
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "string_data");
-  FAILS (with_init (tensor_raw ("k", DT_STRING, 1, (int64_t[]) { 1 }, "a", 1)),
+  FAILS (with_init (tensor_raw ("k", DT_STRING, 1, (int64_t[]){1}, "a", 1)),
       SEG_ERR_UNSUPPORTED, "tensor 'k'", "STRING");
-  FAILS (with_init (tensor_raw ("k", 16, 1, (int64_t[]) { 1 }, "ab", 2)),
+  FAILS (with_init (tensor_raw ("k", 16, 1, (int64_t[]){1}, "ab", 2)),
       SEG_ERR_UNSUPPORTED, "tensor 'k'", "BFLOAT16");
-  FAILS (with_init (tensor_raw ("k", 0, 1, (int64_t[]) { 1 }, "ab", 2)),
+  FAILS (with_init (tensor_raw ("k", 0, 1, (int64_t[]){1}, "ab", 2)),
       SEG_ERR_FORMAT, "tensor 'k'", "data_type");
   t = END;
-  b_packed_varints (&t, 1, 1, (int64_t[]) { 1 });
+  b_packed_varints (&t, 1, 1, (int64_t[]){1});
   b_str (&t, 8, "k");
   b_bytes (&t, 9, ones, 4);
   FAILS (with_init (t), SEG_ERR_FORMAT, "tensor 'k'", "data_type is missing");
@@ -322,25 +343,29 @@ test_tensors (void)
   FAILS (with_init (t), SEG_ERR_FORMAT, "graph.initializer[0]", "name");
 
   /* absurd dims */
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1, (int64_t[]) { (int64_t) 1 << 40 }, ones, 4)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 1,
+             (int64_t[]){(int64_t) 1 << 40}, ones, 4)),
       SEG_ERR_FORMAT, "tensor 'k'", "dims[0] = 1099511627776");
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 2, (int64_t[]) { 1, -4 }, ones, 4)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 2, (int64_t[]){1, -4}, ones, 4)),
       SEG_ERR_FORMAT, "tensor 'k'", "dims[1] = -4");
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 3, (int64_t[]) { 65536, 65536, 65536 }, ones, 4)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 3,
+             (int64_t[]){65536, 65536, 65536}, ones, 4)),
       SEG_ERR_FORMAT, "tensor 'k'", "dims describe more than");
-  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 7, (int64_t[]) { 1, 1, 1, 1, 1, 1, 1 }, ones, 4)),
+  FAILS (with_init (tensor_raw ("k", DT_FLOAT, 7,
+             (int64_t[]){1, 1, 1, 1, 1, 1, 1}, ones, 4)),
       SEG_ERR_UNSUPPORTED, "tensor 'k'", "rank 7");
   g = END;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, (int64_t) 1 << 40, 8 });
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_input (&g, "x", 4, (int64_t[]){1, 3, (int64_t) 1 << 40, 8});
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   g_node (&g, node ("Relu", "r", "x", "y", END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.input[0].type.shape.dim[2]", "dim_value");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.input[0].type.shape.dim[2]",
+      "dim_value");
 
   /* external data */
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 1 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){1});
   b_int (&t, 14, 1);
   FAILS (with_init (t), SEG_ERR_UNSUPPORTED, "tensor 'k'", "external");
-  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]) { 1 });
+  t = tensor_head ("k", DT_FLOAT, 1, (int64_t[]){1});
   buf kv = END;
   b_str (&kv, 1, "location");
   b_str (&kv, 2, "weights.bin");
@@ -378,7 +403,8 @@ test_wire (void)
   b_int (&n, 3, 1);
   b_str (&n, 4, "Relu");
   g_node (&g, n);
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name has wire type 0", NULL);
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name has wire type 0",
+      NULL);
 
   /* attribute i as bytes */
   g = END;
@@ -387,7 +413,8 @@ test_wire (void)
   b_str (&a, 1, "axis");
   b_str (&a, 3, "0");
   g_node (&g, node ("Relu", "r", "x", "y", a, END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'r' attribute[0].i", "wire type 2");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'r' attribute[0].i",
+      "wire type 2");
 
   /* ints attribute as fixed32 */
   g = END;
@@ -397,7 +424,8 @@ test_wire (void)
   b_fixed32 (&a, 8, 2);
   b_int (&a, 20, AT_INTS);
   g_node (&g, node ("ReduceMean", "rm", "x", "y", a, END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'rm'", "'axes' ints: wrong wire type");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "node 'rm'",
+      "'axes' ints: wrong wire type");
 
   /* a group (wire type 3) */
   m = END;
@@ -442,7 +470,8 @@ test_wire (void)
   g = END;
   g_std_io (&g);
   g_node (&g, node ("Relu", "r\x1b[2J", "x", "y", END));
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name", "control byte 0x1b");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name",
+      "control byte 0x1b");
   g = END;
   g_std_io (&g);
   buf nn = END;
@@ -451,7 +480,8 @@ test_wire (void)
   b_bytes (&nn, 3, "a\0b", 3);
   b_str (&nn, 4, "Relu");
   g_node (&g, nn);
-  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name", "control byte 0x00");
+  FAILS (model (13, g), SEG_ERR_FORMAT, "graph.node[0].name",
+      "control byte 0x00");
 }
 
 /* The reader's own contract, independent of ONNX. */
@@ -461,28 +491,35 @@ test_pb_reader (void)
   /* repeated scalars: unpacked, packed, split packed runs */
   buf m = END;
   b_int (&m, 3, 1);
-  b_packed_varints (&m, 3, 2, (int64_t[]) { 2, 300 });
+  b_packed_varints (&m, 3, 2, (int64_t[]){2, 300});
   b_str (&m, 4, "skip");
-  b_packed_varints (&m, 3, 1, (int64_t[]) { -1 });
+  b_packed_varints (&m, 3, 1, (int64_t[]){-1});
   size_t cnt;
   const char *why = NULL;
-  CHECK (seg_pb_repeated_count (m.p, m.n, 3, SEG_PB_KIND_VARINT, &cnt, &why) == SEG_PB_END
-      && cnt == 4, "count %zu", cnt);
+  CHECK (seg_pb_repeated_count (m.p, m.n, 3, SEG_PB_KIND_VARINT, &cnt, &why)
+              == SEG_PB_END
+          && cnt == 4,
+      "count %zu", cnt);
   seg_pb_repeated it;
-  uint64_t v[4] = { 0 };
+  uint64_t v[4] = {0};
   seg_pb_repeated_init (&it, m.p, m.n, 3, SEG_PB_KIND_VARINT);
   for (int i = 0; i < 4; i++)
     seg_pb_repeated_next (&it, &v[i], &why);
-  CHECK (v[0] == 1 && v[1] == 2 && v[2] == 300 && (int64_t) v[3] == -1, "values");
+  CHECK (v[0] == 1 && v[1] == 2 && v[2] == 300 && (int64_t) v[3] == -1,
+      "values");
   CHECK (seg_pb_repeated_next (&it, &v[0], &why) == SEG_PB_END, "end");
   /* a 4-byte LEN field is a packed run of one fixed32 ... */
-  CHECK (seg_pb_repeated_count (m.p, m.n, 4, SEG_PB_KIND_FIXED32, &cnt, &why) == SEG_PB_END
-      && cnt == 1, "packed fixed32 count %zu", cnt);
+  CHECK (seg_pb_repeated_count (m.p, m.n, 4, SEG_PB_KIND_FIXED32, &cnt, &why)
+              == SEG_PB_END
+          && cnt == 1,
+      "packed fixed32 count %zu", cnt);
   /* ... but a fixed64 run must be a whole number of 8 bytes, and varints
    * are not fixed32 */
-  CHECK (seg_pb_repeated_count (m.p, m.n, 4, SEG_PB_KIND_FIXED64, &cnt, &why) == SEG_PB_BAD,
+  CHECK (seg_pb_repeated_count (m.p, m.n, 4, SEG_PB_KIND_FIXED64, &cnt, &why)
+          == SEG_PB_BAD,
       "4-byte run read as fixed64");
-  CHECK (seg_pb_repeated_count (m.p, m.n, 3, SEG_PB_KIND_FIXED32, &cnt, &why) == SEG_PB_BAD,
+  CHECK (seg_pb_repeated_count (m.p, m.n, 3, SEG_PB_KIND_FIXED32, &cnt, &why)
+          == SEG_PB_BAD,
       "varint read as fixed32");
   free (m.p);
 
@@ -506,17 +543,20 @@ test_pb_reader (void)
 static uint32_t rng_state = 0x9e3779b9u;
 
 static void
-check_outcome (seg_status st, seg_graph *g, const seg_err *err, const char *what, size_t i)
+check_outcome (seg_status st, seg_graph *g, const seg_err *err,
+    const char *what, size_t i)
 {
   if (st == SEG_OK) {
-    CHECK (g != NULL && g->ninputs == 1 && g->noutputs == 1, "%s %zu: bad graph", what, i);
+    CHECK (g != NULL && g->ninputs == 1 && g->noutputs == 1,
+        "%s %zu: bad graph", what, i);
     seg_graph_free (g);
     return;
   }
-  CHECK (st == SEG_ERR_FORMAT || st == SEG_ERR_UNSUPPORTED, "%s %zu: status %d", what, i, st);
+  CHECK (st == SEG_ERR_FORMAT || st == SEG_ERR_UNSUPPORTED, "%s %zu: status %d",
+      what, i, st);
   CHECK (g == NULL, "%s %zu: graph left on error", what, i);
-  CHECK (!strncmp (err->msg, FILE_NAME ": ", strlen (FILE_NAME) + 2), "%s %zu: message '%s'",
-      what, i, err->msg);
+  CHECK (!strncmp (err->msg, FILE_NAME ": ", strlen (FILE_NAME) + 2),
+      "%s %zu: message '%s'", what, i, err->msg);
 }
 
 static void
@@ -535,7 +575,8 @@ test_truncation (void)
   CHECK (ok == 0, "%d truncated prefixes imported", ok);
   seg_graph *g = NULL;
   seg_err err;
-  CHECK (import_bytes (m.p, m.n, &g, &err) == SEG_OK, "whole model: %s", err.msg);
+  CHECK (import_bytes (m.p, m.n, &g, &err) == SEG_OK, "whole model: %s",
+      err.msg);
   seg_graph_free (g);
   free (m.p);
 }
@@ -551,7 +592,9 @@ test_byte_flips (void)
     int flips = 1 + (int) (test_rand (&rng_state) % 4);
     for (int k = 0; k < flips; k++) {
       size_t at = (size_t) (test_rand (&rng_state) % m.n);
-      copy[at] = (i & 1) ? (uint8_t) test_rand (&rng_state) : (uint8_t) (copy[at] ^ (1u << (test_rand (&rng_state) % 8)));
+      copy[at] = (i & 1)
+          ? (uint8_t) test_rand (&rng_state)
+          : (uint8_t) (copy[at] ^ (1u << (test_rand (&rng_state) % 8)));
     }
     seg_graph *g = NULL;
     seg_err err;
@@ -597,7 +640,8 @@ cpu_bound (struct rlimit *saved)
 {
   struct rlimit bounded;
   struct rusage ru;
-  CHECK (getrlimit (RLIMIT_CPU, saved) == 0 && getrusage (RUSAGE_SELF, &ru) == 0,
+  CHECK (getrlimit (RLIMIT_CPU, saved) == 0
+          && getrusage (RUSAGE_SELF, &ru) == 0,
       "getrlimit/getrusage");
   bounded = *saved;
   bounded.rlim_cur = (rlim_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 21);
@@ -619,14 +663,14 @@ test_long_chain (int n)
 {
   buf g = END;
   char in[32], out[32], name[32];
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 8, 8});
   for (int i = 0; i < n; i++) {
     snprintf (in, sizeof in, i ? "t%d" : "x", i - 1);
     snprintf (out, sizeof out, i + 1 < n ? "t%d" : "y", i);
     snprintf (name, sizeof name, "n%d", i);
     g_node (&g, node (i % 2 ? "Relu" : "Identity", name, in, out, END));
   }
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   buf m = model (13, g);
   if (n <= 1000)
     write_seed ("identity-relu-chain.onnx", &m);
@@ -638,13 +682,13 @@ test_long_chain (int n)
   seg_status st = seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
   double t1 = now_s ();
   setrlimit (RLIMIT_CPU, &cpu);
-  printf ("test-onnx: %d-node chain (%zu bytes) loaded in %.3f s: %s\n", n,
-      m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+  printf ("test-onnx: %d-node chain (%zu bytes) loaded in %.3f s: %s\n", n, m.n,
+      t1 - t0, st == SEG_OK ? "ok" : error);
   CHECK (st == SEG_OK && sm, "%d-node chain: %s", n, error ? error : "?");
   if (sm) {
     /* the Relus stay, the Identities go but one writing the output */
-    CHECK (seg_model_get_info (sm)->num_nodes == n / 2 + n % 2,
-        "%d nodes left", seg_model_get_info (sm)->num_nodes);
+    CHECK (seg_model_get_info (sm)->num_nodes == n / 2 + n % 2, "%d nodes left",
+        seg_model_get_info (sm)->num_nodes);
   }
   seg_model_free (sm);
   free (error);
@@ -659,7 +703,7 @@ test_wide_graph (int k)
 {
   buf g = END;
   char in[32], out[32], name[32];
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 8, 8});
   for (int i = 0; i < k; i++) {
     snprintf (out, sizeof out, "r%d", i);
     snprintf (name, sizeof name, "relu%d", i);
@@ -671,7 +715,7 @@ test_wide_graph (int k)
     snprintf (name, sizeof name, "add%d", i);
     g_node (&g, node ("Add", name, in, out, END));
   }
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   buf m = model (13, g);
   seg_model *sm = NULL;
   seg_session *ss = NULL;
@@ -685,7 +729,8 @@ test_wide_graph (int k)
   double t1 = now_s ();
   setrlimit (RLIMIT_CPU, &cpu);
   printf ("test-onnx: %d Relus summed (%zu bytes): model and session in "
-      "%.3f s: %s\n", k, m.n, t1 - t0, st == SEG_OK ? "ok" : error);
+          "%.3f s: %s\n",
+      k, m.n, t1 - t0, st == SEG_OK ? "ok" : error);
   CHECK (st == SEG_OK, "%d live activations: %s", k, error ? error : "?");
   if (ss) {
     float x[3 * 8 * 8], y[3 * 8 * 8];
@@ -746,20 +791,21 @@ expect_over_budget (const char *seed, buf m, size_t budget, seg_status want,
   bool limited = limit_address_space (&saved);
   seg_model *sm = NULL;
   char *error = NULL;
-  seg_load_options opt = { .memory_budget = budget };
+  seg_load_options opt = {.memory_budget = budget};
   write_seed (seed, &m);
   seg_status st = budget
-      ? seg_model_load_from_memory_with_options (m.p, m.n, FILE_NAME, &opt,
-            &sm, &error)
+      ? seg_model_load_from_memory_with_options (m.p, m.n, FILE_NAME, &opt, &sm,
+          &error)
       : seg_model_load_from_memory (m.p, m.n, FILE_NAME, &sm, &error);
   if (limited)
     setrlimit (RLIMIT_AS, &saved);
   if (st != want || sm || !error
       || strncmp (error, FILE_NAME ": ", strlen (FILE_NAME) + 2)
       || !strstr (error, node) || !strstr (error, "memory budget")) {
-    fprintf (stderr, "%s:%d: expected status %d naming %s and the memory "
-        "budget, got %d: '%s'\n", __FILE__, line, want, node, st,
-        error ? error : "(none)");
+    fprintf (stderr,
+        "%s:%d: expected status %d naming %s and the memory "
+        "budget, got %d: '%s'\n",
+        __FILE__, line, want, node, st, error ? error : "(none)");
     failures++;
   }
   seg_model_free (sm);
@@ -774,21 +820,22 @@ bomb_model (int k, int dt, int rank, const int64_t *dims)
 {
   buf g = END;
   char name[32], out[32];
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
-  g_init (&g, ti64 ("shape", 1, (int64_t[]) { rank }, dims));
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 8, 8});
+  g_init (&g, ti64 ("shape", 1, (int64_t[]){rank}, dims));
   for (int i = 0; i < k; i++) {
     double d = 1.0;
     float f = 1.0f;
     snprintf (name, sizeof name, "bomb%d", i);
     snprintf (out, sizeof out, "big%d", i);
     buf value = dt == DT_DOUBLE
-        ? tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]) { 1 }, &d, sizeof d)
-        : tensor_raw (NULL, DT_FLOAT, 1, (int64_t[]) { 1 }, &f, sizeof f);
-    g_node (&g, node ("ConstantOfShape", name, "shape", out,
-        attr_t ("value", value), END));
+        ? tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]){1}, &d, sizeof d)
+        : tensor_raw (NULL, DT_FLOAT, 1, (int64_t[]){1}, &f, sizeof f);
+    g_node (&g,
+        node ("ConstantOfShape", name, "shape", out, attr_t ("value", value),
+            END));
   }
   g_node (&g, node ("Relu", "r", "x", "y", END));
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
   return model (13, g);
 }
 
@@ -797,22 +844,24 @@ test_memory_budget (void)
 {
   /* The attack: {1024, 512, 512} doubles, 2 GiB per node, four nodes.
    * The first is refused before anything is allocated. */
-  expect_over_budget ("constant-of-shape-bomb.onnx", bomb_model (4,
-        DT_DOUBLE, 3, (int64_t[]) { 1024, 512, 512 }), 0, SEG_ERR_FORMAT,
-      "node 'bomb0' (ConstantOfShape)", __LINE__);
+  expect_over_budget ("constant-of-shape-bomb.onnx",
+      bomb_model (4, DT_DOUBLE, 3, (int64_t[]){1024, 512, 512}), 0,
+      SEG_ERR_FORMAT, "node 'bomb0' (ConstantOfShape)", __LINE__);
   /* Each node within the budget, their sum not: 32 MiB each against
    * 100 MiB, the fourth is refused. */
-  expect_over_budget ("constant-of-shape-total.onnx", bomb_model (4,
-        DT_FLOAT, 3, (int64_t[]) { 32, 512, 512 }), (size_t) 100 << 20,
-      SEG_ERR_FORMAT, "node 'bomb3' (ConstantOfShape)", __LINE__);
+  expect_over_budget ("constant-of-shape-total.onnx",
+      bomb_model (4, DT_FLOAT, 3, (int64_t[]){32, 512, 512}),
+      (size_t) 100 << 20, SEG_ERR_FORMAT, "node 'bomb3' (ConstantOfShape)",
+      __LINE__);
   /* ... and the same loads with room for them. */
   seg_model *sm = NULL;
   char *error = NULL;
-  buf m = bomb_model (4, DT_FLOAT, 3, (int64_t[]) { 32, 512, 512 });
-  seg_load_options opt = { .memory_budget = (size_t) 160 << 20 };
+  buf m = bomb_model (4, DT_FLOAT, 3, (int64_t[]){32, 512, 512});
+  seg_load_options opt = {.memory_budget = (size_t) 160 << 20};
   CHECK (seg_model_load_from_memory_with_options (m.p, m.n, FILE_NAME, &opt,
-             &sm, &error) == SEG_OK, "four 32 MiB constants in 160 MiB: %s",
-      error ? error : "?");
+             &sm, &error)
+          == SEG_OK,
+      "four 32 MiB constants in 160 MiB: %s", error ? error : "?");
   seg_model_free (sm);
   free (error);
   free (m.p);
@@ -821,30 +870,34 @@ test_memory_budget (void)
    * {1, 1, 1024, 1024} doubles, 1.6 GB. */
   buf g = END;
   double one = 1.0;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 8, 8});
   g_node (&g, node ("Shape", "sh", "x", "s", END));
-  g_node (&g, node ("Constant", "c2", NULL, "k",
-      attr_ints ("value_ints", INTS (1, 1, 1024, 1024)), END));
+  g_node (&g,
+      node ("Constant", "c2", NULL, "k",
+          attr_ints ("value_ints", INTS (1, 1, 1024, 1024)), END));
   g_node (&g, node ("Mul", "mul", "s,k", "shp", END));
-  g_node (&g, node ("ConstantOfShape", "planbomb", "shp", "big",
-      attr_t ("value", tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]) { 1 },
-          &one, sizeof one)), END));
+  g_node (&g,
+      node ("ConstantOfShape", "planbomb", "shp", "big",
+          attr_t ("value",
+              tensor_raw (NULL, DT_DOUBLE, 1, (int64_t[]){1}, &one,
+                  sizeof one)),
+          END));
   g_node (&g, node ("Relu", "r", "x", "y", END));
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8, 8 });
-  expect_over_budget ("plan-time-bomb.onnx", model (13, g), 0,
-      SEG_ERR_FORMAT, "node 'planbomb' (ConstantOfShape)", __LINE__);
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8, 8});
+  expect_over_budget ("plan-time-bomb.onnx", model (13, g), 0, SEG_ERR_FORMAT,
+      "node 'planbomb' (ConstantOfShape)", __LINE__);
 
   /* Activations: an 8x8 input upsampled to 8192x8192 (805 MB) and added
    * to itself: 1.6 GB live at the Add, which every session would need. */
   g = END;
-  g_input (&g, "x", 4, (int64_t[]) { 1, 3, 8, 8 });
-  g_init (&g, ti64 ("sizes", 1, (int64_t[]) { 4 },
-      (int64_t[]) { 1, 3, 8192, 8192 }));
-  g_node (&g, node ("Resize", "up", "x,,,sizes", "a", attr_s ("mode", "linear"), END));
+  g_input (&g, "x", 4, (int64_t[]){1, 3, 8, 8});
+  g_init (&g, ti64 ("sizes", 1, (int64_t[]){4}, (int64_t[]){1, 3, 8192, 8192}));
+  g_node (&g,
+      node ("Resize", "up", "x,,,sizes", "a", attr_s ("mode", "linear"), END));
   g_node (&g, node ("Add", "twice", "a,a", "y", END));
-  g_output (&g, "y", 4, (int64_t[]) { 1, 3, 8192, 8192 });
-  expect_over_budget ("activation-bomb.onnx", model (13, g), 0,
-      SEG_ERR_FORMAT, "node 'twice' (Add)", __LINE__);
+  g_output (&g, "y", 4, (int64_t[]){1, 3, 8192, 8192});
+  expect_over_budget ("activation-bomb.onnx", model (13, g), 0, SEG_ERR_FORMAT,
+      "node 'twice' (Add)", __LINE__);
 }
 
 int

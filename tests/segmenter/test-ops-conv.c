@@ -12,7 +12,8 @@
 
 /* ---- one-node graph harness -------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   seg_graph *g;
   int static_tensor; /* this constant is presented as a plan-time value */
   seg_value v[8];
@@ -79,8 +80,9 @@ harness_plan (harness *h)
   for (int t = 0; t < h->g->ntensors; t++) {
     const seg_tensor *ten = &h->g->tensors[t];
     seg_value *v = &h->v[t];
-    v->kind = !ten->data ? SEG_VAL_ACT
-        : t == h->static_tensor ? SEG_VAL_STATIC : SEG_VAL_CONST;
+    v->kind = !ten->data        ? SEG_VAL_ACT
+        : t == h->static_tensor ? SEG_VAL_STATIC
+                                : SEG_VAL_CONST;
     v->dtype = ten->dtype;
     v->rank = ten->rank;
     memcpy (v->dims, ten->dims, sizeof v->dims);
@@ -113,8 +115,9 @@ harness_run (harness *h, seg_threadpool *pool, const float *x)
   memset (scratch, 0xff, stride * threads + 64);
   h->v[n->in[0]].data = (void *) x;
   y->data = out;
-  seg_run_ctx ctx = { .pool = pool, .scratch = scratch,
-    .scratch_stride = stride };
+  seg_run_ctx ctx = {.pool = pool,
+      .scratch = scratch,
+      .scratch_stride = stride};
   seg_op_vtable_get (n->op)->run (n, h->v, &h->plan, &ctx);
   free (scratch);
   return out;
@@ -128,7 +131,8 @@ harness_free (harness *h)
 
 /* ---- Conv ---------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   int n, h, w, cin, cout, groups, kh, kw, sh, sw, dh, dw;
   seg_pad_mode pad_mode;
   int pads[4];
@@ -143,10 +147,14 @@ conv_weight (const conv_case *c, const float *w, int o, int ci, int ky, int kx)
 {
   int cin_g = c->cin / c->groups;
   switch (c->layout) {
-    case SEG_WL_OIHW: return w[((o * cin_g + ci) * c->kh + ky) * c->kw + kx];
-    case SEG_WL_OHWI: return w[((o * c->kh + ky) * c->kw + kx) * cin_g + ci];
-    case SEG_WL_1HWO: return w[(ky * c->kw + kx) * c->cout + o];
-    default: return NAN;
+    case SEG_WL_OIHW:
+      return w[((o * cin_g + ci) * c->kh + ky) * c->kw + kx];
+    case SEG_WL_OHWI:
+      return w[((o * c->kh + ky) * c->kw + kx) * cin_g + ci];
+    case SEG_WL_1HWO:
+      return w[(ky * c->kw + kx) * c->cout + o];
+    default:
+      return NAN;
   }
 }
 
@@ -175,10 +183,10 @@ conv_describe (const conv_case *c, char *buf, size_t size)
 {
   snprintf (buf, size,
       "conv n%d %dx%dx%d->%d g%d k%dx%d s%d,%d d%d,%d pad%d[%d,%d,%d,%d] "
-      "wl%d bias%d act%d threads%d", c->n, c->h, c->w, c->cin, c->cout,
-      c->groups, c->kh, c->kw, c->sh, c->sw, c->dh, c->dw, (int) c->pad_mode,
-      c->pads[0], c->pads[1], c->pads[2], c->pads[3], (int) c->layout,
-      c->bias, (int) c->act, c->pool + 1);
+      "wl%d bias%d act%d threads%d",
+      c->n, c->h, c->w, c->cin, c->cout, c->groups, c->kh, c->kw, c->sh, c->sw,
+      c->dh, c->dw, (int) c->pad_mode, c->pads[0], c->pads[1], c->pads[2],
+      c->pads[3], (int) c->layout, c->bias, (int) c->act, c->pool + 1);
 }
 
 static void
@@ -189,8 +197,8 @@ test_conv_case (env *e, const conv_case *c)
   int cin_g = c->cin / c->groups, cout_g = c->cout / c->groups;
   size_t wcount = (size_t) c->cout * cin_g * c->kh * c->kw;
   size_t xcount = (size_t) c->n * c->h * c->w * c->cin;
-  float *w = random_floats (e, wcount, 1.5f / sqrtf ((float) cin_g * c->kh
-      * c->kw));
+  float *w =
+      random_floats (e, wcount, 1.5f / sqrtf ((float) cin_g * c->kh * c->kw));
   float *x = random_floats (e, xcount, 1.0f);
   float *bias = random_floats (e, c->cout, 1.0f);
   float act_a, act_b;
@@ -203,20 +211,21 @@ test_conv_case (env *e, const conv_case *c)
       c->pads[3], &pl);
 
   harness h = harness_new ();
-  int64_t xd[4] = { c->n, c->h, c->w, c->cin };
+  int64_t xd[4] = {c->n, c->h, c->w, c->cin};
   int64_t wd[4];
   if (c->layout == SEG_WL_OIHW)
-    memcpy (wd, (int64_t[4]) { c->cout, cin_g, c->kh, c->kw }, sizeof wd);
+    memcpy (wd, (int64_t[4]){c->cout, cin_g, c->kh, c->kw}, sizeof wd);
   else if (c->layout == SEG_WL_OHWI)
-    memcpy (wd, (int64_t[4]) { c->cout, c->kh, c->kw, cin_g }, sizeof wd);
+    memcpy (wd, (int64_t[4]){c->cout, c->kh, c->kw, cin_g}, sizeof wd);
   else
-    memcpy (wd, (int64_t[4]) { 1, c->kh, c->kw, c->cout }, sizeof wd);
-  int64_t bd[1] = { c->cout };
+    memcpy (wd, (int64_t[4]){1, c->kh, c->kw, c->cout}, sizeof wd);
+  int64_t bd[1] = {c->cout};
   int in[3];
   in[0] = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
   in[1] = add_tensor (&h, "w", SEG_DT_F32, 4, wd, w, wcount * sizeof *w);
-  in[2] = c->bias ? add_tensor (&h, "b", SEG_DT_F32, 1, bd, bias,
-      c->cout * sizeof *bias) : -1;
+  in[2] = c->bias
+      ? add_tensor (&h, "b", SEG_DT_F32, 1, bd, bias, c->cout * sizeof *bias)
+      : -1;
   int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
   seg_node *n = add_node (&h, SEG_OP_CONV, c->bias ? 3 : 2, in, out);
   n->a.kernel[0] = c->kh;
@@ -245,11 +254,11 @@ test_conv_case (env *e, const conv_case *c)
     goto out;
   }
   const seg_value *y = &h.v[out];
-  if (y->rank != 4 || y->dims[0] != c->n || y->dims[1] != oh
-      || y->dims[2] != ow || y->dims[3] != c->cout) {
-    fail (e, "%s: output dims %lldx%lldx%lldx%lld, expected %dx%dx%dx%d",
-        what, (long long) y->dims[0], (long long) y->dims[1],
-        (long long) y->dims[2], (long long) y->dims[3], c->n, oh, ow, c->cout);
+  if (y->rank != 4 || y->dims[0] != c->n || y->dims[1] != oh || y->dims[2] != ow
+      || y->dims[3] != c->cout) {
+    fail (e, "%s: output dims %lldx%lldx%lldx%lld, expected %dx%dx%dx%d", what,
+        (long long) y->dims[0], (long long) y->dims[1], (long long) y->dims[2],
+        (long long) y->dims[3], c->n, oh, ow, c->cout);
     goto out;
   }
   uint64_t macs = (uint64_t) c->n * oh * ow * c->cout * cin_g * c->kh * c->kw;
@@ -273,10 +282,11 @@ test_conv_case (env *e, const conv_case *c)
                 continue;
               for (int ci = 0; ci < cin_g; ci++)
                 acc += (double) x[((b * c->h + iy) * c->w + ix) * c->cin
-                    + g * cin_g + ci] * conv_weight (c, w, o, ci, ky, kx);
+                           + g * cin_g + ci]
+                    * conv_weight (c, w, o, ci, ky, kx);
             }
-          ref[((b * oh + oy) * ow + ox) * c->cout + o] = ref_act (c->act,
-              act_a, act_b, acc);
+          ref[((b * oh + oy) * ow + ox) * c->cout + o] =
+              ref_act (c->act, act_a, act_b, acc);
         }
   float *got = harness_run (&h, e->pools[c->pool], x);
   check_close (e, what, got, ref, ycount);
@@ -296,22 +306,22 @@ test_conv (env *e)
    * grouped, depthwise (channels around the 8/16 vector widths), depth
    * multiplier 2, a lone channel, a non-square kernel. */
   static const int shapes[][5] = {
-    { 3, 16, 1, 3, 3 },
-    { 5, 7, 1, 1, 1 },
-    { 33, 40, 1, 1, 1 },
-    { 17, 9, 1, 1, 1 },
-    { 8, 6, 2, 3, 3 },
-    { 4, 12, 2, 1, 1 },
-    { 11, 11, 11, 3, 3 },
-    { 20, 20, 20, 5, 5 },
-    { 24, 24, 24, 3, 3 },
-    { 7, 14, 7, 3, 3 },
-    { 1, 1, 1, 3, 3 },
-    { 6, 19, 1, 3, 2 },
+      {3, 16, 1, 3, 3},
+      {5, 7, 1, 1, 1},
+      {33, 40, 1, 1, 1},
+      {17, 9, 1, 1, 1},
+      {8, 6, 2, 3, 3},
+      {4, 12, 2, 1, 1},
+      {11, 11, 11, 3, 3},
+      {20, 20, 20, 5, 5},
+      {24, 24, 24, 3, 3},
+      {7, 14, 7, 3, 3},
+      {1, 1, 1, 3, 3},
+      {6, 19, 1, 3, 2},
   };
-  static const int sizes[][2] = { { 1, 1 }, { 7, 5 }, { 13, 17 } };
-  static const seg_pad_mode modes[] = { SEG_PAD_EXPLICIT, SEG_PAD_SAME_UPPER,
-    SEG_PAD_SAME_LOWER, SEG_PAD_VALID };
+  static const int sizes[][2] = {{1, 1}, {7, 5}, {13, 17}};
+  static const seg_pad_mode modes[] = {SEG_PAD_EXPLICIT, SEG_PAD_SAME_UPPER,
+      SEG_PAD_SAME_LOWER, SEG_PAD_VALID};
   int index = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
@@ -319,17 +329,23 @@ test_conv (env *e)
         for (int dil = 1; dil <= 2; dil++)
           for (size_t m = 0; m < 4; m++, index++) {
             conv_case c = {
-              .n = index % 7 == 3 ? 2 : 1,
-              .h = sizes[z][0], .w = sizes[z][1],
-              .cin = shapes[s][0], .cout = shapes[s][1],
-              .groups = shapes[s][2], .kh = shapes[s][3], .kw = shapes[s][4],
-              /* one axis strided alone now and then */
-              .sh = stride, .sw = index % 5 == 0 ? 1 : stride,
-              .dh = dil, .dw = dil,
-              .pad_mode = modes[m],
-              .bias = index % 3 != 1,
-              .act = (seg_act) (index % 6),
-              .pool = index % 2,
+                .n = index % 7 == 3 ? 2 : 1,
+                .h = sizes[z][0],
+                .w = sizes[z][1],
+                .cin = shapes[s][0],
+                .cout = shapes[s][1],
+                .groups = shapes[s][2],
+                .kh = shapes[s][3],
+                .kw = shapes[s][4],
+                /* one axis strided alone now and then */
+                .sh = stride,
+                .sw = index % 5 == 0 ? 1 : stride,
+                .dh = dil,
+                .dw = dil,
+                .pad_mode = modes[m],
+                .bias = index % 3 != 1,
+                .act = (seg_act) (index % 6),
+                .pool = index % 2,
             };
             for (int i = 0; i < 4; i++) {
               int ext = ((i % 2 ? c.kw : c.kh) - 1) * dil + 1;
@@ -340,8 +356,8 @@ test_conv (env *e)
               c.pads[1] = 1;
             bool dw_ok = c.cin == c.groups;
             int nl = dw_ok ? 3 : 2;
-            static const seg_weight_layout layouts[] = { SEG_WL_OIHW,
-              SEG_WL_OHWI, SEG_WL_1HWO };
+            static const seg_weight_layout layouts[] = {SEG_WL_OIHW,
+                SEG_WL_OHWI, SEG_WL_1HWO};
             c.layout = layouts[(index / 4) % nl];
             test_conv_case (e, &c);
           }
@@ -350,10 +366,23 @@ test_conv (env *e)
    * takes two im2col chunks. */
   for (int i = 0; i < 2; i++) {
     conv_case c = {
-      .n = 1, .h = 3, .w = 30, .cin = 160, .cout = 8, .groups = 1,
-      .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
-      .pad_mode = SEG_PAD_SAME_UPPER, .layout = SEG_WL_OHWI, .bias = true,
-      .act = SEG_ACT_HARDSWISH, .pool = i,
+        .n = 1,
+        .h = 3,
+        .w = 30,
+        .cin = 160,
+        .cout = 8,
+        .groups = 1,
+        .kh = 3,
+        .kw = 3,
+        .sh = 1,
+        .sw = 1,
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = SEG_PAD_SAME_UPPER,
+        .layout = SEG_WL_OHWI,
+        .bias = true,
+        .act = SEG_ACT_HARDSWISH,
+        .pool = i,
     };
     test_conv_case (e, &c);
   }
@@ -364,13 +393,26 @@ test_conv (env *e)
    * for the two-vector path. */
   for (int i = 0; i < 8; i++) {
     conv_case c = {
-      .n = 1 + i % 2, .h = 5 + i, .w = 37 + 9 * i, .cin = i == 7 ? 5 : 3,
-      .cout = i == 6 ? 40 : 16, .groups = 1, .kh = 3, .kw = 3,
-      .sh = 1 + (i / 2) % 2, .sw = 1 + (i / 2) % 2, .dh = 1, .dw = 1,
-      .pad_mode = i % 3 == 0 ? SEG_PAD_EXPLICIT : i % 3 == 1
-          ? SEG_PAD_SAME_UPPER : SEG_PAD_VALID,
-      .pads = { 1, 1, 1, 1 }, .layout = i % 2 ? SEG_WL_OHWI : SEG_WL_OIHW,
-      .bias = true, .act = SEG_ACT_HARDSWISH, .pool = i % 2,
+        .n = 1 + i % 2,
+        .h = 5 + i,
+        .w = 37 + 9 * i,
+        .cin = i == 7 ? 5 : 3,
+        .cout = i == 6 ? 40 : 16,
+        .groups = 1,
+        .kh = 3,
+        .kw = 3,
+        .sh = 1 + (i / 2) % 2,
+        .sw = 1 + (i / 2) % 2,
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = i % 3 == 0 ? SEG_PAD_EXPLICIT
+            : i % 3 == 1       ? SEG_PAD_SAME_UPPER
+                               : SEG_PAD_VALID,
+        .pads = {1, 1, 1, 1},
+        .layout = i % 2 ? SEG_WL_OHWI : SEG_WL_OIHW,
+        .bias = true,
+        .act = SEG_ACT_HARDSWISH,
+        .pool = i % 2,
     };
     test_conv_case (e, &c);
   }
@@ -379,10 +421,23 @@ test_conv (env *e)
    * threads busy, so the output channels are split between tasks. */
   for (int i = 0; i < 2; i++) {
     conv_case c = {
-      .n = 1, .h = 2, .w = 1, .cin = 700, .cout = 750, .groups = 1,
-      .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
-      .pad_mode = SEG_PAD_VALID, .layout = SEG_WL_OIHW, .bias = true,
-      .act = SEG_ACT_SIGMOID, .pool = i,
+        .n = 1,
+        .h = 2,
+        .w = 1,
+        .cin = 700,
+        .cout = 750,
+        .groups = 1,
+        .kh = 1,
+        .kw = 1,
+        .sh = 1,
+        .sw = 1,
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = SEG_PAD_VALID,
+        .layout = SEG_WL_OIHW,
+        .bias = true,
+        .act = SEG_ACT_SIGMOID,
+        .pool = i,
     };
     test_conv_case (e, &c);
   }
@@ -390,7 +445,8 @@ test_conv (env *e)
 
 /* ---- ConvTranspose ----------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   int n, h, w, cin, cout, groups, kh, kw, sh, sw, dh, dw;
   seg_pad_mode pad_mode;
   int pads[4], out_pad[2];
@@ -412,8 +468,8 @@ deconv_weight (const deconv_case *c, const float *w, int ci, int o, int ky,
 }
 
 static int
-deconv_out_len (seg_pad_mode mode, int in, int k, int s, int d, int op,
-    int eb, int ee, int *pb)
+deconv_out_len (seg_pad_mode mode, int in, int k, int s, int d, int op, int eb,
+    int ee, int *pb)
 {
   int full = (in - 1) * s + (k - 1) * d + 1;
   if (mode == SEG_PAD_SAME_UPPER || mode == SEG_PAD_SAME_LOWER) {
@@ -434,11 +490,11 @@ test_deconv_case (env *e, const deconv_case *c)
   char what[256];
   snprintf (what, sizeof what,
       "convtranspose n%d %dx%dx%d->%d g%d k%dx%d s%d,%d d%d,%d pad%d"
-      "[%d,%d,%d,%d] op%d,%d wl%d bias%d act%d threads%d", c->n, c->h, c->w,
-      c->cin, c->cout, c->groups, c->kh, c->kw, c->sh, c->sw, c->dh, c->dw,
-      (int) c->pad_mode, c->pads[0], c->pads[1], c->pads[2], c->pads[3],
-      c->out_pad[0], c->out_pad[1], (int) c->layout, c->bias, (int) c->act,
-      c->pool + 1);
+      "[%d,%d,%d,%d] op%d,%d wl%d bias%d act%d threads%d",
+      c->n, c->h, c->w, c->cin, c->cout, c->groups, c->kh, c->kw, c->sh, c->sw,
+      c->dh, c->dw, (int) c->pad_mode, c->pads[0], c->pads[1], c->pads[2],
+      c->pads[3], c->out_pad[0], c->out_pad[1], (int) c->layout, c->bias,
+      (int) c->act, c->pool + 1);
   int cin_g = c->cin / c->groups, cout_g = c->cout / c->groups;
   size_t wcount = (size_t) c->cout * cin_g * c->kh * c->kw;
   size_t xcount = (size_t) c->n * c->h * c->w * c->cin;
@@ -455,18 +511,19 @@ test_deconv_case (env *e, const deconv_case *c)
       c->out_pad[1], c->pads[1], c->pads[3], &pl);
 
   harness h = harness_new ();
-  int64_t xd[4] = { c->n, c->h, c->w, c->cin };
+  int64_t xd[4] = {c->n, c->h, c->w, c->cin};
   int64_t wd[4];
   if (c->layout == SEG_WL_IOHW)
-    memcpy (wd, (int64_t[4]) { c->cin, cout_g, c->kh, c->kw }, sizeof wd);
+    memcpy (wd, (int64_t[4]){c->cin, cout_g, c->kh, c->kw}, sizeof wd);
   else
-    memcpy (wd, (int64_t[4]) { c->cout, c->kh, c->kw, cin_g }, sizeof wd);
-  int64_t bd[1] = { c->cout };
+    memcpy (wd, (int64_t[4]){c->cout, c->kh, c->kw, cin_g}, sizeof wd);
+  int64_t bd[1] = {c->cout};
   int in[3];
   in[0] = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
   in[1] = add_tensor (&h, "w", SEG_DT_F32, 4, wd, w, wcount * sizeof *w);
-  in[2] = c->bias ? add_tensor (&h, "b", SEG_DT_F32, 1, bd, bias,
-      c->cout * sizeof *bias) : -1;
+  in[2] = c->bias
+      ? add_tensor (&h, "b", SEG_DT_F32, 1, bd, bias, c->cout * sizeof *bias)
+      : -1;
   int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
   seg_node *n = add_node (&h, SEG_OP_CONV_TRANSPOSE, c->bias ? 3 : 2, in, out);
   n->a.stride[0] = c->sh;
@@ -495,11 +552,11 @@ test_deconv_case (env *e, const deconv_case *c)
     goto out;
   }
   const seg_value *y = &h.v[out];
-  if (y->rank != 4 || y->dims[0] != c->n || y->dims[1] != oh
-      || y->dims[2] != ow || y->dims[3] != c->cout) {
-    fail (e, "%s: output dims %lldx%lldx%lldx%lld, expected %dx%dx%dx%d",
-        what, (long long) y->dims[0], (long long) y->dims[1],
-        (long long) y->dims[2], (long long) y->dims[3], c->n, oh, ow, c->cout);
+  if (y->rank != 4 || y->dims[0] != c->n || y->dims[1] != oh || y->dims[2] != ow
+      || y->dims[3] != c->cout) {
+    fail (e, "%s: output dims %lldx%lldx%lldx%lld, expected %dx%dx%dx%d", what,
+        (long long) y->dims[0], (long long) y->dims[1], (long long) y->dims[2],
+        (long long) y->dims[3], c->n, oh, ow, c->cout);
     goto out;
   }
 
@@ -519,8 +576,8 @@ test_deconv_case (env *e, const deconv_case *c)
               if (oy < 0 || oy >= oh || ox < 0 || ox >= ow)
                 continue;
               for (int o = g * cout_g; o < (g + 1) * cout_g; o++)
-                ref[((b * oh + oy) * ow + ox) * c->cout + o] += xv
-                    * deconv_weight (c, w, ci, o, ky, kx);
+                ref[((b * oh + oy) * ow + ox) * c->cout + o] +=
+                    xv * deconv_weight (c, w, ci, o, ky, kx);
             }
         }
   for (size_t i = 0; i < ycount; i++)
@@ -546,35 +603,41 @@ test_deconv (env *e)
    * MediaPipe's head as it is (one output channel) and with a channel
    * count that leaves a SIMD tail. */
   static const int shapes[][7] = {
-    { 5, 3, 1, 2, 2, 2, 2 },
-    { 4, 6, 2, 3, 3, 2, 2 },
-    { 3, 5, 1, 3, 3, 1, 1 },
-    { 6, 4, 1, 4, 4, 2, 2 },
-    { 2, 17, 1, 1, 1, 2, 2 },
-    { 3, 2, 1, 3, 4, 2, 3 },
-    { 16, 1, 1, 2, 2, 2, 2 }, /* one output channel: the vdot kernel */
-    { 37, 1, 1, 2, 2, 2, 2 },
+      {5, 3, 1, 2, 2, 2, 2},
+      {4, 6, 2, 3, 3, 2, 2},
+      {3, 5, 1, 3, 3, 1, 1},
+      {6, 4, 1, 4, 4, 2, 2},
+      {2, 17, 1, 1, 1, 2, 2},
+      {3, 2, 1, 3, 4, 2, 3},
+      {16, 1, 1, 2, 2, 2, 2}, /* one output channel: the vdot kernel */
+      {37, 1, 1, 2, 2, 2, 2},
   };
-  static const int sizes[][2] = { { 1, 1 }, { 7, 5 }, { 13, 17 } };
-  static const seg_pad_mode modes[] = { SEG_PAD_EXPLICIT, SEG_PAD_SAME_UPPER,
-    SEG_PAD_SAME_LOWER, SEG_PAD_VALID };
+  static const int sizes[][2] = {{1, 1}, {7, 5}, {13, 17}};
+  static const seg_pad_mode modes[] = {SEG_PAD_EXPLICIT, SEG_PAD_SAME_UPPER,
+      SEG_PAD_SAME_LOWER, SEG_PAD_VALID};
   int index = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
       for (int dil = 1; dil <= 2; dil++)
         for (size_t m = 0; m < 4; m++, index++) {
           deconv_case c = {
-            .n = index % 5 == 2 ? 2 : 1,
-            .h = sizes[z][0], .w = sizes[z][1],
-            .cin = shapes[s][0], .cout = shapes[s][1],
-            .groups = shapes[s][2], .kh = shapes[s][3], .kw = shapes[s][4],
-            .sh = shapes[s][5], .sw = shapes[s][6],
-            .dh = dil, .dw = dil,
-            .pad_mode = modes[m],
-            .layout = index % 2 ? SEG_WL_IOHW : SEG_WL_OHWI,
-            .bias = index % 3 != 2,
-            .act = (seg_act) (index % 6),
-            .pool = (index / 2) % 2,
+              .n = index % 5 == 2 ? 2 : 1,
+              .h = sizes[z][0],
+              .w = sizes[z][1],
+              .cin = shapes[s][0],
+              .cout = shapes[s][1],
+              .groups = shapes[s][2],
+              .kh = shapes[s][3],
+              .kw = shapes[s][4],
+              .sh = shapes[s][5],
+              .sw = shapes[s][6],
+              .dh = dil,
+              .dw = dil,
+              .pad_mode = modes[m],
+              .layout = index % 2 ? SEG_WL_IOHW : SEG_WL_OHWI,
+              .bias = index % 3 != 2,
+              .act = (seg_act) (index % 6),
+              .pool = (index / 2) % 2,
           };
           for (int i = 0; i < 4; i++) {
             int ext = ((i % 2 ? c.kw : c.kh) - 1) * dil + 1;
@@ -584,8 +647,8 @@ test_deconv (env *e)
            * total padding too). */
           for (int i = 0; i < 2; i++) {
             int st = i ? c.sw : c.sh;
-            c.out_pad[i] = (int) (test_rand (&e->rng) % (uint64_t) (st > dil ? st
-                : dil));
+            c.out_pad[i] =
+                (int) (test_rand (&e->rng) % (uint64_t) (st > dil ? st : dil));
           }
           test_deconv_case (e, &c);
         }
@@ -594,11 +657,24 @@ test_deconv (env *e)
    * pixels out, so its first outputs fall left of the input. */
   for (int i = 0; i < 4; i++) {
     deconv_case c = {
-      .n = 1, .h = 5, .w = 7, .cin = 4, .cout = 3, .groups = 1,
-      .kh = 2, .kw = 2, .sh = 2, .sw = 2, .dh = 3, .dw = 3,
-      .pad_mode = SEG_PAD_EXPLICIT, .pads = { i, i, 3 - i, 3 - i },
-      .layout = SEG_WL_OHWI, .bias = true, .act = SEG_ACT_SIGMOID,
-      .pool = i % 2,
+        .n = 1,
+        .h = 5,
+        .w = 7,
+        .cin = 4,
+        .cout = 3,
+        .groups = 1,
+        .kh = 2,
+        .kw = 2,
+        .sh = 2,
+        .sw = 2,
+        .dh = 3,
+        .dw = 3,
+        .pad_mode = SEG_PAD_EXPLICIT,
+        .pads = {i, i, 3 - i, 3 - i},
+        .layout = SEG_WL_OHWI,
+        .bias = true,
+        .act = SEG_ACT_SIGMOID,
+        .pool = i % 2,
     };
     test_deconv_case (e, &c);
   }
@@ -608,10 +684,23 @@ test_deconv (env *e)
    * the 4-tap one, and the scratch must hold either. */
   for (int i = 0; i < 2; i++) {
     deconv_case c = {
-      .n = 1, .h = 2, .w = 121, .cin = 250, .cout = 2, .groups = 1,
-      .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1,
-      .pad_mode = SEG_PAD_VALID, .layout = SEG_WL_IOHW, .bias = true,
-      .act = SEG_ACT_NONE, .pool = i,
+        .n = 1,
+        .h = 2,
+        .w = 121,
+        .cin = 250,
+        .cout = 2,
+        .groups = 1,
+        .kh = 3,
+        .kw = 3,
+        .sh = 2,
+        .sw = 2,
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = SEG_PAD_VALID,
+        .layout = SEG_WL_IOHW,
+        .bias = true,
+        .act = SEG_ACT_NONE,
+        .pool = i,
     };
     test_deconv_case (e, &c);
   }
@@ -622,21 +711,36 @@ test_deconv (env *e)
    * step; SAME_LOWER with output_padding 1 shifts the blocks by a pixel,
    * which the blocks path must leave to the general one. */
   static const int blocks[][6] = {
-    /* cin, k, h, w, out_pad, same_lower */
-    { 16, 2, 13, 17, 0, 0 }, { 16, 2, 4, 8, 0, 0 }, { 12, 2, 3, 9, 0, 0 },
-    { 6, 2, 5, 7, 0, 0 }, { 16, 3, 4, 5, 0, 0 }, { 16, 2, 5, 9, 1, 0 },
-    { 16, 2, 5, 9, 1, 1 },
+      /* cin, k, h, w, out_pad, same_lower */
+      {16, 2, 13, 17, 0, 0},
+      {16, 2, 4, 8, 0, 0},
+      {12, 2, 3, 9, 0, 0},
+      {6, 2, 5, 7, 0, 0},
+      {16, 3, 4, 5, 0, 0},
+      {16, 2, 5, 9, 1, 0},
+      {16, 2, 5, 9, 1, 1},
   };
   for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
     const int *b = blocks[i];
     deconv_case c = {
-      .n = i % 3 == 1 ? 2 : 1, .h = b[2], .w = b[3], .cin = b[0],
-      .cout = 1, .groups = 1, .kh = b[1], .kw = b[1], .sh = b[1],
-      .sw = b[1], .dh = 1, .dw = 1,
-      .pad_mode = b[5] ? SEG_PAD_SAME_LOWER : SEG_PAD_SAME_UPPER,
-      .out_pad = { b[4], b[4] },
-      .layout = i % 2 ? SEG_WL_IOHW : SEG_WL_OHWI, .bias = i != 2,
-      .act = i % 2 ? SEG_ACT_SIGMOID : SEG_ACT_NONE, .pool = (int) i % 2,
+        .n = i % 3 == 1 ? 2 : 1,
+        .h = b[2],
+        .w = b[3],
+        .cin = b[0],
+        .cout = 1,
+        .groups = 1,
+        .kh = b[1],
+        .kw = b[1],
+        .sh = b[1],
+        .sw = b[1],
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = b[5] ? SEG_PAD_SAME_LOWER : SEG_PAD_SAME_UPPER,
+        .out_pad = {b[4], b[4]},
+        .layout = i % 2 ? SEG_WL_IOHW : SEG_WL_OHWI,
+        .bias = i != 2,
+        .act = i % 2 ? SEG_ACT_SIGMOID : SEG_ACT_NONE,
+        .pool = (int) i % 2,
     };
     test_deconv_case (e, &c);
   }
@@ -644,10 +748,23 @@ test_deconv (env *e)
   /* Likewise two im2col chunks per residue class. */
   for (int i = 0; i < 2; i++) {
     deconv_case c = {
-      .n = 1, .h = 2, .w = 30, .cin = 160, .cout = 5, .groups = 1,
-      .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
-      .pad_mode = SEG_PAD_SAME_UPPER, .layout = SEG_WL_IOHW, .bias = true,
-      .act = SEG_ACT_RELU, .pool = i,
+        .n = 1,
+        .h = 2,
+        .w = 30,
+        .cin = 160,
+        .cout = 5,
+        .groups = 1,
+        .kh = 3,
+        .kw = 3,
+        .sh = 1,
+        .sw = 1,
+        .dh = 1,
+        .dw = 1,
+        .pad_mode = SEG_PAD_SAME_UPPER,
+        .layout = SEG_WL_IOHW,
+        .bias = true,
+        .act = SEG_ACT_RELU,
+        .pool = i,
     };
     test_deconv_case (e, &c);
   }
@@ -658,8 +775,8 @@ test_deconv (env *e)
 static void
 test_pool (env *e)
 {
-  static const int sizes[][2] = { { 1, 1 }, { 7, 5 }, { 13, 17 }, { 16, 16 } };
-  static const int channels[] = { 1, 3, 64, 70, 130 };
+  static const int sizes[][2] = {{1, 1}, {7, 5}, {13, 17}, {16, 16}};
+  static const int channels[] = {1, 3, 64, 70, 130};
   int index = 0;
   for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
     for (size_t k = 0; k < sizeof channels / sizeof channels[0]; k++, index++) {
@@ -669,12 +786,12 @@ test_pool (env *e)
       float act_a, act_b;
       act_params (act, &act_a, &act_b);
       char what[128];
-      snprintf (what, sizeof what, "gavgpool n%d %dx%dx%d act%d threads%d",
-          nb, hh, ww, cc, (int) act, index % 2 + 1);
+      snprintf (what, sizeof what, "gavgpool n%d %dx%dx%d act%d threads%d", nb,
+          hh, ww, cc, (int) act, index % 2 + 1);
       size_t xcount = (size_t) nb * hh * ww * cc;
       float *x = random_floats (e, xcount, 2.0f);
       harness h = harness_new ();
-      int64_t xd[4] = { nb, hh, ww, cc };
+      int64_t xd[4] = {nb, hh, ww, cc};
       int in = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
       int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
       seg_node *n = add_node (&h, SEG_OP_GLOBAL_AVG_POOL, 1, &in, out);
@@ -709,11 +826,12 @@ test_pool (env *e)
 
 /* ---- Resize ------------------------------------------------------------ */
 
-typedef enum {
+typedef enum
+{
   BY_SIZES_I64_NCHW, /* ONNX: sizes [N, C, H, W] */
   BY_SIZES_I32_HW,   /* TFLite: size [H, W] */
   BY_SIZES_I64_NHWC,
-  BY_SCALES_NCHW,    /* ONNX: scales [1, 1, sh, sw], empty sizes absent */
+  BY_SCALES_NCHW, /* ONNX: scales [1, 1, sh, sw], empty sizes absent */
   BY_MAX_
 } resize_by;
 
@@ -722,22 +840,25 @@ ref_coord (seg_coord_mode mode, int i, int in, int out, double scale)
 {
   double s = 0;
   switch (mode) {
-    case SEG_COORD_HALF_PIXEL: s = (i + 0.5) / scale - 0.5; break;
+    case SEG_COORD_HALF_PIXEL:
+      s = (i + 0.5) / scale - 0.5;
+      break;
     case SEG_COORD_PYTORCH_HALF_PIXEL:
       s = out > 1 ? (i + 0.5) / scale - 0.5 : 0;
       break;
     case SEG_COORD_ALIGN_CORNERS:
       s = out > 1 ? (double) i * (in - 1) / (out - 1) : 0;
       break;
-    case SEG_COORD_ASYMMETRIC: s = i / scale; break;
+    case SEG_COORD_ASYMMETRIC:
+      s = i / scale;
+      break;
   }
   return fmin (fmax (s, 0), in - 1);
 }
 
 static void
 test_resize_case (env *e, int nb, int ih, int iw, int cc, int oh, int ow,
-    double scale_h, double scale_w, seg_coord_mode mode, resize_by by,
-    int pool)
+    double scale_h, double scale_w, seg_coord_mode mode, resize_by by, int pool)
 {
   char what[160];
   snprintf (what, sizeof what,
@@ -746,23 +867,23 @@ test_resize_case (env *e, int nb, int ih, int iw, int cc, int oh, int ow,
   size_t xcount = (size_t) nb * ih * iw * cc;
   float *x = random_floats (e, xcount, 3.0f);
   harness h = harness_new ();
-  int64_t xd[4] = { nb, ih, iw, cc };
-  int in[4] = { -1, -1, -1, -1 };
+  int64_t xd[4] = {nb, ih, iw, cc};
+  int in[4] = {-1, -1, -1, -1};
   in[0] = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
-  int64_t len4[1] = { 4 }, len2[1] = { 2 }, len0[1] = { 0 };
+  int64_t len4[1] = {4}, len2[1] = {2}, len0[1] = {0};
   bool nchw = by == BY_SIZES_I64_NCHW || by == BY_SCALES_NCHW;
   if (by == BY_SIZES_I64_NCHW) {
-    int64_t v[4] = { nb, cc, oh, ow };
+    int64_t v[4] = {nb, cc, oh, ow};
     in[2] = add_tensor (&h, "scales", SEG_DT_F32, 1, len0, "", 0);
     in[3] = add_tensor (&h, "sizes", SEG_DT_I64, 1, len4, v, sizeof v);
   } else if (by == BY_SIZES_I32_HW) {
-    int32_t v[2] = { oh, ow };
+    int32_t v[2] = {oh, ow};
     in[3] = add_tensor (&h, "sizes", SEG_DT_I32, 1, len2, v, sizeof v);
   } else if (by == BY_SIZES_I64_NHWC) {
-    int64_t v[4] = { nb, oh, ow, cc };
+    int64_t v[4] = {nb, oh, ow, cc};
     in[3] = add_tensor (&h, "sizes", SEG_DT_I64, 1, len4, v, sizeof v);
   } else {
-    float v[4] = { 1.0f, 1.0f, (float) scale_h, (float) scale_w };
+    float v[4] = {1.0f, 1.0f, (float) scale_h, (float) scale_w};
     in[2] = add_tensor (&h, "scales", SEG_DT_F32, 1, len4, v, sizeof v);
   }
   int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
@@ -817,12 +938,16 @@ static void
 test_resize (env *e)
 {
   static const int shapes[][4] = {
-    { 7, 5, 13, 17 }, { 13, 17, 7, 5 }, { 5, 7, 1, 1 }, { 1, 1, 4, 3 },
-    { 8, 8, 16, 16 }, { 16, 16, 8, 8 },
+      {7, 5, 13, 17},
+      {13, 17, 7, 5},
+      {5, 7, 1, 1},
+      {1, 1, 4, 3},
+      {8, 8, 16, 16},
+      {16, 16, 8, 8},
   };
-  static const int channels[] = { 1, 3, 21 };
-  static const double scales[][2] = { { 2.0, 2.0 }, { 0.5, 0.5 },
-    { 1.7, 0.6 }, { 4.0, 3.0 } };
+  static const int channels[] = {1, 3, 21};
+  static const double scales[][2] = {{2.0, 2.0}, {0.5, 0.5}, {1.7, 0.6},
+      {4.0, 3.0}};
   int index = 0;
   for (int mode = 0; mode <= SEG_COORD_ASYMMETRIC; mode++) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -850,12 +975,12 @@ test_resize (env *e)
    * longer than the kernel takes at once), and H down with W up (runs of
    * one row). */
   static const int runs[][7] = {
-    /* n, ih, iw, c, oh, ow, coord */
-    { 1, 9, 10, 21, 72, 80, SEG_COORD_PYTORCH_HALF_PIXEL },
-    { 2, 5, 6, 21, 40, 90, SEG_COORD_ALIGN_CORNERS },
-    { 2, 1, 6, 3, 4, 9, SEG_COORD_HALF_PIXEL }, /* one thread: one band */
-    { 2, 3, 4, 5, 60, 8, SEG_COORD_HALF_PIXEL },
-    { 1, 40, 20, 21, 20, 30, SEG_COORD_ASYMMETRIC },
+      /* n, ih, iw, c, oh, ow, coord */
+      {1, 9, 10, 21, 72, 80, SEG_COORD_PYTORCH_HALF_PIXEL},
+      {2, 5, 6, 21, 40, 90, SEG_COORD_ALIGN_CORNERS},
+      {2, 1, 6, 3, 4, 9, SEG_COORD_HALF_PIXEL}, /* one thread: one band */
+      {2, 3, 4, 5, 60, 8, SEG_COORD_HALF_PIXEL},
+      {1, 40, 20, 21, 20, 30, SEG_COORD_ASYMMETRIC},
   };
   for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
     const int *b = runs[i];
@@ -867,7 +992,8 @@ test_resize (env *e)
 
 /* ---- rejected attributes ----------------------------------------------- */
 
-typedef enum {
+typedef enum
+{
   BAD_GROUPS_ZERO,
   BAD_GROUPS_INDIVISIBLE,
   BAD_STRIDE_ZERO,
@@ -890,10 +1016,10 @@ test_conv_rejects (env *e)
 {
   for (int bad = 0; bad < BAD_CONV_MAX_; bad++) {
     harness h = harness_new ();
-    int64_t xd[4] = { 1, 3, 3, 4 };
-    int64_t wd[4] = { 6, 4, 3, 3 }; /* OIHW */
-    int64_t bd[1] = { bad == BAD_BIAS_LENGTH ? 5 : 6 };
-    float wdata[6 * 4 * 3 * 3] = { 0 }, bdata[6] = { 0 };
+    int64_t xd[4] = {1, 3, 3, 4};
+    int64_t wd[4] = {6, 4, 3, 3}; /* OIHW */
+    int64_t bd[1] = {bad == BAD_BIAS_LENGTH ? 5 : 6};
+    float wdata[6 * 4 * 3 * 3] = {0}, bdata[6] = {0};
     if (bad == BAD_INPUT_CHANNELS)
       xd[3] = 5;
     if (bad == BAD_DW_DIM0)
@@ -906,16 +1032,17 @@ test_conv_rejects (env *e)
         bad == BAD_INPUT_RANK ? xd + 1 : xd, NULL, 0);
     in[1] = bad == BAD_WEIGHTS_NOT_CONST
         ? add_tensor (&h, "w", SEG_DT_F32, 4, wd, NULL, 0)
-        : add_tensor (&h, "w", bad == BAD_WEIGHTS_F16 ? SEG_DT_F16
-            : SEG_DT_F32, 4, wd, wdata, sizeof wdata);
+        : add_tensor (&h, "w", bad == BAD_WEIGHTS_F16 ? SEG_DT_F16 : SEG_DT_F32,
+            4, wd, wdata, sizeof wdata);
     in[2] = add_tensor (&h, "b", SEG_DT_F32, 1, bd, bdata,
         (size_t) bd[0] * sizeof (float));
     int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
     seg_node *n = add_node (&h, SEG_OP_CONV, 3, in, out);
     n->a.wlayout = bad == BAD_DW_DIM0 ? SEG_WL_1HWO
-        : bad == BAD_LAYOUT ? SEG_WL_IOHW : SEG_WL_OIHW;
-    n->a.pad_mode = bad == BAD_KERNEL_TOO_BIG ? SEG_PAD_VALID
-                                              : SEG_PAD_EXPLICIT;
+        : bad == BAD_LAYOUT           ? SEG_WL_IOHW
+                                      : SEG_WL_OIHW;
+    n->a.pad_mode =
+        bad == BAD_KERNEL_TOO_BIG ? SEG_PAD_VALID : SEG_PAD_EXPLICIT;
     if (bad == BAD_KERNEL_TOO_BIG)
       n->a.dilation[0] = 2;
     if (bad == BAD_GROUPS_ZERO)
@@ -943,9 +1070,9 @@ test_deconv_rejects (env *e)
 {
   for (int bad = 0; bad < 5; bad++) {
     harness h = harness_new ();
-    int64_t xd[4] = { 1, 2, 2, 4 };
-    int64_t wd[4] = { 4, 3, 2, 2 }; /* IOHW */
-    float wdata[4 * 3 * 2 * 2] = { 0 };
+    int64_t xd[4] = {1, 2, 2, 4};
+    int64_t wd[4] = {4, 3, 2, 2}; /* IOHW */
+    float wdata[4 * 3 * 2 * 2] = {0};
     int in[2];
     in[0] = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
     in[1] = add_tensor (&h, "w", SEG_DT_F32, 4, wd, wdata, sizeof wdata);
@@ -954,11 +1081,21 @@ test_deconv_rejects (env *e)
     n->a.wlayout = SEG_WL_IOHW;
     n->a.stride[0] = n->a.stride[1] = 2;
     switch (bad) {
-      case 0: n->a.output_padding[0] = 2; break; /* not below the stride */
-      case 1: n->a.stride[1] = 0; break;
-      case 2: n->a.stride[0] = 100000; break;
-      case 3: n->a.groups = 3; break;           /* does not divide Cin 4 */
-      case 4: n->a.pads[0] = n->a.pads[2] = 3; break; /* 4 rows - 6 */
+      case 0:
+        n->a.output_padding[0] = 2;
+        break; /* not below the stride */
+      case 1:
+        n->a.stride[1] = 0;
+        break;
+      case 2:
+        n->a.stride[0] = 100000;
+        break;
+      case 3:
+        n->a.groups = 3;
+        break; /* does not divide Cin 4 */
+      case 4:
+        n->a.pads[0] = n->a.pads[2] = 3;
+        break; /* 4 rows - 6 */
     }
     seg_status st = harness_plan (&h);
     e->checks++;
@@ -973,20 +1110,20 @@ test_resize_rejects (env *e)
 {
   for (int bad = 0; bad < 7; bad++) {
     harness h = harness_new ();
-    int64_t xd[4] = { 1, 4, 4, 3 };
-    int in[4] = { -1, -1, -1, -1 };
+    int64_t xd[4] = {1, 4, 4, 3};
+    int in[4] = {-1, -1, -1, -1};
     in[0] = add_tensor (&h, "x", SEG_DT_F32, 4, xd, NULL, 0);
-    int64_t len4[1] = { 4 }, len3[1] = { 3 };
-    int64_t sizes[4] = { 1, 3, 8, 8 }; /* N, C, H, W */
-    float scales[4] = { 1, 1, 2, 2 };
+    int64_t len4[1] = {4}, len3[1] = {3};
+    int64_t sizes[4] = {1, 3, 8, 8}; /* N, C, H, W */
+    float scales[4] = {1, 1, 2, 2};
     switch (bad) {
       case 0: /* sizes only known per frame */
         in[3] = add_tensor (&h, "sizes", SEG_DT_I64, 1, len4, NULL, 0);
         break;
       case 1: /* C changes */
         sizes[1] = 4;
-        in[3] = add_tensor (&h, "sizes", SEG_DT_I64, 1, len4, sizes,
-            sizeof sizes);
+        in[3] =
+            add_tensor (&h, "sizes", SEG_DT_I64, 1, len4, sizes, sizeof sizes);
         break;
       case 2: /* neither sizes nor scales */
         break;
@@ -1023,7 +1160,7 @@ test_resize_rejects (env *e)
   }
 
   harness h = harness_new ();
-  int64_t xd[3] = { 4, 4, 3 };
+  int64_t xd[3] = {4, 4, 3};
   int in = add_tensor (&h, "x", SEG_DT_F32, 3, xd, NULL, 0);
   int out = add_tensor (&h, "y", SEG_DT_F32, 0, NULL, NULL, 0);
   add_node (&h, SEG_OP_GLOBAL_AVG_POOL, 1, &in, out);
@@ -1053,7 +1190,7 @@ run_op_suite (env *e)
 int
 main (void)
 {
-  env e = { .rng = 0x5eed5eedu };
+  env e = {.rng = 0x5eed5eedu};
   e.pools[0] = seg_threadpool_new (1);
   e.pools[1] = seg_threadpool_new (2);
   if (!e.pools[0] || !e.pools[1]) {

@@ -17,11 +17,16 @@ static float
 ref_binop (seg_op op, float x, float y)
 {
   switch (op) {
-    case SEG_OP_ADD: return x + y;
-    case SEG_OP_SUB: return x - y;
-    case SEG_OP_MUL: return x * y;
-    case SEG_OP_DIV: return x / y;
-    default: return NAN;
+    case SEG_OP_ADD:
+      return x + y;
+    case SEG_OP_SUB:
+      return x - y;
+    case SEG_OP_MUL:
+      return x * y;
+    case SEG_OP_DIV:
+      return x / y;
+    default:
+      return NAN;
   }
 }
 
@@ -51,7 +56,8 @@ ref_binary (seg_op op, seg_act act, float aa, float ab, int ra,
   }
 }
 
-typedef struct {
+typedef struct
+{
   int ra;
   int64_t a[SEG_MAX_RANK];
   int rb;
@@ -59,26 +65,26 @@ typedef struct {
 } pattern;
 
 static const pattern patterns[] = {
-  { 4, { 2, 5, 7, 13 }, 4, { 2, 5, 7, 13 } },   /* same shape */
-  { 4, { 2, 5, 7, 13 }, 1, { 13 } },            /* per channel [C] */
-  { 4, { 2, 5, 7, 13 }, 4, { 1, 1, 1, 13 } },   /* per channel [1,1,1,C] */
-  { 4, { 2, 5, 7, 13 }, 4, { 2, 1, 1, 13 } },   /* SE gate [N,1,1,C] */
-  { 4, { 2, 5, 7, 13 }, 0, { 0 } },             /* rank-0 scalar */
-  { 4, { 2, 5, 7, 13 }, 1, { 1 } },             /* [1] scalar */
-  { 4, { 2, 5, 7, 13 }, 4, { 2, 5, 7, 1 } },    /* per pixel */
-  { 4, { 2, 5, 7, 13 }, 3, { 5, 7, 13 } },      /* lower rank */
-  { 4, { 2, 5, 7, 13 }, 4, { 1, 5, 1, 13 } },   /* general */
-  { 4, { 2, 5, 7, 13 }, 4, { 2, 1, 7, 1 } },    /* general */
-  { 4, { 2, 1, 7, 13 }, 4, { 1, 5, 1, 13 } },   /* both broadcast */
-  { 2, { 3, 1 }, 2, { 1, 4 } },                 /* outer product */
-  { 5, { 2, 3, 1, 4, 5 }, 4, { 3, 6, 1, 1 } },  /* rank 5 */
-  { 4, { 1, 1, 1, 1 }, 4, { 1, 1, 1, 1 } },     /* one element */
-  { 3, { 2, 0, 3 }, 1, { 3 } },                 /* empty */
-  /* big enough for three tasks, rows split across tasks */
-  { 4, { 1, 61, 47, 19 }, 4, { 1, 61, 47, 19 } },
-  { 4, { 1, 61, 47, 19 }, 4, { 1, 1, 1, 19 } },
-  { 4, { 1, 61, 47, 19 }, 4, { 1, 61, 1, 19 } },
-  { 4, { 1, 61, 47, 19 }, 0, { 0 } },
+    {4, {2, 5, 7, 13}, 4, {2, 5, 7, 13}},  /* same shape */
+    {4, {2, 5, 7, 13}, 1, {13}},           /* per channel [C] */
+    {4, {2, 5, 7, 13}, 4, {1, 1, 1, 13}},  /* per channel [1,1,1,C] */
+    {4, {2, 5, 7, 13}, 4, {2, 1, 1, 13}},  /* SE gate [N,1,1,C] */
+    {4, {2, 5, 7, 13}, 0, {0}},            /* rank-0 scalar */
+    {4, {2, 5, 7, 13}, 1, {1}},            /* [1] scalar */
+    {4, {2, 5, 7, 13}, 4, {2, 5, 7, 1}},   /* per pixel */
+    {4, {2, 5, 7, 13}, 3, {5, 7, 13}},     /* lower rank */
+    {4, {2, 5, 7, 13}, 4, {1, 5, 1, 13}},  /* general */
+    {4, {2, 5, 7, 13}, 4, {2, 1, 7, 1}},   /* general */
+    {4, {2, 1, 7, 13}, 4, {1, 5, 1, 13}},  /* both broadcast */
+    {2, {3, 1}, 2, {1, 4}},                /* outer product */
+    {5, {2, 3, 1, 4, 5}, 4, {3, 6, 1, 1}}, /* rank 5 */
+    {4, {1, 1, 1, 1}, 4, {1, 1, 1, 1}},    /* one element */
+    {3, {2, 0, 3}, 1, {3}},                /* empty */
+    /* big enough for three tasks, rows split across tasks */
+    {4, {1, 61, 47, 19}, 4, {1, 61, 47, 19}},
+    {4, {1, 61, 47, 19}, 4, {1, 1, 1, 19}},
+    {4, {1, 61, 47, 19}, 4, {1, 61, 1, 19}},
+    {4, {1, 61, 47, 19}, 0, {0}},
 };
 
 /* inplace: 0 none, 1 output aliases a, 2 output aliases b. */
@@ -104,11 +110,13 @@ binary_case (seg_threadpool *pool, seg_op op, seg_act act, int ra,
   /* the broadcast operand is usually a weight */
   set_val (&v[1], nb < na ? SEG_VAL_CONST : SEG_VAL_ACT, SEG_DT_F32, rb, db, b);
   memset (&v[2], 0, sizeof v[2]);
-  snprintf (what, sizeof what, "%s+%s rank %d/%d (%lld vs %lld) inplace %d "
-      "threads %d", seg_op_name (op), act_name (act), ra, rb, (long long) na,
-      (long long) nb, inplace, seg_threadpool_threads (pool));
+  snprintf (what, sizeof what,
+      "%s+%s rank %d/%d (%lld vs %lld) inplace %d "
+      "threads %d",
+      seg_op_name (op), act_name (act), ra, rb, (long long) na, (long long) nb,
+      inplace, seg_threadpool_threads (pool));
 
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = seg_op_vtable_get (op)->infer (&n, v, &plan, &err);
   CHECK (st == SEG_OK, "%s: infer: %s", what, err.msg);
   if (st != SEG_OK)
@@ -122,7 +130,7 @@ binary_case (seg_threadpool *pool, seg_op op, seg_act act, int ra,
     dout[i] = x == 1 ? y : x;
   }
   CHECK (v[2].rank == r && v[2].dtype == SEG_DT_F32
-      && memcmp (v[2].dims, dout, (size_t) r * sizeof *dout) == 0,
+          && memcmp (v[2].dims, dout, (size_t) r * sizeof *dout) == 0,
       "%s: inferred output shape wrong", what);
   int64_t no = elements (r, dout);
   if ((inplace == 1 && na != no) || (inplace == 2 && nb != no))
@@ -145,8 +153,7 @@ out:
 static void
 test_binary (seg_threadpool *pool)
 {
-  static const seg_op ops[] = { SEG_OP_ADD, SEG_OP_SUB, SEG_OP_MUL,
-    SEG_OP_DIV };
+  static const seg_op ops[] = {SEG_OP_ADD, SEG_OP_SUB, SEG_OP_MUL, SEG_OP_DIV};
   for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
     const pattern *pt = &patterns[p];
     bool big = elements (pt->ra, pt->a) > 16384;
@@ -171,21 +178,21 @@ test_binary_errors (void)
   seg_value v[3];
   seg_err err;
   seg_node n = make_node (SEG_OP_ADD, 2);
-  seg_node_plan plan = { 0 };
-  float a[12] = { 0 }, b[4] = { 0 };
+  seg_node_plan plan = {0};
+  float a[12] = {0}, b[4] = {0};
 
-  set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, 2, (int64_t[]) { 3, 4 }, a);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]) { 3 }, b);
+  set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, 2, (int64_t[]){3, 4}, a);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]){3}, b);
   seg_status st = seg_op_vtable_get (n.op)->infer (&n, v, &plan, &err);
   CHECK (st == SEG_ERR_SHAPE && strstr (err.msg, "node_x")
-      && strstr (err.msg, "[3,4] and [3]"),
+          && strstr (err.msg, "[3,4] and [3]"),
       "mismatched broadcast: %d '%s'", st, err.msg);
 
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 1 }, b);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){1}, b);
   st = seg_op_vtable_get (n.op)->infer (&n, v, &plan, &err);
   CHECK (st == SEG_ERR_FORMAT, "mixed dtypes: %d '%s'", st, err.msg);
 
-  set_val (&v[0], SEG_VAL_ACT, SEG_DT_I64, 1, (int64_t[]) { 2 }, a);
+  set_val (&v[0], SEG_VAL_ACT, SEG_DT_I64, 1, (int64_t[]){2}, a);
   st = seg_op_vtable_get (n.op)->infer (&n, v, &plan, &err);
   CHECK (st == SEG_ERR_UNSUPPORTED, "int64 activation: %d '%s'", st, err.msg);
 
@@ -202,43 +209,44 @@ test_binary_eval (void)
   seg_node n = make_node (SEG_OP_DIV, 2);
 
   /* integer Div truncates toward zero */
-  int64_t x[] = { 7, -7, 7, -7, 9, -9 }, y[] = { 2, 2, -2, -2, 3, 4 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 6 }, x);
-  set_val (&v[1], SEG_VAL_STATIC, SEG_DT_I64, 1, (int64_t[]) { 6 }, y);
+  int64_t x[] = {7, -7, 7, -7, 9, -9}, y[] = {2, 2, -2, -2, 3, 4};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){6}, x);
+  set_val (&v[1], SEG_VAL_STATIC, SEG_DT_I64, 1, (int64_t[]){6}, y);
   seg_status st = eval_node (&n, v, &err);
-  CHECK (st == SEG_OK && v[2].kind == SEG_VAL_STATIC
-      && v[2].dtype == SEG_DT_I64 && v[2].rank == 1 && v[2].dims[0] == 6,
+  CHECK (st == SEG_OK && v[2].kind == SEG_VAL_STATIC && v[2].dtype == SEG_DT_I64
+          && v[2].rank == 1 && v[2].dims[0] == 6,
       "int div eval: %s", err.msg);
   if (st == SEG_OK) {
-    const int64_t want[] = { 3, -3, -3, 3, 3, -2 };
+    const int64_t want[] = {3, -3, -3, 3, 3, -2};
     CHECK (memcmp (v[2].data, want, sizeof want) == 0, "int div values");
     free (v[2].data);
   }
 
   /* broadcast int64 Mul [2,3] * [3] */
   n.op = SEG_OP_MUL;
-  int64_t m[] = { 1, 2, 3, 4, 5, 6 }, k[] = { 10, -1, 0 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 2, (int64_t[]) { 2, 3 }, m);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 3 }, k);
+  int64_t m[] = {1, 2, 3, 4, 5, 6}, k[] = {10, -1, 0};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 2, (int64_t[]){2, 3}, m);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){3}, k);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_OK && v[2].rank == 2 && v[2].dims[0] == 2
-      && v[2].dims[1] == 3, "int mul eval: %s", err.msg);
+          && v[2].dims[1] == 3,
+      "int mul eval: %s", err.msg);
   if (st == SEG_OK) {
-    const int64_t want[] = { 10, -2, 0, 40, -5, 0 };
+    const int64_t want[] = {10, -2, 0, 40, -5, 0};
     CHECK (memcmp (v[2].data, want, sizeof want) == 0, "int mul values");
     free (v[2].data);
   }
 
   /* int32 Sub with a scalar on the left */
   n.op = SEG_OP_SUB;
-  int32_t s = 100, t[] = { 1, 200, -5 };
+  int32_t s = 100, t[] = {1, 200, -5};
   set_val (&v[0], SEG_VAL_CONST, SEG_DT_I32, 0, NULL, &s);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]) { 3 }, t);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]){3}, t);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_OK && v[2].dtype == SEG_DT_I32 && v[2].rank == 1,
       "int32 sub eval: %s", err.msg);
   if (st == SEG_OK) {
-    const int32_t want[] = { 99, -100, 105 };
+    const int32_t want[] = {99, -100, 105};
     CHECK (memcmp (v[2].data, want, sizeof want) == 0, "int32 sub values");
     free (v[2].data);
   }
@@ -246,13 +254,13 @@ test_binary_eval (void)
   /* f32 eval with a fused activation (plan-time scale computations) */
   n.op = SEG_OP_MUL;
   n.a.act = SEG_ACT_RELU;
-  float f[] = { 1.5f, -2.0f, 3.0f }, g = 2.0f;
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]) { 3 }, f);
+  float f[] = {1.5f, -2.0f, 3.0f}, g = 2.0f;
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]){3}, f);
   set_val (&v[1], SEG_VAL_CONST, SEG_DT_F32, 0, NULL, &g);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_OK, "f32 eval: %s", err.msg);
   if (st == SEG_OK) {
-    const float want[] = { 3.0f, 0.0f, 6.0f };
+    const float want[] = {3.0f, 0.0f, 6.0f};
     CHECK (memcmp (v[2].data, want, sizeof want) == 0, "f32 eval values");
     free (v[2].data);
   }
@@ -260,43 +268,45 @@ test_binary_eval (void)
 
   /* integer division by zero */
   n.op = SEG_OP_DIV;
-  int64_t z[] = { 4, 0 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 2 }, x);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 2 }, z);
+  int64_t z[] = {4, 0};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){2}, x);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){2}, z);
   v[2].data = NULL;
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_ERR_FORMAT && strstr (err.msg, "division by zero")
-      && v[2].data == NULL, "int div by zero: %d '%s'", st, err.msg);
-  int32_t zi[] = { 0 }, xi[] = { 5 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]) { 1 }, xi);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]) { 1 }, zi);
+          && v[2].data == NULL,
+      "int div by zero: %d '%s'", st, err.msg);
+  int32_t zi[] = {0}, xi[] = {5};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]){1}, xi);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]){1}, zi);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_ERR_FORMAT, "int32 div by zero: %d '%s'", st, err.msg);
 
   /* overflow is an error, not undefined behaviour */
   n.op = SEG_OP_ADD;
-  int64_t big[] = { INT64_MAX }, one[] = { 1 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 1 }, big);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 1 }, one);
+  int64_t big[] = {INT64_MAX}, one[] = {1};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){1}, big);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){1}, one);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_ERR_FORMAT, "int64 overflow: %d '%s'", st, err.msg);
   n.op = SEG_OP_DIV;
-  int64_t mn[] = { INT64_MIN }, m1[] = { -1 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 1 }, mn);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]) { 1 }, m1);
+  int64_t mn[] = {INT64_MIN}, m1[] = {-1};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){1}, mn);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I64, 1, (int64_t[]){1}, m1);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_ERR_FORMAT, "INT64_MIN / -1: %d '%s'", st, err.msg);
   n.op = SEG_OP_MUL;
-  int32_t h[] = { 65536 };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]) { 1 }, h);
-  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]) { 1 }, h);
+  int32_t h[] = {65536};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]){1}, h);
+  set_val (&v[1], SEG_VAL_CONST, SEG_DT_I32, 1, (int64_t[]){1}, h);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_ERR_FORMAT, "int32 overflow: %d '%s'", st, err.msg);
 }
 
 /* ---- activations ------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   seg_op op;
   seg_act act;
   float alpha, beta;
@@ -304,13 +314,13 @@ typedef struct {
 } act_case;
 
 static const act_case act_cases[] = {
-  { SEG_OP_RELU, SEG_ACT_RELU, 0, 0, 8 },
-  { SEG_OP_CLIP, SEG_ACT_CLIP, 0, 6, 8 },
-  { SEG_OP_CLIP, SEG_ACT_CLIP, -1, 1, 3 },
-  { SEG_OP_HARDSIGMOID, SEG_ACT_HARDSIGMOID, 0.2f, 0.5f, 4 },
-  { SEG_OP_HARDSIGMOID, SEG_ACT_HARDSIGMOID, 1.0f / 6, 0.5f, 4 },
-  { SEG_OP_HARDSWISH, SEG_ACT_HARDSWISH, 0, 0, 4 },
-  { SEG_OP_SIGMOID, SEG_ACT_SIGMOID, 0, 0, 12 },
+    {SEG_OP_RELU, SEG_ACT_RELU, 0, 0, 8},
+    {SEG_OP_CLIP, SEG_ACT_CLIP, 0, 6, 8},
+    {SEG_OP_CLIP, SEG_ACT_CLIP, -1, 1, 3},
+    {SEG_OP_HARDSIGMOID, SEG_ACT_HARDSIGMOID, 0.2f, 0.5f, 4},
+    {SEG_OP_HARDSIGMOID, SEG_ACT_HARDSIGMOID, 1.0f / 6, 0.5f, 4},
+    {SEG_OP_HARDSWISH, SEG_ACT_HARDSWISH, 0, 0, 4},
+    {SEG_OP_SIGMOID, SEG_ACT_SIGMOID, 0, 0, 12},
 };
 
 static void
@@ -339,10 +349,10 @@ unary_case (seg_threadpool *pool, const act_case *c, int rank,
       (long long) count, inplace, seg_threadpool_threads (pool));
   set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, rank, dims, x);
   memset (&v[1], 0, sizeof v[1]);
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = seg_op_vtable_get (c->op)->infer (&n, v, &plan, &err);
   CHECK (st == SEG_OK && v[1].rank == rank && v[1].dtype == SEG_DT_F32
-      && memcmp (v[1].dims, dims, (size_t) rank * sizeof *dims) == 0,
+          && memcmp (v[1].dims, dims, (size_t) rank * sizeof *dims) == 0,
       "%s: infer: %s", what, err.msg);
   float *y = inplace ? x : nan_floats (count);
   v[1].data = y;
@@ -358,7 +368,7 @@ unary_case (seg_threadpool *pool, const act_case *c, int rank,
 static void
 test_unary (seg_threadpool *pool)
 {
-  static const int64_t small[] = { 1, 7, 9, 5 }, big[] = { 1, 61, 47, 19 };
+  static const int64_t small[] = {1, 7, 9, 5}, big[] = {1, 61, 47, 19};
   for (size_t i = 0; i < sizeof act_cases / sizeof act_cases[0]; i++) {
     for (int inplace = 0; inplace < 2; inplace++) {
       unary_case (pool, &act_cases[i], 4, small, inplace, SEG_ACT_NONE);
@@ -367,7 +377,7 @@ test_unary (seg_threadpool *pool)
     }
   }
   /* Identity copies, or is a no-op in place, and honours a fused act */
-  const act_case id = { SEG_OP_IDENTITY, SEG_ACT_NONE, 0, 0, 5 };
+  const act_case id = {SEG_OP_IDENTITY, SEG_ACT_NONE, 0, 0, 5};
   for (int inplace = 0; inplace < 2; inplace++) {
     unary_case (pool, &id, 4, big, inplace, SEG_ACT_NONE);
     unary_case (pool, &id, 3, small, inplace, SEG_ACT_SIGMOID);
@@ -378,8 +388,8 @@ static void
 test_apply_act (void)
 {
   /* extremes: sigmoid must not overflow into NaN; NaN stays NaN */
-  const float x[] = { -1000, -100, -88.5f, -1, -0.0f, 0, 0.5f, 3, 7, 100,
-    1000, NAN };
+  const float x[] = {-1000, -100, -88.5f, -1, -0.0f, 0, 0.5f, 3, 7, 100, 1000,
+      NAN};
   const size_t count = sizeof x / sizeof x[0];
   for (int act = SEG_ACT_NONE; act <= SEG_ACT_SIGMOID; act++) {
     float a = act == SEG_ACT_CLIP ? 0.0f : 0.2f;
@@ -394,11 +404,11 @@ test_apply_act (void)
     snprintf (what, sizeof what, "seg_apply_act %s", act_name (act));
     compare (what, y, want, (int64_t) count, act_tol (act));
   }
-  float s[] = { -1000, 1000, -100, 100 };
+  float s[] = {-1000, 1000, -100, 100};
   seg_apply_act (SEG_ACT_SIGMOID, 0, 0, s, 4);
   CHECK (s[0] == 0.0f && s[1] == 1.0f && s[2] >= 0.0f && s[2] < 1e-40f
-      && s[3] == 1.0f, "sigmoid extremes: %g %g %g %g", s[0], s[1], s[2],
-      s[3]);
+          && s[3] == 1.0f,
+      "sigmoid extremes: %g %g %g %g", s[0], s[1], s[2], s[3]);
 }
 
 static void
@@ -407,19 +417,19 @@ test_unary_eval (void)
   seg_value v[2];
   seg_err err;
   seg_node n = make_node (SEG_OP_FLOOR, 1);
-  float x[] = { -1.5f, -0.5f, 0.0f, 0.5f, 1.5f, 2.0f };
-  const float fl[] = { -2, -1, 0, 0, 1, 2 }, ce[] = { -1, -0.0f, 0, 1, 2, 2 };
+  float x[] = {-1.5f, -0.5f, 0.0f, 0.5f, 1.5f, 2.0f};
+  const float fl[] = {-2, -1, 0, 0, 1, 2}, ce[] = {-1, -0.0f, 0, 1, 2, 2};
 
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]) { 6 }, x);
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F32, 1, (int64_t[]){6}, x);
   seg_status st = eval_node (&n, v, &err);
-  CHECK (st == SEG_OK && memcmp (v[1].data, fl, sizeof fl) == 0,
-      "floor: %s", err.msg);
+  CHECK (st == SEG_OK && memcmp (v[1].data, fl, sizeof fl) == 0, "floor: %s",
+      err.msg);
   if (st == SEG_OK)
     free (v[1].data);
   n.op = SEG_OP_CEIL;
   st = eval_node (&n, v, &err);
-  CHECK (st == SEG_OK && memcmp (v[1].data, ce, sizeof ce) == 0,
-      "ceil: %s", err.msg);
+  CHECK (st == SEG_OK && memcmp (v[1].data, ce, sizeof ce) == 0, "ceil: %s",
+      err.msg);
   if (st == SEG_OK)
     free (v[1].data);
 
@@ -428,48 +438,47 @@ test_unary_eval (void)
   n.a.alpha = 0;
   n.a.beta = 1;
   st = eval_node (&n, v, &err);
-  CHECK (st == SEG_OK && v[1].kind == SEG_VAL_STATIC, "clip eval: %s",
-      err.msg);
+  CHECK (st == SEG_OK && v[1].kind == SEG_VAL_STATIC, "clip eval: %s", err.msg);
   if (st == SEG_OK) {
-    const float want[] = { 0, 0, 0, 0.5f, 1, 1 };
+    const float want[] = {0, 0, 0, 0.5f, 1, 1};
     CHECK (memcmp (v[1].data, want, sizeof want) == 0, "clip eval values");
     free (v[1].data);
   }
 
   /* Identity keeps any dtype */
   n.op = SEG_OP_IDENTITY;
-  int64_t k[] = { 3, -4, 5 };
-  set_val (&v[0], SEG_VAL_STATIC, SEG_DT_I64, 1, (int64_t[]) { 3 }, k);
+  int64_t k[] = {3, -4, 5};
+  set_val (&v[0], SEG_VAL_STATIC, SEG_DT_I64, 1, (int64_t[]){3}, k);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_OK && v[1].dtype == SEG_DT_I64
-      && memcmp (v[1].data, k, sizeof k) == 0, "identity i64: %s", err.msg);
+          && memcmp (v[1].data, k, sizeof k) == 0,
+      "identity i64: %s", err.msg);
   if (st == SEG_OK)
     free (v[1].data);
 
   /* Dequantize f16 -> f32 */
   n.op = SEG_OP_DEQUANTIZE;
-  uint16_t h[] = { 0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x3555 };
-  const float hf[] = { 1.0f, -2.0f, 65504.0f, 0x1p-24f, -0.0f,
-    0.333251953125f };
-  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F16, 2, (int64_t[]) { 2, 3 }, h);
+  uint16_t h[] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x3555};
+  const float hf[] = {1.0f, -2.0f, 65504.0f, 0x1p-24f, -0.0f, 0.333251953125f};
+  set_val (&v[0], SEG_VAL_CONST, SEG_DT_F16, 2, (int64_t[]){2, 3}, h);
   st = eval_node (&n, v, &err);
   CHECK (st == SEG_OK && v[1].dtype == SEG_DT_F32 && v[1].rank == 2
-      && v[1].dims[1] == 3 && memcmp (v[1].data, hf, sizeof hf) == 0,
+          && v[1].dims[1] == 3 && memcmp (v[1].data, hf, sizeof hf) == 0,
       "dequantize: %s", err.msg);
   if (st == SEG_OK)
     free (v[1].data);
 
   /* value-only ops refuse activations */
-  static const seg_op value_only[] = { SEG_OP_FLOOR, SEG_OP_CEIL,
-    SEG_OP_DEQUANTIZE };
+  static const seg_op value_only[] = {SEG_OP_FLOOR, SEG_OP_CEIL,
+      SEG_OP_DEQUANTIZE};
   for (size_t i = 0; i < 3; i++) {
-    seg_node_plan plan = { 0 };
+    seg_node_plan plan = {0};
     n.op = value_only[i];
-    set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, 1, (int64_t[]) { 6 }, x);
+    set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, 1, (int64_t[]){6}, x);
     st = seg_op_vtable_get (n.op)->infer (&n, v, &plan, &err);
     CHECK (st == SEG_ERR_UNSUPPORTED && strstr (err.msg, "node_x")
-        && strstr (err.msg, "runs on activations"), "%s on ACT: %d '%s'",
-        seg_op_name (n.op), st, err.msg);
+            && strstr (err.msg, "runs on activations"),
+        "%s on ACT: %d '%s'", seg_op_name (n.op), st, err.msg);
   }
 }
 
@@ -491,8 +500,8 @@ bn_case (seg_threadpool *pool, int rank, const int64_t *dims, bool inplace)
   n.a.alpha = 1e-3f;
   for (int64_t i = 0; i < count; i++) {
     int64_t k = i % c;
-    want[i] = (x[i] - mean[k]) / sqrt ((double) var[k] + n.a.alpha)
-        * scale[k] + bias[k];
+    want[i] = (x[i] - mean[k]) / sqrt ((double) var[k] + n.a.alpha) * scale[k]
+        + bias[k];
   }
   set_val (&v[0], SEG_VAL_ACT, SEG_DT_F32, rank, dims, x);
   set_val (&v[1], SEG_VAL_CONST, SEG_DT_F32, 1, &c, scale);
@@ -500,13 +509,15 @@ bn_case (seg_threadpool *pool, int rank, const int64_t *dims, bool inplace)
   set_val (&v[3], SEG_VAL_STATIC, SEG_DT_F32, 1, &c, mean);
   set_val (&v[4], SEG_VAL_CONST, SEG_DT_F32, 1, &c, var);
   memset (&v[5], 0, sizeof v[5]);
-  snprintf (what, sizeof what, "BatchNormalization %lld elems C %lld "
-      "inplace %d threads %d", (long long) count, (long long) c, inplace,
-      seg_threadpool_threads (pool));
-  seg_node_plan plan = { 0 };
+  snprintf (what, sizeof what,
+      "BatchNormalization %lld elems C %lld "
+      "inplace %d threads %d",
+      (long long) count, (long long) c, inplace, seg_threadpool_threads (pool));
+  seg_node_plan plan = {0};
   seg_status st = seg_op_vtable_get (n.op)->infer (&n, v, &plan, &err);
-  CHECK (st == SEG_OK && v[5].rank == rank && plan.scratch_bytes
-      >= 2 * (size_t) c * sizeof (float), "%s: infer: %s", what, err.msg);
+  CHECK (st == SEG_OK && v[5].rank == rank
+          && plan.scratch_bytes >= 2 * (size_t) c * sizeof (float),
+      "%s: infer: %s", what, err.msg);
   if (st == SEG_OK) {
     float *y = inplace ? x : nan_floats (count);
     v[5].data = y;
@@ -537,7 +548,7 @@ bn_case (seg_threadpool *pool, int rank, const int64_t *dims, bool inplace)
 static void
 test_batchnorm (seg_threadpool *pool)
 {
-  static const int64_t small[] = { 1, 7, 9, 5 }, big[] = { 1, 61, 47, 19 };
+  static const int64_t small[] = {1, 7, 9, 5}, big[] = {1, 61, 47, 19};
   for (int inplace = 0; inplace < 2; inplace++) {
     bn_case (pool, 4, small, inplace);
     bn_case (pool, 4, big, inplace);
@@ -548,8 +559,7 @@ test_batchnorm (seg_threadpool *pool)
 int
 main (void)
 {
-  seg_threadpool *pools[2] = { seg_threadpool_new (1),
-    seg_threadpool_new (3) };
+  seg_threadpool *pools[2] = {seg_threadpool_new (1), seg_threadpool_new (3)};
   if (!pools[0] || !pools[1]) {
     fprintf (stderr, "cannot create thread pools\n");
     return 1;

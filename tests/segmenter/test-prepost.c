@@ -48,8 +48,18 @@ now_ms (void)
 /* ---- reference ----------------------------------------------------------- */
 
 static const char *const format_names[] = {
-  "RGB", "BGR", "RGBX", "BGRX", "XRGB", "XBGR", "RGBA", "BGRA", "NV12",
-  "I420", "YUY2", "GRAY8",
+    "RGB",
+    "BGR",
+    "RGBX",
+    "BGRX",
+    "XRGB",
+    "XBGR",
+    "RGBA",
+    "BGRA",
+    "NV12",
+    "I420",
+    "YUY2",
+    "GRAY8",
 };
 
 static double
@@ -139,8 +149,8 @@ ref_resize (const double *src, int sw, int sh, int ch, double *dst, int dw,
         double b = src[((size_t) y0 * sw + x1) * ch + k];
         double c = src[((size_t) y1 * sw + x0) * ch + k];
         double d = src[((size_t) y1 * sw + x1) * ch + k];
-        dst[((size_t) y * dw + x) * ch + k] = (1 - fy) * ((1 - fx) * a + fx * b)
-            + fy * ((1 - fx) * c + fx * d);
+        dst[((size_t) y * dw + x) * ch + k] =
+            (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * c + fx * d);
       }
     }
   }
@@ -148,7 +158,8 @@ ref_resize (const double *src, int sw, int sh, int ch, double *dst, int dw,
 
 /* ---- frames -------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   seg_frame f;
   uint8_t *buf[3];
 } test_frame;
@@ -221,10 +232,10 @@ frame_clear (test_frame *t)
 
 /* ---- preprocessing ------------------------------------------------------- */
 
-static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
-static const float imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
-static const float unit_mean[3] = { 0, 0, 0 };
-static const float unit_std[3] = { 1, 1, 1 };
+static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+static const float unit_mean[3] = {0, 0, 0};
+static const float unit_std[3] = {1, 1, 1};
 
 #define GUARD 16
 
@@ -250,7 +261,8 @@ make_split (int kind, int dh, rng *r, int *b, int *e)
     default: {
       int y = 0;
       while (y < dh && n < dh + 6) {
-        int len = test_randn (r, 4) == 0 ? 0
+        int len = test_randn (r, 4) == 0
+            ? 0
             : 1 + (int) test_randn (r, (uint32_t) (1 + dh / 3));
         if (len > dh - y)
           len = dh - y;
@@ -313,9 +325,10 @@ pre_case (seg_pixel_format fmt, int sw, int sh, int dw, int dh,
     for (size_t i = 0; i < n && bad < MAX_REPORTS; i++) {
       if (!(fabs (out[i] - ref[i]) <= PRE_TOLERANCE)) {
         size_t px = i / 3;
-        fprintf (stderr, "FAIL %s split %d: pixel (%zu, %zu) channel %zu "
-            "is %.7g, reference %.7g\n", what, kind, px % dw, px / dw, i % 3,
-            out[i], ref[i]);
+        fprintf (stderr,
+            "FAIL %s split %d: pixel (%zu, %zu) channel %zu "
+            "is %.7g, reference %.7g\n",
+            what, kind, px % dw, px / dw, i % 3, out[i], ref[i]);
         bad++;
       }
     }
@@ -327,8 +340,10 @@ pre_case (seg_pixel_format fmt, int sw, int sh, int dw, int dh,
     if (kind == 0)
       memcpy (first, out, n * sizeof *out);
     else if (!bad && memcmp (first, out, n * sizeof *out) != 0) {
-      fprintf (stderr, "FAIL %s: split %d differs from the whole-frame "
-          "result\n", what, kind);
+      fprintf (stderr,
+          "FAIL %s: split %d differs from the whole-frame "
+          "result\n",
+          what, kind);
       bad++;
     }
   }
@@ -364,17 +379,17 @@ test_preprocess (rng *r)
 {
   int failed = 0, cases = 0;
   for (int fmt = 0; fmt <= SEG_PIXEL_GRAY8; fmt++) {
-    int even_w = fmt == SEG_PIXEL_NV12 || fmt == SEG_PIXEL_I420
-        || fmt == SEG_PIXEL_YUY2;
+    int even_w =
+        fmt == SEG_PIXEL_NV12 || fmt == SEG_PIXEL_I420 || fmt == SEG_PIXEL_YUY2;
     int even_h = fmt == SEG_PIXEL_NV12 || fmt == SEG_PIXEL_I420;
     int sw = even_w ? 38 : 37, sh = even_h ? 24 : 23;
     const int dst[][2] = {
-      { sw, sh },     /* identity */
-      { 83, 61 },     /* up */
-      { 13, 9 },      /* down */
-      { 50, 7 },      /* up in x, down in y */
-      { 1, 1 },
-      { 256, 256 },
+        {sw, sh}, /* identity */
+        {83, 61}, /* up */
+        {13, 9},  /* down */
+        {50, 7},  /* up in x, down in y */
+        {1, 1},
+        {256, 256},
     };
     for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++) {
       int imagenet = (i + fmt) % 2 == 0;
@@ -387,17 +402,17 @@ test_preprocess (rng *r)
     failed += pre_case (fmt, even_w ? 2 : 1, even_h ? 2 : 1, 5, 3,
         imagenet_mean, imagenet_std, r);
     /* a thin, very wide frame: positions need more than float precision */
-    failed += pre_case (fmt, even_w ? 16384 : 16383, even_h ? 2 : 3, 4096,
-        2, imagenet_mean, imagenet_std, r);
-    failed += pre_case (fmt, 2, even_h ? 4096 : 4095, 3, 4093,
+    failed += pre_case (fmt, even_w ? 16384 : 16383, even_h ? 2 : 3, 4096, 2,
         imagenet_mean, imagenet_std, r);
+    failed += pre_case (fmt, 2, even_h ? 4096 : 4095, 3, 4093, imagenet_mean,
+        imagenet_std, r);
     cases += 3;
   }
   /* the model's usual input from a camera frame */
   failed += pre_case (SEG_PIXEL_NV12, 1280, 720, 256, 256, imagenet_mean,
       imagenet_std, r);
-  failed += pre_case (SEG_PIXEL_YUY2, 642, 481, 144, 256, unit_mean,
-      unit_std, r);
+  failed +=
+      pre_case (SEG_PIXEL_YUY2, 642, 481, 144, 256, unit_mean, unit_std, r);
   cases += 2;
   printf ("preprocess: %d/%d cases pass\n", cases - failed, cases);
   return failed;
@@ -446,7 +461,7 @@ expect_valid (const seg_frame *f, const char *what)
 static seg_frame
 frame_of (seg_pixel_format fmt, int w, int h, const uint8_t *data)
 {
-  seg_frame f = { .format = fmt, .width = w, .height = h };
+  seg_frame f = {.format = fmt, .width = w, .height = h};
   for (int p = 0; p < num_planes (fmt); p++) {
     int row_bytes, rows;
     plane_geometry (fmt, p, w, h, &row_bytes, &rows);
@@ -558,7 +573,8 @@ test_validate (void)
 
 /* ---- postprocessing ------------------------------------------------------ */
 
-enum {
+enum
+{
   SCORES_UNIFORM, /* logits uniform in [-4, 4] (or p in [0, 1]) */
   SCORES_PEAKED,  /* one class per source pixel far ahead of the rest */
   SCORES_HUGE,    /* logits in [-200, 200]: exp overflows without care */
@@ -598,7 +614,8 @@ make_scores (float *s, int h, int w, int c, int kind, rng *r)
 /* Reference per destination pixel: class, gap between the top two scores
  * (or |p - threshold|), and probability of every class (for c == 1: index
  * 0 and 1). */
-typedef struct {
+typedef struct
+{
   int cls;
   double gap;
 } ref_decision;
@@ -645,7 +662,8 @@ ref_post (const float *src, int h, int w, int c, float threshold, int dw,
 
 /* Runs fn over row splits into a padded destination prefilled with `fill`;
  * checks the padding is untouched. */
-typedef struct {
+typedef struct
+{
   const float *src;
   int h, w, c;
   float threshold;
@@ -688,8 +706,8 @@ post_check (const post_job *j, const ref_decision *dec, const double *prob,
       const uint8_t *row = out + (size_t) y * j->stride;
       for (int x = j->dw; x < j->stride; x++)
         if (row[x] != fill) {
-          fprintf (stderr, "FAIL %s: padding byte (%d, %d) overwritten\n",
-              what, x, y);
+          fprintf (stderr, "FAIL %s: padding byte (%d, %d) overwritten\n", what,
+              x, y);
           bad++;
           break;
         }
@@ -697,16 +715,19 @@ post_check (const post_job *j, const ref_decision *dec, const double *prob,
         size_t i = (size_t) y * j->dw + x;
         if (j->cls < 0) {
           if (row[x] != dec[i].cls && dec[i].gap >= TIE_EPSILON) {
-            fprintf (stderr, "FAIL %s split %d: pixel (%d, %d) class %d, "
-                "reference %d (gap %.3g)\n", what, kind, x, y, row[x],
-                dec[i].cls, dec[i].gap);
+            fprintf (stderr,
+                "FAIL %s split %d: pixel (%d, %d) class %d, "
+                "reference %d (gap %.3g)\n",
+                what, kind, x, y, row[x], dec[i].cls, dec[i].gap);
             bad++;
           }
         } else {
           double want = round (255 * prob[i * np + j->cls]);
           if (fabs (row[x] - want) > 1) {
-            fprintf (stderr, "FAIL %s split %d: pixel (%d, %d) is %d, "
-                "reference %.0f\n", what, kind, x, y, row[x], want);
+            fprintf (stderr,
+                "FAIL %s split %d: pixel (%d, %d) is %d, "
+                "reference %.0f\n",
+                what, kind, x, y, row[x], want);
             bad++;
           }
         }
@@ -719,9 +740,10 @@ post_check (const post_job *j, const ref_decision *dec, const double *prob,
     } else if (!bad) {
       for (int y = 0; y < j->dh && !bad; y++)
         if (memcmp (again + (size_t) y * j->stride,
-                out + (size_t) y * j->stride, (size_t) j->dw) != 0) {
-          fprintf (stderr, "FAIL %s: split %d differs in row %d\n", what,
-              kind, y);
+                out + (size_t) y * j->stride, (size_t) j->dw)
+            != 0) {
+          fprintf (stderr, "FAIL %s: split %d differs in row %d\n", what, kind,
+              y);
           bad++;
         }
     }
@@ -743,18 +765,20 @@ post_case (int h, int w, int c, int dw, int dh, int kind, float threshold,
   double *prob = xmalloc ((size_t) dw * dh * np * sizeof *prob);
   ref_post (src, h, w, c, threshold, dw, dh, dec, prob);
 
-  post_job j = { src, h, w, c, threshold, -1, dw, dh,
-    dw + 1 + (int) test_randn (r, 9) };
+  post_job j = {src, h, w, c, threshold, -1, dw, dh,
+      dw + 1 + (int) test_randn (r, 9)};
   int bad = 0;
-  snprintf (what, sizeof what, "class map %dx%dx%d -> %dx%d scores %d", h, w,
-      c, dw, dh, kind);
+  snprintf (what, sizeof what, "class map %dx%dx%d -> %dx%d scores %d", h, w, c,
+      dw, dh, kind);
   bad += post_check (&j, dec, prob, what);
 
-  int classes[3] = { 0, np - 1, (int) test_randn (r, (uint32_t) np) };
+  int classes[3] = {0, np - 1, (int) test_randn (r, (uint32_t) np)};
   for (int i = 0; i < 3; i++) {
     j.cls = classes[i];
-    snprintf (what, sizeof what, "probability of %d %dx%dx%d -> %dx%d "
-        "scores %d", j.cls, h, w, c, dw, dh, kind);
+    snprintf (what, sizeof what,
+        "probability of %d %dx%dx%d -> %dx%d "
+        "scores %d",
+        j.cls, h, w, c, dw, dh, kind);
     bad += post_check (&j, dec, prob, what);
   }
   free (prob);
@@ -771,7 +795,7 @@ post_exact (void)
   uint8_t out[9 * 7];
 
   /* ties go to the lowest index */
-  float zeros[2 * 2 * 5] = { 0 };
+  float zeros[2 * 2 * 5] = {0};
   seg_post_class_map_rows (zeros, 2, 2, 5, 0.5f, out, 9, 7, 9, 0, 7);
   for (int i = 0; i < 63; i++)
     if (out[i] != 0) {
@@ -780,12 +804,12 @@ post_exact (void)
       bad++;
       break;
     }
-  float tie[3 * 4] = { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 };
+  float tie[3 * 4] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
   seg_post_class_map_rows (tie, 1, 3, 4, 0.5f, out, 9, 7, 9, 0, 7);
   for (int i = 0; i < 63; i++)
     if (out[i] != 1) {
-      fprintf (stderr, "FAIL classes 1 and 3 tied: pixel %d is class %d\n",
-          i, out[i]);
+      fprintf (stderr, "FAIL classes 1 and 3 tied: pixel %d is class %d\n", i,
+          out[i]);
       bad++;
       break;
     }
@@ -805,28 +829,34 @@ post_exact (void)
   seg_post_class_map_rows (&half, 1, 1, 1, 0.5001f, out, 9, 7, 9, 0, 7);
   int above = out[0] + out[62];
   if (at_half != 2 || above != 0) {
-    fprintf (stderr, "FAIL threshold: p 0.5 gives %d/2 foreground at 0.5, "
-        "%d/2 at 0.5001\n", at_half, above);
+    fprintf (stderr,
+        "FAIL threshold: p 0.5 gives %d/2 foreground at 0.5, "
+        "%d/2 at 0.5001\n",
+        at_half, above);
     bad++;
   }
   /* the same inside a run whose class changes: 2 -> 4 columns puts
    * column 2 at fx = 0.75 exactly */
-  float ramp[2] = { 0, 1 };
+  float ramp[2] = {0, 1};
   seg_post_class_map_rows (ramp, 1, 2, 1, 0.75f, out, 4, 1, 4, 0, 1);
-  if (memcmp (out, (uint8_t[]) { 0, 0, 1, 1 }, 4) != 0) {
-    fprintf (stderr, "FAIL threshold in a run: %d %d %d %d, expected "
-        "0 0 1 1\n", out[0], out[1], out[2], out[3]);
+  if (memcmp (out, (uint8_t[]){0, 0, 1, 1}, 4) != 0) {
+    fprintf (stderr,
+        "FAIL threshold in a run: %d %d %d %d, expected "
+        "0 0 1 1\n",
+        out[0], out[1], out[2], out[3]);
     bad++;
   }
   /* two classes crossing at fx = 0.5 (2 -> 5 columns, column 2): the tie
    * goes to class 0 whichever way they cross */
-  float cross_up[4] = { 1, 0, 0, 1 }, cross_down[4] = { 0, 1, 1, 0 };
+  float cross_up[4] = {1, 0, 0, 1}, cross_down[4] = {0, 1, 1, 0};
   seg_post_class_map_rows (cross_up, 1, 2, 2, 0.5f, out, 5, 1, 5, 0, 1);
   seg_post_class_map_rows (cross_down, 1, 2, 2, 0.5f, out + 5, 5, 1, 5, 0, 1);
-  if (memcmp (out, (uint8_t[]) { 0, 0, 0, 1, 1, 1, 1, 0, 0, 0 }, 10) != 0) {
-    fprintf (stderr, "FAIL tie at a crossing: %d %d %d %d %d / %d %d %d %d "
-        "%d, expected 0 0 0 1 1 / 1 1 0 0 0\n", out[0], out[1], out[2],
-        out[3], out[4], out[5], out[6], out[7], out[8], out[9]);
+  if (memcmp (out, (uint8_t[]){0, 0, 0, 1, 1, 1, 1, 0, 0, 0}, 10) != 0) {
+    fprintf (stderr,
+        "FAIL tie at a crossing: %d %d %d %d %d / %d %d %d %d "
+        "%d, expected 0 0 0 1 1 / 1 1 0 0 0\n",
+        out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8],
+        out[9]);
     bad++;
   }
 
@@ -852,31 +882,34 @@ post_exact (void)
 static int
 test_postprocess (rng *r)
 {
-  static const struct {
+  static const struct
+  {
     int h, w, c, dw, dh;
   } shapes[] = {
-    { 7, 5, 21, 31, 17 },   /* up, odd ratio */
-    { 8, 8, 2, 8, 8 },      /* identity */
-    { 13, 11, 3, 5, 4 },    /* down */
-    { 9, 6, 4, 37, 3 },     /* up in x, down in y */
-    { 1, 1, 4, 9, 7 },      /* one source pixel */
-    { 1, 5, 3, 23, 2 },
-    { 6, 1, 5, 2, 19 },
-    { 4, 4, 21, 128, 96 },  /* long runs */
-    { 3, 3, 256, 11, 10 },  /* most classes */
-    { 16, 16, 1, 67, 45 },  /* probability output */
-    { 16, 16, 1, 16, 16 },
-    { 9, 7, 1, 4, 3 },
-    { 5, 7, 21, 7, 5 },     /* identity, odd, many classes */
-    { 3, 4, 1, 4, 3 },      /* identity, probability output */
-    { 1, 1, 3, 1, 1 },
+      {7, 5, 21, 31, 17}, /* up, odd ratio */
+      {8, 8, 2, 8, 8},    /* identity */
+      {13, 11, 3, 5, 4},  /* down */
+      {9, 6, 4, 37, 3},   /* up in x, down in y */
+      {1, 1, 4, 9, 7},    /* one source pixel */
+      {1, 5, 3, 23, 2},
+      {6, 1, 5, 2, 19},
+      {4, 4, 21, 128, 96}, /* long runs */
+      {3, 3, 256, 11, 10}, /* most classes */
+      {16, 16, 1, 67, 45}, /* probability output */
+      {16, 16, 1, 16, 16},
+      {9, 7, 1, 4, 3},
+      {5, 7, 21, 7, 5}, /* identity, odd, many classes */
+      {3, 4, 1, 4, 3},  /* identity, probability output */
+      {1, 1, 3, 1, 1},
   };
   int failed = 0, cases = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (int kind = SCORES_UNIFORM; kind <= SCORES_REGIONS; kind++) {
       float threshold = kind == SCORES_PEAKED ? 0.25f : 0.5f;
-      failed += post_case (shapes[s].h, shapes[s].w, shapes[s].c,
-          shapes[s].dw, shapes[s].dh, kind, threshold, r) ? 1 : 0;
+      failed += post_case (shapes[s].h, shapes[s].w, shapes[s].c, shapes[s].dw,
+                    shapes[s].dh, kind, threshold, r)
+          ? 1
+          : 0;
       cases++;
     }
   failed += post_exact ();
@@ -906,12 +939,13 @@ timings (rng *r)
   int h = 32, w = 32, c = 21, dw = 1280, dh = 720;
   float *src = xmalloc ((size_t) h * w * c * sizeof *src);
   uint8_t *mask = xmalloc ((size_t) dw * dh);
-  static const struct {
+  static const struct
+  {
     int kind;
     const char *name;
   } data[] = {
-    { SCORES_REGIONS, "smooth" },
-    { SCORES_UNIFORM, "random" },
+      {SCORES_REGIONS, "smooth"},
+      {SCORES_UNIFORM, "random"},
   };
   for (size_t s = 0; s < sizeof data / sizeof data[0]; s++) {
     make_scores (src, h, w, c, data[s].kind, r);
@@ -924,7 +958,8 @@ timings (rng *r)
     for (int i = 0; i < iters; i++)
       seg_post_probability_rows (src, h, w, c, 15, mask, dw, dh, dw, 0, dh);
     printf ("time: 32x32x21 %s scores -> 1280x720: class map %.3f ms, "
-        "probability %.3f ms\n", data[s].name, cm, (now_ms () - t0) / iters);
+            "probability %.3f ms\n",
+        data[s].name, cm, (now_ms () - t0) / iters);
   }
   free (mask);
   free (src);

@@ -20,7 +20,8 @@
 #include "kernels/kernels.h"
 #include "preprocess.h"
 
-typedef struct {
+typedef struct
+{
   uint64_t s;
 } rng;
 
@@ -51,8 +52,18 @@ xmalloc (size_t n)
 }
 
 static const char *const names[] = {
-  "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "NV12",
-  "I420", "YUY2", "GRAY8",
+    "RGB",
+    "BGR",
+    "RGBx",
+    "BGRx",
+    "xRGB",
+    "xBGR",
+    "RGBA",
+    "BGRA",
+    "NV12",
+    "I420",
+    "YUY2",
+    "GRAY8",
 };
 
 static int
@@ -88,7 +99,8 @@ geometry (seg_pixel_format f, int p, int w, int h, int *row_bytes, int *rows)
   }
 }
 
-typedef struct {
+typedef struct
+{
   seg_frame f;
   uint8_t *buf[3];
 } frame;
@@ -124,7 +136,8 @@ frame_clear (frame *t)
     free (t->buf[p]);
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
   seg_f32_preprocess_ukernel_fn fn;
   float tolerance; /* in 8-bit levels */
@@ -134,10 +147,10 @@ static int
 check (const isa *k, seg_pixel_format fmt, int sw, int sh, int dw, int dh,
     rng *r)
 {
-  static const float mean[3] = { 0.485f, 0.456f, 0.406f };
-  static const float std[3] = { 0.229f, 0.224f, 0.225f };
+  static const float mean[3] = {0.485f, 0.456f, 0.406f};
+  static const float std[3] = {0.229f, 0.224f, 0.225f};
   frame t;
-  seg_preprocess_plan plan = { 0 };
+  seg_preprocess_plan plan = {0};
   size_t n = (size_t) dw * dh * 3;
   float *want = xmalloc (n * sizeof *want);
   float *got = xmalloc ((n + 3 * (size_t) dw) * sizeof *got);
@@ -157,9 +170,10 @@ check (const isa *k, seg_pixel_format fmt, int sw, int sh, int dw, int dh,
   for (size_t i = 0; i < n && bad < 3; i++) {
     float level = fabsf (got[i] - want[i]) * 255.0f * std[i % 3];
     if (!(level <= k->tolerance)) {
-      fprintf (stderr, "FAIL %s %s %dx%d -> %dx%d: pixel %zu ch %zu is %.7g, "
-          "reference %.7g\n", k->name, names[fmt], sw, sh, dw, dh, i / 3,
-          i % 3, got[i], want[i]);
+      fprintf (stderr,
+          "FAIL %s %s %dx%d -> %dx%d: pixel %zu ch %zu is %.7g, "
+          "reference %.7g\n",
+          k->name, names[fmt], sw, sh, dw, dh, i / 3, i % 3, got[i], want[i]);
       bad++;
     }
   }
@@ -181,23 +195,22 @@ main (void)
 {
   isa isas[3];
   int nisa = 0;
-  isas[nisa++] = (isa) { "scalar",
-    seg_f32_kernels_scalar ()->preprocess, 0.0f };
+  isas[nisa++] = (isa){"scalar", seg_f32_kernels_scalar ()->preprocess, 0.0f};
   if (seg_f32_kernels_avx2 () && seg_f32_kernels_avx2 ()->preprocess)
-    isas[nisa++] = (isa) { "avx2", seg_f32_kernels_avx2 ()->preprocess,
-      1e-3f };
+    isas[nisa++] = (isa){"avx2", seg_f32_kernels_avx2 ()->preprocess, 1e-3f};
   if (seg_f32_kernels_avx512 () && seg_f32_kernels_avx512 ()->preprocess)
-    isas[nisa++] = (isa) { "avx512", seg_f32_kernels_avx512 ()->preprocess,
-      1e-3f };
+    isas[nisa++] =
+        (isa){"avx512", seg_f32_kernels_avx512 ()->preprocess, 1e-3f};
 
   /* source sizes: even (chroma formats need it), 2 and 4 wide (planes
    * narrower than a gathered word, and exactly one word), odd heights */
-  static const struct {
+  static const struct
+  {
     int w, h;
-  } src[] = { { 2, 2 }, { 4, 4 }, { 6, 3 }, { 10, 8 }, { 64, 48 },
-    { 640, 480 }, { 1280, 720 }, { 34, 200 } };
-  static const int dst_w[] = { 1, 7, 8, 9, 15, 16, 17, 33, 256 };
-  rng r = { 2026 };
+  } src[] = {{2, 2}, {4, 4}, {6, 3}, {10, 8}, {64, 48}, {640, 480}, {1280, 720},
+      {34, 200}};
+  static const int dst_w[] = {1, 7, 8, 9, 15, 16, 17, 33, 256};
+  rng r = {2026};
   int failed = 0, cases = 0;
 
   for (int k = 0; k < nisa; k++)

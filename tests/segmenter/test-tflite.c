@@ -50,7 +50,8 @@ xmalloc (size_t n)
  * uoffset points forward. Objects are named by their distance from the end
  * of the buffer ("ref"), which does not change as the buffer grows. */
 
-typedef struct {
+typedef struct
+{
   uint8_t *data; /* content right-aligned in data[0, cap) */
   size_t cap, len;
 } fbb;
@@ -116,9 +117,17 @@ b_uoffset (fbb *b, uint32_t ref)
   b_scalar (b, (uint32_t) (b->len + 4 - ref), 4);
 }
 
-enum { F_U8, F_I32, F_U32, F_U64, F_REF };
+enum
+{
+  F_U8,
+  F_I32,
+  F_U32,
+  F_U64,
+  F_REF
+};
 
-typedef struct {
+typedef struct
+{
   int id;
   int kind;
   uint64_t v;
@@ -130,14 +139,23 @@ static uint32_t
 b_table (fbb *b, int n, const fbf *f)
 {
   size_t end = b->len;
-  size_t fpos[MAX_FIELDS] = { 0 };
+  size_t fpos[MAX_FIELDS] = {0};
   int nslots = 0;
   for (int i = n - 1; i >= 0; i--) {
     switch (f[i].kind) {
-      case F_U8: b_scalar (b, f[i].v, 1); break;
-      case F_I32: case F_U32: b_scalar (b, f[i].v, 4); break;
-      case F_U64: b_scalar (b, f[i].v, 8); break;
-      case F_REF: b_uoffset (b, (uint32_t) f[i].v); break;
+      case F_U8:
+        b_scalar (b, f[i].v, 1);
+        break;
+      case F_I32:
+      case F_U32:
+        b_scalar (b, f[i].v, 4);
+        break;
+      case F_U64:
+        b_scalar (b, f[i].v, 8);
+        break;
+      case F_REF:
+        b_uoffset (b, (uint32_t) f[i].v);
+        break;
     }
     fpos[f[i].id] = b->len;
     if (f[i].id + 1 > nslots)
@@ -209,21 +227,42 @@ b_finish (fbb *b, uint32_t root, const char *ident, size_t *size)
 
 /* ---- model descriptions ------------------------------------------------ */
 
-enum { TT_F32 = 0, TT_F16 = 1, TT_I32 = 2, TT_I8 = 9 };
-enum { B_ADD = 0, B_AVERAGE_POOL_2D = 1, B_CONV_2D = 3, B_DEPTHWISE = 4,
-  B_DEQUANTIZE = 6, B_LOGISTIC = 14, B_MUL = 18, B_RELU = 19, B_RELU6 = 21,
-  B_RESIZE_BILINEAR = 23, B_SOFTMAX = 25, B_CUSTOM = 32, B_MEAN = 40,
-  B_HARD_SWISH = 117 };
+enum
+{
+  TT_F32 = 0,
+  TT_F16 = 1,
+  TT_I32 = 2,
+  TT_I8 = 9
+};
+enum
+{
+  B_ADD = 0,
+  B_AVERAGE_POOL_2D = 1,
+  B_CONV_2D = 3,
+  B_DEPTHWISE = 4,
+  B_DEQUANTIZE = 6,
+  B_LOGISTIC = 14,
+  B_MUL = 18,
+  B_RELU = 19,
+  B_RELU6 = 21,
+  B_RESIZE_BILINEAR = 23,
+  B_SOFTMAX = 25,
+  B_CUSTOM = 32,
+  B_MEAN = 40,
+  B_HARD_SWISH = 117
+};
 
-typedef struct {
+typedef struct
+{
   const char *name; /* NULL: no name field */
   uint8_t type;
-  int rank;         /* -1: no shape field */
+  int rank; /* -1: no shape field */
   int32_t shape[8];
   uint32_t buffer;
 } tdesc;
 
-typedef struct {
+typedef struct
+{
   uint32_t code;
   int nin, nout;
   int32_t in[4], out[2];
@@ -234,18 +273,21 @@ typedef struct {
   uint8_t custom[16];
 } odesc;
 
-typedef struct {
+typedef struct
+{
   int8_t dep;
   int32_t builtin;
   const char *custom;
 } cdesc;
 
-typedef struct {
+typedef struct
+{
   uint32_t n;
   uint8_t bytes[512];
 } bdesc;
 
-typedef struct {
+typedef struct
+{
   char ident[5];
   uint32_t version;
   int ncodes, ntensors, nops, nbufs, nin, nout;
@@ -259,7 +301,7 @@ typedef struct {
 static uint8_t *
 serialize (const mdesc *m, size_t *size)
 {
-  fbb b = { 0 };
+  fbb b = {0};
   uint32_t refs[32], data[16];
 
   /* Buffer data first: it ends up last in the file, so cutting off any
@@ -267,7 +309,7 @@ serialize (const mdesc *m, size_t *size)
   for (int i = m->nbufs; i-- > 0;)
     data[i] = m->bufs[i].n ? b_vec_u8 (&b, m->bufs[i].bytes, m->bufs[i].n) : 0;
   for (int i = 0; i < m->nbufs; i++) {
-    fbf f = { 0, F_REF, data[i] };
+    fbf f = {0, F_REF, data[i]};
     refs[i] = b_table (&b, data[i] ? 1 : 0, &f);
   }
   uint32_t buffers = b_vec_ref (&b, refs, (uint32_t) m->nbufs);
@@ -279,12 +321,12 @@ serialize (const mdesc *m, size_t *size)
     uint32_t name = t->name ? b_string (&b, t->name) : 0;
     if (t->rank >= 0) {
       uint32_t shape = b_vec_i32 (&b, t->shape, (uint32_t) t->rank);
-      f[n++] = (fbf) { 0, F_REF, shape };
+      f[n++] = (fbf){0, F_REF, shape};
     }
-    f[n++] = (fbf) { 1, F_U8, t->type };
-    f[n++] = (fbf) { 2, F_U32, t->buffer };
+    f[n++] = (fbf){1, F_U8, t->type};
+    f[n++] = (fbf){2, F_U32, t->buffer};
     if (t->name)
-      f[n++] = (fbf) { 3, F_REF, name };
+      f[n++] = (fbf){3, F_REF, name};
     refs[i] = b_table (&b, n, f);
   }
   uint32_t tensors = b_vec_ref (&b, refs, (uint32_t) m->ntensors);
@@ -295,16 +337,16 @@ serialize (const mdesc *m, size_t *size)
     int n = 0;
     uint32_t in = b_vec_i32 (&b, o->in, (uint32_t) o->nin);
     uint32_t out = b_vec_i32 (&b, o->out, (uint32_t) o->nout);
-    f[n++] = (fbf) { 0, F_U32, o->code };
-    f[n++] = (fbf) { 1, F_REF, in };
-    f[n++] = (fbf) { 2, F_REF, out };
+    f[n++] = (fbf){0, F_U32, o->code};
+    f[n++] = (fbf){1, F_REF, in};
+    f[n++] = (fbf){2, F_REF, out};
     if (o->opt_type) {
       uint32_t opts = b_table (&b, o->nopt, o->opt);
-      f[n++] = (fbf) { 3, F_U8, o->opt_type };
-      f[n++] = (fbf) { 4, F_REF, opts };
+      f[n++] = (fbf){3, F_U8, o->opt_type};
+      f[n++] = (fbf){4, F_REF, opts};
     }
     if (o->ncustom >= 0)
-      f[n++] = (fbf) { 5, F_REF, b_vec_u8 (&b, o->custom, (uint32_t) o->ncustom) };
+      f[n++] = (fbf){5, F_REF, b_vec_u8 (&b, o->custom, (uint32_t) o->ncustom)};
     refs[i] = b_table (&b, n, f);
   }
   uint32_t operators = b_vec_ref (&b, refs, (uint32_t) m->nops);
@@ -312,8 +354,8 @@ serialize (const mdesc *m, size_t *size)
   uint32_t sin = b_vec_i32 (&b, m->inputs, (uint32_t) m->nin);
   uint32_t sout = b_vec_i32 (&b, m->outputs, (uint32_t) m->nout);
   uint32_t sname = b_string (&b, "main");
-  fbf sf[5] = { { 0, F_REF, tensors }, { 1, F_REF, sin }, { 2, F_REF, sout },
-    { 3, F_REF, operators }, { 4, F_REF, sname } };
+  fbf sf[5] = {{0, F_REF, tensors}, {1, F_REF, sin}, {2, F_REF, sout},
+      {3, F_REF, operators}, {4, F_REF, sname}};
   refs[0] = b_table (&b, 5, sf);
   uint32_t subgraphs = b_vec_ref (&b, refs, 1);
 
@@ -323,18 +365,18 @@ serialize (const mdesc *m, size_t *size)
     int n = 0;
     uint32_t custom = c->custom ? b_string (&b, c->custom) : 0;
     if (c->dep)
-      f[n++] = (fbf) { 0, F_U8, (uint8_t) c->dep };
+      f[n++] = (fbf){0, F_U8, (uint8_t) c->dep};
     if (c->custom)
-      f[n++] = (fbf) { 1, F_REF, custom };
-    f[n++] = (fbf) { 2, F_I32, 1 };
+      f[n++] = (fbf){1, F_REF, custom};
+    f[n++] = (fbf){2, F_I32, 1};
     if (c->builtin)
-      f[n++] = (fbf) { 3, F_I32, (uint32_t) c->builtin };
+      f[n++] = (fbf){3, F_I32, (uint32_t) c->builtin};
     refs[i] = b_table (&b, n, f);
   }
   uint32_t codes = b_vec_ref (&b, refs, (uint32_t) m->ncodes);
   uint32_t desc = b_string (&b, "test model");
-  fbf mf[5] = { { 0, F_U32, m->version }, { 1, F_REF, codes },
-    { 2, F_REF, subgraphs }, { 3, F_REF, desc }, { 4, F_REF, buffers } };
+  fbf mf[5] = {{0, F_U32, m->version}, {1, F_REF, codes}, {2, F_REF, subgraphs},
+      {3, F_REF, desc}, {4, F_REF, buffers}};
   uint32_t root = b_table (&b, 5, mf);
   return b_finish (&b, root, m->ident, size);
 }
@@ -345,7 +387,8 @@ add_buffer_f32 (mdesc *m, int n, float scale)
   bdesc *b = &m->bufs[m->nbufs++];
   b->n = (uint32_t) n * 4;
   for (int i = 0; i < n; i++) {
-    float v = scale * (float) ((int) (test_rand (&rng_state) % 2001) - 1000) / 1000.0f;
+    float v = scale * (float) ((int) (test_rand (&rng_state) % 2001) - 1000)
+        / 1000.0f;
     memcpy (b->bytes + 4 * i, &v, 4);
   }
 }
@@ -357,7 +400,8 @@ add_buffer_f16 (mdesc *m, int n)
   b->n = (uint32_t) n * 2;
   for (int i = 0; i < n; i++) {
     /* sign, exponent 13..15 (0.25 .. 1.99), random mantissa */
-    uint16_t h = (uint16_t) ((test_rand (&rng_state) & 0x83ff) | (13 + test_rand (&rng_state) % 3) << 10);
+    uint16_t h = (uint16_t) ((test_rand (&rng_state) & 0x83ff)
+        | (13 + test_rand (&rng_state) % 3) << 10);
     put_le (b->bytes + 2 * i, h, 2);
   }
 }
@@ -372,15 +416,15 @@ add_buffer_i32 (mdesc *m, int n, const int32_t *v)
 }
 
 static int
-add_tensor (mdesc *m, const char *name, uint8_t type, uint32_t buffer,
-    int rank, int32_t d0, int32_t d1, int32_t d2, int32_t d3)
+add_tensor (mdesc *m, const char *name, uint8_t type, uint32_t buffer, int rank,
+    int32_t d0, int32_t d1, int32_t d2, int32_t d3)
 {
   tdesc *t = &m->tensors[m->ntensors];
   t->name = name;
   t->type = type;
   t->buffer = buffer;
   t->rank = rank;
-  int32_t d[4] = { d0, d1, d2, d3 };
+  int32_t d[4] = {d0, d1, d2, d3};
   for (int i = 0; i < rank; i++)
     t->shape[i] = d[i];
   return m->ntensors++;
@@ -413,8 +457,21 @@ set_opts (odesc *o, uint8_t type, int n, const fbf *f)
 }
 
 /* Opcode indices of the small model. */
-enum { C_DEQUANTIZE, C_CONV, C_HARD_SWISH, C_DEPTHWISE, C_MEAN, C_LOGISTIC,
-  C_MUL, C_AVG_POOL, C_ADD, C_TCONV, C_RESIZE, C_COUNT };
+enum
+{
+  C_DEQUANTIZE,
+  C_CONV,
+  C_HARD_SWISH,
+  C_DEPTHWISE,
+  C_MEAN,
+  C_LOGISTIC,
+  C_MUL,
+  C_AVG_POOL,
+  C_ADD,
+  C_TCONV,
+  C_RESIZE,
+  C_COUNT
+};
 
 /* A small model using every op the importer maps:
  *   x[1,8,8,3] -> CONV(f16 weights via DEQUANTIZE, stride 2, SAME, RELU6)
@@ -427,34 +484,34 @@ small_model (mdesc *m)
   memcpy (m->ident, "TFL3", 5);
   m->version = 3;
   static const cdesc codes[C_COUNT] = {
-    [C_DEQUANTIZE] = { B_DEQUANTIZE, 0, NULL },
-    [C_CONV] = { B_CONV_2D, B_CONV_2D, NULL },
-    /* new-style writer: both fields */
-    [C_HARD_SWISH] = { B_HARD_SWISH, B_HARD_SWISH, NULL },
-    /* only the int field, as a writer that dropped the byte might do */
-    [C_DEPTHWISE] = { 0, B_DEPTHWISE, NULL },
-    [C_MEAN] = { B_MEAN, 0, NULL },
-    [C_LOGISTIC] = { B_LOGISTIC, 0, NULL },
-    [C_MUL] = { B_MUL, 0, NULL },
-    [C_AVG_POOL] = { B_AVERAGE_POOL_2D, 0, NULL },
-    [C_ADD] = { 0, 0, NULL }, /* ADD is code 0: both fields absent */
-    [C_TCONV] = { B_CUSTOM, B_CUSTOM, "Convolution2DTransposeBias" },
-    [C_RESIZE] = { B_RESIZE_BILINEAR, 0, NULL },
+      [C_DEQUANTIZE] = {B_DEQUANTIZE, 0, NULL},
+      [C_CONV] = {B_CONV_2D, B_CONV_2D, NULL},
+      /* new-style writer: both fields */
+      [C_HARD_SWISH] = {B_HARD_SWISH, B_HARD_SWISH, NULL},
+      /* only the int field, as a writer that dropped the byte might do */
+      [C_DEPTHWISE] = {0, B_DEPTHWISE, NULL},
+      [C_MEAN] = {B_MEAN, 0, NULL},
+      [C_LOGISTIC] = {B_LOGISTIC, 0, NULL},
+      [C_MUL] = {B_MUL, 0, NULL},
+      [C_AVG_POOL] = {B_AVERAGE_POOL_2D, 0, NULL},
+      [C_ADD] = {0, 0, NULL}, /* ADD is code 0: both fields absent */
+      [C_TCONV] = {B_CUSTOM, B_CUSTOM, "Convolution2DTransposeBias"},
+      [C_RESIZE] = {B_RESIZE_BILINEAR, 0, NULL},
   };
   memcpy (m->codes, codes, sizeof codes);
   m->ncodes = C_COUNT;
 
-  m->nbufs = 1; /* buffer 0: the empty sentinel */
-  add_buffer_f16 (m, 4 * 3 * 3 * 3);  /* 1: conv weights */
-  add_buffer_f32 (m, 4, 0.1f);        /* 2: conv bias */
+  m->nbufs = 1;                        /* buffer 0: the empty sentinel */
+  add_buffer_f16 (m, 4 * 3 * 3 * 3);   /* 1: conv weights */
+  add_buffer_f32 (m, 4, 0.1f);         /* 2: conv bias */
   add_buffer_f32 (m, 3 * 3 * 4, 0.5f); /* 3: depthwise weights */
-  add_buffer_f32 (m, 4, 0.1f);        /* 4: depthwise bias */
-  static const int32_t axes[2] = { 1, 2 };
-  add_buffer_i32 (m, 2, axes);        /* 5 */
+  add_buffer_f32 (m, 4, 0.1f);         /* 4: depthwise bias */
+  static const int32_t axes[2] = {1, 2};
+  add_buffer_i32 (m, 2, axes);             /* 5 */
   add_buffer_f32 (m, 2 * 2 * 2 * 4, 0.5f); /* 6: transposed conv weights */
-  add_buffer_f32 (m, 2, 0.1f);        /* 7 */
-  static const int32_t size[2] = { 16, 16 };
-  add_buffer_i32 (m, 2, size);        /* 8 */
+  add_buffer_f32 (m, 2, 0.1f);             /* 7 */
+  static const int32_t size[2] = {16, 16};
+  add_buffer_i32 (m, 2, size); /* 8 */
 
   add_tensor (m, "input", TT_F32, 0, 4, 1, 8, 8, 3);          /* 0 */
   add_tensor (m, "conv/Kernel", TT_F16, 1, 4, 4, 3, 3, 3);    /* 1 */
@@ -481,28 +538,30 @@ small_model (mdesc *m)
   odesc *o;
   add_op (m, C_DEQUANTIZE, 1, 1, 0, 0, 2);
   o = add_op (m, C_CONV, 3, 0, 2, 3, 4);
-  set_opts (o, 1, 3, (fbf[]) { { 1, F_I32, 2 }, { 2, F_I32, 2 }, { 3, F_U8, 3 } });
+  set_opts (o, 1, 3, (fbf[]){{1, F_I32, 2}, {2, F_I32, 2}, {3, F_U8, 3}});
   add_op (m, C_HARD_SWISH, 1, 4, 0, 0, 5);
   o = add_op (m, C_DEPTHWISE, 3, 5, 6, 7, 8);
-  set_opts (o, 2, 5, (fbf[]) { { 0, F_U8, 0 }, { 1, F_I32, 1 }, { 2, F_I32, 1 },
-      { 3, F_I32, 1 }, { 4, F_U8, 1 } });
+  set_opts (o, 2, 5,
+      (fbf[]){{0, F_U8, 0}, {1, F_I32, 1}, {2, F_I32, 1}, {3, F_I32, 1},
+          {4, F_U8, 1}});
   o = add_op (m, C_MEAN, 2, 8, 9, 0, 10);
-  set_opts (o, 27, 1, (fbf[]) { { 0, F_U8, 1 } });
+  set_opts (o, 27, 1, (fbf[]){{0, F_U8, 1}});
   add_op (m, C_LOGISTIC, 1, 10, 0, 0, 11);
   o = add_op (m, C_MUL, 2, 8, 11, 0, 12);
   set_opts (o, 21, 0, NULL);
   o = add_op (m, C_AVG_POOL, 1, 12, 0, 0, 13);
-  set_opts (o, 5, 5, (fbf[]) { { 0, F_U8, 1 }, { 1, F_I32, 4 }, { 2, F_I32, 4 },
-      { 3, F_I32, 4 }, { 4, F_I32, 4 } });
+  set_opts (o, 5, 5,
+      (fbf[]){{0, F_U8, 1}, {1, F_I32, 4}, {2, F_I32, 4}, {3, F_I32, 4},
+          {4, F_I32, 4}});
   o = add_op (m, C_ADD, 2, 12, 13, 0, 14);
-  set_opts (o, 11, 1, (fbf[]) { { 0, F_U8, 0 } });
+  set_opts (o, 11, 1, (fbf[]){{0, F_U8, 0}});
   o = add_op (m, C_TCONV, 3, 14, 15, 16, 17);
   o->ncustom = 12;
   put_le (o->custom, 1, 4); /* kTfLitePaddingSame */
   put_le (o->custom + 4, 2, 4);
   put_le (o->custom + 8, 2, 4);
   o = add_op (m, C_RESIZE, 2, 17, 18, 0, 19);
-  set_opts (o, 15, 1, (fbf[]) { { 3, F_U8, 1 } });
+  set_opts (o, 15, 1, (fbf[]){{3, F_U8, 1}});
   add_op (m, C_LOGISTIC, 1, 19, 0, 0, 20);
 
   m->nin = m->nout = 1;
@@ -539,10 +598,13 @@ expect_bytes (const char *what, const uint8_t *data, size_t size,
   seg_graph *g = (seg_graph *) 1;
   seg_err err;
   seg_status st = import_copy (data, size, &g, &err);
-  CHECK (st == want, "%s: status %d, expected %d (%s)", what, st, want, err.msg);
+  CHECK (st == want, "%s: status %d, expected %d (%s)", what, st, want,
+      err.msg);
   CHECK (g == NULL, "%s: *out not NULL on failure", what);
-  CHECK (names_file (&err), "%s: message does not name the file: '%s'", what, err.msg);
-  CHECK (strstr (err.msg, needle), "%s: message '%s' lacks '%s'", what, err.msg, needle);
+  CHECK (names_file (&err), "%s: message does not name the file: '%s'", what,
+      err.msg);
+  CHECK (strstr (err.msg, needle), "%s: message '%s' lacks '%s'", what, err.msg,
+      needle);
   if (st == SEG_OK)
     seg_graph_free (g);
 }
@@ -570,7 +632,7 @@ static bool
 dims_are (const seg_tensor *t, int rank, int64_t d0, int64_t d1, int64_t d2,
     int64_t d3)
 {
-  int64_t d[4] = { d0, d1, d2, d3 };
+  int64_t d[4] = {d0, d1, d2, d3};
   if (t->rank != rank)
     return false;
   for (int i = 0; i < rank; i++)
@@ -586,16 +648,16 @@ test_reader (void)
 {
   /* A table with one inline u32 and a vtable after it (negative soffset),
    * which FlatBuffers allows and builders rarely emit. */
-  uint8_t buf[32] = { 0 };
-  put_le (buf, 8, 4);                  /* root at 8 */
+  uint8_t buf[32] = {0};
+  put_le (buf, 8, 4); /* root at 8 */
   memcpy (buf + 4, "ABCD", 4);
   put_le (buf + 8, (uint32_t) -8, 4); /* vtable at 16 */
   put_le (buf + 12, 0xdeadbeef, 4);
-  put_le (buf + 16, 8, 2);             /* vtable: 8 bytes, 2 slots */
-  put_le (buf + 18, 8, 2);             /* table: 8 bytes */
-  put_le (buf + 20, 4, 2);             /* field 0 at +4 */
-  put_le (buf + 22, 0, 2);             /* field 1 absent */
-  seg_fb fb = { buf, sizeof buf };
+  put_le (buf + 16, 8, 2); /* vtable: 8 bytes, 2 slots */
+  put_le (buf + 18, 8, 2); /* table: 8 bytes */
+  put_le (buf + 20, 4, 2); /* field 0 at +4 */
+  put_le (buf + 22, 0, 2); /* field 1 absent */
+  seg_fb fb = {buf, sizeof buf};
   seg_fb_table t;
   uint32_t v;
   int32_t d;
@@ -604,11 +666,13 @@ test_reader (void)
   CHECK (seg_fb_root (&fb, &t), "root with trailing vtable");
   CHECK (seg_fb_get_u32 (&t, 0, 7, &v) && v == 0xdeadbeef, "field 0 = %x", v);
   CHECK (seg_fb_get_i32 (&t, 1, -5, &d) && d == -5, "default of absent field");
-  CHECK (seg_fb_get_i32 (&t, 9, 42, &d) && d == 42, "default beyond the vtable");
+  CHECK (seg_fb_get_i32 (&t, 9, 42, &d) && d == 42,
+      "default beyond the vtable");
   uint64_t big;
   CHECK (!seg_fb_get_u64 (&t, 0, 0, &big), "8-byte read past the 8-byte table");
   seg_fb_vec vec;
-  CHECK (seg_fb_get_vector (&t, 0, 4, &vec) == SEG_FB_BAD, "offset 0xdeadbeef followed");
+  CHECK (seg_fb_get_vector (&t, 0, 4, &vec) == SEG_FB_BAD,
+      "offset 0xdeadbeef followed");
 
   /* Table size shrunk so field 0 lies outside it. */
   put_le (buf + 18, 6, 2);
@@ -623,23 +687,24 @@ test_reader (void)
   put_le (buf + 8, 100, 4);
   CHECK (!seg_fb_root (&fb, &t), "vtable before the buffer accepted");
   /* buffers too small for the root offset or identifier */
-  seg_fb tiny = { buf, 3 };
+  seg_fb tiny = {buf, 3};
   CHECK (!seg_fb_root (&tiny, &t) && !seg_fb_has_identifier (&tiny, "ABCD"),
       "3-byte buffer");
 
   /* A string whose length runs past the end. */
-  uint8_t sb[24] = { 0 };
+  uint8_t sb[24] = {0};
   put_le (sb, 8, 4);
   put_le (sb + 8, (uint32_t) -8, 4); /* vtable at 16 */
-  put_le (sb + 12, 4, 4);             /* field 0 -> 16, which reads as */
-  put_le (sb + 16, 6, 2);             /* a length of 0x00080006 */
+  put_le (sb + 12, 4, 4);            /* field 0 -> 16, which reads as */
+  put_le (sb + 16, 6, 2);            /* a length of 0x00080006 */
   put_le (sb + 18, 8, 2);
   put_le (sb + 20, 4, 2);
-  seg_fb sfb = { sb, sizeof sb };
+  seg_fb sfb = {sb, sizeof sb};
   const char *s;
   size_t slen;
   CHECK (seg_fb_root (&sfb, &t), "string table");
-  CHECK (seg_fb_get_string (&t, 0, &s, &slen) == SEG_FB_BAD, "overlong string accepted");
+  CHECK (seg_fb_get_string (&t, 0, &s, &slen) == SEG_FB_BAD,
+      "overlong string accepted");
 }
 
 static void
@@ -652,10 +717,10 @@ check_small_graph (const seg_graph *g, const mdesc *m)
   CHECK (g->noutputs == 1 && g->outputs[0] == 20, "outputs");
   if (g->nnodes != m->nops || g->ntensors != m->ntensors)
     return;
-  static const seg_op want[] = { SEG_OP_DEQUANTIZE, SEG_OP_CONV,
-    SEG_OP_HARDSWISH, SEG_OP_CONV, SEG_OP_GLOBAL_AVG_POOL, SEG_OP_SIGMOID,
-    SEG_OP_MUL, SEG_OP_GLOBAL_AVG_POOL, SEG_OP_ADD, SEG_OP_CONV_TRANSPOSE,
-    SEG_OP_RESIZE, SEG_OP_SIGMOID };
+  static const seg_op want[] = {SEG_OP_DEQUANTIZE, SEG_OP_CONV,
+      SEG_OP_HARDSWISH, SEG_OP_CONV, SEG_OP_GLOBAL_AVG_POOL, SEG_OP_SIGMOID,
+      SEG_OP_MUL, SEG_OP_GLOBAL_AVG_POOL, SEG_OP_ADD, SEG_OP_CONV_TRANSPOSE,
+      SEG_OP_RESIZE, SEG_OP_SIGMOID};
   for (int i = 0; i < g->nnodes; i++) {
     const seg_node *n = &g->nodes[i];
     CHECK (n->op == want[i], "node %d is %s, expected %s", i,
@@ -665,44 +730,56 @@ check_small_graph (const seg_graph *g, const mdesc *m)
         "node %d named '%s'", i, n->name);
   }
   const seg_node *n = &g->nodes[1];
-  CHECK (n->nin == 3 && n->in[0] == 0 && n->in[1] == 2 && n->in[2] == 3, "conv inputs");
+  CHECK (n->nin == 3 && n->in[0] == 0 && n->in[1] == 2 && n->in[2] == 3,
+      "conv inputs");
   CHECK (n->a.stride[0] == 2 && n->a.stride[1] == 2, "conv stride");
   CHECK (n->a.kernel[0] == 3 && n->a.kernel[1] == 3, "conv kernel");
-  CHECK (n->a.dilation[0] == 1 && n->a.dilation[1] == 1, "conv dilation default");
+  CHECK (n->a.dilation[0] == 1 && n->a.dilation[1] == 1,
+      "conv dilation default");
   CHECK (n->a.groups == 1 && n->a.wlayout == SEG_WL_OHWI, "conv groups/layout");
   CHECK (n->a.pad_mode == SEG_PAD_SAME_UPPER, "conv SAME");
   CHECK (n->a.act == SEG_ACT_CLIP && n->a.act_a == 0.0f && n->a.act_b == 6.0f,
       "conv fused RELU6");
   n = &g->nodes[3];
-  CHECK (n->a.groups == 4 && n->a.wlayout == SEG_WL_1HWO, "depthwise groups %d", n->a.groups);
-  CHECK (n->a.act == SEG_ACT_RELU && n->a.stride[0] == 1, "depthwise act/stride");
+  CHECK (n->a.groups == 4 && n->a.wlayout == SEG_WL_1HWO, "depthwise groups %d",
+      n->a.groups);
+  CHECK (n->a.act == SEG_ACT_RELU && n->a.stride[0] == 1,
+      "depthwise act/stride");
   n = &g->nodes[4];
   CHECK (n->nin == 1 && n->in[0] == 8, "MEAN as a one-input pool");
   n = &g->nodes[7];
-  CHECK (n->nin == 1 && n->in[0] == 12 && n->a.act == SEG_ACT_NONE, "global AVERAGE_POOL");
+  CHECK (n->nin == 1 && n->in[0] == 12 && n->a.act == SEG_ACT_NONE,
+      "global AVERAGE_POOL");
   n = &g->nodes[9];
-  CHECK (n->nin == 3 && n->in[1] == 15 && n->in[2] == 16, "transposed conv inputs");
+  CHECK (n->nin == 3 && n->in[1] == 15 && n->in[2] == 16,
+      "transposed conv inputs");
   CHECK (n->a.stride[0] == 2 && n->a.stride[1] == 2 && n->a.kernel[0] == 2,
       "transposed conv stride/kernel");
   CHECK (n->a.pad_mode == SEG_PAD_SAME_UPPER && n->a.wlayout == SEG_WL_OHWI,
       "transposed conv padding %d", n->a.pad_mode);
   n = &g->nodes[10];
   CHECK (n->nin == 4 && n->in[0] == 17 && n->in[1] == -1 && n->in[2] == -1
-      && n->in[3] == 18, "resize inputs");
+          && n->in[3] == 18,
+      "resize inputs");
   CHECK (n->a.coord == SEG_COORD_HALF_PIXEL && !n->a.nchw, "resize attrs");
 
   /* Tensors: dims, types, copied constant data. */
-  CHECK (dims_are (&g->tensors[0], 4, 1, 8, 8, 3) && !g->tensors[0].data, "input");
+  CHECK (dims_are (&g->tensors[0], 4, 1, 8, 8, 3) && !g->tensors[0].data,
+      "input");
   CHECK (g->tensors[1].dtype == SEG_DT_F16 && g->tensors[1].nbytes == 216
-      && memcmp (g->tensors[1].data, m->bufs[1].bytes, 216) == 0, "f16 weights");
-  CHECK (g->tensors[2].dtype == SEG_DT_F32 && !g->tensors[2].data, "dequantized weights");
+          && memcmp (g->tensors[1].data, m->bufs[1].bytes, 216) == 0,
+      "f16 weights");
+  CHECK (g->tensors[2].dtype == SEG_DT_F32 && !g->tensors[2].data,
+      "dequantized weights");
   CHECK (g->tensors[3].nbytes == 16
-      && memcmp (g->tensors[3].data, m->bufs[2].bytes, 16) == 0, "bias data");
-  CHECK (g->tensors[18].dtype == SEG_DT_I32 && dims_are (&g->tensors[18], 1, 2, 0, 0, 0),
+          && memcmp (g->tensors[3].data, m->bufs[2].bytes, 16) == 0,
+      "bias data");
+  CHECK (g->tensors[18].dtype == SEG_DT_I32
+          && dims_are (&g->tensors[18], 1, 2, 0, 0, 0),
       "size tensor");
   CHECK (strcmp (g->tensors[6].name, "dw/Kernel") == 0, "tensor name");
-  CHECK (strcmp (g->tensors[20].name, "tensor#20") == 0, "synthesised name '%s'",
-      g->tensors[20].name);
+  CHECK (strcmp (g->tensors[20].name, "tensor#20") == 0,
+      "synthesised name '%s'", g->tensors[20].name);
 }
 
 static void
@@ -795,7 +872,7 @@ test_identifier_and_root (void)
   small_model (&m);
   uint8_t *data = serialize (&m, &size);
   uint8_t *bad = xmalloc (size);
-  seg_fb fb = { data, size };
+  seg_fb fb = {data, size};
   seg_fb_table root;
   CHECK (seg_fb_root (&fb, &root), "root of the small model");
 
@@ -804,12 +881,14 @@ test_identifier_and_root (void)
   expect_bytes ("root offset outside", bad, size, SEG_ERR_FORMAT, "root table");
 
   memcpy (bad, data, size);
-  put_le (bad + root.pos, (uint32_t) (int32_t) -(int32_t) size, 4);
-  expect_bytes ("vtable after the end", bad, size, SEG_ERR_FORMAT, "root table");
+  put_le (bad + root.pos, (uint32_t) (int32_t) - (int32_t) size, 4);
+  expect_bytes ("vtable after the end", bad, size, SEG_ERR_FORMAT,
+      "root table");
 
   memcpy (bad, data, size);
   put_le (bad + root.pos, (uint32_t) (root.pos + 64), 4);
-  expect_bytes ("vtable before the start", bad, size, SEG_ERR_FORMAT, "root table");
+  expect_bytes ("vtable before the start", bad, size, SEG_ERR_FORMAT,
+      "root table");
 
   memcpy (bad, data, size);
   put_le (bad + root.vtab, 0xfffe, 2);
@@ -819,7 +898,8 @@ test_identifier_and_root (void)
   uint16_t fo = (uint16_t) (data[root.vtab + 8] | data[root.vtab + 9] << 8);
   memcpy (bad, data, size);
   put_le (bad + root.pos + fo, 0x7ffffff0, 4);
-  expect_bytes ("subgraphs offset", bad, size, SEG_ERR_FORMAT, "subgraphs outside");
+  expect_bytes ("subgraphs offset", bad, size, SEG_ERR_FORMAT,
+      "subgraphs outside");
 
   /* The subgraphs vector claiming 2^30 entries. */
   seg_fb_vec sgs, ts;
@@ -839,17 +919,21 @@ test_identifier_and_root (void)
   }
   memcpy (bad, data, size);
   put_le (bad + sgs.pos - 4, 1u << 30, 4);
-  expect_bytes ("vector length", bad, size, SEG_ERR_FORMAT, "subgraphs outside");
+  expect_bytes ("vector length", bad, size, SEG_ERR_FORMAT,
+      "subgraphs outside");
 
   /* The first tensor's name string claiming to run past the end. */
   memcpy (bad, data, size);
-  put_le (bad + (size_t) ((const uint8_t *) name - data) - 4, (uint32_t) size, 4);
-  expect_bytes ("name length", bad, size, SEG_ERR_FORMAT, "tensor 0: name outside");
+  put_le (bad + (size_t) ((const uint8_t *) name - data) - 4, (uint32_t) size,
+      4);
+  expect_bytes ("name length", bad, size, SEG_ERR_FORMAT,
+      "tensor 0: name outside");
 
   /* ... or missing its NUL. */
   memcpy (bad, data, size);
   bad[(size_t) ((const uint8_t *) name - data) + nlen] = 'x';
-  expect_bytes ("name NUL", bad, size, SEG_ERR_FORMAT, "tensor 0: name outside");
+  expect_bytes ("name NUL", bad, size, SEG_ERR_FORMAT,
+      "tensor 0: name outside");
 
   free (bad);
   free (data);
@@ -862,20 +946,24 @@ test_bad_tensors (void)
 
   small_model (&m);
   m.tensors[4].shape[1] = 1 << 30;
-  expect_model ("absurd dim", &m, SEG_ERR_FORMAT, "tensor 4 'conv': shape[1] = 1073741824");
+  expect_model ("absurd dim", &m, SEG_ERR_FORMAT,
+      "tensor 4 'conv': shape[1] = 1073741824");
   small_model (&m);
   m.tensors[0].shape[2] = -1;
-  expect_model ("negative dim", &m, SEG_ERR_FORMAT, "shape[2] = -1 out of range");
+  expect_model ("negative dim", &m, SEG_ERR_FORMAT,
+      "shape[2] = -1 out of range");
   small_model (&m);
   m.tensors[0].rank = 7;
   expect_model ("rank 7", &m, SEG_ERR_UNSUPPORTED, "rank 7");
   small_model (&m);
-  m.tensors[14].shape[1] = m.tensors[14].shape[2] = m.tensors[14].shape[3] = 65536;
+  m.tensors[14].shape[1] = m.tensors[14].shape[2] = m.tensors[14].shape[3] =
+      65536;
   expect_model ("too many elements", &m, SEG_ERR_FORMAT, "more than");
 
   small_model (&m);
   m.tensors[3].buffer = 99;
-  expect_model ("buffer index", &m, SEG_ERR_FORMAT, "buffer 99 out of range (9 buffers)");
+  expect_model ("buffer index", &m, SEG_ERR_FORMAT,
+      "buffer 99 out of range (9 buffers)");
   small_model (&m);
   m.bufs[2].n = 12;
   expect_model ("buffer size", &m, SEG_ERR_FORMAT,
@@ -897,7 +985,8 @@ test_bad_tensors (void)
   uint8_t *data = serialize (&m, &size);
   seg_graph *g;
   seg_err err;
-  CHECK (import_copy (data, size, &g, &err) == SEG_OK, "shared buffer x10: %s", err.msg);
+  CHECK (import_copy (data, size, &g, &err) == SEG_OK, "shared buffer x10: %s",
+      err.msg);
   if (g)
     seg_graph_free (g);
   free (data);
@@ -909,7 +998,8 @@ test_bad_tensors (void)
   for (int i = 0; i < 11; i++)
     add_tensor (&m, "shared", TT_F32, (uint32_t) m.nbufs - 1, 1, 128, 0, 0, 0);
   data = serialize (&m, &size);
-  CHECK (size < 10 * 512, "budget test needs a file under 5 KiB, got %zu", size);
+  CHECK (size < 10 * 512, "budget test needs a file under 5 KiB, got %zu",
+      size);
   expect_bytes ("shared buffer x11", data, size, SEG_ERR_FORMAT,
       "shared by more constant data than the file holds");
   free (data);
@@ -930,14 +1020,16 @@ test_bad_operators (void)
       "operator 2 (HARD_SWISH): input 0 refers to tensor -1");
   small_model (&m);
   m.ops[5].out[0] = 21;
-  expect_model ("output index", &m, SEG_ERR_FORMAT, "output 0 refers to tensor 21 of 21");
+  expect_model ("output index", &m, SEG_ERR_FORMAT,
+      "output 0 refers to tensor 21 of 21");
   small_model (&m);
   m.ops[5].nout = 2;
   m.ops[5].out[1] = 3;
   expect_model ("two outputs", &m, SEG_ERR_FORMAT, "2 outputs, expected 1");
   small_model (&m);
   m.ops[6].nin = 1;
-  expect_model ("input count", &m, SEG_ERR_FORMAT, "operator 6 (MUL): 1 inputs, expected 2");
+  expect_model ("input count", &m, SEG_ERR_FORMAT,
+      "operator 6 (MUL): 1 inputs, expected 2");
   small_model (&m);
   m.ops[3].code = 77;
   expect_model ("opcode index", &m, SEG_ERR_FORMAT, "opcode_index 77 of 11");
@@ -949,7 +1041,8 @@ test_bad_operators (void)
   uint8_t *data = serialize (&m, &size);
   seg_graph *g;
   seg_err err;
-  CHECK (import_copy (data, size, &g, &err) == SEG_OK && g->nodes[1].in[2] == -1,
+  CHECK (import_copy (data, size, &g, &err) == SEG_OK
+          && g->nodes[1].in[2] == -1,
       "conv without bias: %s", err.msg);
   if (g)
     seg_graph_free (g);
@@ -957,12 +1050,13 @@ test_bad_operators (void)
 
   /* Unknown ops, builtin and custom, named in the message. */
   small_model (&m);
-  m.codes[C_HARD_SWISH] = (cdesc) { B_SOFTMAX, 0, NULL };
+  m.codes[C_HARD_SWISH] = (cdesc){B_SOFTMAX, 0, NULL};
   expect_model ("SOFTMAX", &m, SEG_ERR_UNSUPPORTED,
       "operator 2 (SOFTMAX): op not supported");
   small_model (&m);
-  m.codes[C_HARD_SWISH] = (cdesc) { 0, 250, NULL };
-  expect_model ("builtin 250", &m, SEG_ERR_UNSUPPORTED, "operator 2 (builtin 250)");
+  m.codes[C_HARD_SWISH] = (cdesc){0, 250, NULL};
+  expect_model ("builtin 250", &m, SEG_ERR_UNSUPPORTED,
+      "operator 2 (builtin 250)");
   small_model (&m);
   m.codes[C_TCONV].custom = "MaxPoolingWithArgmax2D";
   expect_model ("custom op", &m, SEG_ERR_UNSUPPORTED,
@@ -978,10 +1072,12 @@ test_bad_operators (void)
   expect_model ("custom options missing", &m, SEG_ERR_FORMAT, "hold 0 bytes");
   small_model (&m);
   put_le (m.ops[9].custom, 0, 4);
-  expect_model ("custom padding unknown", &m, SEG_ERR_FORMAT, "padding 0 unknown");
+  expect_model ("custom padding unknown", &m, SEG_ERR_FORMAT,
+      "padding 0 unknown");
   small_model (&m);
   put_le (m.ops[9].custom + 4, 0, 4);
-  expect_model ("custom stride 0", &m, SEG_ERR_FORMAT, "stride 2 x 0 out of range");
+  expect_model ("custom stride 0", &m, SEG_ERR_FORMAT,
+      "stride 2 x 0 out of range");
 
   /* Options. */
   small_model (&m);
@@ -989,10 +1085,12 @@ test_bad_operators (void)
   expect_model ("fused TANH", &m, SEG_ERR_UNSUPPORTED, "fused activation 4");
   small_model (&m);
   m.ops[1].opt_type = 0;
-  expect_model ("conv without options", &m, SEG_ERR_FORMAT, "missing builtin_options");
+  expect_model ("conv without options", &m, SEG_ERR_FORMAT,
+      "missing builtin_options");
   small_model (&m);
   m.ops[1].opt_type = 5;
-  expect_model ("conv options type", &m, SEG_ERR_FORMAT, "union type 5, expected 1");
+  expect_model ("conv options type", &m, SEG_ERR_FORMAT,
+      "union type 5, expected 1");
   small_model (&m);
   m.ops[1].opt[0].v = 0;
   expect_model ("conv stride 0", &m, SEG_ERR_FORMAT, "stride 2 x 0");
@@ -1003,10 +1101,12 @@ test_bad_operators (void)
   m.tensors[2].shape[3] = 2; /* conv weights I = 2 for 3 input channels */
   m.tensors[1].shape[3] = 2;
   m.bufs[1].n = 4 * 3 * 3 * 2 * 2;
-  expect_model ("conv groups", &m, SEG_ERR_FORMAT, "does not fit 3 input channels");
+  expect_model ("conv groups", &m, SEG_ERR_FORMAT,
+      "does not fit 3 input channels");
   small_model (&m);
   m.ops[7].opt[3].v = 3;
-  expect_model ("non-global pool", &m, SEG_ERR_UNSUPPORTED, "only global pooling");
+  expect_model ("non-global pool", &m, SEG_ERR_UNSUPPORTED,
+      "only global pooling");
   small_model (&m);
   m.ops[4].opt[0].v = 0;
   expect_model ("MEAN without keep_dims", &m, SEG_ERR_UNSUPPORTED, "keep_dims");
@@ -1014,7 +1114,7 @@ test_bad_operators (void)
   put_le (m.bufs[5].bytes + 4, 3, 4);
   expect_model ("MEAN axes {1,3}", &m, SEG_ERR_UNSUPPORTED, "axes {1, 2}");
   small_model (&m);
-  set_opts (&m.ops[10], 15, 2, (fbf[]) { { 2, F_U8, 1 }, { 3, F_U8, 1 } });
+  set_opts (&m.ops[10], 15, 2, (fbf[]){{2, F_U8, 1}, {3, F_U8, 1}});
   expect_model ("resize both modes", &m, SEG_ERR_FORMAT, "both set");
   small_model (&m);
   m.tensors[1].type = TT_I8;
@@ -1039,7 +1139,8 @@ test_bad_operators (void)
   expect_model ("two inputs", &m, SEG_ERR_UNSUPPORTED, "2 inputs, exactly 1");
   small_model (&m);
   m.outputs[0] = 50;
-  expect_model ("output index", &m, SEG_ERR_FORMAT, "outputs refers to tensor 50 of 21");
+  expect_model ("output index", &m, SEG_ERR_FORMAT,
+      "outputs refers to tensor 50 of 21");
 }
 
 /* MediaPipe's SAME for a transposed conv is not ONNX's SAME_UPPER when the
@@ -1049,10 +1150,10 @@ test_transpose_conv_odd (void)
 {
   mdesc m;
   small_model (&m);
-  m.tensors[0] = (tdesc) { "x", TT_F32, 4, { 1, 3, 3, 4 }, 0 };
-  m.tensors[1] = (tdesc) { "w", TT_F32, 4, { 2, 2, 2, 4 }, 6 };
-  m.tensors[2] = (tdesc) { "b", TT_F32, 1, { 2 }, 7 };
-  m.tensors[3] = (tdesc) { "y", TT_F32, 4, { 1, 5, 5, 2 }, 0 };
+  m.tensors[0] = (tdesc){"x", TT_F32, 4, {1, 3, 3, 4}, 0};
+  m.tensors[1] = (tdesc){"w", TT_F32, 4, {2, 2, 2, 4}, 6};
+  m.tensors[2] = (tdesc){"b", TT_F32, 1, {2}, 7};
+  m.tensors[3] = (tdesc){"y", TT_F32, 4, {1, 5, 5, 2}, 0};
   m.ntensors = 4;
   m.nops = 0;
   odesc *o = add_op (&m, C_TCONV, 3, 0, 1, 2, 3);
@@ -1065,12 +1166,14 @@ test_transpose_conv_odd (void)
   uint8_t *data = serialize (&m, &size);
   seg_graph *g;
   seg_err err;
-  CHECK (import_copy (data, size, &g, &err) == SEG_OK, "odd transposed conv: %s", err.msg);
+  CHECK (import_copy (data, size, &g, &err) == SEG_OK,
+      "odd transposed conv: %s", err.msg);
   if (g) {
     const seg_node *n = &g->nodes[0];
     CHECK (n->a.pad_mode == SEG_PAD_EXPLICIT && n->a.pads[0] == 0
-        && n->a.pads[1] == 0 && n->a.pads[2] == 1 && n->a.pads[3] == 1,
-        "pads %d %d %d %d", n->a.pads[0], n->a.pads[1], n->a.pads[2], n->a.pads[3]);
+            && n->a.pads[1] == 0 && n->a.pads[2] == 1 && n->a.pads[3] == 1,
+        "pads %d %d %d %d", n->a.pads[0], n->a.pads[1], n->a.pads[2],
+        n->a.pads[3]);
     seg_graph_free (g);
   }
   free (data);
@@ -1084,7 +1187,8 @@ read_file (const char *path, size_t *size)
     return NULL;
   uint8_t *data = NULL;
   long n = -1;
-  if (fseek (f, 0, SEEK_END) == 0 && (n = ftell (f)) > 0 && fseek (f, 0, SEEK_SET) == 0) {
+  if (fseek (f, 0, SEEK_END) == 0 && (n = ftell (f)) > 0
+      && fseek (f, 0, SEEK_SET) == 0) {
     data = xmalloc ((size_t) n);
     if (fread (data, 1, (size_t) n, f) != (size_t) n) {
       free (data);
@@ -1096,7 +1200,8 @@ read_file (const char *path, size_t *size)
   return data;
 }
 
-typedef struct {
+typedef struct
+{
   const char *file;
   int64_t h;
   const char *output;
@@ -1122,18 +1227,26 @@ test_real_model (const char *dir, const real_model *rm, bool abuse)
     CHECK (dims_are (in, 4, 1, rm->h, 256, 3) && in->dtype == SEG_DT_F32,
         "%s: input dims", rm->file);
     CHECK (dims_are (out, 4, 1, rm->h, 256, 1), "%s: output dims", rm->file);
-    CHECK (strcmp (out->name, rm->output) == 0, "%s: output '%s'", rm->file, out->name);
+    CHECK (strcmp (out->name, rm->output) == 0, "%s: output '%s'", rm->file,
+        out->name);
     /* The 246 TFLite operators, one node each: CONV counts the 43
      * CONV_2D and 11 DEPTHWISE_CONV_2D; the 10 global pools are
      * AVERAGE_POOL_2D in the square model, MEAN in the landscape one. */
-    static const struct {
+    static const struct
+    {
       seg_op op;
       int n;
     } counts[] = {
-      { SEG_OP_CONV, 54 }, { SEG_OP_DEQUANTIZE, 110 }, { SEG_OP_RELU, 22 },
-      { SEG_OP_HARDSWISH, 11 }, { SEG_OP_SIGMOID, 11 }, { SEG_OP_ADD, 14 },
-      { SEG_OP_MUL, 10 }, { SEG_OP_GLOBAL_AVG_POOL, 10 }, { SEG_OP_RESIZE, 3 },
-      { SEG_OP_CONV_TRANSPOSE, 1 },
+        {SEG_OP_CONV, 54},
+        {SEG_OP_DEQUANTIZE, 110},
+        {SEG_OP_RELU, 22},
+        {SEG_OP_HARDSWISH, 11},
+        {SEG_OP_SIGMOID, 11},
+        {SEG_OP_ADD, 14},
+        {SEG_OP_MUL, 10},
+        {SEG_OP_GLOBAL_AVG_POOL, 10},
+        {SEG_OP_RESIZE, 3},
+        {SEG_OP_CONV_TRANSPOSE, 1},
     };
     int total = 0;
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
@@ -1142,28 +1255,33 @@ test_real_model (const char *dir, const real_model *rm, bool abuse)
           seg_op_name (counts[i].op), counts[i].n);
       total += counts[i].n;
     }
-    CHECK (g->nnodes == total, "%s: %d nodes, expected %d", rm->file, g->nnodes, total);
+    CHECK (g->nnodes == total, "%s: %d nodes, expected %d", rm->file, g->nnodes,
+        total);
     int depthwise = 0;
     for (int i = 0; i < g->nnodes; i++) {
       const seg_node *n = &g->nodes[i];
       if (n->op == SEG_OP_CONV && n->a.wlayout == SEG_WL_1HWO) {
         depthwise++;
-        CHECK (n->a.groups == g->tensors[n->in[0]].dims[3], "%s: depthwise groups", rm->file);
+        CHECK (n->a.groups == g->tensors[n->in[0]].dims[3],
+            "%s: depthwise groups", rm->file);
       }
       if (n->op == SEG_OP_CONV_TRANSPOSE) {
         CHECK (n->a.stride[0] == 2 && n->a.stride[1] == 2 && n->a.kernel[0] == 2
-            && n->a.kernel[1] == 2 && n->a.pad_mode == SEG_PAD_SAME_UPPER
-            && n->a.wlayout == SEG_WL_OHWI && n->nin == 3,
+                && n->a.kernel[1] == 2 && n->a.pad_mode == SEG_PAD_SAME_UPPER
+                && n->a.wlayout == SEG_WL_OHWI && n->nin == 3,
             "%s: transposed conv attrs", rm->file);
       }
       if (n->op == SEG_OP_DEQUANTIZE) {
-        const seg_tensor *x = &g->tensors[n->in[0]], *y = &g->tensors[n->out[0]];
-        CHECK (x->dtype == SEG_DT_F16 && x->data && y->dtype == SEG_DT_F32 && !y->data,
+        const seg_tensor *x = &g->tensors[n->in[0]],
+                         *y = &g->tensors[n->out[0]];
+        CHECK (x->dtype == SEG_DT_F16 && x->data && y->dtype == SEG_DT_F32
+                && !y->data,
             "%s: DEQUANTIZE %d tensors", rm->file, i);
       }
       if (n->op == SEG_OP_RESIZE)
-        CHECK (n->a.coord == SEG_COORD_HALF_PIXEL && n->nin == 4 && n->in[3] >= 0
-            && g->tensors[n->in[3]].data, "%s: resize attrs", rm->file);
+        CHECK (n->a.coord == SEG_COORD_HALF_PIXEL && n->nin == 4
+                && n->in[3] >= 0 && g->tensors[n->in[3]].data,
+            "%s: resize attrs", rm->file);
     }
     CHECK (depthwise == 11, "%s: %d depthwise convs", rm->file, depthwise);
     seg_graph_free (g);
@@ -1204,8 +1322,8 @@ main (int argc, char **argv)
   test_flips_small ();
 
   static const real_model models[] = {
-    { "selfie_segmentation.tflite", 256, "activation_10" },
-    { "selfie_segmentation_landscape.tflite", 144, "segment_back" },
+      {"selfie_segmentation.tflite", 256, "activation_10"},
+      {"selfie_segmentation_landscape.tflite", 144, "segment_back"},
   };
   const char *missing = NULL;
   if (!dir)
@@ -1221,7 +1339,8 @@ main (int argc, char **argv)
   }
   if (missing) {
     printf ("SKIP: %s: run scripts/fetch-models.sh; the checks that need no "
-        "model passed\n", missing);
+            "model passed\n",
+        missing);
     return TEST_SKIP;
   }
   printf ("test-tflite: all checks passed\n");

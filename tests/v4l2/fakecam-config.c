@@ -86,10 +86,9 @@ parse_mode (Device *dev, const char *line)
       continue;
     /* 7.5 fps is 2/15 s; whole rates are 1/fps. */
     if (fps != (unsigned) fps)
-      f->size[f->n_sizes].iv[n] = (struct v4l2_fract) { 2,
-        (unsigned) (fps * 2) };
+      f->size[f->n_sizes].iv[n] = (struct v4l2_fract){2, (unsigned) (fps * 2)};
     else
-      f->size[f->n_sizes].iv[n] = (struct v4l2_fract) { 1, (unsigned) fps };
+      f->size[f->n_sizes].iv[n] = (struct v4l2_fract){1, (unsigned) fps};
     f->size[f->n_sizes].n_rates++;
   }
   if (f->size[f->n_sizes].n_rates)
@@ -97,17 +96,17 @@ parse_mode (Device *dev, const char *line)
 }
 
 static const char *const default_modes[] = {
-  "YUYV 640x480 30 24 20 15 10 7.5 5",
-  "YUYV 160x120 30 15 5",
-  "YUYV 320x240 30 15 5",
-  "YUYV 800x600 24 20 15 10 5",
-  "YUYV 1280x720 10 7.5 5",
-  "YUYV 1920x1080 5",
-  "MJPG 640x480 30 24 20 15 10 5",
-  "MJPG 800x600 30 15",
-  "MJPG 1280x720 30 24 15",
-  "MJPG 1920x1080 30 15",
-  NULL,
+    "YUYV 640x480 30 24 20 15 10 7.5 5",
+    "YUYV 160x120 30 15 5",
+    "YUYV 320x240 30 15 5",
+    "YUYV 800x600 24 20 15 10 5",
+    "YUYV 1280x720 10 7.5 5",
+    "YUYV 1920x1080 5",
+    "MJPG 640x480 30 24 20 15 10 5",
+    "MJPG 800x600 30 15",
+    "MJPG 1280x720 30 24 15",
+    "MJPG 1920x1080 30 15",
+    NULL,
 };
 
 /* Reads $FAKECAM_DIR/videoN again if it changed. Lock held. */
@@ -172,8 +171,8 @@ device_get (int n)
 
       if (!strcmp (v, "any"))
         dev->refuse_any = 1;
-      else if (sscanf (v, "%7s %ux%u", fcc, &dev->refuse_w,
-              &dev->refuse_h) >= 1)
+      else if (sscanf (v, "%7s %ux%u", fcc, &dev->refuse_w, &dev->refuse_h)
+          >= 1)
         dev->refuse_fourcc = fourcc_of (fcc);
     }
   }

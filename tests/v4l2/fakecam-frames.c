@@ -55,8 +55,9 @@ scene_load (void)
   scene.w = scene.h = 64;
   scene.rgb = malloc (64 * 64 * 3);
   for (unsigned i = 0; i < 64 * 64; i++)
-    memset (scene.rgb + i * 3, (i / 64 > 20 && i / 64 < 44 && i % 64 > 20
-            && i % 64 < 44) ? 220 : 90, 3);
+    memset (scene.rgb + i * 3,
+        (i / 64 > 20 && i / 64 < 44 && i % 64 > 20 && i % 64 < 44) ? 220 : 90,
+        3);
 }
 
 /* Scales the scene (nearest neighbour) to cover w + 2 * margin by h. */
@@ -189,8 +190,8 @@ void *
 stream_thread (void *data)
 {
   Cam *c = data;
-  uint64_t period = (uint64_t) c->iv.numerator * 1000000000u
-      / c->iv.denominator;
+  uint64_t period =
+      (uint64_t) c->iv.numerator * 1000000000u / c->iv.denominator;
   struct timespec next;
 
   clock_gettime (CLOCK_MONOTONIC, &next);
@@ -215,7 +216,7 @@ stream_thread (void *data)
     if (dev->stall)
       continue;
     if (!c->n_in) {
-      c->sequence++;            /* a frame the client had no buffer for */
+      c->sequence++; /* a frame the client had no buffer for */
       continue;
     }
     idx = c->inq[0];

@@ -31,7 +31,7 @@
 #define MAX_RATES 12
 #define MAX_BUFFERS 32
 #define MAX_FDS 4096
-#define OFFSET_SHIFT 24         /* mmap cookie: buffer index << 24 */
+#define OFFSET_SHIFT 24 /* mmap cookie: buffer index << 24 */
 
 #pragma GCC visibility push(hidden)
 
@@ -76,8 +76,8 @@ typedef struct
   char card[32], by_id[128], by_path[128];
   int meta, stall, expbuf;
   long plug;
-  uint32_t refuse_fourcc;       /* 0: none */
-  unsigned refuse_w, refuse_h;  /* 0 x 0: every size */
+  uint32_t refuse_fourcc;      /* 0: none */
+  unsigned refuse_w, refuse_h; /* 0 x 0: every size */
   int refuse_any;
   unsigned n_formats;
   Format fmt[MAX_FORMATS];
@@ -96,14 +96,14 @@ typedef struct
   uint8_t *data;
   size_t size;
   int queued, done;
-  struct v4l2_buffer vb;        /* what QUERYBUF/DQBUF report */
+  struct v4l2_buffer vb; /* what QUERYBUF/DQBUF report */
 } Buffer;
 
 typedef struct Cam
 {
-  int fd;                       /* the first fd, for messages */
-  int efd;                      /* our own dup of the eventfd */
-  int refs;                     /* fds (dups included) open on it */
+  int fd;   /* the first fd, for messages */
+  int efd;  /* our own dup of the eventfd */
+  int refs; /* fds (dups included) open on it */
   int n;
   long plug;
   int nonblock, dead;
@@ -112,7 +112,7 @@ typedef struct Cam
   struct v4l2_fract iv;
   unsigned n_buffers;
   Buffer buf[MAX_BUFFERS];
-  unsigned inq[MAX_BUFFERS], n_in;      /* FIFO of queued indices */
+  unsigned inq[MAX_BUFFERS], n_in; /* FIFO of queued indices */
   unsigned doneq[MAX_BUFFERS], n_done;
   int streaming, stop;
   uint32_t sequence;
@@ -129,8 +129,7 @@ int open_camera (int n, int flags);
 void close_camera (Cam *c, int fd);
 int dup_camera (Cam *c, int newfd);
 int cam_ioctl (Cam *c, unsigned long req, void *arg);
-void *cam_mmap (Cam *c, void *addr, size_t len, int prot, int flags,
-    off_t off);
+void *cam_mmap (Cam *c, void *addr, size_t len, int prot, int flags, off_t off);
 
 /* ---- fakecam-frames.c: the picture ---- */
 

@@ -64,8 +64,8 @@ open_camera (int n, int flags)
     errno = ENOENT;
     return -1;
   }
-  fd = eventfd (0, EFD_NONBLOCK | EFD_SEMAPHORE
-      | (flags & O_CLOEXEC ? EFD_CLOEXEC : 0));
+  fd = eventfd (0,
+      EFD_NONBLOCK | EFD_SEMAPHORE | (flags & O_CLOEXEC ? EFD_CLOEXEC : 0));
   if (fd < 0 || fd >= MAX_FDS) {
     if (fd >= 0)
       real_close (fd);
@@ -176,13 +176,13 @@ dup_camera (Cam *c, int newfd)
 static size_t
 image_size (uint32_t fourcc, unsigned w, unsigned h)
 {
-  return (size_t) w * h * 2;    /* YUYV, and uvcvideo's MJPEG maximum */
+  return (size_t) w * h * 2; /* YUYV, and uvcvideo's MJPEG maximum */
 }
 
 /* uvcvideo's nearest size: the largest overlap with the request. */
 static void
-nearest (Device *dev, uint32_t *fourcc, unsigned *w, unsigned *h,
-    Format **fp, unsigned *si)
+nearest (Device *dev, uint32_t *fourcc, unsigned *w, unsigned *h, Format **fp,
+    unsigned *si)
 {
   Format *f = format_of (dev, *fourcc, 0);
   uint64_t best = UINT64_MAX;
@@ -207,8 +207,7 @@ nearest (Device *dev, uint32_t *fourcc, unsigned *w, unsigned *h,
 }
 
 static void
-fill_pix (struct v4l2_pix_format *pix, uint32_t fourcc, unsigned w,
-    unsigned h)
+fill_pix (struct v4l2_pix_format *pix, uint32_t fourcc, unsigned w, unsigned h)
 {
   memset (pix, 0, sizeof *pix);
   pix->width = w;
@@ -229,26 +228,27 @@ static const struct
   const char *name;
   int min, max, def;
 } controls[] = {
-  {V4L2_CID_BRIGHTNESS, "Brightness", 0, 255, 128},
-  {V4L2_CID_CONTRAST, "Contrast", 0, 255, 128},
+    {V4L2_CID_BRIGHTNESS, "Brightness", 0, 255, 128},
+    {V4L2_CID_CONTRAST, "Contrast", 0, 255, 128},
 };
 
 static int *
 control_value (Cam *c, uint32_t id)
 {
   return id == V4L2_CID_BRIGHTNESS ? &c->brightness
-      : id == V4L2_CID_CONTRAST ? &c->contrast : NULL;
+      : id == V4L2_CID_CONTRAST    ? &c->contrast
+                                   : NULL;
 }
 
 static int
 find_control (uint32_t id)
 {
-  uint32_t base = id & ~(V4L2_CTRL_FLAG_NEXT_CTRL
-      | V4L2_CTRL_FLAG_NEXT_COMPOUND);
+  uint32_t base =
+      id & ~(V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND);
 
   for (unsigned i = 0; i < 2; i++)
     if (id & V4L2_CTRL_FLAG_NEXT_CTRL ? controls[i].id > base
-        : controls[i].id == base)
+                                      : controls[i].id == base)
       return (int) i;
   return -1;
 }
@@ -264,11 +264,11 @@ static int
 cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
 {
   switch (req) {
-    case VIDIOC_QUERYCAP:{
+    case VIDIOC_QUERYCAP: {
       struct v4l2_capability *cap = arg;
-      uint32_t caps = (dev->meta ? V4L2_CAP_META_CAPTURE
-          : V4L2_CAP_VIDEO_CAPTURE) | V4L2_CAP_STREAMING
-          | V4L2_CAP_EXT_PIX_FORMAT;
+      uint32_t caps =
+          (dev->meta ? V4L2_CAP_META_CAPTURE : V4L2_CAP_VIDEO_CAPTURE)
+          | V4L2_CAP_STREAMING | V4L2_CAP_EXT_PIX_FORMAT;
 
       memset (cap, 0, sizeof *cap);
       snprintf ((char *) cap->driver, sizeof cap->driver, "uvcvideo");
@@ -278,8 +278,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       cap->version = 0x060100;
       cap->device_caps = caps;
       cap->capabilities = V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_META_CAPTURE
-          | V4L2_CAP_STREAMING | V4L2_CAP_EXT_PIX_FORMAT
-          | V4L2_CAP_DEVICE_CAPS;
+          | V4L2_CAP_STREAMING | V4L2_CAP_EXT_PIX_FORMAT | V4L2_CAP_DEVICE_CAPS;
       return 0;
     }
     case VIDIOC_G_PRIORITY:
@@ -292,10 +291,10 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
   }
 
   if (dev->meta)
-    return fail (ENOTTY);       /* the metadata node: not for us */
+    return fail (ENOTTY); /* the metadata node: not for us */
 
   switch (req) {
-    case VIDIOC_ENUM_FMT:{
+    case VIDIOC_ENUM_FMT: {
       struct v4l2_fmtdesc *d = arg;
       uint32_t index = d->index, type = d->type;
 
@@ -310,12 +309,11 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
         snprintf ((char *) d->description, sizeof d->description,
             "Motion-JPEG");
       } else {
-        snprintf ((char *) d->description, sizeof d->description,
-            "YUYV 4:2:2");
+        snprintf ((char *) d->description, sizeof d->description, "YUYV 4:2:2");
       }
       return 0;
     }
-    case VIDIOC_ENUM_FRAMESIZES:{
+    case VIDIOC_ENUM_FRAMESIZES: {
       struct v4l2_frmsizeenum *fs = arg;
       Format *f = format_of (dev, fs->pixel_format, 0);
 
@@ -326,7 +324,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       fs->discrete.height = f->size[fs->index].h;
       return 0;
     }
-    case VIDIOC_ENUM_FRAMEINTERVALS:{
+    case VIDIOC_ENUM_FRAMEINTERVALS: {
       struct v4l2_frmivalenum *iv = arg;
       Format *f = format_of (dev, iv->pixel_format, 0);
 
@@ -341,7 +339,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       }
       return fail (EINVAL);
     }
-    case VIDIOC_G_FMT:{
+    case VIDIOC_G_FMT: {
       struct v4l2_format *fmt = arg;
 
       if (fmt->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
@@ -350,7 +348,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       return 0;
     }
     case VIDIOC_TRY_FMT:
-    case VIDIOC_S_FMT:{
+    case VIDIOC_S_FMT: {
       struct v4l2_format *fmt = arg;
       uint32_t fourcc = fmt->fmt.pix.pixelformat;
       unsigned w = fmt->fmt.pix.width, h = fmt->fmt.pix.height, si;
@@ -371,7 +369,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       return 0;
     }
     case VIDIOC_G_PARM:
-    case VIDIOC_S_PARM:{
+    case VIDIOC_S_PARM: {
       struct v4l2_streamparm *p = arg;
       Format *f = format_of (dev, c->fourcc, 0);
 
@@ -388,9 +386,9 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
             continue;
           for (unsigned r = 0; r < f->size[i].n_rates; r++) {
             struct v4l2_fract iv = f->size[i].iv[r];
-            double d = want.denominator ? (double) iv.numerator
-                / iv.denominator - (double) want.numerator
-                / want.denominator : 0;
+            double d = want.denominator ? (double) iv.numerator / iv.denominator
+                    - (double) want.numerator / want.denominator
+                                        : 0;
 
             if (d < 0)
               d = -d;
@@ -406,7 +404,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       p->parm.capture.timeperframe = c->iv;
       return 0;
     }
-    case VIDIOC_ENUMINPUT:{
+    case VIDIOC_ENUMINPUT: {
       struct v4l2_input *in = arg;
       uint32_t index = in->index;
 
@@ -422,7 +420,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       return 0;
     case VIDIOC_S_INPUT:
       return *(int *) arg ? fail (EINVAL) : 0;
-    case VIDIOC_QUERYCTRL:{
+    case VIDIOC_QUERYCTRL: {
       struct v4l2_queryctrl *q = arg;
       int i = find_control (q->id);
 
@@ -438,7 +436,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       q->default_value = controls[i].def;
       return 0;
     }
-    case VIDIOC_QUERY_EXT_CTRL:{
+    case VIDIOC_QUERY_EXT_CTRL: {
       struct v4l2_query_ext_ctrl *q = arg;
       int i = find_control (q->id);
 
@@ -457,7 +455,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       return 0;
     }
     case VIDIOC_G_CTRL:
-    case VIDIOC_S_CTRL:{
+    case VIDIOC_S_CTRL: {
       struct v4l2_control *ctl = arg;
       int *v = control_value (c, ctl->id);
 
@@ -471,7 +469,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
     }
     case VIDIOC_G_EXT_CTRLS:
     case VIDIOC_S_EXT_CTRLS:
-    case VIDIOC_TRY_EXT_CTRLS:{
+    case VIDIOC_TRY_EXT_CTRLS: {
       struct v4l2_ext_controls *e = arg;
 
       for (uint32_t i = 0; i < e->count; i++) {
@@ -488,17 +486,17 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       }
       return 0;
     }
-    case VIDIOC_CROPCAP:{
+    case VIDIOC_CROPCAP: {
       struct v4l2_cropcap *cc = arg;
 
       if (cc->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
         return fail (EINVAL);
-      cc->bounds = (struct v4l2_rect) { 0, 0, c->w, c->h };
+      cc->bounds = (struct v4l2_rect){0, 0, c->w, c->h};
       cc->defrect = cc->bounds;
-      cc->pixelaspect = (struct v4l2_fract) { 1, 1 };
+      cc->pixelaspect = (struct v4l2_fract){1, 1};
       return 0;
     }
-    case VIDIOC_G_SELECTION:{
+    case VIDIOC_G_SELECTION: {
       struct v4l2_selection *s = arg;
 
       if (s->type != V4L2_BUF_TYPE_VIDEO_CAPTURE
@@ -507,19 +505,20 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
               && s->target != V4L2_SEL_TGT_COMPOSE_DEFAULT
               && s->target != V4L2_SEL_TGT_COMPOSE_BOUNDS))
         return fail (EINVAL);
-      s->r = (struct v4l2_rect) { 0, 0, c->w, c->h };
+      s->r = (struct v4l2_rect){0, 0, c->w, c->h};
       return 0;
     }
     case VIDIOC_G_CROP:
       return fail (EINVAL);
     case VIDIOC_SUBSCRIBE_EVENT:
-      return ((struct v4l2_event_subscription *) arg)->type
-          == V4L2_EVENT_CTRL ? 0 : fail (EINVAL);
+      return ((struct v4l2_event_subscription *) arg)->type == V4L2_EVENT_CTRL
+          ? 0
+          : fail (EINVAL);
     case VIDIOC_UNSUBSCRIBE_EVENT:
       return 0;
     case VIDIOC_DQEVENT:
       return fail (ENOENT);
-    case VIDIOC_REQBUFS:{
+    case VIDIOC_REQBUFS: {
       struct v4l2_requestbuffers *rb = arg;
       uint32_t count = rb->count;
 
@@ -529,9 +528,9 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       if (c->streaming)
         return fail (EBUSY);
       for (int i = 0; i < MAX_FDS && count; i++)
-        if (cams[i] && cams[i] != c && cams[i]->n == c->n
-            && cams[i]->n_buffers && !cams[i]->dead)
-          return fail (EBUSY);  /* another fd owns the queue */
+        if (cams[i] && cams[i] != c && cams[i]->n == c->n && cams[i]->n_buffers
+            && !cams[i]->dead)
+          return fail (EBUSY); /* another fd owns the queue */
       buffers_free (c);
       if (count > MAX_BUFFERS)
         count = MAX_BUFFERS;
@@ -544,7 +543,8 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
         b->memfd = memfd_create ("fakecam-buf", MFD_CLOEXEC);
         if (b->memfd < 0 || ftruncate (b->memfd, (off_t) size) < 0
             || (b->data = real_mmap (NULL, size, PROT_READ | PROT_WRITE,
-                    MAP_SHARED, b->memfd, 0)) == MAP_FAILED) {
+                    MAP_SHARED, b->memfd, 0))
+                == MAP_FAILED) {
           if (b->memfd >= 0)
             real_close (b->memfd);
           c->n_buffers = i;
@@ -561,15 +561,15 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
         c->n_buffers = i + 1;
       }
       rb->count = count;
-      rb->capabilities = V4L2_BUF_CAP_SUPPORTS_MMAP
-          | V4L2_BUF_CAP_SUPPORTS_ORPHANED_BUFS;
+      rb->capabilities =
+          V4L2_BUF_CAP_SUPPORTS_MMAP | V4L2_BUF_CAP_SUPPORTS_ORPHANED_BUFS;
       memset (rb->reserved, 0, sizeof rb->reserved);
       return 0;
     }
     case VIDIOC_CREATE_BUFS:
       return fail (ENOTTY);
     case VIDIOC_QUERYBUF:
-    case VIDIOC_QBUF:{
+    case VIDIOC_QBUF: {
       struct v4l2_buffer *vb = arg;
       Buffer *b;
 
@@ -589,7 +589,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
           | (b->done ? V4L2_BUF_FLAG_DONE : 0);
       return 0;
     }
-    case VIDIOC_DQBUF:{
+    case VIDIOC_DQBUF: {
       struct v4l2_buffer *vb = arg;
       Buffer *b;
       uint64_t v;
@@ -615,7 +615,7 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
           | V4L2_BUF_FLAG_TSTAMP_SRC_SOE | V4L2_BUF_FLAG_MAPPED;
       return 0;
     }
-    case VIDIOC_EXPBUF:{
+    case VIDIOC_EXPBUF: {
       struct v4l2_exportbuffer *e = arg;
       int fd;
 
@@ -624,14 +624,14 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
       if (e->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || e->index >= c->n_buffers
           || e->plane)
         return fail (EINVAL);
-      fd = real_fcntl (c->buf[e->index].memfd, e->flags & O_CLOEXEC
-          ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+      fd = real_fcntl (c->buf[e->index].memfd,
+          e->flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
       if (fd < 0)
         return -1;
       e->fd = fd;
       return 0;
     }
-    case VIDIOC_STREAMON:{
+    case VIDIOC_STREAMON: {
       char fcc[5];
 
       if (*(int *) arg != V4L2_BUF_TYPE_VIDEO_CAPTURE || !c->n_buffers)
@@ -640,7 +640,8 @@ cam_ioctl_locked (Cam *c, Device *dev, unsigned long req, void *arg)
         return 0;
       memcpy (fcc, &c->fourcc, 4);
       fcc[4] = '\0';
-      if (dev->refuse_any || (dev->refuse_fourcc == c->fourcc
+      if (dev->refuse_any
+          || (dev->refuse_fourcc == c->fourcc
               && ((!dev->refuse_w && !dev->refuse_h)
                   || (dev->refuse_w == c->w && dev->refuse_h == c->h)))) {
         log_line (c->n, "refused %s %ux%u %u/%u", fcc, c->w, c->h,

@@ -150,16 +150,21 @@ pthread_cond_t cond;
 
 /* ---- paths ---- */
 
-enum { PATH_NONE, PATH_NODE, PATH_LINK, PATH_DIR };
+enum
+{
+  PATH_NONE,
+  PATH_NODE,
+  PATH_LINK,
+  PATH_DIR
+};
 
 /* What `path` is to us: a camera node, a by-id/by-path link to camera
  * *n, one of the /dev/v4l directories, or none of ours. Lock held. */
 static int
 classify (const char *path, int *n)
 {
-  static const char *const dirs[] = { "/dev/v4l", "/dev/v4l/by-id",
-    "/dev/v4l/by-path"
-  };
+  static const char *const dirs[] = {"/dev/v4l", "/dev/v4l/by-id",
+      "/dev/v4l/by-path"};
   char buf[PATH_MAX];
   const char *name;
   char *end;
@@ -176,8 +181,7 @@ classify (const char *path, int *n)
   while (len > 1 && buf[len - 1] == '/')
     buf[--len] = '\0';
   path = buf;
-  if (!strncmp (path, "/dev/video", 10) && path[10] >= '0'
-      && path[10] <= '9') {
+  if (!strncmp (path, "/dev/video", 10) && path[10] >= '0' && path[10] <= '9') {
     long v = strtol (path + 10, &end, 10);
 
     if (*end || v >= MAX_DEVICES)
@@ -197,14 +201,15 @@ classify (const char *path, int *n)
   for (int i = 0; i < MAX_DEVICES; i++) {
     Device *dev = device_get (i);
 
-    if (dev->present && ((name == path + 15 && dev->by_id[0]
-                && !strcmp (dev->by_id, name)) || (name == path + 17
-                && dev->by_path[0] && !strcmp (dev->by_path, name)))) {
+    if (dev->present
+        && ((name == path + 15 && dev->by_id[0] && !strcmp (dev->by_id, name))
+            || (name == path + 17 && dev->by_path[0]
+                && !strcmp (dev->by_path, name)))) {
       *n = i;
       return PATH_LINK;
     }
   }
-  return PATH_LINK;             /* ours, but no such link (n = -1) */
+  return PATH_LINK; /* ours, but no such link (n = -1) */
 }
 
 static int
@@ -254,11 +259,11 @@ fake_stat (const char *path, struct stat *st, int follow)
   }
   memset (st, 0, sizeof *st);
   st->st_nlink = 1;
-  st->st_gid = 44;              /* video */
+  st->st_gid = 44; /* video */
   st->st_blksize = 4096;
   if (kind == PATH_LINK && !follow) {
     st->st_mode = S_IFLNK | 0777;
-    st->st_size = 12;           /* "../../videoN" */
+    st->st_size = 12; /* "../../videoN" */
     st->st_ino = 0x7fb0 + n;
   } else {
     st->st_mode = S_IFCHR | 0660;
@@ -323,8 +328,8 @@ open (const char *path, int flags, ...)
   return real_open (path, flags, mode);
 }
 
-FC_API int open64 (const char *path, int flags, ...)
-    __attribute__ ((alias ("open")));
+FC_API int
+open64 (const char *path, int flags, ...) __attribute__ ((alias ("open")));
 
 FC_API int
 openat (int dirfd, const char *path, int flags, ...)
@@ -352,8 +357,8 @@ __open_2 (const char *path, int flags)
   return open (path, flags);
 }
 
-FC_API int __open64_2 (const char *path, int flags)
-    __attribute__ ((alias ("__open_2")));
+FC_API int
+__open64_2 (const char *path, int flags) __attribute__ ((alias ("__open_2")));
 
 FC_API int
 __openat_2 (int dirfd, const char *path, int flags)
@@ -491,7 +496,7 @@ read (int fd, void *buf, size_t n)
 {
   REAL ();
   if (cam_of (fd)) {
-    errno = EINVAL;             /* no V4L2_CAP_READWRITE */
+    errno = EINVAL; /* no V4L2_CAP_READWRITE */
     return -1;
   }
   return real_read (fd, buf, n);
@@ -514,9 +519,8 @@ fix_revents (struct pollfd *fds, nfds_t n, int r)
       pthread_mutex_lock (&lock);
       if (cam_dead (c)) {
         fds[i].revents = POLLERR | POLLHUP | POLLPRI;
-        errno = ENODEV;         /* for the caller's message */
-      }
-      else if (!c->streaming || (!c->n_in && !c->n_done))
+        errno = ENODEV; /* for the caller's message */
+      } else if (!c->streaming || (!c->n_in && !c->n_done))
         fds[i].revents = POLLERR;
       else
         fds[i].revents &= (short) ((fds[i].events & (POLLIN | POLLRDNORM))
@@ -563,7 +567,7 @@ FC_API int
 ppoll (struct pollfd *fds, nfds_t n, const struct timespec *timeout,
     const sigset_t *mask)
 {
-  static const struct timespec zero = { 0, 0 };
+  static const struct timespec zero = {0, 0};
 
   REAL ();
   if (camera_ready (fds, n))
@@ -656,8 +660,7 @@ fstatat64 (int dirfd, const char *path, struct stat64 *st, int flags)
 }
 
 FC_API int
-statx (int dirfd, const char *path, int flags, unsigned mask,
-    struct statx *sx)
+statx (int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
   struct stat st;
   int r = 0;
@@ -758,7 +761,7 @@ readlinkat (int dirfd, const char *path, char *buf, size_t size)
 static struct
 {
   DIR *dir;
-  int next;                     /* next camera index to add */
+  int next; /* next camera index to add */
   struct dirent entry;
 } dev_listing;
 
@@ -791,8 +794,8 @@ opendir (const char *path)
   if (d)
     return d;
   by_id = !strcmp (path, "/dev/v4l/by-id");
-  snprintf (dir, sizeof dir, "%s/.%s", control_dir (), by_id ? "by-id"
-      : "by-path");
+  snprintf (dir, sizeof dir, "%s/.%s", control_dir (),
+      by_id ? "by-id" : "by-path");
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
     return real_opendir (path);
   if ((d = real_opendir (dir))) {
@@ -917,8 +920,7 @@ syscall (long nr, ...)
   return real_syscall (nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
-__attribute__ ((constructor))
-static void
+__attribute__ ((constructor)) static void
 fakecam_init (void)
 {
   pthread_condattr_t attr;

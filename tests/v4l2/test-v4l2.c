@@ -63,9 +63,10 @@ cam_setup (Cam *c, Segd *s)
   /* Under ASan: full allocation stacks, so that tests/lsan.supp can name
    * v4l2src's own leak by its library (a fast unwind stops in GLib). */
   c->asan_options = asan_options_with ("fast_unwind_on_malloc=0");
-  memcpy (c->env, (const gchar *[]) { "LD_PRELOAD",
-        g_getenv ("FAKECAM_PRELOAD"), "FAKECAM_DIR", c->dir, "FAKECAM_SCENE",
-        g_getenv ("SEG_TEST_IMAGE"), "ASAN_OPTIONS", c->asan_options, NULL },
+  memcpy (c->env,
+      (const gchar *[]){"LD_PRELOAD", g_getenv ("FAKECAM_PRELOAD"),
+          "FAKECAM_DIR", c->dir, "FAKECAM_SCENE", g_getenv ("SEG_TEST_IMAGE"),
+          "ASAN_OPTIONS", c->asan_options, NULL},
       sizeof c->env);
   s->env = c->env;
   s->stream = "cam";
@@ -122,18 +123,17 @@ wait_streaming (Segd *s)
 static void
 case_list_devices (void)
 {
-  Segd s = { 0 };
-  Cam c = { 0 };
+  Segd s = {0};
+  Cam c = {0};
   g_autoptr (GSubprocessLauncher) l = NULL;
   g_autoptr (GSubprocess) p = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *out = NULL;
-  static const gchar *const want[] = {
-    "/dev/video0: Fake Webcam C920 (uvcvideo, usb-0000:00:14.0-1)\n",
-    "  YUYV 640x480 at 30/1 fps\n", "  YUYV 1280x720 at 15/2 fps\n",
-    "  YUYV 1920x1080 at 5/1 fps\n", "  MJPG 1280x720 at 30/1 fps\n",
-    "  MJPG 1920x1080 at 15/1 fps\n", NULL
-  };
+  static const gchar *const want[] =
+      {"/dev/video0: Fake Webcam C920 (uvcvideo, usb-0000:00:14.0-1)\n",
+          "  YUYV 640x480 at 30/1 fps\n", "  YUYV 1280x720 at 15/2 fps\n",
+          "  YUYV 1920x1080 at 5/1 fps\n", "  MJPG 1280x720 at 30/1 fps\n",
+          "  MJPG 1920x1080 at 15/1 fps\n", NULL};
 
   cam_setup (&c, &s);
   for (gint round = 0; round < 2; round++) {
@@ -146,7 +146,8 @@ case_list_devices (void)
     CHECK (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, NULL, &error),
         "%s", error->message);
     CHECK (g_subprocess_get_if_exited (p)
-        && g_subprocess_get_exit_status (p) == 0, "exit status");
+            && g_subprocess_get_exit_status (p) == 0,
+        "exit status");
     if (round == 0) {
       for (guint i = 0; want[i]; i++)
         CHECK (strstr (out, want[i]), "no \"%s\" in:\n%s", want[i], out);
@@ -154,8 +155,10 @@ case_list_devices (void)
           out);
       cam_unplug (&c, 0);
     } else {
-      CHECK (!strcmp (out, "no V4L2 capture device found\n"), "after "
-          "unplugging:\n%s", out);
+      CHECK (!strcmp (out, "no V4L2 capture device found\n"),
+          "after "
+          "unplugging:\n%s",
+          out);
     }
     g_clear_pointer (&out, g_free);
     g_clear_object (&p);
@@ -174,46 +177,49 @@ case_mode_choice (void)
   {
     const gchar *w, *h, *fps, *format, *want, *why;
   } cases[] = {
-    {"640", "480", "30", "auto", "YUYV 640x480 1/30", "exact, raw"},
-    {"1280", "720", "30", "auto", "MJPG 1280x720 1/30",
-        "MJPEG is the only way to 720p at 30"},
-    {"1280", "720", "10", "auto", "YUYV 1280x720 1/10", "raw has 720p at 10"},
-    {"1280", "720", "7", "auto", "YUYV 1280x720 2/15", "7.5 fps is enough"},
-    {"1920", "1080", "25", "auto", "MJPG 1920x1080 1/30",
-        "the rate over raw"},
-    {"1024", "768", "30", "auto", "MJPG 1920x1080 1/30",
-        "bigger over smaller, at the rate"},
-    {"1280", "720", "30", "YUYV", "YUYV 640x480 1/30",
-        "forced raw: the rate over the size"},
-    {"400", "300", "30", "auto", "YUYV 640x480 1/30", "bigger over smaller"},
-    {"640", "480", "60", "auto", "YUYV 640x480 1/30", "as fast as it goes"},
+      {"640", "480", "30", "auto", "YUYV 640x480 1/30", "exact, raw"},
+      {"1280", "720", "30", "auto", "MJPG 1280x720 1/30",
+          "MJPEG is the only way to 720p at 30"},
+      {"1280", "720", "10", "auto", "YUYV 1280x720 1/10", "raw has 720p at 10"},
+      {"1280", "720", "7", "auto", "YUYV 1280x720 2/15", "7.5 fps is enough"},
+      {"1920", "1080", "25", "auto", "MJPG 1920x1080 1/30",
+          "the rate over raw"},
+      {"1024", "768", "30", "auto", "MJPG 1920x1080 1/30",
+          "bigger over smaller, at the rate"},
+      {"1280", "720", "30", "YUYV", "YUYV 640x480 1/30",
+          "forced raw: the rate over the size"},
+      {"400", "300", "30", "auto", "YUYV 640x480 1/30", "bigger over smaller"},
+      {"640", "480", "60", "auto", "YUYV 640x480 1/30", "as fast as it goes"},
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    Segd s = { 0 };
-    Cam c = { 0 };
+    Segd s = {0};
+    Cam c = {0};
     g_autofree gchar *w = g_strdup_printf ("source.width=%s", cases[i].w);
     g_autofree gchar *h = g_strdup_printf ("source.height=%s", cases[i].h);
-    g_autofree gchar *f = g_strdup_printf ("source.framerate=%s",
-        cases[i].fps);
-    g_autofree gchar *fmt = g_strdup_printf ("source.format=%s",
-        cases[i].format);
+    g_autofree gchar *f = g_strdup_printf ("source.framerate=%s", cases[i].fps);
+    g_autofree gchar *fmt =
+        g_strdup_printf ("source.format=%s", cases[i].format);
     g_autofree gchar *got = NULL;
     const gchar *err;
 
     cam_setup (&c, &s);
-    segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2",
-          "--set", "source.device=/dev/video0", "--set", w, "--set", h,
-          "--set", f, "--set", fmt, NULL });
+    segd_start (&s,
+        (const gchar *[]){"--set", "source.type=v4l2", "--set",
+            "source.device=/dev/video0", "--set", w, "--set", h, "--set", f,
+            "--set", fmt, NULL});
     g_free (segd_wait (&s, "READY=1", 60));
-    CHECK (s.ready && strstr (s.last_status, "streaming"), "%sx%s@%s %s: "
-        "status %s", cases[i].w, cases[i].h, cases[i].fps, cases[i].format,
-        s.last_status);
+    CHECK (s.ready && strstr (s.last_status, "streaming"),
+        "%sx%s@%s %s: "
+        "status %s",
+        cases[i].w, cases[i].h, cases[i].fps, cases[i].format, s.last_status);
     got = cam_log_last (&c, "streamon ");
     err = segd_stop (&s);
-    CHECK (got && !strcmp (got + 9, cases[i].want), "%sx%s@%s %s: the camera "
-        "streams %s, want %s (%s); segd said:\n%s", cases[i].w, cases[i].h,
-        cases[i].fps, cases[i].format, got, cases[i].want, cases[i].why, err);
+    CHECK (got && !strcmp (got + 9, cases[i].want),
+        "%sx%s@%s %s: the camera "
+        "streams %s, want %s (%s); segd said:\n%s",
+        cases[i].w, cases[i].h, cases[i].fps, cases[i].format, got,
+        cases[i].want, cases[i].why, err);
     segd_clear (&s);
     cam_clear (&c);
   }
@@ -222,11 +228,10 @@ case_mode_choice (void)
 /* Masks of the person in the photo, from the camera named by its by-id
  * link: about a third of the frame, never empty, never all of it. */
 static void
-run_masks (const gchar *device, const gchar *control,
-    const gchar *want_source)
+run_masks (const gchar *device, const gchar *control, const gchar *want_source)
 {
-  Segd s = { 0 };
-  Cam c = { 0 };
+  Segd s = {0};
+  Cam c = {0};
   g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
   const gchar *err;
   gint64 end;
@@ -236,8 +241,8 @@ run_masks (const gchar *device, const gchar *control,
 
   cam_setup (&c, &s);
   cam_write (&c, 0, control);
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2", "--set",
-        set, NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=v4l2", "--set", set, NULL});
   wait_streaming (&s);
   sub = status_sub_new (s.endpoint, "cam");
   end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -254,8 +259,9 @@ run_masks (const gchar *device, const gchar *control,
       continue;
     }
     CHECK ((m->header.kind == SEGMASK_KIND_PROBABILITY
-            || m->header.kind == SEGMASK_KIND_CLASSES) && m->data, "kind %d",
-        m->header.kind);
+               || m->header.kind == SEGMASK_KIND_CLASSES)
+            && m->data,
+        "kind %d", m->header.kind);
     CHECK (m->header.frame_width == 640 && m->header.frame_height == 480,
         "frame %ux%u", m->header.frame_width, m->header.frame_height);
     for (guint y = 0; y < m->header.height; y++)
@@ -273,8 +279,10 @@ run_masks (const gchar *device, const gchar *control,
   err = segd_stop (&s);
   CHECK (n == 30, "%u masks", n);
   printf ("mask coverage: mean %.2f, min %.2f, max %.2f\n", sum / n, lo, hi);
-  CHECK (lo > 0.15 && hi < 0.8, "implausible person coverage: min %.2f max "
-      "%.2f", lo, hi);
+  CHECK (lo > 0.15 && hi < 0.8,
+      "implausible person coverage: min %.2f max "
+      "%.2f",
+      lo, hi);
   CHECK (strstr (err, want_source), "\"%s\" not in:\n%s", want_source, err);
   segd_clear (&s);
   cam_clear (&c);
@@ -288,8 +296,8 @@ run_masks (const gchar *device, const gchar *control,
 static void
 case_unplug (const gchar *device, const gchar *path)
 {
-  Segd s = { 0 };
-  Cam c = { 0 };
+  Segd s = {0};
+  Cam c = {0};
   g_autofree gchar *set = g_strdup_printf ("source.device=%s", device);
   g_autofree gchar *waiting = g_strdup_printf ("waiting for %s", path);
   g_autofree gchar *state = NULL;
@@ -299,9 +307,9 @@ case_unplug (const gchar *device, const gchar *path)
   guint stale;
 
   cam_setup (&c, &s);
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2", "--set",
-        set, "--set", "source.retry-max=1", "--set", "daemon.stall-timeout=1",
-        NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=v4l2", "--set", set, "--set",
+          "source.retry-max=1", "--set", "daemon.stall-timeout=1", NULL});
   wait_streaming (&s);
   sub = status_sub_new (s.endpoint, "cam");
   state = camera_state (sub, &s, "ok", 30);
@@ -326,8 +334,10 @@ case_unplug (const gchar *device, const gchar *path)
     c.plug++;
     cam_write (&c, 0, NULL);
     t0 = g_get_monotonic_time ();
-    CHECK (sub_count_masks_until (sub, &s, 1, 10), "no masks after the "
-        "replug: %s", s.last_status);
+    CHECK (sub_count_masks_until (sub, &s, 1, 10),
+        "no masks after the "
+        "replug: %s",
+        s.last_status);
     dt = (g_get_monotonic_time () - t0) / 1e6;
     printf ("round %d: first mask %.2f s after the replug\n", round, dt);
     CHECK (dt < 2.0, "first mask %.2f s after the camera returned", dt);
@@ -348,8 +358,8 @@ case_unplug (const gchar *device, const gchar *path)
 static void
 case_stall (void)
 {
-  Segd s = { 0 };
-  Cam c = { 0 };
+  Segd s = {0};
+  Cam c = {0};
   const gchar *err;
   g_autofree gchar *state = NULL;
   segmask_sub *sub;
@@ -357,9 +367,10 @@ case_stall (void)
   guint64 masks;
 
   cam_setup (&c, &s);
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2",
-        "--set", "source.device=/dev/video0", "--set",
-        "daemon.stall-timeout=0.5", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=v4l2", "--set",
+          "source.device=/dev/video0", "--set", "daemon.stall-timeout=0.5",
+          NULL});
   wait_streaming (&s);
   CHECK (segd_masks_within (&s, 11, 30), "no masks: %s", s.last_status);
 
@@ -381,8 +392,10 @@ case_stall (void)
   CHECK (!segd_exited (&s), "segd exited");
 
   cam_write (&c, 0, NULL);
-  CHECK (segd_masks_within (&s, segd_masks (&s) + 1, 10), "no masks after "
-      "the stall: %s", s.last_status);
+  CHECK (segd_masks_within (&s, segd_masks (&s) + 1, 10),
+      "no masks after "
+      "the stall: %s",
+      s.last_status);
   state = camera_state (sub, &s, "ok", 10);
   CHECK (state, "camera_state not ok once frames flow again");
   g_clear_pointer (&state, g_free);
@@ -401,17 +414,17 @@ case_stall (void)
 static void
 case_refuse (void)
 {
-  Segd s = { 0 };
-  Cam c = { 0 };
+  Segd s = {0};
+  Cam c = {0};
   const gchar *err;
   g_autofree gchar *got = NULL;
   g_autofree gchar *refused = NULL;
 
   cam_setup (&c, &s);
   cam_write (&c, 0, "refuse=YUYV 640x480\n");
-  segd_start (&s, (const gchar *[]) { "--set", "source.type=v4l2",
-        "--set", "source.device=/dev/video0", "--set",
-        "source.retry-max=0.5", NULL });
+  segd_start (&s,
+      (const gchar *[]){"--set", "source.type=v4l2", "--set",
+          "source.device=/dev/video0", "--set", "source.retry-max=0.5", NULL});
   g_free (segd_wait (&s, "READY=1", 60));
   CHECK (s.ready, "no READY; status %s", s.last_status);
   CHECK (segd_masks_within (&s, 6, 30), "no masks from another mode: %s",
@@ -421,11 +434,14 @@ case_refuse (void)
   err = segd_stop (&s);
   CHECK (refused && !strcmp (refused, "refused YUYV 640x480 1/30"), "%s",
       refused);
-  CHECK (got && !strcmp (got, "streamon MJPG 640x480 1/30"), "streams %s; "
-      "segd said:\n%s", got, err);
-  CHECK (strstr (err, "/dev/video0 did not start in YUYV 640x480 at 30/1 "
-          "fps: trying the next best mode"), "the refusal is not logged:\n%s",
-      err);
+  CHECK (got && !strcmp (got, "streamon MJPG 640x480 1/30"),
+      "streams %s; "
+      "segd said:\n%s",
+      got, err);
+  CHECK (strstr (err,
+             "/dev/video0 did not start in YUYV 640x480 at 30/1 "
+             "fps: trying the next best mode"),
+      "the refusal is not logged:\n%s", err);
   segd_clear (&s);
   cam_clear (&c);
 }
@@ -436,7 +452,8 @@ main (int argc, char **argv)
   const gchar *c = argc > 1 ? argv[1] : "";
 
   CHECK (g_getenv ("SEGD") && g_getenv ("SEG_MODEL_DIR")
-      && g_getenv ("FAKECAM_PRELOAD"), "SEGD, SEG_MODEL_DIR and "
+          && g_getenv ("FAKECAM_PRELOAD"),
+      "SEGD, SEG_MODEL_DIR and "
       "FAKECAM_PRELOAD must be set");
   signal (SIGPIPE, SIG_IGN);
 
@@ -447,7 +464,7 @@ main (int argc, char **argv)
   else if (!strcmp (c, "masks"))
     run_masks ("/dev/video0", NULL,
         "source: v4l2 /dev/video0 (Fake Webcam C920)");
-  else if (!strcmp (c, "masks-mmap"))   /* a driver without EXPBUF */
+  else if (!strcmp (c, "masks-mmap")) /* a driver without EXPBUF */
     run_masks ("/dev/video0", "expbuf=no\n",
         "source: v4l2 /dev/video0 (Fake Webcam C920)");
   else if (!strcmp (c, "masks-mjpeg"))

@@ -22,7 +22,7 @@ typedef struct
 {
   segmask_sub *sub;
   gint target;
-  gint received;                /* atomic */
+  gint received; /* atomic */
   guint64 wire_bytes;
   gboolean failed;
 } Receiver;
@@ -34,10 +34,13 @@ photo_mask (void)
 {
   g_autofree gchar *model = g_build_filename (g_getenv ("SEG_MODEL_DIR"),
       "selfie_segmentation.tflite", NULL);
-  g_autofree gchar *desc = g_strdup_printf ("filesrc location=%s ! pngdec "
-      "! videoconvert ! videoscale ! video/x-raw,format=RGB,width=640,"
-      "height=480 ! segmenter model=%s output-size=frame ! appsink name=out",
-      g_getenv ("SEG_TEST_IMAGE"), model);
+  g_autofree gchar *desc =
+      g_strdup_printf ("filesrc location=%s ! pngdec "
+                       "! videoconvert ! videoscale ! "
+                       "video/x-raw,format=RGB,width=640,"
+                       "height=480 ! segmenter model=%s output-size=frame ! "
+                       "appsink name=out",
+          g_getenv ("SEG_TEST_IMAGE"), model);
   g_autoptr (GError) error = NULL;
   GstElement *pipe = gst_parse_launch (desc, &error);
   GstElement *out;
@@ -51,9 +54,11 @@ photo_mask (void)
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 60 * GST_SECOND);
   CHECK (sample, "no frame from the segmenter");
   meta = gst_buffer_get_seg_meta (gst_sample_get_buffer (sample));
-  CHECK (meta && meta->width == 640 && meta->height == 480, "no 640x480 "
+  CHECK (meta && meta->width == 640 && meta->height == 480,
+      "no 640x480 "
       "mask");
-  CHECK (meta->classes && meta->probability, "the selfie model gives both "
+  CHECK (meta->classes && meta->probability,
+      "the selfie model gives both "
       "planes");
   mask = gst_seg_mask_ref (gst_seg_meta_get_mask (meta));
   gst_sample_unref (sample);
@@ -75,12 +80,15 @@ print_ratios (const guint8 *plane, gsize len, const gchar *what)
   dst = g_malloc (cap);
   CHECK (codec, "codec");
   CHECK (segmask_payload_encode (codec, SEGMASK_ENC_RLE, 0, plane, len, dst,
-          cap, &n) == SEGMASK_OK, "rle");
-  printf ("%-12s raw %zu B  rle %zu B (%.1fx)", what, len, n,
-      (double) len / n);
+             cap, &n)
+          == SEGMASK_OK,
+      "rle");
+  printf ("%-12s raw %zu B  rle %zu B (%.1fx)", what, len, n, (double) len / n);
   for (int level = 1; level <= 3; level += 2) {
     CHECK (segmask_payload_encode (codec, SEGMASK_ENC_ZSTD, level, plane, len,
-            dst, cap, &n) == SEGMASK_OK, "zstd");
+               dst, cap, &n)
+            == SEGMASK_OK,
+        "zstd");
     printf ("  zstd-%d %zu B (%.1fx)", level, n, (double) len / n);
   }
   printf ("\n");
@@ -114,12 +122,12 @@ static void
 run (GstSegMask *mask, const gchar *dir, const gchar *encoding,
     const gchar *kind, gint count, gboolean quiet)
 {
-  g_autofree gchar *endpoint = g_strdup_printf ("ipc://%s/bench-%s-%s.sock",
-      dir, encoding, kind);
+  g_autofree gchar *endpoint =
+      g_strdup_printf ("ipc://%s/bench-%s-%s.sock", dir, encoding, kind);
   GstElement *sink = gst_element_factory_make ("zmqmasksink", NULL);
   GstHarness *h;
   segmask_sub_options opt;
-  Receiver r = { 0 };
+  Receiver r = {0};
   GThread *thread;
   char err[256];
   gint subs = 0;
@@ -129,8 +137,8 @@ run (GstSegMask *mask, const gchar *dir, const gchar *encoding,
   CHECK (sink, "no zmqmasksink");
   gst_util_set_object_arg (G_OBJECT (sink), "encoding", encoding);
   gst_util_set_object_arg (G_OBJECT (sink), "mask-kind", kind);
-  g_object_set (sink, "endpoint", endpoint, "stream-name", "bench",
-      "sndhwm", 64, NULL);
+  g_object_set (sink, "endpoint", endpoint, "stream-name", "bench", "sndhwm",
+      64, NULL);
   h = gst_harness_new_with_element (sink, "sink", NULL);
   gst_object_unref (sink);
   gst_harness_set_src_caps_str (h,
@@ -141,8 +149,8 @@ run (GstSegMask *mask, const gchar *dir, const gchar *encoding,
   opt.endpoint = endpoint;
   opt.stream = "bench";
   opt.rcvhwm = 64;
-  CHECK (segmask_sub_new (&opt, &r.sub, err, sizeof err) == SEGMASK_OK,
-      "%s", err);
+  CHECK (segmask_sub_new (&opt, &r.sub, err, sizeof err) == SEGMASK_OK, "%s",
+      err);
   end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (subs < 1 && g_get_monotonic_time () < end) {
     g_object_get (h->element, "subscribers", &subs, NULL);
@@ -171,9 +179,9 @@ run (GstSegMask *mask, const gchar *dir, const gchar *encoding,
   raw_mb = 640.0 * 480 * count / 1e6;
   if (!quiet)
     printf ("%-5s %-12s %7.0f masks/s  %7.1f MB/s of masks  %7.2f MB/s on "
-      "the wire (%.0f B/mask)\n", encoding, kind, count / secs,
-      raw_mb / secs, r.wire_bytes / 1e6 / secs,
-      (double) r.wire_bytes / count);
+            "the wire (%.0f B/mask)\n",
+        encoding, kind, count / secs, raw_mb / secs, r.wire_bytes / 1e6 / secs,
+        (double) r.wire_bytes / count);
   segmask_sub_free (&r.sub);
   gst_harness_teardown (h);
 }
@@ -201,7 +209,7 @@ main (int argc, char **argv)
   probe = gst_buffer_new ();
   meta = gst_buffer_add_seg_meta (probe, mask, 0, 0, 0, 0);
   printf ("astronaut.png, selfie model, 640x480 masks; compression "
-      "(raw/encoded):\n");
+          "(raw/encoded):\n");
   print_ratios (meta->classes, (gsize) meta->stride * meta->height,
       "class map");
   print_ratios (meta->probability, (gsize) meta->stride * meta->height,
@@ -209,13 +217,15 @@ main (int argc, char **argv)
   gst_buffer_unref (probe);
 
   printf ("throughput over ipc://, %d masks each, %d in flight, decoded by "
-      "libsegmask:\n", count, WINDOW);
+          "libsegmask:\n",
+      count, WINDOW);
   /* Warm-up (page faults, libzmq's first connection): not reported. */
   run (mask, dir, "raw", "classes", MIN (count, 500), TRUE);
-  for (const gchar *const *e = (const gchar *[]) { "raw", "rle", "zstd",
-        NULL }; *e; e++)
-    for (const gchar *const *k = (const gchar *[]) { "classes",
-          "probability", NULL }; *k; k++)
+  for (const gchar *const *e = (const gchar *[]){"raw", "rle", "zstd", NULL};
+       *e; e++)
+    for (const gchar *const *k =
+             (const gchar *[]){"classes", "probability", NULL};
+         *k; k++)
       run (mask, dir, *e, *k, count, FALSE);
 
   gst_seg_mask_unref (mask);

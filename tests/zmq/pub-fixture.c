@@ -11,11 +11,11 @@
 int
 main (int argc, char **argv)
 {
-  static const char *const labels[] = { "background", "person", "cat" };
+  static const char *const labels[] = {"background", "person", "cat"};
   uint8_t raw[52 * 30], pay[52 * 30 * 2 + 64], hdr[1024];
   segmask_codec *codec = segmask_codec_new ();
   void *ctx = zmq_ctx_new (), *pub;
-  struct timespec ts = { 0, 10 * 1000 * 1000 };
+  struct timespec ts = {0, 10 * 1000 * 1000};
 
   if (argc != 2 || !codec || !ctx || !(pub = zmq_socket (ctx, ZMQ_PUB))
       || zmq_bind (pub, argv[1]) != 0) {
@@ -48,7 +48,8 @@ main (int argc, char **argv)
       for (int x = 0; x < 52; x++)
         raw[y * 52 + x] = x < 50 ? (uint8_t) ((x / 8 + y / 8 + seq) % 3) : 0;
     if (segmask_payload_encode (codec, h.encoding, 1, raw, sizeof (raw), pay,
-            sizeof (pay), &plen) != SEGMASK_OK)
+            sizeof (pay), &plen)
+        != SEGMASK_OK)
       return 1;
     h.payload_len = (uint32_t) plen;
     if (segmask_header_encode (&h, hdr, sizeof (hdr), &hlen) != SEGMASK_OK)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const labels[] = { "background", "person", "cat" };
+static const char *const labels[] = {"background", "person", "cat"};
 
 static void
 fill_header (segmask_header *h, uint32_t w, uint32_t hh, uint32_t stride,
@@ -48,8 +48,8 @@ fill_mask (uint8_t *m, uint32_t w, uint32_t h, uint32_t stride, int noise,
 {
   for (uint32_t y = 0; y < h; y++)
     for (uint32_t x = 0; x < stride; x++)
-      m[y * stride + x] = noise ? test_rand (rng) % 3
-          : (uint8_t) (((x / 17) + (y / 13)) % 3);
+      m[y * stride + x] =
+          noise ? test_rand (rng) % 3 : (uint8_t) (((x / 17) + (y / 13)) % 3);
 }
 
 static size_t
@@ -59,7 +59,9 @@ encode_message (segmask_codec *codec, segmask_header *h, const uint8_t *raw,
   size_t plen;
 
   CHECK (segmask_payload_encode (codec, h->encoding, 3, raw, h->raw_len, pay,
-          pcap, &plen) == SEGMASK_OK, "encode payload");
+             pcap, &plen)
+          == SEGMASK_OK,
+      "encode payload");
   h->payload_len = (uint32_t) plen;
   CHECK (segmask_header_encode (h, hdr, hcap, hlen) == SEGMASK_OK,
       "encode header");
@@ -70,7 +72,11 @@ static void
 test_round_trip (segmask_codec *codec, uint32_t *rng)
 {
   static const uint32_t sizes[][3] = {
-    {1, 1, 1}, {7, 3, 8}, {256, 256, 256}, {641, 479, 644}, {64, 2, 64},
+      {1, 1, 1},
+      {7, 3, 8},
+      {256, 256, 256},
+      {641, 479, 644},
+      {64, 2, 64},
   };
 
   for (size_t s = 0; s < sizeof (sizes) / sizeof (sizes[0]); s++) {
@@ -91,21 +97,26 @@ test_round_trip (segmask_codec *codec, uint32_t *rng)
             pcap);
         CHECK (hlen == segmask_header_size (&h), "size %zu", hlen);
         tlen = segmask_topic (SEGMASK_MSG_MASK, "cam0", topic, sizeof (topic));
-        CHECK (tlen == 9 && strcmp (topic, "mask/cam0") == 0, "topic %s", topic);
+        CHECK (tlen == 9 && strcmp (topic, "mask/cam0") == 0, "topic %s",
+            topic);
         CHECK (segmask_message_parse ((uint8_t *) topic, tlen, hdr, hlen, plen,
-                0, &d, &why) == SEGMASK_OK, "parse: %s", why);
+                   0, &d, &why)
+                == SEGMASK_OK,
+            "parse: %s", why);
         CHECK (d.seq == 42 && d.session == 0xdeadbeef && d.width == w
-            && d.height == hh && d.stride == st && d.drops == 7
-            && d.capture_realtime_ns == h.capture_realtime_ns
-            && d.capture_running_ns == h.capture_running_ns
-            && d.inference_ns == h.inference_ns && d.frame_width == 640
-            && d.num_classes == 3 && strcmp (d.labels[1], "person") == 0
-            && strcmp (d.stream, "cam0") == 0
-            && strcmp (d.model_sha256, "0123456789abcdef") == 0
-            && d.encoding == (segmask_encoding) enc, "header fields differ");
+                && d.height == hh && d.stride == st && d.drops == 7
+                && d.capture_realtime_ns == h.capture_realtime_ns
+                && d.capture_running_ns == h.capture_running_ns
+                && d.inference_ns == h.inference_ns && d.frame_width == 640
+                && d.num_classes == 3 && strcmp (d.labels[1], "person") == 0
+                && strcmp (d.stream, "cam0") == 0
+                && strcmp (d.model_sha256, "0123456789abcdef") == 0
+                && d.encoding == (segmask_encoding) enc,
+            "header fields differ");
         memset (out, 0xee, st * hh);
         CHECK (segmask_payload_decode (codec, &d, pay, plen, out, &why)
-            == SEGMASK_OK, "decode %s: %s", segmask_encoding_name (enc), why);
+                == SEGMASK_OK,
+            "decode %s: %s", segmask_encoding_name (enc), why);
         CHECK (memcmp (out, raw, st * hh) == 0, "payload differs (%s)",
             segmask_encoding_name (enc));
         if (enc == SEGMASK_ENC_RLE && !noise && w >= 64)
@@ -147,8 +158,8 @@ check_msg (segmask_codec *codec, const Msg *m, const char **why)
   uint8_t out[SEGMASK_MAX_DIM];
   segmask_status st;
 
-  st = segmask_message_parse (topic, 9, m->hdr, m->hlen, m->plen, 4096, &d,
-      why);
+  st =
+      segmask_message_parse (topic, 9, m->hdr, m->hlen, m->plen, 4096, &d, why);
   if (st != SEGMASK_OK)
     return st;
   if (d.raw_len > sizeof (out))
@@ -168,7 +179,7 @@ expect_reject (segmask_codec *codec, const Msg *m, const char *what)
 static void
 put32 (uint8_t *p, uint32_t v)
 {
-  memcpy (p, &v, 4);            /* the test host is little-endian */
+  memcpy (p, &v, 4); /* the test host is little-endian */
 }
 
 static void
@@ -193,15 +204,16 @@ test_rejections (segmask_codec *codec)
   m.hdr[4] = 2;
   expect_reject (codec, &m, "version 2");
   CHECK (segmask_header_decode (m.hdr, m.hlen, &d, &why) != SEGMASK_OK
-      && strstr (why, "version"), "version reason: %s", why);
+          && strstr (why, "version"),
+      "version reason: %s", why);
   m = v;
-  put32 (m.hdr + 96, 20000);     /* width beyond SEGMASK_MAX_DIM */
+  put32 (m.hdr + 96, 20000); /* width beyond SEGMASK_MAX_DIM */
   expect_reject (codec, &m, "oversized width");
   m = v;
-  put32 (m.hdr + 104, 39);       /* stride < width */
+  put32 (m.hdr + 104, 39); /* stride < width */
   expect_reject (codec, &m, "short stride");
   m = v;
-  put32 (m.hdr + 108, 40 * 31);  /* raw_len mismatch */
+  put32 (m.hdr + 108, 40 * 31); /* raw_len mismatch */
   expect_reject (codec, &m, "raw length mismatch");
   m = v;
   m.hdr[14] = 9;
@@ -210,10 +222,10 @@ test_rejections (segmask_codec *codec)
   m.hdr[12] = 0;
   expect_reject (codec, &m, "unknown type");
   m = v;
-  m.hdr[m.hlen - 1] = 'x';       /* last label loses its NUL */
+  m.hdr[m.hlen - 1] = 'x'; /* last label loses its NUL */
   expect_reject (codec, &m, "unterminated label");
   m = v;
-  m.hdr[20] = 200;               /* more labels than bytes */
+  m.hdr[20] = 200; /* more labels than bytes */
   expect_reject (codec, &m, "too many labels");
   m = v;
   m.plen--;
@@ -223,14 +235,14 @@ test_rejections (segmask_codec *codec)
   m.plen -= 2;
   expect_reject (codec, &m, "truncated runs");
   m = v;
-  m.pay[1] = 0;                  /* first run of length 0 */
+  m.pay[1] = 0; /* first run of length 0 */
   expect_reject (codec, &m, "empty run");
   m = v;
-  m.pay[1] = 0xff;               /* run longer than the mask */
+  m.pay[1] = 0xff; /* run longer than the mask */
   m.pay[2] = 0x7f;
   expect_reject (codec, &m, "overlong run");
   m = v;
-  m.pay[0] = 5;                  /* class 5 of 3 */
+  m.pay[0] = 5; /* class 5 of 3 */
   expect_reject (codec, &m, "class out of range");
   make_valid (codec, &v, SEGMASK_ENC_ZSTD);
   m = v;
@@ -254,8 +266,9 @@ test_rejections (segmask_codec *codec)
   {
     static const uint8_t wrong[] = "mask/cam1";
 
-    CHECK (segmask_message_parse (wrong, 9, v.hdr, v.hlen, v.plen, 0, &d,
-            &why) == SEGMASK_ERR_INVALID, "topic mismatch accepted");
+    CHECK (segmask_message_parse (wrong, 9, v.hdr, v.hlen, v.plen, 0, &d, &why)
+            == SEGMASK_ERR_INVALID,
+        "topic mismatch accepted");
   }
 }
 
@@ -288,11 +301,11 @@ test_random (segmask_codec *codec, uint32_t *rng)
 
       for (int f = 0; f < flips; f++) {
         if (test_rand (rng) & 1)
-          m.hdr[test_rand (rng) % m.hlen] ^= (uint8_t) (1 + test_rand (rng)
-              % 255);
+          m.hdr[test_rand (rng) % m.hlen] ^=
+              (uint8_t) (1 + test_rand (rng) % 255);
         else if (m.plen)
-          m.pay[test_rand (rng) % m.plen] ^= (uint8_t) (1 + test_rand (rng)
-              % 255);
+          m.pay[test_rand (rng) % m.plen] ^=
+              (uint8_t) (1 + test_rand (rng) % 255);
       }
     } else {
       if (test_rand (rng) & 1)
@@ -311,8 +324,8 @@ test_random (segmask_codec *codec, uint32_t *rng)
   CHECK (ok + bad == 10000, "lost messages");
   CHECK (noise_bad == 3334, "noise accepted: %u rejected", noise_bad);
   CHECK (bad >= 3334 + 3333, "cut messages accepted (bad=%u)", bad);
-  printf ("random: %u accepted (mutations in ignored bytes), %u rejected\n",
-      ok, bad);
+  printf ("random: %u accepted (mutations in ignored bytes), %u rejected\n", ok,
+      bad);
 }
 
 int

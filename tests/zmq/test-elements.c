@@ -72,19 +72,20 @@ compare_mask (const segmask_msg *m, GstSegMask *mask, guint64 seq,
   const segmask_header *h = &m->header;
   guint stride = gst_seg_mask_get_stride (mask);
   const guint8 *plane = classes ? gst_seg_mask_get_classes (mask)
-      : gst_seg_mask_get_probability (mask);
+                                : gst_seg_mask_get_probability (mask);
 
   CHECK (h->seq == seq, "seq %" G_GUINT64_FORMAT ", want %" G_GUINT64_FORMAT,
       (guint64) h->seq, seq);
   CHECK (h->width == gst_seg_mask_get_width (mask)
-      && h->height == gst_seg_mask_get_height (mask) && h->stride == stride,
+          && h->height == gst_seg_mask_get_height (mask) && h->stride == stride,
       "size %ux%u/%u", h->width, h->height, h->stride);
   CHECK (h->kind == (classes ? SEGMASK_KIND_CLASSES : SEGMASK_KIND_PROBABILITY),
       "kind %d", h->kind);
   CHECK (h->frame_width == 320 && h->frame_height == 240, "frame size");
   CHECK (h->num_classes == 3 && strcmp (h->labels[1], "person") == 0
-      && strcmp (h->model_name, "test-model.onnx") == 0
-      && strcmp (h->stream, "cam0") == 0, "labels/model/stream");
+          && strcmp (h->model_name, "test-model.onnx") == 0
+          && strcmp (h->stream, "cam0") == 0,
+      "labels/model/stream");
   CHECK (h->inference_ns == 5 * GST_MSECOND, "latency %" G_GUINT64_FORMAT,
       (guint64) h->inference_ns);
   CHECK (memcmp (m->data, plane, (gsize) stride * h->height) == 0,
@@ -94,8 +95,8 @@ compare_mask (const segmask_msg *m, GstSegMask *mask, guint64 seq,
 static void
 test_library (const gchar *endpoint, const gchar *enc, gboolean classes)
 {
-  GstHarness *h = new_sink (endpoint, enc,
-      classes ? NULL : "mask-kind=probability");
+  GstHarness *h =
+      new_sink (endpoint, enc, classes ? NULL : "mask-kind=probability");
   gchar *ep = bound (h);
   segmask_sub *s = new_sub (ep, 0, 0);
   segmask_sub_stats st;
@@ -107,8 +108,9 @@ test_library (const gchar *endpoint, const gchar *enc, gboolean classes)
 
     CHECK (gst_harness_push (h, make_buffer (mask, i)) == GST_FLOW_OK, "push");
     m = recv_type (s, SEGMASK_MSG_MASK);
-    CHECK (m->header.encoding == (segmask_encoding)
-        segmask_encoding_from_name (enc), "encoding");
+    CHECK (m->header.encoding
+            == (segmask_encoding) segmask_encoding_from_name (enc),
+        "encoding");
     compare_mask (m, mask, i, classes);
     segmask_msg_free (&m);
     gst_seg_mask_unref (mask);
@@ -118,8 +120,8 @@ test_library (const gchar *endpoint, const gchar *enc, gboolean classes)
       "stats missed %" G_GUINT64_FORMAT " invalid %" G_GUINT64_FORMAT,
       (guint64) st.missed, (guint64) st.invalid);
   wait_handled (h, 12);
-  CHECK (stat_u64 (h, "published") == 12
-      && stat_u64 (h, "dropped") == 0, "sink counters");
+  CHECK (stat_u64 (h, "published") == 12 && stat_u64 (h, "dropped") == 0,
+      "sink counters");
   segmask_sub_free (&s);
   g_free (ep);
   gst_harness_teardown (h);
@@ -132,8 +134,10 @@ test_src (const gchar *endpoint, const gchar *enc)
 {
   GstHarness *h = new_sink (endpoint, enc, NULL);
   gchar *ep = bound (h);
-  gchar *desc = g_strdup_printf ("zmqmasksrc name=in endpoint=%s stream-name=cam0 "
-      "! appsink name=out sync=false max-buffers=100", ep);
+  gchar *desc =
+      g_strdup_printf ("zmqmasksrc name=in endpoint=%s stream-name=cam0 "
+                       "! appsink name=out sync=false max-buffers=100",
+          ep);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstElement *out;
   GstElement *src;
@@ -142,7 +146,8 @@ test_src (const gchar *endpoint, const gchar *enc)
   out = gst_bin_get_by_name (GST_BIN (pipe), "out");
   src = gst_bin_get_by_name (GST_BIN (pipe), "in");
   CHECK (gst_element_set_state (pipe, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "play");
+          != GST_STATE_CHANGE_FAILURE,
+      "play");
   wait_subscribers (h, 1);
   for (guint i = 1; i <= 8; i++) {
     GstSegMask *mask = make_mask (101, 37, i, TRUE);
@@ -159,8 +164,10 @@ test_src (const gchar *endpoint, const gchar *enc)
     CHECK (sample, "no sample %u", i);
     caps = gst_caps_get_structure (gst_sample_get_caps (sample), 0);
     CHECK (gst_structure_get_int (caps, "width", &w)
-        && gst_structure_get_int (caps, "height", &hh) && w == 101 && hh == 37
-        && g_strcmp0 (gst_structure_get_string (caps, "format"), "GRAY8") == 0,
+            && gst_structure_get_int (caps, "height", &hh) && w == 101
+            && hh == 37
+            && g_strcmp0 (gst_structure_get_string (caps, "format"), "GRAY8")
+                == 0,
         "caps %" GST_PTR_FORMAT, caps);
     buf = gst_sample_get_buffer (sample);
     CHECK (GST_BUFFER_PTS_IS_VALID (buf), "no timestamp");
@@ -168,8 +175,9 @@ test_src (const gchar *endpoint, const gchar *enc)
         GST_BUFFER_OFFSET (buf));
     gst_buffer_map (buf, &map, GST_MAP_READ);
     for (guint y = 0; y < 37; y++)
-      CHECK (memcmp (map.data + y * GST_ROUND_UP_4 (101), c + y * stride,
-              101) == 0, "row %u of mask %u differs", y, i);
+      CHECK (memcmp (map.data + y * GST_ROUND_UP_4 (101), c + y * stride, 101)
+              == 0,
+          "row %u of mask %u differs", y, i);
     gst_buffer_unmap (buf, &map);
     gst_sample_unref (sample);
     gst_seg_mask_unref (mask);
@@ -230,11 +238,10 @@ test_stuck_subscriber (void)
         (guint64) m->header.seq);
     segmask_msg_free (&m);
   }
-  CHECK (stat_u64 (h, "published") == n
-      && stat_u64 (h, "dropped") == 0,
-      "frames in %u, published %" G_GUINT64_FORMAT ", dropped %"
-      G_GUINT64_FORMAT, n, stat_u64 (h, "published"),
-      stat_u64 (h, "dropped"));
+  CHECK (stat_u64 (h, "published") == n && stat_u64 (h, "dropped") == 0,
+      "frames in %u, published %" G_GUINT64_FORMAT
+      ", dropped %" G_GUINT64_FORMAT,
+      n, stat_u64 (h, "published"), stat_u64 (h, "dropped"));
   for (;;) {
     segmask_msg *m = NULL;
 
@@ -256,11 +263,11 @@ test_stuck_subscriber (void)
   }
   segmask_sub_get_stats (stuck, &st);
   CHECK (got_stuck + st.missed == n,
-      "stuck subscriber got %u of %u, missed %" G_GUINT64_FORMAT, got_stuck,
-      n, (guint64) st.missed);
-  printf ("stuck subscriber: publisher %u in / %u out, 0 dropped; reader got "
-      "%u, stuck one %u (missed %" G_GUINT64_FORMAT ")\n", n, n, n, got_stuck,
+      "stuck subscriber got %u of %u, missed %" G_GUINT64_FORMAT, got_stuck, n,
       (guint64) st.missed);
+  printf ("stuck subscriber: publisher %u in / %u out, 0 dropped; reader got "
+          "%u, stuck one %u (missed %" G_GUINT64_FORMAT ")\n",
+      n, n, n, got_stuck, (guint64) st.missed);
   segmask_sub_free (&reader);
   segmask_sub_free (&stuck);
   gst_seg_mask_unref (mask);
@@ -392,10 +399,11 @@ test_curve (void)
   gint64 end;
 
   CHECK (zmq_curve_keypair (srv_pub, srv_sec) == 0
-      && zmq_curve_keypair (a_pub, a_sec) == 0
-      && zmq_curve_keypair (b_pub, b_sec) == 0, "keypair");
-  extra = g_strdup_printf ("curve-secret-key=%s curve-allowed-keys=%s",
-      srv_sec, a_pub);
+          && zmq_curve_keypair (a_pub, a_sec) == 0
+          && zmq_curve_keypair (b_pub, b_sec) == 0,
+      "keypair");
+  extra = g_strdup_printf ("curve-secret-key=%s curve-allowed-keys=%s", srv_sec,
+      a_pub);
   h = new_sink (endpoint, "rle", extra);
   a = sub_open (endpoint, 0, 0, srv_pub, a_pub, a_sec);
   b = sub_open (endpoint, 0, 0, srv_pub, b_pub, b_sec);
@@ -443,12 +451,14 @@ test_bad_default_endpoint (void)
   }
   gst_element_set_bus (sink, bus);
   CHECK (gst_element_set_state (sink, GST_STATE_PAUSED)
-      == GST_STATE_CHANGE_FAILURE, "start should fail");
+          == GST_STATE_CHANGE_FAILURE,
+      "start should fail");
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CHECK (msg, "no error message");
   gst_message_parse_error (msg, &err, NULL);
-  CHECK (strstr (err->message, "/run/segd") && strstr (err->message,
-          "not writable"), "error: %s", err->message);
+  CHECK (strstr (err->message, "/run/segd")
+          && strstr (err->message, "not writable"),
+      "error: %s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
   gst_element_set_state (sink, GST_STATE_NULL);
@@ -460,7 +470,7 @@ test_bad_default_endpoint (void)
 int
 main (int argc, char **argv)
 {
-  static const gchar *const encs[] = { "raw", "rle", "zstd" };
+  static const gchar *const encs[] = {"raw", "rle", "zstd"};
   gchar *ipc;
 
   gst_init (&argc, &argv);

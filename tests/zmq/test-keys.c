@@ -8,11 +8,9 @@
 #include <zmq.h>
 
 static segmask_status
-parse (segmask_keyring *r, segmask_key_kind kind, const char *text,
-    char *err)
+parse (segmask_keyring *r, segmask_key_kind kind, const char *text, char *err)
 {
-  return segmask_keyring_add_text (r, kind, text, strlen (text), "f", err,
-      256);
+  return segmask_keyring_add_text (r, kind, text, strlen (text), "f", err, 256);
 }
 
 static void
@@ -22,19 +20,25 @@ test_parser (void)
   segmask_keyring *r = segmask_keyring_new ();
 
   CHECK (zmq_curve_keypair (pub, sec) == 0
-      && zmq_curve_keypair (pub2, sec2) == 0, "keypair");
+          && zmq_curve_keypair (pub2, sec2) == 0,
+      "keypair");
   /* Bare lists: every token a key; '#' is a Z85 character, not a comment. */
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, "#this-is-not-a-valid-key", err)
-      == SEGMASK_ERR_INVALID && strstr (err, "f:1:"), "%s", err);
+              == SEGMASK_ERR_INVALID
+          && strstr (err, "f:1:"),
+      "%s", err);
   snprintf (text, sizeof (text), "%s\n\n  %s,\n", pub, pub2);
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_OK, "%s", err);
   CHECK (segmask_keyring_count (r) == 2, "count");
   snprintf (text, sizeof (text), "%s\n# a comment\n", pub);
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_ERR_INVALID
-      && strstr (err, "f:2:"), "comment in a list: %s", err);
+          && strstr (err, "f:2:"),
+      "comment in a list: %s", err);
   CHECK (parse (r, SEGMASK_KEY_PUBLIC,
-          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-          err) == SEGMASK_ERR_INVALID, "hex accepted");
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+             err)
+          == SEGMASK_ERR_INVALID,
+      "hex accepted");
   /* A secret file holds one key. */
   snprintf (text, sizeof (text), "%s %s", sec, sec2);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_ERR_INVALID,
@@ -43,38 +47,50 @@ test_parser (void)
 
   /* czmq certificates: take secret-key, check public-key matches. */
   r = segmask_keyring_new ();
-  snprintf (text, sizeof (text), "#   ZeroMQ CURVE **Secret** Certificate\n"
+  snprintf (text, sizeof (text),
+      "#   ZeroMQ CURVE **Secret** Certificate\n"
       "metadata\n    name = \"x # y\"\ncurve\n    public-key = \"%s\"\n"
-      "    secret-key = \"%s\"   # trailing comment\n", pub, sec);
+      "    secret-key = \"%s\"   # trailing comment\n",
+      pub, sec);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_OK, "%s", err);
   {
     uint8_t bin[32];
 
     CHECK (zmq_z85_decode (bin, sec)
-        && memcmp (segmask_keyring_get (r, 0), bin, 32) == 0, "secret");
+            && memcmp (segmask_keyring_get (r, 0), bin, 32) == 0,
+        "secret");
   }
-  snprintf (text, sizeof (text), "curve\n    public-key = \"%s\"\n"
-      "    secret-key = \"%s\"\n", pub2, sec);
+  snprintf (text, sizeof (text),
+      "curve\n    public-key = \"%s\"\n"
+      "    secret-key = \"%s\"\n",
+      pub2, sec);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_ERR_INVALID
-      && strstr (err, "does not belong"), "mismatched pair: %s", err);
+          && strstr (err, "does not belong"),
+      "mismatched pair: %s", err);
   /* The secret certificate where the public one belongs is refused. */
-  snprintf (text, sizeof (text), "curve\n    public-key = \"%s\"\n"
-      "    secret-key = \"%s\"\n", pub, sec);
+  snprintf (text, sizeof (text),
+      "curve\n    public-key = \"%s\"\n"
+      "    secret-key = \"%s\"\n",
+      pub, sec);
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_ERR_INVALID
-      && strstr (err, "f:3:") && strstr (err, "secret key where a public"),
+          && strstr (err, "f:3:") && strstr (err, "secret key where a public"),
       "secret cert as public: %s", err);
   snprintf (text, sizeof (text), "curve\n    public-key = \"%s\"\n", pub);
   CHECK (parse (r, SEGMASK_KEY_SECRET, text, err) == SEGMASK_ERR_INVALID
-      && strstr (err, "secret-key"), "public cert as secret: %s", err);
+          && strstr (err, "secret-key"),
+      "public cert as secret: %s", err);
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_OK, "%s", err);
   snprintf (text, sizeof (text), "curve\n    public-key = %s\n", pub);
   if (strchr (pub, '#'))
     CHECK (parse (r, SEGMASK_KEY_PUBLIC, text, err) == SEGMASK_ERR_INVALID,
         "unquoted key with '#' accepted");
   CHECK (parse (r, SEGMASK_KEY_PUBLIC, "curve\n  public-key = \"x\"\n", err)
-      == SEGMASK_ERR_INVALID && strstr (err, "f:2:"), "indent: %s", err);
-  CHECK (parse (r, SEGMASK_KEY_PUBLIC, "curve\n    public-key = \"abc\n",
-          err) == SEGMASK_ERR_INVALID, "unterminated");
+              == SEGMASK_ERR_INVALID
+          && strstr (err, "f:2:"),
+      "indent: %s", err);
+  CHECK (parse (r, SEGMASK_KEY_PUBLIC, "curve\n    public-key = \"abc\n", err)
+          == SEGMASK_ERR_INVALID,
+      "unterminated");
   segmask_keyring_free (&r);
   printf ("key parser: ok\n");
 }
@@ -132,8 +148,9 @@ test_tracker (void)
   CHECK (segmask_track_subscribers (t) == 0, "all gone: %d",
       segmask_track_subscribers (t));
   CHECK (segmask_track_parse_user_id ("segd-17") == 17
-      && segmask_track_parse_user_id ("segd-") == 0
-      && segmask_track_parse_user_id ("x-1") == 0, "user ids");
+          && segmask_track_parse_user_id ("segd-") == 0
+          && segmask_track_parse_user_id ("x-1") == 0,
+      "user ids");
   segmask_track_free (&t);
   printf ("subscription tracker: ok\n");
 }
@@ -142,27 +159,31 @@ static void
 test_zap (void)
 {
   char pub[41], sec[41];
-  uint8_t key[32], other[32] = { 1 };
+  uint8_t key[32], other[32] = {1};
   segmask_keyring *r = segmask_keyring_new (), *none = segmask_keyring_new ();
   segmask_frame f[7] = {
-    {(const uint8_t *) "1.0", 3}, {(const uint8_t *) "7", 1},
-    {(const uint8_t *) "segd", 4}, {(const uint8_t *) "", 0},
-    {(const uint8_t *) "", 0}, {(const uint8_t *) "CURVE", 5}, {key, 32},
+      {(const uint8_t *) "1.0", 3},
+      {(const uint8_t *) "7", 1},
+      {(const uint8_t *) "segd", 4},
+      {(const uint8_t *) "", 0},
+      {(const uint8_t *) "", 0},
+      {(const uint8_t *) "CURVE", 5},
+      {key, 32},
   };
   segmask_zap_reply rep;
 
-  CHECK (zmq_curve_keypair (pub, sec) == 0 && zmq_z85_decode (key, pub),
-      "key");
-  CHECK (segmask_keyring_add_text (r, SEGMASK_KEY_PUBLIC, pub, 40, "x",
-          NULL, 0) == SEGMASK_OK, "ring");
-  CHECK (segmask_zap_decide (f, 7, 1, r, 5, &rep)
-      && !strcmp (rep.code, "200") && !strcmp (rep.user_id, "segd-5"),
+  CHECK (zmq_curve_keypair (pub, sec) == 0 && zmq_z85_decode (key, pub), "key");
+  CHECK (segmask_keyring_add_text (r, SEGMASK_KEY_PUBLIC, pub, 40, "x", NULL, 0)
+          == SEGMASK_OK,
+      "ring");
+  CHECK (segmask_zap_decide (f, 7, 1, r, 5, &rep) && !strcmp (rep.code, "200")
+          && !strcmp (rep.user_id, "segd-5"),
       "allowed key");
   CHECK (!segmask_zap_decide (f, 7, 1, none, 5, &rep), "empty list admits");
   f[6].data = other;
   CHECK (!segmask_zap_decide (f, 7, 1, r, 5, &rep), "other key admitted");
   CHECK (!segmask_zap_decide (f, 3, 1, NULL, 5, &rep), "short request");
-  f[5] = (segmask_frame) { (const uint8_t *) "NULL", 4 };
+  f[5] = (segmask_frame){(const uint8_t *) "NULL", 4};
   CHECK (!segmask_zap_decide (f, 6, 1, NULL, 5, &rep), "NULL on CURVE");
   CHECK (segmask_zap_decide (f, 6, 0, NULL, 5, &rep), "NULL on plain");
   /* Found by fuzz-segmask-pub: a set allow-list means listed keys only. */
@@ -189,7 +210,8 @@ test_control_bytes (void)
       "encode");
   CHECK (memchr (buf, 0x1b, len) == NULL, "ESC sent");
   CHECK (segmask_header_decode (buf, len, &d, &why) == SEGMASK_OK
-      && strcmp (d.stream, "cam?[2J") == 0, "decode: %s", why);
+          && strcmp (d.stream, "cam?[2J") == 0,
+      "decode: %s", why);
   /* A publisher that sends it anyway is rejected. */
   buf[SEGMASK_FIXED_LEN + 4] = 0x1b;
   CHECK (segmask_header_decode (buf, len, &d, &why) == SEGMASK_ERR_INVALID,
@@ -198,7 +220,8 @@ test_control_bytes (void)
     char out[64];
 
     CHECK (!strcmp (segmask_printable ("a\x1b\x9b\\z", out, sizeof (out)),
-            "a\\x1b\\x9b\\x5cz"), "printable: %s", out);
+               "a\\x1b\\x9b\\x5cz"),
+        "printable: %s", out);
   }
   printf ("control bytes in header strings: ok\n");
 }

@@ -18,7 +18,7 @@
 #define BATCH 500
 #define DEADLINE_US (20 * G_USEC_PER_SEC)
 
-static const char *const labels[] = { "background", "person", "cat" };
+static const char *const labels[] = {"background", "person", "cat"};
 
 typedef struct
 {
@@ -53,10 +53,13 @@ make_valid (segmask_codec *codec, Wire *w, guint64 seq, segmask_encoding enc)
   for (guint i = 0; i < sizeof (raw); i++)
     raw[i] = (guint8) (((i % 64) / 9 + (i / 64) / 5 + seq) % 3);
   CHECK (segmask_payload_encode (codec, enc, 1, raw, sizeof (raw), w->pay,
-          sizeof (w->pay), &w->plen) == SEGMASK_OK, "encode");
+             sizeof (w->pay), &w->plen)
+          == SEGMASK_OK,
+      "encode");
   h.payload_len = (guint32) w->plen;
   CHECK (segmask_header_encode (&h, w->hdr, sizeof (w->hdr), &w->hlen)
-      == SEGMASK_OK, "header");
+          == SEGMASK_OK,
+      "header");
 }
 
 static gboolean
@@ -67,10 +70,11 @@ predict (segmask_codec *codec, const Wire *w)
   const char *why;
 
   if (segmask_message_parse ((const guint8 *) "mask/cam0", 9, w->hdr, w->hlen,
-          w->plen, 0, &h, &why) != SEGMASK_OK)
+          w->plen, 0, &h, &why)
+      != SEGMASK_OK)
     return FALSE;
   if (h.raw_len > sizeof (out))
-    return FALSE;               /* cannot happen: sizes bytes are not flipped */
+    return FALSE; /* cannot happen: sizes bytes are not flipped */
   return segmask_payload_decode (codec, &h, w->pay, w->plen, out, &why)
       == SEGMASK_OK;
 }
@@ -80,14 +84,15 @@ send_frames (void *pub, const void *const *data, const size_t *len, int n)
 {
   for (int i = 0; i < n; i++)
     CHECK (zmq_send (pub, data[i], len[i], i < n - 1 ? ZMQ_SNDMORE : 0)
-        == (int) len[i], "zmq_send: %s", zmq_strerror (zmq_errno ()));
+            == (int) len[i],
+        "zmq_send: %s", zmq_strerror (zmq_errno ()));
 }
 
 static void
 send_wire (void *pub, const Wire *w)
 {
-  const void *d[3] = { "mask/cam0", w->hdr, w->pay };
-  size_t l[3] = { 9, w->hlen, w->plen };
+  const void *d[3] = {"mask/cam0", w->hdr, w->pay};
+  size_t l[3] = {9, w->hlen, w->plen};
 
   send_frames (pub, d, l, 3);
 }
@@ -134,12 +139,14 @@ settle (segmask_sub *sub, GstElement *src, GstAppSink *out, guint64 n,
     segmask_sub_get_stats (sub, &st);
     lib_done = st.received - base->received + st.invalid - base->invalid >= n;
     src_done = src_stat (src, "received") - src_base_rx
-        + src_stat (src, "invalid") - src_base_inv >= n;
+            + src_stat (src, "invalid") - src_base_inv
+        >= n;
     if (lib_done && src_done)
       return;
-    CHECK (g_get_monotonic_time () < end, "stalled: library %" G_GUINT64_FORMAT
-        "+%" G_GUINT64_FORMAT ", src %" G_GUINT64_FORMAT "+%"
-        G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT,
+    CHECK (g_get_monotonic_time () < end,
+        "stalled: library %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+        ", src %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+        " of %" G_GUINT64_FORMAT,
         (guint64) (st.received - base->received),
         (guint64) (st.invalid - base->invalid),
         src_stat (src, "received") - src_base_rx,
@@ -161,7 +168,7 @@ main (int argc, char **argv)
   GstElement *pipe, *src;
   GstAppSink *out;
   guint64 seq = 0, want_valid = 0, want_invalid = 0, pulled = 0, src_rx,
-      src_inv, pulled_base;
+          src_inv, pulled_base;
   guint32 rng = 0xc0ffee;
   char err[256];
   Wire w;
@@ -172,20 +179,24 @@ main (int argc, char **argv)
   ctx = zmq_ctx_new ();
   pub = zmq_socket (ctx, ZMQ_PUB);
   CHECK (pub && zmq_setsockopt (pub, ZMQ_SNDHWM, &zero, sizeof (zero)) == 0
-      && zmq_bind (pub, ep) == 0, "bind: %s", zmq_strerror (zmq_errno ()));
+          && zmq_bind (pub, ep) == 0,
+      "bind: %s", zmq_strerror (zmq_errno ()));
 
   segmask_sub_options_init (&o);
   o.endpoint = ep;
   o.stream = "cam0";
-  CHECK (segmask_sub_new (&o, &sub, err, sizeof (err)) == SEGMASK_OK, "%s", err);
+  CHECK (segmask_sub_new (&o, &sub, err, sizeof (err)) == SEGMASK_OK, "%s",
+      err);
   desc = g_strdup_printf ("zmqmasksrc name=in endpoint=%s stream-name=cam0 "
-      "rcvhwm=0 ! appsink name=out sync=false", ep);
+                          "rcvhwm=0 ! appsink name=out sync=false",
+      ep);
   pipe = gst_parse_launch (desc, NULL);
   CHECK (pipe, "pipeline");
   src = gst_bin_get_by_name (GST_BIN (pipe), "in");
   out = GST_APP_SINK (gst_bin_get_by_name (GST_BIN (pipe), "out"));
   CHECK (gst_element_set_state (pipe, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE, "play");
+          != GST_STATE_CHANGE_FAILURE,
+      "play");
 
   /* Joining takes a moment: send valid masks until both have one. */
   for (gint64 end = g_get_monotonic_time () + DEADLINE_US;;) {
@@ -212,7 +223,7 @@ main (int argc, char **argv)
     make_valid (codec, &w, marker, SEGMASK_ENC_RLE);
     send_wire (pub, &w);
     for (gint64 end = g_get_monotonic_time () + DEADLINE_US;
-        !(lib_seen && src_seen);) {
+         !(lib_seen && src_seen);) {
       segmask_msg *m = NULL;
       GstSample *sample;
 
@@ -222,12 +233,13 @@ main (int argc, char **argv)
       }
       while (!src_seen
           && (sample = gst_app_sink_try_pull_sample (out, 10 * GST_MSECOND))) {
-        src_seen = GST_BUFFER_OFFSET (gst_sample_get_buffer (sample))
-            == marker;
+        src_seen = GST_BUFFER_OFFSET (gst_sample_get_buffer (sample)) == marker;
         gst_sample_unref (sample);
       }
-      CHECK (g_get_monotonic_time () < end, "join marker not received "
-          "(library %d, zmqmasksrc %d)", lib_seen, src_seen);
+      CHECK (g_get_monotonic_time () < end,
+          "join marker not received "
+          "(library %d, zmqmasksrc %d)",
+          lib_seen, src_seen);
     }
   }
   segmask_sub_get_stats (sub, &base);
@@ -261,9 +273,9 @@ main (int argc, char **argv)
       want_invalid++;
     } else if (kind == 3) {
       if (test_rand (&rng) & 1) {
-        w.hdr[4] = 2;           /* protocol 2.0 */
+        w.hdr[4] = 2; /* protocol 2.0 */
       } else {
-        put32 (w.hdr + 96, 16384);      /* 256 MiB, above the 64 MiB limit */
+        put32 (w.hdr + 96, 16384); /* 256 MiB, above the 64 MiB limit */
         put32 (w.hdr + 100, 16384);
         put32 (w.hdr + 104, 16384);
         put32 (w.hdr + 108, 16384u * 16384u);
@@ -271,8 +283,8 @@ main (int argc, char **argv)
       send_wire (pub, &w);
       want_invalid++;
     } else if (kind == 4) {
-      const void *d[4] = { "mask/cam0", w.hdr, w.pay, w.pay };
-      size_t l[4] = { 9, w.hlen, w.plen, 3 };
+      const void *d[4] = {"mask/cam0", w.hdr, w.pay, w.pay};
+      size_t l[4] = {9, w.hlen, w.plen, 3};
 
       send_frames (pub, d, l, test_rand (&rng) & 1 ? 2 : 4);
       want_invalid++;
@@ -289,8 +301,8 @@ main (int argc, char **argv)
           while ((at >= 16 && at < 20) || (at >= 24 && at < 32));
           w.hdr[at] ^= (guint8) (1 + test_rand (&rng) % 255);
         } else {
-          w.pay[test_rand (&rng) % w.plen] ^= (guint8) (1 + test_rand (&rng)
-              % 255);
+          w.pay[test_rand (&rng) % w.plen] ^=
+              (guint8) (1 + test_rand (&rng) % 255);
         }
       }
       if (predict (codec, &w))
@@ -305,13 +317,13 @@ main (int argc, char **argv)
 
   segmask_sub_get_stats (sub, &st);
   CHECK (st.received - base.received == want_valid
-      && st.invalid - base.invalid == want_invalid,
+          && st.invalid - base.invalid == want_invalid,
       "library: %" G_GUINT64_FORMAT " valid %" G_GUINT64_FORMAT " invalid, "
       "want %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT,
       (guint64) (st.received - base.received),
       (guint64) (st.invalid - base.invalid), want_valid, want_invalid);
   CHECK (src_stat (src, "received") - src_rx == want_valid
-      && src_stat (src, "invalid") - src_inv == want_invalid,
+          && src_stat (src, "invalid") - src_inv == want_invalid,
       "zmqmasksrc: %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT,
       src_stat (src, "received") - src_rx, src_stat (src, "invalid") - src_inv);
   {
@@ -322,11 +334,12 @@ main (int argc, char **argv)
       gst_sample_unref (sample);
     }
   }
-  CHECK (pulled - pulled_base == want_valid, "appsink got %" G_GUINT64_FORMAT
-      ", want %" G_GUINT64_FORMAT, pulled - pulled_base, want_valid);
+  CHECK (pulled - pulled_base == want_valid,
+      "appsink got %" G_GUINT64_FORMAT ", want %" G_GUINT64_FORMAT,
+      pulled - pulled_base, want_valid);
   printf ("%d messages: %" G_GUINT64_FORMAT " valid, %" G_GUINT64_FORMAT
-      " invalid; library and zmqmasksrc agree, no crash\n", TOTAL, want_valid,
-      want_invalid);
+          " invalid; library and zmqmasksrc agree, no crash\n",
+      TOTAL, want_valid, want_invalid);
 
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (src);

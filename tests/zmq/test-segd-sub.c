@@ -23,10 +23,10 @@ release_free (void *data, void *owner)
 static gpointer
 pusher (gpointer data)
 {
-  static const char *const labels[] = { "back\x9b[2Jground", "person" };
+  static const char *const labels[] = {"back\x9b[2Jground", "person"};
 
   while (!g_atomic_int_get (&stop)) {
-    segmask_pub_mask m = { 0 };
+    segmask_pub_mask m = {0};
     guint8 *plane = g_malloc0 (16 * 8);
 
     plane[3] = 1;
@@ -50,8 +50,8 @@ cert (const gchar *dir, const gchar *name, const char *pk, const char *sk)
 {
   gchar *path = g_build_filename (dir, name, NULL);
   gchar *text = g_strdup_printf ("#   ZeroMQ CURVE Certificate\ncurve\n"
-      "    public-key = \"%s\"\n%s%s%s", pk, sk ? "    secret-key = \"" : "",
-      sk ? sk : "", sk ? "\"\n" : "");
+                                 "    public-key = \"%s\"\n%s%s%s",
+      pk, sk ? "    secret-key = \"" : "", sk ? sk : "", sk ? "\"\n" : "");
 
   CHECK (g_file_set_contents (path, text, -1, NULL), "write %s", path);
   g_free (text);
@@ -64,7 +64,7 @@ main (int argc, char **argv)
   char srv_pub[41], srv_sec[41], cl_pub[41], cl_sec[41], err[256];
   gchar *dir = g_dir_make_tmp ("segd-sub-XXXXXX", NULL);
   gchar *srv_cert, *srv_pubcert, *cl_cert, *cl_pubcert, *ep, *out = NULL,
-      *errout = NULL;
+                                                             *errout = NULL;
   segmask_pub_options o;
   GSubprocess *p;
   GThread *t;
@@ -72,7 +72,8 @@ main (int argc, char **argv)
 
   CHECK (argc == 2 && dir, "usage");
   CHECK (zmq_curve_keypair (srv_pub, srv_sec) == 0
-      && zmq_curve_keypair (cl_pub, cl_sec) == 0, "keypair");
+          && zmq_curve_keypair (cl_pub, cl_sec) == 0,
+      "keypair");
   srv_cert = cert (dir, "server.key_secret", srv_pub, srv_sec);
   srv_pubcert = cert (dir, "server.key", srv_pub, NULL);
   cl_cert = cert (dir, "client.key_secret", cl_pub, cl_sec);
@@ -88,38 +89,44 @@ main (int argc, char **argv)
   t = g_thread_new ("pusher", pusher, NULL);
 
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, argv[1], ep, "--count", "2",
-      "--timeout", "10", "--curve-server-key-file", srv_pubcert,
-      "--curve-secret-key-file", cl_cert, NULL);
+          | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      &error, argv[1], ep, "--count", "2", "--timeout", "10",
+      "--curve-server-key-file", srv_pubcert, "--curve-secret-key-file",
+      cl_cert, NULL);
   CHECK (p, "spawn: %s", error ? error->message : "");
   CHECK (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &errout, &error),
       "communicate");
-  CHECK (g_subprocess_get_if_exited (p) && g_subprocess_get_exit_status (p)
-      == 0, "segd-sub failed: %s", errout);
+  CHECK (g_subprocess_get_if_exited (p)
+          && g_subprocess_get_exit_status (p) == 0,
+      "segd-sub failed: %s", errout);
   CHECK (strstr (out, "back\\x9b[2Jground="), "label not escaped: %s", out);
-  CHECK (!strchr (out, '\x9b') && !strchr (out, '\x1b'), "raw control "
-      "bytes reached the terminal: %s", out);
+  CHECK (!strchr (out, '\x9b') && !strchr (out, '\x1b'),
+      "raw control "
+      "bytes reached the terminal: %s",
+      out);
   g_object_unref (p);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&errout, g_free);
 
   /* A secret on the command line is refused, not used. */
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, argv[1], ep, "--count", "1",
-      "--timeout", "2", "--curve-server-key", srv_pub, "--curve-public-key",
-      cl_pub, "--curve-secret-key", cl_sec, NULL);
+          | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      &error, argv[1], ep, "--count", "1", "--timeout", "2",
+      "--curve-server-key", srv_pub, "--curve-public-key", cl_pub,
+      "--curve-secret-key", cl_sec, NULL);
   CHECK (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &errout, &error),
       "communicate");
-  CHECK (g_subprocess_get_if_exited (p) && g_subprocess_get_exit_status (p)
-      == 64 && strstr (errout, "--curve-secret-key-file"), "exit %d: %s",
-      g_subprocess_get_exit_status (p), errout);
+  CHECK (g_subprocess_get_if_exited (p)
+          && g_subprocess_get_exit_status (p) == 64
+          && strstr (errout, "--curve-secret-key-file"),
+      "exit %d: %s", g_subprocess_get_exit_status (p), errout);
   g_object_unref (p);
 
   g_atomic_int_set (&stop, 1);
   g_thread_join (t);
   segmask_pub_free (&pub);
   printf ("segd-sub: keys from certificates, escaped labels, no secret on "
-      "argv: ok\n");
+          "argv: ok\n");
   g_unlink (srv_cert);
   g_unlink (srv_pubcert);
   g_unlink (cl_cert);

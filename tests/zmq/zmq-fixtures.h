@@ -13,7 +13,7 @@
 
 #define DEADLINE_US (10 * G_USEC_PER_SEC)
 
-static const gchar *const labels[] = { "background", "person", "cat" };
+static const gchar *const labels[] = {"background", "person", "cat"};
 static gchar *tmpdir;
 
 /* A w x h mask of three classes in diagonal bands shifted by `seed`, with
@@ -44,8 +44,8 @@ make_buffer (GstSegMask *mask, guint i)
   GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL);
 
   GST_BUFFER_PTS (buf) = i * 40 * GST_MSECOND;
-  gst_buffer_add_seg_meta (buf, mask, GST_BUFFER_PTS (buf), 5 * GST_MSECOND,
-      0, 0);
+  gst_buffer_add_seg_meta (buf, mask, GST_BUFFER_PTS (buf), 5 * GST_MSECOND, 0,
+      0);
   return buf;
 }
 

@@ -29,14 +29,16 @@ extern "C" {
 #define SEG_API
 #endif
 
-typedef enum {
+typedef enum
+{
   SEG_OK = 0,
   SEG_ERR_IO = -1,          /* file could not be read */
   SEG_ERR_FORMAT = -2,      /* malformed, truncated or hostile model file */
   SEG_ERR_UNSUPPORTED = -3, /* valid file, but an op/attribute we do not run */
   SEG_ERR_INVALID = -4,     /* bad argument from the caller */
   SEG_ERR_NOMEM = -5,
-  SEG_ERR_SHAPE = -6, /* shapes do not fit (e.g. input size the model cannot take) */
+  SEG_ERR_SHAPE =
+      -6, /* shapes do not fit (e.g. input size the model cannot take) */
 } seg_status;
 
 /* A static English name for a status ("format error", ...). */
@@ -45,28 +47,32 @@ SEG_API const char *seg_status_str (seg_status status);
 typedef struct seg_model seg_model;
 typedef struct seg_session seg_session;
 
-typedef enum {
+typedef enum
+{
   SEG_FORMAT_ONNX,
   SEG_FORMAT_TFLITE,
 } seg_model_format;
 
 /* Memory layout of the raw input/output tensors, as the model file has them. */
-typedef enum {
+typedef enum
+{
   SEG_LAYOUT_NCHW,
   SEG_LAYOUT_NHWC,
 } seg_layout;
 
 /* What the model's output channels mean. */
-typedef enum {
-  SEG_OUTPUT_LOGITS,        /* C >= 2 class scores; argmax gives the class */
-  SEG_OUTPUT_PROBABILITY,   /* C == 1, sigmoid already applied: P(foreground) */
+typedef enum
+{
+  SEG_OUTPUT_LOGITS,      /* C >= 2 class scores; argmax gives the class */
+  SEG_OUTPUT_PROBABILITY, /* C == 1, sigmoid already applied: P(foreground) */
 } seg_output_kind;
 
 #define SEG_MAX_CLASSES 256
 
-typedef struct {
-  const char *name;          /* file name without directories */
-  char sha256[65];           /* hex digest of the model file */
+typedef struct
+{
+  const char *name; /* file name without directories */
+  char sha256[65];  /* hex digest of the model file */
   seg_model_format format;
   seg_layout layout;
   /* Input as declared by the file, in N, C, H, W order whatever the layout. */
@@ -95,7 +101,8 @@ typedef struct {
  * and is refused. */
 #define SEG_DEFAULT_MEMORY_BUDGET ((size_t) 1 << 30)
 
-typedef struct {
+typedef struct
+{
   /* Most bytes a load may create: the constants copied from the file, the
    * ones the load-time passes fold and pack, the values planned from
    * shapes, and the activations a session at the declared input size
@@ -113,7 +120,8 @@ typedef struct {
  * background/person) and are overridden by an optional sidecar key file
  * PATH.meta if it exists (keys documented in docs/model-metadata.md).
  * On success *model is owned by the caller (free with seg_model_free). */
-SEG_API seg_status seg_model_load (const char *path, seg_model **model, char **error);
+SEG_API seg_status seg_model_load (const char *path, seg_model **model,
+    char **error);
 
 /* Same from memory; `name` is used in messages. The data is copied. */
 SEG_API seg_status seg_model_load_from_memory (const void *data, size_t size,
@@ -135,10 +143,12 @@ SEG_API const seg_model_info *seg_model_get_info (const seg_model *model);
 
 /* Number of ops of each type in the loaded graph, as "Conv:52 Add:9 ..."
  * written into buf (NUL-terminated, truncated to size). */
-SEG_API void seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
+SEG_API void
+seg_model_describe_ops (const seg_model *model, char *buf, size_t size);
 
 /* One load-time pass over the graph, as it ran when the model was loaded. */
-typedef struct {
+typedef struct
+{
   const char *name;    /* "fold-batchnorm", ... (static) */
   double milliseconds; /* wall time of the pass */
   int nodes;           /* nodes left after it */
@@ -147,18 +157,19 @@ typedef struct {
 /* The passes that rewrote the graph after import, in the order they ran:
  * stores the array in *passes (transfer none: valid while the model lives)
  * and returns its length. */
-SEG_API int seg_model_get_passes (const seg_model *model,
-    const seg_pass_info **passes);
+SEG_API int
+seg_model_get_passes (const seg_model *model, const seg_pass_info **passes);
 
 /* The most worker threads a session runs (the calling thread included). */
 #define SEG_MAX_THREADS 64
 
-typedef struct {
+typedef struct
+{
   /* 0 or 1: run on the calling thread only. More than SEG_MAX_THREADS runs
    * SEG_MAX_THREADS, so that "one per CPU" works on any host; the number
    * used is seg_session_info.threads. */
   int threads;
-  int input_width;  /* 0: the model's declared size */
+  int input_width; /* 0: the model's declared size */
   int input_height;
   /* 1: when the graph ends in a bilinear, half-pixel Resize (torchvision's
    * final upsample), stop before it. seg_session_output() and
@@ -177,7 +188,8 @@ SEG_API seg_status seg_session_new (const seg_model *model,
 
 SEG_API void seg_session_free (seg_session *session);
 
-typedef struct {
+typedef struct
+{
   int input_channels, input_height, input_width;
   int output_channels, output_height, output_width;
   size_t arena_bytes;   /* planned activation memory */
@@ -186,15 +198,17 @@ typedef struct {
   int threads;
 } seg_session_info;
 
-SEG_API void seg_session_get_info (const seg_session *session, seg_session_info *info);
+SEG_API void
+seg_session_get_info (const seg_session *session, seg_session_info *info);
 
 /* Runs on a raw float tensor in the model's own layout (NCHW for ONNX files,
  * NHWC for TFLite), no preprocessing. `count` must equal N*C*H*W. */
 SEG_API seg_status seg_session_run (seg_session *session, const float *input,
     size_t count);
 
-typedef enum {
-  SEG_PIXEL_RGB,  /* packed 24-bit */
+typedef enum
+{
+  SEG_PIXEL_RGB, /* packed 24-bit */
   SEG_PIXEL_BGR,
   SEG_PIXEL_RGBX, /* packed 32-bit, X ignored */
   SEG_PIXEL_BGRX,
@@ -208,7 +222,8 @@ typedef enum {
   SEG_PIXEL_GRAY8,
 } seg_pixel_format;
 
-typedef struct {
+typedef struct
+{
   seg_pixel_format format;
   int width, height;
   const uint8_t *planes[3]; /* only the planes the format has */
@@ -217,23 +232,24 @@ typedef struct {
 
 /* Resizes (bilinear), converts to RGB (BT.601 limited range for YUV) and
  * normalises the frame into the model input in one pass, then runs. */
-SEG_API seg_status seg_session_run_frame (seg_session *session, const seg_frame *frame);
+SEG_API seg_status seg_session_run_frame (seg_session *session,
+    const seg_frame *frame);
 
 /* The output of the last run, NHWC at model output size (transfer none; valid
  * until the next run). For SEG_OUTPUT_LOGITS these are raw scores. */
-SEG_API const float *seg_session_output (const seg_session *session, int *height,
-    int *width, int *channels);
+SEG_API const float *seg_session_output (const seg_session *session,
+    int *height, int *width, int *channels);
 
 /* Copies the last output in the model's own layout (NCHW for ONNX). `count`
  * must equal the output's element count. */
-SEG_API seg_status seg_session_copy_output (const seg_session *session, float *dst,
-    size_t count);
+SEG_API seg_status seg_session_copy_output (const seg_session *session,
+    float *dst, size_t count);
 
 /* Class index per pixel (argmax of the logits; for a probability output
  * 1 where p >= threshold, else 0), resized bilinearly to width x height
  * before the decision. `threshold` is ignored for logits. */
-SEG_API seg_status seg_session_class_map (const seg_session *session, uint8_t *dst,
-    int width, int height, int stride, float threshold);
+SEG_API seg_status seg_session_class_map (const seg_session *session,
+    uint8_t *dst, int width, int height, int stride, float threshold);
 
 /* Probability of `class_index` per pixel as 0..255 (softmax over logits, or
  * the model's own probability), resized bilinearly to width x height. */

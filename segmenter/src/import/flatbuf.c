@@ -132,8 +132,7 @@ seg_fb_get_bool (const seg_fb_table *t, unsigned id, bool def, bool *out)
 }
 
 bool
-seg_fb_get_u32 (const seg_fb_table *t, unsigned id, uint32_t def,
-    uint32_t *out)
+seg_fb_get_u32 (const seg_fb_table *t, unsigned id, uint32_t def, uint32_t *out)
 {
   const uint8_t *p;
   int r = field_bytes (t, id, 4, &p);
@@ -142,8 +141,7 @@ seg_fb_get_u32 (const seg_fb_table *t, unsigned id, uint32_t def,
 }
 
 bool
-seg_fb_get_i32 (const seg_fb_table *t, unsigned id, int32_t def,
-    int32_t *out)
+seg_fb_get_i32 (const seg_fb_table *t, unsigned id, int32_t def, int32_t *out)
 {
   uint32_t u;
   bool ok = seg_fb_get_u32 (t, id, (uint32_t) def, &u);
@@ -152,8 +150,7 @@ seg_fb_get_i32 (const seg_fb_table *t, unsigned id, int32_t def,
 }
 
 bool
-seg_fb_get_u64 (const seg_fb_table *t, unsigned id, uint64_t def,
-    uint64_t *out)
+seg_fb_get_u64 (const seg_fb_table *t, unsigned id, uint64_t def, uint64_t *out)
 {
   const uint8_t *p;
   int r = field_bytes (t, id, 8, &p);
@@ -221,7 +218,8 @@ seg_fb_get_string (const seg_fb_table *t, unsigned id, const char **out,
     return r;
   /* One more byte than the characters: the terminating NUL must be there
    * too, so callers may treat the result as a C string. */
-  if (!vector_at (t->fb, target, 1, &v) || !avail (t->fb, v.pos, (uint64_t) v.len + 1)
+  if (!vector_at (t->fb, target, 1, &v)
+      || !avail (t->fb, v.pos, (uint64_t) v.len + 1)
       || t->fb->buf[v.pos + v.len] != 0)
     return SEG_FB_BAD;
   *out = (const char *) t->fb->buf + v.pos;

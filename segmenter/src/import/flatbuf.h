@@ -14,13 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct
+{
   const uint8_t *buf;
   size_t size;
 } seg_fb;
 
 /* A table whose header and vtable have been checked. */
-typedef struct {
+typedef struct
+{
   const seg_fb *fb;
   size_t pos;       /* table start (its soffset to the vtable) */
   size_t vtab;      /* vtable start */
@@ -29,7 +31,8 @@ typedef struct {
 } seg_fb_table;
 
 /* A vector whose whole extent (len * element size) lies in the buffer. */
-typedef struct {
+typedef struct
+{
   const seg_fb *fb;
   size_t pos; /* first element */
   uint32_t len;
@@ -37,7 +40,8 @@ typedef struct {
 } seg_fb_vec;
 
 /* Result of looking up an optional reference field. */
-typedef enum {
+typedef enum
+{
   SEG_FB_BAD = -1,   /* present but points outside the buffer or is malformed */
   SEG_FB_ABSENT = 0, /* not set: the caller applies the schema default */
   SEG_FB_OK = 1,
@@ -55,22 +59,21 @@ bool seg_fb_has_field (const seg_fb_table *t, unsigned id);
 
 /* Scalar fields: *out = the stored value, or `def` when the field is absent.
  * False (and *out = def) when the field's bytes lie outside the table. */
-bool seg_fb_get_u8 (const seg_fb_table *t, unsigned id, uint8_t def,
-    uint8_t *out);
-bool seg_fb_get_i8 (const seg_fb_table *t, unsigned id, int8_t def,
-    int8_t *out);
-bool seg_fb_get_bool (const seg_fb_table *t, unsigned id, bool def,
-    bool *out);
-bool seg_fb_get_i32 (const seg_fb_table *t, unsigned id, int32_t def,
-    int32_t *out);
+bool
+seg_fb_get_u8 (const seg_fb_table *t, unsigned id, uint8_t def, uint8_t *out);
+bool
+seg_fb_get_i8 (const seg_fb_table *t, unsigned id, int8_t def, int8_t *out);
+bool seg_fb_get_bool (const seg_fb_table *t, unsigned id, bool def, bool *out);
+bool
+seg_fb_get_i32 (const seg_fb_table *t, unsigned id, int32_t def, int32_t *out);
 bool seg_fb_get_u32 (const seg_fb_table *t, unsigned id, uint32_t def,
     uint32_t *out);
 bool seg_fb_get_u64 (const seg_fb_table *t, unsigned id, uint64_t def,
     uint64_t *out);
 
 /* Reference fields. */
-seg_fb_result seg_fb_get_table (const seg_fb_table *t, unsigned id,
-    seg_fb_table *out);
+seg_fb_result
+seg_fb_get_table (const seg_fb_table *t, unsigned id, seg_fb_table *out);
 /* elem_size: 1, 2, 4 or 8 for scalars, 4 for vectors of tables/strings. */
 seg_fb_result seg_fb_get_vector (const seg_fb_table *t, unsigned id,
     size_t elem_size, seg_fb_vec *out);

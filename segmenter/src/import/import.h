@@ -16,8 +16,8 @@
 
 #include "../graph.h"
 
-seg_status seg_import_onnx (const uint8_t *data, size_t size,
-    const char *file, seg_graph **out, seg_err *err);
+seg_status seg_import_onnx (const uint8_t *data, size_t size, const char *file,
+    seg_graph **out, seg_err *err);
 
 seg_status seg_import_tflite (const uint8_t *data, size_t size,
     const char *file, seg_graph **out, seg_err *err);

@@ -23,69 +23,137 @@
 #define MAX_NAME 4096
 
 /* Field numbers from onnx.proto. */
-enum { MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8 };
-enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
-enum {
-  GRAPH_NODE = 1, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
+enum
+{
+  MODEL_GRAPH = 7,
+  MODEL_OPSET_IMPORT = 8
+};
+enum
+{
+  OPSET_DOMAIN = 1,
+  OPSET_VERSION = 2
+};
+enum
+{
+  GRAPH_NODE = 1,
+  GRAPH_INITIALIZER = 5,
+  GRAPH_INPUT = 11,
+  GRAPH_OUTPUT = 12,
   GRAPH_SPARSE_INITIALIZER = 15,
 };
-enum {
-  NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4,
-  NODE_ATTRIBUTE = 5, NODE_DOMAIN = 7,
+enum
+{
+  NODE_INPUT = 1,
+  NODE_OUTPUT = 2,
+  NODE_NAME = 3,
+  NODE_OP_TYPE = 4,
+  NODE_ATTRIBUTE = 5,
+  NODE_DOMAIN = 7,
 };
-enum {
-  ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_T = 5,
-  ATTR_FLOATS = 7, ATTR_INTS = 8, ATTR_TYPE = 20, ATTR_REF_ATTR_NAME = 21,
+enum
+{
+  ATTR_NAME = 1,
+  ATTR_F = 2,
+  ATTR_I = 3,
+  ATTR_S = 4,
+  ATTR_T = 5,
+  ATTR_FLOATS = 7,
+  ATTR_INTS = 8,
+  ATTR_TYPE = 20,
+  ATTR_REF_ATTR_NAME = 21,
 };
-enum {
-  TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_SEGMENT = 3,
-  TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5, TENSOR_STRING_DATA = 6,
-  TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9,
-  TENSOR_DOUBLE_DATA = 10, TENSOR_UINT64_DATA = 11, TENSOR_EXTERNAL_DATA = 13,
+enum
+{
+  TENSOR_DIMS = 1,
+  TENSOR_DATA_TYPE = 2,
+  TENSOR_SEGMENT = 3,
+  TENSOR_FLOAT_DATA = 4,
+  TENSOR_INT32_DATA = 5,
+  TENSOR_STRING_DATA = 6,
+  TENSOR_INT64_DATA = 7,
+  TENSOR_NAME = 8,
+  TENSOR_RAW_DATA = 9,
+  TENSOR_DOUBLE_DATA = 10,
+  TENSOR_UINT64_DATA = 11,
+  TENSOR_EXTERNAL_DATA = 13,
   TENSOR_DATA_LOCATION = 14,
 };
-enum { VALUE_INFO_NAME = 1, VALUE_INFO_TYPE = 2 };
-enum { TYPE_TENSOR = 1 };
-enum { TYPE_TENSOR_ELEM_TYPE = 1, TYPE_TENSOR_SHAPE = 2 };
-enum { SHAPE_DIM = 1 };
-enum { DIM_VALUE = 1, DIM_PARAM = 2 };
+enum
+{
+  VALUE_INFO_NAME = 1,
+  VALUE_INFO_TYPE = 2
+};
+enum
+{
+  TYPE_TENSOR = 1
+};
+enum
+{
+  TYPE_TENSOR_ELEM_TYPE = 1,
+  TYPE_TENSOR_SHAPE = 2
+};
+enum
+{
+  SHAPE_DIM = 1
+};
+enum
+{
+  DIM_VALUE = 1,
+  DIM_PARAM = 2
+};
 
 /* AttributeProto.AttributeType */
-enum {
-  AT_FLOAT = 1, AT_INT = 2, AT_STRING = 3, AT_TENSOR = 4, AT_FLOATS = 6,
+enum
+{
+  AT_FLOAT = 1,
+  AT_INT = 2,
+  AT_STRING = 3,
+  AT_TENSOR = 4,
+  AT_FLOATS = 6,
   AT_INTS = 7,
 };
 
 /* TensorProto.DataType */
-enum {
-  DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_INT32 = 6, DT_INT64 = 7,
-  DT_BOOL = 9, DT_FLOAT16 = 10, DT_DOUBLE = 11,
+enum
+{
+  DT_FLOAT = 1,
+  DT_UINT8 = 2,
+  DT_INT8 = 3,
+  DT_INT32 = 6,
+  DT_INT64 = 7,
+  DT_BOOL = 9,
+  DT_FLOAT16 = 10,
+  DT_DOUBLE = 11,
 };
 
-typedef struct {
+typedef struct
+{
   const uint8_t *p;
   size_t n;
 } span;
 
 /* What a value is, which decides where the engine computes it. */
-typedef enum {
+typedef enum
+{
   KIND_CONST,  /* known at load: stored, or computed from stored data only */
   KIND_STATIC, /* known at plan time: depends on an activation's shape */
   KIND_ACT,    /* an activation: rank 4, NHWC in the IR */
 } value_kind;
 
-typedef struct {
+typedef struct
+{
   span name;
   uint32_t hash;
   int tensor;
   value_kind kind;
   int rank;
-  int64_t len;  /* element count of a rank-0/1 value if known, else -1 */
-  int data;     /* tensor holding this value's bytes (through Identity), or -1 */
-  int nhwc;     /* NHWC copy of a rank-3/4 constant for broadcasting, or -1 */
+  int64_t len; /* element count of a rank-0/1 value if known, else -1 */
+  int data;    /* tensor holding this value's bytes (through Identity), or -1 */
+  int nhwc;    /* NHWC copy of a rank-3/4 constant for broadcasting, or -1 */
 } value;
 
-typedef struct {
+typedef struct
+{
   const char *file;
   seg_err *err;
   seg_graph *g;
@@ -97,7 +165,8 @@ typedef struct {
   uint32_t seed;
 } ctx;
 
-typedef struct {
+typedef struct
+{
   int index;
   span name_s, op_s, domain;
   char name[MAX_NAME + 32]; /* the node's name, or "<op>#<index>" */
@@ -108,7 +177,8 @@ typedef struct {
   span msg;
 } onnx_node;
 
-typedef struct {
+typedef struct
+{
   span name;
   int64_t type; /* 0 when the writer left it out (old files) */
   bool has_f, has_i, has_s, has_t;
@@ -118,7 +188,8 @@ typedef struct {
 } onnx_attr;
 
 /* A TensorProto as read (onnx_read_tensor). */
-typedef struct {
+typedef struct
+{
   span name;
   seg_dtype dtype;
   int rank;
@@ -128,10 +199,11 @@ typedef struct {
 } tensor_in;
 
 /* A ValueInfoProto as read (onnx_read_value_info). */
-typedef struct {
+typedef struct
+{
   span name;
-  int64_t elem_type; /* 0 when not given */
-  int rank;          /* -1 when no shape is given */
+  int64_t elem_type;          /* 0 when not given */
+  int rank;                   /* -1 when no shape is given */
   int64_t dims[SEG_MAX_RANK]; /* -1 for symbolic or missing dims */
 } value_info;
 
@@ -149,16 +221,15 @@ seg_status onnx_bad_wire (ctx *c, const char *where, const char *field,
 seg_status onnx_bad_pb (ctx *c, const char *where, const char *why);
 
 bool onnx_span_eq (span s, const char *lit);
-seg_status onnx_check_name (ctx *c, span s, const char *where,
-    const char *field);
+seg_status
+onnx_check_name (ctx *c, span s, const char *where, const char *field);
 const char *onnx_span_str (span s, char *buf, size_t size);
 
 int onnx_lookup (const ctx *c, span name);
-int onnx_new_value (ctx *c, span name, int tensor, value_kind kind,
-    int rank);
+int onnx_new_value (ctx *c, span name, int tensor, value_kind kind, int rank);
 int onnx_define (ctx *c, span name, int tensor, value_kind kind, int rank);
-seg_status onnx_add_tensor (ctx *c, const char *name, seg_dtype dt,
-    int rank, const int64_t *dims, void *data, size_t nbytes, int *index);
+seg_status onnx_add_tensor (ctx *c, const char *name, seg_dtype dt, int rank,
+    const int64_t *dims, void *data, size_t nbytes, int *index);
 void onnx_value_set_data (ctx *c, int v, int tensor);
 
 /* ---- onnx-proto.c: message readers ------------------------------------- */
@@ -166,16 +237,15 @@ void onnx_value_set_data (ctx *c, int v, int tensor);
 bool onnx_map_dtype (int64_t onnx, seg_dtype *dt);
 const char *onnx_dtype_name (int64_t onnx);
 void onnx_store_elem (void *dst, size_t i, seg_dtype dt, uint64_t v);
-seg_status onnx_read_tensor (ctx *c, span msg, const char *where,
-    tensor_in *t);
-seg_status onnx_read_value_info (ctx *c, span msg, const char *where,
-    value_info *vi);
+seg_status onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t);
+seg_status
+onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi);
 seg_status onnx_read_node (ctx *c, span msg, int index, onnx_node *n);
 
 seg_status onnx_find_attr (ctx *c, const onnx_node *n, const char *name,
     onnx_attr *a, bool *found);
-seg_status onnx_attr_want (ctx *c, const onnx_node *n, const onnx_attr *a,
-    int64_t type);
+seg_status
+onnx_attr_want (ctx *c, const onnx_node *n, const onnx_attr *a, int64_t type);
 seg_status onnx_get_int (ctx *c, const onnx_node *n, const char *name,
     int64_t def, int64_t *v, bool *found);
 seg_status onnx_get_float (ctx *c, const onnx_node *n, const char *name,

@@ -44,12 +44,13 @@ emit (ctx *c, const onnx_node *n, seg_op op, int nin, const int *vin,
   seg_status st;
 
   if (rank < 0 || rank > SEG_MAX_RANK)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "output would have rank %d, at most %d supported",
-        rank, SEG_MAX_RANK);
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "output would have rank %d, at most %d supported", rank, SEG_MAX_RANK);
   for (int i = 0; i < SEG_MAX_RANK; i++)
     dims[i] = -1;
-  if ((st = onnx_add_tensor (c, onnx_span_str (n->out[0], nb, sizeof nb), dt, rank, dims,
-           NULL, 0, &t)) != SEG_OK)
+  if ((st = onnx_add_tensor (c, onnx_span_str (n->out[0], nb, sizeof nb), dt,
+           rank, dims, NULL, 0, &t))
+      != SEG_OK)
     return st;
   for (int i = 0; i < nin; i++)
     tin[i] = vin[i] >= 0 ? onnx_val (c, vin[i])->tensor : -1;
@@ -83,7 +84,9 @@ val_dtype (ctx *c, int v)
 static const seg_tensor *
 val_data (ctx *c, int v)
 {
-  return v >= 0 && onnx_val (c, v)->data >= 0 ? &c->g->tensors[onnx_val (c, v)->data] : NULL;
+  return v >= 0 && onnx_val (c, v)->data >= 0
+      ? &c->g->tensors[onnx_val (c, v)->data]
+      : NULL;
 }
 
 static seg_status
@@ -91,13 +94,15 @@ need_inputs (ctx *c, const onnx_node *n, int min, int max)
 {
   if (n->nin < min || n->nin > max) {
     if (n->nin > SEG_MAX_IO)
-      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "has more than %d inputs", SEG_MAX_IO);
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "has %d inputs, expected %d to %d",
-        n->nin, min, max);
+      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+          "has more than %d inputs", SEG_MAX_IO);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "has %d inputs, expected %d to %d", n->nin, min, max);
   }
   for (int i = 0; i < min; i++)
     if (n->vin[i] < 0)
-      return onnx_node_fail (c, n, SEG_ERR_FORMAT, "input %d is required but empty", i);
+      return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+          "input %d is required but empty", i);
   return SEG_OK;
 }
 
@@ -109,7 +114,8 @@ need_act (ctx *c, const onnx_node *n, int i)
   char nb[MAX_NAME + 1];
   return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
       "input '%s' is not an activation; segd runs %s only on data that flows "
-      "from the graph input", onnx_span_str (n->in[i], nb, sizeof nb), n->op);
+      "from the graph input",
+      onnx_span_str (n->in[i], nb, sizeof nb), n->op);
 }
 
 static seg_status
@@ -118,8 +124,9 @@ need_const (ctx *c, const onnx_node *n, int i, const char *what)
   if (n->vin[i] < 0 || onnx_val (c, n->vin[i])->kind == KIND_CONST)
     return SEG_OK;
   char nb[MAX_NAME + 1];
-  return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "%s '%s' must be a constant",
-      what, onnx_span_str (n->in[i], nb, sizeof nb));
+  return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+      "%s '%s' must be a constant", what,
+      onnx_span_str (n->in[i], nb, sizeof nb));
 }
 
 /* Shape arithmetic runs once per plan, never per frame: activations may not
@@ -132,7 +139,8 @@ need_no_act (ctx *c, const onnx_node *n)
       char nb[MAX_NAME + 1];
       return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
           "input '%s' is an activation; segd evaluates %s only on shapes and "
-          "constants", onnx_span_str (n->in[i], nb, sizeof nb), n->op);
+          "constants",
+          onnx_span_str (n->in[i], nb, sizeof nb), n->op);
     }
   }
   return SEG_OK;
@@ -150,7 +158,8 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
   seg_attrs a;
   memset (&a, 0, sizeof a);
 
-  if ((st = need_inputs (c, n, 2, 3)) != SEG_OK || (st = need_act (c, n, 0)) != SEG_OK
+  if ((st = need_inputs (c, n, 2, 3)) != SEG_OK
+      || (st = need_act (c, n, 0)) != SEG_OK
       || (st = need_const (c, n, 1, "weight")) != SEG_OK
       || (st = need_const (c, n, 2, "bias")) != SEG_OK)
     return st;
@@ -165,17 +174,25 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
 
   a.stride[0] = a.stride[1] = a.dilation[0] = a.dilation[1] = 1;
   a.kernel[0] = a.kernel[1] = -1;
-  if ((st = onnx_get_int_list (c, n, "kernel_shape", 2, 1, SEG_MAX_DIM, a.kernel)) != SEG_OK
-      || (st = onnx_get_int_list (c, n, "strides", 2, 1, SEG_MAX_DIM, a.stride)) != SEG_OK
-      || (st = onnx_get_int_list (c, n, "dilations", 2, 1, SEG_MAX_DIM, a.dilation)) != SEG_OK
-      || (st = onnx_get_int_list (c, n, "pads", 4, 0, SEG_MAX_DIM, a.pads)) != SEG_OK)
+  if ((st = onnx_get_int_list (c, n, "kernel_shape", 2, 1, SEG_MAX_DIM,
+           a.kernel))
+          != SEG_OK
+      || (st = onnx_get_int_list (c, n, "strides", 2, 1, SEG_MAX_DIM, a.stride))
+          != SEG_OK
+      || (st = onnx_get_int_list (c, n, "dilations", 2, 1, SEG_MAX_DIM,
+              a.dilation))
+          != SEG_OK
+      || (st = onnx_get_int_list (c, n, "pads", 4, 0, SEG_MAX_DIM, a.pads))
+          != SEG_OK)
     return st;
   if (wt) {
     for (int i = 0; i < 2; i++) {
       if (a.kernel[i] >= 0 && a.kernel[i] != wt->dims[2 + i])
         return onnx_node_fail (c, n, SEG_ERR_FORMAT,
-            "attribute 'kernel_shape' = [%d, %d] does not match the weight's %lldx%lld",
-            a.kernel[0], a.kernel[1], (long long) wt->dims[2], (long long) wt->dims[3]);
+            "attribute 'kernel_shape' = [%d, %d] does not match the weight's "
+            "%lldx%lld",
+            a.kernel[0], a.kernel[1], (long long) wt->dims[2],
+            (long long) wt->dims[3]);
       a.kernel[i] = (int) wt->dims[2 + i];
     }
   } else if (a.kernel[0] < 0) {
@@ -197,7 +214,8 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
     else if (onnx_span_eq (ap, "VALID"))
       a.pad_mode = SEG_PAD_VALID;
     else
-      return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'auto_pad' = '%s' is not a padding mode",
+      return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+          "attribute 'auto_pad' = '%s' is not a padding mode",
           onnx_span_str (ap, nb, sizeof nb));
   }
 
@@ -207,28 +225,32 @@ conv_common (ctx *c, const onnx_node *n, seg_op op, seg_node **node)
   /* The grouped dim is O for Conv (OIHW) and I for ConvTranspose (IOHW):
    * dim 0 either way. */
   if (group < 1 || group > SEG_MAX_DIM || (wt && wt->dims[0] % group))
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'group' = %lld out of range",
-        (long long) group);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "attribute 'group' = %lld out of range", (long long) group);
   a.groups = (int) group;
 
   if (op == SEG_OP_CONV_TRANSPOSE) {
     int64_t tmp[SEG_MAX_INTS];
     int cnt;
-    if ((st = onnx_get_ints (c, n, "output_shape", tmp, SEG_MAX_INTS, &cnt)) != SEG_OK)
+    if ((st = onnx_get_ints (c, n, "output_shape", tmp, SEG_MAX_INTS, &cnt))
+        != SEG_OK)
       return st;
     if (cnt >= 0)
       return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
-          "attribute 'output_shape' is not supported; give pads and output_padding");
+          "attribute 'output_shape' is not supported; give pads and "
+          "output_padding");
     if ((st = onnx_get_int_list (c, n, "output_padding", 2, 0, SEG_MAX_DIM,
-             a.output_padding)) != SEG_OK)
+             a.output_padding))
+        != SEG_OK)
       return st;
     a.wlayout = SEG_WL_IOHW;
   } else {
     a.wlayout = SEG_WL_OIHW;
   }
 
-  if ((st = emit_range (c, n, op, 0, n->nin > 2 ? 3 : 2, SEG_DT_F32, KIND_ACT, 4,
-           -1, node)) != SEG_OK)
+  if ((st = emit_range (c, n, op, 0, n->nin > 2 ? 3 : 2, SEG_DT_F32, KIND_ACT,
+           4, -1, node))
+      != SEG_OK)
     return st;
   a.act = SEG_ACT_NONE;
   a.to = SEG_DT_F32;
@@ -257,10 +279,11 @@ nhwc_copy (ctx *c, const onnx_node *n, int v, int *copy)
   if (!src) {
     char nb[MAX_NAME + 1];
     return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
-        "constant '%s' is computed, so it cannot be rewritten to NHWC for broadcasting",
+        "constant '%s' is computed, so it cannot be rewritten to NHWC for "
+        "broadcasting",
         onnx_span_str (x->name, nb, sizeof nb));
   }
-  int64_t d[4] = { 1, 1, 1, 1 };
+  int64_t d[4] = {1, 1, 1, 1};
   for (int i = 0; i < src->rank; i++)
     d[4 - src->rank + i] = src->dims[i];
   int64_t N = d[0], C = d[1], H = d[2], W = d[3];
@@ -275,14 +298,15 @@ nhwc_copy (ctx *c, const onnx_node *n, int v, int *copy)
         for (int64_t iw = 0; iw < W; iw++)
           memcpy (dst + ((size_t) (((in * H + ih) * W + iw) * C + ic)) * es,
               s + ((size_t) (((in * C + ic) * H + ih) * W + iw)) * es, es);
-  int64_t dims[4] = { N, H, W, C };
+  int64_t dims[4] = {N, H, W, C};
   char name[MAX_NAME + 16];
   snprintf (name, sizeof name, "%s:nhwc", src->name);
   int t = -1;
-  seg_status st = onnx_add_tensor (c, name, src->dtype, 4, dims, dst, src->nbytes, &t);
+  seg_status st =
+      onnx_add_tensor (c, name, src->dtype, 4, dims, dst, src->nbytes, &t);
   if (st != SEG_OK)
     return st;
-  int nv = onnx_new_value (c, (span) { NULL, 0 }, t, KIND_CONST, 4);
+  int nv = onnx_new_value (c, (span){NULL, 0}, t, KIND_CONST, 4);
   if (nv < 0)
     return onnx_nomem (c);
   c->vals[nv].data = t;
@@ -310,16 +334,17 @@ map_binary (ctx *c, const onnx_node *n, seg_op op)
   seg_node *node;
   if ((st = need_inputs (c, n, 2, 2)) != SEG_OK)
     return st;
-  int vin[2] = { n->vin[0], n->vin[1] };
+  int vin[2] = {n->vin[0], n->vin[1]};
   value_kind k = join_kind (c, n, 0, 2);
 
   if (k != KIND_ACT) {
     int ra = onnx_val (c, vin[0])->rank, rb = onnx_val (c, vin[1])->rank;
-    int64_t la = onnx_val (c, vin[0])->len, lb = onnx_val (c, vin[1])->len, len = -1;
+    int64_t la = onnx_val (c, vin[0])->len, lb = onnx_val (c, vin[1])->len,
+            len = -1;
     if (ra <= 1 && rb <= 1 && la >= 0 && lb >= 0)
       len = la == 1 ? lb : lb == 1 ? la : la == lb ? la : -1;
-    return emit (c, n, op, 2, vin, val_dtype (c, vin[0]), k,
-        ra > rb ? ra : rb, len, &node);
+    return emit (c, n, op, 2, vin, val_dtype (c, vin[0]), k, ra > rb ? ra : rb,
+        len, &node);
   }
 
   /* One side is a rank-4 NHWC activation; make the other side agree. */
@@ -334,7 +359,8 @@ map_binary (ctx *c, const onnx_node *n, seg_op op)
       continue;
     if (o->kind == KIND_STATIC)
       return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
-          "combines an activation with the computed rank-%d value '%s'", o->rank, nb);
+          "combines an activation with the computed rank-%d value '%s'",
+          o->rank, nb);
     if (o->rank >= 3 && o->rank <= 4) {
       int copy = -1;
       if ((st = nhwc_copy (c, n, vin[side], &copy)) != SEG_OK)
@@ -346,14 +372,11 @@ map_binary (ctx *c, const onnx_node *n, seg_op op)
      * are not NHWC's: computing it would silently give wrong results. */
     return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
         "broadcasting the rank-%d constant '%s' over an NCHW activation is not "
-        "supported (use shape [C,1,1] or [1,C,1,1])", o->rank, nb);
+        "supported (use shape [C,1,1] or [1,C,1,1])",
+        o->rank, nb);
   }
   return emit (c, n, op, 2, vin, SEG_DT_F32, KIND_ACT, 4, -1, &node);
 }
-
-
-
-
 
 
 /* One-input ops that keep shape and kind. */
@@ -375,7 +398,6 @@ map_activation (ctx *c, const onnx_node *n, seg_op op)
   seg_node *node;
   return map_unary (c, n, op, &node);
 }
-
 
 
 static seg_status
@@ -420,11 +442,15 @@ scalar_of (ctx *c, const onnx_node *n, int i, float *out)
   const seg_tensor *t = val_data (c, n->vin[i]);
   onnx_span_str (n->in[i], nb, sizeof nb);
   if (!t)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "input '%s' must be a stored constant", nb);
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "input '%s' must be a stored constant", nb);
   if (seg_shape_elements (t->rank, t->dims) != 1)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "input '%s' must have one element", nb);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "input '%s' must have one element", nb);
   switch (t->dtype) {
-    case SEG_DT_F32: memcpy (out, t->data, sizeof *out); return SEG_OK;
+    case SEG_DT_F32:
+      memcpy (out, t->data, sizeof *out);
+      return SEG_OK;
     case SEG_DT_F64: {
       double d;
       memcpy (&d, t->data, sizeof d);
@@ -438,8 +464,9 @@ scalar_of (ctx *c, const onnx_node *n, int i, float *out)
       return SEG_OK;
     }
     default:
-      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "input '%s' has type %s, expected a float",
-          nb, seg_dtype_name (t->dtype));
+      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+          "input '%s' has type %s, expected a float", nb,
+          seg_dtype_name (t->dtype));
   }
 }
 
@@ -456,8 +483,9 @@ map_clip (ctx *c, const onnx_node *n, seg_op op)
   if (n->nin > 2 && n->vin[2] >= 0 && (st = scalar_of (c, n, 2, &hi)) != SEG_OK)
     return st;
   const value *x = onnx_val (c, n->vin[0]);
-  if ((st = emit_range (c, n, SEG_OP_CLIP, 0, 1, val_dtype (c, n->vin[0]), x->kind,
-           x->rank, x->len, &node)) != SEG_OK)
+  if ((st = emit_range (c, n, SEG_OP_CLIP, 0, 1, val_dtype (c, n->vin[0]),
+           x->kind, x->rank, x->len, &node))
+      != SEG_OK)
     return st;
   node->a.alpha = lo;
   node->a.beta = hi;
@@ -469,10 +497,11 @@ map_global_avg_pool (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
-  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_act (c, n, 0)) != SEG_OK)
+  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
+      || (st = need_act (c, n, 0)) != SEG_OK)
     return st;
-  return emit_range (c, n, SEG_OP_GLOBAL_AVG_POOL, 0, 1, SEG_DT_F32, KIND_ACT, 4, -1,
-      &node);
+  return emit_range (c, n, SEG_OP_GLOBAL_AVG_POOL, 0, 1, SEG_DT_F32, KIND_ACT,
+      4, -1, &node);
 }
 
 static seg_status
@@ -481,7 +510,8 @@ map_reduce_mean (ctx *c, const onnx_node *n, seg_op op)
   seg_status st;
   int64_t axes[SEG_MAX_INTS], keep;
   int cnt;
-  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_act (c, n, 0)) != SEG_OK
+  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
+      || (st = need_act (c, n, 0)) != SEG_OK
       || (st = onnx_get_ints (c, n, "axes", axes, SEG_MAX_INTS, &cnt)) != SEG_OK
       || (st = onnx_get_int (c, n, "keepdims", 1, &keep, NULL)) != SEG_OK)
     return st;
@@ -507,7 +537,8 @@ map_resize (ctx *c, const onnx_node *n, seg_op op)
   char nb[MAX_NAME + 1];
   seg_coord_mode coord = SEG_COORD_HALF_PIXEL;
 
-  if ((st = need_inputs (c, n, 1, 4)) != SEG_OK || (st = need_act (c, n, 0)) != SEG_OK)
+  if ((st = need_inputs (c, n, 1, 4)) != SEG_OK
+      || (st = need_act (c, n, 0)) != SEG_OK)
     return st;
   for (int i = 1; i < n->nin; i++) {
     if (n->vin[i] >= 0 && onnx_val (c, n->vin[i])->kind == KIND_ACT)
@@ -521,7 +552,8 @@ map_resize (ctx *c, const onnx_node *n, seg_op op)
     return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
         "attribute 'mode' = '%s'; segd resizes only with 'linear'",
         has ? onnx_span_str (s, nb, sizeof nb) : "nearest");
-  if ((st = onnx_get_string (c, n, "coordinate_transformation_mode", &s, &has)) != SEG_OK)
+  if ((st = onnx_get_string (c, n, "coordinate_transformation_mode", &s, &has))
+      != SEG_OK)
     return st;
   if (has) {
     if (onnx_span_eq (s, "half_pixel"))
@@ -537,8 +569,9 @@ map_resize (ctx *c, const onnx_node *n, seg_op op)
           "attribute 'coordinate_transformation_mode' = '%s' is not supported",
           onnx_span_str (s, nb, sizeof nb));
   }
-  if ((st = emit_range (c, n, SEG_OP_RESIZE, 0, n->nin, SEG_DT_F32, KIND_ACT, 4, -1,
-           &node)) != SEG_OK)
+  if ((st = emit_range (c, n, SEG_OP_RESIZE, 0, n->nin, SEG_DT_F32, KIND_ACT, 4,
+           -1, &node))
+      != SEG_OK)
     return st;
   node->a.coord = coord;
   node->a.nchw = true;
@@ -552,20 +585,24 @@ map_batchnorm (ctx *c, const onnx_node *n, seg_op op)
   seg_node *node;
   float eps;
   int64_t training;
-  static const char *const what[] = { "", "scale", "bias", "mean", "variance" };
+  static const char *const what[] = {"", "scale", "bias", "mean", "variance"};
 
-  if ((st = need_inputs (c, n, 5, 5)) != SEG_OK || (st = need_act (c, n, 0)) != SEG_OK)
+  if ((st = need_inputs (c, n, 5, 5)) != SEG_OK
+      || (st = need_act (c, n, 0)) != SEG_OK)
     return st;
   for (int i = 1; i < 5; i++)
     if ((st = need_const (c, n, i, what[i])) != SEG_OK)
       return st;
   if ((st = onnx_get_float (c, n, "epsilon", 1e-5f, &eps)) != SEG_OK
-      || (st = onnx_get_int (c, n, "training_mode", 0, &training, NULL)) != SEG_OK)
+      || (st = onnx_get_int (c, n, "training_mode", 0, &training, NULL))
+          != SEG_OK)
     return st;
   if (training)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "training_mode is not supported");
-  if ((st = emit_range (c, n, SEG_OP_BATCHNORM, 0, 5, SEG_DT_F32, KIND_ACT, 4, -1,
-           &node)) != SEG_OK)
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "training_mode is not supported");
+  if ((st = emit_range (c, n, SEG_OP_BATCHNORM, 0, 5, SEG_DT_F32, KIND_ACT, 4,
+           -1, &node))
+      != SEG_OK)
     return st;
   node->a.alpha = eps;
   return SEG_OK;
@@ -578,8 +615,8 @@ define_const (ctx *c, const onnx_node *n, seg_dtype dt, int rank,
 {
   char nb[MAX_NAME + 1];
   int t = -1, v;
-  seg_status st = onnx_add_tensor (c, onnx_span_str (n->out[0], nb, sizeof nb), dt, rank, dims,
-      data, nbytes, &t);
+  seg_status st = onnx_add_tensor (c, onnx_span_str (n->out[0], nb, sizeof nb),
+      dt, rank, dims, data, nbytes, &t);
   if (st != SEG_OK)
     return st;
   if ((v = onnx_define (c, n->out[0], t, KIND_CONST, rank)) < 0)
@@ -596,8 +633,14 @@ map_constant (ctx *c, const onnx_node *n, seg_op op)
   bool has;
   const char *which = NULL;
   static const char *const names[] = {
-    "value", "value_float", "value_floats", "value_int", "value_ints",
-    "sparse_value", "value_string", "value_strings",
+      "value",
+      "value_float",
+      "value_floats",
+      "value_int",
+      "value_ints",
+      "sparse_value",
+      "value_string",
+      "value_strings",
   };
   int found = 0, idx = -1;
 
@@ -615,10 +658,11 @@ map_constant (ctx *c, const onnx_node *n, seg_op op)
     }
   }
   if (found != 1)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "needs exactly one value attribute, has %d",
-        found);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "needs exactly one value attribute, has %d", found);
   if (idx >= 5)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "attribute '%s' is not supported", which);
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "attribute '%s' is not supported", which);
 
   if (idx == 0) {
     tensor_in t;
@@ -652,11 +696,13 @@ map_constant (ctx *c, const onnx_node *n, seg_op op)
   seg_pb_kind kind = is_f ? SEG_PB_KIND_FIXED32 : SEG_PB_KIND_VARINT;
   if ((st = onnx_attr_want (c, n, &a, is_f ? AT_FLOATS : AT_INTS)) != SEG_OK)
     return st;
-  if (seg_pb_repeated_count (a.msg.p, a.msg.n, field, kind, &cnt, &why) == SEG_PB_BAD)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s': %s", which, why);
+  if (seg_pb_repeated_count (a.msg.p, a.msg.n, field, kind, &cnt, &why)
+      == SEG_PB_BAD)
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s': %s", which,
+        why);
   if (cnt > SEG_MAX_DIM)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s' has %zu values, at most %d",
-        which, cnt, SEG_MAX_DIM);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "attribute '%s' has %zu values, at most %d", which, cnt, SEG_MAX_DIM);
   size_t es = is_f ? sizeof (float) : sizeof (int64_t);
   uint8_t *d = malloc (cnt ? cnt * es : 1);
   if (!d)
@@ -668,8 +714,9 @@ map_constant (ctx *c, const onnx_node *n, seg_op op)
     seg_pb_repeated_next (&it, &u, &why);
     onnx_store_elem (d, i, is_f ? SEG_DT_F32 : SEG_DT_I64, u);
   }
-  int64_t dims[1] = { (int64_t) cnt };
-  return define_const (c, n, is_f ? SEG_DT_F32 : SEG_DT_I64, 1, dims, d, cnt * es);
+  int64_t dims[1] = {(int64_t) cnt};
+  return define_const (c, n, is_f ? SEG_DT_F32 : SEG_DT_I64, 1, dims, d,
+      cnt * es);
 }
 
 static seg_status
@@ -688,12 +735,14 @@ map_shape (ctx *c, const onnx_node *n, seg_op op)
   int r = x->rank;
   bool nchw = x->kind == KIND_ACT;
   /* Output length, clamped as the spec does. */
-  int64_t s = start < 0 ? start + r : start, e = has_end ? (end < 0 ? end + r : end) : r;
+  int64_t s = start < 0 ? start + r : start,
+          e = has_end ? (end < 0 ? end + r : end) : r;
   s = s < 0 ? 0 : s > r ? r : s;
   e = e < 0 ? 0 : e > r ? r : e;
   value_kind k = x->kind == KIND_CONST ? KIND_CONST : KIND_STATIC;
   if ((st = emit_range (c, n, SEG_OP_SHAPE, 0, 1, SEG_DT_I64, k, 1,
-           e > s ? e - s : 0, &node)) != SEG_OK)
+           e > s ? e - s : 0, &node))
+      != SEG_OK)
     return st;
   node->a.start = start;
   node->a.end = end;
@@ -708,17 +757,20 @@ map_gather (ctx *c, const onnx_node *n, seg_op op)
   seg_status st;
   seg_node *node;
   int64_t axis;
-  if ((st = need_inputs (c, n, 2, 2)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK
+  if ((st = need_inputs (c, n, 2, 2)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK
       || (st = onnx_get_int (c, n, "axis", 0, &axis, NULL)) != SEG_OK)
     return st;
   const value *d = onnx_val (c, n->vin[0]), *idx = onnx_val (c, n->vin[1]);
   if (d->rank < 1 || axis < -d->rank || axis >= d->rank)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'axis' = %lld out of range for rank %d",
-        (long long) axis, d->rank);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "attribute 'axis' = %lld out of range for rank %d", (long long) axis,
+        d->rank);
   int rank = d->rank - 1 + idx->rank;
   int64_t len = d->rank == 1 && idx->rank == 1 ? idx->len : -1;
   if ((st = emit_range (c, n, SEG_OP_GATHER, 0, 2, val_dtype (c, n->vin[0]),
-           join_kind (c, n, 0, 2), rank, len, &node)) != SEG_OK)
+           join_kind (c, n, 0, 2), rank, len, &node))
+      != SEG_OK)
     return st;
   node->a.axis = axis;
   return SEG_OK;
@@ -729,7 +781,8 @@ map_slice (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
-  if ((st = need_inputs (c, n, 3, 5)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK)
+  if ((st = need_inputs (c, n, 3, 5)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK)
     return st;
   return emit_range (c, n, SEG_OP_SLICE, 0, n->nin, val_dtype (c, n->vin[0]),
       join_kind (c, n, 0, n->nin), onnx_val (c, n->vin[0])->rank, -1, &node);
@@ -755,14 +808,18 @@ map_concat (ctx *c, const onnx_node *n, seg_op op)
       return onnx_node_fail (c, n, SEG_ERR_FORMAT, "input %d is empty", i);
     const value *x = onnx_val (c, n->vin[i]);
     if (x->rank != rank)
-      return onnx_node_fail (c, n, SEG_ERR_FORMAT, "inputs have ranks %d and %d", rank, x->rank);
+      return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+          "inputs have ranks %d and %d", rank, x->rank);
     len = len >= 0 && x->len >= 0 ? len + x->len : -1;
   }
   if (rank < 1 || axis < -rank || axis >= rank)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'axis' = %lld out of range for rank %d",
-        (long long) axis, rank);
-  if ((st = emit_range (c, n, SEG_OP_CONCAT, 0, n->nin, val_dtype (c, n->vin[0]),
-           join_kind (c, n, 0, n->nin), rank, len, &node)) != SEG_OK)
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "attribute 'axis' = %lld out of range for rank %d", (long long) axis,
+        rank);
+  if ((st = emit_range (c, n, SEG_OP_CONCAT, 0, n->nin,
+           val_dtype (c, n->vin[0]), join_kind (c, n, 0, n->nin), rank, len,
+           &node))
+      != SEG_OK)
     return st;
   node->a.axis = axis;
   return SEG_OK;
@@ -777,13 +834,20 @@ map_concat (ctx *c, const onnx_node *n, seg_op op)
 static bool
 eval_cast (const seg_tensor *src, seg_dtype to, seg_value v[2])
 {
-  seg_node n = { .op = SEG_OP_CAST, .name = (char *) "Cast", .nin = 1,
-    .nout = 1, .in = { 0 }, .out = { 1 } };
+  seg_node n = {.op = SEG_OP_CAST,
+      .name = (char *) "Cast",
+      .nin = 1,
+      .nout = 1,
+      .in = {0},
+      .out = {1}};
   seg_err ignored;
   n.a.to = to;
   memset (v, 0, 2 * sizeof *v);
-  v[0] = (seg_value) { .kind = SEG_VAL_CONST, .dtype = src->dtype,
-    .rank = src->rank, .data = src->data, .nbytes = src->nbytes };
+  v[0] = (seg_value){.kind = SEG_VAL_CONST,
+      .dtype = src->dtype,
+      .rank = src->rank,
+      .data = src->data,
+      .nbytes = src->nbytes};
   memcpy (v[0].dims, src->dims, sizeof v[0].dims);
   return seg_op_vtable_get (SEG_OP_CAST)->eval (&n, v, &ignored) == SEG_OK;
 }
@@ -802,14 +866,25 @@ fold_cast (const seg_tensor *src, seg_dtype to, void **out, size_t *nbytes)
   if (count < 0 || count > MAX_FOLD_ELEMENTS)
     return false;
   double lo = 0, hi = 0;
-  bool ranged = true, from_int = src->dtype != SEG_DT_F32
-      && src->dtype != SEG_DT_F64 && src->dtype != SEG_DT_F16;
+  bool ranged = true,
+       from_int = src->dtype != SEG_DT_F32 && src->dtype != SEG_DT_F64
+      && src->dtype != SEG_DT_F16;
   switch (to) {
-    case SEG_DT_I64: lo = -9.2e18, hi = 9.2e18, ranged = !from_int; break;
-    case SEG_DT_I32: lo = INT32_MIN, hi = INT32_MAX; break;
-    case SEG_DT_I8: lo = INT8_MIN, hi = INT8_MAX; break;
-    case SEG_DT_U8: lo = 0, hi = UINT8_MAX; break;
-    default: ranged = false; break;
+    case SEG_DT_I64:
+      lo = -9.2e18, hi = 9.2e18, ranged = !from_int;
+      break;
+    case SEG_DT_I32:
+      lo = INT32_MIN, hi = INT32_MAX;
+      break;
+    case SEG_DT_I8:
+      lo = INT8_MIN, hi = INT8_MAX;
+      break;
+    case SEG_DT_U8:
+      lo = 0, hi = UINT8_MAX;
+      break;
+    default:
+      ranged = false;
+      break;
   }
   seg_value v[2];
   if (ranged) {
@@ -838,14 +913,16 @@ map_cast (ctx *c, const onnx_node *n, seg_op op)
   int64_t to;
   bool has;
   seg_dtype dt;
-  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK
+  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK
       || (st = onnx_get_int (c, n, "to", 0, &to, &has)) != SEG_OK)
     return st;
   if (!has)
     return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'to' is missing");
   if (!onnx_map_dtype (to, &dt))
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "attribute 'to' = %lld (%s) is not supported",
-        (long long) to, onnx_dtype_name (to));
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "attribute 'to' = %lld (%s) is not supported", (long long) to,
+        onnx_dtype_name (to));
   const value *x = onnx_val (c, n->vin[0]);
   const seg_tensor *src = val_data (c, n->vin[0]);
   void *folded;
@@ -857,8 +934,11 @@ map_cast (ctx *c, const onnx_node *n, seg_op op)
   }
   /* f16 weights cast up to f32: the form the passes fold at load. */
   seg_op emitted = src && src->dtype == SEG_DT_F16 && dt == SEG_DT_F32
-      ? SEG_OP_DEQUANTIZE : op;
-  if ((st = emit_range (c, n, emitted, 0, 1, dt, x->kind, x->rank, x->len, &node)) != SEG_OK)
+      ? SEG_OP_DEQUANTIZE
+      : op;
+  if ((st = emit_range (c, n, emitted, 0, 1, dt, x->kind, x->rank, x->len,
+           &node))
+      != SEG_OK)
     return st;
   node->a.to = dt;
   return SEG_OK;
@@ -867,18 +947,19 @@ map_cast (ctx *c, const onnx_node *n, seg_op op)
 /* Unsqueeze/Squeeze axes: an attribute before opset 13, a stored input
  * from 13 on. Returns how many axes there are. */
 static seg_status
-squeeze_axes (ctx *c, const onnx_node *n, int64_t *ints, int *nints,
-    int *naxes)
+squeeze_axes (ctx *c, const onnx_node *n, int64_t *ints, int *nints, int *naxes)
 {
   seg_status st;
   *nints = 0;
   if (c->opset < 13) {
     int cnt;
     if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
-        || (st = onnx_get_ints (c, n, "axes", ints, SEG_MAX_INTS, &cnt)) != SEG_OK)
+        || (st = onnx_get_ints (c, n, "axes", ints, SEG_MAX_INTS, &cnt))
+            != SEG_OK)
       return st;
     if (cnt < 0)
-      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "attribute 'axes' is missing");
+      return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+          "attribute 'axes' is missing");
     *nints = cnt;
     *naxes = cnt;
     return SEG_OK;
@@ -887,10 +968,11 @@ squeeze_axes (ctx *c, const onnx_node *n, int64_t *ints, int *nints,
     return st;
   const seg_tensor *t = n->nin > 1 ? val_data (c, n->vin[1]) : NULL;
   if (!t)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "input 'axes' must be a stored constant");
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "input 'axes' must be a stored constant");
   if (t->rank != 1 || t->dims[0] > SEG_MAX_RANK)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "input 'axes' must be 1-D with at most %d values",
-        SEG_MAX_RANK);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "input 'axes' must be 1-D with at most %d values", SEG_MAX_RANK);
   *naxes = (int) t->dims[0];
   return SEG_OK;
 }
@@ -908,18 +990,18 @@ map_squeeze_like (ctx *c, const onnx_node *n, seg_op op)
   int r = onnx_val (c, n->vin[0])->rank;
   int rank = op == SEG_OP_UNSQUEEZE ? r + naxes : r - naxes;
   if (rank < 0 || rank > SEG_MAX_RANK)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "output rank %d out of range", rank);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "output rank %d out of range",
+        rank);
   int nin = c->opset < 13 ? 1 : 2;
   if ((st = emit_range (c, n, op, 0, nin, val_dtype (c, n->vin[0]),
-           join_kind (c, n, 0, nin), rank, rank == 1 && r == 0 ? 1 : onnx_val (c, n->vin[0])->len,
-           &node)) != SEG_OK)
+           join_kind (c, n, 0, nin), rank,
+           rank == 1 && r == 0 ? 1 : onnx_val (c, n->vin[0])->len, &node))
+      != SEG_OK)
     return st;
   memcpy (node->a.ints, ints, (size_t) nints * sizeof ints[0]);
   node->a.nints = nints;
   return SEG_OK;
 }
-
-
 
 
 /* The length of a 1-D shape input, which is the rank of what it shapes. */
@@ -930,13 +1012,15 @@ shape_input_len (ctx *c, const onnx_node *n, int i, int *rank)
   char nb[MAX_NAME + 1];
   onnx_span_str (n->in[i], nb, sizeof nb);
   if (s->rank != 1)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "input '%s' has rank %d, expected 1", nb, s->rank);
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+        "input '%s' has rank %d, expected 1", nb, s->rank);
   if (s->len < 0)
     return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
         "the length of input '%s' is not known at load", nb);
   if (s->len > SEG_MAX_RANK)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "output rank %lld, at most %d supported",
-        (long long) s->len, SEG_MAX_RANK);
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "output rank %lld, at most %d supported", (long long) s->len,
+        SEG_MAX_RANK);
   *rank = (int) s->len;
   return SEG_OK;
 }
@@ -948,12 +1032,14 @@ map_reshape (ctx *c, const onnx_node *n, seg_op op)
   seg_node *node;
   int64_t allowzero;
   int rank;
-  if ((st = need_inputs (c, n, 2, 2)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK
+  if ((st = need_inputs (c, n, 2, 2)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK
       || (st = onnx_get_int (c, n, "allowzero", 0, &allowzero, NULL)) != SEG_OK
       || (st = shape_input_len (c, n, 1, &rank)) != SEG_OK)
     return st;
   if (allowzero)
-    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "attribute 'allowzero' = 1 is not supported");
+    return onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED,
+        "attribute 'allowzero' = 1 is not supported");
   return emit_range (c, n, SEG_OP_RESHAPE, 0, 2, val_dtype (c, n->vin[0]),
       join_kind (c, n, 0, 2), rank, -1, &node);
 }
@@ -963,11 +1049,11 @@ map_rounding (ctx *c, const onnx_node *n, seg_op op)
 {
   seg_status st;
   seg_node *node;
-  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK)
+  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK)
     return st;
   return map_unary (c, n, op, &node);
 }
-
 
 
 static seg_status
@@ -981,7 +1067,8 @@ map_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
   seg_dtype dt = SEG_DT_F32;
   float fill = 0;
 
-  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK || (st = need_no_act (c, n)) != SEG_OK
+  if ((st = need_inputs (c, n, 1, 1)) != SEG_OK
+      || (st = need_no_act (c, n)) != SEG_OK
       || (st = shape_input_len (c, n, 0, &rank)) != SEG_OK
       || (st = onnx_find_attr (c, n, "value", &a, &has)) != SEG_OK)
     return st;
@@ -995,11 +1082,14 @@ map_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
       return st;
     if (t.nbytes != seg_dtype_size (t.dtype)) {
       free (t.data);
-      return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute 'value' must have one element");
+      return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+          "attribute 'value' must have one element");
     }
     dt = t.dtype;
     switch (dt) {
-      case SEG_DT_F32: memcpy (&fill, t.data, 4); break;
+      case SEG_DT_F32:
+        memcpy (&fill, t.data, 4);
+        break;
       case SEG_DT_F16: {
         uint16_t h;
         memcpy (&h, t.data, 2);
@@ -1024,52 +1114,59 @@ map_constant_of_shape (ctx *c, const onnx_node *n, seg_op op)
         fill = (float) i;
         break;
       }
-      case SEG_DT_I8: fill = (float) (int8_t) *(uint8_t *) t.data; break;
-      case SEG_DT_U8: case SEG_DT_BOOL: fill = (float) *(uint8_t *) t.data; break;
+      case SEG_DT_I8:
+        fill = (float) (int8_t) * (uint8_t *) t.data;
+        break;
+      case SEG_DT_U8:
+      case SEG_DT_BOOL:
+        fill = (float) *(uint8_t *) t.data;
+        break;
     }
     free (t.data);
   }
-  if ((st = emit_range (c, n, SEG_OP_CONSTANT_OF_SHAPE, 0, 1, dt, join_kind (c, n, 0, 1),
-           rank, -1, &node)) != SEG_OK)
+  if ((st = emit_range (c, n, SEG_OP_CONSTANT_OF_SHAPE, 0, 1, dt,
+           join_kind (c, n, 0, 1), rank, -1, &node))
+      != SEG_OK)
     return st;
   node->a.to = dt;
   node->a.value = fill;
   return SEG_OK;
 }
 
-static const struct {
+static const struct
+{
   const char *name;
   map_fn fn;
   seg_op op; /* what fn emits (Constant emits no node) */
 } op_table[] = {
-  { "Conv", map_conv, SEG_OP_CONV },
-  { "ConvTranspose", map_conv, SEG_OP_CONV_TRANSPOSE },
-  { "Add", map_binary, SEG_OP_ADD },
-  { "Sub", map_binary, SEG_OP_SUB },
-  { "Mul", map_binary, SEG_OP_MUL },
-  { "Div", map_binary, SEG_OP_DIV },
-  { "Relu", map_activation, SEG_OP_RELU },
-  { "Clip", map_clip, SEG_OP_CLIP },
-  { "HardSigmoid", map_hardsigmoid, SEG_OP_HARDSIGMOID },
-  { "HardSwish", map_activation, SEG_OP_HARDSWISH },
-  { "Sigmoid", map_activation, SEG_OP_SIGMOID },
-  { "GlobalAveragePool", map_global_avg_pool, SEG_OP_GLOBAL_AVG_POOL },
-  { "ReduceMean", map_reduce_mean, SEG_OP_GLOBAL_AVG_POOL },
-  { "Resize", map_resize, SEG_OP_RESIZE },
-  { "BatchNormalization", map_batchnorm, SEG_OP_BATCHNORM },
-  { "Identity", map_identity, SEG_OP_IDENTITY },
-  { "Constant", map_constant, SEG_OP_IDENTITY },
-  { "Shape", map_shape, SEG_OP_SHAPE },
-  { "Gather", map_gather, SEG_OP_GATHER },
-  { "Slice", map_slice, SEG_OP_SLICE },
-  { "Concat", map_concat, SEG_OP_CONCAT },
-  { "Cast", map_cast, SEG_OP_CAST },
-  { "Unsqueeze", map_squeeze_like, SEG_OP_UNSQUEEZE },
-  { "Squeeze", map_squeeze_like, SEG_OP_SQUEEZE },
-  { "Reshape", map_reshape, SEG_OP_RESHAPE },
-  { "Floor", map_rounding, SEG_OP_FLOOR },
-  { "Ceil", map_rounding, SEG_OP_CEIL },
-  { "ConstantOfShape", map_constant_of_shape, SEG_OP_CONSTANT_OF_SHAPE },
+    {"Conv", map_conv, SEG_OP_CONV},
+    {"ConvTranspose", map_conv, SEG_OP_CONV_TRANSPOSE},
+    {"Add", map_binary, SEG_OP_ADD},
+    {"Sub", map_binary, SEG_OP_SUB},
+    {"Mul", map_binary, SEG_OP_MUL},
+    {"Div", map_binary, SEG_OP_DIV},
+    {"Relu", map_activation, SEG_OP_RELU},
+    {"Clip", map_clip, SEG_OP_CLIP},
+    {"HardSigmoid", map_hardsigmoid, SEG_OP_HARDSIGMOID},
+    {"HardSwish", map_activation, SEG_OP_HARDSWISH},
+    {"Sigmoid", map_activation, SEG_OP_SIGMOID},
+    {"GlobalAveragePool", map_global_avg_pool, SEG_OP_GLOBAL_AVG_POOL},
+    {"ReduceMean", map_reduce_mean, SEG_OP_GLOBAL_AVG_POOL},
+    {"Resize", map_resize, SEG_OP_RESIZE},
+    {"BatchNormalization", map_batchnorm, SEG_OP_BATCHNORM},
+    {"Identity", map_identity, SEG_OP_IDENTITY},
+    {"Constant", map_constant, SEG_OP_IDENTITY},
+    {"Shape", map_shape, SEG_OP_SHAPE},
+    {"Gather", map_gather, SEG_OP_GATHER},
+    {"Slice", map_slice, SEG_OP_SLICE},
+    {"Concat", map_concat, SEG_OP_CONCAT},
+    {"Cast", map_cast, SEG_OP_CAST},
+    {"Unsqueeze", map_squeeze_like, SEG_OP_UNSQUEEZE},
+    {"Squeeze", map_squeeze_like, SEG_OP_SQUEEZE},
+    {"Reshape", map_reshape, SEG_OP_RESHAPE},
+    {"Floor", map_rounding, SEG_OP_FLOOR},
+    {"Ceil", map_rounding, SEG_OP_CEIL},
+    {"ConstantOfShape", map_constant_of_shape, SEG_OP_CONSTANT_OF_SHAPE},
 };
 
 seg_status
@@ -1087,8 +1184,8 @@ onnx_import_node (ctx *c, span msg, int index)
     goto out;
   if (n->domain.n && !onnx_span_eq (n->domain, "ai.onnx")) {
     st = onnx_fail (c, SEG_ERR_UNSUPPORTED,
-        "node '%s' uses op '%s' from domain '%s' which segd does not run", n->name,
-        n->op, onnx_span_str (n->domain, nb, sizeof nb));
+        "node '%s' uses op '%s' from domain '%s' which segd does not run",
+        n->name, n->op, onnx_span_str (n->domain, nb, sizeof nb));
     goto out;
   }
   for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
@@ -1098,12 +1195,13 @@ onnx_import_node (ctx *c, span msg, int index)
     }
   }
   if (!fn) {
-    st = onnx_fail (c, SEG_ERR_UNSUPPORTED, "node '%s' uses op '%s' which segd does not run",
-        n->name, n->op);
+    st = onnx_fail (c, SEG_ERR_UNSUPPORTED,
+        "node '%s' uses op '%s' which segd does not run", n->name, n->op);
     goto out;
   }
   if (n->nin > SEG_MAX_IO) {
-    st = onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "has more than %d inputs", SEG_MAX_IO);
+    st = onnx_node_fail (c, n, SEG_ERR_UNSUPPORTED, "has more than %d inputs",
+        SEG_MAX_IO);
     goto out;
   }
   for (int i = 0; i < n->nin; i++) {
@@ -1115,7 +1213,8 @@ onnx_import_node (ctx *c, span msg, int index)
     if (n->vin[i] < 0) {
       st = onnx_node_fail (c, n, SEG_ERR_FORMAT,
           "input '%s' is not an initializer, a graph input or the output of an "
-          "earlier node", onnx_span_str (n->in[i], nb, sizeof nb));
+          "earlier node",
+          onnx_span_str (n->in[i], nb, sizeof nb));
       goto out;
     }
   }

@@ -19,22 +19,53 @@ bool
 onnx_map_dtype (int64_t onnx, seg_dtype *dt)
 {
   switch (onnx) {
-    case DT_FLOAT: *dt = SEG_DT_F32; return true;
-    case DT_FLOAT16: *dt = SEG_DT_F16; return true;
-    case DT_DOUBLE: *dt = SEG_DT_F64; return true;
-    case DT_INT64: *dt = SEG_DT_I64; return true;
-    case DT_INT32: *dt = SEG_DT_I32; return true;
-    case DT_INT8: *dt = SEG_DT_I8; return true;
-    case DT_UINT8: *dt = SEG_DT_U8; return true;
-    case DT_BOOL: *dt = SEG_DT_BOOL; return true;
-    default: return false;
+    case DT_FLOAT:
+      *dt = SEG_DT_F32;
+      return true;
+    case DT_FLOAT16:
+      *dt = SEG_DT_F16;
+      return true;
+    case DT_DOUBLE:
+      *dt = SEG_DT_F64;
+      return true;
+    case DT_INT64:
+      *dt = SEG_DT_I64;
+      return true;
+    case DT_INT32:
+      *dt = SEG_DT_I32;
+      return true;
+    case DT_INT8:
+      *dt = SEG_DT_I8;
+      return true;
+    case DT_UINT8:
+      *dt = SEG_DT_U8;
+      return true;
+    case DT_BOOL:
+      *dt = SEG_DT_BOOL;
+      return true;
+    default:
+      return false;
   }
 }
 
 static const char *const onnx_dtype_names[] = {
-  "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64",
-  "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64",
-  "COMPLEX128", "BFLOAT16",
+    "UNDEFINED",
+    "FLOAT",
+    "UINT8",
+    "INT8",
+    "UINT16",
+    "INT16",
+    "INT32",
+    "INT64",
+    "STRING",
+    "BOOL",
+    "FLOAT16",
+    "DOUBLE",
+    "UINT32",
+    "UINT64",
+    "COMPLEX64",
+    "COMPLEX128",
+    "BFLOAT16",
 };
 
 const char *
@@ -49,12 +80,18 @@ static bool
 int32_data_fits (seg_dtype dt, int64_t v)
 {
   switch (dt) {
-    case SEG_DT_I32: return v >= INT32_MIN && v <= INT32_MAX;
-    case SEG_DT_I8: return v >= INT8_MIN && v <= INT8_MAX;
-    case SEG_DT_U8: return v >= 0 && v <= UINT8_MAX;
-    case SEG_DT_BOOL: return v == 0 || v == 1;
-    case SEG_DT_F16: return v >= 0 && v <= UINT16_MAX;
-    default: return false;
+    case SEG_DT_I32:
+      return v >= INT32_MIN && v <= INT32_MAX;
+    case SEG_DT_I8:
+      return v >= INT8_MIN && v <= INT8_MAX;
+    case SEG_DT_U8:
+      return v >= 0 && v <= UINT8_MAX;
+    case SEG_DT_BOOL:
+      return v == 0 || v == 1;
+    case SEG_DT_F16:
+      return v >= 0 && v <= UINT16_MAX;
+    default:
+      return false;
   }
 }
 
@@ -62,12 +99,14 @@ void
 onnx_store_elem (void *dst, size_t i, seg_dtype dt, uint64_t v)
 {
   switch (dt) {
-    case SEG_DT_F32: case SEG_DT_I32: {
+    case SEG_DT_F32:
+    case SEG_DT_I32: {
       uint32_t x = (uint32_t) v;
       memcpy ((uint8_t *) dst + i * 4, &x, 4);
       break;
     }
-    case SEG_DT_F64: case SEG_DT_I64:
+    case SEG_DT_F64:
+    case SEG_DT_I64:
       memcpy ((uint8_t *) dst + i * 8, &v, 8);
       break;
     case SEG_DT_F16: {
@@ -75,7 +114,9 @@ onnx_store_elem (void *dst, size_t i, seg_dtype dt, uint64_t v)
       memcpy ((uint8_t *) dst + i * 2, &x, 2);
       break;
     }
-    case SEG_DT_U8: case SEG_DT_I8: case SEG_DT_BOOL:
+    case SEG_DT_U8:
+    case SEG_DT_I8:
+    case SEG_DT_BOOL:
       ((uint8_t *) dst)[i] = (uint8_t) v;
       break;
   }
@@ -101,16 +142,24 @@ typed_field (seg_dtype dt, uint32_t *number, seg_pb_kind *kind,
 {
   switch (dt) {
     case SEG_DT_F32:
-      *number = TENSOR_FLOAT_DATA; *kind = SEG_PB_KIND_FIXED32; *name = "float_data";
+      *number = TENSOR_FLOAT_DATA;
+      *kind = SEG_PB_KIND_FIXED32;
+      *name = "float_data";
       return;
     case SEG_DT_F64:
-      *number = TENSOR_DOUBLE_DATA; *kind = SEG_PB_KIND_FIXED64; *name = "double_data";
+      *number = TENSOR_DOUBLE_DATA;
+      *kind = SEG_PB_KIND_FIXED64;
+      *name = "double_data";
       return;
     case SEG_DT_I64:
-      *number = TENSOR_INT64_DATA; *kind = SEG_PB_KIND_VARINT; *name = "int64_data";
+      *number = TENSOR_INT64_DATA;
+      *kind = SEG_PB_KIND_VARINT;
+      *name = "int64_data";
       return;
     default:
-      *number = TENSOR_INT32_DATA; *kind = SEG_PB_KIND_VARINT; *name = "int32_data";
+      *number = TENSOR_INT32_DATA;
+      *kind = SEG_PB_KIND_VARINT;
+      *name = "int32_data";
       return;
   }
 }
@@ -139,7 +188,7 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
   const char *why = NULL;
   int64_t onnx_dt = 0;
   bool has_raw = false, has_dt = false, external = false;
-  span raw = { NULL, 0 };
+  span raw = {NULL, 0};
   char label[MAX_NAME + 64];
   seg_status st;
 
@@ -150,7 +199,7 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
       case TENSOR_NAME:
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, where, "name", &f, SEG_PB_LEN);
-        t->name = (span) { f.data, f.size };
+        t->name = (span){f.data, f.size};
         if ((st = onnx_check_name (c, t->name, where, "name")) != SEG_OK)
           return st;
         break;
@@ -163,7 +212,7 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
       case TENSOR_RAW_DATA:
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, where, "raw_data", &f, SEG_PB_LEN);
-        raw = (span) { f.data, f.size };
+        raw = (span){f.data, f.size};
         has_raw = true;
         break;
       case TENSOR_DATA_LOCATION:
@@ -186,14 +235,16 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
 
   if (t->name.n) {
     char nb[MAX_NAME + 1];
-    snprintf (label, sizeof label, "tensor '%s'", onnx_span_str (t->name, nb, sizeof nb));
+    snprintf (label, sizeof label, "tensor '%s'",
+        onnx_span_str (t->name, nb, sizeof nb));
   } else {
     snprintf (label, sizeof label, "%s", where);
   }
   if (external)
     return onnx_fail (c, SEG_ERR_UNSUPPORTED,
         "%s: data is stored outside the file (external_data/data_location); "
-        "segd reads only self-contained models", label);
+        "segd reads only self-contained models",
+        label);
   if (!has_dt)
     return onnx_fail (c, SEG_ERR_FORMAT, "%s: data_type is missing", label);
   if (!onnx_map_dtype (onnx_dt, &t->dtype))
@@ -205,38 +256,43 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
   uint64_t u;
   size_t ndims;
   if (seg_pb_repeated_count (msg.p, msg.n, TENSOR_DIMS, SEG_PB_KIND_VARINT,
-          &ndims, &why) == SEG_PB_BAD)
+          &ndims, &why)
+      == SEG_PB_BAD)
     return onnx_fail (c, SEG_ERR_FORMAT, "%s: dims: %s", label, why);
   if (ndims > SEG_MAX_RANK)
-    return onnx_fail (c, SEG_ERR_UNSUPPORTED, "%s: dims has rank %zu, at most %d supported",
-        label, ndims, SEG_MAX_RANK);
+    return onnx_fail (c, SEG_ERR_UNSUPPORTED,
+        "%s: dims has rank %zu, at most %d supported", label, ndims,
+        SEG_MAX_RANK);
   t->rank = (int) ndims;
   seg_pb_repeated_init (&it, msg.p, msg.n, TENSOR_DIMS, SEG_PB_KIND_VARINT);
   for (int i = 0; i < t->rank; i++) {
     seg_pb_repeated_next (&it, &u, &why);
     int64_t d = (int64_t) u;
     if (d < 0 || d > SEG_MAX_DIM)
-      return onnx_fail (c, SEG_ERR_FORMAT, "%s: dims[%d] = %lld out of range (0..%d)",
-          label, i, (long long) d, SEG_MAX_DIM);
+      return onnx_fail (c, SEG_ERR_FORMAT,
+          "%s: dims[%d] = %lld out of range (0..%d)", label, i, (long long) d,
+          SEG_MAX_DIM);
     t->dims[i] = d;
   }
   int64_t count = seg_shape_elements (t->rank, t->dims);
   if (count < 0)
-    return onnx_fail (c, SEG_ERR_FORMAT, "%s: dims describe more than %lld elements",
-        label, (long long) SEG_MAX_ELEMENTS);
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "%s: dims describe more than %lld elements", label,
+        (long long) SEG_MAX_ELEMENTS);
   size_t es = seg_dtype_size (t->dtype);
 
   /* Exactly one place holds the values, and it holds exactly `count`. */
-  static const struct {
+  static const struct
+  {
     uint32_t number;
     seg_pb_kind kind;
     const char *name;
   } typed[] = {
-    { TENSOR_FLOAT_DATA, SEG_PB_KIND_FIXED32, "float_data" },
-    { TENSOR_INT32_DATA, SEG_PB_KIND_VARINT, "int32_data" },
-    { TENSOR_INT64_DATA, SEG_PB_KIND_VARINT, "int64_data" },
-    { TENSOR_DOUBLE_DATA, SEG_PB_KIND_FIXED64, "double_data" },
-    { TENSOR_UINT64_DATA, SEG_PB_KIND_VARINT, "uint64_data" },
+      {TENSOR_FLOAT_DATA, SEG_PB_KIND_FIXED32, "float_data"},
+      {TENSOR_INT32_DATA, SEG_PB_KIND_VARINT, "int32_data"},
+      {TENSOR_INT64_DATA, SEG_PB_KIND_VARINT, "int64_data"},
+      {TENSOR_DOUBLE_DATA, SEG_PB_KIND_FIXED64, "double_data"},
+      {TENSOR_UINT64_DATA, SEG_PB_KIND_VARINT, "uint64_data"},
   };
   uint32_t want_field;
   seg_pb_kind want_kind;
@@ -245,21 +301,24 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
   typed_field (t->dtype, &want_field, &want_kind, &want_name);
   for (size_t k = 0; k < sizeof typed / sizeof typed[0]; k++) {
     size_t n;
-    if (seg_pb_repeated_count (msg.p, msg.n, typed[k].number, typed[k].kind,
-            &n, &why) == SEG_PB_BAD)
-      return onnx_fail (c, SEG_ERR_FORMAT, "%s: %s: %s", label, typed[k].name, why);
+    if (seg_pb_repeated_count (msg.p, msg.n, typed[k].number, typed[k].kind, &n,
+            &why)
+        == SEG_PB_BAD)
+      return onnx_fail (c, SEG_ERR_FORMAT, "%s: %s: %s", label, typed[k].name,
+          why);
     if (typed[k].number == want_field && !has_raw) {
       want_count = n;
       continue;
     }
     if (n)
-      return onnx_fail (c, SEG_ERR_FORMAT, "%s: has %s, which a %s tensor%s cannot use",
-          label, typed[k].name, onnx_dtype_name (onnx_dt),
-          has_raw ? " with raw_data" : "");
+      return onnx_fail (c, SEG_ERR_FORMAT,
+          "%s: has %s, which a %s tensor%s cannot use", label, typed[k].name,
+          onnx_dtype_name (onnx_dt), has_raw ? " with raw_data" : "");
   }
   if (has_field (msg, TENSOR_STRING_DATA))
-    return onnx_fail (c, SEG_ERR_FORMAT, "%s: has string_data, which a %s tensor cannot use",
-        label, onnx_dtype_name (onnx_dt));
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "%s: has string_data, which a %s tensor cannot use", label,
+        onnx_dtype_name (onnx_dt));
   if (has_raw) {
     if (raw.n != (size_t) count * es)
       return onnx_fail (c, SEG_ERR_FORMAT,
@@ -282,11 +341,13 @@ onnx_read_tensor (ctx *c, span msg, const char *where, tensor_in *t)
   seg_pb_repeated_init (&it, msg.p, msg.n, want_field, want_kind);
   for (int64_t i = 0; i < count; i++) {
     seg_pb_repeated_next (&it, &u, &why);
-    if (want_field == TENSOR_INT32_DATA && !int32_data_fits (t->dtype, (int64_t) u)) {
+    if (want_field == TENSOR_INT32_DATA
+        && !int32_data_fits (t->dtype, (int64_t) u)) {
       free (t->data);
       t->data = NULL;
-      return onnx_fail (c, SEG_ERR_FORMAT, "%s: int32_data[%lld] = %lld out of range for %s",
-          label, (long long) i, (long long) (int64_t) u, onnx_dtype_name (onnx_dt));
+      return onnx_fail (c, SEG_ERR_FORMAT,
+          "%s: int32_data[%lld] = %lld out of range for %s", label,
+          (long long) i, (long long) (int64_t) u, onnx_dtype_name (onnx_dt));
     }
     onnx_store_elem (t->data, (size_t) i, t->dtype, u);
   }
@@ -313,8 +374,9 @@ read_dim (ctx *c, span msg, const char *where, int i, int64_t *d)
         return onnx_bad_wire (c, w, "dim_value", &f, SEG_PB_VARINT);
       int64_t v = (int64_t) f.u64;
       if (v < 0 || v > SEG_MAX_DIM)
-        return onnx_fail (c, SEG_ERR_FORMAT, "%s.dim_value = %lld out of range (0..%d)",
-            w, (long long) v, SEG_MAX_DIM);
+        return onnx_fail (c, SEG_ERR_FORMAT,
+            "%s.dim_value = %lld out of range (0..%d)", w, (long long) v,
+            SEG_MAX_DIM);
       *d = v;
     } else if (f.number == DIM_PARAM) {
       if (f.wire != SEG_PB_LEN)
@@ -332,7 +394,7 @@ onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi)
   seg_pb_field f;
   seg_pb_result res;
   const char *why = NULL;
-  span type = { NULL, 0 }, tensor_type = { NULL, 0 }, shape = { NULL, 0 };
+  span type = {NULL, 0}, tensor_type = {NULL, 0}, shape = {NULL, 0};
   bool has_type = false, has_tt = false, has_shape = false;
   char w[256];
   seg_status st;
@@ -344,13 +406,13 @@ onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi)
     if (f.number == VALUE_INFO_NAME) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, where, "name", &f, SEG_PB_LEN);
-      vi->name = (span) { f.data, f.size };
+      vi->name = (span){f.data, f.size};
       if ((st = onnx_check_name (c, vi->name, where, "name")) != SEG_OK)
         return st;
     } else if (f.number == VALUE_INFO_TYPE) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, where, "type", &f, SEG_PB_LEN);
-      type = (span) { f.data, f.size };
+      type = (span){f.data, f.size};
       has_type = true;
     }
   }
@@ -368,16 +430,18 @@ onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi)
     if (f.number == TYPE_TENSOR) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, w, "tensor_type", &f, SEG_PB_LEN);
-      tensor_type = (span) { f.data, f.size };
+      tensor_type = (span){f.data, f.size};
       has_tt = true;
-    } else if (f.number == 4 || f.number == 5 || f.number == 8 || f.number == 9) {
+    } else if (f.number == 4 || f.number == 5 || f.number == 8
+        || f.number == 9) {
       other = true; /* sequence, map, sparse tensor, optional */
     }
   }
   if (res == SEG_PB_BAD)
     return onnx_bad_pb (c, w, why);
   if (other && !has_tt)
-    return onnx_fail (c, SEG_ERR_UNSUPPORTED, "%s: only dense tensors are supported", w);
+    return onnx_fail (c, SEG_ERR_UNSUPPORTED,
+        "%s: only dense tensors are supported", w);
   if (!has_tt)
     return SEG_OK;
 
@@ -391,7 +455,7 @@ onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi)
     } else if (f.number == TYPE_TENSOR_SHAPE) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, w, "shape", &f, SEG_PB_LEN);
-      shape = (span) { f.data, f.size };
+      shape = (span){f.data, f.size};
       has_shape = true;
     }
   }
@@ -409,9 +473,11 @@ onnx_read_value_info (ctx *c, span msg, const char *where, value_info *vi)
     if (f.wire != SEG_PB_LEN)
       return onnx_bad_wire (c, w, "dim", &f, SEG_PB_LEN);
     if (rank == SEG_MAX_RANK)
-      return onnx_fail (c, SEG_ERR_UNSUPPORTED, "%s.dim: more than %d dims", w, SEG_MAX_RANK);
-    if ((st = read_dim (c, (span) { f.data, f.size }, where, rank,
-             &vi->dims[rank])) != SEG_OK)
+      return onnx_fail (c, SEG_ERR_UNSUPPORTED, "%s.dim: more than %d dims", w,
+          SEG_MAX_RANK);
+    if ((st = read_dim (c, (span){f.data, f.size}, where, rank,
+             &vi->dims[rank]))
+        != SEG_OK)
       return st;
     rank++;
   }
@@ -442,7 +508,7 @@ read_attr (ctx *c, const onnx_node *n, int index, span msg, onnx_attr *a)
       case ATTR_NAME:
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, w, "name", &f, SEG_PB_LEN);
-        a->name = (span) { f.data, f.size };
+        a->name = (span){f.data, f.size};
         if ((st = onnx_check_name (c, a->name, w, "name")) != SEG_OK)
           return st;
         break;
@@ -466,13 +532,13 @@ read_attr (ctx *c, const onnx_node *n, int index, span msg, onnx_attr *a)
       case ATTR_S:
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, w, "s", &f, SEG_PB_LEN);
-        a->s = (span) { f.data, f.size };
+        a->s = (span){f.data, f.size};
         a->has_s = true;
         break;
       case ATTR_T:
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, w, "t", &f, SEG_PB_LEN);
-        a->t = (span) { f.data, f.size };
+        a->t = (span){f.data, f.size};
         a->has_t = true;
         break;
       case ATTR_REF_ATTR_NAME:
@@ -506,7 +572,7 @@ onnx_read_node (ctx *c, span msg, int index, onnx_node *n)
   n->msg = msg;
   seg_pb_init (&r, msg.p, msg.n);
   while ((res = seg_pb_next (&r, &f, &why)) == SEG_PB_FIELD) {
-    span s = { f.data, f.size };
+    span s = {f.data, f.size};
     switch (f.number) {
       case NODE_INPUT:
       case NODE_OUTPUT: {
@@ -527,13 +593,15 @@ onnx_read_node (ctx *c, span msg, int index, onnx_node *n)
       case NODE_OP_TYPE:
       case NODE_DOMAIN: {
         const char *field = f.number == NODE_NAME ? "name"
-            : f.number == NODE_OP_TYPE ? "op_type" : "domain";
+            : f.number == NODE_OP_TYPE            ? "op_type"
+                                                  : "domain";
         if (f.wire != SEG_PB_LEN)
           return onnx_bad_wire (c, w, field, &f, SEG_PB_LEN);
         if ((st = onnx_check_name (c, s, w, field)) != SEG_OK)
           return st;
-        *(f.number == NODE_NAME ? &n->name_s
-            : f.number == NODE_OP_TYPE ? &n->op_s : &n->domain) = s;
+        *(f.number == NODE_NAME            ? &n->name_s
+                : f.number == NODE_OP_TYPE ? &n->op_s
+                                           : &n->domain) = s;
         break;
       }
       case NODE_ATTRIBUTE:
@@ -563,7 +631,7 @@ onnx_read_node (ctx *c, span msg, int index, onnx_node *n)
       onnx_attr a;
       if (f.number != NODE_ATTRIBUTE)
         continue;
-      if ((st = read_attr (c, n, i++, (span) { f.data, f.size }, &a)) != SEG_OK)
+      if ((st = read_attr (c, n, i++, (span){f.data, f.size}, &a)) != SEG_OK)
         return st;
     }
   }
@@ -586,12 +654,13 @@ onnx_find_attr (ctx *c, const onnx_node *n, const char *name, onnx_attr *a,
     onnx_attr x;
     if (f.number != NODE_ATTRIBUTE)
       continue;
-    if ((st = read_attr (c, n, i++, (span) { f.data, f.size }, &x)) != SEG_OK)
+    if ((st = read_attr (c, n, i++, (span){f.data, f.size}, &x)) != SEG_OK)
       return st;
     if (!onnx_span_eq (x.name, name))
       continue;
     if (*found)
-      return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s' is given twice", name);
+      return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+          "attribute '%s' is given twice", name);
     *a = x;
     *found = true;
   }
@@ -602,13 +671,20 @@ static const char *
 attr_type_name (int64_t t)
 {
   switch (t) {
-    case AT_FLOAT: return "FLOAT";
-    case AT_INT: return "INT";
-    case AT_STRING: return "STRING";
-    case AT_TENSOR: return "TENSOR";
-    case AT_FLOATS: return "FLOATS";
-    case AT_INTS: return "INTS";
-    default: return "another type";
+    case AT_FLOAT:
+      return "FLOAT";
+    case AT_INT:
+      return "INT";
+    case AT_STRING:
+      return "STRING";
+    case AT_TENSOR:
+      return "TENSOR";
+    case AT_FLOATS:
+      return "FLOATS";
+    case AT_INTS:
+      return "INTS";
+    default:
+      return "another type";
   }
 }
 
@@ -632,9 +708,10 @@ onnx_attr_want (ctx *c, const onnx_node *n, const onnx_attr *a, int64_t type)
   if (ok)
     return SEG_OK;
   char nb[MAX_NAME + 1];
-  return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s' is %s, expected %s",
-      onnx_span_str (a->name, nb, sizeof nb), a->type ? attr_type_name (a->type) : "untyped",
-      attr_type_name (type));
+  return onnx_node_fail (c, n, SEG_ERR_FORMAT,
+      "attribute '%s' is %s, expected %s",
+      onnx_span_str (a->name, nb, sizeof nb),
+      a->type ? attr_type_name (a->type) : "untyped", attr_type_name (type));
 }
 
 seg_status
@@ -656,7 +733,8 @@ onnx_get_int (ctx *c, const onnx_node *n, const char *name, int64_t def,
 }
 
 seg_status
-onnx_get_float (ctx *c, const onnx_node *n, const char *name, float def, float *v)
+onnx_get_float (ctx *c, const onnx_node *n, const char *name, float def,
+    float *v)
 {
   onnx_attr a;
   bool have;
@@ -691,8 +769,8 @@ onnx_get_string (ctx *c, const onnx_node *n, const char *name, span *s,
 
 /* Reads an INTS attribute of at most `max` values; *count = -1 if absent. */
 seg_status
-onnx_get_ints (ctx *c, const onnx_node *n, const char *name, int64_t *v, int max,
-    int *count)
+onnx_get_ints (ctx *c, const onnx_node *n, const char *name, int64_t *v,
+    int max, int *count)
 {
   onnx_attr a;
   bool have;
@@ -706,8 +784,10 @@ onnx_get_ints (ctx *c, const onnx_node *n, const char *name, int64_t *v, int max
   if ((st = onnx_attr_want (c, n, &a, AT_INTS)) != SEG_OK)
     return st;
   if (seg_pb_repeated_count (a.msg.p, a.msg.n, ATTR_INTS, SEG_PB_KIND_VARINT,
-          &cnt, &why) == SEG_PB_BAD)
-    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s' ints: %s", name, why);
+          &cnt, &why)
+      == SEG_PB_BAD)
+    return onnx_node_fail (c, n, SEG_ERR_FORMAT, "attribute '%s' ints: %s",
+        name, why);
   if (cnt > (size_t) max)
     return onnx_node_fail (c, n, SEG_ERR_FORMAT,
         "attribute '%s' has %zu values, expected at most %d", name, cnt, max);
@@ -734,8 +814,10 @@ onnx_get_int_list (ctx *c, const onnx_node *n, const char *name, int want,
   if (st != SEG_OK || cnt < 0)
     return st;
   if (cnt != want)
-    return onnx_node_fail (c, n, cnt > want ? SEG_ERR_UNSUPPORTED : SEG_ERR_FORMAT,
-        "attribute '%s' has %d values, expected %d (2-D only)", name, cnt, want);
+    return onnx_node_fail (c, n,
+        cnt > want ? SEG_ERR_UNSUPPORTED : SEG_ERR_FORMAT,
+        "attribute '%s' has %d values, expected %d (2-D only)", name, cnt,
+        want);
   for (int i = 0; i < cnt; i++) {
     if (v[i] < lo || v[i] > hi)
       return onnx_node_fail (c, n, SEG_ERR_FORMAT,

@@ -60,8 +60,8 @@ onnx_nomem (ctx *c)
 }
 
 seg_status
-onnx_bad_wire (ctx *c, const char *where, const char *field, const seg_pb_field *f,
-    seg_pb_wire want)
+onnx_bad_wire (ctx *c, const char *where, const char *field,
+    const seg_pb_field *f, seg_pb_wire want)
 {
   return onnx_fail (c, SEG_ERR_FORMAT, "%s.%s has wire type %d, expected %d",
       where, field, (int) f->wire, (int) want);
@@ -87,8 +87,9 @@ seg_status
 onnx_check_name (ctx *c, span s, const char *where, const char *field)
 {
   if (s.n > MAX_NAME)
-    return onnx_fail (c, SEG_ERR_FORMAT, "%s.%s is %zu bytes long, at most %d allowed",
-        where, field, s.n, MAX_NAME);
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "%s.%s is %zu bytes long, at most %d allowed", where, field, s.n,
+        MAX_NAME);
   for (size_t i = 0; i < s.n; i++)
     if (s.p[i] < 0x20 || s.p[i] == 0x7f)
       return onnx_fail (c, SEG_ERR_FORMAT, "%s.%s contains control byte 0x%02x",
@@ -209,7 +210,8 @@ onnx_add_tensor (ctx *c, const char *name, seg_dtype dt, int rank,
 {
   if (c->g->ntensors >= SEG_MAX_TENSORS) {
     free (data);
-    return onnx_fail (c, SEG_ERR_FORMAT, "more than %d tensors", SEG_MAX_TENSORS);
+    return onnx_fail (c, SEG_ERR_FORMAT, "more than %d tensors",
+        SEG_MAX_TENSORS);
   }
   *index = seg_graph_add_tensor (c->g, name, dt, rank, dims, data, nbytes);
   return *index < 0 ? onnx_nomem (c) : SEG_OK;
@@ -229,7 +231,8 @@ onnx_value_set_data (ctx *c, int v, int tensor)
 
 /* ---- graph and model --------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   span *node, *init, *input, *output;
   int nnode, ninit, ninput, noutput;
 } graph_parts;
@@ -241,19 +244,24 @@ split_graph (ctx *c, span graph, graph_parts *gp)
   seg_pb_field f;
   seg_pb_result res;
   const char *why = NULL;
-  size_t counts[4] = { 0, 0, 0, 0 };
+  size_t counts[4] = {0, 0, 0, 0};
 
   /* Count first so each list is allocated once, at the size the file
    * itself proves by holding that many fields. */
   seg_pb_init (&r, graph.p, graph.n);
   while ((res = seg_pb_next (&r, &f, &why)) == SEG_PB_FIELD) {
-    int k = f.number == GRAPH_NODE ? 0 : f.number == GRAPH_INITIALIZER ? 1
-        : f.number == GRAPH_INPUT ? 2 : f.number == GRAPH_OUTPUT ? 3 : -1;
+    int k = f.number == GRAPH_NODE      ? 0
+        : f.number == GRAPH_INITIALIZER ? 1
+        : f.number == GRAPH_INPUT       ? 2
+        : f.number == GRAPH_OUTPUT      ? 3
+                                        : -1;
     if (f.number == GRAPH_SPARSE_INITIALIZER)
-      return onnx_fail (c, SEG_ERR_UNSUPPORTED, "graph.sparse_initializer is not supported");
+      return onnx_fail (c, SEG_ERR_UNSUPPORTED,
+          "graph.sparse_initializer is not supported");
     if (k < 0)
       continue;
-    static const char *const names[] = { "node", "initializer", "input", "output" };
+    static const char *const names[] = {"node", "initializer", "input",
+        "output"};
     if (f.wire != SEG_PB_LEN)
       return onnx_bad_wire (c, "graph", names[k], &f, SEG_PB_LEN);
     counts[k]++;
@@ -261,15 +269,15 @@ split_graph (ctx *c, span graph, graph_parts *gp)
   if (res == SEG_PB_BAD)
     return onnx_bad_pb (c, "graph", why);
   if (counts[0] > SEG_MAX_NODES)
-    return onnx_fail (c, SEG_ERR_FORMAT, "graph.node: %zu nodes, at most %d", counts[0],
-        SEG_MAX_NODES);
+    return onnx_fail (c, SEG_ERR_FORMAT, "graph.node: %zu nodes, at most %d",
+        counts[0], SEG_MAX_NODES);
   for (int k = 1; k < 4; k++)
     if (counts[k] > SEG_MAX_TENSORS)
-      return onnx_fail (c, SEG_ERR_FORMAT, "graph: %zu tensors, at most %d", counts[k],
-          SEG_MAX_TENSORS);
+      return onnx_fail (c, SEG_ERR_FORMAT, "graph: %zu tensors, at most %d",
+          counts[k], SEG_MAX_TENSORS);
 
-  span **lists[4] = { &gp->node, &gp->init, &gp->input, &gp->output };
-  int *ns[4] = { &gp->nnode, &gp->ninit, &gp->ninput, &gp->noutput };
+  span **lists[4] = {&gp->node, &gp->init, &gp->input, &gp->output};
+  int *ns[4] = {&gp->nnode, &gp->ninit, &gp->ninput, &gp->noutput};
   for (int k = 0; k < 4; k++) {
     *lists[k] = malloc ((counts[k] ? counts[k] : 1) * sizeof (span));
     if (!*lists[k])
@@ -278,10 +286,13 @@ split_graph (ctx *c, span graph, graph_parts *gp)
   }
   seg_pb_init (&r, graph.p, graph.n);
   while (seg_pb_next (&r, &f, &why) == SEG_PB_FIELD) {
-    int k = f.number == GRAPH_NODE ? 0 : f.number == GRAPH_INITIALIZER ? 1
-        : f.number == GRAPH_INPUT ? 2 : f.number == GRAPH_OUTPUT ? 3 : -1;
+    int k = f.number == GRAPH_NODE      ? 0
+        : f.number == GRAPH_INITIALIZER ? 1
+        : f.number == GRAPH_INPUT       ? 2
+        : f.number == GRAPH_OUTPUT      ? 3
+                                        : -1;
     if (k >= 0)
-      (*lists[k])[(*ns[k])++] = (span) { f.data, f.size };
+      (*lists[k])[(*ns[k])++] = (span){f.data, f.size};
   }
   return SEG_OK;
 }
@@ -312,11 +323,12 @@ import_initializers (ctx *c, const graph_parts *gp)
     }
     if (onnx_lookup (c, t.name) >= 0) {
       free (t.data);
-      return onnx_fail (c, SEG_ERR_FORMAT, "%s: name '%s' is already defined", w,
-          onnx_span_str (t.name, nb, sizeof nb));
+      return onnx_fail (c, SEG_ERR_FORMAT, "%s: name '%s' is already defined",
+          w, onnx_span_str (t.name, nb, sizeof nb));
     }
-    if ((st = onnx_add_tensor (c, onnx_span_str (t.name, nb, sizeof nb), t.dtype, t.rank, t.dims,
-             t.data, t.nbytes, &ti)) != SEG_OK)
+    if ((st = onnx_add_tensor (c, onnx_span_str (t.name, nb, sizeof nb),
+             t.dtype, t.rank, t.dims, t.data, t.nbytes, &ti))
+        != SEG_OK)
       return st;
     if ((v = onnx_define (c, t.name, ti, KIND_CONST, t.rank)) < 0)
       return onnx_nomem (c);
@@ -358,12 +370,15 @@ import_inputs (ctx *c, const graph_parts *gp)
   }
   if (nreal != 1)
     return onnx_fail (c, SEG_ERR_FORMAT,
-        "graph.input: %d inputs besides the initializers; segd needs exactly one", nreal);
+        "graph.input: %d inputs besides the initializers; segd needs exactly "
+        "one",
+        nreal);
 
   snprintf (w, sizeof w, "graph.input[%d]", which);
   onnx_span_str (real.name, nb, sizeof nb);
   if (real.elem_type != DT_FLOAT)
-    return onnx_fail (c, SEG_ERR_UNSUPPORTED, "%s '%s': elem_type %s, segd needs FLOAT", w, nb,
+    return onnx_fail (c, SEG_ERR_UNSUPPORTED,
+        "%s '%s': elem_type %s, segd needs FLOAT", w, nb,
         onnx_dtype_name (real.elem_type));
   if (real.rank != 4)
     return onnx_fail (c, SEG_ERR_UNSUPPORTED,
@@ -372,7 +387,8 @@ import_inputs (ctx *c, const graph_parts *gp)
   int64_t dims[4];
   int t = -1, v;
   nchw_to_nhwc (real.dims, dims);
-  if ((st = onnx_add_tensor (c, nb, SEG_DT_F32, 4, dims, NULL, 0, &t)) != SEG_OK)
+  if ((st = onnx_add_tensor (c, nb, SEG_DT_F32, 4, dims, NULL, 0, &t))
+      != SEG_OK)
     return st;
   if ((v = onnx_define (c, real.name, t, KIND_ACT, 4)) < 0)
     return onnx_nomem (c);
@@ -389,25 +405,29 @@ import_output (ctx *c, const graph_parts *gp)
   value_info vi;
 
   if (gp->noutput != 1)
-    return onnx_fail (c, SEG_ERR_FORMAT, "graph.output: %d outputs; segd needs exactly one",
-        gp->noutput);
-  if ((st = onnx_read_value_info (c, gp->output[0], "graph.output[0]", &vi)) != SEG_OK)
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "graph.output: %d outputs; segd needs exactly one", gp->noutput);
+  if ((st = onnx_read_value_info (c, gp->output[0], "graph.output[0]", &vi))
+      != SEG_OK)
     return st;
   onnx_span_str (vi.name, nb, sizeof nb);
   int v = onnx_lookup (c, vi.name);
   if (v < 0)
-    return onnx_fail (c, SEG_ERR_FORMAT, "graph.output[0] '%s' is never produced", nb);
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "graph.output[0] '%s' is never produced", nb);
   const value *x = onnx_val (c, v);
   if (x->kind != KIND_ACT)
     return onnx_fail (c, SEG_ERR_UNSUPPORTED,
         "graph.output[0] '%s' does not depend on the graph input", nb);
   if (vi.elem_type && vi.elem_type != DT_FLOAT)
-    return onnx_fail (c, SEG_ERR_UNSUPPORTED, "graph.output[0] '%s': elem_type %s, segd needs FLOAT",
-        nb, onnx_dtype_name (vi.elem_type));
+    return onnx_fail (c, SEG_ERR_UNSUPPORTED,
+        "graph.output[0] '%s': elem_type %s, segd needs FLOAT", nb,
+        onnx_dtype_name (vi.elem_type));
   if (vi.rank >= 0 && vi.rank != 4)
     return onnx_fail (c, SEG_ERR_FORMAT,
-        "graph.output[0] '%s' is declared with rank %d but is a rank-4 activation", nb,
-        vi.rank);
+        "graph.output[0] '%s' is declared with rank %d but is a rank-4 "
+        "activation",
+        nb, vi.rank);
   seg_tensor *t = &c->g->tensors[x->tensor];
   /* The graph input's own dims stay as declared for it. */
   if (vi.rank == 4 && x->tensor != c->g->inputs[0])
@@ -425,7 +445,7 @@ read_opset (ctx *c, span msg, int index)
   seg_pb_result res;
   const char *why = NULL;
   char w[64];
-  span domain = { NULL, 0 };
+  span domain = {NULL, 0};
   int64_t version = 0;
   bool has_version = false;
   seg_status st;
@@ -436,7 +456,7 @@ read_opset (ctx *c, span msg, int index)
     if (f.number == OPSET_DOMAIN) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, w, "domain", &f, SEG_PB_LEN);
-      domain = (span) { f.data, f.size };
+      domain = (span){f.data, f.size};
       if ((st = onnx_check_name (c, domain, w, "domain")) != SEG_OK)
         return st;
     } else if (f.number == OPSET_VERSION) {
@@ -451,7 +471,8 @@ read_opset (ctx *c, span msg, int index)
   if (domain.n && !onnx_span_eq (domain, "ai.onnx"))
     return SEG_OK; /* only matters if a node uses it, and then it is refused */
   if (c->opset)
-    return onnx_fail (c, SEG_ERR_FORMAT, "%s: the default domain is imported twice", w);
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "%s: the default domain is imported twice", w);
   if (!has_version)
     return onnx_fail (c, SEG_ERR_FORMAT, "%s.version is missing", w);
   if (version < MIN_OPSET || version > MAX_OPSET)
@@ -469,7 +490,7 @@ import_model (ctx *c, const uint8_t *data, size_t size)
   seg_pb_field f;
   seg_pb_result res;
   const char *why = NULL;
-  span graph = { NULL, 0 };
+  span graph = {NULL, 0};
   bool has_graph = false;
   int nopset = 0;
   seg_status st;
@@ -482,21 +503,23 @@ import_model (ctx *c, const uint8_t *data, size_t size)
         return onnx_bad_wire (c, "model", "graph", &f, SEG_PB_LEN);
       if (has_graph)
         return onnx_fail (c, SEG_ERR_FORMAT, "model.graph is given twice");
-      graph = (span) { f.data, f.size };
+      graph = (span){f.data, f.size};
       has_graph = true;
     } else if (f.number == MODEL_OPSET_IMPORT) {
       if (f.wire != SEG_PB_LEN)
         return onnx_bad_wire (c, "model", "opset_import", &f, SEG_PB_LEN);
-      if ((st = read_opset (c, (span) { f.data, f.size }, nopset++)) != SEG_OK)
+      if ((st = read_opset (c, (span){f.data, f.size}, nopset++)) != SEG_OK)
         return st;
     }
   }
   if (res == SEG_PB_BAD)
     return onnx_bad_pb (c, "model", why);
   if (!has_graph)
-    return onnx_fail (c, SEG_ERR_FORMAT, "model.graph is missing (not an ONNX model?)");
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "model.graph is missing (not an ONNX model?)");
   if (!c->opset)
-    return onnx_fail (c, SEG_ERR_FORMAT, "model.opset_import has no entry for the default domain");
+    return onnx_fail (c, SEG_ERR_FORMAT,
+        "model.opset_import has no entry for the default domain");
 
   memset (&gp, 0, sizeof gp);
   if ((st = split_graph (c, graph, &gp)) != SEG_OK)

@@ -109,9 +109,12 @@ seg_pb_wire
 seg_pb_kind_wire (seg_pb_kind kind)
 {
   switch (kind) {
-    case SEG_PB_KIND_FIXED32: return SEG_PB_I32;
-    case SEG_PB_KIND_FIXED64: return SEG_PB_I64;
-    case SEG_PB_KIND_VARINT: break;
+    case SEG_PB_KIND_FIXED32:
+      return SEG_PB_I32;
+    case SEG_PB_KIND_FIXED64:
+      return SEG_PB_I64;
+    case SEG_PB_KIND_VARINT:
+      break;
   }
   return SEG_PB_VARINT;
 }

@@ -16,7 +16,8 @@
 #include <string.h>
 
 /* BuiltinOperator codes we map (schema.fbs). */
-enum {
+enum
+{
   TFL_ADD = 0,
   TFL_AVERAGE_POOL_2D = 1,
   TFL_CONV_2D = 3,
@@ -34,7 +35,8 @@ enum {
 };
 
 /* BuiltinOptions union members we read. */
-enum {
+enum
+{
   OPT_CONV_2D = 1,
   OPT_DEPTHWISE_CONV_2D = 2,
   OPT_POOL_2D = 5,
@@ -45,29 +47,90 @@ enum {
 };
 
 /* Field ids, in schema declaration order (a union takes two). */
-enum { MODEL_VERSION = 0, MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2,
-  MODEL_BUFFERS = 4 };
-enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3 };
-enum { SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2,
-  SUBGRAPH_OPERATORS = 3 };
-enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
-  TENSOR_QUANTIZATION = 4, TENSOR_IS_VARIABLE = 5, TENSOR_SPARSITY = 6 };
-enum { QUANT_SCALE = 2 };
-enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
-enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2,
-  OP_BUILTIN_OPTIONS_TYPE = 3, OP_BUILTIN_OPTIONS = 4, OP_CUSTOM_OPTIONS = 5,
-  OP_LARGE_CUSTOM_OFFSET = 9, OP_LARGE_CUSTOM_SIZE = 10 };
+enum
+{
+  MODEL_VERSION = 0,
+  MODEL_OPERATOR_CODES = 1,
+  MODEL_SUBGRAPHS = 2,
+  MODEL_BUFFERS = 4
+};
+enum
+{
+  OPCODE_DEPRECATED_BUILTIN = 0,
+  OPCODE_CUSTOM = 1,
+  OPCODE_BUILTIN = 3
+};
+enum
+{
+  SUBGRAPH_TENSORS = 0,
+  SUBGRAPH_INPUTS = 1,
+  SUBGRAPH_OUTPUTS = 2,
+  SUBGRAPH_OPERATORS = 3
+};
+enum
+{
+  TENSOR_SHAPE = 0,
+  TENSOR_TYPE = 1,
+  TENSOR_BUFFER = 2,
+  TENSOR_NAME = 3,
+  TENSOR_QUANTIZATION = 4,
+  TENSOR_IS_VARIABLE = 5,
+  TENSOR_SPARSITY = 6
+};
+enum
+{
+  QUANT_SCALE = 2
+};
+enum
+{
+  BUFFER_DATA = 0,
+  BUFFER_OFFSET = 1,
+  BUFFER_SIZE = 2
+};
+enum
+{
+  OP_OPCODE_INDEX = 0,
+  OP_INPUTS = 1,
+  OP_OUTPUTS = 2,
+  OP_BUILTIN_OPTIONS_TYPE = 3,
+  OP_BUILTIN_OPTIONS = 4,
+  OP_CUSTOM_OPTIONS = 5,
+  OP_LARGE_CUSTOM_OFFSET = 9,
+  OP_LARGE_CUSTOM_SIZE = 10
+};
 
 /* TensorType */
-enum { TT_FLOAT32 = 0, TT_FLOAT16 = 1, TT_INT32 = 2, TT_UINT8 = 3,
-  TT_INT64 = 4, TT_BOOL = 6, TT_INT8 = 9 };
+enum
+{
+  TT_FLOAT32 = 0,
+  TT_FLOAT16 = 1,
+  TT_INT32 = 2,
+  TT_UINT8 = 3,
+  TT_INT64 = 4,
+  TT_BOOL = 6,
+  TT_INT8 = 9
+};
 
 /* Padding and ActivationFunctionType */
-enum { PAD_SAME = 0, PAD_VALID = 1 };
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU_N1_TO_1 = 2, ACT_RELU6 = 3 };
+enum
+{
+  PAD_SAME = 0,
+  PAD_VALID = 1
+};
+enum
+{
+  ACT_NONE = 0,
+  ACT_RELU = 1,
+  ACT_RELU_N1_TO_1 = 2,
+  ACT_RELU6 = 3
+};
 
 /* TfLitePadding, as MediaPipe's custom op stores it in its options. */
-enum { TFLITE_PADDING_SAME = 1, TFLITE_PADDING_VALID = 2 };
+enum
+{
+  TFLITE_PADDING_SAME = 1,
+  TFLITE_PADDING_VALID = 2
+};
 
 #define TRANSPOSE_CONV_CUSTOM "Convolution2DTransposeBias"
 
@@ -77,42 +140,172 @@ enum { TFLITE_PADDING_SAME = 1, TFLITE_PADDING_VALID = 2 };
 
 /* BuiltinOperator names for messages, indexed by code. */
 static const char *const builtin_names[] = {
-  "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D",
-  "DEPTH_TO_SPACE", "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR",
-  "FULLY_CONNECTED", "HASHTABLE_LOOKUP", "L2_NORMALIZATION", "L2_POOL_2D",
-  "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC", "LSH_PROJECTION", "LSTM",
-  "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE",
-  "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH",
-  "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM",
-  "EMBEDDING_LOOKUP_SPARSE", "PAD", "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER",
-  "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB", "DIV",
-  "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE",
-  "BIDIRECTIONAL_SEQUENCE_RNN", "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX",
-  "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM",
-  "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER", "GREATER_EQUAL",
-  "LESS_EQUAL", "SELECT", "SLICE", "SIN", "TRANSPOSE_CONV", "SPARSE_TO_DENSE",
-  "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT", "RSQRT",
-  "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK",
-  "LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK",
-  "REDUCE_MIN", "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL",
-  "FLOOR_MOD", "RANGE", "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU",
-  "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS", "SPLIT_V", "UNIQUE", "CEIL",
-  "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK", "ELU",
-  "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND",
-  "HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4",
-  "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY",
-  "SEGMENT_SUM", "BATCH_MATMUL", "PLACEHOLDER_FOR_GREATER_OP_CODES", "CUMSUM",
-  "CALL_ONCE", "BROADCAST_TO", "RFFT2D", "CONV_3D", "IMAG", "REAL",
-  "COMPLEX_ABS", "HASHTABLE", "HASHTABLE_FIND", "HASHTABLE_IMPORT",
-  "HASHTABLE_SIZE", "REDUCE_ALL", "CONV_3D_TRANSPOSE", "VAR_HANDLE",
-  "READ_VARIABLE", "ASSIGN_VARIABLE", "BROADCAST_ARGS",
-  "RANDOM_STANDARD_NORMAL", "BUCKETIZE", "RANDOM_UNIFORM", "MULTINOMIAL",
-  "GELU", "DYNAMIC_UPDATE_SLICE", "RELU_0_TO_1", "UNSORTED_SEGMENT_PROD",
-  "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_SUM", "ATAN2",
-  "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
+    "ADD",
+    "AVERAGE_POOL_2D",
+    "CONCATENATION",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "DEPTH_TO_SPACE",
+    "DEQUANTIZE",
+    "EMBEDDING_LOOKUP",
+    "FLOOR",
+    "FULLY_CONNECTED",
+    "HASHTABLE_LOOKUP",
+    "L2_NORMALIZATION",
+    "L2_POOL_2D",
+    "LOCAL_RESPONSE_NORMALIZATION",
+    "LOGISTIC",
+    "LSH_PROJECTION",
+    "LSTM",
+    "MAX_POOL_2D",
+    "MUL",
+    "RELU",
+    "RELU_N1_TO_1",
+    "RELU6",
+    "RESHAPE",
+    "RESIZE_BILINEAR",
+    "RNN",
+    "SOFTMAX",
+    "SPACE_TO_DEPTH",
+    "SVDF",
+    "TANH",
+    "CONCAT_EMBEDDINGS",
+    "SKIP_GRAM",
+    "CALL",
+    "CUSTOM",
+    "EMBEDDING_LOOKUP_SPARSE",
+    "PAD",
+    "UNIDIRECTIONAL_SEQUENCE_RNN",
+    "GATHER",
+    "BATCH_TO_SPACE_ND",
+    "SPACE_TO_BATCH_ND",
+    "TRANSPOSE",
+    "MEAN",
+    "SUB",
+    "DIV",
+    "SQUEEZE",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    "STRIDED_SLICE",
+    "BIDIRECTIONAL_SEQUENCE_RNN",
+    "EXP",
+    "TOPK_V2",
+    "SPLIT",
+    "LOG_SOFTMAX",
+    "DELEGATE",
+    "BIDIRECTIONAL_SEQUENCE_LSTM",
+    "CAST",
+    "PRELU",
+    "MAXIMUM",
+    "ARG_MAX",
+    "MINIMUM",
+    "LESS",
+    "NEG",
+    "PADV2",
+    "GREATER",
+    "GREATER_EQUAL",
+    "LESS_EQUAL",
+    "SELECT",
+    "SLICE",
+    "SIN",
+    "TRANSPOSE_CONV",
+    "SPARSE_TO_DENSE",
+    "TILE",
+    "EXPAND_DIMS",
+    "EQUAL",
+    "NOT_EQUAL",
+    "LOG",
+    "SUM",
+    "SQRT",
+    "RSQRT",
+    "SHAPE",
+    "POW",
+    "ARG_MIN",
+    "FAKE_QUANT",
+    "REDUCE_PROD",
+    "REDUCE_MAX",
+    "PACK",
+    "LOGICAL_OR",
+    "ONE_HOT",
+    "LOGICAL_AND",
+    "LOGICAL_NOT",
+    "UNPACK",
+    "REDUCE_MIN",
+    "FLOOR_DIV",
+    "REDUCE_ANY",
+    "SQUARE",
+    "ZEROS_LIKE",
+    "FILL",
+    "FLOOR_MOD",
+    "RANGE",
+    "RESIZE_NEAREST_NEIGHBOR",
+    "LEAKY_RELU",
+    "SQUARED_DIFFERENCE",
+    "MIRROR_PAD",
+    "ABS",
+    "SPLIT_V",
+    "UNIQUE",
+    "CEIL",
+    "REVERSE_V2",
+    "ADD_N",
+    "GATHER_ND",
+    "COS",
+    "WHERE",
+    "RANK",
+    "ELU",
+    "REVERSE_SEQUENCE",
+    "MATRIX_DIAG",
+    "QUANTIZE",
+    "MATRIX_SET_DIAG",
+    "ROUND",
+    "HARD_SWISH",
+    "IF",
+    "WHILE",
+    "NON_MAX_SUPPRESSION_V4",
+    "NON_MAX_SUPPRESSION_V5",
+    "SCATTER_ND",
+    "SELECT_V2",
+    "DENSIFY",
+    "SEGMENT_SUM",
+    "BATCH_MATMUL",
+    "PLACEHOLDER_FOR_GREATER_OP_CODES",
+    "CUMSUM",
+    "CALL_ONCE",
+    "BROADCAST_TO",
+    "RFFT2D",
+    "CONV_3D",
+    "IMAG",
+    "REAL",
+    "COMPLEX_ABS",
+    "HASHTABLE",
+    "HASHTABLE_FIND",
+    "HASHTABLE_IMPORT",
+    "HASHTABLE_SIZE",
+    "REDUCE_ALL",
+    "CONV_3D_TRANSPOSE",
+    "VAR_HANDLE",
+    "READ_VARIABLE",
+    "ASSIGN_VARIABLE",
+    "BROADCAST_ARGS",
+    "RANDOM_STANDARD_NORMAL",
+    "BUCKETIZE",
+    "RANDOM_UNIFORM",
+    "MULTINOMIAL",
+    "GELU",
+    "DYNAMIC_UPDATE_SLICE",
+    "RELU_0_TO_1",
+    "UNSORTED_SEGMENT_PROD",
+    "UNSORTED_SEGMENT_MAX",
+    "UNSORTED_SEGMENT_SUM",
+    "ATAN2",
+    "UNSORTED_SEGMENT_MIN",
+    "SIGN",
+    "BITCAST",
+    "BITWISE_XOR",
+    "RIGHT_SHIFT",
 };
 
-typedef struct {
+typedef struct
+{
   const char *file;
   seg_err *err;
   seg_fb fb;
@@ -128,8 +321,7 @@ typedef struct {
   char label[96];
 } ctx;
 
-static seg_status
-fail (ctx *c, seg_status st, const char *fmt, ...)
+static seg_status fail (ctx *c, seg_status st, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* "file: <what>" */
@@ -144,8 +336,7 @@ fail (ctx *c, seg_status st, const char *fmt, ...)
   return seg_fail (c->err, st, "%s: %s", c->file, what);
 }
 
-static seg_status
-node_fail (ctx *c, seg_status st, const char *fmt, ...)
+static seg_status node_fail (ctx *c, seg_status st, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* "file: operator N (LABEL): <what>" */
@@ -187,21 +378,35 @@ static bool
 map_type (uint8_t tt, seg_dtype *dt)
 {
   switch (tt) {
-    case TT_FLOAT32: *dt = SEG_DT_F32; return true;
-    case TT_FLOAT16: *dt = SEG_DT_F16; return true;
-    case TT_INT32: *dt = SEG_DT_I32; return true;
-    case TT_UINT8: *dt = SEG_DT_U8; return true;
-    case TT_INT64: *dt = SEG_DT_I64; return true;
-    case TT_BOOL: *dt = SEG_DT_BOOL; return true;
-    case TT_INT8: *dt = SEG_DT_I8; return true;
+    case TT_FLOAT32:
+      *dt = SEG_DT_F32;
+      return true;
+    case TT_FLOAT16:
+      *dt = SEG_DT_F16;
+      return true;
+    case TT_INT32:
+      *dt = SEG_DT_I32;
+      return true;
+    case TT_UINT8:
+      *dt = SEG_DT_U8;
+      return true;
+    case TT_INT64:
+      *dt = SEG_DT_I64;
+      return true;
+    case TT_BOOL:
+      *dt = SEG_DT_BOOL;
+      return true;
+    case TT_INT8:
+      *dt = SEG_DT_I8;
+      return true;
   }
   return false;
 }
 
 /* Copies the constant data of tensor i from buffer `bi`, if it has any. */
 static seg_status
-tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi,
-    seg_dtype dt, int64_t elements, void **data, size_t *nbytes)
+tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi, seg_dtype dt,
+    int64_t elements, void **data, size_t *nbytes)
 {
   seg_fb_table buf;
   seg_fb_vec bytes;
@@ -227,7 +432,8 @@ tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi,
   if (offset > 1 || size != 0)
     return fail (c, SEG_ERR_UNSUPPORTED,
         "buffer %u: data stored outside the FlatBuffer (models over 2 GB) "
-        "is not supported", bi);
+        "is not supported",
+        bi);
   seg_fb_result r = seg_fb_get_vector (&buf, BUFFER_DATA, 1, &bytes);
   if (r == SEG_FB_BAD)
     return fail (c, SEG_ERR_FORMAT, "buffer %u: data outside the file", bi);
@@ -243,7 +449,8 @@ tensor_data (ctx *c, uint32_t i, const char *name, uint32_t bi,
     if (want > c->budget)
       return fail (c, SEG_ERR_FORMAT,
           "tensor %u '%s': buffer %u shared by more constant data than the "
-          "file holds", i, name, bi);
+          "file holds",
+          i, name, bi);
     c->budget -= want;
   }
   c->buffer_used[bi] = 1;
@@ -282,8 +489,8 @@ import_tensor (ctx *c, uint32_t i)
   if (!seg_fb_get_u8 (&t, TENSOR_TYPE, TT_FLOAT32, &tt)
       || !seg_fb_get_u32 (&t, TENSOR_BUFFER, 0, &bi)
       || !seg_fb_get_bool (&t, TENSOR_IS_VARIABLE, false, &variable))
-    return fail (c, SEG_ERR_FORMAT,
-        "tensor %u '%s': field outside its table", i, name);
+    return fail (c, SEG_ERR_FORMAT, "tensor %u '%s': field outside its table",
+        i, name);
   if (!map_type (tt, &dt))
     return fail (c, SEG_ERR_UNSUPPORTED,
         "tensor %u '%s': tensor type %u not supported", i, name, tt);
@@ -310,11 +517,11 @@ import_tensor (ctx *c, uint32_t i)
 
   r = seg_fb_get_vector (&t, TENSOR_SHAPE, 4, &shape);
   if (r == SEG_FB_BAD)
-    return fail (c, SEG_ERR_FORMAT,
-        "tensor %u '%s': shape outside the file", i, name);
+    return fail (c, SEG_ERR_FORMAT, "tensor %u '%s': shape outside the file", i,
+        name);
   if (r == SEG_FB_OK && shape.len > SEG_MAX_RANK)
-    return fail (c, SEG_ERR_UNSUPPORTED,
-        "tensor %u '%s': rank %u above %d", i, name, shape.len, SEG_MAX_RANK);
+    return fail (c, SEG_ERR_UNSUPPORTED, "tensor %u '%s': rank %u above %d", i,
+        name, shape.len, SEG_MAX_RANK);
   int rank = r == SEG_FB_OK ? (int) shape.len : 0;
   for (int d = 0; d < rank; d++) {
     int32_t v = seg_fb_vec_i32 (&shape, (uint32_t) d);
@@ -326,9 +533,8 @@ import_tensor (ctx *c, uint32_t i)
   }
   int64_t elements = seg_shape_elements (rank, dims);
   if (elements < 0)
-    return fail (c, SEG_ERR_FORMAT,
-        "tensor %u '%s': more than %lld elements", i, name,
-        (long long) SEG_MAX_ELEMENTS);
+    return fail (c, SEG_ERR_FORMAT, "tensor %u '%s': more than %lld elements",
+        i, name, (long long) SEG_MAX_ELEMENTS);
 
   void *data;
   size_t nbytes;
@@ -395,7 +601,8 @@ op_options (ctx *c, const seg_fb_table *op, uint8_t want, seg_fb_table *opts,
 {
   uint8_t type;
   if (!seg_fb_get_u8 (op, OP_BUILTIN_OPTIONS_TYPE, 0, &type))
-    return node_fail (c, SEG_ERR_FORMAT, "builtin_options_type outside its table");
+    return node_fail (c, SEG_ERR_FORMAT,
+        "builtin_options_type outside its table");
   seg_fb_result r = seg_fb_get_table (op, OP_BUILTIN_OPTIONS, opts);
   if (r == SEG_FB_BAD)
     return node_fail (c, SEG_ERR_FORMAT, "builtin_options outside the file");
@@ -457,8 +664,9 @@ static seg_status
 need_rank4 (ctx *c, int t, const char *what)
 {
   if (tensor (c, t)->rank != 4)
-    return node_fail (c, SEG_ERR_FORMAT, "%s tensor %d '%s' has rank %d, expected 4",
-        what, t, tensor (c, t)->name, tensor (c, t)->rank);
+    return node_fail (c, SEG_ERR_FORMAT,
+        "%s tensor %d '%s' has rank %d, expected 4", what, t,
+        tensor (c, t)->name, tensor (c, t)->rank);
   return SEG_OK;
 }
 
@@ -468,17 +676,17 @@ add_node (ctx *c, seg_op op, int nin, const int *in, int out)
   return seg_graph_add_node (c->g, op, tensor (c, out)->name, nin, in, 1, &out);
 }
 
-#define TRY(expr) \
-  do { \
+#define TRY(expr)            \
+  do {                       \
     seg_status st_ = (expr); \
-    if (st_ != SEG_OK) \
-      return st_; \
+    if (st_ != SEG_OK)       \
+      return st_;            \
   } while (0)
 
-#define ADD_NODE(n, op, nin, in, out) \
-  do { \
-    (n) = add_node (c, (op), (nin), (in), (out)); \
-    if (!(n)) \
+#define ADD_NODE(n, op, nin, in, out)                                     \
+  do {                                                                    \
+    (n) = add_node (c, (op), (nin), (in), (out));                         \
+    if (!(n))                                                             \
       return node_fail (c, SEG_ERR_NOMEM, "out of memory or node limit"); \
   } while (0)
 
@@ -493,8 +701,8 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
   bool ok;
 
   TRY (op_io (c, op, 2, 3, in, &nin, &out));
-  TRY (op_options (c, op, depthwise ? OPT_DEPTHWISE_CONV_2D : OPT_CONV_2D,
-          &o, &have));
+  TRY (op_options (c, op, depthwise ? OPT_DEPTHWISE_CONV_2D : OPT_CONV_2D, &o,
+      &have));
   if (!have)
     return node_fail (c, SEG_ERR_FORMAT, "missing builtin_options");
   /* Conv2DOptions{padding, stride_w, stride_h, fused_activation_function,
@@ -505,7 +713,8 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
       && seg_fb_get_i32 (&o, 1, 0, &sw) && seg_fb_get_i32 (&o, 2, 0, &sh)
       && (!depthwise || seg_fb_get_i32 (&o, 3, 0, &mult))
       && seg_fb_get_u8 (&o, 3 + k, ACT_NONE, &act)
-      && seg_fb_get_i32 (&o, 4 + k, 1, &dw) && seg_fb_get_i32 (&o, 5 + k, 1, &dh);
+      && seg_fb_get_i32 (&o, 4 + k, 1, &dw)
+      && seg_fb_get_i32 (&o, 5 + k, 1, &dh);
   if (!ok)
     return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   TRY (check_window (c, "stride", sh, sw));
@@ -519,7 +728,8 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
     /* [1, KH, KW, C * multiplier]: one group per input channel. */
     if (wd[0] != 1 || channels < 1 || wd[3] % channels != 0)
       return node_fail (c, SEG_ERR_FORMAT,
-          "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
+          "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input "
+          "channels",
           (long long) wd[0], (long long) wd[1], (long long) wd[2],
           (long long) wd[3], (long long) channels);
     if (mult != 0 && wd[3] != channels * mult)
@@ -533,7 +743,8 @@ map_conv (ctx *c, const seg_fb_table *op, bool depthwise)
     if (channels < 1 || wd[3] < 1 || channels % wd[3] != 0
         || wd[0] % (channels / wd[3]) != 0)
       return node_fail (c, SEG_ERR_FORMAT,
-          "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
+          "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input "
+          "channels",
           (long long) wd[0], (long long) wd[1], (long long) wd[2],
           (long long) wd[3], (long long) channels);
     groups = channels / wd[3];
@@ -577,7 +788,8 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
   if (r == SEG_FB_BAD)
     return node_fail (c, SEG_ERR_FORMAT, "custom_options outside the file");
   if (r != SEG_FB_OK || opts.len != 12)
-    return node_fail (c, SEG_ERR_FORMAT, "custom_options hold %u bytes, expected 12",
+    return node_fail (c, SEG_ERR_FORMAT,
+        "custom_options hold %u bytes, expected 12",
         r == SEG_FB_OK ? opts.len : 0);
   const uint8_t *p = seg_fb_vec_data (&opts);
   int32_t v[3];
@@ -593,7 +805,8 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
   const int64_t *xd = tensor (c, in[0])->dims, *wd = tensor (c, in[1])->dims;
   if (wd[3] != xd[3] || wd[0] < 1 || wd[1] < 1 || wd[2] < 1)
     return node_fail (c, SEG_ERR_FORMAT,
-        "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input channels",
+        "weight shape [%lld, %lld, %lld, %lld] does not fit %lld input "
+        "channels",
         (long long) wd[0], (long long) wd[1], (long long) wd[2],
         (long long) wd[3], (long long) xd[3]);
 
@@ -612,7 +825,7 @@ map_transpose_conv (ctx *c, const seg_fb_table *op)
    * pixel at the end. That is ONNX's SAME_UPPER (total k - s, output
    * in * s) whenever k >= s and s divides the input, true of every real
    * model; otherwise pin the padding for the declared input size. */
-  int64_t k[2] = { wd[1], wd[2] }, s[2] = { sh, sw }, x[2] = { xd[1], xd[2] };
+  int64_t k[2] = {wd[1], wd[2]}, s[2] = {sh, sw}, x[2] = {xd[1], xd[2]};
   bool upper = true;
   for (int i = 0; i < 2; i++)
     upper = upper && k[i] >= s[i] && x[i] % s[i] == 0;
@@ -691,7 +904,8 @@ map_average_pool (ctx *c, const seg_fb_table *op)
   const int64_t *xd = tensor (c, in[0])->dims;
   if (padding != PAD_VALID || fh != xd[1] || fw != xd[2])
     return node_fail (c, SEG_ERR_UNSUPPORTED,
-        "%d x %d %s window on a %lld x %lld input: only global pooling is supported",
+        "%d x %d %s window on a %lld x %lld input: only global pooling is "
+        "supported",
         fh, fw, padding == PAD_VALID ? "VALID" : "SAME", (long long) xd[1],
         (long long) xd[2]);
   seg_node *n;
@@ -714,9 +928,10 @@ map_mean (ctx *c, const seg_fb_table *op)
   TRY (need_rank4 (c, in[0], "input"));
   const seg_tensor *axes = tensor (c, in[1]);
   if (!axes->data || (axes->dtype != SEG_DT_I32 && axes->dtype != SEG_DT_I64))
-    return node_fail (c, SEG_ERR_UNSUPPORTED, "axes are not a constant integer tensor");
+    return node_fail (c, SEG_ERR_UNSUPPORTED,
+        "axes are not a constant integer tensor");
   size_t na = axes->nbytes / seg_dtype_size (axes->dtype);
-  bool seen[4] = { false, false, false, false };
+  bool seen[4] = {false, false, false, false};
   bool global = na == 2;
   for (size_t j = 0; j < na && global; j++) {
     int64_t a;
@@ -752,8 +967,9 @@ map_resize (ctx *c, const seg_fb_table *op)
   TRY (op_options (c, op, OPT_RESIZE_BILINEAR, &o, &have));
   /* ResizeBilinearOptions{new_height, new_width (deprecated),
    * align_corners, half_pixel_centers} */
-  if (have && (!seg_fb_get_bool (&o, 2, false, &align)
-      || !seg_fb_get_bool (&o, 3, false, &half)))
+  if (have
+      && (!seg_fb_get_bool (&o, 2, false, &align)
+          || !seg_fb_get_bool (&o, 3, false, &half)))
     return node_fail (c, SEG_ERR_FORMAT, "option field outside its table");
   if (align && half)
     return node_fail (c, SEG_ERR_FORMAT,
@@ -765,12 +981,13 @@ map_resize (ctx *c, const seg_fb_table *op)
         io[1], size->name);
   TRY (need_rank4 (c, io[0], "input"));
 
-  int in[4] = { io[0], -1, -1, io[1] };
+  int in[4] = {io[0], -1, -1, io[1]};
   seg_node *n;
   ADD_NODE (n, SEG_OP_RESIZE, 4, in, out);
   n->a.nchw = false;
   n->a.coord = half ? SEG_COORD_HALF_PIXEL
-      : align ? SEG_COORD_ALIGN_CORNERS : SEG_COORD_ASYMMETRIC;
+      : align       ? SEG_COORD_ALIGN_CORNERS
+                    : SEG_COORD_ASYMMETRIC;
   return SEG_OK;
 }
 
@@ -798,7 +1015,8 @@ map_dequantize (ctx *c, const seg_fb_table *op)
   for (int d = 0; same && d < x->rank; d++)
     same = x->dims[d] == y->dims[d];
   if (!same)
-    return node_fail (c, SEG_ERR_FORMAT, "output shape differs from the input's");
+    return node_fail (c, SEG_ERR_FORMAT,
+        "output shape differs from the input's");
   ADD_NODE (n, SEG_OP_DEQUANTIZE, nin, in, out);
   return SEG_OK;
 }
@@ -824,7 +1042,8 @@ import_operator (ctx *c, uint32_t i)
     return node_fail (c, SEG_ERR_FORMAT, "opcode_index %u of %u", ci,
         c->have_opcodes ? c->opcodes.len : 0);
   if (!seg_fb_vec_table (&c->opcodes, ci, &code))
-    return node_fail (c, SEG_ERR_FORMAT, "operator code %u outside the file", ci);
+    return node_fail (c, SEG_ERR_FORMAT, "operator code %u outside the file",
+        ci);
   if (!seg_fb_get_i8 (&code, OPCODE_DEPRECATED_BUILTIN, 0, &dep)
       || !seg_fb_get_i32 (&code, OPCODE_BUILTIN, 0, &builtin))
     return node_fail (c, SEG_ERR_FORMAT,
@@ -923,7 +1142,8 @@ import_model (ctx *c)
   if (!seg_fb_get_u32 (&model, MODEL_VERSION, 0, &version))
     return fail (c, SEG_ERR_FORMAT, "version outside the root table");
   if (version != 3)
-    return fail (c, SEG_ERR_UNSUPPORTED, "schema version %u, expected 3", version);
+    return fail (c, SEG_ERR_UNSUPPORTED, "schema version %u, expected 3",
+        version);
 
   r = seg_fb_get_vector (&model, MODEL_OPERATOR_CODES, 4, &c->opcodes);
   if (r == SEG_FB_BAD)
@@ -974,8 +1194,9 @@ import_model (ctx *c)
   TRY (io_index (c, &sg, SUBGRAPH_INPUTS, "inputs", &in));
   TRY (io_index (c, &sg, SUBGRAPH_OUTPUTS, "outputs", &out));
   if (tensor (c, in)->data)
-    return fail (c, SEG_ERR_FORMAT, "subgraph input tensor %d '%s' is a constant",
-        in, tensor (c, in)->name);
+    return fail (c, SEG_ERR_FORMAT,
+        "subgraph input tensor %d '%s' is a constant", in,
+        tensor (c, in)->name);
   c->g->inputs[0] = in;
   c->g->ninputs = 1;
   c->g->outputs[0] = out;

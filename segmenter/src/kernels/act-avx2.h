@@ -9,7 +9,8 @@
 
 #include "kernels.h"
 
-typedef struct {
+typedef struct
+{
   seg_act act;
   __m256 a, b, zero, one, sixth, half;
 } act_avx2;
@@ -36,7 +37,8 @@ exp_avx2 (__m256 x)
       _mm256_add_ps (r, _mm256_set1_ps (1.0f)));
   /* n is in [-126, 127]: 2^n is n + 127 in the exponent field. */
   __m256i e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n),
-          _mm256_set1_epi32 (127)), 23);
+                                     _mm256_set1_epi32 (127)),
+      23);
   return _mm256_mul_ps (p, _mm256_castsi256_ps (e));
 }
 
@@ -44,13 +46,13 @@ static inline act_avx2
 act_avx2_init (const seg_f32_act_params *p)
 {
   act_avx2 v = {
-    .act = p->act,
-    .a = _mm256_set1_ps (p->a),
-    .b = _mm256_set1_ps (p->b),
-    .zero = _mm256_setzero_ps (),
-    .one = _mm256_set1_ps (1.0f),
-    .sixth = _mm256_set1_ps (1.0f / 6.0f),
-    .half = _mm256_set1_ps (0.5f),
+      .act = p->act,
+      .a = _mm256_set1_ps (p->a),
+      .b = _mm256_set1_ps (p->b),
+      .zero = _mm256_setzero_ps (),
+      .one = _mm256_set1_ps (1.0f),
+      .sixth = _mm256_set1_ps (1.0f / 6.0f),
+      .half = _mm256_set1_ps (0.5f),
   };
   return v;
 }
@@ -67,15 +69,17 @@ act_avx2_apply (const act_avx2 *p, __m256 x)
       return _mm256_max_ps (p->zero,
           _mm256_min_ps (p->one, _mm256_fmadd_ps (p->a, x, p->b)));
     case SEG_ACT_HARDSWISH:
-      return _mm256_mul_ps (x, _mm256_max_ps (p->zero, _mm256_min_ps (p->one,
-                  _mm256_fmadd_ps (x, p->sixth, p->half))));
+      return _mm256_mul_ps (x,
+          _mm256_max_ps (p->zero,
+              _mm256_min_ps (p->one, _mm256_fmadd_ps (x, p->sixth, p->half))));
     case SEG_ACT_SIGMOID:
       /* Below x = -87 the quotient would be a denormal, which costs a
        * microcode assist of ~100 cycles per division on x86 (a head's
        * background logits go there); stop at 1.6e-38 instead. */
-      return _mm256_div_ps (p->one, _mm256_add_ps (p->one,
+      return _mm256_div_ps (p->one,
+          _mm256_add_ps (p->one,
               exp_avx2 (_mm256_min_ps (_mm256_sub_ps (p->zero, x),
-                      _mm256_set1_ps (87.0f)))));
+                  _mm256_set1_ps (87.0f)))));
     case SEG_ACT_NONE:
       break;
   }

@@ -7,7 +7,8 @@
 
 #include "kernels.h"
 
-typedef struct {
+typedef struct
+{
   seg_act act;
   float32x4_t a, b;
 } act_neon;
@@ -26,15 +27,15 @@ exp_neon (float32x4_t x)
   p = vfmaq_f32 (vdupq_n_f32 (1.6666665459e-1f), p, r);
   p = vfmaq_f32 (vdupq_n_f32 (5.0000001201e-1f), p, r);
   p = vfmaq_f32 (vaddq_f32 (r, vdupq_n_f32 (1.0f)), p, vmulq_f32 (r, r));
-  int32x4_t e = vshlq_n_s32 (vaddq_s32 (vcvtq_s32_f32 (n),
-          vdupq_n_s32 (127)), 23);
+  int32x4_t e =
+      vshlq_n_s32 (vaddq_s32 (vcvtq_s32_f32 (n), vdupq_n_s32 (127)), 23);
   return vmulq_f32 (p, vreinterpretq_f32_s32 (e));
 }
 
 static inline act_neon
 act_neon_init (const seg_f32_act_params *p)
 {
-  act_neon v = { p->act, vdupq_n_f32 (p->a), vdupq_n_f32 (p->b) };
+  act_neon v = {p->act, vdupq_n_f32 (p->a), vdupq_n_f32 (p->b)};
   return v;
 }
 
@@ -50,7 +51,9 @@ act_neon_apply (const act_neon *p, float32x4_t x)
     case SEG_ACT_HARDSIGMOID:
       return vmaxq_f32 (zero, vminq_f32 (one, vfmaq_f32 (p->b, p->a, x)));
     case SEG_ACT_HARDSWISH:
-      return vmulq_f32 (x, vmaxq_f32 (zero, vminq_f32 (one,
+      return vmulq_f32 (x,
+          vmaxq_f32 (zero,
+              vminq_f32 (one,
                   vfmaq_f32 (vdupq_n_f32 (0.5f), x,
                       vdupq_n_f32 (1.0f / 6.0f)))));
     case SEG_ACT_SIGMOID:

@@ -26,10 +26,8 @@ quad (size_t channels, size_t taps, const float *const *ip, const float *w,
   }
   _mm512_mask_storeu_ps (o + ch, m, act_avx512_apply (p, a0));
   _mm512_mask_storeu_ps (o + out_stride + ch, m, act_avx512_apply (p, a1));
-  _mm512_mask_storeu_ps (o + 2 * out_stride + ch, m,
-      act_avx512_apply (p, a2));
-  _mm512_mask_storeu_ps (o + 3 * out_stride + ch, m,
-      act_avx512_apply (p, a3));
+  _mm512_mask_storeu_ps (o + 2 * out_stride + ch, m, act_avx512_apply (p, a2));
+  _mm512_mask_storeu_ps (o + 3 * out_stride + ch, m, act_avx512_apply (p, a3));
 }
 
 static inline void

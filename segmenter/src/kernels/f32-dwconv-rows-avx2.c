@@ -7,7 +7,22 @@
 #include "act-avx2.h"
 
 static const int32_t mask_table[16] = {
-  -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 };
 
 void
@@ -17,8 +32,8 @@ seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
     const seg_f32_act_params *act)
 {
   const act_avx2 p = act_avx2_init (act);
-  const __m256i tail = _mm256_loadu_si256 (
-      (const __m256i *) (mask_table + 8 - (channels & 7)));
+  const __m256i tail =
+      _mm256_loadu_si256 ((const __m256i *) (mask_table + 8 - (channels & 7)));
 
   for (size_t x = 0; x < width; x++) {
     float *o = out + x * out_stride;
@@ -30,8 +45,8 @@ seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
       for (size_t ky = 0; ky < kh; ky++) {
         const float *i = rows[ky] + x * x_step + ch;
         for (size_t kx = 0; kx < kw; kx++, i += kx_step, k += channels) {
-          acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k),
-              acc0);
+          acc0 =
+              _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k), acc0);
           acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (i + 8),
               _mm256_loadu_ps (k + 8), acc1);
         }
@@ -45,8 +60,7 @@ seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
       for (size_t ky = 0; ky < kh; ky++) {
         const float *i = rows[ky] + x * x_step + ch;
         for (size_t kx = 0; kx < kw; kx++, i += kx_step, k += channels)
-          acc = _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k),
-              acc);
+          acc = _mm256_fmadd_ps (_mm256_loadu_ps (i), _mm256_loadu_ps (k), acc);
       }
       _mm256_storeu_ps (o + ch, act_avx2_apply (&p, acc));
       ch += 8;

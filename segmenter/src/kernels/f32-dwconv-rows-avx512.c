@@ -23,12 +23,11 @@ pixels (size_t n, size_t channels, size_t kh, size_t kw,
       const __m512 kv = _mm512_maskz_loadu_ps (m, k);
       a0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i), kv, a0);
       if (n == 4) {
-        a1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + x_step), kv,
-            a1);
-        a2 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + 2 * x_step), kv,
-            a2);
-        a3 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + 3 * x_step), kv,
-            a3);
+        a1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + x_step), kv, a1);
+        a2 =
+            _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + 2 * x_step), kv, a2);
+        a3 =
+            _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, i + 3 * x_step), kv, a3);
       }
     }
   }
@@ -56,20 +55,20 @@ seg_f32_dwconv_rows_ukernel__avx512_4x16 (size_t channels, size_t width,
     float *o = out + x * out_stride;
     size_t ch = 0;
     for (; ch + 16 <= channels; ch += 16)
-      pixels (4, channels, kh, kw, rows, x, x_step, kx_step, w, ch, full, &p,
-          o, out_stride);
+      pixels (4, channels, kh, kw, rows, x, x_step, kx_step, w, ch, full, &p, o,
+          out_stride);
     if (ch < channels)
-      pixels (4, channels, kh, kw, rows, x, x_step, kx_step, w, ch, tail, &p,
-          o, out_stride);
+      pixels (4, channels, kh, kw, rows, x, x_step, kx_step, w, ch, tail, &p, o,
+          out_stride);
   }
   for (; x < width; x++) {
     float *o = out + x * out_stride;
     size_t ch = 0;
     for (; ch + 16 <= channels; ch += 16)
-      pixels (1, channels, kh, kw, rows, x, x_step, kx_step, w, ch, full, &p,
-          o, out_stride);
+      pixels (1, channels, kh, kw, rows, x, x_step, kx_step, w, ch, full, &p, o,
+          out_stride);
     if (ch < channels)
-      pixels (1, channels, kh, kw, rows, x, x_step, kx_step, w, ch, tail, &p,
-          o, out_stride);
+      pixels (1, channels, kh, kw, rows, x, x_step, kx_step, w, ch, tail, &p, o,
+          out_stride);
   }
 }

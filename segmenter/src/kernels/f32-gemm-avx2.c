@@ -9,7 +9,22 @@
 
 /* Eight -1 then eight 0: a window of it masks the first n lanes. */
 static const int32_t mask_table[16] = {
-  -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 };
 
 /* The last panel when at most 8 of its columns are live: half the FMAs,
@@ -36,7 +51,7 @@ narrow_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
   }
 
   if (p->act == SEG_ACT_SIGMOID && nc < 8) {
-    float rows[6][8], live[48] = { 0 };
+    float rows[6][8], live[48] = {0};
     _mm256_storeu_ps (rows[0], v0), _mm256_storeu_ps (rows[1], v1);
     _mm256_storeu_ps (rows[2], v2), _mm256_storeu_ps (rows[3], v3);
     _mm256_storeu_ps (rows[4], v4), _mm256_storeu_ps (rows[5], v5);
@@ -44,8 +59,8 @@ narrow_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
       for (size_t j = 0; j < nc; j++)
         live[i * nc + j] = rows[i][j];
     for (size_t q = 0; q < 6 * nc; q += 8)
-      _mm256_storeu_ps (live + q, act_avx2_apply (p,
-              _mm256_loadu_ps (live + q)));
+      _mm256_storeu_ps (live + q,
+          act_avx2_apply (p, _mm256_loadu_ps (live + q)));
     for (size_t i = 6; i-- > 0;)
       for (size_t j = 0; j < nc; j++)
         cr[i][j] = live[i * nc + j];
@@ -56,8 +71,8 @@ narrow_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
     v2 = act_avx2_apply (p, v2), v3 = act_avx2_apply (p, v3);
     v4 = act_avx2_apply (p, v4), v5 = act_avx2_apply (p, v5);
   }
-  const __m256i m = _mm256_loadu_si256 (
-      (const __m256i *) (mask_table + 8 - nc));
+  const __m256i m =
+      _mm256_loadu_si256 ((const __m256i *) (mask_table + 8 - nc));
   _mm256_maskstore_ps (cr[5], m, v5), _mm256_maskstore_ps (cr[4], m, v4);
   _mm256_maskstore_ps (cr[3], m, v3), _mm256_maskstore_ps (cr[2], m, v2);
   _mm256_maskstore_ps (cr[1], m, v1), _mm256_maskstore_ps (cr[0], m, v0);
@@ -83,10 +98,10 @@ one_row (size_t nc, size_t kc, const float *a, const float *w, float *c,
     }
     v0 = act_avx2_apply (p, v0), v1 = act_avx2_apply (p, v1);
     size_t live = nc - col < 16 ? nc - col : 16;
-    const __m256i m0 = _mm256_loadu_si256 ((const __m256i *)
-        (mask_table + 8 - (live < 8 ? live : 8)));
-    const __m256i m1 = _mm256_loadu_si256 ((const __m256i *)
-        (mask_table + 8 - (live > 8 ? live - 8 : 0)));
+    const __m256i m0 = _mm256_loadu_si256 (
+        (const __m256i *) (mask_table + 8 - (live < 8 ? live : 8)));
+    const __m256i m1 = _mm256_loadu_si256 (
+        (const __m256i *) (mask_table + 8 - (live > 8 ? live - 8 : 0)));
     _mm256_maskstore_ps (c + col, m0, v0);
     _mm256_maskstore_ps (c + col + 8, m1, v1);
   }
@@ -94,8 +109,8 @@ one_row (size_t nc, size_t kc, const float *a, const float *w, float *c,
 
 void
 seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act)
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act)
 {
   /* Rows past mr alias the previous one: computed and stored twice with the
    * same values, so there is no row tail. */
@@ -119,8 +134,8 @@ seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
 
   while (nc > 0) {
     if (nc <= 8) {
-      const float *ar[6] = { a0, a1, a2, a3, a4, a5 };
-      float *cr[6] = { c0, c1, c2, c3, c4, c5 };
+      const float *ar[6] = {a0, a1, a2, a3, a4, a5};
+      float *cr[6] = {c0, c1, c2, c3, c4, c5};
       narrow_panel (nc, kc, ar, w, cr, &p);
       return;
     }
@@ -177,8 +192,8 @@ seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     _mm256_storeu_ps (c5, v50), _mm256_storeu_ps (c4, v40);
     _mm256_storeu_ps (c3, v30), _mm256_storeu_ps (c2, v20);
     _mm256_storeu_ps (c1, v10), _mm256_storeu_ps (c0, v00);
-    const __m256i m = _mm256_loadu_si256 (
-        (const __m256i *) (mask_table + 16 - nc));
+    const __m256i m =
+        _mm256_loadu_si256 ((const __m256i *) (mask_table + 16 - nc));
     _mm256_maskstore_ps (c5 + 8, m, v51), _mm256_maskstore_ps (c4 + 8, m, v41);
     _mm256_maskstore_ps (c3 + 8, m, v31), _mm256_maskstore_ps (c2 + 8, m, v21);
     _mm256_maskstore_ps (c1 + 8, m, v11), _mm256_maskstore_ps (c0 + 8, m, v01);

@@ -24,9 +24,9 @@ rows_setup (size_t mr, const float *a, size_t a_stride, float *c,
   }
 }
 
-#define FMA_ROW(i) \
-  do { \
-    const __m512 x_ = _mm512_set1_ps (a##i[k]); \
+#define FMA_ROW(i)                               \
+  do {                                           \
+    const __m512 x_ = _mm512_set1_ps (a##i[k]);  \
     v##i##0 = _mm512_fmadd_ps (x_, b0, v##i##0); \
     v##i##1 = _mm512_fmadd_ps (x_, b1, v##i##1); \
   } while (0)
@@ -48,11 +48,20 @@ half_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
   w += 32;
   for (size_t k = 0; k < kc; k++, w += 32) {
     const __m512 b = _mm512_loadu_ps (w);
-    FMA_ROW_HALF (0); FMA_ROW_HALF (1); FMA_ROW_HALF (2); FMA_ROW_HALF (3);
-    FMA_ROW_HALF (4); FMA_ROW_HALF (5); FMA_ROW_HALF (6); FMA_ROW_HALF (7);
-    FMA_ROW_HALF (8); FMA_ROW_HALF (9); FMA_ROW_HALF (10); FMA_ROW_HALF (11);
+    FMA_ROW_HALF (0);
+    FMA_ROW_HALF (1);
+    FMA_ROW_HALF (2);
+    FMA_ROW_HALF (3);
+    FMA_ROW_HALF (4);
+    FMA_ROW_HALF (5);
+    FMA_ROW_HALF (6);
+    FMA_ROW_HALF (7);
+    FMA_ROW_HALF (8);
+    FMA_ROW_HALF (9);
+    FMA_ROW_HALF (10);
+    FMA_ROW_HALF (11);
   }
-  __m512 v[MR] = { v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 };
+  __m512 v[MR] = {v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11};
   if (p->act == SEG_ACT_SIGMOID && nc < 16) {
     /* A sigmoid on a few live columns (a one-channel probability head)
      * is evaluated on the live values packed together, not on 16 lanes
@@ -65,8 +74,8 @@ half_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
         live[i * nc + j] = rows[i][j];
     for (size_t q = 0; q < MR * nc; q += 16) {
       const __mmask16 lm = mask_avx512 (MR * nc - q < 16 ? MR * nc - q : 16);
-      _mm512_mask_storeu_ps (live + q, lm, act_avx512_apply (p,
-              _mm512_maskz_loadu_ps (lm, live + q)));
+      _mm512_mask_storeu_ps (live + q, lm,
+          act_avx512_apply (p, _mm512_maskz_loadu_ps (lm, live + q)));
     }
     for (size_t i = MR; i-- > 0;)
       for (size_t j = 0; j < nc; j++)
@@ -105,9 +114,12 @@ few_rows (size_t nc, size_t kc, const float *const *ar, const float *w,
       _mm_prefetch ((const char *) (w + FEW_PREFETCH + 16), _MM_HINT_T0);
       const __m512 b0 = _mm512_loadu_ps (w), b1 = _mm512_loadu_ps (w + 16);
       w += 32;
-      FMA_ROW (0); FMA_ROW (1); FMA_ROW (2); FMA_ROW (3);
+      FMA_ROW (0);
+      FMA_ROW (1);
+      FMA_ROW (2);
+      FMA_ROW (3);
     }
-    __m512 lo[4] = { v00, v10, v20, v30 }, hi[4] = { v01, v11, v21, v31 };
+    __m512 lo[4] = {v00, v10, v20, v30}, hi[4] = {v01, v11, v21, v31};
     const __mmask16 ml = mask_avx512 (live < 16 ? live : 16);
     const __mmask16 mh = mask_avx512 (live > 16 ? live - 16 : 0);
     for (size_t i = 4; i-- > 0;) {
@@ -121,8 +133,8 @@ few_rows (size_t nc, size_t kc, const float *const *ar, const float *w,
 
 void
 seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act)
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act)
 {
   const float *ar[MR];
   float *cr[MR];
@@ -154,19 +166,27 @@ seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
     for (size_t k = 0; k < kc; k++) {
       const __m512 b0 = _mm512_loadu_ps (w), b1 = _mm512_loadu_ps (w + 16);
       w += 32;
-      FMA_ROW (0); FMA_ROW (1); FMA_ROW (2); FMA_ROW (3);
-      FMA_ROW (4); FMA_ROW (5); FMA_ROW (6); FMA_ROW (7);
-      FMA_ROW (8); FMA_ROW (9); FMA_ROW (10); FMA_ROW (11);
+      FMA_ROW (0);
+      FMA_ROW (1);
+      FMA_ROW (2);
+      FMA_ROW (3);
+      FMA_ROW (4);
+      FMA_ROW (5);
+      FMA_ROW (6);
+      FMA_ROW (7);
+      FMA_ROW (8);
+      FMA_ROW (9);
+      FMA_ROW (10);
+      FMA_ROW (11);
     }
-    __m512 lo[MR] = { v00, v10, v20, v30, v40, v50, v60, v70, v80, v90, v100,
-      v110 };
-    __m512 hi[MR] = { v01, v11, v21, v31, v41, v51, v61, v71, v81, v91, v101,
-      v111 };
+    __m512 lo[MR] = {v00, v10, v20, v30, v40, v50, v60, v70, v80, v90, v100,
+        v110};
+    __m512 hi[MR] = {v01, v11, v21, v31, v41, v51, v61, v71, v81, v91, v101,
+        v111};
     const __mmask16 m = mask_avx512 (nc - col >= 32 ? 16 : nc - col - 16);
     for (size_t i = MR; i-- > 0;) {
       _mm512_storeu_ps (cr[i] + col, act_avx512_apply (&p, lo[i]));
-      _mm512_mask_storeu_ps (cr[i] + col + 16, m,
-          act_avx512_apply (&p, hi[i]));
+      _mm512_mask_storeu_ps (cr[i] + col + 16, m, act_avx512_apply (&p, hi[i]));
     }
     col += 32;
   }

@@ -10,9 +10,9 @@
 #define MR 8
 
 void
-seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act)
+seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc, const float *a,
+    size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act)
 {
   const float *ar[MR];
   float *cr[MR];

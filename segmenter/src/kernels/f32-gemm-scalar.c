@@ -7,8 +7,8 @@
 
 void
 seg_f32_gemm_ukernel__scalar_4x8 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act)
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act)
 {
   /* Rows past mr alias the last real one: computed twice, stored twice with
    * the same values, so the loops need no row tail. */

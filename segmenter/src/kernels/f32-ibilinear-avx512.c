@@ -23,8 +23,8 @@ ibilinear_rows (size_t width, size_t channels, const float *top,
       __m512 l = _mm512_loadu_ps (tl + ch), r = _mm512_loadu_ps (tr + ch);
       __m512 t = _mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l);
       l = _mm512_loadu_ps (bl + ch), r = _mm512_loadu_ps (br + ch);
-      __m512 d = _mm512_sub_ps (_mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l),
-          t);
+      __m512 d =
+          _mm512_sub_ps (_mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l), t);
       for (size_t y = 0; y < rows; y++)
         _mm512_storeu_ps (out + y * out_stride + ch,
             _mm512_fmadd_ps (d, _mm512_set1_ps (wy[y]), t));
@@ -35,8 +35,8 @@ ibilinear_rows (size_t width, size_t channels, const float *top,
       __m512 t = _mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l);
       l = _mm512_maskz_loadu_ps (tail, bl + ch);
       r = _mm512_maskz_loadu_ps (tail, br + ch);
-      __m512 d = _mm512_sub_ps (_mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l),
-          t);
+      __m512 d =
+          _mm512_sub_ps (_mm512_fmadd_ps (_mm512_sub_ps (r, l), vx, l), t);
       for (size_t y = 0; y < rows; y++)
         _mm512_mask_storeu_ps (out + y * out_stride + ch, tail,
             _mm512_fmadd_ps (d, _mm512_set1_ps (wy[y]), t));
@@ -53,8 +53,7 @@ seg_f32_ibilinear_ukernel__avx512_16 (size_t width, size_t channels,
   if (rows == 1)
     ibilinear_rows (width, channels, top, bottom, 1, wy, taps, out, 0);
   else if (rows == 2)
-    ibilinear_rows (width, channels, top, bottom, 2, wy, taps, out,
-        out_stride);
+    ibilinear_rows (width, channels, top, bottom, 2, wy, taps, out, out_stride);
   else
     ibilinear_rows (width, channels, top, bottom, rows, wy, taps, out,
         out_stride);

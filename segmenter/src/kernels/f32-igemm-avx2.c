@@ -12,7 +12,22 @@
 
 /* Eight -1 then eight 0: a window of it masks the first n lanes. */
 static const int32_t mask_table[16] = {
-  -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 };
 
 static inline __m256i
@@ -24,9 +39,9 @@ lanes (size_t n)
 /* Rows [0, mr), mr <= MR, from a[r] + i * step, of one panel with nc <= NR
  * live columns. Rows past mr alias the last real one and are not stored. */
 static void
-tile (size_t mr, size_t nc, size_t runs, size_t run_len,
-    const float *const *a, size_t off, size_t step, const float *w,
-    float *c, size_t c_stride, const act_avx2 *p)
+tile (size_t mr, size_t nc, size_t runs, size_t run_len, const float *const *a,
+    size_t off, size_t step, const float *w, float *c, size_t c_stride,
+    const act_avx2 *p)
 {
   __m256 v00 = _mm256_loadu_ps (w), v01 = _mm256_loadu_ps (w + 8);
   __m256 v10 = v00, v11 = v01, v20 = v00, v21 = v01;
@@ -62,15 +77,14 @@ tile (size_t mr, size_t nc, size_t runs, size_t run_len,
       v51 = _mm256_fmadd_ps (x, b1, v51);
     }
   }
-  __m256 lo[MR] = { v00, v10, v20, v30, v40, v50 };
-  __m256 hi[MR] = { v01, v11, v21, v31, v41, v51 };
+  __m256 lo[MR] = {v00, v10, v20, v30, v40, v50};
+  __m256 hi[MR] = {v01, v11, v21, v31, v41, v51};
   const __m256i m0 = lanes (nc < 8 ? nc : 8);
   const __m256i m1 = lanes (nc > 8 ? nc - 8 : 0);
   for (size_t i = 0; i < mr; i++) {
     _mm256_maskstore_ps (c + i * c_stride, m0, act_avx2_apply (p, lo[i]));
     if (nc > 8)
-      _mm256_maskstore_ps (c + i * c_stride + 8, m1,
-          act_avx2_apply (p, hi[i]));
+      _mm256_maskstore_ps (c + i * c_stride + 8, m1, act_avx2_apply (p, hi[i]));
   }
 }
 
@@ -84,7 +98,7 @@ seg_f32_igemm_ukernel__avx2_6x16 (size_t m, size_t nc, size_t runs,
   for (size_t col = 0; col < nc; col += NR, w += panel, c += NR) {
     size_t live = nc - col < NR ? nc - col : NR;
     for (size_t i = 0; i < m; i += MR)
-      tile (m - i < MR ? m - i : MR, live, runs, run_len, a, i * a_step,
-          a_step, w, c + i * c_stride, c_stride, &p);
+      tile (m - i < MR ? m - i : MR, live, runs, run_len, a, i * a_step, a_step,
+          w, c + i * c_stride, c_stride, &p);
   }
 }

@@ -34,8 +34,8 @@ seg_f32_igemm_ukernel__scalar_4x8 (size_t m, size_t nc, size_t runs,
       size_t cols = nc - n0 < NR ? nc - n0 : NR;
       for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
-          c[(i0 + i) * c_stride + n0 + j] = seg_f32_act (act->act, act->a,
-              act->b, acc[i][j]);
+          c[(i0 + i) * c_stride + n0 + j] =
+              seg_f32_act (act->act, act->a, act->b, acc[i][j]);
     }
   }
 }

@@ -10,7 +10,8 @@
 
 /* Where the interleaved stream's element s = 16 j + e comes from: pixel
  * s / 3 of R (index p), G (16 + p) or, for B, a second permute. */
-typedef struct {
+typedef struct
+{
   int32_t rg[3][16], b[3][16];
   uint16_t bmask[3];
 } interleave_idx;
@@ -18,7 +19,7 @@ typedef struct {
 static interleave_idx
 make_idx (void)
 {
-  interleave_idx t = { 0 };
+  interleave_idx t = {0};
   for (int j = 0; j < 3; j++)
     for (int e = 0; e < 16; e++) {
       int s = 16 * j + e, px = s / 3, ch = s % 3;
@@ -34,7 +35,7 @@ static inline __m512
 byte_of (__m512i g, __m512i shift)
 {
   return _mm512_cvtepi32_ps (_mm512_and_si512 (_mm512_srlv_epi32 (g, shift),
-          _mm512_set1_epi32 (0xff)));
+      _mm512_set1_epi32 (0xff)));
 }
 
 static inline __m512
@@ -53,7 +54,7 @@ to_rgb (__m512 c[3])
   const __m512 v = _mm512_sub_ps (c[2], _mm512_set1_ps (128.0f));
   c[0] = clamp (_mm512_fmadd_ps (_mm512_set1_ps (1.596f), v, y));
   c[1] = clamp (_mm512_fnmadd_ps (_mm512_set1_ps (0.813f), v,
-          _mm512_fnmadd_ps (_mm512_set1_ps (0.391f), u, y)));
+      _mm512_fnmadd_ps (_mm512_set1_ps (0.391f), u, y)));
   c[2] = clamp (_mm512_fmadd_ps (_mm512_set1_ps (2.018f), u, y));
 }
 
@@ -64,8 +65,8 @@ first (size_t n)
 }
 
 void
-seg_f32_preprocess_ukernel__avx512_16 (size_t n,
-    const uint8_t *const top[3], const uint8_t *const bottom[3], float fy,
+seg_f32_preprocess_ukernel__avx512_16 (size_t n, const uint8_t *const top[3],
+    const uint8_t *const bottom[3], float fy,
     const seg_f32_preprocess_params *p, float *out)
 {
   const interleave_idx idx = make_idx ();
@@ -91,8 +92,7 @@ seg_f32_preprocess_ukernel__avx512_16 (size_t n,
     __m512 c[4][3]; /* top-left, top-right, bottom-left, bottom-right */
     for (int t = 0; t < 2; t++)
       for (int k = 0; k < 3; k++) {
-        const __m512i s = _mm512_maskz_loadu_epi32 (m,
-            p->shift[t * 3 + k] + x);
+        const __m512i s = _mm512_maskz_loadu_epi32 (m, p->shift[t * 3 + k] + x);
         c[t][k] = byte_of (gt[p->slot[t * 3 + k]], s);
         c[2 + t][k] = byte_of (gb[p->slot[t * 3 + k]], s);
       }
@@ -101,10 +101,10 @@ seg_f32_preprocess_ukernel__avx512_16 (size_t n,
         to_rgb (c[t]);
     __m512 o[3];
     for (int k = 0; k < 3; k++) {
-      const __m512 a = _mm512_fmadd_ps (fx, _mm512_sub_ps (c[1][k], c[0][k]),
-          c[0][k]);
-      const __m512 b = _mm512_fmadd_ps (fx, _mm512_sub_ps (c[3][k], c[2][k]),
-          c[2][k]);
+      const __m512 a =
+          _mm512_fmadd_ps (fx, _mm512_sub_ps (c[1][k], c[0][k]), c[0][k]);
+      const __m512 b =
+          _mm512_fmadd_ps (fx, _mm512_sub_ps (c[3][k], c[2][k]), c[2][k]);
       o[k] = _mm512_fmadd_ps (_mm512_fmadd_ps (vfy, _mm512_sub_ps (b, a), a),
           _mm512_set1_ps (p->scale[k]), _mm512_set1_ps (p->bias[k]));
     }

@@ -17,18 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-  int slots;             /* 1..6 */
-  int slot_row[6];       /* which of top[] / bottom[] the slot reads */
-  const int32_t *word[6];  /* per slot and column: byte offset of the word */
+typedef struct
+{
+  int slots;              /* 1..6 */
+  int slot_row[6];        /* which of top[] / bottom[] the slot reads */
+  const int32_t *word[6]; /* per slot and column: byte offset of the word */
   /* [tap * 3 + component]: tap 0 is the left source column, 1 the right;
    * components are R G B, or Y U V when yuv is set; the slot holding the
    * byte (the same for every column) and the byte's bit shift in it */
   int slot[6];
   const int32_t *shift[6];
-  const float *fx;     /* weight of the right tap */
+  const float *fx;         /* weight of the right tap */
   float scale[3], bias[3]; /* out = rgb * scale + bias */
-  int yuv;             /* BT.601 limited range to RGB, clamped to 0..255 */
+  int yuv;                 /* BT.601 limited range to RGB, clamped to 0..255 */
 } seg_f32_preprocess_params;
 
 /* out[3 * x + k] for x < n: the two source rows (top[k], bottom[k] point at
@@ -41,8 +42,8 @@ typedef void (*seg_f32_preprocess_ukernel_fn) (size_t n,
 void seg_f32_preprocess_ukernel__scalar_1 (size_t n,
     const uint8_t *const top[3], const uint8_t *const bottom[3], float fy,
     const seg_f32_preprocess_params *p, float *out);
-void seg_f32_preprocess_ukernel__avx2_8 (size_t n,
-    const uint8_t *const top[3], const uint8_t *const bottom[3], float fy,
+void seg_f32_preprocess_ukernel__avx2_8 (size_t n, const uint8_t *const top[3],
+    const uint8_t *const bottom[3], float fy,
     const seg_f32_preprocess_params *p, float *out);
 void seg_f32_preprocess_ukernel__avx512_16 (size_t n,
     const uint8_t *const top[3], const uint8_t *const bottom[3], float fy,
@@ -75,8 +76,7 @@ seg_f32_preprocess_pixel (size_t x, const uint8_t *const top[3],
       v[k] = (float) ((w >> p->shift[tap * 3 + k][x]) & 0xff);
     }
     if (p->yuv) {
-      float y = 1.164f * (v[0] - 16.0f), u = v[1] - 128.0f,
-          vv = v[2] - 128.0f;
+      float y = 1.164f * (v[0] - 16.0f), u = v[1] - 128.0f, vv = v[2] - 128.0f;
       c[t][0] = seg_f32_preprocess_clamp (y + 1.596f * vv);
       c[t][1] = seg_f32_preprocess_clamp (y - 0.391f * u - 0.813f * vv);
       c[t][2] = seg_f32_preprocess_clamp (y + 2.018f * u);

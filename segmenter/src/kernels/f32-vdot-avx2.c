@@ -31,9 +31,8 @@ pixel (size_t kc, const float *row, const float *w, __m256i tail)
 
 /* One tap: out[i * out_stride] for i < n. */
 static void
-one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
-    const float *w, __m256 vbias, float *out, size_t out_stride,
-    const act_avx2 *p)
+one_tap (size_t n, size_t kc, const float *in, size_t in_stride, const float *w,
+    __m256 vbias, float *out, size_t out_stride, const act_avx2 *p)
 {
   const __m256i tail = lanes (kc & 7);
   __m256 v[8];
@@ -42,7 +41,7 @@ one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
     size_t m = n - i < 8 ? n - i : 8;
     for (size_t q = 0; q < 8; q++)
       v[q] = q < m ? pixel (kc, in + (i + q) * in_stride, w, tail)
-          : _mm256_setzero_ps ();
+                   : _mm256_setzero_ps ();
     /* per 128-bit half: the half's sums of v[0..3], then of v[4..7] */
     __m256 u0 = _mm256_hadd_ps (_mm256_hadd_ps (v[0], v[1]),
         _mm256_hadd_ps (v[2], v[3]));

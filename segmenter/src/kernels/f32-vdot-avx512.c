@@ -37,7 +37,8 @@ sum16 (const __m512 v[16])
         _mm512_unpackhi_ps (v[2 * i], v[2 * i + 1]));
   /* 128-bit chunk j of u[i]: chunk j's sums of v[4i] .. v[4i + 3] */
   for (int i = 0; i < 4; i++) {
-    __m512d a = _mm512_castps_pd (t[2 * i]), b = _mm512_castps_pd (t[2 * i + 1]);
+    __m512d a = _mm512_castps_pd (t[2 * i]),
+            b = _mm512_castps_pd (t[2 * i + 1]);
     u[i] = _mm512_add_ps (_mm512_castpd_ps (_mm512_unpacklo_pd (a, b)),
         _mm512_castpd_ps (_mm512_unpackhi_pd (a, b)));
   }
@@ -50,9 +51,8 @@ sum16 (const __m512 v[16])
 
 /* One tap: out[i * out_stride] for i < n. */
 static void
-one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
-    const float *w, __m512 vbias, float *out, size_t out_stride,
-    const act_avx512 *p)
+one_tap (size_t n, size_t kc, const float *in, size_t in_stride, const float *w,
+    __m512 vbias, float *out, size_t out_stride, const act_avx512 *p)
 {
   const __mmask16 tail = mask_avx512 (kc & 15);
   __m512 v[16];
@@ -60,7 +60,7 @@ one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
     size_t m = n - i < 16 ? n - i : 16;
     for (size_t q = 0; q < 16; q++)
       v[q] = q < m ? pixel (kc, in + (i + q) * in_stride, w, tail)
-          : _mm512_setzero_ps ();
+                   : _mm512_setzero_ps ();
     __m512 s = act_avx512_apply (p, _mm512_add_ps (vbias, sum16 (v)));
     if (out_stride == 1) {
       _mm512_mask_storeu_ps (out + i, mask_avx512 (m), s);
@@ -69,8 +69,9 @@ one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
     /* A scatter: storing the vector and copying floats out of it would
      * stall every load on store forwarding. */
     _mm512_mask_i32scatter_ps (out + i * out_stride, mask_avx512 (m),
-        _mm512_mullo_epi32 (_mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8,
-                7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32 ((int) out_stride)),
+        _mm512_mullo_epi32 (_mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7,
+                                6, 5, 4, 3, 2, 1, 0),
+            _mm512_set1_epi32 ((int) out_stride)),
         s, 4);
   }
 }
@@ -80,10 +81,10 @@ one_tap (size_t n, size_t kc, const float *in, size_t in_stride,
 static inline __m512
 sum4_in_chunks (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 {
-  __m512 u = _mm512_add_ps (_mm512_unpacklo_ps (a0, a1),
-      _mm512_unpackhi_ps (a0, a1));
-  __m512 v = _mm512_add_ps (_mm512_unpacklo_ps (a2, a3),
-      _mm512_unpackhi_ps (a2, a3));
+  __m512 u =
+      _mm512_add_ps (_mm512_unpacklo_ps (a0, a1), _mm512_unpackhi_ps (a0, a1));
+  __m512 v =
+      _mm512_add_ps (_mm512_unpacklo_ps (a2, a3), _mm512_unpackhi_ps (a2, a3));
   __m512d ud = _mm512_castps_pd (u), vd = _mm512_castps_pd (v);
   return _mm512_add_ps (_mm512_castpd_ps (_mm512_unpacklo_pd (ud, vd)),
       _mm512_castpd_ps (_mm512_unpackhi_pd (ud, vd)));
@@ -96,8 +97,7 @@ sum4_in_chunks (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 static inline __m512
 block_pixel (size_t groups, const float *x, const __m512 *wg)
 {
-  __m512 acc = _mm512_mul_ps (_mm512_broadcast_f32x4 (_mm_loadu_ps (x)),
-      wg[0]);
+  __m512 acc = _mm512_mul_ps (_mm512_broadcast_f32x4 (_mm_loadu_ps (x)), wg[0]);
   for (size_t g = 1; g < groups; g++)
     acc = _mm512_fmadd_ps (_mm512_broadcast_f32x4 (_mm_loadu_ps (x + 4 * g)),
         wg[g], acc);
@@ -124,8 +124,8 @@ block_2x2 (size_t n, size_t groups, const float *in, size_t in_stride,
   }
   /* Lane 4t + q of s0 is tap t of pixel q, of s1 of pixel 4 + q; block
    * row ty wants pixel by pixel taps 2ty and 2ty + 1. */
-  const __m512i row0 = _mm512_setr_epi32 (0, 4, 1, 5, 2, 6, 3, 7, 16, 20,
-      17, 21, 18, 22, 19, 23);
+  const __m512i row0 = _mm512_setr_epi32 (0, 4, 1, 5, 2, 6, 3, 7, 16, 20, 17,
+      21, 18, 22, 19, 23);
   const __m512i row1 = _mm512_add_epi32 (row0, _mm512_set1_epi32 (8));
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -133,10 +133,10 @@ block_2x2 (size_t n, size_t groups, const float *in, size_t in_stride,
     __m512 a[8];
     for (int q = 0; q < 8; q++)
       a[q] = block_pixel (groups, x + (size_t) q * in_stride, wg);
-    __m512 s0 = act_avx512_apply (p, _mm512_add_ps (vbias,
-            sum4_in_chunks (a[0], a[1], a[2], a[3])));
-    __m512 s1 = act_avx512_apply (p, _mm512_add_ps (vbias,
-            sum4_in_chunks (a[4], a[5], a[6], a[7])));
+    __m512 s0 = act_avx512_apply (p,
+        _mm512_add_ps (vbias, sum4_in_chunks (a[0], a[1], a[2], a[3])));
+    __m512 s1 = act_avx512_apply (p,
+        _mm512_add_ps (vbias, sum4_in_chunks (a[4], a[5], a[6], a[7])));
     _mm512_storeu_ps (out + 2 * i, _mm512_permutex2var_ps (s0, row0, s1));
     _mm512_storeu_ps (out + row_stride + 2 * i,
         _mm512_permutex2var_ps (s0, row1, s1));
@@ -158,8 +158,7 @@ seg_f32_vdot_ukernel__avx512_16 (size_t n, size_t kc, const float *in,
     done = block_2x2 (n, 4, in, in_stride, w, vbias, out, row_stride, &p);
   else if (th == 2 && tw == 2 && px_stride == 2 && kc % 4 == 0
       && kc <= 4 * BLOCK_MAX_GROUPS)
-    done = block_2x2 (n, kc / 4, in, in_stride, w, vbias, out, row_stride,
-        &p);
+    done = block_2x2 (n, kc / 4, in, in_stride, w, vbias, out, row_stride, &p);
   if (done == n)
     return;
   for (size_t ty = 0; ty < th; ty++)

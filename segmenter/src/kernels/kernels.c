@@ -7,62 +7,62 @@
 #include <string.h>
 
 static const seg_f32_kernels scalar_kernels = {
-  .name = "scalar",
-  .gemm = seg_f32_gemm_ukernel__scalar_4x8,
-  .gemm_mr = 4,
-  .gemm_nr = 8,
-  .dwconv = seg_f32_dwconv_ukernel__scalar_1x4,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
-  .vdot = seg_f32_vdot_ukernel__scalar_1,
-  .igemm = seg_f32_igemm_ukernel__scalar_4x8,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar_1x4,
-  .preprocess = seg_f32_preprocess_ukernel__scalar_1,
+    .name = "scalar",
+    .gemm = seg_f32_gemm_ukernel__scalar_4x8,
+    .gemm_mr = 4,
+    .gemm_nr = 8,
+    .dwconv = seg_f32_dwconv_ukernel__scalar_1x4,
+    .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+    .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
+    .vdot = seg_f32_vdot_ukernel__scalar_1,
+    .igemm = seg_f32_igemm_ukernel__scalar_4x8,
+    .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar_1x4,
+    .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 
 #ifdef SEG_KERNELS_HAVE_AVX2
 static const seg_f32_kernels avx2_kernels = {
-  .name = "avx2",
-  .gemm = seg_f32_gemm_ukernel__avx2_6x16,
-  .gemm_mr = 6,
-  .gemm_nr = 16,
-  .dwconv = seg_f32_dwconv_ukernel__avx2_1x16,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
-  .vdot = seg_f32_vdot_ukernel__avx2_8,
-  .igemm = seg_f32_igemm_ukernel__avx2_6x16,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2_1x16,
-  .preprocess = seg_f32_preprocess_ukernel__avx2_8,
+    .name = "avx2",
+    .gemm = seg_f32_gemm_ukernel__avx2_6x16,
+    .gemm_mr = 6,
+    .gemm_nr = 16,
+    .dwconv = seg_f32_dwconv_ukernel__avx2_1x16,
+    .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+    .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
+    .vdot = seg_f32_vdot_ukernel__avx2_8,
+    .igemm = seg_f32_igemm_ukernel__avx2_6x16,
+    .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2_1x16,
+    .preprocess = seg_f32_preprocess_ukernel__avx2_8,
 };
 #endif
 
 #ifdef SEG_KERNELS_HAVE_AVX512
 static const seg_f32_kernels avx512_kernels = {
-  .name = "avx512",
-  .gemm = seg_f32_gemm_ukernel__avx512_12x32,
-  .gemm_mr = 12,
-  .gemm_nr = 32,
-  .dwconv = seg_f32_dwconv_ukernel__avx512_4x16,
-  .gavgpool = seg_f32_gavgpool_ukernel__avx512_64,
-  .ibilinear = seg_f32_ibilinear_ukernel__avx512_16,
-  .vdot = seg_f32_vdot_ukernel__avx512_16,
-  .igemm = seg_f32_igemm_ukernel__avx512_16x16,
-  .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512_4x16,
-  .preprocess = seg_f32_preprocess_ukernel__avx512_16,
+    .name = "avx512",
+    .gemm = seg_f32_gemm_ukernel__avx512_12x32,
+    .gemm_mr = 12,
+    .gemm_nr = 32,
+    .dwconv = seg_f32_dwconv_ukernel__avx512_4x16,
+    .gavgpool = seg_f32_gavgpool_ukernel__avx512_64,
+    .ibilinear = seg_f32_ibilinear_ukernel__avx512_16,
+    .vdot = seg_f32_vdot_ukernel__avx512_16,
+    .igemm = seg_f32_igemm_ukernel__avx512_16x16,
+    .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512_4x16,
+    .preprocess = seg_f32_preprocess_ukernel__avx512_16,
 };
 #endif
 
 #ifdef SEG_KERNELS_HAVE_NEON
 static const seg_f32_kernels neon_kernels = {
-  .name = "neon",
-  .gemm = seg_f32_gemm_ukernel__neon_8x8,
-  .gemm_mr = 8,
-  .gemm_nr = 8,
-  .dwconv = seg_f32_dwconv_ukernel__neon_1x8,
-  .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
-  .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
-  .vdot = seg_f32_vdot_ukernel__scalar_1,
-  .preprocess = seg_f32_preprocess_ukernel__scalar_1,
+    .name = "neon",
+    .gemm = seg_f32_gemm_ukernel__neon_8x8,
+    .gemm_mr = 8,
+    .gemm_nr = 8,
+    .dwconv = seg_f32_dwconv_ukernel__neon_1x8,
+    .gavgpool = seg_f32_gavgpool_ukernel__scalar_1,
+    .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
+    .vdot = seg_f32_vdot_ukernel__scalar_1,
+    .preprocess = seg_f32_preprocess_ukernel__scalar_1,
 };
 #endif
 
@@ -104,7 +104,12 @@ seg_f32_kernels_neon (void)
 #endif
 }
 
-typedef enum { CAP_NONE, CAP_AVX2, CAP_SCALAR } kernel_cap;
+typedef enum
+{
+  CAP_NONE,
+  CAP_AVX2,
+  CAP_SCALAR
+} kernel_cap;
 
 static kernel_cap cap;
 
@@ -151,8 +156,8 @@ seg_f32_alloc (size_t count)
 }
 
 void
-seg_f32_gemm_pack (size_t nr, size_t nc, size_t kc, const float *b,
-    size_t ldb, const float *bias, float *packed)
+seg_f32_gemm_pack (size_t nr, size_t nc, size_t kc, const float *b, size_t ldb,
+    const float *bias, float *packed)
 {
   for (size_t n0 = 0; n0 < nc; n0 += nr) {
     size_t cols = nc - n0 < nr ? nc - n0 : nr;

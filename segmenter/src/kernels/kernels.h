@@ -21,7 +21,8 @@
 #include "f32-preprocess.h"
 
 /* A fused activation as the epilogues apply it (see seg_f32_act). */
-typedef struct {
+typedef struct
+{
   seg_act act;
   float a, b;
 } seg_f32_act_params;
@@ -32,8 +33,8 @@ typedef struct {
  * each, as seg_f32_gemm_pack writes them. Row i of C is at c + i * c_stride;
  * nothing outside the mr x nc block is written. */
 typedef void (*seg_f32_gemm_ukernel_fn) (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act);
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act);
 
 /* Depthwise convolution of one output row through an indirection buffer:
  * out[x][ch] = act (bias[ch] + sum_t in[x * taps + t][ch] * k[t][ch]) for
@@ -52,7 +53,8 @@ typedef void (*seg_f32_gavgpool_ukernel_fn) (size_t pixels, size_t channels,
 
 /* Horizontal taps of a bilinear resize: the two source pixels (as float
  * offsets into a row) and the weight of the right one. */
-typedef struct {
+typedef struct
+{
   size_t left, right;
   float weight;
 } seg_f32_bilinear_tap;
@@ -75,9 +77,9 @@ typedef void (*seg_f32_ibilinear_ukernel_fn) (size_t width, size_t channels,
  * of lanes on that one column (MediaPipe's final 2x2/2 transposed conv);
  * this kernel spreads the channels over the lanes instead, and reads each
  * input pixel once for all the taps of its block. */
-typedef void (*seg_f32_vdot_ukernel_fn) (size_t n, size_t kc,
-    const float *in, size_t in_stride, size_t th, size_t tw, const float *w,
-    float bias, float *out, size_t row_stride, size_t px_stride,
+typedef void (*seg_f32_vdot_ukernel_fn) (size_t n, size_t kc, const float *in,
+    size_t in_stride, size_t th, size_t tw, const float *w, float bias,
+    float *out, size_t row_stride, size_t px_stride,
     const seg_f32_act_params *act);
 
 /* The GEMM on an A that is never stored: row i (i < m, any m >= 1) is the
@@ -98,12 +100,13 @@ typedef void (*seg_f32_igemm_ukernel_fn) (size_t m, size_t nc, size_t runs,
  * seg_f32_dwconv_ukernel_fn). Taps are summed in the same order as that
  * ISA's dwconv sums them, so the bits are the same; the table costs as
  * much as the convolution when a pixel is one vector (16 channels). */
-typedef void (*seg_f32_dwconv_rows_ukernel_fn) (size_t channels,
-    size_t width, size_t kh, size_t kw, const float *const *rows,
-    size_t x_step, size_t kx_step, const float *w, float *out,
-    size_t out_stride, const seg_f32_act_params *act);
+typedef void (*seg_f32_dwconv_rows_ukernel_fn) (size_t channels, size_t width,
+    size_t kh, size_t kw, const float *const *rows, size_t x_step,
+    size_t kx_step, const float *w, float *out, size_t out_stride,
+    const seg_f32_act_params *act);
 
-typedef struct {
+typedef struct
+{
   const char *name; /* "scalar", "avx2", "avx512", "neon" */
   seg_f32_gemm_ukernel_fn gemm;
   size_t gemm_mr, gemm_nr;
@@ -113,7 +116,7 @@ typedef struct {
   seg_f32_vdot_ukernel_fn vdot;
   seg_f32_igemm_ukernel_fn igemm; /* NULL: the ops gather A themselves */
   seg_f32_dwconv_rows_ukernel_fn dwconv_rows; /* NULL: use dwconv */
-  seg_f32_preprocess_ukernel_fn preprocess; /* NULL: the reference loop */
+  seg_f32_preprocess_ukernel_fn preprocess;   /* NULL: the reference loop */
 } seg_f32_kernels;
 
 /* The best table for this CPU, or the one seg_f32_kernels_cap chose.
@@ -199,8 +202,8 @@ void seg_f32_act_apply (const seg_f32_act_params *act, float *x, size_t n);
 
 /* The kernels themselves, named by ISA and tile. */
 void seg_f32_gemm_ukernel__scalar_4x8 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act);
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__scalar_1x4 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
@@ -223,8 +226,8 @@ void seg_f32_dwconv_rows_ukernel__scalar_1x4 (size_t channels, size_t width,
     const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx2. */
 void seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act);
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__avx2_1x16 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
@@ -241,8 +244,8 @@ void seg_f32_dwconv_rows_ukernel__avx2_1x16 (size_t channels, size_t width,
     const seg_f32_act_params *act);
 /* Only built on x86-64; call through seg_f32_kernels_avx512. */
 void seg_f32_gemm_ukernel__avx512_12x32 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act);
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__avx512_4x16 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
@@ -265,8 +268,8 @@ void seg_f32_dwconv_rows_ukernel__avx512_4x16 (size_t channels, size_t width,
     const seg_f32_act_params *act);
 /* Only built on arm64; call through seg_f32_kernels_neon. */
 void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
-    const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, const seg_f32_act_params *act);
+    const float *a, size_t a_stride, const float *w, float *c, size_t c_stride,
+    const seg_f32_act_params *act);
 void seg_f32_dwconv_ukernel__neon_1x8 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);

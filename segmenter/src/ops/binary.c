@@ -26,10 +26,11 @@
 #define TASK_ALIGN 16
 
 /* The broadcast iteration space after collapsing. */
-typedef struct {
-  int rank;                   /* >= 1 */
+typedef struct
+{
+  int rank; /* >= 1 */
   int64_t dims[SEG_MAX_RANK];
-  int64_t sa[SEG_MAX_RANK];   /* element strides of a; 0 where broadcast */
+  int64_t sa[SEG_MAX_RANK]; /* element strides of a; 0 where broadcast */
   int64_t sb[SEG_MAX_RANK];
   int64_t total;
 } bcast;
@@ -92,44 +93,43 @@ bcast_init (bcast *bc, const seg_value *a, const seg_value *b,
  * vectorises. */
 #define BLOCK 8
 
-#define DEFINE_ROWS(NAME, OP) \
-  static void \
-  NAME (float *o, const float *a, int64_t ra, int ia, const float *b, \
-      int64_t rb, int ib, size_t rows, size_t len) \
-  { \
+#define DEFINE_ROWS(NAME, OP)                                       \
+  static void NAME (float *o, const float *a, int64_t ra, int ia,   \
+      const float *b, int64_t rb, int ib, size_t rows, size_t len)  \
+  {                                                                 \
     for (size_t r = 0; r < rows; r++, o += len, a += ra, b += rb) { \
-      size_t i = 0; \
-      if (ia && ib) { \
-        for (; i + BLOCK <= len; i += BLOCK) { \
-          float t[BLOCK]; \
-          for (int k = 0; k < BLOCK; k++) \
-            t[k] = a[i + k] OP b[i + k]; \
-          memcpy (o + i, t, sizeof t); \
-        } \
-        for (; i < len; i++) \
-          o[i] = a[i] OP b[i]; \
-      } else if (ia) { \
-        const float y = b[0]; \
-        for (; i + BLOCK <= len; i += BLOCK) { \
-          float t[BLOCK]; \
-          for (int k = 0; k < BLOCK; k++) \
-            t[k] = a[i + k] OP y; \
-          memcpy (o + i, t, sizeof t); \
-        } \
-        for (; i < len; i++) \
-          o[i] = a[i] OP y; \
-      } else { \
-        const float x = a[0]; \
-        for (; i + BLOCK <= len; i += BLOCK) { \
-          float t[BLOCK]; \
-          for (int k = 0; k < BLOCK; k++) \
-            t[k] = x OP b[i + k]; \
-          memcpy (o + i, t, sizeof t); \
-        } \
-        for (; i < len; i++) \
-          o[i] = x OP b[i]; \
-      } \
-    } \
+      size_t i = 0;                                                 \
+      if (ia && ib) {                                               \
+        for (; i + BLOCK <= len; i += BLOCK) {                      \
+          float t[BLOCK];                                           \
+          for (int k = 0; k < BLOCK; k++)                           \
+            t[k] = a[i + k] OP b[i + k];                            \
+          memcpy (o + i, t, sizeof t);                              \
+        }                                                           \
+        for (; i < len; i++)                                        \
+          o[i] = a[i] OP b[i];                                      \
+      } else if (ia) {                                              \
+        const float y = b[0];                                       \
+        for (; i + BLOCK <= len; i += BLOCK) {                      \
+          float t[BLOCK];                                           \
+          for (int k = 0; k < BLOCK; k++)                           \
+            t[k] = a[i + k] OP y;                                   \
+          memcpy (o + i, t, sizeof t);                              \
+        }                                                           \
+        for (; i < len; i++)                                        \
+          o[i] = a[i] OP y;                                         \
+      } else {                                                      \
+        const float x = a[0];                                       \
+        for (; i + BLOCK <= len; i += BLOCK) {                      \
+          float t[BLOCK];                                           \
+          for (int k = 0; k < BLOCK; k++)                           \
+            t[k] = x OP b[i + k];                                   \
+          memcpy (o + i, t, sizeof t);                              \
+        }                                                           \
+        for (; i < len; i++)                                        \
+          o[i] = x OP b[i];                                         \
+      }                                                             \
+    }                                                               \
   }
 
 DEFINE_ROWS (add_rows, +)
@@ -146,10 +146,14 @@ static rows_fn
 rows_for (seg_op op)
 {
   switch (op) {
-    case SEG_OP_SUB: return sub_rows;
-    case SEG_OP_MUL: return mul_rows;
-    case SEG_OP_DIV: return div_rows;
-    default: return add_rows;
+    case SEG_OP_SUB:
+      return sub_rows;
+    case SEG_OP_MUL:
+      return mul_rows;
+    case SEG_OP_DIV:
+      return div_rows;
+    default:
+      return add_rows;
   }
 }
 
@@ -209,7 +213,8 @@ binary_range (const seg_node *n, const bcast *bc, float *o, const float *a,
   }
 }
 
-typedef struct {
+typedef struct
+{
   const seg_node *n;
   bcast bc;
   float *o;
@@ -222,8 +227,7 @@ task_bound (int64_t total, size_t task, size_t ntasks)
 {
   if (task >= ntasks)
     return total;
-  return (int64_t) ((uint64_t) total * task / ntasks) / TASK_ALIGN
-      * TASK_ALIGN;
+  return (int64_t) ((uint64_t) total * task / ntasks) / TASK_ALIGN * TASK_ALIGN;
 }
 
 static void
@@ -240,10 +244,10 @@ binary_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     const seg_run_ctx *ctx)
 {
   binary_job job = {
-    .n = n,
-    .o = v[n->out[0]].data,
-    .a = v[n->in[0]].data,
-    .b = v[n->in[1]].data,
+      .n = n,
+      .o = v[n->out[0]].data,
+      .a = v[n->in[0]].data,
+      .b = v[n->in[1]].data,
   };
   bcast_init (&job.bc, &v[n->in[0]], &v[n->in[1]], &v[n->out[0]]);
   if (job.bc.total == 0)
@@ -260,8 +264,8 @@ dims_str (char *buf, size_t size, const seg_value *x)
   size_t used = 0;
   buf[0] = '\0';
   for (int i = 0; i < x->rank && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%lld",
-        i ? "," : "", (long long) x->dims[i]);
+    used += (size_t) snprintf (buf + used, size - used, "%s%lld", i ? "," : "",
+        (long long) x->dims[i]);
 }
 
 static seg_status
@@ -285,16 +289,15 @@ binary_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
           : a->dtype != SEG_DT_F32 && a->dtype != SEG_DT_I64
               && a->dtype != SEG_DT_I32)
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
-        "node '%s' (%s): %s %s is not supported", n->name,
-        seg_op_name (n->op), seg_dtype_name (a->dtype),
-        act ? "activations" : "values");
+        "node '%s' (%s): %s %s is not supported", n->name, seg_op_name (n->op),
+        seg_dtype_name (a->dtype), act ? "activations" : "values");
   for (int k = 0; k < 2; k++) {
     const seg_value *x = &v[n->in[k]];
     if (x->rank < 0 || x->rank > SEG_MAX_RANK
         || seg_shape_elements (x->rank, x->dims) < 0)
       return seg_fail (err, SEG_ERR_SHAPE,
-          "node '%s' (%s): input %d has an unknown or oversized shape",
-          n->name, seg_op_name (n->op), k);
+          "node '%s' (%s): input %d has an unknown or oversized shape", n->name,
+          seg_op_name (n->op), k);
   }
 
   int r = a->rank > b->rank ? a->rank : b->rank;
@@ -332,9 +335,15 @@ int_op (const seg_node *n, int64_t x, int64_t y, int64_t lo, int64_t hi,
 {
   bool bad = false;
   switch (n->op) {
-    case SEG_OP_ADD: bad = __builtin_add_overflow (x, y, res); break;
-    case SEG_OP_SUB: bad = __builtin_sub_overflow (x, y, res); break;
-    case SEG_OP_MUL: bad = __builtin_mul_overflow (x, y, res); break;
+    case SEG_OP_ADD:
+      bad = __builtin_add_overflow (x, y, res);
+      break;
+    case SEG_OP_SUB:
+      bad = __builtin_sub_overflow (x, y, res);
+      break;
+    case SEG_OP_MUL:
+      bad = __builtin_mul_overflow (x, y, res);
+      break;
     case SEG_OP_DIV:
       if (y == 0)
         return seg_fail (err, SEG_ERR_FORMAT,
@@ -344,7 +353,8 @@ int_op (const seg_node *n, int64_t x, int64_t y, int64_t lo, int64_t hi,
       if (!bad)
         *res = x / y; /* C truncates toward zero, as ONNX wants */
       break;
-    default: break;
+    default:
+      break;
   }
   if (bad || *res < lo || *res > hi)
     return seg_fail (err, SEG_ERR_FORMAT,
@@ -358,7 +368,7 @@ binary_eval_int (const seg_node *n, const bcast *bc, seg_dtype dt, void *o,
     const void *a, const void *b, seg_err *err)
 {
   int r = bc->rank;
-  int64_t idx[SEG_MAX_RANK] = { 0 };
+  int64_t idx[SEG_MAX_RANK] = {0};
   int64_t oa = 0, ob = 0;
   int64_t lo = dt == SEG_DT_I32 ? INT32_MIN : INT64_MIN;
   int64_t hi = dt == SEG_DT_I32 ? INT32_MAX : INT64_MAX;
@@ -395,7 +405,7 @@ binary_eval_int (const seg_node *n, const bcast *bc, seg_dtype dt, void *o,
 static seg_status
 binary_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = binary_infer (n, v, &plan, err);
   if (st != SEG_OK)
     return st;
@@ -441,14 +451,22 @@ binary_eval (const seg_node *n, seg_value *v, seg_err *err)
 }
 
 const seg_op_vtable seg_op_add = {
-  .infer = binary_infer, .eval = binary_eval, .run = binary_run,
+    .infer = binary_infer,
+    .eval = binary_eval,
+    .run = binary_run,
 };
 const seg_op_vtable seg_op_sub = {
-  .infer = binary_infer, .eval = binary_eval, .run = binary_run,
+    .infer = binary_infer,
+    .eval = binary_eval,
+    .run = binary_run,
 };
 const seg_op_vtable seg_op_mul = {
-  .infer = binary_infer, .eval = binary_eval, .run = binary_run,
+    .infer = binary_infer,
+    .eval = binary_eval,
+    .run = binary_run,
 };
 const seg_op_vtable seg_op_div = {
-  .infer = binary_infer, .eval = binary_eval, .run = binary_run,
+    .infer = binary_infer,
+    .eval = binary_eval,
+    .run = binary_run,
 };

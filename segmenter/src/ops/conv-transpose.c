@@ -23,19 +23,22 @@
 
 #define MAX_STRIDE 256
 
-typedef struct {
+typedef struct
+{
   int out_ch, cin_g, kh, kw;
 } deconv_geom;
 
 /* Taps of one residue class (ry, rx) and where their panels start. */
-typedef struct {
+typedef struct
+{
   size_t ntaps;
-  size_t tap0;    /* first entry in taps[] */
-  size_t w_off;   /* floats into w of group 0's panels */
+  size_t tap0;  /* first entry in taps[] */
+  size_t w_off; /* floats into w of group 0's panels */
   size_t group_stride;
 } deconv_class;
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   deconv_geom geo;
   int groups, sh, sw;
@@ -43,10 +46,10 @@ typedef struct {
   int (*taps)[2];        /* kh * kw (ky, kx), grouped by class */
   size_t max_kc;
   float *w;
-  float *dot;            /* one output channel, one group: max_kc weights
+  float *dot; /* one output channel, one group: max_kc weights
                             per class; else NULL */
   float dot_bias;
-  bool blocks;           /* dot, and kernel == stride with dilation 1: the
+  bool blocks; /* dot, and kernel == stride with dilation 1: the
                             classes' taps are the kernel in order */
 } deconv_packed;
 
@@ -57,12 +60,12 @@ deconv_geometry (const seg_node *n, seg_dtype dtype, int rank,
   const seg_attrs *a = &n->a;
   if (rank != 4)
     return seg_fail (err, SEG_ERR_FORMAT,
-        "node '%s' (ConvTranspose): weights have rank %d, expected 4",
-        n->name, rank);
+        "node '%s' (ConvTranspose): weights have rank %d, expected 4", n->name,
+        rank);
   if (dtype != SEG_DT_F32)
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
-        "node '%s' (ConvTranspose): weights are %s, expected float32",
-        n->name, seg_dtype_name (dtype));
+        "node '%s' (ConvTranspose): weights are %s, expected float32", n->name,
+        seg_dtype_name (dtype));
   for (int i = 0; i < 4; i++)
     if (dims[i] < 1 || dims[i] > SEG_MAX_DIM)
       return seg_fail (err, SEG_ERR_FORMAT,
@@ -81,33 +84,35 @@ deconv_geometry (const seg_node *n, seg_dtype dtype, int rank,
       if (dims[0] % a->groups != 0)
         return seg_fail (err, SEG_ERR_FORMAT,
             "node '%s' (ConvTranspose): groups %d does not divide %lld input "
-            "channels", n->name, a->groups, (long long) dims[0]);
+            "channels",
+            n->name, a->groups, (long long) dims[0]);
       if (dims[1] * a->groups > SEG_MAX_DIM)
         return seg_fail (err, SEG_ERR_FORMAT,
             "node '%s' (ConvTranspose): too many output channels", n->name);
-      *geo = (deconv_geom) { (int) dims[1] * a->groups,
-        (int) (dims[0] / a->groups), (int) dims[2], (int) dims[3] };
+      *geo = (deconv_geom){(int) dims[1] * a->groups,
+          (int) (dims[0] / a->groups), (int) dims[2], (int) dims[3]};
       break;
     case SEG_WL_OHWI:
       /* [O, KH, KW, Cin/g] */
       if (dims[0] % a->groups != 0)
         return seg_fail (err, SEG_ERR_FORMAT,
             "node '%s' (ConvTranspose): groups %d does not divide %lld output "
-            "channels", n->name, a->groups, (long long) dims[0]);
-      *geo = (deconv_geom) { (int) dims[0], (int) dims[3], (int) dims[1],
-        (int) dims[2] };
+            "channels",
+            n->name, a->groups, (long long) dims[0]);
+      *geo = (deconv_geom){(int) dims[0], (int) dims[3], (int) dims[1],
+          (int) dims[2]};
       break;
     default:
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
-          "node '%s' (ConvTranspose): weight layout %d not supported",
-          n->name, (int) a->wlayout);
+          "node '%s' (ConvTranspose): weight layout %d not supported", n->name,
+          (int) a->wlayout);
   }
   if ((a->kernel[0] != 0 || a->kernel[1] != 0)
       && (a->kernel[0] != geo->kh || a->kernel[1] != geo->kw))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (ConvTranspose): kernel_shape %dx%d does not match "
-        "weights %dx%d", n->name, a->kernel[0], a->kernel[1], geo->kh,
-        geo->kw);
+        "weights %dx%d",
+        n->name, a->kernel[0], a->kernel[1], geo->kh, geo->kw);
   for (int i = 0; i < 2; i++) {
     /* The packing has one class per stride phase: a hostile stride must
      * not blow that up (FCN-style upsampling uses 32). */
@@ -123,7 +128,8 @@ deconv_geometry (const seg_node *n, seg_dtype dtype, int rank,
     if (a->output_padding[i] < 0 || a->output_padding[i] >= limit)
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (ConvTranspose): output_padding %d must be below the "
-          "stride or dilation", n->name, a->output_padding[i]);
+          "stride or dilation",
+          n->name, a->output_padding[i]);
   }
   if (a->pad_mode == SEG_PAD_EXPLICIT) {
     for (int i = 0; i < 4; i++)
@@ -185,8 +191,8 @@ deconv_packed_free (void *data)
 /* Weight of input channel ci (within its group) to output channel o
  * (global) through tap (ky, kx), from the file's layout. */
 static float
-weight_at (const seg_node *n, const deconv_geom *geo, const float *w,
-    size_t o, size_t ci, size_t ky, size_t kx)
+weight_at (const seg_node *n, const deconv_geom *geo, const float *w, size_t o,
+    size_t ci, size_t ky, size_t kx)
 {
   size_t cout_g = geo->out_ch / n->a.groups;
   if (n->a.wlayout == SEG_WL_IOHW) {
@@ -205,8 +211,7 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
         "node '%s' (ConvTranspose): missing weights", n->name);
   const seg_tensor *wt = &g->tensors[n->in[1]];
   deconv_geom geo;
-  seg_status st = deconv_geometry (n, wt->dtype, wt->rank, wt->dims, &geo,
-      err);
+  seg_status st = deconv_geometry (n, wt->dtype, wt->rank, wt->dims, &geo, err);
   if (st != SEG_OK)
     return st;
   size_t taps = (size_t) geo.kh * geo.kw;
@@ -224,7 +229,8 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
         || bt->nbytes < (size_t) geo.out_ch * sizeof (float))
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (ConvTranspose): bias is not a float32 constant of %d "
-          "values", n->name, geo.out_ch);
+          "values",
+          n->name, geo.out_ch);
     bias = bt->data;
   }
 
@@ -287,8 +293,8 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
     if (!p->dot)
       goto out;
     p->dot_bias = bias ? bias[0] : 0.0f;
-    p->blocks = geo.kh == p->sh && geo.kw == p->sw
-        && n->a.dilation[0] == 1 && n->a.dilation[1] == 1;
+    p->blocks = geo.kh == p->sh && geo.kw == p->sw && n->a.dilation[0] == 1
+        && n->a.dilation[1] == 1;
   }
   for (size_t c = 0; c < nclasses; c++) {
     const deconv_class *cl = &p->classes[c];
@@ -297,9 +303,9 @@ deconv_pack (seg_node *n, const seg_graph *g, seg_err *err)
       for (size_t o = 0; o < cout_g; o++)
         for (size_t i = 0; i < cl->ntaps; i++)
           for (size_t ci = 0; ci < (size_t) geo.cin_g; ci++)
-            b[o * kc + i * geo.cin_g + ci] = weight_at (n, &geo, wt->data,
-                gi * cout_g + o, ci, p->taps[cl->tap0 + i][0],
-                p->taps[cl->tap0 + i][1]);
+            b[o * kc + i * geo.cin_g + ci] =
+                weight_at (n, &geo, wt->data, gi * cout_g + o, ci,
+                    p->taps[cl->tap0 + i][0], p->taps[cl->tap0 + i][1]);
       seg_f32_gemm_pack (nr, cout_g, kc, b, kc,
           bias ? bias + gi * cout_g : NULL,
           p->w + cl->w_off + gi * cl->group_stride);
@@ -334,8 +340,7 @@ out:
  * after the padding is cropped. */
 static int64_t
 deconv_axis (seg_pad_mode mode, int64_t in, int64_t k, int64_t s, int64_t d,
-    int64_t out_pad, int explicit_begin, int explicit_end, int *begin,
-    int *end)
+    int64_t out_pad, int explicit_begin, int explicit_end, int *begin, int *end)
 {
   int64_t full = (in - 1) * s + (k - 1) * d + 1;
   int64_t pb = 0, pe = 0;
@@ -369,8 +374,7 @@ deconv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   const seg_value *wv = &v[n->in[1]];
   const seg_attrs *a = &n->a;
   deconv_geom geo;
-  seg_status st = deconv_geometry (n, wv->dtype, wv->rank, wv->dims, &geo,
-      err);
+  seg_status st = deconv_geometry (n, wv->dtype, wv->rank, wv->dims, &geo, err);
   if (st != SEG_OK)
     return st;
   if (x->rank != 4 || x->dtype != SEG_DT_F32)
@@ -385,15 +389,15 @@ deconv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (x->dims[3] != (int64_t) geo.cin_g * a->groups)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (ConvTranspose): input has %lld channels, weights expect "
-        "%d x %d groups", n->name, (long long) x->dims[3], geo.cin_g,
-        a->groups);
+        "%d x %d groups",
+        n->name, (long long) x->dims[3], geo.cin_g, a->groups);
   int bi = bias_index (n);
   if (bi >= 0) {
     const seg_value *b = &v[bi];
     if (b->dtype != SEG_DT_F32 || b->rank != 1 || b->dims[0] != geo.out_ch)
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (ConvTranspose): bias must be %d float32 values",
-          n->name, geo.out_ch);
+          "node '%s' (ConvTranspose): bias must be %d float32 values", n->name,
+          geo.out_ch);
   }
 
   int pads[4];
@@ -433,15 +437,16 @@ deconv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     for (int rx = 0; rx < a->stride[1]; rx++) {
       size_t kc = (size_t) (ystart[ry + 1] - ystart[ry])
           * (xstart[rx + 1] - xstart[rx]) * geo.cin_g;
-      size_t bytes = seg_f32_im2col_pixels (kc, per_class) * kc
-          * sizeof (float);
+      size_t bytes =
+          seg_f32_im2col_pixels (kc, per_class) * kc * sizeof (float);
       if (bytes > plan->scratch_bytes)
         plan->scratch_bytes = bytes;
     }
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const deconv_packed *p;
   const seg_run_ctx *ctx;
   const float *in;
@@ -456,24 +461,23 @@ typedef struct {
  * a (stride a_stride), into output pixels x_first + i * sw of the row. */
 static void
 class_gemm (const deconv_job *j, const deconv_class *cl, size_t g,
-    const float *a, size_t a_stride, float *out_row, size_t x_first,
-    size_t i0, size_t i1)
+    const float *a, size_t a_stride, float *out_row, size_t x_first, size_t i0,
+    size_t i1)
 {
   const seg_f32_kernels *k = j->p->k;
   size_t sw = j->p->sw, kc = cl->ntaps * j->p->geo.cin_g;
   const float *w = j->p->w + cl->w_off + g * cl->group_stride;
   float *c = out_row + (x_first + i0 * sw) * j->cout + g * j->cout_g;
   for (size_t r = 0; r < i1 - i0; r += k->gemm_mr)
-    k->gemm (i1 - i0 - r < k->gemm_mr ? i1 - i0 - r : k->gemm_mr, j->cout_g,
-        kc, a + r * a_stride, a_stride, w, c + r * sw * j->cout,
-        sw * j->cout, &j->act);
+    k->gemm (i1 - i0 - r < k->gemm_mr ? i1 - i0 - r : k->gemm_mr, j->cout_g, kc,
+        a + r * a_stride, a_stride, w, c + r * sw * j->cout, sw * j->cout,
+        &j->act);
 }
 
 /* Pixels [i0, i1) of a class through im2col in scratch, chunk by chunk. */
 static void
-class_im2col (const deconv_job *j, const deconv_class *cl, float *col,
-    size_t b, size_t oy, float *out_row, size_t x_first, size_t i0,
-    size_t i1)
+class_im2col (const deconv_job *j, const deconv_class *cl, float *col, size_t b,
+    size_t oy, float *out_row, size_t x_first, size_t i0, size_t i1)
 {
   const deconv_packed *p = j->p;
   size_t cin_g = p->geo.cin_g, sh = p->sh, sw = p->sw;
@@ -493,8 +497,9 @@ class_im2col (const deconv_job *j, const deconv_class *cl, float *col,
           /* Exact divisions by construction of the class. */
           size_t iy = (oy + j->pt - ty) / sh, ix = (ox + j->pl - tx) / sw;
           if (oy + j->pt >= ty && iy < j->h && ox + j->pl >= tx && ix < j->w)
-            memcpy (dst, j->in + ((b * j->h + iy) * j->w + ix) * j->cin
-                + g * cin_g, cin_g * sizeof (float));
+            memcpy (dst,
+                j->in + ((b * j->h + iy) * j->w + ix) * j->cin + g * cin_g,
+                cin_g * sizeof (float));
           else
             memset (dst, 0, cin_g * sizeof (float));
           dst += cin_g;
@@ -511,8 +516,8 @@ deconv_row (void *data, size_t task, int thread)
   const deconv_job *j = data;
   const deconv_packed *p = j->p;
   size_t sh = p->sh, sw = p->sw;
-  float *col = (float *) (j->ctx->scratch + (size_t) thread
-      * j->ctx->scratch_stride);
+  float *col =
+      (float *) (j->ctx->scratch + (size_t) thread * j->ctx->scratch_stride);
   size_t b = task / j->oh, oy = task % j->oh;
   size_t ry = (oy + j->pt) % sh;
   float *out_row = j->out + task * j->ow * j->cout;
@@ -551,8 +556,8 @@ deconv_row (void *data, size_t task, int thread)
           &j->act);
     } else {
       for (size_t g = 0; g < (size_t) p->groups; g++)
-        class_gemm (j, cl, g, a + g * p->geo.cin_g, j->cin, out_row,
-            x_first, lo, hi);
+        class_gemm (j, cl, g, a + g * p->geo.cin_g, j->cin, out_row, x_first,
+            lo, hi);
     }
     class_im2col (j, cl, col, b, oy, out_row, x_first, hi, count);
   }
@@ -579,16 +584,22 @@ deconv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]];
   const seg_value *y = &v[n->out[0]];
   deconv_job j = {
-    .p = p,
-    .ctx = ctx,
-    .in = x->data,
-    .out = y->data,
-    .h = x->dims[1], .w = x->dims[2], .cin = x->dims[3],
-    .oh = y->dims[1], .ow = y->dims[2], .cout = y->dims[3],
-    .cout_g = p->geo.out_ch / p->groups,
-    .dh = n->a.dilation[0], .dw = n->a.dilation[1],
-    .pt = plan->pads[0], .pl = plan->pads[1],
-    .act = { n->a.act, n->a.act_a, n->a.act_b },
+      .p = p,
+      .ctx = ctx,
+      .in = x->data,
+      .out = y->data,
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .cin = x->dims[3],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .cout = y->dims[3],
+      .cout_g = p->geo.out_ch / p->groups,
+      .dh = n->a.dilation[0],
+      .dw = n->a.dilation[1],
+      .pt = plan->pads[0],
+      .pl = plan->pads[1],
+      .act = {n->a.act, n->a.act_a, n->a.act_b},
   };
   /* Blocks tile the output exactly unless padding crops them or
    * output_padding adds bias-only pixels: then the general path. */
@@ -602,7 +613,7 @@ deconv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 }
 
 const seg_op_vtable seg_op_conv_transpose = {
-  .infer = deconv_infer,
-  .pack = deconv_pack,
-  .run = deconv_run,
+    .infer = deconv_infer,
+    .pack = deconv_pack,
+    .run = deconv_run,
 };

@@ -23,11 +23,13 @@
 #define FLAT_PANEL_TASKS 2
 #define FLAT_ROW_TASKS 4
 
-typedef struct {
+typedef struct
+{
   int out_ch, cin_g, kh, kw;
 } conv_geom;
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   conv_geom geo;
   int groups;
@@ -58,19 +60,19 @@ conv_geometry (const seg_node *n, seg_dtype dtype, int rank,
           (long long) dims[i]);
   switch (a->wlayout) {
     case SEG_WL_OIHW:
-      *geo = (conv_geom) { (int) dims[0], (int) dims[1], (int) dims[2],
-        (int) dims[3] };
+      *geo = (conv_geom){(int) dims[0], (int) dims[1], (int) dims[2],
+          (int) dims[3]};
       break;
     case SEG_WL_OHWI:
-      *geo = (conv_geom) { (int) dims[0], (int) dims[3], (int) dims[1],
-        (int) dims[2] };
+      *geo = (conv_geom){(int) dims[0], (int) dims[3], (int) dims[1],
+          (int) dims[2]};
       break;
     case SEG_WL_1HWO:
       if (dims[0] != 1)
         return seg_fail (err, SEG_ERR_FORMAT,
             "node '%s' (Conv): depthwise weights have dim 0 = %lld, expected 1",
             n->name, (long long) dims[0]);
-      *geo = (conv_geom) { (int) dims[3], 1, (int) dims[1], (int) dims[2] };
+      *geo = (conv_geom){(int) dims[3], 1, (int) dims[1], (int) dims[2]};
       break;
     default:
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
@@ -257,8 +259,7 @@ use_im2col (const conv_geom *geo, const int *pads)
 }
 
 static seg_status
-conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   if (n->nin < 2 || n->in[0] < 0 || n->in[1] < 0 || n->nout < 1)
     return seg_fail (err, SEG_ERR_FORMAT,
@@ -281,7 +282,8 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (x->dims[3] != (int64_t) geo.cin_g * a->groups)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (Conv): input has %lld channels, weights expect %d x %d "
-        "groups", n->name, (long long) x->dims[3], geo.cin_g, a->groups);
+        "groups",
+        n->name, (long long) x->dims[3], geo.cin_g, a->groups);
   int bi = bias_index (n);
   if (bi >= 0) {
     const seg_value *b = &v[bi];
@@ -299,8 +301,9 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (oh < 1 || ow < 1)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (Conv): %dx%d kernel (dilation %dx%d) does not fit the "
-        "%lldx%lld input", n->name, geo.kh, geo.kw, a->dilation[0],
-        a->dilation[1], (long long) x->dims[1], (long long) x->dims[2]);
+        "%lldx%lld input",
+        n->name, geo.kh, geo.kw, a->dilation[0], a->dilation[1],
+        (long long) x->dims[1], (long long) x->dims[2]);
   seg_value *y = &v[n->out[0]];
   y->dtype = SEG_DT_F32;
   y->rank = 4;
@@ -323,7 +326,8 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     if (!is_depthwise (&geo, a->groups) && use_im2col (&geo, pads))
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
           "node '%s' (Conv): a fused addend needs a depthwise or unpadded "
-          "1x1 conv", n->name);
+          "1x1 conv",
+          n->name);
     if ((unsigned) a->irb_act[2] > SEG_ACT_SIGMOID)
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (Conv): bad activation after the addend", n->name);
@@ -335,21 +339,22 @@ conv_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (is_depthwise (&geo, a->groups))
     plan->scratch_bytes = (size_t) ow * taps * sizeof (const float *);
   else if (use_im2col (&geo, pads))
-    plan->scratch_bytes = seg_f32_im2col_pixels (taps * geo.cin_g, ow)
-        * taps * geo.cin_g * sizeof (float);
+    plan->scratch_bytes = seg_f32_im2col_pixels (taps * geo.cin_g, ow) * taps
+        * geo.cin_g * sizeof (float);
   else
     plan->scratch_bytes = 0;
   return SEG_OK;
 }
 
 /* Everything a task needs; tasks are output rows or GEMM tiles. */
-typedef struct {
+typedef struct
+{
   const conv_packed *p;
   const seg_run_ctx *ctx;
   const float *in;
   float *out;
-  size_t n, h, w, cin;    /* input */
-  size_t oh, ow, cout;    /* output */
+  size_t n, h, w, cin; /* input */
+  size_t oh, ow, cout; /* output */
   size_t sh, sw, dh, dw, pt, pl;
   size_t kc, cout_g;
   seg_f32_act_params act;
@@ -518,13 +523,14 @@ im2col_span (const conv_job *j, size_t b, size_t oy, size_t x0, size_t x1,
          * contiguous run of input (the 3-channel stem: 9 floats), copied
          * by a plain loop: a libc call per 3 floats costs more than the
          * copy. */
-        bool run = j->dw == 1 && cin_g == j->cin && ix0 < j->w
-            && ix0 + kw <= j->w;
+        bool run =
+            j->dw == 1 && cin_g == j->cin && ix0 < j->w && ix0 + kw <= j->w;
         for (size_t ky = 0; ky < (size_t) geo->kh; ky++) {
           /* Unsigned wrap-around makes rows above the input fail iy < h. */
           size_t iy = oy * j->sh + ky * j->dh - j->pt;
           const float *src = iy < j->h
-              ? j->in + ((b * j->h + iy) * j->w) * j->cin + g * cin_g : NULL;
+              ? j->in + ((b * j->h + iy) * j->w) * j->cin + g * cin_g
+              : NULL;
           if (run && src) {
             src += ix0 * j->cin;
             for (size_t q = 0; q < span; q++)
@@ -542,8 +548,8 @@ im2col_span (const conv_job *j, size_t b, size_t oy, size_t x0, size_t x1,
           }
         }
       }
-      gemm_group (j, g, col, j->kc, count, out_row + x0 * j->cout, j->cout,
-          0, panel_count (j));
+      gemm_group (j, g, col, j->kc, count, out_row + x0 * j->cout, j->cout, 0,
+          panel_count (j));
     }
   }
 }
@@ -557,8 +563,8 @@ im2col_task (void *data, size_t task, int thread)
   const conv_job *j = data;
   const conv_geom *geo = &j->p->geo;
   const seg_f32_kernels *k = j->p->k;
-  float *col = (float *) (j->ctx->scratch + (size_t) thread
-      * j->ctx->scratch_stride);
+  float *col =
+      (float *) (j->ctx->scratch + (size_t) thread * j->ctx->scratch_stride);
   size_t b = task / j->oh, oy = task % j->oh;
   size_t chunk = seg_f32_im2col_pixels (j->kc, j->ow);
   float *out_row = j->out + task * j->ow * j->cout;
@@ -575,8 +581,7 @@ im2col_task (void *data, size_t task, int thread)
       size_t iy = (oy + 1) * j->sh + ky * j->dh - j->pt;
       if (iy >= j->h)
         continue;
-      const char *r = (const char *) (j->in + (b * j->h + iy) * j->w
-          * j->cin);
+      const char *r = (const char *) (j->in + (b * j->h + iy) * j->w * j->cin);
       for (size_t o = 0; o < row_bytes; o += 64)
         __builtin_prefetch (r + o, 0, 3);
     }
@@ -605,8 +610,7 @@ im2col_task (void *data, size_t task, int thread)
   bool padded = false;
   for (size_t ky = 0; ky < kh; ky++)
     padded |= oy * j->sh + ky * j->dh - j->pt >= j->h;
-  if (xa < xb && padded
-      && (xb - xa - 1) * step + run_len > chunk * j->kc)
+  if (xa < xb && padded && (xb - xa - 1) * step + run_len > chunk * j->kc)
     xa = xb = 0;
   if (xa == xb) {
     im2col_span (j, b, oy, 0, j->ow, chunk, col, out_row);
@@ -711,8 +715,8 @@ depthwise_task (void *data, size_t task, int thread)
       rows[ky] += (xa * sw - pl) * cin;
     if (xa)
       k->dwconv (j->cout, xa, taps, ind, j->p->w, out, j->cout, &j->act);
-    k->dwconv_rows (j->cout, xb - xa, kh, kw, rows, sw * cin, step,
-        j->p->w, out + xa * j->cout, j->cout, &j->act);
+    k->dwconv_rows (j->cout, xb - xa, kh, kw, rows, sw * cin, step, j->p->w,
+        out + xa * j->cout, j->cout, &j->act);
     if (xb < ow)
       k->dwconv (j->cout, ow - xb, taps, ind + xb * taps, j->p->w,
           out + xb * j->cout, j->cout, &j->act);
@@ -729,20 +733,28 @@ conv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]];
   const seg_value *y = &v[n->out[0]];
   conv_job j = {
-    .p = p,
-    .ctx = ctx,
-    .in = x->data,
-    .out = y->data,
-    .n = x->dims[0], .h = x->dims[1], .w = x->dims[2], .cin = x->dims[3],
-    .oh = y->dims[1], .ow = y->dims[2], .cout = y->dims[3],
-    .sh = n->a.stride[0], .sw = n->a.stride[1],
-    .dh = n->a.dilation[0], .dw = n->a.dilation[1],
-    .pt = plan->pads[0], .pl = plan->pads[1],
-    .kc = (size_t) p->geo.kh * p->geo.kw * p->geo.cin_g,
-    .cout_g = p->geo.out_ch / p->groups,
-    .act = { n->a.act, n->a.act_a, n->a.act_b },
-    .add = n->nin > 3 && n->in[3] >= 0 ? v[n->in[3]].data : NULL,
-    .act_add = { n->a.irb_act[2], n->a.irb_act_a[2], n->a.irb_act_b[2] },
+      .p = p,
+      .ctx = ctx,
+      .in = x->data,
+      .out = y->data,
+      .n = x->dims[0],
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .cin = x->dims[3],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .cout = y->dims[3],
+      .sh = n->a.stride[0],
+      .sw = n->a.stride[1],
+      .dh = n->a.dilation[0],
+      .dw = n->a.dilation[1],
+      .pt = plan->pads[0],
+      .pl = plan->pads[1],
+      .kc = (size_t) p->geo.kh * p->geo.kw * p->geo.cin_g,
+      .cout_g = p->geo.out_ch / p->groups,
+      .act = {n->a.act, n->a.act_a, n->a.act_b},
+      .add = n->nin > 3 && n->in[3] >= 0 ? v[n->in[3]].data : NULL,
+      .act_add = {n->a.irb_act[2], n->a.irb_act_a[2], n->a.irb_act_b[2]},
   };
   size_t rows = j.n * j.oh;
 
@@ -783,7 +795,7 @@ conv_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 }
 
 const seg_op_vtable seg_op_conv = {
-  .infer = conv_infer,
-  .pack = conv_pack,
-  .run = conv_run,
+    .infer = conv_infer,
+    .pack = conv_pack,
+    .run = conv_run,
 };

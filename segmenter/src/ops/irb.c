@@ -35,7 +35,8 @@
 #include "kernels/kernels.h"
 #include "ops-impl.h"
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   int cin, cexp, cout, kh, kw;
   float *we, *wd, *wp; /* packed expand GEMM (NULL: none), depthwise,
@@ -89,8 +90,8 @@ band_budget (void)
  * layout decides which dims are the kernel's: [O, 1, 1, 3] is a 1x3 kernel
  * on one channel in OIHW. */
 static bool
-pointwise_dims (const int64_t *d, int rank, seg_weight_layout dw_layout,
-    int *o, int *i)
+pointwise_dims (const int64_t *d, int rank, seg_weight_layout dw_layout, int *o,
+    int *i)
 {
   bool oihw = dw_layout == SEG_WL_OIHW;
   if (rank != 4 || d[oihw ? 2 : 1] != 1 || d[oihw ? 3 : 2] != 1 || d[0] < 1
@@ -135,14 +136,14 @@ irb_geometry (const seg_node *n, const int64_t *const dims[3],
     if (dims[i] && dtypes[i] != SEG_DT_F32)
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
           "node '%s' (InvertedResidual): weights must be float32", n->name);
-  if ((dims[0] && !pointwise_dims (dims[0], ranks[0], n->a.wlayout, &ce2,
-              cin))
+  if ((dims[0] && !pointwise_dims (dims[0], ranks[0], n->a.wlayout, &ce2, cin))
       || !depthwise_dims (dims[1], ranks[1], n->a.wlayout, &cd, kh, kw)
-      || (dims[2] && !pointwise_dims (dims[2], ranks[2], n->a.wlayout, cout,
-              &ce3)))
+      || (dims[2]
+          && !pointwise_dims (dims[2], ranks[2], n->a.wlayout, cout, &ce3)))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (InvertedResidual): weight shapes are not 1x1, "
-        "depthwise, 1x1", n->name);
+        "depthwise, 1x1",
+        n->name);
   if (!dims[0])
     ce2 = *cin = cd;
   if (!dims[2])
@@ -153,7 +154,8 @@ irb_geometry (const seg_node *n, const int64_t *const dims[3],
   if (ce2 != cd || ce3 != cd || n->a.groups != cd)
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (InvertedResidual): expanded channels disagree (%d, %d, "
-        "%d, groups %d)", n->name, ce2, cd, ce3, n->a.groups);
+        "%d, groups %d)",
+        n->name, ce2, cd, ce3, n->a.groups);
   *cexp = cd;
   for (int i = 0; i < 2; i++)
     if (n->a.stride[i] < 1 || n->a.stride[i] > SEG_MAX_DIM
@@ -193,36 +195,37 @@ bias_of (const seg_graph *g, int t, int count, bool *ok)
 static seg_status
 irb_pack (seg_node *n, const seg_graph *g, seg_err *err)
 {
-  if (n->nin != 7 || n->in[0] < 0 || n->in[3] < 0
-      || n->in[1] >= g->ntensors || n->in[3] >= g->ntensors
-      || n->in[5] >= g->ntensors || (n->in[1] < 0 && n->in[2] >= 0)
+  if (n->nin != 7 || n->in[0] < 0 || n->in[3] < 0 || n->in[1] >= g->ntensors
+      || n->in[3] >= g->ntensors || n->in[5] >= g->ntensors
+      || (n->in[1] < 0 && n->in[2] >= 0)
       || (n->in[5] < 0 && (n->in[6] >= 0 || n->a.irb_residual)))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (InvertedResidual): bad inputs", n->name);
-  const seg_tensor *w[3] = { n->in[1] >= 0 ? &g->tensors[n->in[1]] : NULL,
-    &g->tensors[n->in[3]], n->in[5] >= 0 ? &g->tensors[n->in[5]] : NULL };
-  const int64_t *dims[3] = { w[0] ? w[0]->dims : NULL, w[1]->dims,
-    w[2] ? w[2]->dims : NULL };
-  int ranks[3] = { w[0] ? w[0]->rank : 0, w[1]->rank, w[2] ? w[2]->rank : 0 };
-  seg_dtype dts[3] = { w[0] ? w[0]->dtype : SEG_DT_F32, w[1]->dtype,
-    w[2] ? w[2]->dtype : SEG_DT_F32 };
+  const seg_tensor *w[3] = {n->in[1] >= 0 ? &g->tensors[n->in[1]] : NULL,
+      &g->tensors[n->in[3]], n->in[5] >= 0 ? &g->tensors[n->in[5]] : NULL};
+  const int64_t *dims[3] = {w[0] ? w[0]->dims : NULL, w[1]->dims,
+      w[2] ? w[2]->dims : NULL};
+  int ranks[3] = {w[0] ? w[0]->rank : 0, w[1]->rank, w[2] ? w[2]->rank : 0};
+  seg_dtype dts[3] = {w[0] ? w[0]->dtype : SEG_DT_F32, w[1]->dtype,
+      w[2] ? w[2]->dtype : SEG_DT_F32};
   int cin, cexp, cout, kh, kw;
-  seg_status st = irb_geometry (n, dims, ranks, dts, &cin, &cexp, &cout, &kh,
-      &kw, err);
+  seg_status st =
+      irb_geometry (n, dims, ranks, dts, &cin, &cexp, &cout, &kh, &kw, err);
   if (st != SEG_OK)
     return st;
   size_t taps = (size_t) kh * kw;
-  size_t counts[3] = { (size_t) cexp * cin, (size_t) cexp * taps,
-    (size_t) cout * cexp };
+  size_t counts[3] = {(size_t) cexp * cin, (size_t) cexp * taps,
+      (size_t) cout * cexp};
   bool ok[3];
-  const float *bias[3] = { bias_of (g, n->in[2], cexp, &ok[0]),
-    bias_of (g, n->in[4], cexp, &ok[1]), bias_of (g, n->in[6], cout, &ok[2]) };
+  const float *bias[3] = {bias_of (g, n->in[2], cexp, &ok[0]),
+      bias_of (g, n->in[4], cexp, &ok[1]), bias_of (g, n->in[6], cout, &ok[2])};
   for (int i = 0; i < 3; i++)
     if ((w[i] && (!w[i]->data || w[i]->nbytes < counts[i] * sizeof (float)))
         || !ok[i])
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (InvertedResidual): weights or bias %d are not float32 "
-          "constants of the right size", n->name, i);
+          "constants of the right size",
+          n->name, i);
 
   irb_packed *p = calloc (1, sizeof *p);
   float *dw = NULL;
@@ -254,8 +257,8 @@ irb_pack (seg_node *n, const seg_graph *g, seg_err *err)
   const float *src = w[1]->data;
   for (size_t c = 0; c < (size_t) cexp; c++)
     for (size_t t = 0; t < taps; t++)
-      dw[c * taps + t] = n->a.wlayout == SEG_WL_OIHW ? src[c * taps + t]
-                                                      : src[t * cexp + c];
+      dw[c * taps + t] =
+          n->a.wlayout == SEG_WL_OIHW ? src[c * taps + t] : src[t * cexp + c];
   seg_f32_dwconv_pack (cexp, taps, dw, bias[1], p->wd);
   if (p->we && !p->wp) {
     /* About eight slices: enough for four threads to balance. */
@@ -291,7 +294,8 @@ nomem:
 }
 
 /* Scratch layout for one thread, all parts 64-byte aligned. */
-typedef struct {
+typedef struct
+{
   size_t ring_rows, band_rows;
   size_t ring_off, band_off, ind_off, total;
 } irb_layout;
@@ -340,8 +344,7 @@ irb_plan_layout (const irb_packed *p, size_t channels, size_t h, size_t w,
 }
 
 static seg_status
-irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   if (n->nin != 7 || n->nout < 1 || n->in[0] < 0 || n->in[3] < 0
       || (n->in[1] < 0 && n->in[2] >= 0)
@@ -349,31 +352,33 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (InvertedResidual): bad inputs", n->name);
   const seg_value *x = &v[n->in[0]];
-  const seg_value *w[3] = { n->in[1] >= 0 ? &v[n->in[1]] : NULL,
-    &v[n->in[3]], n->in[5] >= 0 ? &v[n->in[5]] : NULL };
-  const int64_t *dims[3] = { w[0] ? w[0]->dims : NULL, w[1]->dims,
-    w[2] ? w[2]->dims : NULL };
-  int ranks[3] = { w[0] ? w[0]->rank : 0, w[1]->rank, w[2] ? w[2]->rank : 0 };
-  seg_dtype dts[3] = { w[0] ? w[0]->dtype : SEG_DT_F32, w[1]->dtype,
-    w[2] ? w[2]->dtype : SEG_DT_F32 };
+  const seg_value *w[3] = {n->in[1] >= 0 ? &v[n->in[1]] : NULL, &v[n->in[3]],
+      n->in[5] >= 0 ? &v[n->in[5]] : NULL};
+  const int64_t *dims[3] = {w[0] ? w[0]->dims : NULL, w[1]->dims,
+      w[2] ? w[2]->dims : NULL};
+  int ranks[3] = {w[0] ? w[0]->rank : 0, w[1]->rank, w[2] ? w[2]->rank : 0};
+  seg_dtype dts[3] = {w[0] ? w[0]->dtype : SEG_DT_F32, w[1]->dtype,
+      w[2] ? w[2]->dtype : SEG_DT_F32};
   int cin, cexp, cout, kh, kw;
-  seg_status st = irb_geometry (n, dims, ranks, dts, &cin, &cexp, &cout, &kh,
-      &kw, err);
+  seg_status st =
+      irb_geometry (n, dims, ranks, dts, &cin, &cexp, &cout, &kh, &kw, err);
   if (st != SEG_OK)
     return st;
   if (x->rank != 4 || x->dtype != SEG_DT_F32 || x->dims[3] != cin)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (InvertedResidual): input must be float32 NHWC with %d "
-        "channels", n->name, cin);
+        "channels",
+        n->name, cin);
   for (int i = 0; i < 3; i++)
     if (x->dims[i] < 1)
       return seg_fail (err, SEG_ERR_SHAPE,
           "node '%s' (InvertedResidual): input dim %d is %lld", n->name, i,
           (long long) x->dims[i]);
-  const int bi[3] = { n->in[2], n->in[4], n->in[6] };
-  const int bc[3] = { cexp, cexp, cout };
+  const int bi[3] = {n->in[2], n->in[4], n->in[6]};
+  const int bc[3] = {cexp, cexp, cout};
   for (int i = 0; i < 3; i++)
-    if (bi[i] >= 0 && (v[bi[i]].dtype != SEG_DT_F32 || v[bi[i]].rank != 1
+    if (bi[i] >= 0
+        && (v[bi[i]].dtype != SEG_DT_F32 || v[bi[i]].rank != 1
             || v[bi[i]].dims[0] != bc[i]))
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (InvertedResidual): bias %d must be %d float32 values",
@@ -388,8 +393,8 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (oh < 1 || ow < 1 || oh > SEG_MAX_DIM || ow > SEG_MAX_DIM)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (InvertedResidual): the depthwise kernel does not fit "
-        "the %lldx%lld input", n->name, (long long) x->dims[1],
-        (long long) x->dims[2]);
+        "the %lldx%lld input",
+        n->name, (long long) x->dims[1], (long long) x->dims[2]);
   seg_value *y = &v[n->out[0]];
   y->dtype = SEG_DT_F32;
   y->rank = 4;
@@ -404,7 +409,8 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (a->irb_residual && memcmp (x->dims, y->dims, 4 * sizeof x->dims[0]))
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (InvertedResidual): residual add needs the output shape "
-        "to equal the input's", n->name);
+        "to equal the input's",
+        n->name);
   memcpy (plan->pads, pads, sizeof pads);
   uint64_t pix_in = (uint64_t) x->dims[0] * x->dims[1] * x->dims[2];
   uint64_t pix_out = (uint64_t) x->dims[0] * oh * ow;
@@ -416,9 +422,10 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   if (!p)
     return seg_fail (err, SEG_ERR_INVALID,
         "node '%s' (InvertedResidual): planned before its weights were "
-        "packed", n->name);
-  irb_layout l = irb_plan_layout (p, p->cexp, x->dims[1], x->dims[2], oh,
-      ow, a->stride[0], a->dilation[0]);
+        "packed",
+        n->name);
+  irb_layout l = irb_plan_layout (p, p->cexp, x->dims[1], x->dims[2], oh, ow,
+      a->stride[0], a->dilation[0]);
   plan->scratch_bytes = l.total;
   if (p->wds) {
     l = irb_plan_layout (p, p->slice, x->dims[1], x->dims[2], oh, ow,
@@ -429,16 +436,17 @@ irb_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const irb_packed *p;
   const seg_attrs *a;
   const seg_run_ctx *ctx;
   const float *in;
   float *out;
   size_t n, h, w, oh, ow, parts;
-  size_t slices;       /* channel slices (p->wds), or 0 for row ranges */
+  size_t slices; /* channel slices (p->wds), or 0 for row ranges */
   size_t sh, sw, dh, dw, pt, pl;
-  size_t xa, xb;       /* output pixels whose taps lie inside the row */
+  size_t xa, xb; /* output pixels whose taps lie inside the row */
   irb_layout l;
   seg_f32_act_params act_e, act_d, act_p, act_r;
 } irb_job;
@@ -449,8 +457,8 @@ gemm_rows (const seg_f32_kernels *k, size_t rows, size_t nc, size_t kc,
     const float *a, const float *w, float *c, const seg_f32_act_params *act)
 {
   for (size_t i = 0; i < rows; i += k->gemm_mr)
-    k->gemm (rows - i < k->gemm_mr ? rows - i : k->gemm_mr, nc, kc,
-        a + i * kc, kc, w, c + i * nc, nc, act);
+    k->gemm (rows - i < k->gemm_mr ? rows - i : k->gemm_mr, nc, kc, a + i * kc,
+        kc, w, c + i * nc, nc, act);
 }
 
 /* Most kernel rows the in-place depthwise path handles. */
@@ -473,7 +481,8 @@ fill_table (const irb_job *j, const float *ring, const float *x, size_t R,
   for (size_t ky = 0; ky < kh; ky++) {
     size_t iy = oy * j->sh + ky * j->dh - j->pt;
     const float *row = iy >= j->h ? NULL
-        : p->we ? ring + iy % R * row_floats : x + iy * j->w * cin;
+        : p->we                   ? ring + iy % R * row_floats
+                                  : x + iy * j->w * cin;
     for (size_t ox = x0; ox < x1; ox++) {
       const float **t = ind + ox * taps + ky * kw;
       size_t ix0 = ox * j->sw - j->pl;
@@ -534,8 +543,8 @@ irb_task (void *data, size_t task, int thread)
     size_t b1 = b0 + j->l.band_rows < y1 ? b0 + j->l.band_rows : y1;
     /* Input rows this band reads, clipped to the input. */
     ptrdiff_t lo = (ptrdiff_t) (b0 * j->sh) - (ptrdiff_t) j->pt;
-    ptrdiff_t hi = (ptrdiff_t) ((b1 - 1) * j->sh + (kh - 1) * j->dh)
-        - (ptrdiff_t) j->pt;
+    ptrdiff_t hi =
+        (ptrdiff_t) ((b1 - 1) * j->sh + (kh - 1) * j->dh) - (ptrdiff_t) j->pt;
     if (lo < 0)
       lo = 0;
     if (hi > (ptrdiff_t) j->h - 1)
@@ -567,13 +576,14 @@ irb_task (void *data, size_t task, int thread)
       for (size_t ky = 0; ky < kh; ky++) {
         size_t iy = oy * j->sh + ky * j->dh - j->pt;
         const float *row = iy >= j->h ? NULL
-            : p->we ? ring + iy % R * row_floats : x + iy * j->w * cin;
+            : p->we                   ? ring + iy % R * row_floats
+                                      : x + iy * j->w * cin;
         if (ky < IRB_MAX_KH)
           rows[ky] = row ? row + (j->xa * j->sw - j->pl) * cs : NULL;
         direct &= row != NULL;
       }
-      float *out = p->wp ? band + (oy - b0) * j->ow * cexp
-          : y + oy * j->ow * cexp + c0;
+      float *out =
+          p->wp ? band + (oy - b0) * j->ow * cexp : y + oy * j->ow * cexp + c0;
       size_t xa = direct ? j->xa : j->ow, xb = direct ? j->xb : j->ow;
       fill_table (j, ring, x, R, row_floats, cs, oy, 0, xa, ind);
       fill_table (j, ring, x, R, row_floats, cs, oy, xb, j->ow, ind);
@@ -584,8 +594,8 @@ irb_task (void *data, size_t task, int thread)
       k->dwconv_rows (cs, xb - xa, kh, kw, rows, j->sw * cs, j->dw * cs, wd,
           out + xa * cexp, cexp, &j->act_d);
       if (xb < j->ow)
-        k->dwconv (cs, j->ow - xb, taps, ind + xb * taps, wd,
-            out + xb * cexp, cexp, &j->act_d);
+        k->dwconv (cs, j->ow - xb, taps, ind + xb * taps, wd, out + xb * cexp,
+            cexp, &j->act_d);
     }
     if (!p->wp)
       continue;
@@ -611,20 +621,26 @@ irb_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   const seg_value *y = &v[n->out[0]];
   const seg_attrs *a = &n->a;
   irb_job j = {
-    .p = p,
-    .a = a,
-    .ctx = ctx,
-    .in = x->data,
-    .out = y->data,
-    .n = x->dims[0], .h = x->dims[1], .w = x->dims[2],
-    .oh = y->dims[1], .ow = y->dims[2],
-    .sh = a->stride[0], .sw = a->stride[1],
-    .dh = a->dilation[0], .dw = a->dilation[1],
-    .pt = plan->pads[0], .pl = plan->pads[1],
-    .act_e = { a->irb_act[0], a->irb_act_a[0], a->irb_act_b[0] },
-    .act_d = { a->act, a->act_a, a->act_b },
-    .act_p = { a->irb_act[1], a->irb_act_a[1], a->irb_act_b[1] },
-    .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
+      .p = p,
+      .a = a,
+      .ctx = ctx,
+      .in = x->data,
+      .out = y->data,
+      .n = x->dims[0],
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .sh = a->stride[0],
+      .sw = a->stride[1],
+      .dh = a->dilation[0],
+      .dw = a->dilation[1],
+      .pt = plan->pads[0],
+      .pl = plan->pads[1],
+      .act_e = {a->irb_act[0], a->irb_act_a[0], a->irb_act_b[0]},
+      .act_d = {a->act, a->act_a, a->act_b},
+      .act_p = {a->irb_act[1], a->irb_act_a[1], a->irb_act_b[1]},
+      .act_r = {a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2]},
   };
   size_t span = (p->kw - 1) * j.dw;
   j.xa = (j.pl + j.sw - 1) / j.sw;
@@ -657,7 +673,7 @@ irb_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 }
 
 const seg_op_vtable seg_op_inverted_residual = {
-  .infer = irb_infer,
-  .pack = irb_pack,
-  .run = irb_run,
+    .infer = irb_infer,
+    .pack = irb_pack,
+    .run = irb_run,
 };

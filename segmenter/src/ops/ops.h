@@ -15,13 +15,15 @@
 
 /* A tensor as one session sees it: shape for the planned input size and
  * where its data lives (graph constant, plan-time value, or arena slot). */
-typedef enum {
+typedef enum
+{
   SEG_VAL_ACT,    /* f32 activation in the arena, written by run */
   SEG_VAL_CONST,  /* points at the graph's constant data */
   SEG_VAL_STATIC, /* computed by eval at plan time; data owned by session */
 } seg_value_kind;
 
-typedef struct {
+typedef struct
+{
   seg_value_kind kind;
   seg_dtype dtype;
   int rank;
@@ -31,20 +33,23 @@ typedef struct {
 } seg_value;
 
 /* Per-session, per-node parameters computed by infer. */
-typedef struct {
-  int pads[4];           /* resolved padding: top, left, bottom, right */
-  size_t scratch_bytes;  /* per thread, provided at run as ctx->scratch */
-  uint64_t macs;         /* multiply-accumulates per run (for info/bench) */
+typedef struct
+{
+  int pads[4];          /* resolved padding: top, left, bottom, right */
+  size_t scratch_bytes; /* per thread, provided at run as ctx->scratch */
+  uint64_t macs;        /* multiply-accumulates per run (for info/bench) */
 } seg_node_plan;
 
-typedef struct {
+typedef struct
+{
   seg_threadpool *pool; /* never NULL; may have one thread */
   /* nthreads slices of plan->scratch_bytes each, 64-byte aligned */
   uint8_t *scratch;
   size_t scratch_stride;
 } seg_run_ctx;
 
-typedef struct {
+typedef struct
+{
   /* Output shapes/dtypes into v[n->out[i]] (rank, dims, dtype) from the
    * inputs' (v[n->in[i]]). Must validate everything: inputs may come from a
    * hostile file. May set plan fields. */
@@ -58,8 +63,8 @@ typedef struct {
    * data and store n->packed / n->packed_free. */
   seg_status (*pack) (seg_node *n, const seg_graph *g, seg_err *err);
   /* Per frame. Inputs/outputs are v[]; shapes as infer left them. */
-  void (*run) (const seg_node *n, const seg_value *v,
-      const seg_node_plan *plan, const seg_run_ctx *ctx);
+  void (*run) (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
+      const seg_run_ctx *ctx);
 } seg_op_vtable;
 
 /* Never NULL for op < SEG_OP_COUNT_; unimplemented entries have NULL run and

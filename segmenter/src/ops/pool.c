@@ -14,8 +14,7 @@
 #define CHANNEL_BLOCK 64
 
 static seg_status
-pool_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+pool_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   if (n->nin < 1 || n->in[0] < 0 || n->nout < 1)
     return seg_fail (err, SEG_ERR_FORMAT,
@@ -36,7 +35,8 @@ pool_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
         || memcmp (r->dims, x->dims, sizeof x->dims[0] * 4))
       return seg_fail (err, SEG_ERR_SHAPE,
           "node '%s' (GlobalAveragePool): the fused addend must have the "
-          "input's shape", n->name);
+          "input's shape",
+          n->name);
   }
   if ((unsigned) n->a.act > SEG_ACT_SIGMOID)
     return seg_fail (err, SEG_ERR_FORMAT,
@@ -54,7 +54,8 @@ pool_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   const float *in, *add;
   float *out;
@@ -71,17 +72,15 @@ typedef struct {
 #define SUM_WIDTH 16
 
 static void
-pool_sum_pair (const pool_job *j, size_t b, size_t c0, size_t count,
-    float *out)
+pool_sum_pair (const pool_job *j, size_t b, size_t c0, size_t count, float *out)
 {
   size_t base = b * j->pixels * j->channels + c0;
   float scale = 1.0f / (float) j->pixels;
   size_t c = 0;
   for (; c + SUM_WIDTH <= count; c += SUM_WIDTH) {
-    float s[SUM_WIDTH] = { 0 };
+    float s[SUM_WIDTH] = {0};
     const float *x = j->in + base + c, *y = j->add + base + c;
-    for (size_t p = 0; p < j->pixels; p++, x += j->channels,
-        y += j->channels)
+    for (size_t p = 0; p < j->pixels; p++, x += j->channels, y += j->channels)
       for (int k = 0; k < SUM_WIDTH; k++)
         s[k] += x[k] + y[k];
     for (int k = 0; k < SUM_WIDTH; k++)
@@ -90,8 +89,7 @@ pool_sum_pair (const pool_job *j, size_t b, size_t c0, size_t count,
   for (; c < count; c++) {
     float s = 0.0f;
     const float *x = j->in + base + c, *y = j->add + base + c;
-    for (size_t p = 0; p < j->pixels; p++, x += j->channels,
-        y += j->channels)
+    for (size_t p = 0; p < j->pixels; p++, x += j->channels, y += j->channels)
       s += *x + *y;
     out[c] = s * scale;
   }
@@ -103,8 +101,8 @@ pool_task (void *data, size_t task, int thread)
 {
   const pool_job *j = data;
   size_t b = task / j->blocks, c0 = task % j->blocks * CHANNEL_BLOCK;
-  size_t count = j->channels - c0 < CHANNEL_BLOCK ? j->channels - c0
-                                                  : CHANNEL_BLOCK;
+  size_t count =
+      j->channels - c0 < CHANNEL_BLOCK ? j->channels - c0 : CHANNEL_BLOCK;
   if (j->add) {
     pool_sum_pair (j, b, c0, count, j->out + b * j->channels + c0);
     return;
@@ -120,19 +118,19 @@ pool_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 {
   const seg_value *x = &v[n->in[0]];
   pool_job j = {
-    .k = seg_f32_kernels_get (),
-    .in = x->data,
-    .add = n->nin > 1 && n->in[1] >= 0 ? v[n->in[1]].data : NULL,
-    .out = v[n->out[0]].data,
-    .pixels = (size_t) x->dims[1] * x->dims[2],
-    .channels = x->dims[3],
-    .blocks = ((size_t) x->dims[3] + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK,
-    .act = { n->a.act, n->a.act_a, n->a.act_b },
+      .k = seg_f32_kernels_get (),
+      .in = x->data,
+      .add = n->nin > 1 && n->in[1] >= 0 ? v[n->in[1]].data : NULL,
+      .out = v[n->out[0]].data,
+      .pixels = (size_t) x->dims[1] * x->dims[2],
+      .channels = x->dims[3],
+      .blocks = ((size_t) x->dims[3] + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK,
+      .act = {n->a.act, n->a.act_a, n->a.act_b},
   };
   seg_threadpool_run (ctx->pool, pool_task, &j, (size_t) x->dims[0] * j.blocks);
 }
 
 const seg_op_vtable seg_op_global_avg_pool = {
-  .infer = pool_infer,
-  .run = pool_run,
+    .infer = pool_infer,
+    .run = pool_run,
 };

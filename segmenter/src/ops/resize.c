@@ -18,7 +18,8 @@
 #include "kernels/kernels.h"
 #include "ops-impl.h"
 
-typedef struct {
+typedef struct
+{
   int64_t out_h, out_w;
   double scale_h, scale_w; /* output / input, as the coordinate maths uses */
 } resize_geom;
@@ -52,8 +53,8 @@ read_axes (const seg_node *n, const seg_value *s, bool sizes, double vals[4],
   double raw[4];
   for (int i = 0; i < len; i++)
     raw[i] = s->dtype == SEG_DT_I64 ? (double) ((const int64_t *) s->data)[i]
-        : s->dtype == SEG_DT_I32 ? (double) ((const int32_t *) s->data)[i]
-                                 : (double) ((const float *) s->data)[i];
+        : s->dtype == SEG_DT_I32    ? (double) ((const int32_t *) s->data)[i]
+                                    : (double) ((const float *) s->data)[i];
   if (len == 2) { /* TFLite: H, W only */
     vals[0] = vals[3] = NAN;
     vals[1] = raw[0];
@@ -86,8 +87,8 @@ resize_geometry (const seg_node *n, const seg_value *v, resize_geom *geo,
     return st;
 
   double out[4];
-  double in[4] = { (double) x->dims[0], (double) x->dims[1],
-    (double) x->dims[2], (double) x->dims[3] };
+  double in[4] = {(double) x->dims[0], (double) x->dims[1], (double) x->dims[2],
+      (double) x->dims[3]};
   if (nsizes) {
     for (int i = 0; i < 4; i++)
       out[i] = isnan (sizes[i]) ? in[i] : sizes[i];
@@ -191,8 +192,8 @@ source_coord (seg_coord_mode mode, size_t i, size_t in, size_t out,
 }
 
 static void
-source_pair (seg_coord_mode mode, size_t i, size_t in, size_t out,
-    double scale, size_t *lo, size_t *hi, float *weight)
+source_pair (seg_coord_mode mode, size_t i, size_t in, size_t out, double scale,
+    size_t *lo, size_t *hi, float *weight)
 {
   double s = source_coord (mode, i, in, out, scale);
   *lo = (size_t) s;
@@ -200,7 +201,8 @@ source_pair (seg_coord_mode mode, size_t i, size_t in, size_t out,
   *weight = (float) (s - (double) *lo);
 }
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   const seg_run_ctx *ctx;
   const seg_f32_bilinear_tap *taps;
@@ -251,14 +253,17 @@ resize_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]];
   const seg_value *y = &v[n->out[0]];
   resize_job j = {
-    .k = seg_f32_kernels_get (),
-    .ctx = ctx,
-    .in = x->data,
-    .out = y->data,
-    .h = x->dims[1], .w = x->dims[2], .c = x->dims[3],
-    .oh = y->dims[1], .ow = y->dims[2],
-    .rows = (size_t) y->dims[0] * y->dims[1],
-    .mode = n->a.coord,
+      .k = seg_f32_kernels_get (),
+      .ctx = ctx,
+      .in = x->data,
+      .out = y->data,
+      .h = x->dims[1],
+      .w = x->dims[2],
+      .c = x->dims[3],
+      .oh = y->dims[1],
+      .ow = y->dims[2],
+      .rows = (size_t) y->dims[0] * y->dims[1],
+      .mode = n->a.coord,
   };
   /* infer accepted these values and they have not changed since. */
   if (resize_geometry (n, v, &j.geo, NULL) != SEG_OK)
@@ -282,6 +287,6 @@ resize_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 }
 
 const seg_op_vtable seg_op_resize = {
-  .infer = resize_infer,
-  .run = resize_run,
+    .infer = resize_infer,
+    .run = resize_run,
 };

@@ -27,7 +27,8 @@
  * (six tasks at 520x520 input) was 15% slower there than 8. */
 #define TASK_TILES 8
 
-typedef struct {
+typedef struct
+{
   const seg_f32_kernels *k;
   int cin, cout;
   float *w;
@@ -51,9 +52,8 @@ weight_dims (int rank, const int64_t *d, seg_weight_layout wl, int *o, int *i)
 {
   bool oihw = wl == SEG_WL_OIHW;
   if (rank != 4 || (!oihw && wl != SEG_WL_OHWI) || d[oihw ? 2 : 1] != 1
-      || d[oihw ? 3 : 2] != 1 || d[0] < 1
-      || d[0] > SEG_MAX_DIM || d[1] < 1 || d[1] > SEG_MAX_DIM || d[3] < 1
-      || d[3] > SEG_MAX_DIM)
+      || d[oihw ? 3 : 2] != 1 || d[0] < 1 || d[0] > SEG_MAX_DIM || d[1] < 1
+      || d[1] > SEG_MAX_DIM || d[3] < 1 || d[3] > SEG_MAX_DIM)
     return false;
   *o = (int) d[0];
   *i = (int) (d[1] * d[3]);
@@ -69,16 +69,17 @@ se_pack (seg_node *n, const seg_graph *g, seg_err *err)
         n->name);
   const seg_tensor *w = &g->tensors[n->in[2]];
   int cout, cin;
-  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin)
-      || !w->data || w->nbytes < (size_t) cout * cin * sizeof (float))
+  if (w->dtype != SEG_DT_F32
+      || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin) || !w->data
+      || w->nbytes < (size_t) cout * cin * sizeof (float))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (SeProject): weights are not a float32 1x1 constant",
         n->name);
   const float *bias = NULL;
   if (n->in[3] >= 0) {
     const seg_tensor *b = &g->tensors[n->in[3]];
-    if (b->dtype != SEG_DT_F32 || b->rank != 1 || b->dims[0] != cout
-        || !b->data || b->nbytes < (size_t) cout * sizeof (float))
+    if (b->dtype != SEG_DT_F32 || b->rank != 1 || b->dims[0] != cout || !b->data
+        || b->nbytes < (size_t) cout * sizeof (float))
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (SeProject): bias is not %d float32 constants", n->name,
           cout);
@@ -88,13 +89,14 @@ se_pack (seg_node *n, const seg_graph *g, seg_err *err)
   if (p) {
     p->k = seg_f32_kernels_get ();
     p->cin = cin, p->cout = cout;
-    p->w = seg_f32_alloc (seg_f32_gemm_packed_size (p->k->gemm_nr, cout,
-            cin));
+    p->w = seg_f32_alloc (seg_f32_gemm_packed_size (p->k->gemm_nr, cout, cin));
   }
   if (!p || !p->w) {
     se_packed_free (p);
-    return seg_fail (err, SEG_ERR_NOMEM, "node '%s' (SeProject): out of "
-        "memory", n->name);
+    return seg_fail (err, SEG_ERR_NOMEM,
+        "node '%s' (SeProject): out of "
+        "memory",
+        n->name);
   }
   seg_f32_gemm_pack (p->k->gemm_nr, cout, cin, w->data, cin, bias, p->w);
   if (n->packed_free)
@@ -105,8 +107,7 @@ se_pack (seg_node *n, const seg_graph *g, seg_err *err)
 }
 
 static seg_status
-se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   if ((n->nin != 5 && n->nin != 6) || n->nout < 1 || n->in[0] < 0
       || n->in[1] < 0 || n->in[2] < 0)
@@ -115,7 +116,8 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]], *gate = &v[n->in[1]];
   const seg_value *w = &v[n->in[2]];
   int cout, cin;
-  if (w->dtype != SEG_DT_F32 || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin))
+  if (w->dtype != SEG_DT_F32
+      || !weight_dims (w->rank, w->dims, n->a.wlayout, &cout, &cin))
     return seg_fail (err, SEG_ERR_FORMAT,
         "node '%s' (SeProject): weights are not float32 1x1", n->name);
   if (x->rank != 4 || x->dtype != SEG_DT_F32 || x->dims[3] != cin)
@@ -128,16 +130,16 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
           "node '%s' (SeProject): input dim %d is %lld", n->name, i,
           (long long) x->dims[i]);
   if (gate->rank != 4 || gate->dtype != SEG_DT_F32
-      || gate->dims[0] != x->dims[0] || gate->dims[1] != 1
-      || gate->dims[2] != 1 || gate->dims[3] != cin)
+      || gate->dims[0] != x->dims[0] || gate->dims[1] != 1 || gate->dims[2] != 1
+      || gate->dims[3] != cin)
     return seg_fail (err, SEG_ERR_SHAPE,
         "node '%s' (SeProject): gate must be %lldx1x1x%d", n->name,
         (long long) x->dims[0], cin);
-  if (n->in[3] >= 0 && (v[n->in[3]].dtype != SEG_DT_F32
-          || v[n->in[3]].rank != 1 || v[n->in[3]].dims[0] != cout))
+  if (n->in[3] >= 0
+      && (v[n->in[3]].dtype != SEG_DT_F32 || v[n->in[3]].rank != 1
+          || v[n->in[3]].dims[0] != cout))
     return seg_fail (err, SEG_ERR_FORMAT,
-        "node '%s' (SeProject): bias must be %d float32 values", n->name,
-        cout);
+        "node '%s' (SeProject): bias must be %d float32 values", n->name, cout);
   if ((unsigned) n->a.act > SEG_ACT_SIGMOID
       || (unsigned) n->a.irb_act[2] > SEG_ACT_SIGMOID)
     return seg_fail (err, SEG_ERR_FORMAT,
@@ -149,8 +151,10 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   y->dims[3] = cout;
   if (seg_shape_elements (4, y->dims) < 0
       || seg_shape_elements (4, x->dims) < 0)
-    return seg_fail (err, SEG_ERR_SHAPE, "node '%s' (SeProject): tensor too "
-        "large", n->name);
+    return seg_fail (err, SEG_ERR_SHAPE,
+        "node '%s' (SeProject): tensor too "
+        "large",
+        n->name);
   if (n->in[4] >= 0) {
     const seg_value *r = &v[n->in[4]];
     if (r->rank != 4 || r->dtype != SEG_DT_F32
@@ -164,22 +168,22 @@ se_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     if (r->rank != 4 || r->dtype != SEG_DT_F32
         || memcmp (r->dims, x->dims, 4 * sizeof x->dims[0]))
       return seg_fail (err, SEG_ERR_SHAPE,
-          "node '%s' (SeProject): addend must have the input's shape",
-          n->name);
+          "node '%s' (SeProject): addend must have the input's shape", n->name);
   }
   plan->macs = (uint64_t) x->dims[0] * x->dims[1] * x->dims[2] * cin * cout;
   plan->scratch_bytes = (size_t) TILE_PIXELS * cin * sizeof (float);
   return SEG_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const se_packed *p;
   const seg_run_ctx *ctx;
   const float *x, *gate, *res, *add;
   float *y;
-  size_t pixels;        /* per batch item */
-  size_t tiles;         /* GEMM row tiles per batch item */
-  size_t parts;         /* tasks per batch item */
+  size_t pixels; /* per batch item */
+  size_t tiles;  /* GEMM row tiles per batch item */
+  size_t parts;  /* tasks per batch item */
   seg_f32_act_params act, act_r;
 } se_job;
 
@@ -207,8 +211,8 @@ se_tile (const se_job *j, float *a, size_t b, size_t p0, size_t np)
   }
   float *y = j->y + (b * j->pixels + p0) * cout;
   for (size_t i = 0; i < np; i += k->gemm_mr)
-    k->gemm (np - i < k->gemm_mr ? np - i : k->gemm_mr, cout, cin,
-        a + i * cin, cin, p->w, y + i * cout, cout, &j->act);
+    k->gemm (np - i < k->gemm_mr ? np - i : k->gemm_mr, cout, cin, a + i * cin,
+        cin, p->w, y + i * cout, cout, &j->act);
   if (j->res) {
     const float *r = j->res + (b * j->pixels + p0) * cout;
     for (size_t i = 0; i < np * cout; i++)
@@ -242,16 +246,16 @@ se_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   const seg_value *x = &v[n->in[0]];
   const seg_attrs *a = &n->a;
   se_job j = {
-    .p = n->packed,
-    .ctx = ctx,
-    .x = x->data,
-    .gate = v[n->in[1]].data,
-    .res = n->in[4] >= 0 ? v[n->in[4]].data : NULL,
-    .add = n->nin > 5 && n->in[5] >= 0 ? v[n->in[5]].data : NULL,
-    .y = v[n->out[0]].data,
-    .pixels = (size_t) x->dims[1] * x->dims[2],
-    .act = { a->act, a->act_a, a->act_b },
-    .act_r = { a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2] },
+      .p = n->packed,
+      .ctx = ctx,
+      .x = x->data,
+      .gate = v[n->in[1]].data,
+      .res = n->in[4] >= 0 ? v[n->in[4]].data : NULL,
+      .add = n->nin > 5 && n->in[5] >= 0 ? v[n->in[5]].data : NULL,
+      .y = v[n->out[0]].data,
+      .pixels = (size_t) x->dims[1] * x->dims[2],
+      .act = {a->act, a->act_a, a->act_b},
+      .act_r = {a->irb_act[2], a->irb_act_a[2], a->irb_act_b[2]},
   };
   /* Equal runs of row tiles, as few per thread as keep a task within
    * TASK_TILES and a multiple of the thread count, so that the last round
@@ -259,15 +263,15 @@ se_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   size_t mr = j.p->k->gemm_mr;
   size_t threads = (size_t) seg_threadpool_threads (ctx->pool);
   j.tiles = (j.pixels + mr - 1) / mr;
-  j.parts = (j.tiles + threads * TASK_TILES - 1) / (threads * TASK_TILES)
-      * threads;
+  j.parts =
+      (j.tiles + threads * TASK_TILES - 1) / (threads * TASK_TILES) * threads;
   if (j.parts > j.tiles)
     j.parts = j.tiles;
   seg_threadpool_run (ctx->pool, se_task, &j, (size_t) x->dims[0] * j.parts);
 }
 
 const seg_op_vtable seg_op_se_project = {
-  .infer = se_infer,
-  .pack = se_pack,
-  .run = se_run,
+    .infer = se_infer,
+    .pack = se_pack,
+    .run = se_run,
 };

@@ -28,13 +28,13 @@ check_io (const seg_node *n, int min_in, int max_in, seg_err *err)
 {
   if (n->nin < min_in || n->nin > max_in || n->nout != 1)
     return seg_fail (err, SEG_ERR_FORMAT,
-        "node '%s' (%s): wrong number of inputs (%d) or outputs (%d)",
-        n->name, seg_op_name (n->op), n->nin, n->nout);
+        "node '%s' (%s): wrong number of inputs (%d) or outputs (%d)", n->name,
+        seg_op_name (n->op), n->nin, n->nout);
   for (int i = 0; i < min_in; i++)
     if (n->in[i] < 0)
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (%s): input %d is missing", n->name,
-          seg_op_name (n->op), i);
+          "node '%s' (%s): input %d is missing", n->name, seg_op_name (n->op),
+          i);
   return SEG_OK;
 }
 
@@ -50,12 +50,13 @@ check_values (const seg_node *n, const seg_value *v, seg_err *err)
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
           "node '%s' (%s): runs on activations, which segd does not support",
           n->name, seg_op_name (n->op));
-    int64_t count = x->rank < 0 || x->rank > SEG_MAX_RANK ? -1
+    int64_t count = x->rank < 0 || x->rank > SEG_MAX_RANK
+        ? -1
         : seg_shape_elements (x->rank, x->dims);
     if (count < 0)
       return seg_fail (err, SEG_ERR_SHAPE,
-          "node '%s' (%s): input %d has an unknown or oversized shape",
-          n->name, seg_op_name (n->op), i);
+          "node '%s' (%s): input %d has an unknown or oversized shape", n->name,
+          seg_op_name (n->op), i);
     size_t need = (size_t) count * seg_dtype_size (x->dtype);
     if (x->nbytes < need || (need && !x->data))
       return seg_fail (err, SEG_ERR_FORMAT,
@@ -153,8 +154,8 @@ product (const int64_t *dims, int begin, int end)
 
 /* Which of the input's dims Shape reports, in the file's order. */
 static seg_status
-shape_select (const seg_node *n, const seg_value *v, int64_t *dims,
-    int *count, seg_err *err)
+shape_select (const seg_node *n, const seg_value *v, int64_t *dims, int *count,
+    seg_err *err)
 {
   seg_status st = check_io (n, 1, 1, err);
   if (st != SEG_OK)
@@ -190,8 +191,7 @@ shape_select (const seg_node *n, const seg_value *v, int64_t *dims,
 }
 
 static seg_status
-shape_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+shape_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   int64_t dims[SEG_MAX_RANK], len;
   int count;
@@ -252,8 +252,8 @@ gather_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     int64_t k = get_int (idx, (size_t) i);
     if (k < -size || k >= size)
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (%s): index %lld out of range for a dim of %lld",
-          n->name, seg_op_name (n->op), (long long) k, (long long) size);
+          "node '%s' (%s): index %lld out of range for a dim of %lld", n->name,
+          seg_op_name (n->op), (long long) k, (long long) size);
   }
   int rank = x->rank - 1 + idx->rank;
   int64_t dims[2 * SEG_MAX_RANK];
@@ -281,8 +281,8 @@ gather_eval (const seg_node *n, seg_value *v, seg_err *err)
   if (!dst)
     return SEG_ERR_NOMEM;
   int64_t outer = product (x->dims, 0, axis), size = x->dims[axis];
-  size_t inner = (size_t) product (x->dims, axis + 1, x->rank)
-      * seg_dtype_size (x->dtype);
+  size_t inner =
+      (size_t) product (x->dims, axis + 1, x->rank) * seg_dtype_size (x->dtype);
   size_t nidx = (size_t) seg_shape_elements (idx->rank, idx->dims);
   const uint8_t *src = x->data;
   uint8_t *p = dst;
@@ -334,7 +334,7 @@ slice_params (const seg_node *n, const seg_value *v, int64_t *start,
         "node '%s' (%s): starts, ends, axes and steps differ in length",
         n->name, seg_op_name (n->op));
 
-  bool seen[SEG_MAX_RANK] = { false };
+  bool seen[SEG_MAX_RANK] = {false};
   for (int d = 0; d < r; d++) {
     start[d] = 0;
     step[d] = 1;
@@ -346,8 +346,8 @@ slice_params (const seg_node *n, const seg_value *v, int64_t *start,
       return st;
     if (seen[a])
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (%s): axis %lld given twice", n->name,
-          seg_op_name (n->op), (long long) axes[i]);
+          "node '%s' (%s): axis %lld given twice", n->name, seg_op_name (n->op),
+          (long long) axes[i]);
     seen[a] = true;
     if (t == 0)
       return seg_fail (err, SEG_ERR_FORMAT, "node '%s' (%s): step is 0",
@@ -377,8 +377,7 @@ slice_params (const seg_node *n, const seg_value *v, int64_t *start,
 }
 
 static seg_status
-slice_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+slice_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   int64_t start[SEG_MAX_RANK], step[SEG_MAX_RANK], dims[SEG_MAX_RANK];
   seg_status st = slice_params (n, v, start, step, dims, err);
@@ -406,7 +405,7 @@ slice_eval (const seg_node *n, seg_value *v, seg_err *err)
 
   int r = x->rank;
   int64_t total = (int64_t) (nbytes / esize);
-  int64_t jump[SEG_MAX_RANK], idx[SEG_MAX_RANK] = { 0 }, off = 0, stride = 1;
+  int64_t jump[SEG_MAX_RANK], idx[SEG_MAX_RANK] = {0}, off = 0, stride = 1;
   for (int d = r - 1; d >= 0; d--) {
     off += start[d] * stride;
     jump[d] = step[d] * stride;
@@ -456,8 +455,8 @@ concat_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     if (!fits)
       return seg_fail (err, SEG_ERR_FORMAT,
           "node '%s' (%s): input %d does not match input 0 in type, rank "
-          "or dims off axis %lld", n->name, seg_op_name (n->op), i,
-          (long long) axis);
+          "or dims off axis %lld",
+          n->name, seg_op_name (n->op), i, (long long) axis);
     /* both terms <= SEG_MAX_ELEMENTS: no overflow */
     dims[axis] += x->dims[axis];
   }
@@ -477,8 +476,8 @@ concat_eval (const seg_node *n, seg_value *v, seg_err *err)
   if (!dst)
     return SEG_ERR_NOMEM;
   int64_t outer = product (o->dims, 0, axis);
-  size_t inner = (size_t) product (o->dims, axis + 1, o->rank)
-      * seg_dtype_size (o->dtype);
+  size_t inner =
+      (size_t) product (o->dims, axis + 1, o->rank) * seg_dtype_size (o->dtype);
   uint8_t *p = dst;
   for (int64_t i = 0; i < outer; i++) {
     for (int j = 0; j < n->nin; j++) {
@@ -511,9 +510,12 @@ static double
 load_float (const void *p, seg_dtype dt, size_t i)
 {
   switch (dt) {
-    case SEG_DT_F16: return seg_f16_to_f32 (((const uint16_t *) p)[i]);
-    case SEG_DT_F64: return ((const double *) p)[i];
-    default: return ((const float *) p)[i];
+    case SEG_DT_F16:
+      return seg_f16_to_f32 (((const uint16_t *) p)[i]);
+    case SEG_DT_F64:
+      return ((const double *) p)[i];
+    default:
+      return ((const float *) p)[i];
   }
 }
 
@@ -521,10 +523,14 @@ static int64_t
 load_int (const void *p, seg_dtype dt, size_t i)
 {
   switch (dt) {
-    case SEG_DT_I64: return ((const int64_t *) p)[i];
-    case SEG_DT_I32: return ((const int32_t *) p)[i];
-    case SEG_DT_I8: return ((const int8_t *) p)[i];
-    default: return ((const uint8_t *) p)[i]; /* u8, bool */
+    case SEG_DT_I64:
+      return ((const int64_t *) p)[i];
+    case SEG_DT_I32:
+      return ((const int32_t *) p)[i];
+    case SEG_DT_I8:
+      return ((const int8_t *) p)[i];
+    default:
+      return ((const uint8_t *) p)[i]; /* u8, bool */
   }
 }
 
@@ -548,18 +554,22 @@ static void
 store (void *p, seg_dtype dt, size_t i, bool is_f, double f, int64_t k)
 {
   switch (dt) {
-    case SEG_DT_F32: ((float *) p)[i] = is_f ? (float) f : (float) k; break;
-    case SEG_DT_F64: ((double *) p)[i] = is_f ? f : (double) k; break;
+    case SEG_DT_F32:
+      ((float *) p)[i] = is_f ? (float) f : (float) k;
+      break;
+    case SEG_DT_F64:
+      ((double *) p)[i] = is_f ? f : (double) k;
+      break;
     case SEG_DT_I64:
       ((int64_t *) p)[i] = is_f ? saturate (f, INT64_MIN, INT64_MAX) : k;
       break;
     case SEG_DT_I32:
-      ((int32_t *) p)[i] = (int32_t) (is_f ? saturate (f, INT32_MIN,
-              INT32_MAX) : (int64_t) (uint32_t) k);
+      ((int32_t *) p)[i] = (int32_t) (is_f ? saturate (f, INT32_MIN, INT32_MAX)
+                                           : (int64_t) (uint32_t) k);
       break;
     case SEG_DT_I8:
       ((int8_t *) p)[i] = (int8_t) (is_f ? saturate (f, INT8_MIN, INT8_MAX)
-              : (int64_t) (int8_t) (uint8_t) k);
+                                         : (int64_t) (int8_t) (uint8_t) k);
       break;
     case SEG_DT_U8:
       ((uint8_t *) p)[i] = (uint8_t) (is_f ? saturate (f, 0, UINT8_MAX) : k);
@@ -567,13 +577,13 @@ store (void *p, seg_dtype dt, size_t i, bool is_f, double f, int64_t k)
     case SEG_DT_BOOL:
       ((uint8_t *) p)[i] = is_f ? f != 0.0 : k != 0;
       break;
-    case SEG_DT_F16: break; /* refused by infer */
+    case SEG_DT_F16:
+      break; /* refused by infer */
   }
 }
 
 static seg_status
-cast_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+cast_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   seg_status st = check_io (n, 1, 1, err);
   if (st == SEG_OK)
@@ -603,8 +613,9 @@ cast_eval (const seg_node *n, seg_value *v, seg_err *err)
   size_t count = nbytes / seg_dtype_size (o->dtype);
   bool is_f = is_float (x->dtype);
   for (size_t i = 0; i < count; i++)
-    store (dst, o->dtype, i, is_f, is_f ? load_float (x->data, x->dtype, i)
-        : 0.0, is_f ? 0 : load_int (x->data, x->dtype, i));
+    store (dst, o->dtype, i, is_f,
+        is_f ? load_float (x->data, x->dtype, i) : 0.0,
+        is_f ? 0 : load_int (x->data, x->dtype, i));
   seg_value_publish (o, dst, nbytes);
   return SEG_OK;
 }
@@ -621,7 +632,7 @@ constant_of_shape_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   int64_t dims[SEG_MAX_RANK];
   int rank;
   if ((st = read_ints (n, &v[n->in[0]], "shape", dims, SEG_MAX_RANK, &rank,
-              err)))
+           err)))
     return st;
   if (!can_store (n->a.to))
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
@@ -689,15 +700,15 @@ unsqueeze_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
         "node '%s' (%s): output rank %d exceeds %d", n->name,
         seg_op_name (n->op), rank, SEG_MAX_RANK);
-  bool ones[SEG_MAX_RANK] = { false };
+  bool ones[SEG_MAX_RANK] = {false};
   for (int i = 0; i < k; i++) {
     int64_t a = 0;
     if ((st = norm_axis (n, axes[i], rank, &a, err)))
       return st;
     if (ones[a])
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (%s): axis %lld given twice", n->name,
-          seg_op_name (n->op), (long long) axes[i]);
+          "node '%s' (%s): axis %lld given twice", n->name, seg_op_name (n->op),
+          (long long) axes[i]);
     ones[a] = true;
   }
   int64_t dims[SEG_MAX_RANK];
@@ -720,7 +731,7 @@ squeeze_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   int k;
   if ((st = read_axes (n, v, axes, &k, err)))
     return st;
-  bool drop[SEG_MAX_RANK] = { false };
+  bool drop[SEG_MAX_RANK] = {false};
   for (int i = 0; i < k; i++) {
     int64_t a = 0;
     if ((st = norm_axis (n, axes[i], x->rank, &a, err)))
@@ -752,14 +763,14 @@ reshape_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
   int64_t dims[SEG_MAX_RANK], known = 1;
   int rank, unknown = -1;
   if ((st = read_ints (n, &v[n->in[1]], "shape", dims, SEG_MAX_RANK, &rank,
-              err)))
+           err)))
     return st;
   for (int i = 0; i < rank; i++) {
     if (dims[i] == 0) { /* allowzero = 0: copy the input's dim */
       if (i >= x->rank)
         return seg_fail (err, SEG_ERR_FORMAT,
-            "node '%s' (%s): shape[%d] = 0 but the input has rank %d",
-            n->name, seg_op_name (n->op), i, x->rank);
+            "node '%s' (%s): shape[%d] = 0 but the input has rank %d", n->name,
+            seg_op_name (n->op), i, x->rank);
       dims[i] = x->dims[i];
     } else if (dims[i] == -1) {
       if (unknown >= 0)
@@ -801,9 +812,15 @@ relabel_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
   seg_status st;
   switch (n->op) {
-    case SEG_OP_UNSQUEEZE: st = unsqueeze_infer (n, v, NULL, err); break;
-    case SEG_OP_SQUEEZE: st = squeeze_infer (n, v, NULL, err); break;
-    case SEG_OP_RESHAPE: st = reshape_infer (n, v, NULL, err); break;
+    case SEG_OP_UNSQUEEZE:
+      st = unsqueeze_infer (n, v, NULL, err);
+      break;
+    case SEG_OP_SQUEEZE:
+      st = squeeze_infer (n, v, NULL, err);
+      break;
+    case SEG_OP_RESHAPE:
+      st = reshape_infer (n, v, NULL, err);
+      break;
     default:
       return seg_fail (err, SEG_ERR_INVALID, "node '%s' (%s): wrong eval",
           n->name, seg_op_name (n->op));
@@ -824,29 +841,38 @@ relabel_eval (const seg_node *n, seg_value *v, seg_err *err)
 /* ---- vtables ----------------------------------------------------------- */
 
 const seg_op_vtable seg_op_shape = {
-  .infer = shape_infer, .eval = shape_eval,
+    .infer = shape_infer,
+    .eval = shape_eval,
 };
 const seg_op_vtable seg_op_gather = {
-  .infer = gather_infer, .eval = gather_eval,
+    .infer = gather_infer,
+    .eval = gather_eval,
 };
 const seg_op_vtable seg_op_slice = {
-  .infer = slice_infer, .eval = slice_eval,
+    .infer = slice_infer,
+    .eval = slice_eval,
 };
 const seg_op_vtable seg_op_concat = {
-  .infer = concat_infer, .eval = concat_eval,
+    .infer = concat_infer,
+    .eval = concat_eval,
 };
 const seg_op_vtable seg_op_cast = {
-  .infer = cast_infer, .eval = cast_eval,
+    .infer = cast_infer,
+    .eval = cast_eval,
 };
 const seg_op_vtable seg_op_unsqueeze = {
-  .infer = unsqueeze_infer, .eval = relabel_eval,
+    .infer = unsqueeze_infer,
+    .eval = relabel_eval,
 };
 const seg_op_vtable seg_op_squeeze = {
-  .infer = squeeze_infer, .eval = relabel_eval,
+    .infer = squeeze_infer,
+    .eval = relabel_eval,
 };
 const seg_op_vtable seg_op_reshape = {
-  .infer = reshape_infer, .eval = relabel_eval,
+    .infer = reshape_infer,
+    .eval = relabel_eval,
 };
 const seg_op_vtable seg_op_constant_of_shape = {
-  .infer = constant_of_shape_infer, .eval = constant_of_shape_eval,
+    .infer = constant_of_shape_infer,
+    .eval = constant_of_shape_eval,
 };

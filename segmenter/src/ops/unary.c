@@ -36,21 +36,21 @@ sigmoidf (float x)
 /* y[i] = EXPR with v = x[i]. Blocks of 8 are computed into a local before
  * they are stored: correct when y is x, and vectorisable at -O2 without
  * alias checks (see binary.c). */
-#define MAP(EXPR) \
-  do { \
-    size_t i = 0; \
-    for (; i + 8 <= n; i += 8) { \
-      float t[8]; \
+#define MAP(EXPR)                   \
+  do {                              \
+    size_t i = 0;                   \
+    for (; i + 8 <= n; i += 8) {    \
+      float t[8];                   \
       for (int k = 0; k < 8; k++) { \
-        const float v = x[i + k]; \
-        t[k] = (EXPR); \
-      } \
-      memcpy (y + i, t, sizeof t); \
-    } \
-    for (; i < n; i++) { \
-      const float v = x[i]; \
-      y[i] = (EXPR); \
-    } \
+        const float v = x[i + k];   \
+        t[k] = (EXPR);              \
+      }                             \
+      memcpy (y + i, t, sizeof t);  \
+    }                               \
+    for (; i < n; i++) {            \
+      const float v = x[i];         \
+      y[i] = (EXPR);                \
+    }                               \
   } while (0)
 
 /* y = act(x) for n floats; y may be x. */
@@ -62,13 +62,21 @@ act_map (seg_act act, float a, float b, const float *x, float *y, size_t n)
       if (y != x)
         memcpy (y, x, n * sizeof *y);
       break;
-    case SEG_ACT_RELU: MAP (v < 0.0f ? 0.0f : v); break;
-    case SEG_ACT_CLIP: MAP (clampf (v, a, b)); break;
-    case SEG_ACT_HARDSIGMOID: MAP (clampf (a * v + b, 0.0f, 1.0f)); break;
+    case SEG_ACT_RELU:
+      MAP (v < 0.0f ? 0.0f : v);
+      break;
+    case SEG_ACT_CLIP:
+      MAP (clampf (v, a, b));
+      break;
+    case SEG_ACT_HARDSIGMOID:
+      MAP (clampf (a * v + b, 0.0f, 1.0f));
+      break;
     case SEG_ACT_HARDSWISH:
       MAP (v * clampf (v / 6.0f + 0.5f, 0.0f, 1.0f));
       break;
-    case SEG_ACT_SIGMOID: MAP (sigmoidf (v)); break;
+    case SEG_ACT_SIGMOID:
+      MAP (sigmoidf (v));
+      break;
   }
 }
 
@@ -88,12 +96,18 @@ node_act (const seg_node *n, float *a, float *b)
   *a = n->a.alpha;
   *b = n->a.beta;
   switch (n->op) {
-    case SEG_OP_RELU: return SEG_ACT_RELU;
-    case SEG_OP_CLIP: return SEG_ACT_CLIP;
-    case SEG_OP_HARDSIGMOID: return SEG_ACT_HARDSIGMOID;
-    case SEG_OP_HARDSWISH: return SEG_ACT_HARDSWISH;
-    case SEG_OP_SIGMOID: return SEG_ACT_SIGMOID;
-    default: return SEG_ACT_NONE;
+    case SEG_OP_RELU:
+      return SEG_ACT_RELU;
+    case SEG_OP_CLIP:
+      return SEG_ACT_CLIP;
+    case SEG_OP_HARDSIGMOID:
+      return SEG_ACT_HARDSIGMOID;
+    case SEG_OP_HARDSWISH:
+      return SEG_ACT_HARDSWISH;
+    case SEG_OP_SIGMOID:
+      return SEG_ACT_SIGMOID;
+    default:
+      return SEG_ACT_NONE;
   }
 }
 
@@ -109,20 +123,21 @@ check_io (const seg_node *n, int nin, seg_err *err)
   for (int i = 0; i < nin; i++)
     if (n->in[i] < 0)
       return seg_fail (err, SEG_ERR_FORMAT,
-          "node '%s' (%s): input %d is missing", n->name,
-          seg_op_name (n->op), i);
+          "node '%s' (%s): input %d is missing", n->name, seg_op_name (n->op),
+          i);
   return SEG_OK;
 }
 
 static int64_t
 value_elements (const seg_node *n, const seg_value *x, int k, seg_err *err)
 {
-  int64_t count = x->rank < 0 || x->rank > SEG_MAX_RANK ? -1
+  int64_t count = x->rank < 0 || x->rank > SEG_MAX_RANK
+      ? -1
       : seg_shape_elements (x->rank, x->dims);
   if (count < 0)
     seg_fail (err, SEG_ERR_SHAPE,
-        "node '%s' (%s): input %d has an unknown or oversized shape",
-        n->name, seg_op_name (n->op), k);
+        "node '%s' (%s): input %d has an unknown or oversized shape", n->name,
+        seg_op_name (n->op), k);
   return count;
 }
 
@@ -156,7 +171,8 @@ same_shape (seg_value *o, const seg_value *x, seg_dtype dtype)
 
 /* ---- parallel elementwise run ------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   const seg_node *n;
   const float *x;
   float *y;
@@ -228,8 +244,8 @@ act_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
   const seg_value *x = &v[n->in[0]];
   if (value_elements (n, x, 0, err) < 0)
     return SEG_ERR_SHAPE;
-  if (x->dtype != SEG_DT_F32 && (n->op != SEG_OP_IDENTITY
-          || x->kind == SEG_VAL_ACT))
+  if (x->dtype != SEG_DT_F32
+      && (n->op != SEG_OP_IDENTITY || x->kind == SEG_VAL_ACT))
     return seg_fail (err, SEG_ERR_UNSUPPORTED,
         "node '%s' (%s): %s input is not supported", n->name,
         seg_op_name (n->op), seg_dtype_name (x->dtype));
@@ -242,11 +258,11 @@ act_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
     const seg_run_ctx *ctx)
 {
   map_job job = {
-    .n = n,
-    .x = v[n->in[0]].data,
-    .y = v[n->out[0]].data,
-    .count = (size_t) seg_shape_elements (v[n->out[0]].rank,
-        v[n->out[0]].dims),
+      .n = n,
+      .x = v[n->in[0]].data,
+      .y = v[n->out[0]].data,
+      .count =
+          (size_t) seg_shape_elements (v[n->out[0]].rank, v[n->out[0]].dims),
   };
   map_run (&job, ctx);
 }
@@ -254,7 +270,7 @@ act_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 static seg_status
 act_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = act_infer (n, v, &plan, err);
   if (st == SEG_OK)
     st = check_value (n, &v[n->in[0]], 0, err);
@@ -269,10 +285,10 @@ act_eval (const seg_node *n, seg_value *v, seg_err *err)
     memcpy (data, v[n->in[0]].data, nbytes);
   if (o->dtype == SEG_DT_F32) {
     map_job job = {
-      .n = n,
-      .x = data,
-      .y = data,
-      .count = nbytes / sizeof (float),
+        .n = n,
+        .x = data,
+        .y = data,
+        .count = nbytes / sizeof (float),
     };
     map_range (&job, 0, job.count);
   }
@@ -283,8 +299,7 @@ act_eval (const seg_node *n, seg_value *v, seg_err *err)
 /* ---- Floor, Ceil ------------------------------------------------------- */
 
 static seg_status
-round_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
-    seg_err *err)
+round_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
 {
   seg_status st = check_io (n, 1, err);
   if (st == SEG_OK)
@@ -303,7 +318,7 @@ round_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
 static seg_status
 round_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = round_infer (n, v, &plan, err);
   if (st != SEG_OK)
     return st;
@@ -321,7 +336,7 @@ round_eval (const seg_node *n, seg_value *v, seg_err *err)
 
 /* ---- BatchNormalization ------------------------------------------------ */
 
-static const char *const bn_param_names[] = { "scale", "B", "mean", "var" };
+static const char *const bn_param_names[] = {"scale", "B", "mean", "var"};
 
 static seg_status
 bn_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
@@ -342,7 +357,8 @@ bn_infer (const seg_node *n, seg_value *v, seg_node_plan *plan, seg_err *err)
     if (p->kind == SEG_VAL_ACT)
       return seg_fail (err, SEG_ERR_UNSUPPORTED,
           "node '%s' (%s): %s is computed at run time, which segd does not "
-          "support", n->name, seg_op_name (n->op), bn_param_names[k - 1]);
+          "support",
+          n->name, seg_op_name (n->op), bn_param_names[k - 1]);
     st = check_value (n, p, k, err);
     if (st != SEG_OK)
       return st;
@@ -381,13 +397,13 @@ bn_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
   /* Thread 0's scratch; workers only read it. */
   float *mul = (float *) ctx->scratch, *add = mul + channels;
   map_job job = {
-    .n = n,
-    .x = x->data,
-    .y = v[n->out[0]].data,
-    .count = (size_t) seg_shape_elements (x->rank, x->dims),
-    .mul = mul,
-    .add = add,
-    .channels = channels,
+      .n = n,
+      .x = x->data,
+      .y = v[n->out[0]].data,
+      .count = (size_t) seg_shape_elements (x->rank, x->dims),
+      .mul = mul,
+      .add = add,
+      .channels = channels,
   };
   if (job.count == 0)
     return;
@@ -398,7 +414,7 @@ bn_run (const seg_node *n, const seg_value *v, const seg_node_plan *plan,
 static seg_status
 bn_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = bn_infer (n, v, &plan, err);
   if (st == SEG_OK)
     st = check_value (n, &v[n->in[0]], 0, err);
@@ -417,13 +433,13 @@ bn_eval (const seg_node *n, seg_value *v, seg_err *err)
         n->name, seg_op_name (n->op));
   }
   map_job job = {
-    .n = n,
-    .x = x->data,
-    .y = y,
-    .count = nbytes / sizeof *y,
-    .mul = fold,
-    .add = fold + channels,
-    .channels = channels,
+      .n = n,
+      .x = x->data,
+      .y = y,
+      .count = nbytes / sizeof *y,
+      .mul = fold,
+      .add = fold + channels,
+      .channels = channels,
   };
   if (job.count > 0) {
     bn_fold (n, v, fold, fold + channels, channels);
@@ -457,7 +473,7 @@ dequantize_infer (const seg_node *n, seg_value *v, seg_node_plan *plan,
 static seg_status
 dequantize_eval (const seg_node *n, seg_value *v, seg_err *err)
 {
-  seg_node_plan plan = { 0 };
+  seg_node_plan plan = {0};
   seg_status st = dequantize_infer (n, v, &plan, err);
   if (st != SEG_OK)
     return st;
@@ -482,32 +498,49 @@ dequantize_eval (const seg_node *n, seg_value *v, seg_err *err)
 /* ---- vtables ----------------------------------------------------------- */
 
 const seg_op_vtable seg_op_relu = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_clip = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_hardsigmoid = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_hardswish = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_sigmoid = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_identity = {
-  .infer = act_infer, .eval = act_eval, .run = act_run,
+    .infer = act_infer,
+    .eval = act_eval,
+    .run = act_run,
 };
 const seg_op_vtable seg_op_floor = {
-  .infer = round_infer, .eval = round_eval,
+    .infer = round_infer,
+    .eval = round_eval,
 };
 const seg_op_vtable seg_op_ceil = {
-  .infer = round_infer, .eval = round_eval,
+    .infer = round_infer,
+    .eval = round_eval,
 };
 const seg_op_vtable seg_op_batchnorm = {
-  .infer = bn_infer, .eval = bn_eval, .run = bn_run,
+    .infer = bn_infer,
+    .eval = bn_eval,
+    .run = bn_run,
 };
 const seg_op_vtable seg_op_dequantize = {
-  .infer = dequantize_infer, .eval = dequantize_eval,
+    .infer = dequantize_infer,
+    .eval = dequantize_eval,
 };

@@ -2,6 +2,9 @@
  * test asserts on the READY, STATUS and WATCHDOG datagrams segd sends, on
  * its exit status and its stderr, all read through tests/segd-harness.h.
  * Timeouts are generous; nothing is asserted from a sleep.
+ *
+ * One file of ~1.2k lines because it is one table of cases (main () at the
+ * bottom) over one harness; each case is a section that reads alone.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>

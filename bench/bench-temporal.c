@@ -22,6 +22,7 @@
  * BUILD --benchmark -v temporal` runs it. Exits 77 when the photos or the
  * model are missing.
  */
+#include "../tests/elements/common.h"
 #include "segmeta.h"
 #include "segtemporal.h"
 
@@ -227,27 +228,10 @@ run_clip (Clip *c, const gchar *props, Masks *out, gdouble frame_ms[2])
   gsize size = (gsize) w * h * 3;
   gdouble *times = g_new (gdouble, c->frames);
   GstHarness *hr;
-  gchar *caps;
-  gchar **pairs;
 
   g_assert (e);
   g_object_set (e, "model", model_path, NULL);
-  pairs = g_strsplit (props, " ", -1);
-  for (guint i = 0; pairs[i]; i++) {
-    gchar **kv = g_strsplit (pairs[i], "=", 2);
-
-    if (kv[0] && kv[1])
-      gst_util_set_object_arg (G_OBJECT (e), kv[0], kv[1]);
-    g_strfreev (kv);
-  }
-  g_strfreev (pairs);
-  hr = gst_harness_new_with_element (e, "sink", "src");
-  gst_object_unref (e);
-  caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,"
-                          "framerate=30/1",
-      w, h);
-  gst_harness_set_src_caps_str (hr, caps);
-  g_free (caps);
+  hr = test_harness_new (e, props, "RGB", w, h);
 
   rng_state = 12345 + c->kind;
   memset (out, 0, sizeof *out);

@@ -8,7 +8,10 @@ visibility by default, one *_API macro on the public declarations). This
 lists the functions and variables the HEADERs declare (static inline
 functions, typedefs and macros excluded) and the symbols `nm -D
 --defined-only` finds in LIB.so, prints every name in one but not the
-other, and exits 1 if there is any, 0 otherwise. The header reader is a
+other, and exits 1 if there is any, 0 otherwise. With --symbols-file, the
+names of a Debian symbols file (debian/*.symbols) must be the same set
+too, so a new function is not first noticed by lintian in the package
+build. The header reader is a
 small C declaration scanner, not a compiler: it needs no include paths, so
 it works on any library's headers (GLib's G_BEGIN_DECLS and friends
 included).
@@ -115,11 +118,23 @@ def exported_names(nm, lib):
     return names
 
 
+def symbols_file_names(path):
+    """The `name@Base version` lines of a dpkg symbols file."""
+    names = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(" ") and "@" in line:
+                names.add(line.split()[0].split("@")[0])
+    return names
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="Fail when LIB.so exports other symbols than HEADERs "
         "declare.")
     ap.add_argument("--nm", default="nm", help="nm program (default: nm)")
+    ap.add_argument("--symbols-file", help="a debian/*.symbols file that "
+                    "must list the same names")
     ap.add_argument("lib", metavar="LIB.so")
     ap.add_argument("headers", metavar="HEADER", nargs="+")
     args = ap.parse_args()
@@ -137,7 +152,15 @@ def main():
         print(f"declared but not exported: {name}")
     print(f"{args.lib}: {len(exported)} exported, {len(declared)} declared "
           f"in {' '.join(args.headers)}")
-    return 1 if extra or missing else 0
+    bad = bool(extra or missing)
+    if args.symbols_file:
+        listed = symbols_file_names(args.symbols_file)
+        for name in sorted(exported - listed):
+            print(f"exported but not in {args.symbols_file}: {name}")
+        for name in sorted(listed - exported):
+            print(f"in {args.symbols_file} but not exported: {name}")
+        bad = bad or listed != exported
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def test_segd(tmp):
         "--set", "source.type=test", "--set", "source.width=160",
         "--set", "source.height=120", "--set", "segmenter.model=" + MODEL,
         "--set", "output.endpoint=" + ep, "--set", "output.stream-name=pyseg",
-        "--set", "output.encoding=rle"])
+        "--set", "output.encoding=rle",
+        # Not the status page: port 9470 may be another segd's.
+        "--set", "http.enabled=false"])
     masks, status = [], None
     try:
         with segmask.Subscriber(ep, stream="pyseg", status=True, timeout=30) as sub:

@@ -11,10 +11,9 @@ functions, typedefs and macros excluded) and the symbols `nm -D
 other, and exits 1 if there is any, 0 otherwise. With --symbols-file, the
 names of a Debian symbols file (debian/*.symbols) must be the same set
 too, so a new function is not first noticed by lintian in the package
-build. The header reader is a
-small C declaration scanner, not a compiler: it needs no include paths, so
-it works on any library's headers (GLib's G_BEGIN_DECLS and friends
-included).
+build. The header reader is a small C declaration scanner, not a
+compiler: it needs no include paths, so it works on any library's headers
+(GLib's G_BEGIN_DECLS and friends included).
 """
 
 import argparse

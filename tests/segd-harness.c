@@ -89,6 +89,11 @@ segd_start (Segd *s, const gchar *const *args)
   } else {
     g_ptr_array_add (argv, g_strdup ("output.sink=fakesink"));
   }
+  /* The status page has its own tests (tests/http); here its default port
+   * 9470 would be fought over by the tests running in parallel, or taken
+   * by a segd.service on the machine. */
+  g_ptr_array_add (argv, g_strdup ("--set"));
+  g_ptr_array_add (argv, g_strdup ("http.enabled=false"));
   for (guint i = 0; args && args[i]; i++)
     g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);

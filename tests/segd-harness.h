@@ -37,7 +37,8 @@ gchar *model (const gchar *name);
 const gchar *segd_dir (Segd *s);
 
 /* Starts $SEGD with --config-dir DIR/etc, the selfie model (unless `args`
- * has --config), the sink (see `stream`), then `args`: a later --set wins. */
+ * has --config), the sink (see `stream`), no status page, then `args`: a
+ * later --set wins. */
 void segd_start (Segd *s, const gchar *const *args);
 
 /* Reads datagrams until one contains `needle` (or the deadline); returns

@@ -3,10 +3,17 @@
  *
  * One mutex per engine guards the scheduler and every waiting job; the
  * callbacks (the actual inference) run outside it. A streaming thread puts
- * a Job (on its own stack) into the scheduler and sleeps on the engine's
- * `done` condition until a worker or the scheduler settled it, so nothing
- * is allocated per frame. Workers sleep on `work` when no stream has a
- * runnable frame.
+ * a Job (on its own stack) into the scheduler and sleeps on the job's own
+ * condition until a worker or the scheduler settled it, so nothing is
+ * allocated per frame and a finished frame wakes its own streaming thread
+ * only, not every stream's.
+ *
+ * Idle workers wait on a stack, each on its own condition, and a new
+ * frame wakes the one that went idle last: when capacity suffices one
+ * worker runs most frames and its session's activations and the weights
+ * stay in its core's caches, where waking workers in turn would start
+ * every frame on a cold cache. The others wake only when frames arrive
+ * while it is busy.
  */
 #include "segengine.h"
 
@@ -19,7 +26,17 @@ typedef struct
   gpointer data;
   SegEngineResult result;
   gboolean settled;
+  GCond done;
 } Job;
+
+typedef struct
+{
+  SegEngine *engine;
+  seg_session *session;
+  GThread *thread;
+  GCond wake;
+  gboolean idle; /* on the engine's idle stack */
+} Worker;
 
 struct _SegEngineStream
 {
@@ -39,12 +56,12 @@ struct _SegEngine
   const seg_model_info *info;
 
   GMutex lock;
-  GCond work, done;
   SegSched *sched;
   gboolean quit;
   guint n_workers;
-  GThread **threads;
-  seg_session **sessions;
+  Worker *workers;
+  guint *idle; /* indices into `workers`, the last to go idle on top */
+  guint n_idle;
 };
 
 static GMutex registry_lock;
@@ -52,31 +69,27 @@ static GHashTable *registry; /* name -> SegEngine (transfer none) */
 
 static gpointer worker_main (gpointer data);
 
-typedef struct
-{
-  SegEngine *engine;
-  guint index;
-} WorkerArgs;
 
 static void
 engine_destroy (SegEngine *e)
 {
   g_mutex_lock (&e->lock);
   e->quit = TRUE;
-  g_cond_broadcast (&e->work);
+  for (guint i = 0; i < e->n_workers; i++)
+    g_cond_signal (&e->workers[i].wake);
   g_mutex_unlock (&e->lock);
   for (guint i = 0; i < e->n_workers; i++)
-    if (e->threads[i])
-      g_thread_join (e->threads[i]);
-  for (guint i = 0; i < e->n_workers; i++)
-    seg_session_free (e->sessions[i]);
-  g_free (e->threads);
-  g_free (e->sessions);
+    if (e->workers[i].thread)
+      g_thread_join (e->workers[i].thread);
+  for (guint i = 0; i < e->n_workers; i++) {
+    seg_session_free (e->workers[i].session);
+    g_cond_clear (&e->workers[i].wake);
+  }
+  g_free (e->workers);
+  g_free (e->idle);
   seg_sched_free (e->sched);
   seg_model_free (e->model);
   g_mutex_clear (&e->lock);
-  g_cond_clear (&e->work);
-  g_cond_clear (&e->done);
   g_free (e->model_path);
   g_free (e->name);
   g_free (e);
@@ -95,30 +108,32 @@ engine_create (const gchar *name, const gchar *model_path, gint threads,
   /* The model keeps pointing at the path it was given: keep it alive. */
   e->model_path = g_strdup (model_path);
   g_mutex_init (&e->lock);
-  g_cond_init (&e->work);
-  g_cond_init (&e->done);
   e->sched = seg_sched_new ();
   e->n_workers = threads > 0 ? (guint) threads : g_get_num_processors ();
   e->n_workers = MIN (e->n_workers, SEG_MAX_THREADS);
-  e->threads = g_new0 (GThread *, e->n_workers);
-  e->sessions = g_new0 (seg_session *, e->n_workers);
+  e->workers = g_new0 (Worker, e->n_workers);
+  e->idle = g_new0 (guint, e->n_workers);
+  /* Every worker starts idle, worker 0 on top. */
+  for (guint i = 0; i < e->n_workers; i++) {
+    e->workers[i].engine = e;
+    e->workers[i].idle = TRUE;
+    g_cond_init (&e->workers[i].wake);
+    e->idle[i] = e->n_workers - 1 - i;
+  }
+  e->n_idle = e->n_workers;
 
   st = seg_model_load (e->model_path, &e->model, &msg);
   if (st != SEG_OK)
     goto failed;
   e->info = seg_model_get_info (e->model);
   for (guint i = 0; i < e->n_workers; i++) {
-    st = seg_session_new (e->model, &options, &e->sessions[i], &msg);
+    st = seg_session_new (e->model, &options, &e->workers[i].session, &msg);
     if (st != SEG_OK)
       goto failed;
   }
-  for (guint i = 0; i < e->n_workers; i++) {
-    WorkerArgs *args = g_new (WorkerArgs, 1);
-
-    args->engine = e;
-    args->index = i;
-    e->threads[i] = g_thread_new ("segengine", worker_main, args);
-  }
+  for (guint i = 0; i < e->n_workers; i++)
+    e->workers[i].thread =
+        g_thread_new ("segengine", worker_main, &e->workers[i]);
   return e;
 
   /* ERRORS */
@@ -202,32 +217,52 @@ seg_engine_get_workers (SegEngine *e)
   return (gint) e->n_workers;
 }
 
+/* Under the engine lock, which the waiter needs to return: the Job on its
+ * stack outlives the signal. */
+static void
+job_settle (Job *job, SegEngineResult result)
+{
+  job->result = result;
+  job->settled = TRUE;
+  g_cond_signal (&job->done);
+}
+
+/* Under the engine lock. */
+static void
+wake_worker (SegEngine *e)
+{
+  Worker *w;
+
+  if (e->n_idle == 0)
+    return;
+  w = &e->workers[e->idle[--e->n_idle]];
+  w->idle = FALSE;
+  g_cond_signal (&w->wake);
+}
+
 /* Called by the scheduler, under the engine lock. */
 static void
 drop_job (SegSchedStream *s, gpointer frame, gboolean stale, gpointer data)
 {
-  SegEngine *e = data;
   SegEngineStream *stream = seg_sched_stream_get_user_data (s);
   Job *job = frame;
 
   (void) stale;
-  job->result = SEG_ENGINE_DROPPED;
-  job->settled = TRUE;
+  (void) data;
   if (stream->job == job)
     stream->job = NULL;
-  g_cond_broadcast (&e->done);
+  job_settle (job, SEG_ENGINE_DROPPED);
 }
 
 static gpointer
 worker_main (gpointer data)
 {
-  WorkerArgs *args = data;
-  SegEngine *e = args->engine;
-  seg_session *session = e->sessions[args->index];
+  Worker *w = data;
+  SegEngine *e = w->engine;
+  seg_session *session = w->session;
 
-  g_free (args);
   g_mutex_lock (&e->lock);
-  while (!e->quit) {
+  for (;;) {
     SegSchedStream *s;
     SegEngineStream *stream;
     gpointer frame;
@@ -235,10 +270,15 @@ worker_main (gpointer data)
     Job *job;
     gboolean ok;
 
+    while (w->idle && !e->quit)
+      g_cond_wait (&w->wake, &e->lock);
+    if (e->quit)
+      break;
     s = seg_sched_pick (e->sched, g_get_monotonic_time () * 1000, &frame,
         &capture, drop_job, e);
     if (!s) {
-      g_cond_wait (&e->work, &e->lock);
+      w->idle = TRUE;
+      e->idle[e->n_idle++] = (guint) (w - e->workers);
       continue;
     }
     stream = seg_sched_stream_get_user_data (s);
@@ -251,12 +291,10 @@ worker_main (gpointer data)
 
     g_mutex_lock (&e->lock);
     seg_sched_finish (e->sched, s, capture, start, end, ok);
-    job->result = ok ? SEG_ENGINE_DONE : SEG_ENGINE_FAILED;
-    job->settled = TRUE;
     stream->job = NULL;
-    g_cond_broadcast (&e->done);
-    /* Another worker may now find the stream that was in flight. */
-    g_cond_signal (&e->work);
+    job_settle (job, ok ? SEG_ENGINE_DONE : SEG_ENGINE_FAILED);
+    /* No other worker to wake: this one picks again itself, and frames
+     * that arrived while every worker was busy are still queued. */
   }
   g_mutex_unlock (&e->lock);
   return NULL;
@@ -316,13 +354,15 @@ seg_engine_stream_run (SegEngineStream *stream, guint64 capture_ns,
     return SEG_ENGINE_CANCELLED;
   }
   g_assert (stream->job == NULL);
+  g_cond_init (&job.done);
   stream->job = &job;
   seg_sched_submit (e->sched, stream->sched, &job, capture_ns,
       g_get_monotonic_time () * 1000, drop_job, e);
-  g_cond_signal (&e->work);
+  wake_worker (e);
   while (!job.settled)
-    g_cond_wait (&e->done, &e->lock);
+    g_cond_wait (&job.done, &e->lock);
   g_mutex_unlock (&e->lock);
+  g_cond_clear (&job.done);
   return job.result;
 }
 
@@ -334,10 +374,10 @@ seg_engine_stream_unblock (SegEngineStream *stream)
   g_mutex_lock (&e->lock);
   stream->flushing = TRUE;
   if (stream->job && seg_sched_withdraw (e->sched, stream->sched)) {
-    stream->job->result = SEG_ENGINE_CANCELLED;
-    stream->job->settled = TRUE;
+    Job *job = stream->job;
+
     stream->job = NULL;
-    g_cond_broadcast (&e->done);
+    job_settle (job, SEG_ENGINE_CANCELLED);
   }
   g_mutex_unlock (&e->lock);
 }

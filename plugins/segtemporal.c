@@ -246,12 +246,19 @@ seg_temporal_observe (seg_temporal *t, const seg_frame *frame)
       const uint8_t *row =
           l.plane + (size_t) t->sample_y[ty * SAMPLES + s] * l.stride;
 
-      for (int i = 0; i < THUMB * SAMPLES; i++) {
-        const uint8_t *p = row + t->sample_x[i];
+      /* Luma formats (every camera format) sum bytes: the same sums as
+       * weight 256 and the shift below, without the two zero-weight
+       * loads and three multiplies per sample. */
+      if (l.wt[0] == 256)
+        for (int i = 0; i < THUMB * SAMPLES; i++)
+          acc[i / SAMPLES] += (uint32_t) row[t->sample_x[i]] << 8;
+      else
+        for (int i = 0; i < THUMB * SAMPLES; i++) {
+          const uint8_t *p = row + t->sample_x[i];
 
-        acc[i / SAMPLES] += l.wt[0] * p[l.off[0]] + l.wt[1] * p[l.off[1]]
-            + l.wt[2] * p[l.off[2]];
-      }
+          acc[i / SAMPLES] += l.wt[0] * p[l.off[0]] + l.wt[1] * p[l.off[1]]
+              + l.wt[2] * p[l.off[2]];
+        }
     }
     for (int tx = 0; tx < THUMB; tx++)
       dst[ty * THUMB + tx] = (uint16_t) (acc[tx] >> 8);

@@ -84,6 +84,19 @@ def have_prereqs():
     return True
 
 
+def fma_peak(exe):
+    """(ISA the engine uses, its 1-thread FMA peak in GFLOP/s) from
+    bench-peak, or None if it did not say."""
+    out = subprocess.run([exe], capture_output=True, text=True,
+                         check=True).stdout
+    isa = re.search(r"^engine: (\S+)", out, re.M)
+    if not isa:
+        return None
+    gf = re.search(r"^peak %s: ([0-9.]+)" % re.escape(isa.group(1)), out,
+                   re.M)
+    return (isa.group(1), float(gf.group(1))) if gf else None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seg", required=True, help="the seg tool")
@@ -99,6 +112,8 @@ def main():
                     help="untimed runs at the start of each process")
     ap.add_argument("--sizes", default="256,520")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--peak", help="bench-peak, to print segd's GFLOP/s as a "
+                    "share of this core's FMA peak")
     args = ap.parse_args()
 
     if not have_prereqs():
@@ -110,6 +125,7 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     print("load average before: %s (%d CPUs)" % (loadavg(), os.cpu_count()))
     t_start = time.time()
+    peak = fma_peak(args.peak) if args.peak else None
 
     rows = []
     for size in sizes:
@@ -148,6 +164,15 @@ def main():
         print("| %dx%d | %d | %d | %.2f | %.2f | %.3f | %.1f | %.2f | %.1f "
               "| %.1f |" % (size, size, t, n, ms, mo, ms / mo, gf, act / 1e6,
                             srss / 1024, orss / 1024))
+    if peak:
+        isa, gflops = peak
+        print()
+        print("FP32 FMA peak of one core, %s (bench-peak): %.1f GFLOP/s"
+              % (isa, gflops))
+        for (size, t, n, ms, mo, gf, act, srss, orss) in rows:
+            if t == 1:
+                print("  segd %dx%d, 1 thread: %.1f GFLOP/s = %.0f%% of peak"
+                      % (size, size, gf, 100 * gf / gflops))
 
     mp = [("selfie square", "selfie_segmentation.tflite"),
           ("selfie landscape", "selfie_segmentation_landscape.tflite")]

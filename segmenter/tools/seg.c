@@ -81,7 +81,7 @@ static const char usage_run[] =
 static const char usage_bench[] =
     "Usage: seg bench MODEL [--size HxW] [--threads N] [--iters N] [--warmup "
     "N]\n"
-    "                 [--per-run]\n"
+    "                 [--gap MS] [--per-run]\n"
     "\n"
     "Runs the model on a fixed pseudo-random input, raw tensor path (no\n"
     "pre- or postprocessing), and prints the median and 90th percentile\n"
@@ -92,6 +92,9 @@ static const char usage_bench[] =
     "  --threads N   worker threads, 0..256 (default 1)\n"
     "  --iters N     timed runs, 1..1000000 (default 20)\n"
     "  --warmup N    untimed runs first, 0..100000 (default 3)\n"
+    "  --gap MS      sleep MS milliseconds before each run, 0..1000 (default\n"
+    "                0): a camera's frame interval, over which other work on\n"
+    "                the host evicts the model from the caches\n"
     "  --per-run     also print 'run: MS' for every timed run, in order (for\n"
     "                scripts that pool runs from several invocations)\n"
     "  -h, --help    show this help\n";
@@ -721,12 +724,13 @@ cmd_bench (int argc, char **argv)
       {"iters", required_argument, NULL, 'n'},
       {"warmup", required_argument, NULL, 'w'},
       {"per-run", no_argument, NULL, 'r'},
+      {"gap", required_argument, NULL, 'g'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   int height = 0, width = 0, threads = 1, c, ret = EXIT_FAILURE;
   bool per_run = false;
-  long iters = 20, warmup = 3, v;
+  long iters = 20, warmup = 3, gap_ms = 0, v;
   seg_model *model = NULL;
   seg_session *session = NULL;
   seg_session *mask_session = NULL;
@@ -773,6 +777,11 @@ cmd_bench (int argc, char **argv)
       case 'r':
         per_run = true;
         break;
+      case 'g':
+        if (parse_int (optarg, 0, 1000, &gap_ms) < 0)
+          return usage_error ("bench",
+              "--gap '%s' is not an integer in 0..1000", optarg);
+        break;
       case 'h':
         fputs (usage_bench, stdout);
         return EXIT_SUCCESS;
@@ -803,6 +812,10 @@ cmd_bench (int argc, char **argv)
   fill_random (input, count);
 
   for (long i = 0; i < warmup + iters; i++) {
+    if (gap_ms > 0) {
+      struct timespec gap = {gap_ms / 1000, gap_ms % 1000 * 1000000};
+      nanosleep (&gap, NULL);
+    }
     double t0 = now_seconds ();
     st = seg_session_run (session, input, count);
     if (st != SEG_OK) {
@@ -825,8 +838,11 @@ cmd_bench (int argc, char **argv)
   getrusage (RUSAGE_SELF, &ru);
 
   printf ("model:        %s\n", seg_model_get_info (model)->name);
-  printf ("input:        %dx%d, %d threads, %ld runs after %ld warm-up\n",
+  printf ("input:        %dx%d, %d threads, %ld runs after %ld warm-up",
       si.input_height, si.input_width, si.threads, iters, warmup);
+  if (gap_ms > 0)
+    printf (", %ld ms apart", gap_ms);
+  printf ("\n");
   printf ("median:       %.3f ms/frame\n", median * 1e3);
   printf ("p90:          %.3f ms/frame\n", p90 * 1e3);
   printf ("rate:         %.2f GFLOP/s (2 x %llu MACs per frame)\n",

@@ -229,6 +229,10 @@ main (int argc, char **argv)
       NULL);
   expect_failure ("warmup empty", 2, "--warmup ''", "bench", "m", "--warmup",
       "", NULL);
+  expect_failure ("gap negative", 2, "--gap '-1'", "bench", "m", "--gap", "-1",
+      NULL);
+  expect_failure ("gap over a second", 2, "--gap '1001'", "bench", "m", "--gap",
+      "1001", NULL);
   expect_failure ("size zero", 2, "--size '0x5'", "info", "m", "--size", "0x5",
       NULL);
   expect_failure ("size half", 2, "--size '10x'", "info", "m", "--size", "10x",

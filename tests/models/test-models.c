@@ -162,7 +162,7 @@ test_tensor (const char *model)
   char *argv_run[] = {(char *) seg, "run", (char *) model, "--input-npy", in,
       "--output-npy", o1, "--threads", "1", NULL};
   char *argv_bench[] = {(char *) seg, "bench", (char *) model, "--iters", "2",
-      "--warmup", "1", "--threads", "2", NULL};
+      "--warmup", "1", "--threads", "2", "--gap", "1", NULL};
   char *info, *bench, err[512];
   int64_t in_dims[4], out_dims[4];
   npy_array a1 = {0}, a2 = {0};
@@ -244,7 +244,8 @@ test_tensor (const char *model)
   if (bench) {
     printf ("%s", bench);
     CHECK (strstr (bench, "median:") && strstr (bench, "p90:")
-            && strstr (bench, "GFLOP/s") && strstr (bench, "peak RSS:"),
+            && strstr (bench, "1 ms apart") && strstr (bench, "GFLOP/s")
+            && strstr (bench, "peak RSS:"),
         "seg bench output lacks a line");
     free (bench);
   }

@@ -440,7 +440,7 @@ out:
 /* The overloaded targets on a shared run: total masks/s at least 90 % of
  * `capacity`, every stream within 10 % of its weighted share, every p99
  * within the budget. */
-static gboolean
+static void
 overload_verdict (const Result *r, gdouble capacity, guint64 budget_ms)
 {
   gdouble weight[MAX_STREAMS] = {0}, share[MAX_STREAMS] = {0};
@@ -466,12 +466,11 @@ overload_verdict (const Result *r, gdouble capacity, guint64 budget_ms)
           "worst p99 %.1f ms (<= %" G_GUINT64_FORMAT " ms): %s\n",
       total, 100 * total / capacity, capacity, 100 * worst, worst_p99,
       budget_ms, ok ? "MET" : "NOT MET");
-  return ok;
 }
 
 /* Enough streams to offer twice the saturated throughput, shared and as
- * processes. */
-static void
+ * processes. FALSE if a run failed. */
+static gboolean
 overload (const gchar *self, const gchar *model, gdouble seconds,
     guint64 budget_ms)
 {
@@ -480,22 +479,27 @@ overload (const gchar *self, const gchar *model, gdouble seconds,
   Result shared, procs;
   gdouble cpm_shared, cpm_procs;
 
+  if (capacity <= 0) {
+    fprintf (stderr, "bench-multicam: %s does not run in a session\n", model);
+    return FALSE;
+  }
   printf ("  saturated: %.1f frames/s (one session, %u threads, back to "
           "back); twice that is %u streams\n",
       capacity, g_get_num_processors (), n);
-  if (capacity <= 0 || n > MAX_STREAMS) {
+  if (n > MAX_STREAMS) {
     printf ("  -> not overloaded here (more than %d streams)\n", MAX_STREAMS);
-    return;
+    return TRUE;
   }
   if (!measure (self, model, n, TRUE, seconds, &shared)
       || !measure (self, model, n, FALSE, seconds, &procs)) {
     fprintf (stderr, "bench-multicam: an overloaded run failed\n");
-    return;
+    return FALSE;
   }
   print_result ("shared", n, &shared, &cpm_shared);
   print_result ("procs", n, &procs, &cpm_procs);
   overload_verdict (&shared, capacity, budget_ms);
   fflush (stdout);
+  return TRUE;
 }
 
 static int
@@ -544,7 +548,8 @@ table (const gchar *self, const gchar *const *models, guint n_models,
       }
       fflush (stdout);
     }
-    overload (self, models[m], seconds, budget_ms);
+    if (!overload (self, models[m], seconds, budget_ms))
+      return 1;
   }
   return 0;
 }

@@ -69,7 +69,6 @@ static GHashTable *registry; /* name -> SegEngine (transfer none) */
 
 static gpointer worker_main (gpointer data);
 
-
 static void
 engine_destroy (SegEngine *e)
 {

@@ -42,6 +42,12 @@ static const struct
 
 #define N_FORMATS ((int) (sizeof formats / sizeof formats[0]))
 
+const char *
+seg_pixel_format_name (seg_pixel_format format)
+{
+  return (unsigned) format < (unsigned) N_FORMATS ? formats[format].name : "?";
+}
+
 /* Bytes one row of `plane` holds; width is already known to be even where
  * the format subsamples it. */
 static int

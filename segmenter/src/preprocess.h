@@ -8,6 +8,10 @@
 #include "segmenter/seg.h"
 #include "kernels/f32-preprocess.h"
 
+/* The format's name as error messages give it ("RGBx", "NV12"), or "?"
+ * for a value outside the enum. */
+const char *seg_pixel_format_name (seg_pixel_format format);
+
 /* Validates the frame (format, sizes > 0, planes non-NULL, strides large
  * enough, even dims where the format subsamples) and returns SEG_ERR_INVALID
  * with a message in err_msg (size err_len) if not. */

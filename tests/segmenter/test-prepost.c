@@ -47,21 +47,6 @@ now_ms (void)
 
 /* ---- reference ----------------------------------------------------------- */
 
-static const char *const format_names[] = {
-    "RGB",
-    "BGR",
-    "RGBX",
-    "BGRX",
-    "XRGB",
-    "XBGR",
-    "RGBA",
-    "BGRA",
-    "NV12",
-    "I420",
-    "YUY2",
-    "GRAY8",
-};
-
 static double
 clamp255 (double v)
 {
@@ -289,7 +274,8 @@ pre_case (seg_pixel_format fmt, int sw, int sh, int dw, int dh,
   int bad = 0;
   char what[128];
   snprintf (what, sizeof what, "preprocess %s %dx%d -> %dx%d%s",
-      format_names[fmt], sw, sh, dw, dh, mean == imagenet_mean ? "" : " unit");
+      seg_pixel_format_name (fmt), sw, sh, dw, dh,
+      mean == imagenet_mean ? "" : " unit");
 
   test_frame t;
   frame_make (&t, fmt, sw, sh, r);
@@ -483,7 +469,7 @@ test_validate (void)
 
   for (int fmt = 0; fmt <= SEG_PIXEL_GRAY8; fmt++) {
     f = frame_of (fmt, 640, 480, data);
-    bad += expect_valid (&f, format_names[fmt]);
+    bad += expect_valid (&f, seg_pixel_format_name (fmt));
     f = frame_of (fmt, 16384, 16384, data);
     bad += expect_valid (&f, "largest frame");
     /* strides larger than needed are fine */

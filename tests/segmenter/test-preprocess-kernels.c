@@ -51,21 +51,6 @@ xmalloc (size_t n)
   return p;
 }
 
-static const char *const names[] = {
-    "RGB",
-    "BGR",
-    "RGBx",
-    "BGRx",
-    "xRGB",
-    "xBGR",
-    "RGBA",
-    "BGRA",
-    "NV12",
-    "I420",
-    "YUY2",
-    "GRAY8",
-};
-
 static int
 planes_of (seg_pixel_format f)
 {
@@ -173,14 +158,15 @@ check (const isa *k, seg_pixel_format fmt, int sw, int sh, int dw, int dh,
       fprintf (stderr,
           "FAIL %s %s %dx%d -> %dx%d: pixel %zu ch %zu is %.7g, "
           "reference %.7g\n",
-          k->name, names[fmt], sw, sh, dw, dh, i / 3, i % 3, got[i], want[i]);
+          k->name, seg_pixel_format_name (fmt), sw, sh, dw, dh, i / 3, i % 3,
+          got[i], want[i]);
       bad++;
     }
   }
   for (size_t i = n; i < n + 3 * (size_t) dw && !bad; i++)
     if (!isnan (got[i])) {
       fprintf (stderr, "FAIL %s %s %dx%d -> %dx%d: wrote past the output\n",
-          k->name, names[fmt], sw, sh, dw, dh);
+          k->name, seg_pixel_format_name (fmt), sw, sh, dw, dh);
       bad++;
     }
   seg_preprocess_plan_clear (&plan);

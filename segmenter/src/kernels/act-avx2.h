@@ -6,6 +6,7 @@
 #define SEG_ACT_AVX2_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "kernels.h"
 
@@ -84,6 +85,16 @@ act_avx2_apply (const act_avx2 *p, __m256 x)
       break;
   }
   return x;
+}
+
+/* Lanes [0, n) set, n <= 8, for maskload/maskstore: a window into eight
+ * -1 then eight 0. */
+static inline __m256i
+mask_avx2 (size_t n)
+{
+  static const int32_t table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
+      0, 0, 0, 0};
+  return _mm256_loadu_si256 ((const __m256i *) (table + 8 - n));
 }
 
 #endif /* SEG_ACT_AVX2_H */

@@ -6,33 +6,13 @@
 
 #include "act-avx2.h"
 
-static const int32_t mask_table[16] = {
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-};
-
 void
 seg_f32_dwconv_ukernel__avx2_1x16 (size_t channels, size_t width, size_t taps,
     const float *const *in, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act)
 {
   const act_avx2 p = act_avx2_init (act);
-  const __m256i tail =
-      _mm256_loadu_si256 ((const __m256i *) (mask_table + 8 - (channels & 7)));
+  const __m256i tail = mask_avx2 (channels & 7);
 
   for (size_t x = 0; x < width; x++) {
     const float *const *ip = in + x * taps;

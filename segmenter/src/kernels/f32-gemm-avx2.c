@@ -7,26 +7,6 @@
 
 #include "act-avx2.h"
 
-/* Eight -1 then eight 0: a window of it masks the first n lanes. */
-static const int32_t mask_table[16] = {
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-};
-
 /* The last panel when at most 8 of its columns are live: half the FMAs,
  * and an expensive activation evaluated on the live values packed together
  * rather than on all lanes (a one-channel sigmoid head would otherwise use
@@ -71,8 +51,7 @@ narrow_panel (size_t nc, size_t kc, const float *const *ar, const float *w,
     v2 = act_avx2_apply (p, v2), v3 = act_avx2_apply (p, v3);
     v4 = act_avx2_apply (p, v4), v5 = act_avx2_apply (p, v5);
   }
-  const __m256i m =
-      _mm256_loadu_si256 ((const __m256i *) (mask_table + 8 - nc));
+  const __m256i m = mask_avx2 (nc);
   _mm256_maskstore_ps (cr[5], m, v5), _mm256_maskstore_ps (cr[4], m, v4);
   _mm256_maskstore_ps (cr[3], m, v3), _mm256_maskstore_ps (cr[2], m, v2);
   _mm256_maskstore_ps (cr[1], m, v1), _mm256_maskstore_ps (cr[0], m, v0);
@@ -98,10 +77,8 @@ one_row (size_t nc, size_t kc, const float *a, const float *w, float *c,
     }
     v0 = act_avx2_apply (p, v0), v1 = act_avx2_apply (p, v1);
     size_t live = nc - col < 16 ? nc - col : 16;
-    const __m256i m0 = _mm256_loadu_si256 (
-        (const __m256i *) (mask_table + 8 - (live < 8 ? live : 8)));
-    const __m256i m1 = _mm256_loadu_si256 (
-        (const __m256i *) (mask_table + 8 - (live > 8 ? live - 8 : 0)));
+    const __m256i m0 = mask_avx2 (live < 8 ? live : 8);
+    const __m256i m1 = mask_avx2 (live > 8 ? live - 8 : 0);
     _mm256_maskstore_ps (c + col, m0, v0);
     _mm256_maskstore_ps (c + col + 8, m1, v1);
   }
@@ -192,8 +169,7 @@ seg_f32_gemm_ukernel__avx2_6x16 (size_t mr, size_t nc, size_t kc,
     _mm256_storeu_ps (c5, v50), _mm256_storeu_ps (c4, v40);
     _mm256_storeu_ps (c3, v30), _mm256_storeu_ps (c2, v20);
     _mm256_storeu_ps (c1, v10), _mm256_storeu_ps (c0, v00);
-    const __m256i m =
-        _mm256_loadu_si256 ((const __m256i *) (mask_table + 16 - nc));
+    const __m256i m = mask_avx2 (nc - 8);
     _mm256_maskstore_ps (c5 + 8, m, v51), _mm256_maskstore_ps (c4 + 8, m, v41);
     _mm256_maskstore_ps (c3 + 8, m, v31), _mm256_maskstore_ps (c2 + 8, m, v21);
     _mm256_maskstore_ps (c1 + 8, m, v11), _mm256_maskstore_ps (c0 + 8, m, v01);

@@ -10,32 +10,6 @@
 #define MR 6
 #define NR 16
 
-/* Eight -1 then eight 0: a window of it masks the first n lanes. */
-static const int32_t mask_table[16] = {
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-};
-
-static inline __m256i
-lanes (size_t n)
-{
-  return _mm256_loadu_si256 ((const __m256i *) (mask_table + 8 - n));
-}
-
 /* Rows [0, mr), mr <= MR, from a[r] + i * step, of one panel with nc <= NR
  * live columns. Rows past mr alias the last real one and are not stored. */
 static void
@@ -79,8 +53,8 @@ tile (size_t mr, size_t nc, size_t runs, size_t run_len, const float *const *a,
   }
   __m256 lo[MR] = {v00, v10, v20, v30, v40, v50};
   __m256 hi[MR] = {v01, v11, v21, v31, v41, v51};
-  const __m256i m0 = lanes (nc < 8 ? nc : 8);
-  const __m256i m1 = lanes (nc > 8 ? nc - 8 : 0);
+  const __m256i m0 = mask_avx2 (nc < 8 ? nc : 8);
+  const __m256i m1 = mask_avx2 (nc > 8 ? nc - 8 : 0);
   for (size_t i = 0; i < mr; i++) {
     _mm256_maskstore_ps (c + i * c_stride, m0, act_avx2_apply (p, lo[i]));
     if (nc > 8)

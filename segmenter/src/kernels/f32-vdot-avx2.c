@@ -7,14 +7,6 @@
 
 #include "act-avx2.h"
 
-/* Lanes [0, n) of a maskload mask, n <= 8. */
-static inline __m256i
-lanes (size_t n)
-{
-  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) n),
-      _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 static inline __m256
 pixel (size_t kc, const float *row, const float *w, __m256i tail)
 {
@@ -34,7 +26,7 @@ static void
 one_tap (size_t n, size_t kc, const float *in, size_t in_stride, const float *w,
     __m256 vbias, float *out, size_t out_stride, const act_avx2 *p)
 {
-  const __m256i tail = lanes (kc & 7);
+  const __m256i tail = mask_avx2 (kc & 7);
   __m256 v[8];
   float sums[8];
   for (size_t i = 0; i < n; i += 8) {
@@ -51,7 +43,7 @@ one_tap (size_t n, size_t kc, const float *in, size_t in_stride, const float *w,
         _mm256_permute2f128_ps (u0, u1, 0x31));
     s = act_avx2_apply (p, _mm256_add_ps (vbias, s));
     if (out_stride == 1) {
-      _mm256_maskstore_ps (out + i, lanes (m), s);
+      _mm256_maskstore_ps (out + i, mask_avx2 (m), s);
       continue;
     }
     _mm256_storeu_ps (sums, s);

@@ -33,7 +33,7 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
-#include <segmenter/seg.h>
+#include "bench-session.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -409,26 +409,13 @@ seg_bench (const gchar *seg, const gchar *model, gint threads, gdouble *median)
 static gdouble
 paced_inference (const gchar *model_path, gint threads, guint runs)
 {
-  seg_session_options options = {.threads = threads};
-  seg_session_info si;
-  seg_model *m = NULL;
-  seg_session *s = NULL;
+  BenchSession b;
   gdouble cpu = NAN;
-  float *input;
-  size_t count;
   struct timespec c0, c1, next;
 
-  if (seg_model_load (model_path, &m, NULL) != SEG_OK
-      || seg_session_new (m, &options, &s, NULL) != SEG_OK) {
-    seg_model_free (m);
+  if (!bench_session_open (&b, model_path, threads))
     return NAN;
-  }
-  seg_session_get_info (s, &si);
-  count = (size_t) si.input_height * si.input_width * si.input_channels;
-  input = g_new (float, count);
-  for (size_t i = 0; i < count; i++)
-    input[i] = (float) (i % 255) / 255.0f - 0.5f;
-  seg_session_run (s, input, count);
+  bench_session_run (&b);
   clock_gettime (CLOCK_MONOTONIC, &next);
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
   for (guint i = 0; i < runs; i++) {
@@ -438,16 +425,14 @@ paced_inference (const gchar *model_path, gint threads, guint runs)
       next.tv_sec++;
     }
     clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-    seg_session_run (s, input, count);
+    bench_session_run (&b);
   }
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
   /* with threads > 1 the workers' CPU is not on this thread's clock */
   if (threads <= 1)
     cpu = ((c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6)
         / runs;
-  g_free (input);
-  seg_session_free (s);
-  seg_model_free (m);
+  bench_session_close (&b);
   return cpu;
 }
 

@@ -37,7 +37,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <math.h>
-#include <segmenter/seg.h>
+#include "bench-session.h"
 #include <segmeta.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,28 +402,15 @@ print_result (const gchar *tag, guint n, const Result *r, gdouble *cpm)
 static gdouble
 saturated_fps (const gchar *path, gint threads)
 {
-  seg_session_options options = {.threads = threads};
-  seg_session_info si;
-  seg_model *m = NULL;
-  seg_session *s = NULL;
+  BenchSession b;
   gdouble ms[40], fps = 0;
-  float *input;
-  size_t count;
 
-  if (seg_model_load (path, &m, NULL) != SEG_OK
-      || seg_session_new (m, &options, &s, NULL) != SEG_OK) {
-    seg_model_free (m);
+  if (!bench_session_open (&b, path, threads))
     return 0;
-  }
-  seg_session_get_info (s, &si);
-  count = (size_t) si.input_height * si.input_width * si.input_channels;
-  input = g_new (float, count);
-  for (size_t i = 0; i < count; i++)
-    input[i] = (float) (i % 255) / 255.0f - 0.5f;
   for (guint i = 0; i < 5 + G_N_ELEMENTS (ms); i++) {
     gint64 t0 = g_get_monotonic_time ();
 
-    if (seg_session_run (s, input, count) != SEG_OK)
+    if (bench_session_run (&b) != SEG_OK)
       goto out;
     if (i >= 5)
       ms[i - 5] = (g_get_monotonic_time () - t0) / 1e3;
@@ -431,9 +418,7 @@ saturated_fps (const gchar *path, gint threads)
   qsort (ms, G_N_ELEMENTS (ms), sizeof ms[0], compare_double);
   fps = 1e3 / ms[G_N_ELEMENTS (ms) / 2];
 out:
-  g_free (input);
-  seg_session_free (s);
-  seg_model_free (m);
+  bench_session_close (&b);
   return fps;
 }
 

@@ -49,6 +49,27 @@
  * even in a still tile. */
 #define PROB_MOTION 64.0f
 
+/* x86-64 compilers that take a function built for x86-64-v4 (AVX-512) in
+ * an otherwise baseline file, and check the CPU at run time. */
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 11)
+#define SEG_TEMPORAL_HAVE_V4 1
+#else
+#define SEG_TEMPORAL_HAVE_V4 0
+#endif
+
+typedef void (*filter_rows_fn) (seg_temporal *t, uint8_t *prob,
+    uint8_t *classes, int w, int h, int stride, float k, float band,
+    float half_cut, int derive_classes);
+static void
+filter_rows_baseline (seg_temporal *t, uint8_t *prob, uint8_t *classes, int w,
+    int h, int stride, float k, float band, float half_cut, int derive_classes);
+#if SEG_TEMPORAL_HAVE_V4
+static void
+filter_rows_v4 (seg_temporal *t, uint8_t *prob, uint8_t *classes, int w, int h,
+    int stride, float k, float band, float half_cut, int derive_classes);
+static int cpu_has_v4 (void);
+#endif
+
 struct seg_temporal
 {
   /* Thumbnails hold the sum of SAMPLES^2 lumas per pixel. */
@@ -77,9 +98,12 @@ struct seg_temporal
    * vectors. */
   uint8_t *col_t0, *col_t1;
   float *col_f;
-  /* One row of per-pixel gates and hysteresis bands. */
-  float *row_gate, *row_band;
+  /* One row of per-pixel gates. */
+  float *row_gate;
   int have_state;
+
+  /* filter_rows_baseline or, where the CPU has it, filter_rows_v4. */
+  filter_rows_fn filter_rows;
 };
 
 static void
@@ -92,8 +116,7 @@ free_shape (seg_temporal *t)
   free (t->col_t1);
   free (t->col_f);
   free (t->row_gate);
-  free (t->row_band);
-  t->row_gate = t->row_band = NULL;
+  t->row_gate = NULL;
   t->state = NULL;
   t->cls = NULL;
   t->col_tile = t->col_t0 = t->col_t1 = NULL;
@@ -104,7 +127,25 @@ free_shape (seg_temporal *t)
 seg_temporal *
 seg_temporal_new (void)
 {
-  return calloc (1, sizeof (seg_temporal));
+  seg_temporal *t = calloc (1, sizeof (seg_temporal));
+
+  if (!t)
+    return NULL;
+  t->filter_rows = filter_rows_baseline;
+#if SEG_TEMPORAL_HAVE_V4
+  if (cpu_has_v4 ())
+    t->filter_rows = filter_rows_v4;
+#endif
+  return t;
+}
+
+int
+seg_temporal_use_baseline (seg_temporal *t)
+{
+  int wider = t->filter_rows != filter_rows_baseline;
+
+  t->filter_rows = filter_rows_baseline;
+  return wider;
 }
 
 void
@@ -350,9 +391,8 @@ ensure_shape (seg_temporal *t, int w, int h)
   t->col_t1 = malloc ((size_t) w);
   t->col_f = malloc ((size_t) w * sizeof *t->col_f);
   t->row_gate = malloc ((size_t) w * sizeof *t->row_gate);
-  t->row_band = malloc ((size_t) w * sizeof *t->row_band);
   if (!t->state || !t->cls || !t->col_tile || !t->col_t0 || !t->col_t1
-      || !t->col_f || !t->row_gate || !t->row_band) {
+      || !t->col_f || !t->row_gate) {
     free_shape (t);
     return 0;
   }
@@ -389,45 +429,110 @@ plain_classes (const uint8_t *prob, uint8_t *classes, int w, int h, int stride,
       classes[(size_t) y * stride + x] = prob[(size_t) y * stride + x] >= cut;
 }
 
-#define SPAN 16
-
-/* One span of a row: the recurrence on the probability, then the classes.
- * restrict: the planes never overlap; saying so, and keeping each loop to
- * one kind of work over plain arrays, lets the compiler vectorise them. */
-static inline void
-filter_span (const float *restrict gate, float *restrict band_x,
-    uint8_t *restrict p, float *restrict s, uint8_t *restrict c,
-    uint8_t *restrict out_c, int n, float k, float band, float half_cut,
-    int derive_classes)
+/* One span of a row: the recurrence on the probability and, with
+ * derive_classes, the classes, in one pass over registers. Written for the
+ * vectoriser: restrict (the planes never overlap), every select a min or
+ * max of values computed unconditionally, no call. One arithmetic
+ * operation per statement where two could fuse: no compiler contracts them
+ * into FMAs, so both builds of filter_rows() give the same bytes. */
+static inline __attribute__ ((always_inline)) void
+filter_span (const float *restrict gate, uint8_t *restrict p, float *restrict s,
+    uint8_t *restrict c, uint8_t *restrict out_c, int n, float k, float band,
+    float half_cut, int derive_classes)
 {
   for (int x = 0; x < n; x++) {
     float d = (float) p[x] - s[x];
     float gp = fabsf (d) * (1.0f / PROB_MOTION);
-    float g;
+    float g, kg, step, v, g2, b;
 
-    /* Ternaries, not fminf/fmaxf: those are calls unless NaNs are ruled
-     * out. */
-    gp = gp < 1.0f ? gp * gp : 1.0f;
+    /* gp^2 < 1 exactly when gp < 1 (gp >= 0, or NaN either way). */
+    gp = gp * gp;
+    gp = gp < 1.0f ? gp : 1.0f;
     g = gate[x] > gp ? gate[x] : gp;
     /* A convex combination of values in 0..255 stays in range. */
-    s[x] += ((1.0f - k) + k * g) * d;
-    p[x] = (uint8_t) (s[x] + 0.5f);
+    kg = k * g;
+    step = ((1.0f - k) + kg) * d;
+    v = s[x] + step;
+    s[x] = v;
+    p[x] = (uint8_t) (int) (v + 0.5f);
+    if (!derive_classes)
+      continue;
     /* The band narrows as the tile starts moving and is gone at half the
-     * gate, so motion is never held. */
-    band_x[x] = g < 0.5f ? band * (1.0f - 2.0f * g) : 0.0f;
-  }
-  if (!derive_classes)
-    return;
-  /* Foreground above the band, background below, else unchanged; p >= cut
-   * with p = round (s) is s >= cut - 0.5. */
-  for (int x = 0; x < n; x++) {
-    uint8_t hi = s[x] >= half_cut + band_x[x];
-    uint8_t mid = s[x] >= half_cut - band_x[x];
-
-    c[x] = hi | (mid & c[x]);
+     * gate, so motion is never held. Foreground above it, background
+     * below, else unchanged; p >= cut with p = round (s) is
+     * s >= cut - 0.5. */
+    g2 = 2.0f * g;
+    b = band * (1.0f - g2);
+    b = b > 0.0f ? b : 0.0f;
+    c[x] = (uint8_t) ((v >= half_cut + b) | ((v >= half_cut - b) & c[x]));
     out_c[x] = c[x];
   }
 }
+
+/* Spans of a constant SPAN pixels: at -O2 GCC vectorises only loops whose
+ * trip count the vector width divides. */
+#define SPAN 64
+
+/* Inlined into both builds below, so each compiles it for its ISA. */
+static inline __attribute__ ((always_inline)) void
+filter_rows (seg_temporal *t, uint8_t *prob, uint8_t *classes, int w, int h,
+    int stride, float k, float band, float half_cut, int derive_classes)
+{
+  for (int y = 0, tile_row = -1; y < h; y++) {
+    uint8_t *p = prob + (size_t) y * stride;
+    uint8_t *out_c = classes + (size_t) y * stride;
+    float *s = t->state + (size_t) y * w;
+    uint8_t *c = t->cls + (size_t) y * w;
+    int x = 0;
+
+    if ((int) ((int64_t) y * TILES / h) != tile_row) {
+      tile_row = (int) ((int64_t) y * TILES / h);
+      for (int i = 0; i < w; i++)
+        t->row_gate[i] = t->gate[tile_row * TILES + t->col_tile[i]];
+    }
+    /* The flag a constant in each call, so each loop is branch-free. */
+    for (; x + SPAN <= w; x += SPAN)
+      if (derive_classes)
+        filter_span (t->row_gate + x, p + x, s + x, c + x, out_c + x, SPAN, k,
+            band, half_cut, 1);
+      else
+        filter_span (t->row_gate + x, p + x, s + x, c + x, out_c + x, SPAN, k,
+            band, half_cut, 0);
+    filter_span (t->row_gate + x, p + x, s + x, c + x, out_c + x, w - x, k,
+        band, half_cut, derive_classes);
+  }
+}
+
+static void
+filter_rows_baseline (seg_temporal *t, uint8_t *prob, uint8_t *classes, int w,
+    int h, int stride, float k, float band, float half_cut, int derive_classes)
+{
+  filter_rows (t, prob, classes, w, h, stride, k, band, half_cut,
+      derive_classes);
+}
+
+#if SEG_TEMPORAL_HAVE_V4
+/* The same code for AVX-512: 2.2x faster than the SSE2 baseline (0.036 vs
+ * 0.080 ms for a 256x256 mask), where AVX2 gained nothing. */
+__attribute__ ((target ("arch=x86-64-v4"))) static void
+filter_rows_v4 (seg_temporal *t, uint8_t *prob, uint8_t *classes, int w, int h,
+    int stride, float k, float band, float half_cut, int derive_classes)
+{
+  filter_rows (t, prob, classes, w, h, stride, k, band, half_cut,
+      derive_classes);
+}
+
+static int
+cpu_has_v4 (void)
+{
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f")
+      && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512cd")
+      && __builtin_cpu_supports ("avx512dq")
+      && __builtin_cpu_supports ("avx512vl");
+}
+#endif
 
 seg_status
 seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
@@ -468,26 +573,8 @@ seg_temporal_filter (seg_temporal *t, const seg_temporal_params *params,
   }
 
   compute_gates (t, params->motion);
-  for (int y = 0, tile_row = -1; y < h; y++) {
-    uint8_t *p = prob + (size_t) y * stride;
-    uint8_t *out_c = classes + (size_t) y * stride;
-    float *s = t->state + (size_t) y * w;
-    uint8_t *c = t->cls + (size_t) y * w;
-    int x = 0;
-
-    if ((int) ((int64_t) y * TILES / h) != tile_row) {
-      tile_row = (int) ((int64_t) y * TILES / h);
-      for (int i = 0; i < w; i++)
-        t->row_gate[i] = t->gate[tile_row * TILES + t->col_tile[i]];
-    }
-    /* Spans of a constant SPAN pixels: at -O2 GCC vectorises only loops
-     * whose trip count the vector width divides (over 2x faster). */
-    for (; x + SPAN <= w; x += SPAN)
-      filter_span (t->row_gate + x, t->row_band + x, p + x, s + x, c + x,
-          out_c + x, SPAN, k, band, cut - 0.5f, derive_classes);
-    filter_span (t->row_gate + x, t->row_band + x, p + x, s + x, c + x,
-        out_c + x, w - x, k, band, cut - 0.5f, derive_classes);
-  }
+  t->filter_rows (t, prob, classes, w, h, stride, k, band, cut - 0.5f,
+      derive_classes);
   promote_observed (t);
   return SEG_OK;
 }

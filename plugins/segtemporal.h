@@ -54,6 +54,10 @@ seg_temporal *seg_temporal_new (void);
 /* NULL is a no-op. */
 void seg_temporal_free (seg_temporal *t);
 
+/* For tests: makes `t` run the baseline (SSE2) build of the filter even
+ * where the CPU has AVX-512. Returns whether it was running a wider one. */
+int seg_temporal_use_baseline (seg_temporal *t);
+
 /* Forgets the history: the next filtered mask passes unchanged. */
 void seg_temporal_reset (seg_temporal *t);
 

@@ -1,5 +1,6 @@
 /* Unit tests of the segmask codec: header and payload round trips for
- * every encoding, each documented rejection, and 10,000 random and
+ * every encoding, RLE byte for byte against a plain encoder, each
+ * documented rejection, and 10,000 random and
  * mutated messages through parse + decode (no crash; a message that
  * passes must decode to exactly raw_len bytes). */
 #include "../check.h"
@@ -327,6 +328,72 @@ test_random (segmask_codec *codec, uint32_t *rng)
   printf ("random: %u accepted (mutations in ignored bytes), %u rejected\n", ok,
       bad);
 }
+/* The documented RLE, a byte at a time: (value, LEB128 length) for each
+ * maximal run. */
+static size_t
+plain_rle (const uint8_t *raw, size_t len, uint8_t *dst)
+{
+  size_t o = 0;
+
+  for (size_t i = 0; i < len;) {
+    size_t run = 1;
+
+    while (i + run < len && raw[i + run] == raw[i])
+      run++;
+    dst[o++] = raw[i];
+    for (size_t n = run;; n >>= 7) {
+      dst[o++] = (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      if (n <= 0x7f)
+        break;
+    }
+    i += run;
+  }
+  return o;
+}
+
+/* The encoder scans runs a word at a time: its bytes must be the plain
+ * encoding's, for runs of every length up to past a word, starting and
+ * ending at every offset, and a last run that ends with the buffer. */
+static void
+test_rle_plain (segmask_codec *codec, uint32_t *rng)
+{
+  enum
+  {
+    N = 3000
+  };
+  static uint8_t raw[N], want[2 * N], got[2 * N];
+  size_t glen;
+
+  for (int k = 0; k < 200; k++) {
+    size_t len = 1 + test_rand (rng) % N, wlen;
+    int maxrun = 1 + k % 40;
+
+    for (size_t i = 0; i < len;) {
+      size_t run = 1 + test_rand (rng) % (uint32_t) maxrun;
+      uint8_t v = (uint8_t) (test_rand (rng) % 3 * 127);
+
+      for (size_t j = 0; j < run && i < len; j++)
+        raw[i++] = v;
+    }
+    wlen = plain_rle (raw, len, want);
+    CHECK (segmask_payload_encode (codec, SEGMASK_ENC_RLE, 0, raw, len, got,
+               sizeof got, &glen)
+            == SEGMASK_OK,
+        "encode %zu bytes", len);
+    CHECK (glen == wlen && memcmp (got, want, wlen) == 0,
+        "RLE of %zu bytes (runs up to %d) differs from the plain encoding", len,
+        maxrun);
+  }
+  /* One run of the whole buffer: a length of two LEB128 bytes. */
+  memset (raw, 255, N);
+  CHECK (segmask_payload_encode (codec, SEGMASK_ENC_RLE, 0, raw, N, got,
+             sizeof got, &glen)
+          == SEGMASK_OK,
+      "encode");
+  CHECK (glen == plain_rle (raw, N, want) && memcmp (got, want, glen) == 0
+          && glen == 3,
+      "one run: %zu bytes", glen);
+}
 
 int
 main (void)
@@ -336,6 +403,7 @@ main (void)
 
   CHECK (codec, "codec");
   test_round_trip (codec, &rng);
+  test_rle_plain (codec, &rng);
   test_rejections (codec);
   test_random (codec, &rng);
   segmask_codec_free (&codec);

@@ -24,8 +24,14 @@
  * alone at 30 runs a second in this process: how much of the factor the
  * host's caches take from a model that idles between frames.
  *
+ * Each case runs in rounds, each the pipeline for seconds / rounds and then
+ * `seg bench`, and prints the medians over the rounds, with the overhead
+ * factor the median of each round's own: this host's speed drifts by
+ * 10-20 % over seconds, which a service figure and a seg bench figure
+ * taken apart would carry into their ratio.
+ *
  * Usage: bench-e2e --seg PATH/seg [--model M] [--threads N] [--seconds S]
- *            [--case FORMAT:WxH[:DECODER]]...
+ *            [--rounds R] [--case FORMAT:WxH[:DECODER]]...
  * FORMAT: YUY2, NV12, MJPEG; DECODER (MJPEG only): jpegdec (default, as
  * segd builds it) or segmenter (the element decodes JPEG itself).
  * Without --case: YUY2, NV12 and MJPEG at 640x480 and 1280x720. */
@@ -47,6 +53,7 @@
 
 #define FPS 30
 #define MAX_THREADS 64
+#define MAX_ROUNDS 20
 
 typedef struct
 {
@@ -247,6 +254,46 @@ cmp_double (const void *a, const void *b)
   gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
 
   return (x > y) - (x < y);
+}
+
+/* Index of the median of v[0..n) (the lower one for even n). */
+static gint
+median_index (const gdouble *v, gint n)
+{
+  gdouble sorted[MAX_ROUNDS];
+
+  memcpy (sorted, v, n * sizeof *v);
+  qsort (sorted, n, sizeof *sorted, cmp_double);
+  for (gint i = 0; i < n; i++)
+    if (v[i] == sorted[(n - 1) / 2])
+      return i;
+  return 0;
+}
+
+static gdouble
+median_of (const gdouble *v, gint n)
+{
+  return v[median_index (v, n)];
+}
+
+static gdouble
+min_of (const gdouble *v, gint n)
+{
+  gdouble m = v[0];
+
+  for (gint i = 1; i < n; i++)
+    m = v[i] < m ? v[i] : m;
+  return m;
+}
+
+static gdouble
+max_of (const gdouble *v, gint n)
+{
+  gdouble m = v[0];
+
+  for (gint i = 1; i < n; i++)
+    m = v[i] > m ? v[i] : m;
+  return m;
 }
 
 /* Runs `desc` (its source named "src", its sink "sink") for `seconds`
@@ -455,8 +502,8 @@ main (int argc, char **argv)
 {
   gchar *seg = NULL, *model = NULL;
   gchar **cases = NULL;
-  gint threads = 1;
-  gdouble seconds = 8;
+  gint threads = 1, rounds = 5;
+  gdouble seconds = 10;
   gboolean per_thread = FALSE;
   GOptionEntry entries[] = {{"seg", 0, 0, G_OPTION_ARG_FILENAME, &seg,
                                 "the seg tool", "PATH"},
@@ -469,9 +516,9 @@ main (int argc, char **argv)
           "(default 1)",
           "N"},
       {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
-          "measured seconds per "
-          "case (default 8)",
-          "S"},
+          "measured seconds per case, over all rounds (default 10)", "S"},
+      {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds,
+          "rounds per case, each the pipeline then seg bench (default 5)", "N"},
       {"case", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cases, "FORMAT:WxH[:DECODER]",
           "CASE"},
       {"per-thread", 0, 0, G_OPTION_ARG_NONE, &per_thread,
@@ -492,6 +539,12 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  if (rounds < 1 || rounds > MAX_ROUNDS || seconds / rounds < 0.5) {
+    g_printerr ("bench-e2e: --rounds must be 1..%d, with at least 0.5 s "
+                "each\n",
+        MAX_ROUNDS);
+    return 2;
+  }
   if (!model) {
     GstElement *e = gst_element_factory_make ("segmenter", NULL);
 
@@ -514,22 +567,26 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("bench-e2e-XXXXXX", NULL);
   if (getloadavg (load, 3) > 0)
     printf ("load average before: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
-  printf ("model %s, %d inference thread(s), %d fps, %.0f s per case\n\n",
-      model, threads, FPS, seconds);
+  printf ("model %s, %d inference thread(s), %d fps, %.0f s per case in %d "
+          "rounds (medians over rounds)\n\n",
+      model, threads, FPS, seconds, rounds);
   printf (
       "| case | decoder | service CPU ms/frame | source CPU ms/frame | "
-      "seg bench CPU ms/run (wall median) | overhead factor | model alone at "
-      "30 fps, CPU ms/run | service / that | latency p50 ms | p99 ms |\n");
+      "seg bench CPU ms/run (wall median) | overhead factor (rounds' range) "
+      "| model alone at 30 fps, CPU ms/run | service / that | latency p50 ms "
+      "| p99 ms |\n");
   printf ("|---|---|---|---|---|---|---|---|---|---|\n");
   fflush (stdout);
 
   for (guint k = 0; cases[k]; k++) {
     Case c;
-    Result full = {0}, src = {0};
+    static Result full[MAX_ROUNDS];
+    Result src = {0}, *mid;
     gboolean jpeg;
     g_autofree gchar *bin = NULL, *desc = NULL, *src_desc = NULL;
     GBytes *frame;
-    gdouble bench, median, paced;
+    gdouble service[MAX_ROUNDS], bench[MAX_ROUNDS], median[MAX_ROUNDS];
+    gdouble factor[MAX_ROUNDS], p50[MAX_ROUNDS], p99[MAX_ROUNDS], paced;
 
     if (!parse_case (cases[k], &c)) {
       g_printerr ("bench-e2e: bad case %s\n", cases[k]);
@@ -554,21 +611,35 @@ main (int argc, char **argv)
     src_desc = g_strdup ("appsrc name=src ! fakesink name=sink sync=false "
                          "async=false");
 
+    /* Rounds, each the pipeline then seg bench right after it: the host's
+     * speed drifts by 10-20 % over seconds here, and a factor from two
+     * measurements taken seconds apart moves with it. The median of the
+     * rounds' own factors is the figure; their range shows the drift. */
     run_pipeline (src_desc, &c, frame, seconds / 2, &src);
-    run_pipeline (desc, &c, frame, seconds, &full);
-    bench = seg_bench (seg, model, threads, &median);
+    for (gint r = 0; r < rounds; r++) {
+      run_pipeline (desc, &c, frame, seconds / rounds, &full[r]);
+      service[r] = full[r].cpu_ms - src.cpu_ms;
+      bench[r] = seg_bench (seg, model, threads, &median[r]);
+      factor[r] = service[r] / bench[r];
+      p50[r] = full[r].p50;
+      p99[r] = full[r].p99;
+    }
     paced = paced_inference (model, threads, (guint) (seconds / 2 * FPS));
-    printf ("| %s %dx%d | %s | %.3f | %.3f | %.3f (%.3f) | %.2f | %.3f | "
-            "%.2f | %.2f | %.2f |\n",
+    mid = &full[median_index (factor, rounds)];
+    printf ("| %s %dx%d | %s | %.3f | %.3f | %.3f (%.3f) | %.2f (%.2f-%.2f) "
+            "| %.3f | %.2f | %.2f | %.2f |\n",
         c.format, c.width, c.height, jpeg ? c.decoder : "-",
-        full.cpu_ms - src.cpu_ms, src.cpu_ms, bench, median,
-        (full.cpu_ms - src.cpu_ms) / bench, paced,
-        (full.cpu_ms - src.cpu_ms) / paced, full.p50, full.p99);
+        median_of (service, rounds), src.cpu_ms, median_of (bench, rounds),
+        median_of (median, rounds), median_of (factor, rounds),
+        min_of (factor, rounds), max_of (factor, rounds), paced,
+        median_of (service, rounds) / paced, median_of (p50, rounds),
+        max_of (p99, rounds));
+    /* the threads of the round whose factor is the median */
     if (per_thread)
-      for (guint i = 0; i < full.nthreads; i++)
-        if (full.thread_ns[i] > 0)
+      for (guint i = 0; i < mid->nthreads; i++)
+        if (mid->thread_ns[i] > 0)
           printf ("|   thread %s | | %.3f | | | | | | | |\n",
-              full.threads[i].name, full.thread_ns[i] / 1e6 / full.frames);
+              mid->threads[i].name, mid->thread_ns[i] / 1e6 / mid->frames);
     fflush (stdout);
     g_bytes_unref (frame);
     g_free (c.format);

@@ -289,10 +289,18 @@ seg_temporal_observe (seg_temporal *t, const seg_frame *frame)
 
       /* Luma formats (every camera format) sum bytes: the same sums as
        * weight 256 and the shift below, without the two zero-weight
-       * loads and three multiplies per sample. */
+       * loads and three multiplies per sample; a thumbnail pixel's
+       * samples summed apart from acc[], which the compiler then keeps
+       * in registers (half the time of adding each sample to acc[]). */
       if (l.wt[0] == 256)
-        for (int i = 0; i < THUMB * SAMPLES; i++)
-          acc[i / SAMPLES] += (uint32_t) row[t->sample_x[i]] << 8;
+        for (int tx = 0; tx < THUMB; tx++) {
+          const int *sx = t->sample_x + tx * SAMPLES;
+          uint32_t sum = 0;
+
+          for (int j = 0; j < SAMPLES; j++)
+            sum += row[sx[j]];
+          acc[tx] += sum << 8;
+        }
       else
         for (int i = 0; i < THUMB * SAMPLES; i++) {
           const uint8_t *p = row + t->sample_x[i];

@@ -473,6 +473,47 @@ test_pool_resize_kernels (env *e, const seg_f32_kernels *k)
   test_vdot_kernel (e, k);
 }
 
+/* Probability to bytes: every length up to past two vectors, both
+ * directions, with NaN, infinities, values outside 0..1 and the exact
+ * rounding boundaries among random ones; a guard byte after the output
+ * catches a store past n. Must equal the scalar kernel byte for byte. */
+static void
+test_prob_kernel (env *e, const seg_f32_kernels *k)
+{
+  static const float special[] = {NAN, -INFINITY, INFINITY, -0.0f, 0.0f, 1.0f,
+      -1e-30f, 1e-30f, 0.5f / 255.0f, 1.5f / 255.0f, 254.5f / 255.0f,
+      0.99999994f, 1.0000001f, -0.5f, 2.0f};
+  enum
+  {
+    N = 40
+  };
+  uint8_t got[N + 1], want[N + 1];
+
+  for (size_t n = 1; n <= N; n++)
+    for (int complement = 0; complement < 2; complement++) {
+      float *in = random_floats (e, n, 0.7f);
+
+      for (size_t i = 0; i < n; i++) {
+        in[i] += 0.5f;
+        if ((i + n) % 3 == 0)
+          in[i] = special[(i + n) % (sizeof special / sizeof *special)];
+      }
+      memset (got, 0xa5, sizeof got);
+      memset (want, 0xa5, sizeof want);
+      k->prob_u8 (n, in, complement, got);
+      seg_f32_prob_u8_ukernel__scalar_1 (n, in, complement, want);
+      e->checks++;
+      if (memcmp (got, want, sizeof got) != 0)
+        for (size_t i = 0; i <= n; i++)
+          if (got[i] != want[i]) {
+            fail (e, "prob_u8 %s n%zu complement %d: byte %zu is %d, scalar %d",
+                k->name, n, complement, i, got[i], want[i]);
+            break;
+          }
+      free (in);
+    }
+}
+
 int
 main (void)
 {
@@ -497,6 +538,7 @@ main (void)
       test_inplace_kernels (&e, simd[i]);
     test_act_kernel (&e, simd[i]);
     test_pool_resize_kernels (&e, simd[i]);
+    test_prob_kernel (&e, simd[i]);
     printf ("%s kernels against scalar: %d checks\n", simd[i]->name,
         e.checks - checks);
   }

@@ -18,6 +18,7 @@ static const seg_f32_kernels scalar_kernels = {
     .igemm = seg_f32_igemm_ukernel__scalar_4x8,
     .dwconv_rows = seg_f32_dwconv_rows_ukernel__scalar_1x4,
     .preprocess = seg_f32_preprocess_ukernel__scalar_1,
+    .prob_u8 = seg_f32_prob_u8_ukernel__scalar_1,
 };
 
 #ifdef SEG_KERNELS_HAVE_AVX2
@@ -33,6 +34,7 @@ static const seg_f32_kernels avx2_kernels = {
     .igemm = seg_f32_igemm_ukernel__avx2_6x16,
     .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx2_1x16,
     .preprocess = seg_f32_preprocess_ukernel__avx2_8,
+    .prob_u8 = seg_f32_prob_u8_ukernel__scalar_1,
 };
 #endif
 
@@ -49,6 +51,7 @@ static const seg_f32_kernels avx512_kernels = {
     .igemm = seg_f32_igemm_ukernel__avx512_16x16,
     .dwconv_rows = seg_f32_dwconv_rows_ukernel__avx512_4x16,
     .preprocess = seg_f32_preprocess_ukernel__avx512_16,
+    .prob_u8 = seg_f32_prob_u8_ukernel__avx512_16,
 };
 #endif
 
@@ -63,6 +66,7 @@ static const seg_f32_kernels neon_kernels = {
     .ibilinear = seg_f32_ibilinear_ukernel__scalar_1,
     .vdot = seg_f32_vdot_ukernel__scalar_1,
     .preprocess = seg_f32_preprocess_ukernel__scalar_1,
+    .prob_u8 = seg_f32_prob_u8_ukernel__scalar_1,
 };
 #endif
 

@@ -19,6 +19,7 @@
 
 #include "graph.h"
 #include "f32-preprocess.h"
+#include "f32-prob-u8.h"
 
 /* A fused activation as the epilogues apply it (see seg_f32_act). */
 typedef struct
@@ -105,6 +106,11 @@ typedef void (*seg_f32_dwconv_rows_ukernel_fn) (size_t channels, size_t width,
     size_t kx_step, const float *w, float *out, size_t out_stride,
     const seg_f32_act_params *act);
 
+/* out[i] = seg_f32_prob_u8 (in[i]), or of 1 - in[i] with complement, for
+ * i < n: a probability mask's bytes. */
+typedef void (*seg_f32_prob_u8_ukernel_fn) (size_t n, const float *in,
+    int complement, uint8_t *out);
+
 typedef struct
 {
   const char *name; /* "scalar", "avx2", "avx512", "neon" */
@@ -117,6 +123,7 @@ typedef struct
   seg_f32_igemm_ukernel_fn igemm; /* NULL: the ops gather A themselves */
   seg_f32_dwconv_rows_ukernel_fn dwconv_rows; /* NULL: use dwconv */
   seg_f32_preprocess_ukernel_fn preprocess;   /* NULL: the reference loop */
+  seg_f32_prob_u8_ukernel_fn prob_u8;
 } seg_f32_kernels;
 
 /* The best table for this CPU, or the one seg_f32_kernels_cap chose.
@@ -273,5 +280,10 @@ void seg_f32_gemm_ukernel__neon_8x8 (size_t mr, size_t nc, size_t kc,
 void seg_f32_dwconv_ukernel__neon_1x8 (size_t channels, size_t width,
     size_t taps, const float *const *in, const float *w, float *out,
     size_t out_stride, const seg_f32_act_params *act);
+
+void seg_f32_prob_u8_ukernel__scalar_1 (size_t n, const float *in,
+    int complement, uint8_t *out);
+void seg_f32_prob_u8_ukernel__avx512_16 (size_t n, const float *in,
+    int complement, uint8_t *out);
 
 #endif /* SEG_KERNELS_H */

@@ -3,17 +3,21 @@
  *
  * One mutex per engine guards the scheduler and every waiting job; the
  * callbacks (the actual inference) run outside it. A streaming thread puts
- * a Job (on its own stack) into the scheduler and sleeps on the job's own
- * condition until a worker or the scheduler settled it, so nothing is
- * allocated per frame and a finished frame wakes its own streaming thread
- * only, not every stream's.
+ * a Job (on its own stack) into the scheduler. If a worker is idle,
+ * nothing else waits, and the streaming thread runs the frame itself on
+ * that worker's session (the worker sleeps on): no thread switch at all
+ * when capacity suffices. Otherwise it sleeps on the job's own condition
+ * until a worker or the scheduler settled it, so nothing is allocated per
+ * frame and a finished frame wakes its own streaming thread only, not
+ * every stream's.
  *
- * Idle workers wait on a stack, each on its own condition, and a new
- * frame wakes the one that went idle last: when capacity suffices one
- * worker runs most frames and its session's activations and the weights
- * stay in its core's caches, where waking workers in turn would start
- * every frame on a cold cache. The others wake only when frames arrive
- * while it is busy.
+ * Idle workers wait on a stack, each on its own condition, and a frame
+ * takes the session of the one that went idle last: when capacity
+ * suffices one session runs most frames and its activations and the
+ * weights stay warm, where taking sessions in turn would start every
+ * frame on a cold cache. The others serve frames that arrive while it is
+ * busy; a worker wakes only for frames that queued while every session
+ * was busy.
  */
 #include "segengine.h"
 
@@ -226,19 +230,6 @@ job_settle (Job *job, SegEngineResult result)
   g_cond_signal (&job->done);
 }
 
-/* Under the engine lock. */
-static void
-wake_worker (SegEngine *e)
-{
-  Worker *w;
-
-  if (e->n_idle == 0)
-    return;
-  w = &e->workers[e->idle[--e->n_idle]];
-  w->idle = FALSE;
-  g_cond_signal (&w->wake);
-}
-
 /* Called by the scheduler, under the engine lock. */
 static void
 drop_job (SegSchedStream *s, gpointer frame, gboolean stale, gpointer data)
@@ -253,50 +244,80 @@ drop_job (SegSchedStream *s, gpointer frame, gboolean stale, gpointer data)
   job_settle (job, SEG_ENGINE_DROPPED);
 }
 
+/* Under the engine lock, which it drops while the frame runs: picks the
+ * next frame and runs it on `session`. FALSE when nothing was runnable. */
+static gboolean
+run_next (SegEngine *e, seg_session *session)
+{
+  SegSchedStream *s;
+  SegEngineStream *stream;
+  gpointer frame;
+  guint64 capture, start, end;
+  Job *job;
+  gboolean ok;
+
+  s = seg_sched_pick (e->sched, g_get_monotonic_time () * 1000, &frame,
+      &capture, drop_job, e);
+  if (!s)
+    return FALSE;
+  stream = seg_sched_stream_get_user_data (s);
+  job = frame;
+  g_mutex_unlock (&e->lock);
+
+  start = g_get_monotonic_time () * 1000;
+  ok = job->func (session, e->info, job->data);
+  end = g_get_monotonic_time () * 1000;
+
+  g_mutex_lock (&e->lock);
+  seg_sched_finish (e->sched, s, capture, start, end, ok);
+  stream->job = NULL;
+  job_settle (job, ok ? SEG_ENGINE_DONE : SEG_ENGINE_FAILED);
+  return TRUE;
+}
+
 static gpointer
 worker_main (gpointer data)
 {
   Worker *w = data;
   SegEngine *e = w->engine;
-  seg_session *session = w->session;
 
   g_mutex_lock (&e->lock);
   for (;;) {
-    SegSchedStream *s;
-    SegEngineStream *stream;
-    gpointer frame;
-    guint64 capture, start, end;
-    Job *job;
-    gboolean ok;
-
     while (w->idle && !e->quit)
       g_cond_wait (&w->wake, &e->lock);
     if (e->quit)
       break;
-    s = seg_sched_pick (e->sched, g_get_monotonic_time () * 1000, &frame,
-        &capture, drop_job, e);
-    if (!s) {
+    /* No other worker to wake after a frame: this one picks again
+     * itself, and frames that arrived while every worker was busy are
+     * still queued. */
+    if (!run_next (e, w->session)) {
       w->idle = TRUE;
       e->idle[e->n_idle++] = (guint) (w - e->workers);
-      continue;
     }
-    stream = seg_sched_stream_get_user_data (s);
-    job = frame;
-    g_mutex_unlock (&e->lock);
-
-    start = g_get_monotonic_time () * 1000;
-    ok = job->func (session, e->info, job->data);
-    end = g_get_monotonic_time () * 1000;
-
-    g_mutex_lock (&e->lock);
-    seg_sched_finish (e->sched, s, capture, start, end, ok);
-    stream->job = NULL;
-    job_settle (job, ok ? SEG_ENGINE_DONE : SEG_ENGINE_FAILED);
-    /* No other worker to wake: this one picks again itself, and frames
-     * that arrived while every worker was busy are still queued. */
   }
   g_mutex_unlock (&e->lock);
   return NULL;
+}
+
+/* Under the engine lock, with a worker idle: nothing else waits, so the
+ * submitting thread runs the frame itself on the idle worker's session
+ * instead of waking the worker and sleeping until it is done, two thread
+ * switches a frame fewer. The worker sleeps on meanwhile (off the stack,
+ * `idle` still set); if frames queued up while its session was lent, it
+ * wakes to run them, else the session goes back on top of the stack. */
+static void
+run_on_idle_session (SegEngine *e)
+{
+  guint i = e->idle[--e->n_idle];
+  Worker *w = &e->workers[i];
+
+  run_next (e, w->session);
+  if (seg_sched_runnable (e->sched)) {
+    w->idle = FALSE;
+    g_cond_signal (&w->wake);
+  } else {
+    e->idle[e->n_idle++] = i;
+  }
 }
 
 SegEngineStream *
@@ -357,7 +378,8 @@ seg_engine_stream_run (SegEngineStream *stream, guint64 capture_ns,
   stream->job = &job;
   seg_sched_submit (e->sched, stream->sched, &job, capture_ns,
       g_get_monotonic_time () * 1000, drop_job, e);
-  wake_worker (e);
+  if (e->n_idle > 0)
+    run_on_idle_session (e);
   while (!job.settled)
     g_cond_wait (&job.done, &e->lock);
   g_mutex_unlock (&e->lock);

@@ -170,6 +170,18 @@ is_stale (SegSched *sched, SegSchedStream *s, guint64 now)
   return (gdouble) age + expected > (gdouble) s->max_latency;
 }
 
+gboolean
+seg_sched_runnable (SegSched *sched)
+{
+  for (guint i = 0; i < sched->streams->len; i++) {
+    SegSchedStream *s = g_ptr_array_index (sched->streams, i);
+
+    if (s->frame && !s->running)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 SegSchedStream *
 seg_sched_pick (SegSched *sched, guint64 now, gpointer *frame,
     guint64 *capture_ns, SegSchedDropFunc drop, gpointer user_data)

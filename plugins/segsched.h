@@ -74,6 +74,10 @@ void seg_sched_submit (SegSched *sched, SegSchedStream *stream, gpointer frame,
  * e.g. flushing). TRUE if it was still waiting. Not counted as dropped. */
 gboolean seg_sched_withdraw (SegSched *sched, SegSchedStream *stream);
 
+/* Whether a frame waits that seg_sched_pick could return (stale frames
+ * included: pick drops those). */
+gboolean seg_sched_runnable (SegSched *sched);
+
 /* The next frame to run at `now`, or NULL when no stream is runnable.
  * Stale frames met on the way go to `drop`. The returned stream is in
  * flight until seg_sched_finish. */

@@ -28,7 +28,8 @@ typedef enum
   SEG_ENGINE_CANCELLED, /* the stream is flushing */
 } SegEngineResult;
 
-/* Runs one frame on a worker's session; `job` is what was passed to
+/* Runs one frame on a worker's session, on that worker's thread or on the
+ * thread of seg_engine_stream_run; `job` is what was passed to
  * seg_engine_stream_run. Called without any engine lock held. */
 typedef gboolean (*SegEngineRunFunc) (seg_session *session,
     const seg_model_info *info, gpointer job);
@@ -56,7 +57,9 @@ void seg_engine_stream_configure (SegEngineStream *stream, gdouble weight,
 
 /* Queues a frame captured at `capture_ns` (g_get_monotonic_time () * 1000
  * clock) and waits until the scheduler ran it, dropped it or the stream
- * was unblocked. */
+ * was unblocked. With a worker idle the frame runs on this thread, on that
+ * worker's session; otherwise a worker runs it: `func` must not care
+ * which thread calls it. */
 SegEngineResult seg_engine_stream_run (SegEngineStream *stream,
     guint64 capture_ns, SegEngineRunFunc func, gpointer job);
 

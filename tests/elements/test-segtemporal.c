@@ -284,10 +284,12 @@ test_moving_edge (void)
 }
 
 /* The filter is built twice on x86-64 (baseline and AVX-512, chosen at
- * run time): both must give the same bytes, on a scene that stands still,
- * creeps (gates between 0 and 1) and pans, with a mask width that leaves
- * a tail after the vector spans, deriving classes and keeping given ones.
- * Where the CPU has only the baseline this compares it with itself. */
+ * run time): both must give the same bytes, on a scene that stands still
+ * (where the probability's jitter alone gives per-pixel gates between 0
+ * and 1), moves a pixel every other frame, then pans, with a mask width
+ * that leaves a tail after the vector spans, deriving classes and keeping
+ * given ones. Where the CPU has only the baseline this compares it with
+ * itself. */
 static void
 test_builds_agree (void)
 {
@@ -305,7 +307,7 @@ test_builds_agree (void)
   printf ("segtemporal: comparing the %s build with the baseline\n",
       has_wide ? "AVX-512" : "baseline (no wider one on this CPU)");
   for (int k = 0; k < 40; k++) {
-    /* still, then one pixel every other frame, then 3 px a frame */
+    /* still, then a pixel every other frame, then 3 px a frame */
     int ox = 90 + (k < 10 ? 0 : k < 25 ? (k - 10) / 2 : 7 + 3 * (k - 25));
     int derive = k % 13 != 6;
 

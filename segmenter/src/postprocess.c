@@ -249,12 +249,6 @@ seg_post_class_map_rows (const float *src, int h, int w, int c, float threshold,
   }
 }
 
-static inline uint8_t
-to_u8 (float p)
-{
-  return seg_f32_prob_u8 (p);
-}
-
 /* Softmax exponents relative to the wanted class. One above SURE_ZERO at
  * both ends of a run leaves p < e^-7 all along it, which rounds to 0; one
  * below NEGLIGIBLE at both ends adds under e^-24 to the sum, which even 255
@@ -301,7 +295,7 @@ softmax_run (const post *p, const run *r, const float *a, const float *d,
     float sum = 1.0f;
     for (int k = 0; k < n; k++)
       sum += expf (ea[k]);
-    memset (out + r->xb, to_u8 (1.0f / sum), len);
+    memset (out + r->xb, seg_f32_prob_u8 (1.0f / sum), len);
     return;
   }
   if (!safe) {
@@ -310,7 +304,7 @@ softmax_run (const post *p, const run *r, const float *a, const float *d,
       float sum = 1.0f;
       for (int k = 0; k < n; k++)
         sum += expf (ea[k] + fx * ed[k]);
-      out[x] = to_u8 (1.0f / sum);
+      out[x] = seg_f32_prob_u8 (1.0f / sum);
     }
     return;
   }
@@ -330,7 +324,7 @@ softmax_run (const post *p, const run *r, const float *a, const float *d,
       sum += term[k];
       term[k] *= ratio[k];
     }
-    out[x] = to_u8 (1.0f / sum);
+    out[x] = seg_f32_prob_u8 (1.0f / sum);
   }
 }
 
@@ -348,7 +342,7 @@ softmax_pixel (const float *s, int c, int cls)
     if (e > NEGLIGIBLE)
       sum += expf (e);
   }
-  return to_u8 (1.0f / sum);
+  return seg_f32_prob_u8 (1.0f / sum);
 }
 
 static void
@@ -406,7 +400,7 @@ seg_post_probability_rows (const float *src, int h, int w, int c, int cls,
       for (int xi = r.xb; xi <= r.xe; xi++) {
         float fx = r.linear ? run_fx (&p, &r, xi) : 0.0f;
         float v = a[0] + fx * d[0];
-        out[xi] = to_u8 (cls == 1 ? v : 1.0f - v);
+        out[xi] = seg_f32_prob_u8 (cls == 1 ? v : 1.0f - v);
       }
     }
   }

@@ -79,7 +79,7 @@ main (int argc, char **argv)
           (gpointer) count_verbose, "More log output (-vv: GStreamer's too)",
           NULL},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
-      {NULL}};
+      G_OPTION_ENTRY_NULL};
 
   GOptionGroup *group;
 

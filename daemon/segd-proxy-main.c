@@ -114,7 +114,7 @@ main (int argc, char **argv)
               (gpointer) count_verbose, "More log output", NULL},
           {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version",
               NULL},
-          {NULL}};
+          G_OPTION_ENTRY_NULL};
 
   ctx = g_option_context_new ("- forward segd mask streams of several hosts");
   group = g_option_group_new ("segd-proxy", "segd-proxy options",
